@@ -1,0 +1,224 @@
+"""Code tables: the stable codes stored in the database and their Chinese labels.
+
+Codes are short ASCII strings (or the GB/T 26341 digits for category and level) so
+that labels can be reworded without a migration.  Every table is an ordered
+mapping code -> label; the order is the order shown in forms and exports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+# GB/T 26341-2010 disability categories and levels.
+CATEGORIES: Mapping[int, str] = {
+    1: "视力",
+    2: "听力",
+    3: "言语",
+    4: "肢体",
+    5: "智力",
+    6: "精神",
+    7: "多重",
+}
+LEVELS: Mapping[int, str] = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
+SEVERE_LEVELS = frozenset({1, 2})  # 一级、二级 are 重度
+
+SEXES: Mapping[str, str] = {"男": "男", "女": "女"}
+
+PERSON_STATUSES: Mapping[str, str] = {
+    "active": "在册",
+    "moved": "迁出",
+    "deceased": "死亡",
+    "cancelled": "注销",
+}
+ACTIVE = "active"
+
+# Flags that describe the household as a whole.
+HOUSEHOLD_FLAGS: Mapping[str, str] = {
+    "dibao": "低保",
+    "dibao_edge": "低保边缘",
+    "tekun": "特困",
+    "multi_disabled": "一户多残",
+    "elderly_carer": "以老养残",
+    "alone": "独居",
+    "empty_nest": "空巢",
+    "no_carer": "无人照料",
+    "unsafe_house": "危房",
+    "low_lying": "低洼地带",
+}
+POOR_FLAGS = frozenset({"dibao", "dibao_edge", "tekun"})  # 困难
+
+# Flags about one person's care needs.
+CARE_FLAGS: Mapping[str, str] = {
+    "bedridden": "卧床",
+    "powered_device": "依赖电动设备",
+    "evac_help": "需协助撤离",
+    "deaf_text": "听障需文字通知",
+    "blind": "视障",
+}
+POWERED_DEVICES: tuple[str, ...] = ("制氧机", "呼吸机", "电动轮椅", "透析设备", "其他")
+
+# Benefits and services: what a person receives or needs.
+BENEFITS: Mapping[str, str] = {
+    "living_subsidy": "困难残疾人生活补贴",
+    "care_subsidy": "重度残疾人护理补贴",
+    "pension_ins": "城乡居民养老保险",
+    "medical_ins": "城乡居民医疗保险",
+    "family_doctor": "家庭医生签约",
+    "rehab_received": "已享受康复服务",
+    "rehab_needed": "有康复需求",
+    "device_fitted": "已适配辅具",
+    "device_needed": "有辅具需求",
+    "barrier_free_done": "已无障碍改造",
+    "barrier_free_needed": "需无障碍改造",
+    "in_school": "在校学生",
+}
+
+# Compulsory education for children aged 6-15.
+SCHOOL_STATUSES: Mapping[str, str] = {
+    "": "不适用",
+    "regular": "普通学校就读",
+    "special": "特殊教育学校",
+    "home": "送教上门",
+    "not_enrolled": "未入学",
+}
+ENROLLED_SCHOOL = frozenset({"regular", "special", "home"})
+
+RELATIONS: tuple[str, ...] = ("户主", "配偶", "子女", "父母", "孙子女", "兄弟姐妹", "其他")
+
+NOTE_CATEGORIES: Mapping[str, str] = {
+    "need": "需求",
+    "difficulty": "困难",
+    "plan": "服务计划",
+    "progress": "进展",
+    "other": "其他",
+}
+
+VISIT_METHODS: Mapping[str, str] = {
+    "home": "入户",
+    "phone": "电话",
+    "wechat": "微信/视频",
+    "meet": "见面",
+}
+VISIT_PURPOSES: Mapping[str, str] = {
+    "routine": "常规走访",
+    "festival": "节日慰问",
+    "emergency": "急难救助",
+    "survey": "动态更新调查",
+    "revisit": "回访",
+}
+# 六个清楚
+VISIT_CHECKLIST: Mapping[str, str] = {
+    "address": "住址清楚",
+    "phone": "电话清楚",
+    "living": "生活状况清楚",
+    "needs": "基本需求清楚",
+    "family": "家庭及监护人清楚",
+    "policies": "享受政策清楚",
+}
+VISIT_PROBLEMS: Mapping[str, str] = {
+    "living": "生活困难",
+    "health": "健康/康复",
+    "housing": "住房安全",
+    "care": "照护缺失",
+    "mental": "心理/情绪",
+    "employment": "就业",
+    "education": "教育",
+    "policy": "政策未享受",
+    "barrier": "无障碍",
+    "other": "其他",
+}
+REFERRALS: Mapping[str, str] = {
+    "civil": "民政",
+    "medical_ins": "医保",
+    "hr": "人社",
+    "health": "卫健",
+    "housing": "住建",
+    "education": "教育",
+    "legal": "司法/法律援助",
+    "street": "街道",
+    "other": "其他",
+}
+
+DAYCARE_SERVICES: Mapping[str, str] = {
+    "day_care": "日间照料",
+    "residential": "集中照护",
+    "rehab": "社区康复",
+    "work": "辅助性就业",
+    "training": "技能培训",
+    "culture": "文化体育",
+    "counselling": "心理咨询",
+    "errands": "业务代办",
+}
+ATTENDANCE_STATUSES: Mapping[str, str] = {
+    "present": "出勤",
+    "leave": "请假",
+    "absent": "缺勤",
+}
+
+EMERGENCY_KINDS: Mapping[str, str] = {
+    "flood": "汛期/暴雨",
+    "heat": "高温",
+    "cold": "寒潮",
+    "power": "停电",
+    "epidemic": "疫情",
+    "quake": "地震",
+    "fire": "火灾",
+    "other": "其他",
+}
+ROLL_CALL_STATUSES: Mapping[str, str] = {
+    "pending": "未联系",
+    "safe": "已联系·安全",
+    "help": "需要帮助",
+    "moved": "已转移安置",
+    "unreachable": "联系不上",
+}
+
+FOLLOWUP_STATUSES: Mapping[str, str] = {"open": "未完成", "closed": "已完成"}
+
+
+def label(table: Mapping, code: object, default: str = "") -> str:
+    """The Chinese label of `code`, or `default` when it is unknown or empty."""
+    return table.get(code, default) if code not in (None, "") else default
+
+
+def labels(table: Mapping[str, str], codes: Iterable[str], sep: str = "、") -> str:
+    """Labels of several codes in the table's own order, joined for display."""
+    wanted = set(codes)
+    return sep.join(text for code, text in table.items() if code in wanted)
+
+
+def is_severe(level: int | None) -> bool:
+    return level in SEVERE_LEVELS
+
+
+# Values people type or find in the district's spreadsheets.
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "壹": 1, "贰": 2, "貳": 2, "叁": 3, "參": 3, "肆": 4}
+
+
+def parse_category(value: object) -> int | None:
+    """4 / "4" / "肢体" / "肢体残疾" -> 4; None when it is not a category."""
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return None
+    if text.isdigit():
+        number = int(text)
+        return number if number in CATEGORIES else None
+    text = text.removesuffix("残疾").removesuffix("残")
+    if text in ("多重残疾", "多重"):
+        return 7
+    for code, name in CATEGORIES.items():
+        if text == name:
+            return code
+    return None
+
+
+def parse_level(value: object) -> int | None:
+    """2 / "2" / "二级" / "贰级" / "二" -> 2; None when it is not a level."""
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return None
+    text = text.removesuffix("级")
+    if text.isdigit():
+        number = int(text)
+        return number if number in LEVELS else None
+    return _CN_DIGITS.get(text)

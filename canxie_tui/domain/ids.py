@@ -1,0 +1,326 @@
+"""居民身份证号 (GB 11643-1999) and 残疾人证号 validation.
+
+Pure functions, no I/O.  Every rejection is an :class:`IdError` whose message says
+in Chinese exactly what is wrong, so the UI can show it as is.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+__all__ = [
+    "CATEGORY_LABELS",
+    "LEVEL_LABELS",
+    "Certificate",
+    "IdError",
+    "IdNumber",
+    "check_char",
+    "make_certificate",
+    "make_id",
+    "mask_id",
+    "normalize",
+    "parse_certificate",
+    "parse_id",
+]
+
+ID_LENGTH = 18
+MIN_BIRTH = date(1900, 1, 1)
+
+# ISO 7064 MOD 11-2 as used by GB 11643-1999.
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK_CHARS = "10X98765432"
+
+CATEGORY_LABELS: dict[int, str] = {
+    1: "视力",
+    2: "听力",
+    3: "言语",
+    4: "肢体",
+    5: "智力",
+    6: "精神",
+    7: "多重",
+}
+LEVEL_LABELS: dict[int, str] = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
+
+# Characters dropped by normalize(): hyphens/dashes and invisible separators.
+# (Whitespace of every kind is dropped via str.isspace.)
+_DROP = frozenset("-‐‑‒–—―−﹣－_\u200b\u200c\u200d\u2060\ufeff")
+
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+# How Excel shows a long number: 5.00105E+17, 5,00105E17 ...
+_SCIENTIFIC = re.compile(r"\d+(?:[.,]\d*)?E[+]?\d+")
+# A long number written back with a decimal part: 500105199003071000.0
+_DECIMAL = re.compile(r"\d{15,}\.0*")
+
+_EXCEL_HINT = "后几位数字已丢失。请把该列单元格格式设为“文本”，再重新录入"
+_ID_EXCEL = "身份证号被Excel转换成了数值，" + _EXCEL_HINT + "身份证号"
+_CERT_EXCEL = "残疾人证号被Excel转换成了数值，" + _EXCEL_HINT + "残疾人证号"
+
+
+class IdError(ValueError):
+    """Rejection with a precise Chinese message in ``str(err)`` / ``err.message``."""
+
+    message: str
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class IdNumber:
+    number: str  # 18 chars, upper-case half-width
+    area_code: str  # first 6
+    birth_date: date
+    sex: str  # "男" / "女"
+
+    def age_on(self, day: date) -> int:
+        """Full years on ``day`` (negative if ``day`` is before the birth date)."""
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+    @property
+    def masked(self) -> str:
+        return mask_id(self.number)
+
+
+@dataclass(frozen=True)
+class Certificate:
+    number: str  # 20 or 22 chars normalised
+    id_number: str
+    category: int  # 1..7
+    level: int  # 1..4
+    reissue: int  # 0 when no Bn suffix, else n
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORY_LABELS[self.category]
+
+    @property
+    def level_label(self) -> str:
+        return LEVEL_LABELS[self.level]
+
+
+def _normalize_once(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(c for c in text if not c.isspace() and c not in _DROP)
+    return text.translate(_ASCII_UPPER)
+
+
+def normalize(text: str) -> str:
+    """Strip all spaces and hyphens, fold full-width to half-width (NFKC), upper-case a-z.
+
+    Idempotent: repeated until stable, since dropping a character can let NFKC
+    compose its neighbours.
+    """
+    for _ in range(8):
+        new = _normalize_once(text)
+        if new == text:
+            break
+        text = new
+    return text
+
+
+def check_char(first17: str) -> str:
+    """ISO 7064 MOD 11-2 check character for the first 17 digits."""
+    if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
+        raise ValueError(f"check_char needs 17 ASCII digits, got {first17!r}")
+    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    return _CHECK_CHARS[total % 11]
+
+
+def _show(char: str) -> str:
+    """A character as it can be shown inside a message."""
+    return char if char.isprintable() else f"U+{ord(char):04X}"
+
+
+def _is_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def _looks_like_excel_number(text: str) -> bool:
+    return bool(_SCIENTIFIC.fullmatch(text) or _DECIMAL.fullmatch(text))
+
+
+def _id_text(value: object) -> str:
+    """Turn the raw input into normalised text, rejecting Excel-mangled numbers."""
+    if value is None:
+        raise IdError("身份证号为空")
+    if isinstance(value, bool):
+        raise IdError("身份证号格式不正确")
+    if isinstance(value, float):
+        # A float has at most ~15-17 significant digits: an 18-digit ID is lost.
+        raise IdError(_ID_EXCEL)
+    if isinstance(value, int):
+        if value < 0:
+            raise IdError("身份证号不能是负数")
+        if value.bit_length() > 128:
+            raise IdError(f"身份证号应为{ID_LENGTH}位，实际位数过多")
+        return str(value)
+    if not isinstance(value, str):
+        raise IdError("身份证号格式不正确")
+    return normalize(value)
+
+
+def parse_id(text: str | int | float, today: date | None = None) -> IdNumber:
+    """Validate a 居民身份证号 and return its parts; raise :class:`IdError` if invalid."""
+    number = _id_text(text)
+    if not number:
+        raise IdError("身份证号为空")
+    if _looks_like_excel_number(number):
+        raise IdError(_ID_EXCEL)
+    bad = next((c for c in number if c != "X" and not _is_digits(c)), None)
+    if bad is not None:
+        raise IdError(f"身份证号含有非法字符“{_show(bad)}”")
+    if len(number) != ID_LENGTH:
+        hint = "（15位的旧号码已停用，请录入18位新号码）" if len(number) == 15 else ""
+        raise IdError(f"身份证号应为{ID_LENGTH}位，实际为{len(number)}位{hint}")
+    if "X" in number[:17]:
+        raise IdError("身份证号中的X只能是最后一位（校验位）")
+
+    area = number[:6]
+    if area[0] == "0":
+        raise IdError(f"身份证号中的地区码{area}无效：首位不能为0")
+
+    ymd = number[6:14]
+    try:
+        birth = date(int(ymd[:4]), int(ymd[4:6]), int(ymd[6:]))
+    except ValueError:
+        raise IdError(f"身份证号中的出生日期{ymd}不是有效日期") from None
+    if birth < MIN_BIRTH:
+        raise IdError(f"身份证号中的出生日期{ymd}早于1900年，不是有效日期")
+    today = today or date.today()
+    if birth > today:
+        raise IdError(f"身份证号中的出生日期{ymd}晚于今天（{today:%Y%m%d}），出生日期不能晚于今天")
+
+    expected = check_char(number[:17])
+    if number[17] != expected and number.endswith("000"):
+        # 15 significant digits then zeros: Excel stored it as a number.
+        raise IdError(_ID_EXCEL)
+    if number[17] != expected:
+        raise IdError(f"身份证号校验位错误：应为{expected}，实际为{number[17]}")
+
+    sex = "男" if int(number[16]) % 2 else "女"
+    return IdNumber(number=number, area_code=area, birth_date=birth, sex=sex)
+
+
+def mask_id(number: str) -> str:
+    """Mask for display: 18 chars keep first 6 and last 4; otherwise keep only the last 4."""
+    text = normalize(number)
+    n = len(text)
+    if n == ID_LENGTH:
+        return text[:6] + "*" * 8 + text[-4:]
+    if n <= 4:
+        return "*" * n
+    return "*" * (n - 4) + text[-4:]
+
+
+def make_id(area_code: str, birth: date, seq: int) -> str:
+    """Build a valid 18-char ID (for demo data and tests).  Odd ``seq`` gives 男."""
+    if len(area_code) != 6 or not _is_digits(area_code) or area_code[0] == "0":
+        raise ValueError(f"area_code must be 6 digits not starting with 0, got {area_code!r}")
+    if not 0 <= seq <= 999:
+        raise ValueError(f"seq must be 0..999, got {seq}")
+    if not 1 <= birth.year <= 9999:
+        raise ValueError(f"birth year out of range: {birth}")
+    first17 = f"{area_code}{birth.year:04d}{birth.month:02d}{birth.day:02d}{seq:03d}"
+    return first17 + check_char(first17)
+
+
+def _label(table: dict[int, str], code: int) -> str:
+    return f"{code}（{table[code]}）" if code in table else str(code)
+
+
+def parse_certificate(
+    text: str,
+    *,
+    id_number: str | None = None,
+    category: int | None = None,
+    level: int | None = None,
+    today: date | None = None,
+) -> Certificate:
+    """Validate a 残疾人证号 (2nd/3rd generation); raise :class:`IdError` if invalid.
+
+    When ``id_number``, ``category`` or ``level`` are given, the certificate must
+    agree with them.
+    """
+    if text is None:
+        raise IdError("残疾人证号为空")
+    if not isinstance(text, str):
+        if isinstance(text, int | float) and not isinstance(text, bool):
+            raise IdError(_CERT_EXCEL)
+        raise IdError("残疾人证号格式不正确")
+    number = normalize(text)
+    if not number:
+        raise IdError("残疾人证号为空")
+    if _looks_like_excel_number(number):
+        raise IdError(_CERT_EXCEL)
+    if len(number) not in (20, 22):
+        raise IdError(f"残疾人证号应为20位（补发的证另加B1至B9共22位），实际为{len(number)}位")
+    if _is_digits(number) and number.endswith("00000"):
+        # 15 significant digits then zeros: Excel stored it as a number.
+        raise IdError(_CERT_EXCEL)
+
+    reissue = 0
+    if len(number) == 22:
+        suffix = number[20:]
+        if suffix[0] != "B" or suffix[1] not in "123456789":
+            raise IdError(f"残疾人证号末尾的补发标记“{suffix}”无效，应为B1至B9")
+        reissue = int(suffix[1])
+
+    try:
+        ident = parse_id(number[:18], today=today)
+    except IdError as err:
+        raise IdError("残疾人证号中的" + err.message) from None
+
+    cat_char, lvl_char = number[18], number[19]
+    if not _is_digits(cat_char) or int(cat_char) not in CATEGORY_LABELS:
+        raise IdError(f"残疾人证号第19位残疾类别“{_show(cat_char)}”无效，应为1至7")
+    if not _is_digits(lvl_char) or int(lvl_char) not in LEVEL_LABELS:
+        raise IdError(f"残疾人证号第20位残疾等级“{_show(lvl_char)}”无效，应为1至4")
+    cat, lvl = int(cat_char), int(lvl_char)
+
+    if id_number is not None:
+        registered = normalize(id_number)
+        if registered != ident.number:
+            diff = next(
+                (
+                    i
+                    for i, (a, b) in enumerate(zip(registered, ident.number, strict=False))
+                    if a != b
+                ),
+                min(len(registered), ID_LENGTH),
+            )
+            raise IdError(
+                f"残疾人证号与身份证号不一致：证号前18位应与身份证号相同，第{diff + 1}位不同"
+            )
+    if category is not None and category != cat:
+        raise IdError(
+            f"残疾人证号中的残疾类别为{_label(CATEGORY_LABELS, cat)}，"
+            f"与登记的{_label(CATEGORY_LABELS, category)}不一致"
+        )
+    if level is not None and level != lvl:
+        raise IdError(
+            f"残疾人证号中的残疾等级为{_label(LEVEL_LABELS, lvl)}，"
+            f"与登记的{_label(LEVEL_LABELS, level)}不一致"
+        )
+    return Certificate(
+        number=number, id_number=ident.number, category=cat, level=lvl, reissue=reissue
+    )
+
+
+def make_certificate(id_number: str, category: int, level: int, reissue: int = 0) -> str:
+    """Build a 残疾人证号 from a valid ID (for demo data and tests)."""
+    ident = normalize(id_number)
+    if len(ident) != ID_LENGTH or check_char(ident[:17]) != ident[17]:
+        raise ValueError(f"not a valid ID number: {id_number!r}")
+    if category not in CATEGORY_LABELS:
+        raise ValueError(f"category must be 1..7, got {category}")
+    if level not in LEVEL_LABELS:
+        raise ValueError(f"level must be 1..4, got {level}")
+    if not 0 <= reissue <= 9:
+        raise ValueError(f"reissue must be 0..9, got {reissue}")
+    return f"{ident}{category}{level}" + (f"B{reissue}" if reissue else "")

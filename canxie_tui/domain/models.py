@@ -1,0 +1,182 @@
+"""Plain records the store hands to the UI, sync and CLI layers.
+
+They are frozen so a screen can hold one as "what I opened" and send the edit
+back with the version it was based on (optimistic concurrency).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from canxie_tui.domain import codes
+
+
+@dataclass(frozen=True)
+class Site:
+    """The divisions this install serves; names and 统计用区划代码 are settings."""
+
+    district_name: str = ""
+    district_code: str = ""
+    street_name: str = ""
+    street_code: str = ""
+    community_name: str = ""
+    community_code: str = ""
+
+    @property
+    def code(self) -> str:
+        """The most specific division code: the site's identity in exports."""
+        return self.community_code or self.street_code or self.district_code
+
+    @property
+    def name(self) -> str:
+        return self.community_name or self.street_name or self.district_name
+
+    @property
+    def is_configured(self) -> bool:
+        return bool(self.name and self.code)
+
+    def full_name(self) -> str:
+        return "".join(n for n in (self.district_name, self.street_name, self.community_name) if n)
+
+
+@dataclass(frozen=True)
+class Operator:
+    id: str
+    name: str
+    phone: str = ""
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Household:
+    id: str
+    address: str
+    building: str = ""
+    unit: str = ""
+    room: str = ""
+    grid: str = ""
+    phone: str = ""
+    flags: frozenset[str] = frozenset()
+    guardian_name: str = ""
+    guardian_phone: str = ""
+    guardian_relation: str = ""
+    emergency_contact: str = ""
+    emergency_phone: str = ""
+    note: str = ""
+    division_code: str = ""
+    division_name: str = ""
+    version: int = 1
+    updated_at: str = ""
+    updated_by: str = ""
+
+    def flag_labels(self) -> str:
+        return codes.labels(codes.HOUSEHOLD_FLAGS, self.flags)
+
+    def place(self) -> str:
+        """Building/unit/room in the short form workers write: 5栋2单元301."""
+        return "".join(p for p in (self.building, self.unit, self.room) if p)
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    household_id: str
+    name: str
+    id_number: str = ""
+    sex: str = ""
+    birth_date: date | None = None
+    cert_number: str = ""
+    category: int | None = None
+    level: int | None = None
+    relation: str = ""
+    phone: str = ""
+    status: str = codes.ACTIVE
+    status_date: str = ""
+    status_reason: str = ""
+    care_flags: frozenset[str] = frozenset()
+    device_kind: str = ""
+    benefits: frozenset[str] = frozenset()
+    school: str = ""
+    last_visit_date: str = ""
+    version: int = 1
+    updated_at: str = ""
+    updated_by: str = ""
+
+    @property
+    def is_certified(self) -> bool:
+        """Holds a 残疾人证 (family members without one may be recorded too)."""
+        return self.category is not None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == codes.ACTIVE
+
+    @property
+    def is_severe(self) -> bool:
+        return codes.is_severe(self.level)
+
+    def age_on(self, day: date) -> int | None:
+        if self.birth_date is None:
+            return None
+        born = self.birth_date
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    def disability_label(self) -> str:
+        if self.category is None:
+            return "非持证"
+        return f"{codes.label(codes.CATEGORIES, self.category)}{codes.label(codes.LEVELS, self.level)}"
+
+
+@dataclass(frozen=True)
+class NoteRevision:
+    revision: int
+    category: str
+    body: str
+    author_name: str
+    revised_at: str
+
+
+@dataclass(frozen=True)
+class Note:
+    id: str
+    household_id: str
+    person_id: str | None
+    category: str
+    body: str
+    author_name: str
+    created_at: str
+    updated_at: str
+    version: int = 1
+    revisions: tuple[NoteRevision, ...] = field(default_factory=tuple)
+
+    @property
+    def category_label(self) -> str:
+        return codes.label(codes.NOTE_CATEGORIES, self.category, "其他")
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One person found by search, with enough of the household to show a row."""
+
+    person_id: str
+    household_id: str
+    name: str
+    sex: str
+    birth_date: date | None
+    id_number: str
+    category: int | None
+    level: int | None
+    status: str
+    phone: str
+    address: str
+    place: str
+    rank: int
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    hits: tuple[SearchHit, ...]
+    total: int
+    total_is_capped: bool = False

@@ -1,0 +1,182 @@
+"""Form and import validation: raw text in, database-ready values out.
+
+Pure functions so that a form can validate as the user types and the roster
+import can apply the very same rules.  Every rejection is an InputError whose
+`field` is the column it concerns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from canxie_tui.domain import codes, ids
+from canxie_tui.domain.errors import InputError
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^(0\d{2,3})?[2-9]\d{6,7}$")
+
+
+def _text(values: Mapping[str, Any], key: str) -> str:
+    value = values.get(key)
+    return "" if value is None else str(value).strip()
+
+
+def clean_phone(text: str, field: str = "phone", label: str = "电话") -> str:
+    """11-digit mobile or landline with optional area code; spaces and dashes ignored."""
+    digits = re.sub(r"[\s\-－()（）]", "", ids.normalize(text) if text else "")
+    if not digits:
+        return ""
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    if _MOBILE.match(digits) or _LANDLINE.match(digits):
+        return digits
+    raise InputError(f"{label}“{text}”不是有效的手机号或固定电话", field)
+
+
+def clean_codes(values: Iterable[str], table: Mapping[str, str], field: str) -> list[str]:
+    chosen = sorted(set(values))
+    unknown = [c for c in chosen if c not in table]
+    if unknown:
+        raise InputError(f"未知的选项：{'、'.join(unknown)}", field)
+    return chosen
+
+
+def clean_date(text: str, field: str, label: str, today: date) -> str:
+    """A date typed as 2026-11-29, 2026/11/29 or 20261129; not in the future."""
+    raw = ids.normalize(text).replace("/", "-").replace(".", "-") if text else ""
+    if not raw:
+        return ""
+    try:
+        if re.fullmatch(r"\d{8}", raw):
+            day = date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
+        else:
+            day = date.fromisoformat("-".join(p.zfill(2) for p in raw.split("-")))
+    except ValueError:
+        raise InputError(f"{label}“{text}”不是有效日期，请按 2026-11-29 的格式填写", field) from None
+    if day > today:
+        raise InputError(f"{label}不能晚于今天", field)
+    return day.isoformat()
+
+
+def clean_person(values: Mapping[str, Any], today: date) -> dict[str, Any]:
+    """Validate one person's fields; return the columns to store.
+
+    Certificate holders need an ID number and a certificate consistent with it;
+    other household members may be recorded without either.
+    """
+    name = _text(values, "name")
+    if not name:
+        raise InputError("请填写姓名", "name")
+    if len(name) > 30:
+        raise InputError("姓名过长（最多30个字）", "name")
+
+    category = codes.parse_category(values.get("category"))
+    if _text(values, "category") and category is None:
+        raise InputError(f"残疾类别“{_text(values, 'category')}”无法识别", "category")
+    level = codes.parse_level(values.get("level"))
+    if _text(values, "level") and level is None:
+        raise InputError(f"残疾等级“{_text(values, 'level')}”无法识别", "level")
+    if (category is None) != (level is None):
+        missing, field = ("残疾等级", "level") if level is None else ("残疾类别", "category")
+        raise InputError(f"持证残疾人须同时填写残疾类别和等级：缺{missing}", field)
+
+    id_text = values.get("id_number")
+    id_number: ids.IdNumber | None = None
+    if id_text not in (None, ""):
+        try:
+            id_number = ids.parse_id(id_text, today)
+        except ids.IdError as err:
+            raise InputError(str(err), "id_number") from None
+    elif category is not None:
+        raise InputError("持证残疾人须填写身份证号", "id_number")
+
+    cert_text = _text(values, "cert_number")
+    cert_number = None
+    if cert_text:
+        try:
+            cert = ids.parse_certificate(
+                cert_text,
+                id_number=id_number.number if id_number else None,
+                category=category,
+                level=level,
+                today=today,
+            )
+        except ids.IdError as err:
+            raise InputError(str(err), "cert_number") from None
+        cert_number = cert.number
+
+    if id_number:
+        sex, birth = id_number.sex, id_number.birth_date.isoformat()
+    else:
+        sex = _text(values, "sex")
+        if sex and sex not in codes.SEXES:
+            raise InputError("性别应为“男”或“女”", "sex")
+        birth = clean_date(_text(values, "birth_date"), "birth_date", "出生日期", today) or None
+
+    care_flags = clean_codes(values.get("care_flags") or (), codes.CARE_FLAGS, "care_flags")
+    device_kind = _text(values, "device_kind") if "powered_device" in care_flags else ""
+    school = _text(values, "school")
+    if school not in codes.SCHOOL_STATUSES:
+        raise InputError("就学情况无法识别", "school")
+    return {
+        "name": name,
+        "id_number": id_number.number if id_number else None,
+        "sex": sex,
+        "birth_date": birth,
+        "cert_number": cert_number,
+        "category": category,
+        "level": level,
+        "relation": _text(values, "relation"),
+        "phone": clean_phone(_text(values, "phone")),
+        "care_flags": care_flags,
+        "device_kind": device_kind,
+        "benefits": clean_codes(values.get("benefits") or (), codes.BENEFITS, "benefits"),
+        "school": school,
+    }
+
+
+def clean_household(values: Mapping[str, Any]) -> dict[str, Any]:
+    address = _text(values, "address")
+    if not address:
+        raise InputError("请填写现住址", "address")
+    return {
+        "address": address,
+        "building": _text(values, "building"),
+        "unit": _text(values, "unit"),
+        "room": _text(values, "room"),
+        "grid": _text(values, "grid"),
+        "phone": clean_phone(_text(values, "phone")),
+        "flags": clean_codes(values.get("flags") or (), codes.HOUSEHOLD_FLAGS, "flags"),
+        "guardian_name": _text(values, "guardian_name"),
+        "guardian_phone": clean_phone(
+            _text(values, "guardian_phone"), "guardian_phone", "监护人电话"
+        ),
+        "guardian_relation": _text(values, "guardian_relation"),
+        "emergency_contact": _text(values, "emergency_contact"),
+        "emergency_phone": clean_phone(
+            _text(values, "emergency_phone"), "emergency_phone", "紧急联系电话"
+        ),
+        "note": _text(values, "note"),
+    }
+
+
+def clean_status_change(status: str, when: str, reason: str, today: date) -> dict[str, str]:
+    if status not in codes.PERSON_STATUSES:
+        raise InputError("未知的人员状态", "status")
+    day = clean_date(when, "status_date", "日期", today) if status != codes.ACTIVE else ""
+    if status != codes.ACTIVE and not day:
+        raise InputError("请填写迁出/死亡/注销的日期", "status_date")
+    if status != codes.ACTIVE and not reason.strip():
+        raise InputError("请填写原因", "status_reason")
+    return {"status": status, "status_date": day, "status_reason": reason.strip()}
+
+
+def clean_note(category: str, body: str) -> dict[str, str]:
+    if category not in codes.NOTE_CATEGORIES:
+        raise InputError("请选择记录类别", "category")
+    if not body.strip():
+        raise InputError("记录内容不能为空", "body")
+    return {"category": category, "body": body.strip()}

@@ -1,0 +1,205 @@
+"""The one write path: every insert and update of a record goes through here.
+
+Each write runs in a transaction together with its audit-log entry, bumps the
+record's version, and refuses an update based on a version that is no longer
+current (someone else saved in between) instead of overwriting their work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from canxie_tui.store.db import Store, new_id
+from canxie_tui.store.errors import NotFoundError, StaleEditError
+
+# Column names as a user knows them, for messages about what changed.
+FIELD_LABELS = {
+    "name": "姓名",
+    "id_number": "身份证号",
+    "sex": "性别",
+    "birth_date": "出生日期",
+    "cert_number": "残疾人证号",
+    "category": "残疾类别",
+    "level": "残疾等级",
+    "relation": "与户主关系",
+    "phone": "电话",
+    "status": "状态",
+    "status_date": "状态日期",
+    "status_reason": "状态原因",
+    "care_flags": "照护情况",
+    "device_kind": "电动设备",
+    "benefits": "补贴与服务",
+    "school": "就学情况",
+    "address": "地址",
+    "building": "楼栋",
+    "unit": "单元",
+    "room": "房号",
+    "grid": "网格",
+    "flags": "家庭情况",
+    "guardian_name": "监护人",
+    "guardian_phone": "监护人电话",
+    "guardian_relation": "监护人关系",
+    "emergency_contact": "紧急联系人",
+    "emergency_phone": "紧急联系电话",
+    "note": "备注",
+    "body": "内容",
+}
+_BOOKKEEPING = {"pk", "version", "created_at", "created_by", "updated_at", "updated_by"}
+GENESIS_HASH = "0" * 64
+
+
+def _row(store: Store, table: str, record_id: str) -> dict[str, Any] | None:
+    rows = store.query(f"SELECT * FROM {table} WHERE id = ?", (record_id,))
+    return rows[0] if rows else None
+
+
+def _entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
+    payload = json.dumps(
+        [
+            prev_hash,
+            entry["at"],
+            entry["operator_id"],
+            entry["operator_name"],
+            entry["action"],
+            entry["table_name"],
+            entry["record_id"],
+            entry["before"],
+            entry["after"],
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _dump(row: dict[str, Any] | None) -> str | None:
+    if row is None:
+        return None
+    return json.dumps({k: v for k, v in row.items() if k != "pk"}, ensure_ascii=False)
+
+
+def write_audit(
+    store: Store,
+    action: str,
+    table: str,
+    record_id: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """Append one hash-chained entry; call inside the transaction of the change."""
+    with store.transaction() as db:
+        prev = db.conn.execute("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+        entry = {
+            "at": store.now(),
+            "operator_id": store.operator_id,
+            "operator_name": store.operator_name,
+            "action": action,
+            "table_name": table,
+            "record_id": record_id,
+            "before": _dump(before),
+            "after": _dump(after),
+        }
+        prev_hash = prev[0] if prev else GENESIS_HASH
+        entry["prev_hash"] = prev_hash
+        entry["hash"] = _entry_hash(prev_hash, entry)
+        columns = ", ".join(entry)
+        marks = ", ".join("?" for _ in entry)
+        db.conn.execute(f"INSERT INTO audit_log ({columns}) VALUES ({marks})", list(entry.values()))
+
+
+def insert(store: Store, table: str, values: dict[str, Any], *, action: str = "新增") -> str:
+    """Insert a new record (id, version and timestamps filled in); return its id."""
+    now = store.now()
+    row = {
+        "id": values.get("id") or new_id(),
+        **{k: v for k, v in values.items() if k != "id"},
+        "version": 1,
+        "created_at": values.get("created_at") or now,
+        "created_by": store.operator_name,
+        "updated_at": now,
+        "updated_by": store.operator_name,
+    }
+    with store.transaction() as db:
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        db.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
+        write_audit(store, action, table, row["id"], None, _row(store, table, row["id"]))
+    return str(row["id"])
+
+
+def changed_since(store: Store, table: str, current: dict[str, Any], version: int) -> list[str]:
+    """Fields that differ between `version` of a record (from the audit log) and now."""
+    snapshot = store.scalar(
+        "SELECT after FROM audit_log WHERE table_name = ? AND record_id = ? "
+        "AND json_extract(after, '$.version') = ? ORDER BY seq DESC LIMIT 1",
+        (table, current["id"], version),
+    )
+    if snapshot is None:
+        return []
+    old = json.loads(snapshot)
+    return [k for k, v in current.items() if k not in _BOOKKEEPING and old.get(k) != v]
+
+
+def update(
+    store: Store,
+    table: str,
+    record_id: str,
+    changes: dict[str, Any],
+    *,
+    expected_version: int,
+    action: str = "修改",
+) -> dict[str, Any]:
+    """Apply `changes` if the record is still at `expected_version`; return the new row."""
+    with store.transaction() as db:
+        before = _row(store, table, record_id)
+        if before is None:
+            raise NotFoundError("要修改的记录不存在，可能已被删除。")
+        if before["version"] != expected_version:
+            fields = changed_since(store, table, before, expected_version)
+            what = "、".join(FIELD_LABELS.get(f, f) for f in fields) or "内容"
+            raise StaleEditError(
+                f"保存失败：这条记录在您打开之后已被{before['updated_by'] or '他人'}于"
+                f"{before['updated_at'].replace('T', ' ')}修改（{what}）。"
+                "您的修改没有写入，请重新打开后再改。",
+                fields,
+            )
+        real = {k: v for k, v in changes.items() if before.get(k) != v}
+        if not real:
+            return before
+        values = {
+            **real,
+            "version": before["version"] + 1,
+            "updated_at": store.now(),
+            "updated_by": store.operator_name,
+        }
+        assignments = ", ".join(f"{k} = ?" for k in values)
+        db.conn.execute(
+            f"UPDATE {table} SET {assignments} WHERE id = ?", [*values.values(), record_id]
+        )
+        after = _row(store, table, record_id)
+        write_audit(store, action, table, record_id, before, after)
+    assert after is not None
+    return after
+
+
+def verify_audit_chain(store: Store) -> list[str]:
+    """Problems found in the audit chain, in Chinese; empty when intact."""
+    problems: list[str] = []
+    prev_hash = GENESIS_HASH
+    expected_seq = None
+    cursor = store.db.conn.execute("SELECT * FROM audit_log ORDER BY seq")
+    names = [d[0] for d in cursor.description]
+    for values in cursor:
+        entry = dict(zip(names, values, strict=True))
+        seq = entry["seq"]
+        if expected_seq is not None and seq != expected_seq:
+            problems.append(f"审计日志第{expected_seq}至{seq - 1}条缺失（被删除）")
+        if entry["prev_hash"] != prev_hash:
+            problems.append(f"审计日志第{seq}条与前一条的链接不符（前一条被修改或删除）")
+        if _entry_hash(entry["prev_hash"], entry) != entry["hash"]:
+            problems.append(f"审计日志第{seq}条内容被篡改")
+        prev_hash = entry["hash"]
+        expected_seq = seq + 1
+    return problems

@@ -1,0 +1,257 @@
+"""The schema, as ordered sqlite-utils migrations.
+
+Every business table has a stable UUID `id` (the identity that survives export
+and district merge), an INTEGER `pk` (a stable rowid for FTS and joins; VACUUM
+may renumber an implicit rowid), timestamps, the operator who wrote it, and a
+`version` for optimistic concurrency.  Lists of codes are JSON arrays in TEXT.
+Never edit a migration that has shipped: add a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+APPLICATION_ID = 0x43585549  # "CXUI": marks a file as ours in the SQLite header
+
+migrations = Migrations("canxie")
+
+# Columns shared by every versioned record table.
+_RECORD = """
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    version INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL DEFAULT ''
+"""
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a script into statements (triggers included).
+
+    executescript() would COMMIT the migration's transaction first, so each
+    statement runs through execute() instead.
+    """
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending.strip()
+            pending = ""
+
+
+def _run(db: Database, script: str) -> None:
+    for statement in _statements(script):
+        db.execute(statement)
+
+
+@migrations(name="0001_initial")
+def initial(db: Database) -> None:
+    _run(db, f"""
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+
+    CREATE TABLE operators ({_RECORD},
+        name TEXT NOT NULL,
+        phone TEXT NOT NULL DEFAULT '',
+        active INTEGER NOT NULL DEFAULT 1
+    );
+
+    CREATE TABLE households ({_RECORD},
+        division_code TEXT NOT NULL DEFAULT '',
+        division_name TEXT NOT NULL DEFAULT '',
+        address TEXT NOT NULL,
+        building TEXT NOT NULL DEFAULT '',
+        unit TEXT NOT NULL DEFAULT '',
+        room TEXT NOT NULL DEFAULT '',
+        grid TEXT NOT NULL DEFAULT '',
+        phone TEXT NOT NULL DEFAULT '',
+        flags TEXT NOT NULL DEFAULT '[]',
+        guardian_name TEXT NOT NULL DEFAULT '',
+        guardian_phone TEXT NOT NULL DEFAULT '',
+        guardian_relation TEXT NOT NULL DEFAULT '',
+        emergency_contact TEXT NOT NULL DEFAULT '',
+        emergency_phone TEXT NOT NULL DEFAULT '',
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX idx_households_building ON households(building, unit, room);
+    CREATE INDEX idx_households_grid ON households(grid);
+
+    CREATE TABLE persons ({_RECORD},
+        household_id TEXT NOT NULL REFERENCES households(id),
+        name TEXT NOT NULL,
+        id_number TEXT,
+        sex TEXT NOT NULL DEFAULT '',
+        birth_date TEXT,
+        cert_number TEXT,
+        category INTEGER CHECK (category BETWEEN 1 AND 7),
+        level INTEGER CHECK (level BETWEEN 1 AND 4),
+        relation TEXT NOT NULL DEFAULT '',
+        phone TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'active'
+            CHECK (status IN ('active', 'moved', 'deceased', 'cancelled')),
+        status_date TEXT NOT NULL DEFAULT '',
+        status_reason TEXT NOT NULL DEFAULT '',
+        care_flags TEXT NOT NULL DEFAULT '[]',
+        device_kind TEXT NOT NULL DEFAULT '',
+        benefits TEXT NOT NULL DEFAULT '[]',
+        school TEXT NOT NULL DEFAULT '',
+        last_visit_date TEXT NOT NULL DEFAULT '',
+        last_visit_method TEXT NOT NULL DEFAULT ''
+    );
+    CREATE UNIQUE INDEX idx_persons_id_number ON persons(id_number) WHERE id_number IS NOT NULL;
+    CREATE INDEX idx_persons_household ON persons(household_id);
+    CREATE INDEX idx_persons_name ON persons(name);
+    CREATE INDEX idx_persons_status_visit ON persons(status, last_visit_date);
+
+    -- Search: every name reading, initials and building as exact/prefix terms
+    -- (for 1-2 character queries that a trigram index cannot serve) ...
+    CREATE TABLE search_terms (
+        person_pk INTEGER NOT NULL REFERENCES persons(pk) ON DELETE CASCADE,
+        term TEXT NOT NULL
+    );
+    CREATE INDEX idx_search_terms_term ON search_terms(term, person_pk);
+    CREATE INDEX idx_search_terms_person ON search_terms(person_pk);
+    -- ... and one trigram document per person for fragments of 3+ characters.
+    CREATE VIRTUAL TABLE person_fts USING fts5(doc, tokenize = 'trigram');
+
+    CREATE TABLE visits ({_RECORD},
+        household_id TEXT NOT NULL REFERENCES households(id),
+        visit_date TEXT NOT NULL,
+        method TEXT NOT NULL,
+        purpose TEXT NOT NULL DEFAULT 'routine',
+        checklist TEXT NOT NULL DEFAULT '[]',
+        problems TEXT NOT NULL DEFAULT '[]',
+        problem_text TEXT NOT NULL DEFAULT '',
+        help_given TEXT NOT NULL DEFAULT '',
+        referrals TEXT NOT NULL DEFAULT '[]',
+        note TEXT NOT NULL DEFAULT '',
+        deleted INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX idx_visits_household_date ON visits(household_id, visit_date);
+    CREATE INDEX idx_visits_date ON visits(visit_date);
+    CREATE TABLE visit_visitors (
+        visit_id TEXT NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+        operator_id TEXT NOT NULL REFERENCES operators(id),
+        PRIMARY KEY (visit_id, operator_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE visit_persons (
+        visit_id TEXT NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+        person_id TEXT NOT NULL REFERENCES persons(id),
+        PRIMARY KEY (visit_id, person_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX idx_visit_persons_person ON visit_persons(person_id);
+
+    CREATE TABLE followups ({_RECORD},
+        household_id TEXT NOT NULL REFERENCES households(id),
+        person_id TEXT REFERENCES persons(id),
+        source TEXT NOT NULL DEFAULT '',
+        source_id TEXT NOT NULL DEFAULT '',
+        what TEXT NOT NULL,
+        due_date TEXT NOT NULL,
+        urgent INTEGER NOT NULL DEFAULT 0,
+        owner_id TEXT REFERENCES operators(id),
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+        closed_date TEXT NOT NULL DEFAULT '',
+        outcome TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX idx_followups_open ON followups(status, due_date);
+    CREATE INDEX idx_followups_household ON followups(household_id);
+
+    CREATE TABLE notes ({_RECORD},
+        household_id TEXT NOT NULL REFERENCES households(id),
+        person_id TEXT REFERENCES persons(id),
+        category TEXT NOT NULL DEFAULT 'other',
+        body TEXT NOT NULL,
+        author_id TEXT NOT NULL DEFAULT '',
+        author_name TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX idx_notes_household ON notes(household_id, created_at);
+    -- Earlier texts of a note: a note is never overwritten.
+    CREATE TABLE note_revisions (
+        pk INTEGER PRIMARY KEY,
+        note_id TEXT NOT NULL REFERENCES notes(id),
+        revision INTEGER NOT NULL,
+        category TEXT NOT NULL,
+        body TEXT NOT NULL,
+        author_name TEXT NOT NULL DEFAULT '',
+        revised_at TEXT NOT NULL,
+        UNIQUE (note_id, revision)
+    );
+
+    CREATE TABLE daycare_members ({_RECORD},
+        person_id TEXT NOT NULL REFERENCES persons(id),
+        services TEXT NOT NULL DEFAULT '[]',
+        weekdays TEXT NOT NULL DEFAULT '12345',
+        start_date TEXT NOT NULL,
+        end_date TEXT NOT NULL DEFAULT '',
+        end_reason TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX idx_daycare_members_person ON daycare_members(person_id);
+    CREATE TABLE daycare_closures ({_RECORD},
+        day TEXT NOT NULL UNIQUE,
+        reason TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE attendance ({_RECORD},
+        member_id TEXT NOT NULL REFERENCES daycare_members(id),
+        day TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('present', 'leave', 'absent')),
+        half_day INTEGER NOT NULL DEFAULT 0,
+        meal INTEGER NOT NULL DEFAULT 0,
+        services TEXT NOT NULL DEFAULT '[]',
+        arrival_time TEXT NOT NULL DEFAULT '',
+        note TEXT NOT NULL DEFAULT '',
+        UNIQUE (member_id, day)
+    );
+    CREATE INDEX idx_attendance_day ON attendance(day);
+
+    CREATE TABLE emergency_events ({_RECORD},
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT NOT NULL DEFAULT '',
+        scope TEXT NOT NULL DEFAULT '[]',
+        is_current INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE emergency_checks ({_RECORD},
+        event_id TEXT NOT NULL REFERENCES emergency_events(id),
+        person_id TEXT NOT NULL REFERENCES persons(id),
+        status TEXT NOT NULL DEFAULT 'pending',
+        note TEXT NOT NULL DEFAULT '',
+        checked_at TEXT NOT NULL DEFAULT '',
+        operator_id TEXT NOT NULL DEFAULT '',
+        UNIQUE (event_id, person_id)
+    );
+
+    -- Append-only and hash-chained: each entry's hash covers its content and
+    -- the previous entry's hash, so an edited or removed entry is detectable.
+    CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        operator_id TEXT NOT NULL DEFAULT '',
+        operator_name TEXT NOT NULL DEFAULT '',
+        action TEXT NOT NULL,
+        table_name TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        before TEXT,
+        after TEXT,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX idx_audit_record ON audit_log(record_id);
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, '审计日志只能追加，不能修改'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, '审计日志只能追加，不能删除'); END;
+    """)
+
+
+SCHEMA_VERSION = len(migrations._migrations)
+MIGRATION_NAMES = tuple(m.name for m in migrations._migrations)

@@ -1,0 +1,101 @@
+"""Site settings (the divisions this install serves) and operators."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, fields
+from typing import Any
+
+from canxie_tui.domain.models import Operator, Site
+from canxie_tui.store import records
+from canxie_tui.store.db import Store
+from canxie_tui.store.errors import ValidationError
+
+_CODE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")  # 统计用区划代码: 6, 9 or 12 digits
+
+
+def get_setting(store: Store, key: str, default: Any = None) -> Any:
+    raw = store.scalar("SELECT value FROM settings WHERE key = ?", (key,))
+    return default if raw is None else json.loads(raw)
+
+
+def set_setting(store: Store, key: str, value: Any) -> None:
+    """Settings are audited like records (table 'settings', record id = key)."""
+    with store.transaction() as db:
+        before = get_setting(store, key)
+        db.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value, ensure_ascii=False)),
+        )
+        records.write_audit(
+            store, "修改设置", "settings", key, {"value": before}, {"value": value}
+        )
+
+
+def get_site(store: Store) -> Site:
+    data = get_setting(store, "site", {}) or {}
+    known = {f.name for f in fields(Site)}
+    return Site(**{k: str(v) for k, v in data.items() if k in known})
+
+
+def validate_site(site: Site) -> None:
+    """Names and 区划代码 must fit together; raises ValidationError naming the field."""
+    pairs = [
+        ("district", site.district_name, site.district_code, "区县"),
+        ("street", site.street_name, site.street_code, "街镇"),
+        ("community", site.community_name, site.community_code, "村/社区"),
+    ]
+    if not site.district_name:
+        raise ValidationError("请填写区县名称", "district_name")
+    if not site.street_name:
+        raise ValidationError("请填写街道/镇名称", "street_name")
+    for key, name, code, label in pairs:
+        if code and not _CODE.match(code):
+            raise ValidationError(
+                f"{label}的统计用区划代码应为6、9或12位数字，“{code}”不对", f"{key}_code"
+            )
+        if code and not name:
+            raise ValidationError(f"填写了{label}代码，也请填写{label}名称", f"{key}_name")
+    for (_, _, upper, upper_label), (key, _, lower, label) in zip(pairs, pairs[1:], strict=False):
+        if upper and lower and not lower.startswith(upper):
+            raise ValidationError(
+                f"{label}代码“{lower}”应以{upper_label}代码“{upper}”开头", f"{key}_code"
+            )
+
+
+def save_site(store: Store, site: Site) -> None:
+    validate_site(site)
+    set_setting(store, "site", asdict(site))
+
+
+def add_operator(store: Store, name: str, phone: str = "") -> Operator:
+    name = name.strip()
+    if not name:
+        raise ValidationError("请填写操作员姓名", "name")
+    existing = store.query("SELECT id FROM operators WHERE name = ? AND active = 1", (name,))
+    if existing:
+        return get_operator(store, existing[0]["id"])
+    operator_id = records.insert(store, "operators", {"name": name, "phone": phone.strip()})
+    return get_operator(store, operator_id)
+
+
+def get_operator(store: Store, operator_id: str) -> Operator:
+    row = store.query("SELECT id, name, phone, active FROM operators WHERE id = ?", (operator_id,))[0]
+    return Operator(row["id"], row["name"], row["phone"], bool(row["active"]))
+
+
+def list_operators(store: Store) -> list[Operator]:
+    rows = store.query("SELECT id, name, phone, active FROM operators WHERE active = 1 ORDER BY pk")
+    return [Operator(r["id"], r["name"], r["phone"], True) for r in rows]
+
+
+def switch_operator(store: Store, operator: Operator) -> None:
+    """Make `operator` the one recorded on everything written from now on."""
+    store.operator_id, store.operator_name = operator.id, operator.name
+    set_setting(store, "current_operator", operator.id)
+
+
+def current_operator(store: Store) -> Operator | None:
+    return get_operator(store, store.operator_id) if store.operator_id else None
