@@ -192,7 +192,18 @@ def is_severe(level: int | None) -> bool:
 
 
 # Values people type or find in the district's spreadsheets.
-_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "壹": 1, "贰": 2, "貳": 2, "叁": 3, "參": 3, "肆": 4}
+_CN_DIGITS = {
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "壹": 1,
+    "贰": 2,
+    "貳": 2,
+    "叁": 3,
+    "參": 3,
+    "肆": 4,
+}
 
 
 def parse_category(value: object) -> int | None:
@@ -200,7 +211,7 @@ def parse_category(value: object) -> int | None:
     text = str(value).strip() if value is not None else ""
     if not text:
         return None
-    if text.isdigit():
+    if text.isdecimal():
         number = int(text)
         return number if number in CATEGORIES else None
     text = text.removesuffix("残疾").removesuffix("残")
@@ -218,7 +229,7 @@ def parse_level(value: object) -> int | None:
     if not text:
         return None
     text = text.removesuffix("级")
-    if text.isdigit():
+    if text.isdecimal():
         number = int(text)
         return number if number in LEVELS else None
     return _CN_DIGITS.get(text)

@@ -125,7 +125,9 @@ class Person:
     def disability_label(self) -> str:
         if self.category is None:
             return "非持证"
-        return f"{codes.label(codes.CATEGORIES, self.category)}{codes.label(codes.LEVELS, self.level)}"
+        return (
+            f"{codes.label(codes.CATEGORIES, self.category)}{codes.label(codes.LEVELS, self.level)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -180,3 +182,15 @@ class SearchResult:
     hits: tuple[SearchHit, ...]
     total: int
     total_is_capped: bool = False
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a household's history: a visit or a case note."""
+
+    day: str
+    kind: str  # "走访" or the note category label
+    summary: str
+    who: str
+    note_id: str | None = None
+    revisions: int = 0

@@ -55,7 +55,9 @@ def clean_date(text: str, field: str, label: str, today: date) -> str:
         else:
             day = date.fromisoformat("-".join(p.zfill(2) for p in raw.split("-")))
     except ValueError:
-        raise InputError(f"{label}“{text}”不是有效日期，请按 2026-11-29 的格式填写", field) from None
+        raise InputError(
+            f"{label}“{text}”不是有效日期，请按 2026-11-29 的格式填写", field
+        ) from None
     if day > today:
         raise InputError(f"{label}不能晚于今天", field)
     return day.isoformat()
@@ -108,6 +110,7 @@ def clean_person(values: Mapping[str, Any], today: date) -> dict[str, Any]:
             raise InputError(str(err), "cert_number") from None
         cert_number = cert.number
 
+    birth: str | None
     if id_number:
         sex, birth = id_number.sex, id_number.birth_date.isoformat()
     else:

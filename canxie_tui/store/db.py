@@ -92,15 +92,18 @@ class Store:
         is_new = _check_file(path, create)
         if is_new:
             _create_private_file(path)
+        conn = _connect(path)
         try:
-            conn = _connect(path)
             db = Database(conn, execute_plugins=False)
             cls._check_ownership(db, path)
             if db.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 db.enable_wal()
             cls._migrate(db, path)
-        except sqlite3.DatabaseError as err:
-            raise StoreError(f"无法打开数据库“{path}”：{err}") from err
+        except BaseException as err:
+            conn.close()  # a refused file must not stay open (and locked, on Windows)
+            if isinstance(err, sqlite3.DatabaseError):
+                raise StoreError(f"无法打开数据库“{path}”：{err}") from err
+            raise
         store = cls(db, path, clock=clock)
         store._load_operator()
         return store

@@ -69,10 +69,10 @@ def edit_note(store: Store, note: Note, category: str, body: str) -> Note:
     clean = validate.clean_note(category, body)
     with store.transaction() as db:
         current = get_note(store, note.id)
-        if current.version == note.version and (current.body, current.category) != (
-            clean["body"],
-            clean["category"],
-        ):
+        unchanged = (current.body, current.category) == (clean["body"], clean["category"])
+        if unchanged and current.version == note.version:
+            return current  # saving without a change must not take over authorship
+        if current.version == note.version:
             db.conn.execute(
                 "INSERT INTO note_revisions (note_id, revision, category, body, author_name, "
                 "revised_at) VALUES (?, ?, ?, ?, ?, ?)",

@@ -202,4 +202,9 @@ def verify_audit_chain(store: Store) -> list[str]:
             problems.append(f"审计日志第{seq}条内容被篡改")
         prev_hash = entry["hash"]
         expected_seq = seq + 1
+    # AUTOINCREMENT remembers the highest seq ever issued: entries cut off the end show here.
+    issued = store.scalar("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'") or 0
+    last = (expected_seq or 1) - 1
+    if issued > last:
+        problems.append(f"审计日志最后的第{last + 1}至{issued}条缺失（被删除）")
     return problems

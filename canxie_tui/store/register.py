@@ -116,9 +116,7 @@ def add_household(store: Store, values: dict[str, Any]) -> Household:
     return get_household(store, household_id)
 
 
-def update_household(
-    store: Store, household: Household, values: dict[str, Any]
-) -> Household:
+def update_household(store: Store, household: Household, values: dict[str, Any]) -> Household:
     """Save an edit of `household` (as the editor opened it); re-index its members."""
     clean = validate.clean_household(values)
     with store.transaction():
@@ -147,7 +145,8 @@ def person_warnings(
     )
     return [
         f"已有同名同年出生的人员：{r['name']}（{r['birth_date'][:4]}年生，{r['address']}），"
-        "请确认不是同一人" for r in rows
+        "请确认不是同一人"
+        for r in rows
     ]
 
 
@@ -195,17 +194,19 @@ def update_person(store: Store, person: Person, values: dict[str, Any]) -> Perso
     clean, _ = check_person(store, values, exclude_id=person.id)
     with store.transaction():
         records.update(store, "persons", person.id, _encode(clean), expected_version=person.version)
-        search.index_person(store, store.scalar("SELECT pk FROM persons WHERE id = ?", (person.id,)))
+        search.index_person(
+            store, store.scalar("SELECT pk FROM persons WHERE id = ?", (person.id,))
+        )
     return get_person(store, person.id)
 
 
-def change_status(
-    store: Store, person: Person, status: str, when: str, reason: str
-) -> Person:
+def change_status(store: Store, person: Person, status: str, when: str, reason: str) -> Person:
     """迁出/死亡/注销 (or back to 在册): leaves the active register, history stays."""
     clean = validate.clean_status_change(status, when, reason, store.today())
     action = f"状态变更为{codes.PERSON_STATUSES[status]}"
-    records.update(store, "persons", person.id, clean, expected_version=person.version, action=action)
+    records.update(
+        store, "persons", person.id, clean, expected_version=person.version, action=action
+    )
     return get_person(store, person.id)
 
 

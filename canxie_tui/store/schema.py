@@ -52,7 +52,9 @@ def _run(db: Database, script: str) -> None:
 
 @migrations(name="0001_initial")
 def initial(db: Database) -> None:
-    _run(db, f"""
+    _run(
+        db,
+        f"""
     CREATE TABLE settings (
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
@@ -250,7 +252,8 @@ def initial(db: Database) -> None:
     BEGIN SELECT RAISE(ABORT, '审计日志只能追加，不能修改'); END;
     CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
     BEGIN SELECT RAISE(ABORT, '审计日志只能追加，不能删除'); END;
-    """)
+    """,
+    )
 
 
 SCHEMA_VERSION = len(migrations._migrations)

@@ -15,7 +15,6 @@ then fragments; only the page shown is fetched, and a huge count is capped.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -38,7 +37,8 @@ class Filters:
 
     def sql(self) -> tuple[str, list[Any]]:
         """A WHERE fragment over persons `p` and households `h`."""
-        parts, params = ["1"], []
+        parts: list[str] = ["1"]
+        params: list[Any] = []
         if self.category is not None:
             parts.append("p.category = ?")
             params.append(self.category)
@@ -74,14 +74,14 @@ def index_person(store: Store, person_pk: int) -> None:
         return
     row = rows[0]
     keys = name_keys(row["name"])
-    terms = {*keys, row["building"].lower()} - {""}
+    terms = {*keys, normalize_query(row["building"])} - {""}
     conn.executemany(
         "INSERT INTO search_terms (person_pk, term) VALUES (?, ?)",
         [(person_pk, t) for t in sorted(terms)],
     )
     place = "".join((row["building"], row["unit"], row["room"]))
     parts = [row["name"], " ".join(keys), *(row[k] or "" for k in _DOC_FIELDS), place]
-    doc = _SEP.join(p for p in parts if p).lower()
+    doc = normalize_query(_SEP.join(p for p in parts if p))
     conn.execute("INSERT INTO person_fts (rowid, doc) VALUES (?, ?)", (person_pk, doc))
 
 
@@ -122,61 +122,61 @@ def search(
     q = normalize_query(raw_query)
     compact = q.replace(" ", "")
     conn = store.db.conn
-    ranked: dict[int, int] = {}  # person pk -> rank, in the order found
+    found: dict[int, tuple[int, bool, str]] = {}  # pk -> (rank, inactive, name)
 
     def collect(rank: int, sql: str, args: list[Any], cap: int) -> None:
-        for (pk,) in conn.execute(sql + " LIMIT ?", [*args, cap]):
-            ranked.setdefault(pk, rank)
+        for pk, inactive, name in conn.execute(sql + " LIMIT ?", [*args, cap]):
+            found.setdefault(pk, (rank, bool(inactive), name))
 
-    base = "FROM persons p JOIN households h ON h.id = p.household_id WHERE " + where
-    total: int
-    capped = False
+    person = "p.pk, p.status != 'active', p.name"
+    base = f"FROM persons p JOIN households h ON h.id = p.household_id WHERE {where}"
     if not q:
-        collect(3, f"SELECT p.pk {base} ORDER BY p.name", params, limit)
-        total = _count(conn, f"SELECT 1 {base}", params)
-        capped = total > COUNT_CAP
+        collect(3, f"SELECT {person} {base} ORDER BY p.name", params, limit)
+        everyone = (f"SELECT p.pk {base}", params)
+        total = len(found) if len(found) < limit else _count(conn, *everyone)
     else:
         cap = limit + 1
-        collect(0, f"SELECT p.pk {base} AND p.name = ?", [*params, q], cap)
-        collect(1, f"SELECT p.pk {base} AND p.name > ? AND p.name < ?", [*params, q, q + _TOP], cap)
-        collect(
-            2,
-            "SELECT DISTINCT t.person_pk FROM search_terms t JOIN persons p ON p.pk = t.person_pk "
+        terms_sql = (
+            f"SELECT {person} FROM search_terms t JOIN persons p ON p.pk = t.person_pk "
             f"JOIN households h ON h.id = p.household_id WHERE {where} "
-            "AND t.term >= ? AND t.term < ?",
-            [*params, compact, compact + _TOP],
-            cap,
+            "AND t.term >= ? AND t.term < ?"
         )
-        strong = len(ranked)
+        terms_args = [*params, compact, compact + _TOP]
+        collect(0, f"SELECT {person} {base} AND p.name = ?", [*params, q], cap)
+        collect(
+            1, f"SELECT {person} {base} AND p.name > ? AND p.name < ?", [*params, q, q + _TOP], cap
+        )
+        collect(2, terms_sql, terms_args, cap)
         if len(q) >= 3:
             fragment_sql = (
-                "SELECT f.rowid FROM person_fts f JOIN persons p ON p.pk = f.rowid "
+                f"SELECT {person} FROM person_fts f JOIN persons p ON p.pk = f.rowid "
                 f"JOIN households h ON h.id = p.household_id WHERE f.doc MATCH ? AND {where}"
             )
             fragment_args = [_fts_phrase(q), *params]
         else:  # too short for trigrams: scan the (small, covering) name index
-            fragment_sql = f"SELECT p.pk {base} AND instr(p.name, ?) > 0"
+            fragment_sql = f"SELECT {person} {base} AND instr(p.name, ?) > 0"
             fragment_args = [*params, q]
-        collect(3, fragment_sql, fragment_args, limit + strong)
-        if len(ranked) <= limit:
-            total = len(ranked)
-        else:
-            total = _count(conn, fragment_sql.replace("SELECT f.rowid", "SELECT 1", 1)
-                           .replace("SELECT p.pk", "SELECT 1", 1), fragment_args)
-            total = max(total, len(ranked))
-            capped = total > COUNT_CAP
-    page = sorted(ranked.items(), key=lambda item: item[1])[:limit]
+        collect(3, fragment_sql, fragment_args, limit + len(found) + 1)
+        # Every match is a term match or a fragment match (names are fragments of
+        # themselves), so the union of the two is the whole candidate set.
+        union = (
+            f"SELECT pk FROM ({terms_sql.replace(person, 'p.pk AS pk', 1)} "
+            f"UNION {fragment_sql.replace(person, 'p.pk AS pk', 1)})",
+            [*terms_args, *fragment_args],
+        )
+        total = len(found) if len(found) <= limit else _count(conn, *union)
+    page = sorted(found.items(), key=lambda item: item[1])[:limit]
     return SearchResult(
         query=raw_query,
-        hits=tuple(_hits(store, page)),
+        hits=tuple(_hits(store, [(pk, rank) for pk, (rank, _, _) in page])),
         total=min(total, COUNT_CAP),
-        total_is_capped=capped,
+        total_is_capped=total > COUNT_CAP,
     )
 
 
-def _count(conn: Any, select_one_sql: str, params: list[Any]) -> int:
+def _count(conn: Any, select_sql: str, params: list[Any]) -> int:
     """Count rows, stopping past COUNT_CAP so a broad query stays instant."""
-    sql = f"SELECT count(*) FROM ({select_one_sql} LIMIT {COUNT_CAP + 1})"
+    sql = f"SELECT count(*) FROM ({select_sql} LIMIT {COUNT_CAP + 1})"
     return int(conn.execute(sql, params).fetchone()[0])
 
 
@@ -212,10 +212,4 @@ def _hits(store: Store, page: list[tuple[int, int]]) -> list[SearchHit]:
                 rank=rank,
             )
         )
-    # Within a rank: people still in the register first, then by name.
-    hits.sort(key=lambda h: (h.rank, h.status != "active", h.name))
     return hits
-
-
-def flags_of(row: dict[str, Any]) -> list[str]:
-    return list(json.loads(row.get("flags") or "[]"))

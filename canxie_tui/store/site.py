@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import asdict, fields
@@ -29,9 +30,7 @@ def set_setting(store: Store, key: str, value: Any) -> None:
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, json.dumps(value, ensure_ascii=False)),
         )
-        records.write_audit(
-            store, "修改设置", "settings", key, {"value": before}, {"value": value}
-        )
+        records.write_audit(store, "修改设置", "settings", key, {"value": before}, {"value": value})
 
 
 def get_site(store: Store) -> Site:
@@ -58,7 +57,7 @@ def validate_site(site: Site) -> None:
             )
         if code and not name:
             raise ValidationError(f"填写了{label}代码，也请填写{label}名称", f"{key}_name")
-    for (_, _, upper, upper_label), (key, _, lower, label) in zip(pairs, pairs[1:], strict=False):
+    for (_, _, upper, upper_label), (key, _, lower, label) in itertools.pairwise(pairs):
         if upper and lower and not lower.startswith(upper):
             raise ValidationError(
                 f"{label}代码“{lower}”应以{upper_label}代码“{upper}”开头", f"{key}_code"
@@ -82,7 +81,9 @@ def add_operator(store: Store, name: str, phone: str = "") -> Operator:
 
 
 def get_operator(store: Store, operator_id: str) -> Operator:
-    row = store.query("SELECT id, name, phone, active FROM operators WHERE id = ?", (operator_id,))[0]
+    row = store.query("SELECT id, name, phone, active FROM operators WHERE id = ?", (operator_id,))[
+        0
+    ]
     return Operator(row["id"], row["name"], row["phone"], bool(row["active"]))
 
 

@@ -1,0 +1,228 @@
+"""The `canxie` command: the TUI by default, and the same jobs without it.
+
+Every failure a user can cause ends in one Chinese line on stderr and a
+non-zero exit; a traceback never reaches them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+STARTED = time.perf_counter()  # for "started in N ms"
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+_ARGPARSE_CN = (
+    ("the following arguments are required: ", "缺少参数："),
+    ("unrecognized arguments: ", "无法识别的参数："),
+    ("invalid choice: ", "无效的选项："),
+    ("(choose from ", "（可选："),
+    ("argument ", "参数 "),
+    ("invalid int value: ", "不是整数："),
+    ("expected one argument", "需要一个值"),
+)
+
+
+class ChineseArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        for english, chinese in _ARGPARSE_CN:
+            message = message.replace(english, chinese)
+        self.exit(
+            EXIT_USAGE, f"{self.prog}: 参数错误：{message}\n用 {self.prog} --help 查看用法。\n"
+        )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ChineseArgumentParser(
+        prog="canxie",
+        description="残协工作台：残疾人户籍、走访、个案记录的离线工作台。不带子命令时打开界面。",
+    )
+    parser.add_argument(
+        "--db", type=Path, help="数据库文件（默认 data/canxie.db，或环境变量 CANXIE_DB）"
+    )
+    commands = parser.add_subparsers(
+        dest="command", metavar="命令", parser_class=ChineseArgumentParser
+    )
+
+    demo = commands.add_parser("demo", help="建立演示数据库并打开界面")
+    demo.add_argument(
+        "--scale",
+        choices=("community", "street", "district"),
+        default="community",
+        help="规模：community 社区约300人；street 街道约5千人；district 全区约3万人",
+    )
+    demo.add_argument("--seed", type=int, default=1, help="随机种子（同一种子生成相同数据）")
+    demo.add_argument("--no-tui", action="store_true", help="只建库，不打开界面")
+    demo.add_argument("--force", action="store_true", help="数据库已存在时覆盖")
+
+    search = commands.add_parser("search", help="查找人员（姓名、拼音、身份证尾号、电话、地址）")
+    search.add_argument("query", help="查找内容")
+    search.add_argument("--json", action="store_true", help="输出 JSON")
+    search.add_argument("--limit", type=int, default=20, help="最多显示条数（默认20）")
+    search.add_argument("--full-ids", action="store_true", help="显示完整身份证号（记入审计日志）")
+    return parser
+
+
+def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
+    print(f"错误：{message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def _db_path(args: argparse.Namespace) -> Path:
+    from canxie_tui.store.db import default_db_path
+
+    return args.db if args.db else default_db_path()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    from canxie_tui.store.db import Store
+    from canxie_tui.store.demo import build_demo
+
+    path = _db_path(args)
+    if path.exists():
+        if not args.force and not args.no_tui and _has_data(path):
+            print(f"演示数据库“{path}”已存在，直接打开。（重新生成请加 --force）")
+            return run_tui(path)
+        if not args.force:
+            fail(f"“{path}”已存在。要覆盖请加 --force，或用 --db 指定新文件。")
+        if path.is_dir():
+            fail(f"“{path}”是一个文件夹，不是数据库文件。")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    store = Store.open(path)
+    with Progress(transient=True) as progress:
+        task = progress.add_task("生成演示数据", total=None)
+
+        def report(label: str, done: int, total: int) -> None:
+            progress.update(task, description=label, completed=done, total=total)
+
+        counts = build_demo(store, scale=args.scale, seed=args.seed, progress=report)
+    store.close()
+    print(
+        f"已生成演示数据库 {path}：{counts.get('households', 0)} 户，"
+        f"{counts.get('persons', 0)} 人，{counts.get('visits', 0)} 次走访。"
+    )
+    return 0 if args.no_tui else run_tui(path)
+
+
+def _has_data(path: Path) -> bool:
+    from canxie_tui.store.db import Store
+
+    store = Store.open(path, create=False)
+    try:
+        return bool(store.scalar("SELECT count(*) FROM persons"))
+    finally:
+        store.close()
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from canxie_tui.domain import codes
+    from canxie_tui.domain.ids import mask_id
+    from canxie_tui.store import register
+    from canxie_tui.store.db import Store
+    from canxie_tui.store.search import search
+
+    if args.limit < 1:
+        fail("--limit 须为正整数", EXIT_USAGE)
+    store = Store.open(_db_path(args), create=False)
+    result = search(store, args.query, limit=args.limit)
+    today = store.today()
+    rows: list[dict[str, Any]] = []
+    for hit in result.hits:
+        if args.full_ids and hit.id_number:
+            register.reveal_id(store, register.get_person(store, hit.person_id), "命令行查找")
+        rows.append(
+            {
+                "person_id": hit.person_id,
+                "household_id": hit.household_id,
+                "name": hit.name,
+                "sex": hit.sex,
+                "age": _age(hit.birth_date, today),
+                "id_number": hit.id_number if args.full_ids else mask_id(hit.id_number),
+                "disability": (
+                    f"{codes.label(codes.CATEGORIES, hit.category)}"
+                    f"{codes.label(codes.LEVELS, hit.level)}"
+                ),
+                "status": codes.label(codes.PERSON_STATUSES, hit.status),
+                "phone": hit.phone,
+                "address": hit.address,
+                "place": hit.place,
+            }
+        )
+    if args.json:
+        payload = {"query": args.query, "total": result.total, "capped": result.total_is_capped}
+        print(json.dumps({**payload, "results": rows}, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print(f"没有找到“{args.query}”。")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    more = "+" if result.total_is_capped else ""
+    table = Table(title=f"“{args.query}”：前 {len(rows)} 条，共 {result.total}{more} 条")
+    for header in ("姓名", "性别", "年龄", "残疾", "身份证号", "电话", "住址", "状态"):
+        table.add_column(header)
+    for r in rows:
+        table.add_row(
+            r["name"],
+            r["sex"],
+            str(r["age"] or ""),
+            r["disability"],
+            r["id_number"],
+            r["phone"],
+            f"{r['address']} {r['place']}".strip(),
+            r["status"],
+        )
+    Console().print(table)
+    return 0
+
+
+def _age(born: object, today: object) -> int | None:
+    from datetime import date
+
+    if not isinstance(born, date) or not isinstance(today, date):
+        return None
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def run_tui(path: Path) -> int:
+    from canxie_tui.ui.app import CanxieApp
+
+    CanxieApp(db_path=path, started=STARTED).run()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from canxie_tui.domain.errors import CanxieError
+
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            return cmd_demo(args)
+        if args.command == "search":
+            return cmd_search(args)
+        return run_tui(_db_path(args))
+    except CanxieError as err:
+        fail(err.message)
+    except KeyboardInterrupt:
+        fail("已中断。", 130)
+    except PermissionError as err:
+        fail(f"没有权限访问“{err.filename}”。")
+    except OSError as err:
+        fail(f"文件操作失败：{err.strerror or err}（{err.filename or ''}）")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""The Textual application: opens the store, routes screens, runs database work in threads."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from textual import on
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.worker import Worker, WorkerFailed, WorkerState
+
+from canxie_tui.domain.errors import CanxieError
+from canxie_tui.domain.models import Operator, Site
+from canxie_tui.store import site
+from canxie_tui.store.db import Store
+from canxie_tui.ui.commands import MainCommands
+
+T = TypeVar("T")
+
+
+class CanxieApp(App[None]):
+    TITLE = "残协工作台"
+    CSS_PATH = "app.tcss"
+    COMMANDS: ClassVar = App.COMMANDS | {MainCommands}
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "帮助", id="help", tooltip="列出本页所有按键"),
+        Binding("f2", "switch_operator", "切换操作员", id="operator", tooltip="更换当前操作员"),
+        Binding("ctrl+q", "quit", "退出", id="quit", tooltip="退出残协工作台", priority=True),
+    ]
+
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        started: float | None = None,
+        store: Store | None = None,
+    ) -> None:
+        super().__init__()
+        self.db_path = db_path
+        self.started = started if started is not None else time.perf_counter()
+        self.store = store or Store.open(db_path)
+        self.site: Site = site.get_site(self.store)
+        self.startup_ms: float | None = None
+
+    # -- start-up ------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        from canxie_tui.ui.screens.search import SearchScreen
+
+        self._refresh_subtitle()
+        self.push_screen(SearchScreen())
+        if not self.site.is_configured or not self.store.operator_id:
+            from canxie_tui.ui.screens.setup import SetupScreen
+
+            self.push_screen(SetupScreen(self.site))
+        self.call_after_refresh(self._log_startup)
+
+    def _log_startup(self) -> None:
+        self.startup_ms = (time.perf_counter() - self.started) * 1000
+        self.log.info(f"started in {self.startup_ms:.0f} ms")
+
+    def show_home(self) -> None:
+        """Back to the search screen (the home screen), closing whatever is above it."""
+        from canxie_tui.ui.screens.search import SearchScreen
+
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, SearchScreen):
+            self.pop_screen()
+        if isinstance(self.screen, SearchScreen):
+            self.screen.focus_query()
+
+    def action_new_household(self) -> None:
+        from canxie_tui.ui.screens.household_form import new_household_flow
+
+        new_household_flow(self)
+
+    def site_saved(self, new_site: Site, operator: Operator) -> None:
+        self.site = new_site
+        self.store.operator_id, self.store.operator_name = operator.id, operator.name
+        self._refresh_subtitle()
+
+    def _refresh_subtitle(self) -> None:
+        who = self.store.operator_name or "未设置操作员"
+        self.sub_title = f"{self.site.full_name() or '未设置辖区'} · 操作员：{who}"
+
+    # -- database work off the UI thread ----------------------------------------
+    async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run `fn(store, *args, **kwargs)` in a worker thread on its own connection.
+
+        Raises what `fn` raised (CanxieError carries the Chinese message to show).
+        """
+
+        def job() -> T:
+            store = self.store.clone()
+            try:
+                return fn(store, *args, **kwargs)
+            finally:
+                store.close()
+
+        worker: Worker[T] = self.run_worker(job, thread=True, group="db", exit_on_error=False)
+        try:
+            return await worker.wait()
+        except WorkerFailed as failed:
+            raise failed.error from None
+
+    def report_error(self, error: BaseException) -> None:
+        """Tell the user what went wrong, in Chinese; never a traceback."""
+        if isinstance(error, CanxieError):
+            self.notify(error.message, title="未能完成", severity="error", timeout=8)
+        else:
+            self.log.error(repr(error))
+            self.notify(
+                f"程序内部错误：{type(error).__name__}。数据未被修改，请重试或联系维护人员。",
+                title="出错了",
+                severity="error",
+                timeout=10,
+            )
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        # db() callers receive their own errors; this catches every other worker.
+        if event.state == WorkerState.ERROR and event.worker.group != "db":
+            assert event.worker.error is not None
+            self.report_error(event.worker.error)
+
+    # -- app-wide actions ------------------------------------------------------
+    def action_help(self) -> None:
+        from canxie_tui.ui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_switch_operator(self) -> None:
+        from canxie_tui.ui.screens.operator import OperatorScreen
+
+        def chosen(operator: Operator | None) -> None:
+            if operator is not None:
+                self.store.operator_id, self.store.operator_name = operator.id, operator.name
+                self._refresh_subtitle()
+                self.notify(f"当前操作员：{operator.name}")
+
+        self.push_screen(OperatorScreen(), chosen)

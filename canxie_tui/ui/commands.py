@@ -1,0 +1,40 @@
+"""Command palette (Ctrl+P): the main actions, listed instantly and searchable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, cast
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from canxie_tui.ui.app import CanxieApp
+
+
+class MainCommands(Provider):
+    def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        app = cast("CanxieApp", self.app)
+        run = partial(app.run_action)
+        return [
+            (
+                "查找人员/户",
+                "按姓名、拼音首字母、身份证尾号、电话、地址查找",
+                partial(app.show_home),
+            ),
+            ("新建户", "登记新的残疾人家庭", partial(run, "new_household")),
+            ("切换操作员", "更换记录在每条数据上的操作员", partial(run, "switch_operator")),
+            ("帮助", "列出本页所有按键（F1）", partial(run, "help")),
+            ("退出", "退出残协工作台", partial(run, "quit")),
+        ]
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = max(matcher.match(name), matcher.match(help_text) * 0.5)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)

@@ -1,0 +1,133 @@
+"""Base of every form: fields validated as you type, nothing written until valid."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
+
+from canxie_tui.domain.errors import CanxieError, InputError
+from canxie_tui.ui.widgets.checklist import CheckList
+from canxie_tui.ui.widgets.field import Field
+
+if TYPE_CHECKING:
+    from canxie_tui.ui.app import CanxieApp
+
+ResultT = TypeVar("ResultT")
+
+
+class FormScreen(ModalScreen[ResultT]):
+    """Subclasses give `title`, `build_fields()`, `check()` (pure) and `save()` (store)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "保存", id="save", tooltip="检查并保存（Ctrl+S）"),
+        Binding("escape", "cancel", "取消", id="cancel", tooltip="放弃修改并关闭"),
+    ]
+    form_title: str = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._touched: set[str] = set()
+        self._saving = False
+
+    @property
+    def canxie(self) -> CanxieApp:
+        return cast("CanxieApp", self.app)
+
+    def build_fields(self) -> list[Field]:
+        raise NotImplementedError
+
+    def check(self, values: dict[str, Any]) -> None:
+        """Raise InputError for the first problem; must be pure (runs on every key)."""
+
+    async def save(self, values: dict[str, Any]) -> ResultT | None:
+        raise NotImplementedError
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form-box"):
+            yield Label(self.form_title, classes="form-title")
+            with VerticalScroll(classes="form-fields"):
+                yield from self.build_fields()
+            yield Static("", id="form-error")
+            with Horizontal(classes="form-buttons"):
+                yield Button("保存 Ctrl+S", variant="primary", id="save")
+                yield Button("取消 Esc", id="cancel")
+            yield Footer()
+
+    # -- values and errors -----------------------------------------------------
+    def fields(self) -> list[Field]:
+        return list(self.query(Field))
+
+    def values(self) -> dict[str, Any]:
+        return {f.field_name: f.value for f in self.fields()}
+
+    def show_error(self, error: InputError | None, *, everywhere: bool) -> None:
+        """Put `error` next to its field; while typing, only on fields already touched."""
+        visible = error is not None and (everywhere or error.field in self._touched)
+        on_field = False
+        for field in self.fields():
+            here = visible and error is not None and field.field_name == error.field
+            on_field = on_field or here
+            field.set_error(error.message if here and error else "")
+        message = f"✗ {error.message}" if visible and error and not on_field else ""
+        self.query_one("#form-error", Static).update(message)
+
+    def validate_now(self, *, everywhere: bool = False) -> InputError | None:
+        try:
+            self.check(self.values())
+        except InputError as error:
+            self.show_error(error, everywhere=everywhere)
+            return error
+        self.show_error(None, everywhere=everywhere)
+        return None
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(CheckList.Changed)
+    @on(TextArea.Changed)
+    def _changed(self, event: Any) -> None:
+        field = next((a for a in event.control.ancestors if isinstance(a, Field)), None)
+        if field is not None:
+            self._touched.add(field.field_name)
+        self.validate_now()
+
+    # -- actions -----------------------------------------------------------------
+    @on(Button.Pressed, "#save")
+    async def action_save(self) -> None:
+        if self._saving:
+            return
+        error = self.validate_now(everywhere=True)
+        if error is not None:
+            self._focus_field(error.field)
+            return
+        self._saving = True
+        try:
+            result = await self.save(self.values())
+        except InputError as err:
+            self.show_error(err, everywhere=True)
+            self._focus_field(err.field)
+            return
+        except CanxieError as err:
+            self.query_one("#form-error", Static).update(f"✗ {err.message}")
+            return
+        except Exception as err:  # never a traceback: say it, keep the form open
+            self.canxie.report_error(err)
+            return
+        finally:
+            self._saving = False
+        if result is not None:
+            self.dismiss(result)
+
+    def _focus_field(self, name: str) -> None:
+        for field in self.fields():
+            if field.field_name == name:
+                field.widget.focus()
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,292 @@
+"""One household: address, flags, contacts, members, and its history of visits and notes."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from canxie_tui.domain import codes
+from canxie_tui.domain.ids import mask_id
+from canxie_tui.domain.models import Household, Note, Person, TimelineEntry
+from canxie_tui.store import notes, register, timeline
+from canxie_tui.store.db import Store
+from canxie_tui.ui.widgets.text import fit
+
+if TYPE_CHECKING:
+    from canxie_tui.ui.app import CanxieApp
+
+
+@dataclass(frozen=True)
+class HouseholdView:
+    household: Household
+    members: list[Person]
+    timeline: list[TimelineEntry]
+
+
+def load_view(store: Store, household_id: str) -> HouseholdView:
+    return HouseholdView(
+        register.get_household(store, household_id),
+        register.members(store, household_id),
+        timeline.household_timeline(store, household_id),
+    )
+
+
+class HouseholdScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "返回", id="back", tooltip="回到查找"),
+        Binding("a", "add_member", "添加成员", id="add-member", tooltip="为本户添加成员"),
+        Binding("e", "edit_member", "改成员", id="edit-member", tooltip="修改所选成员"),
+        Binding(
+            "h", "edit_household", "改本户", id="edit-household", tooltip="修改住址、情况、联系人"
+        ),
+        Binding("s", "change_status", "状态", id="status", tooltip="迁出/死亡/注销或恢复在册"),
+        Binding("n", "new_note", "写记录", id="new-note", tooltip="写一条个案记录"),
+        Binding("r", "edit_note", "改记录", id="edit-note", tooltip="修改所选记录（保留原文）"),
+        Binding("v", "note_history", "历史", id="history", tooltip="查看所选记录的历次修改"),
+        Binding(
+            "i",
+            "reveal_id",
+            "显示证号",
+            id="reveal",
+            tooltip="显示所选成员完整身份证号（记入审计）",
+        ),
+    ]
+
+    def __init__(
+        self, household_id: str, focus_person: str | None = None, *, add_member: bool = False
+    ) -> None:
+        super().__init__()
+        self.household_id = household_id
+        self.add_member = add_member  # a new household: go straight on to its first member
+        self.focus_person = focus_person
+        self.view: HouseholdView | None = None
+        self.revealed: dict[str, str] = {}
+
+    @property
+    def canxie(self) -> CanxieApp:
+        return cast("CanxieApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("正在读取…", id="hh-info")
+        yield Label("成员（a 添加  e 修改  s 状态  i 显示证号）", classes="section")
+        members: DataTable[str] = DataTable(id="members", cursor_type="row")
+        yield members
+        yield Label("走访与个案记录（n 写记录  r 修改  v 历史）", classes="section")
+        entries: DataTable[str] = DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        yield entries
+        yield Footer()
+
+    def on_mount(self) -> None:
+        members = self.query_one("#members", DataTable)
+        for label in ("姓名", "性别", "年龄", "残疾", "身份证号", "关系", "电话", "补贴", "状态"):
+            members.add_column(label, key=label)
+        entries = self.query_one("#timeline", DataTable)
+        for label in ("日期", "类型", "内容", "记录人"):
+            entries.add_column(label, key=label)
+        members.focus()
+        self.reload()
+        if self.add_member:
+            self.action_add_member()
+
+    @work(exclusive=True, group="household", exit_on_error=False)
+    async def reload(self) -> None:
+        try:
+            self.view = await self.canxie.db(load_view, self.household_id)
+        except Exception as error:
+            self.canxie.report_error(error)
+            return
+        self._render_view(self.view)
+
+    # -- rendering -----------------------------------------------------------------
+    def _render_view(self, view: HouseholdView) -> None:
+        h = view.household
+        self.sub_title = h.address
+        lines = [
+            f"住址：{h.address} {h.place()}".rstrip() + (f"   网格：{h.grid}" if h.grid else ""),
+            f"家庭情况：{h.flag_labels() or '无'}   户电话：{h.phone or '—'}",
+            f"监护人：{h.guardian_name or '—'} {h.guardian_relation} {h.guardian_phone}".rstrip()
+            + f"   紧急联系人：{h.emergency_contact or '—'} {h.emergency_phone}".rstrip(),
+        ]
+        if h.note:
+            lines.append(f"备注：{h.note}")
+        self.query_one("#hh-info", Static).update("\n".join(lines))
+        self._render_members(view.members)
+        self._render_timeline(view.timeline)
+
+    def _render_members(self, people: list[Person]) -> None:
+        table = self.query_one("#members", DataTable)
+        keep = self._cursor_key(table) or self.focus_person
+        table.clear()
+        today = self.canxie.store.today()
+        for p in people:
+            benefits = "、".join(
+                short
+                for code, short in (("living_subsidy", "生活"), ("care_subsidy", "护理"))
+                if code in p.benefits
+            )
+            table.add_row(
+                fit(p.name, 10),
+                p.sex,
+                str(p.age_on(today) or ""),
+                p.disability_label(),
+                self.revealed.get(p.id) or mask_id(p.id_number),
+                p.relation,
+                p.phone,
+                benefits or "—",
+                codes.label(codes.PERSON_STATUSES, p.status),
+                key=p.id,
+            )
+        self._move_to(table, keep)
+
+    def _render_timeline(self, entries: list[TimelineEntry]) -> None:
+        table = self.query_one("#timeline", DataTable)
+        keep = self._cursor_key(table)
+        table.clear()
+        for i, e in enumerate(entries):
+            mark = f"（改{e.revisions}次）" if e.revisions else ""
+            table.add_row(
+                e.day, e.kind, fit(e.summary + mark, 40), fit(e.who, 8), key=e.note_id or f"v{i}"
+            )
+        if not entries:
+            table.add_row("—", "暂无走访和记录", "按 n 写第一条个案记录", "", key="empty")
+        self._move_to(table, keep)
+
+    @staticmethod
+    def _cursor_key(table: DataTable[str]) -> str | None:
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    @staticmethod
+    def _move_to(table: DataTable[str], key: str | None) -> None:
+        if key is None:
+            return
+        with contextlib.suppress(Exception):  # the row is gone: stay at the top
+            table.move_cursor(row=table.get_row_index(key))
+
+    # -- selection helpers -------------------------------------------------------------
+    def selected_person(self) -> Person | None:
+        if self.view is None:
+            return None
+        key = self._cursor_key(self.query_one("#members", DataTable))
+        return next((p for p in self.view.members if p.id == key), None)
+
+    def selected_note_id(self) -> str | None:
+        key = self._cursor_key(self.query_one("#timeline", DataTable))
+        if self.view is None or key is None:
+            return None
+        return next((e.note_id for e in self.view.timeline if e.note_id == key), None)
+
+    def _after(self, message: str) -> None:
+        self.canxie.notify(message)
+        self.reload()
+
+    def _on_saved(self, describe: Callable[[Any], str]) -> Callable[[Any], None]:
+        """A form callback: when something was saved, say so and reload."""
+
+        def callback(saved: Any) -> None:
+            if saved is not None:
+                self._after(describe(saved))
+
+        return callback
+
+    # -- actions ---------------------------------------------------------------------
+    def action_add_member(self) -> None:
+        from canxie_tui.ui.screens.person_form import PersonForm
+
+        def done(person: Person | None) -> None:
+            if person:
+                self.focus_person = person.id
+                self._after(f"已添加成员 {person.name}")
+
+        self.app.push_screen(PersonForm(self.household_id), done)
+
+    def action_edit_member(self) -> None:
+        from canxie_tui.ui.screens.person_form import PersonForm
+
+        person = self.selected_person()
+        if person is None:
+            self.canxie.notify("请先在成员表中选中一人", severity="warning")
+            return
+        self.app.push_screen(
+            PersonForm(self.household_id, person),
+            self._on_saved(lambda saved: f"已保存 {saved.name}"),
+        )
+
+    def action_edit_household(self) -> None:
+        from canxie_tui.ui.screens.household_form import HouseholdForm
+
+        if self.view is None:
+            return
+        self.app.push_screen(
+            HouseholdForm(self.view.household),
+            self._on_saved(lambda saved: "已保存本户信息"),
+        )
+
+    def action_change_status(self) -> None:
+        from canxie_tui.ui.screens.status_form import StatusForm
+
+        person = self.selected_person()
+        if person is None:
+            self.canxie.notify("请先在成员表中选中一人", severity="warning")
+            return
+        self.app.push_screen(
+            StatusForm(person),
+            self._on_saved(
+                lambda saved: f"{saved.name}：{codes.label(codes.PERSON_STATUSES, saved.status)}"
+            ),
+        )
+
+    def action_new_note(self) -> None:
+        from canxie_tui.ui.screens.note_form import NoteForm
+
+        self.app.push_screen(
+            NoteForm(self.household_id), self._on_saved(lambda saved: "已保存个案记录")
+        )
+
+    async def _selected_note(self) -> Note | None:
+        note_id = self.selected_note_id()
+        if note_id is None:
+            self.canxie.notify("请先在记录表中选中一条个案记录", severity="warning")
+            self.query_one("#timeline", DataTable).focus()
+            return None
+        return await self.canxie.db(notes.get_note, note_id)
+
+    async def action_edit_note(self) -> None:
+        from canxie_tui.ui.screens.note_form import NoteForm
+
+        note = await self._selected_note()
+        if note is not None:
+            self.app.push_screen(
+                NoteForm(self.household_id, note),
+                self._on_saved(lambda saved: "已保存修改，原文已保留为历史版本"),
+            )
+
+    async def action_note_history(self) -> None:
+        from canxie_tui.ui.screens.note_history import NoteHistoryScreen
+
+        note = await self._selected_note()
+        if note is not None:
+            self.app.push_screen(NoteHistoryScreen(note))
+
+    async def action_reveal_id(self) -> None:
+        person = self.selected_person()
+        if person is None or not person.id_number:
+            self.canxie.notify("所选成员没有身份证号", severity="warning")
+            return
+        if person.id in self.revealed:
+            del self.revealed[person.id]
+        else:
+            self.revealed[person.id] = await self.canxie.db(register.reveal_id, person, "户详情")
+            self.canxie.notify("已显示完整身份证号，此操作已记入审计日志。再按 i 隐藏。")
+        if self.view is not None:
+            self._render_members(self.view.members)

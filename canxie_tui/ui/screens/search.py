@@ -1,0 +1,208 @@
+"""The home screen: find a person or household as you type."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+
+from canxie_tui.domain import codes
+from canxie_tui.domain.ids import mask_id
+from canxie_tui.domain.models import SearchResult
+from canxie_tui.store.db import Store
+from canxie_tui.store.search import Filters, search
+from canxie_tui.ui.widgets.field import select
+from canxie_tui.ui.widgets.text import fit
+
+if TYPE_CHECKING:
+    from canxie_tui.ui.app import CanxieApp
+
+PAGE = 200
+_FLAGS = {**codes.HOUSEHOLD_FLAGS, **codes.CARE_FLAGS}
+
+
+class SearchScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+f", "focus_query", "查找", id="find", tooltip="回到查找框"),
+        Binding("ctrl+n", "app.new_household", "新建户", id="new", tooltip="登记新的一户"),
+        Binding("enter", "open", "打开", id="open", tooltip="打开所选人员的户", show=False),
+        Binding("escape", "clear", "清空", id="clear", tooltip="清空查找内容和筛选"),
+    ]
+
+    @dataclass
+    class Results(Message):
+        result: SearchResult
+        filters: Filters
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._result: SearchResult | None = None
+        self._search_store: Store | None = None
+        self._search_lock = threading.Lock()
+
+    @property
+    def canxie(self) -> CanxieApp:
+        return cast("CanxieApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(
+            placeholder="查找：姓名 / 拼音首字母 / 身份证后4位 / 证号 / 电话 / 地址 楼栋",
+            id="query",
+        )
+        with Horizontal(id="filters"):
+            yield select(codes.CATEGORIES, blank="全部类别", id="f-category")
+            yield select(codes.LEVELS, blank="全部等级", id="f-level")
+            yield select(codes.PERSON_STATUSES, blank="全部状态", id="f-status")
+            yield select(_FLAGS, blank="全部情况", id="f-flag")
+        yield Static("", id="count")
+        table: DataTable[str] = DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#results", DataTable)
+        for label, key in (
+            ("姓名", "name"),
+            ("性别", "sex"),
+            ("年龄", "age"),
+            ("残疾", "disability"),
+            ("身份证号", "id"),
+            ("电话", "phone"),
+            ("住址", "address"),
+            ("状态", "status"),
+        ):
+            table.add_column(label, key=key)
+        self.focus_query()
+        self.run_search()
+
+    def on_screen_resume(self) -> None:
+        self.run_search()  # a household may have been edited meanwhile
+
+    def focus_query(self) -> None:
+        self.query_one("#query", Input).focus()
+
+    # -- searching in a worker -------------------------------------------------
+    def _filters(self) -> Filters:
+        def value(widget_id: str) -> Any:
+            chosen = self.query_one(widget_id, Select).value
+            return None if chosen is Select.NULL else chosen
+
+        flag = value("#f-flag")
+        return Filters(
+            category=value("#f-category"),
+            level=value("#f-level"),
+            status=value("#f-status"),
+            flags=frozenset({flag} if flag else ()),
+        )
+
+    @on(Input.Changed, "#query")
+    @on(Select.Changed)
+    def run_search(self) -> None:
+        self._search(self.query_one("#query", Input).value, self._filters())
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def _search(self, query: str, filters: Filters) -> None:
+        with self._search_lock:
+            if self._search_store is None:
+                self._search_store = self.canxie.store.clone()
+            result = search(self._search_store, query, limit=PAGE, filters=filters)
+        self.post_message(self.Results(result, filters))
+
+    @on(Results)
+    def _show(self, message: Results) -> None:
+        if message.result.query != self.query_one("#query", Input).value:
+            return  # typed on since: a newer search is coming
+        if message.filters != self._filters():
+            return
+        self._result = message.result
+        table = self.query_one("#results", DataTable)
+        table.clear()
+        today = self.canxie.store.today()
+        for hit in message.result.hits:
+            age = ""
+            if hit.birth_date:
+                born = hit.birth_date
+                age = str(
+                    today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+                )
+            disability = (
+                f"{codes.label(codes.CATEGORIES, hit.category)}{codes.label(codes.LEVELS, hit.level)}"
+                if hit.category
+                else "非持证"
+            )
+            table.add_row(
+                fit(hit.name, 10),
+                hit.sex,
+                age,
+                disability,
+                mask_id(hit.id_number),
+                hit.phone,
+                fit(f"{hit.place} {hit.address}".strip(), 28),
+                codes.label(codes.PERSON_STATUSES, hit.status),
+                key=hit.person_id,
+            )
+        self.query_one("#count", Static).update(self._count_text(message.result))
+
+    @staticmethod
+    def _count_text(result: SearchResult) -> str:
+        total = f"{result.total}{'+' if result.total_is_capped else ''}"
+        shown = len(result.hits)
+        if not result.query.strip():
+            return (
+                f"共 {total} 人（输入内容开始查找）"
+                if shown == result.total
+                else (f"前 {shown} 条，共 {total} 人（输入内容缩小范围）")
+            )
+        if not shown:
+            return f"没有找到“{result.query.strip()}”"
+        if shown < result.total:
+            return f"前 {shown} 条，共 {total} 条"
+        return f"共 {total} 条"
+
+    # -- actions ---------------------------------------------------------------------
+    @on(Input.Submitted, "#query")
+    def _submitted(self) -> None:
+        table = self.query_one("#results", DataTable)
+        if table.row_count:
+            table.focus()
+            if table.row_count == 1:
+                self.action_open()
+
+    def on_key(self, event: Any) -> None:
+        if event.key == "down" and self.focused is self.query_one("#query", Input):
+            self.query_one("#results", DataTable).focus()
+            event.stop()
+
+    @on(DataTable.RowSelected, "#results")
+    def action_open(self) -> None:
+        table = self.query_one("#results", DataTable)
+        if not self._result or not table.row_count:
+            return
+        person_id = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        hit = next((h for h in self._result.hits if h.person_id == person_id), None)
+        if hit is not None:
+            from canxie_tui.ui.screens.household import HouseholdScreen
+
+            self.app.push_screen(HouseholdScreen(hit.household_id, focus_person=hit.person_id))
+
+    def action_focus_query(self) -> None:
+        self.focus_query()
+
+    def action_clear(self) -> None:
+        self.query_one("#query", Input).value = ""
+        for widget in self.query(Select):
+            widget.clear()
+        self.focus_query()
+
+    def on_unmount(self) -> None:
+        if self._search_store is not None:
+            self._search_store.close()

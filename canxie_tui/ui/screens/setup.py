@@ -1,0 +1,79 @@
+"""First run: the site's divisions (names and 区划代码) and the operator's name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Input
+
+from canxie_tui.domain.errors import InputError
+from canxie_tui.domain.models import Operator, Site
+from canxie_tui.store import site as site_store
+from canxie_tui.store.db import Store
+from canxie_tui.ui.screens.form import FormScreen
+from canxie_tui.ui.widgets.field import Field
+
+_SITE_FIELDS = (
+    ("district_name", "区县名称", "如：江北区"),
+    ("district_code", "区县代码（6位）", "如：500105"),
+    ("street_name", "街道/镇名称", "如：观音桥街道"),
+    ("street_code", "街道/镇代码（9位）", "如：500105006"),
+    ("community_name", "村/社区名称（街镇残联可留空）", "如：建新东路社区"),
+    ("community_code", "村/社区代码（12位）", "如：500105006001"),
+)
+
+
+def _site(values: dict[str, Any]) -> Site:
+    return Site(**{name: str(values.get(name) or "").strip() for name, _, _ in _SITE_FIELDS})
+
+
+def save_setup(store: Store, new_site: Site, operator_name: str) -> Operator:
+    with store.transaction():
+        site_store.save_site(store, new_site)
+        operator = site_store.add_operator(store, operator_name)
+        site_store.switch_operator(store, operator)
+    return operator
+
+
+class SetupScreen(FormScreen[Operator]):
+    """Asked on the first run; can be reopened later to correct the divisions."""
+
+    form_title = "首次使用：请填写本辖区和您的姓名（名称和统计用区划代码）"
+
+    def __init__(self, current: Site) -> None:
+        super().__init__()
+        self.current = current
+
+    def build_fields(self) -> list[Field]:
+        fields = [
+            Field(name, label, Input(getattr(self.current, name), placeholder=hint), "")
+            for name, label, hint in _SITE_FIELDS
+        ]
+        fields.append(
+            Field("operator_name", "操作员姓名", Input(self.canxie.store.operator_name, id="op"))
+        )
+        return fields
+
+    def check(self, values: dict[str, Any]) -> None:
+        site_store.validate_site(_site(values))
+        if not str(values.get("operator_name") or "").strip():
+            raise InputError("请填写操作员姓名", "operator_name")
+
+    async def save(self, values: dict[str, Any]) -> Operator | None:
+        new_site = _site(values)
+        operator = await self.canxie.db(save_setup, new_site, values["operator_name"])
+        self.canxie.site_saved(new_site, operator)
+        self.canxie.notify(f"已保存：{new_site.full_name()}，操作员 {operator.name}")
+        return operator
+
+    def on_screen_resume(self) -> None:
+        self.query(Input).first().focus()
+
+    def on_mount(self) -> None:
+        self.query(Input).first().focus()
+
+    def action_cancel(self) -> None:
+        if self.canxie.site.is_configured and self.canxie.store.operator_id:
+            self.dismiss(None)
+        else:
+            self.canxie.exit()

@@ -1,0 +1,82 @@
+"""A labelled form field with its error line, and helpers to build choice widgets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, Static, TextArea
+
+from canxie_tui.ui.widgets.checklist import CheckList
+
+
+def select(
+    choices: Mapping[Any, str], value: Any = None, *, blank: str | None = "（未选）", id: str
+) -> Select[Any]:
+    """A Select over a code table; `blank` is the prompt for "nothing chosen"."""
+    options = [(label, code) for code, label in choices.items()]
+    return Select(
+        options,
+        prompt=blank or "请选择",
+        allow_blank=blank is not None,
+        value=value if value in choices else Select.NULL,
+        id=id,
+        compact=True,
+    )
+
+
+def multi(choices: Mapping[str, str], chosen: Iterable[str] = (), *, id: str) -> CheckList:
+    return CheckList(choices, chosen, id=id)
+
+
+class Field(Vertical):
+    """Label, input widget, and a line for the Chinese error next to it."""
+
+    DEFAULT_CSS = """
+    Field { height: auto; margin: 0 0 0 0; }
+    Field > Label { color: $text-muted; }
+    Field > .message { color: $text-muted; height: auto; display: none; }
+    Field.-has-message > .message { display: block; }
+    Field.-invalid > .message { color: $text-error; text-style: bold; }
+    Field.-invalid > Label { color: $text-error; text-style: bold; }
+    Field:focus-within > Label { color: $text; text-style: bold reverse; }
+    Field Input, Field Select { width: 1fr; }
+    Field Input { height: 1; border: none; padding: 0 1; background: $boost; }
+    Field Input:focus { border: none; background: $primary 25%; }
+    Field TextArea { height: 6; }
+    """
+
+    def __init__(self, name: str, label: str, widget: Widget, hint: str = "") -> None:
+        super().__init__(id=f"field-{name}")
+        self.field_name = name
+        self.label = label
+        self.widget = widget
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        self.set_class(bool(self.hint), "-has-message")
+        yield Label(self.label)
+        yield self.widget
+        yield Static(self.hint, classes="message")
+
+    @property
+    def value(self) -> Any:
+        widget = self.widget
+        if isinstance(widget, Input):
+            return widget.value
+        if isinstance(widget, TextArea):
+            return widget.text
+        if isinstance(widget, CheckList):
+            return widget.selected
+        if isinstance(widget, Select):
+            return None if widget.value is Select.NULL else widget.value
+        raise TypeError(widget)
+
+    def set_error(self, message: str) -> None:
+        """Show `message` (prefixed with a marker, so it is not said by colour alone)."""
+        self.set_class(bool(message), "-invalid")
+        self.set_class(bool(message or self.hint), "-has-message")
+        self.query_one(".message", Static).update(f"✗ {message}" if message else self.hint)

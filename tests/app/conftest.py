@@ -1,0 +1,100 @@
+"""A small register in tmp_path and helpers to drive the app with Pilot."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from canxie_tui.domain.ids import make_certificate, make_id
+from canxie_tui.domain.models import Site
+from canxie_tui.store import notes, register, site
+from canxie_tui.store.db import Store
+from canxie_tui.ui.app import CanxieApp
+
+NOW = datetime(2026, 11, 29, 9, 30)
+SITE = Site("江北区", "500105", "观音桥街道", "500105006", "建新东路社区", "500105006001")
+
+WANG_FANG_ID = make_id("510211", date(1956, 4, 12), 82)
+SHAN_LI_ID = make_id("500105", date(1988, 9, 3), 121)
+
+
+def open_store(path: Path) -> Store:
+    return Store.open(path, clock=lambda: NOW)
+
+
+def build_register(path: Path) -> Store:
+    store = open_store(path)
+    site.save_site(store, SITE)
+    site.switch_operator(store, site.add_operator(store, "李明"))
+    h1 = register.add_household(
+        store,
+        {
+            "address": "观音桥街道建新东路12号",
+            "building": "3栋",
+            "unit": "2单元",
+            "room": "301",
+            "grid": "第一网格",
+            "flags": ["dibao", "alone"],
+            "guardian_name": "王强",
+            "guardian_phone": "13900001111",
+        },
+    )
+    register.add_person(
+        store,
+        h1.id,
+        {
+            "name": "王芳",
+            "id_number": WANG_FANG_ID,
+            "cert_number": make_certificate(WANG_FANG_ID, 4, 2),
+            "category": 4,
+            "level": 2,
+            "relation": "户主",
+            "phone": "13812345678",
+            "benefits": ["care_subsidy"],
+        },
+    )
+    h2 = register.add_household(
+        store,
+        {"address": "观音桥街道北城三路8号", "building": "5栋", "unit": "1单元", "room": "502"},
+    )
+    register.add_person(
+        store,
+        h2.id,
+        {
+            "name": "单丽",
+            "id_number": SHAN_LI_ID,
+            "cert_number": make_certificate(SHAN_LI_ID, 1, 3),
+            "category": 1,
+            "level": 3,
+            "relation": "户主",
+            "phone": "13698765432",
+        },
+    )
+    notes.add_note(store, h1.id, "need", "需要申请护理补贴复核")
+    return store
+
+
+@pytest.fixture
+def register_store(tmp_path: Path) -> Store:
+    return build_register(tmp_path / "canxie.db")
+
+
+@pytest.fixture
+def app(register_store: Store) -> CanxieApp:
+    return CanxieApp(register_store.path, store=register_store)
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let workers finish and their messages land (never sleep)."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def type_text(pilot: Pilot[None], text: str) -> None:
+    """Type `text` key by key, as a person would (Chinese characters included)."""
+    for char in text:
+        await pilot.press(char)

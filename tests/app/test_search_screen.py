@@ -1,0 +1,74 @@
+"""Finding people: as a worker types, results update; Enter opens the household."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Input, Static
+
+from canxie_tui.ui.app import CanxieApp
+from canxie_tui.ui.screens.household import HouseholdScreen
+from canxie_tui.ui.screens.search import SearchScreen
+from tests.app.conftest import SHAN_LI_ID, WANG_FANG_ID, settle, type_text
+
+
+def names_shown(app: CanxieApp) -> list[str]:
+    table = app.screen.query_one("#results", DataTable)
+    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+
+async def test_home_lists_register_and_search_by_initials(app: CanxieApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, SearchScreen)
+        assert sorted(names_shown(app)) == ["单丽", "王芳"]
+        await type_text(pilot, "wf")
+        await settle(pilot)
+        assert names_shown(app) == ["王芳"]
+        assert "共 1 条" in str(app.screen.query_one("#count", Static).render())
+
+
+async def test_search_by_id_tail_shows_masked_id(app: CanxieApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, SHAN_LI_ID[-4:])
+        await settle(pilot)
+        assert names_shown(app) == ["单丽"]
+        row = app.screen.query_one("#results", DataTable).get_row_at(0)
+        assert row[4] == f"{SHAN_LI_ID[:6]}********{SHAN_LI_ID[-4:]}"
+        assert SHAN_LI_ID not in [str(c) for c in row]
+
+
+async def test_heteronym_surname_and_chinese_name(app: CanxieApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "danli")
+        await settle(pilot)
+        assert names_shown(app) == ["单丽"]
+        app.screen.query_one("#query", Input).value = ""
+        await type_text(pilot, "王芳")
+        await settle(pilot)
+        assert names_shown(app) == ["王芳"]
+
+
+async def test_no_match_says_so(app: CanxieApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "诸葛亮")
+        await settle(pilot)
+        assert names_shown(app) == []
+        assert "没有找到“诸葛亮”" in str(app.screen.query_one("#count", Static).render())
+
+
+async def test_enter_opens_household(app: CanxieApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, WANG_FANG_ID[-4:])
+        await settle(pilot)
+        await pilot.press("enter")  # one result: Enter in the query opens it
+        await settle(pilot)
+        assert isinstance(app.screen, HouseholdScreen)
+        info = str(app.screen.query_one("#hh-info", Static).render())
+        assert "建新东路12号" in info and "低保" in info and "独居" in info
+        members = app.screen.query_one("#members", DataTable)
+        assert members.get_row_at(0)[0] == "王芳"
+        await pilot.press("escape")
+        assert isinstance(app.screen, SearchScreen)

@@ -1,0 +1,94 @@
+"""The layers are importable without what sits above them (after Harlequin's test).
+
+Each check runs in a fresh interpreter, so modules loaded by other tests do not count.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Imports every module of the packages named (or just the modules), then prints the modules it loaded and the
+# modules it found, as JSON.
+_PROBE = textwrap.dedent(
+    """
+    import importlib, json, pkgutil, sys
+
+    found = []
+    for package_name in sys.argv[1:]:
+        package = importlib.import_module(package_name)
+        found.append(package_name)
+        for info in pkgutil.walk_packages(getattr(package, "__path__", []), package_name + "."):
+            importlib.import_module(info.name)
+            found.append(info.name)
+    print(json.dumps({"loaded": sorted(sys.modules), "found": found}))
+    """
+)
+
+
+def _import_in_fresh_python(*packages: str) -> tuple[set[str], list[str]]:
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, *packages],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    return set(data["loaded"]), data["found"]
+
+
+def _top_level(modules: set[str], name: str) -> list[str]:
+    return sorted(m for m in modules if m == name or m.startswith(name + "."))
+
+
+@pytest.mark.parametrize("layer", ["canxie_tui.domain", "canxie_tui.store", "canxie_tui.sync"])
+def test_layer_does_not_load_textual(layer: str) -> None:
+    loaded, found = _import_in_fresh_python(layer)
+    assert layer in found
+    textual = sorted(m for m in loaded if m.startswith("textual"))
+    assert textual == [], f"importing {layer} loaded {textual[:5]}"
+    assert _top_level(loaded, "canxie_tui.ui") == []
+
+
+def test_all_core_layers_together_do_not_load_textual() -> None:
+    loaded, found = _import_in_fresh_python(
+        "canxie_tui.domain", "canxie_tui.store", "canxie_tui.sync"
+    )
+    # The walk really reached the modules (a broken walk would prove nothing).
+    for module in (
+        "canxie_tui.domain.ids",
+        "canxie_tui.domain.validate",
+        "canxie_tui.domain.search_keys",
+        "canxie_tui.store.db",
+        "canxie_tui.store.register",
+        "canxie_tui.store.search",
+    ):
+        assert module in found
+    assert [m for m in loaded if m.startswith("textual")] == []
+
+
+def test_domain_does_not_load_the_store() -> None:
+    loaded, _ = _import_in_fresh_python("canxie_tui.domain")
+    assert _top_level(loaded, "canxie_tui.store") == []
+    assert _top_level(loaded, "sqlite_utils") == []
+
+
+def test_search_keys_does_not_load_pypinyin() -> None:
+    loaded, _ = _import_in_fresh_python("canxie_tui.domain.search_keys")
+    assert _top_level(loaded, "pypinyin") == []
+
+
+def test_store_db_does_not_load_openpyxl() -> None:
+    loaded, _ = _import_in_fresh_python("canxie_tui.store.db")
+    assert _top_level(loaded, "openpyxl") == []
+    assert _top_level(loaded, "pypinyin") == []
