@@ -25,11 +25,19 @@ class CanxieApp(App[None]):
     TITLE = "残协工作台"
     CSS_PATH = "app.tcss"
     COMMANDS: ClassVar = App.COMMANDS | {MainCommands}
-    COMMAND_PALETTE_BINDING = "ctrl+p"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "帮助", id="help", tooltip="列出本页所有按键"),
-        Binding("f2", "switch_operator", "切换操作员", id="operator", tooltip="更换当前操作员"),
+        Binding("f2", "switch_operator", "操作员", id="operator", tooltip="切换当前操作员"),
         Binding("ctrl+q", "quit", "退出", id="quit", tooltip="退出残协工作台", priority=True),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "命令",
+            id="palette",
+            tooltip="命令面板：输入动作名称执行",
+            show=False,
+            priority=True,
+        ),
     ]
 
     def __init__(

@@ -19,8 +19,14 @@ _GENERAL = [
 ]
 
 
+_KEY_NAMES = {"escape": "Esc", "enter": "回车", "space": "空格", "tab": "Tab"}
+
+
 def _key_name(key: str) -> str:
-    return "+".join(part.capitalize() if len(part) > 1 else part for part in key.split("+"))
+    """ctrl+n -> Ctrl+N, f1 -> F1, escape -> Esc, a -> a."""
+    *mods, last = key.split("+")
+    last = _KEY_NAMES.get(last, last.upper() if mods or len(last) > 1 else last)
+    return "+".join([*(m.capitalize() for m in mods), last])
 
 
 class HelpScreen(ModalScreen[None]):

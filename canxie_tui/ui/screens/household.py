@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from canxie_tui.ui.app import CanxieApp
 
 
+def _join(*parts: str) -> str:
+    return " ".join(p for p in parts if p) or "—"
+
+
 @dataclass(frozen=True)
 class HouseholdView:
     household: Household
@@ -42,13 +46,13 @@ def load_view(store: Store, household_id: str) -> HouseholdView:
 class HouseholdScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "返回", id="back", tooltip="回到查找"),
-        Binding("a", "add_member", "添加成员", id="add-member", tooltip="为本户添加成员"),
+        Binding("a", "add_member", "加成员", id="add-member", tooltip="为本户添加成员"),
         Binding("e", "edit_member", "改成员", id="edit-member", tooltip="修改所选成员"),
         Binding(
-            "h", "edit_household", "改本户", id="edit-household", tooltip="修改住址、情况、联系人"
+            "h", "edit_household", "改户", id="edit-household", tooltip="修改住址、情况、联系人"
         ),
         Binding("s", "change_status", "状态", id="status", tooltip="迁出/死亡/注销或恢复在册"),
-        Binding("n", "new_note", "写记录", id="new-note", tooltip="写一条个案记录"),
+        Binding("n", "new_note", "记录", id="new-note", tooltip="写一条个案记录"),
         Binding("r", "edit_note", "改记录", id="edit-note", tooltip="修改所选记录（保留原文）"),
         Binding("v", "note_history", "历史", id="history", tooltip="查看所选记录的历次修改"),
         Binding(
@@ -113,8 +117,8 @@ class HouseholdScreen(Screen[None]):
         lines = [
             f"住址：{h.address} {h.place()}".rstrip() + (f"   网格：{h.grid}" if h.grid else ""),
             f"家庭情况：{h.flag_labels() or '无'}   户电话：{h.phone or '—'}",
-            f"监护人：{h.guardian_name or '—'} {h.guardian_relation} {h.guardian_phone}".rstrip()
-            + f"   紧急联系人：{h.emergency_contact or '—'} {h.emergency_phone}".rstrip(),
+            f"监护人：{_join(h.guardian_name, h.guardian_relation, h.guardian_phone)}   "
+            f"紧急联系人：{_join(h.emergency_contact, h.emergency_phone)}",
         ]
         if h.note:
             lines.append(f"备注：{h.note}")

@@ -77,8 +77,8 @@ class SearchScreen(Screen[None]):
             ("残疾", "disability"),
             ("身份证号", "id"),
             ("电话", "phone"),
-            ("住址", "address"),
             ("状态", "status"),
+            ("住址", "address"),
         ):
             table.add_column(label, key=key)
         self.focus_query()
@@ -146,8 +146,8 @@ class SearchScreen(Screen[None]):
                 disability,
                 mask_id(hit.id_number),
                 hit.phone,
-                fit(f"{hit.place} {hit.address}".strip(), 28),
                 codes.label(codes.PERSON_STATUSES, hit.status),
+                fit(f"{hit.place} {hit.address}".strip(), 30),
                 key=hit.person_id,
             )
         self.query_one("#count", Static).update(self._count_text(message.result))

@@ -1,0 +1,43 @@
+"""Screens as a worker sees them, at the smallest supported terminal (80×24).
+
+Review the SVGs under __snapshots__ before running `pytest --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from canxie_tui.ui.app import CanxieApp
+from tests.app.conftest import build_register, settle, type_text
+
+
+def make_app(tmp_path: Path) -> CanxieApp:
+    store = build_register(tmp_path / "snap.db")
+    return CanxieApp(store.path, store=store)
+
+
+def test_search_screen_80x24(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    async def search_wf(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await type_text(pilot, "wf")
+        await settle(pilot)
+
+    assert snap_compare(make_app(tmp_path), terminal_size=(80, 24), run_before=search_wf)
+
+
+async def open_household(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    await type_text(pilot, "王芳")
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def test_household_screen_80x24(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(tmp_path), terminal_size=(80, 24), run_before=open_household)
+
+
+def test_household_screen_120x40(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(tmp_path), terminal_size=(120, 40), run_before=open_household)
