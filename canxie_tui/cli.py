@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Sequence
@@ -217,6 +218,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         fail(err.message)
     except KeyboardInterrupt:
         fail("已中断。", 130)
+    except sqlite3.Error as err:
+        text = str(err)
+        if "readonly" in text:
+            fail("数据库文件是只读的，无法写入。请检查文件权限。")
+        if "locked" in text or "busy" in text:
+            fail("数据库正被另一个程序长时间占用，请稍后再试。")
+        fail(f"数据库操作失败：{text}")
     except PermissionError as err:
         fail(f"没有权限访问“{err.filename}”。")
     except OSError as err:

@@ -20,7 +20,9 @@ async def test_f1_lists_keys_in_chinese(app: CanxieApp) -> None:
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one("#keys", DataTable)
-        rows = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+        rows = {
+            str(table.get_row_at(i)[0]): str(table.get_row_at(i)[1]) for i in range(table.row_count)
+        }
         assert rows["Ctrl+N"] == "新建户"
         assert rows["F2"] == "操作员"
         await pilot.press("escape")

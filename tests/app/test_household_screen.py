@@ -168,3 +168,28 @@ async def test_status_change_keeps_person_with_new_status(
         (WANG_FANG_ID,),
     )[0]
     assert row == {"status": "moved", "status_date": "2026-11-29", "status_reason": "迁往渝北区"}
+
+
+async def test_duplicate_id_refused_and_existing_record_offered(
+    app: CanxieApp, register_store: Store
+) -> None:
+    from tests.app.conftest import SHAN_LI_ID
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_wang_fang(app, pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        await type_text(pilot, "单丽")
+        await fill(pilot, "id_number", SHAN_LI_ID)
+        await fill(pilot, "category", "1")
+        await fill(pilot, "level", "3")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, PersonForm)
+        error = str(app.screen.query_one("#form-error", Static).render())
+        assert "已登记为“单丽”" in error and "Ctrl+O" in error
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert isinstance(app.screen, HouseholdScreen)
+        assert "北城三路8号" in str(app.screen.query_one("#hh-info", Static).render())
+    assert register_store.scalar("SELECT count(*) FROM persons WHERE name = '单丽'") == 1

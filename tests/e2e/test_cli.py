@@ -1,0 +1,125 @@
+"""The `canxie` command line: real files, real exit codes, Chinese messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from canxie_tui.cli import main
+from tests.app.conftest import SHAN_LI_ID, WANG_FANG_ID, build_register
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    store = build_register(tmp_path / "canxie.db")
+    store.close()
+    return tmp_path / "canxie.db"
+
+
+def test_search_json_masks_ids(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--db", str(db), "search", "wf", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["total"] == 1
+    [row] = data["results"]
+    assert row["name"] == "王芳"
+    assert row["id_number"] == f"{WANG_FANG_ID[:6]}********{WANG_FANG_ID[-4:]}"
+    assert row["disability"] == "肢体二级"
+
+
+def test_search_full_ids_is_audited(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--db", str(db), "search", SHAN_LI_ID[-4:], "--json", "--full-ids")
+    assert code == 0
+    assert json.loads(out)["results"][0]["id_number"] == SHAN_LI_ID
+    from canxie_tui.store.db import Store
+
+    store = Store.open(db)
+    assert store.scalar("SELECT count(*) FROM audit_log WHERE action LIKE '显示完整身份证号%'") == 1
+
+
+def test_search_table_output(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--db", str(db), "search", "单丽")
+    assert code == 0
+    assert "单丽" in out and SHAN_LI_ID not in out and "共 1 条" in out
+
+
+def test_search_no_match(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--db", str(db), "search", "诸葛亮")
+    assert (code, out.strip()) == (0, "没有找到“诸葛亮”。")
+
+
+def test_missing_database_is_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "none.db"
+    code, _, err = run(capsys, "--db", str(missing), "search", "王")
+    assert code == 1
+    assert "找不到数据库文件" in err and "Traceback" not in err
+    assert not missing.exists()
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda p: p.mkdir(), "是一个文件夹"),
+        (lambda p: p.write_text("姓名,身份证号\n", encoding="utf-8"), "不是 SQLite 格式"),
+    ],
+)
+def test_wrong_kind_of_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make, expected
+) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "x.db"
+    make(target)
+    before = target.read_bytes() if target.is_file() else None
+    code, _, err = run(capsys, "--db", str(target), "search", "王")
+    assert code == 1 and expected in err
+    if before is not None:
+        assert target.read_bytes() == before
+
+
+def test_foreign_sqlite_database_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    before = other.read_bytes()
+    code, _, err = run(capsys, "--db", str(other), "search", "王")
+    assert code == 1 and "其他程序的 SQLite 数据库" in err
+    assert other.read_bytes() == before
+
+
+def test_bad_arguments_in_chinese(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--db", str(db), "search")
+    assert code == 2 and "参数错误" in err and "缺少参数" in err
+    code, _, err = run(capsys, "--db", str(db), "search", "王", "--limit", "0")
+    assert code == 2 and "--limit" in err
+    code, _, err = run(capsys, "frobnicate")
+    assert code == 2 and "无效的选项" in err
+
+
+def test_python_dash_m_entry_point(db: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "canxie_tui", "--db", str(db), "search", "王芳", "--json"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["results"][0]["name"] == "王芳"
