@@ -46,14 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
         prog="canxie",
         description="残协工作台：残疾人户籍、走访、个案记录的离线工作台。不带子命令时打开界面。",
     )
-    parser.add_argument(
-        "--db", type=Path, help="数据库文件（默认 data/canxie.db，或环境变量 CANXIE_DB）"
-    )
+    db_help = "数据库文件（默认 data/canxie.db，或环境变量 CANXIE_DB）"
+    parser.add_argument("--db", type=Path, help=db_help)
+    # `--db` is accepted after the subcommand too (canxie demo --db x.db).
+    common = ChineseArgumentParser(add_help=False)
+    common.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=db_help)
     commands = parser.add_subparsers(
         dest="command", metavar="命令", parser_class=ChineseArgumentParser
     )
 
-    demo = commands.add_parser("demo", help="建立演示数据库并打开界面")
+    demo = commands.add_parser("demo", help="建立演示数据库并打开界面", parents=[common])
     demo.add_argument(
         "--scale",
         choices=("community", "street", "district"),
@@ -64,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-tui", action="store_true", help="只建库，不打开界面")
     demo.add_argument("--force", action="store_true", help="数据库已存在时覆盖")
 
-    search = commands.add_parser("search", help="查找人员（姓名、拼音、身份证尾号、电话、地址）")
+    search = commands.add_parser(
+        "search", help="查找人员（姓名、拼音、身份证尾号、电话、地址）", parents=[common]
+    )
     search.add_argument("query", help="查找内容")
     search.add_argument("--json", action="store_true", help="输出 JSON")
     search.add_argument("--limit", type=int, default=20, help="最多显示条数（默认20）")

@@ -194,3 +194,57 @@ class TimelineEntry:
     who: str
     note_id: str | None = None
     revisions: int = 0
+
+
+@dataclass(frozen=True)
+class Visit:
+    id: str
+    household_id: str
+    visit_date: str
+    method: str
+    purpose: str = "routine"
+    checklist: frozenset[str] = frozenset()
+    problems: frozenset[str] = frozenset()
+    problem_text: str = ""
+    help_given: str = ""
+    referrals: frozenset[str] = frozenset()
+    note: str = ""
+    visitor_ids: tuple[str, ...] = ()
+    visitor_names: tuple[str, ...] = ()
+    persons_seen: tuple[str, ...] = ()
+    tier: str = ""
+    version: int = 1
+    updated_by: str = ""
+
+    @property
+    def method_label(self) -> str:
+        return codes.label(codes.VISIT_METHODS, self.method, self.method)
+
+
+@dataclass(frozen=True)
+class Followup:
+    id: str
+    household_id: str
+    person_id: str | None
+    what: str
+    due_date: str
+    urgent: bool
+    owner_name: str
+    status: str
+    closed_date: str = ""
+    outcome: str = ""
+    source: str = ""
+    version: int = 1
+    address: str = ""
+    person_name: str = ""
+
+    def is_overdue(self, today: date) -> bool:
+        return self.status == "open" and self.due_date < today.isoformat()
+
+    def state_text(self, today: date) -> str:
+        """Said in words, never by colour alone."""
+        if self.status == "closed":
+            return "已完成"
+        if self.is_overdue(today):
+            return "已逾期"
+        return "紧急" if self.urgent else "未完成"

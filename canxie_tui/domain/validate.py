@@ -183,3 +183,71 @@ def clean_note(category: str, body: str) -> dict[str, str]:
     if not body.strip():
         raise InputError("记录内容不能为空", "body")
     return {"category": category, "body": body.strip()}
+
+
+VISIT_CONFIRM_DAYS = 30  # older visits need a second confirmation
+
+
+def clean_visit(values: Mapping[str, Any], today: date) -> tuple[dict[str, Any], list[str]]:
+    """Validate a visit form: (columns and lists to store, warnings to confirm)."""
+    from canxie_tui.domain.dates import parse_day
+
+    day = parse_day(_text(values, "visit_date"), today, field="visit_date", label="走访日期")
+    method = _text(values, "method")
+    if method not in codes.VISIT_METHODS:
+        raise InputError("请选择走访方式", "method")
+    purpose = _text(values, "purpose") or "routine"
+    if purpose not in codes.VISIT_PURPOSES:
+        raise InputError("请选择走访目的", "purpose")
+    visitors = list(dict.fromkeys(values.get("visitors") or ()))
+    if not visitors:
+        raise InputError("至少要有一名走访人", "visitors")
+    seen = list(dict.fromkeys(values.get("persons_seen") or ()))
+    if not seen:
+        raise InputError("请勾选见到（或通话）的人", "persons_seen")
+    clean: dict[str, Any] = {
+        "visit_date": day.isoformat(),
+        "method": method,
+        "purpose": purpose,
+        "checklist": clean_codes(values.get("checklist") or (), codes.VISIT_CHECKLIST, "checklist"),
+        "problems": clean_codes(values.get("problems") or (), codes.VISIT_PROBLEMS, "problems"),
+        "problem_text": _text(values, "problem_text"),
+        "help_given": _text(values, "help_given"),
+        "referrals": clean_codes(values.get("referrals") or (), codes.REFERRALS, "referrals"),
+        "note": _text(values, "note"),
+        "visitors": visitors,
+        "persons_seen": seen,
+    }
+    if "other" in clean["problems"] and not clean["problem_text"]:
+        raise InputError("选了“其他”问题，请在问题说明中写明", "problem_text")
+    followup = _text(values, "followup_what")
+    if followup:
+        due = parse_day(
+            _text(values, "followup_due"),
+            today,
+            field="followup_due",
+            label="跟进期限",
+            allow_future=True,
+        )
+        if due < day:
+            raise InputError("跟进期限不能早于走访日期", "followup_due")
+        clean["followup"] = {
+            "what": followup,
+            "due_date": due.isoformat(),
+            "urgent": bool(values.get("followup_urgent")),
+        }
+    elif _text(values, "followup_due"):
+        raise InputError("填写了跟进期限，请写明要跟进什么", "followup_what")
+    warnings = []
+    if (today - day).days > VISIT_CONFIRM_DAYS:
+        warnings.append(f"走访日期{day.isoformat()}已是{(today - day).days}天前")
+    return clean, warnings
+
+
+def clean_followup(what: str, due: str, today: date) -> dict[str, str]:
+    from canxie_tui.domain.dates import parse_day
+
+    if not what.strip():
+        raise InputError("请写明要跟进什么", "what")
+    day = parse_day(due, today, field="due_date", label="跟进期限", allow_future=True)
+    return {"what": what.strip(), "due_date": day.isoformat()}

@@ -47,6 +47,8 @@ FIELD_LABELS = {
     "body": "内容",
 }
 _BOOKKEEPING = {"pk", "version", "created_at", "created_by", "updated_at", "updated_by"}
+# Columns the store derives (last visit, tier, due date): never an edit conflict.
+DERIVED = {"last_visit_date", "last_visit_method", "tier", "tier_reason", "next_due_date"}
 GENESIS_HASH = "0" * 64
 
 
@@ -139,7 +141,8 @@ def changed_since(store: Store, table: str, current: dict[str, Any], version: in
     if snapshot is None:
         return []
     old = json.loads(snapshot)
-    return [k for k, v in current.items() if k not in _BOOKKEEPING and old.get(k) != v]
+    skip = _BOOKKEEPING | DERIVED
+    return [k for k, v in current.items() if k not in skip and old.get(k) != v]
 
 
 def update(

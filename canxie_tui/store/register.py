@@ -8,7 +8,7 @@ from typing import Any
 
 from canxie_tui.domain import codes, ids, validate
 from canxie_tui.domain.models import Household, Person
-from canxie_tui.store import records, search
+from canxie_tui.store import records, search, tiers
 from canxie_tui.store.db import Store
 from canxie_tui.store.errors import DuplicateError, NotFoundError
 
@@ -127,6 +127,7 @@ def update_household(store: Store, household: Household, values: dict[str, Any])
             "SELECT pk FROM persons WHERE household_id = ?", (household.id,)
         ):
             search.index_person(store, pk[0])
+        tiers.refresh(store, household_ids=[household.id])
     return get_household(store, household.id)
 
 
@@ -186,6 +187,7 @@ def add_person(store: Store, household_id: str, values: dict[str, Any]) -> Perso
         )
         pk = store.scalar("SELECT pk FROM persons WHERE id = ?", (person_id,))
         search.index_person(store, pk)
+        tiers.refresh(store, household_ids=[household_id])
     return get_person(store, person_id)
 
 
@@ -197,6 +199,7 @@ def update_person(store: Store, person: Person, values: dict[str, Any]) -> Perso
         search.index_person(
             store, store.scalar("SELECT pk FROM persons WHERE id = ?", (person.id,))
         )
+        tiers.refresh(store, household_ids=[person.household_id])
     return get_person(store, person.id)
 
 
@@ -204,9 +207,11 @@ def change_status(store: Store, person: Person, status: str, when: str, reason: 
     """迁出/死亡/注销 (or back to 在册): leaves the active register, history stays."""
     clean = validate.clean_status_change(status, when, reason, store.today())
     action = f"状态变更为{codes.PERSON_STATUSES[status]}"
-    records.update(
-        store, "persons", person.id, clean, expected_version=person.version, action=action
-    )
+    with store.transaction():
+        records.update(
+            store, "persons", person.id, clean, expected_version=person.version, action=action
+        )
+        tiers.refresh(store, household_ids=[person.household_id])
     return get_person(store, person.id)
 
 

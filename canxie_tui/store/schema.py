@@ -105,13 +105,18 @@ def initial(db: Database) -> None:
         device_kind TEXT NOT NULL DEFAULT '',
         benefits TEXT NOT NULL DEFAULT '[]',
         school TEXT NOT NULL DEFAULT '',
+        -- Derived, maintained by store.tiers / store.visits (not user edits):
         last_visit_date TEXT NOT NULL DEFAULT '',
-        last_visit_method TEXT NOT NULL DEFAULT ''
+        last_visit_method TEXT NOT NULL DEFAULT '',
+        tier TEXT NOT NULL DEFAULT 'C',
+        tier_reason TEXT NOT NULL DEFAULT '',
+        next_due_date TEXT NOT NULL DEFAULT ''
     );
     CREATE UNIQUE INDEX idx_persons_id_number ON persons(id_number) WHERE id_number IS NOT NULL;
     CREATE INDEX idx_persons_household ON persons(household_id);
     CREATE INDEX idx_persons_name ON persons(name);
-    CREATE INDEX idx_persons_status_visit ON persons(status, last_visit_date);
+    -- The due list is one range scan: who is in the register and due by a date.
+    CREATE INDEX idx_persons_due ON persons(next_due_date) WHERE status = 'active' AND category IS NOT NULL;
 
     -- Search: every name reading, initials and building as exact/prefix terms
     -- (for 1-2 character queries that a trigram index cannot serve) ...
@@ -135,6 +140,7 @@ def initial(db: Database) -> None:
         help_given TEXT NOT NULL DEFAULT '',
         referrals TEXT NOT NULL DEFAULT '[]',
         note TEXT NOT NULL DEFAULT '',
+        tier TEXT NOT NULL DEFAULT '',  -- the household's tier when visited (for monthly counts)
         deleted INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX idx_visits_household_date ON visits(household_id, visit_date);

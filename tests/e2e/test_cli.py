@@ -51,7 +51,7 @@ def test_search_full_ids_is_audited(db: Path, capsys: pytest.CaptureFixture[str]
 
 
 def test_search_table_output(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "--db", str(db), "search", "单丽")
+    code, out, _ = run(capsys, "search", "单丽", "--db", str(db))
     assert code == 0
     assert "单丽" in out and SHAN_LI_ID not in out and "共 1 条" in out
 

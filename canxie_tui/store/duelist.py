@@ -1,0 +1,127 @@
+"""The worker's daily to-do: who is overdue for a visit, and who falls due soon.
+
+One range scan over the partial index on persons.next_due_date (kept current by
+store.tiers and store.visits), so it stays instant with a million visits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from canxie_tui.domain import codes
+from canxie_tui.store.db import Store
+
+_IN_REGISTER = "p.status = 'active' AND p.category IS NOT NULL"
+
+
+@dataclass(frozen=True)
+class DueItem:
+    person_id: str
+    household_id: str
+    name: str
+    tier: str
+    tier_reason: str
+    next_due_date: str
+    overdue_days: int
+    last_visit_date: str
+    last_visit_method: str
+    place: str
+    grid: str
+    phone: str
+    address: str
+
+    @property
+    def last_visit_text(self) -> str:
+        if not self.last_visit_date:
+            return "从未走访"
+        method = codes.label(codes.VISIT_METHODS, self.last_visit_method)
+        return f"{self.last_visit_date} {method}".strip()
+
+    @property
+    def due_text(self) -> str:
+        """In words (not colour): 逾期12天 / 今天到期 / 3天后到期."""
+        if self.overdue_days > 0:
+            return f"逾期{self.overdue_days}天"
+        if self.overdue_days == 0:
+            return "今天到期"
+        return f"{-self.overdue_days}天后到期"
+
+
+@dataclass(frozen=True)
+class DueFilters:
+    tier: str | None = None
+    grid: str | None = None
+    building: str | None = None
+    overdue_only: bool = False
+    within_days: int = 7
+
+
+def due_list(
+    store: Store, today: date, filters: DueFilters | None = None, *, limit: int = 500
+) -> tuple[list[DueItem], int]:
+    """(items most overdue first, total count) of people due by today + within_days."""
+    f = filters or DueFilters()
+    horizon = today if f.overdue_only else today + timedelta(days=f.within_days)
+    where = [_IN_REGISTER, "p.next_due_date != ''"]
+    params: list[Any] = []
+    where.append("p.next_due_date < ?" if f.overdue_only else "p.next_due_date <= ?")
+    params.append(horizon.isoformat())
+    if f.tier:
+        where.append("p.tier = ?")
+        params.append(f.tier)
+    if f.grid:
+        where.append("h.grid = ?")
+        params.append(f.grid)
+    if f.building:
+        where.append("h.building = ?")
+        params.append(f.building)
+    clause = " AND ".join(where)
+    base = f"FROM persons p JOIN households h ON h.id = p.household_id WHERE {clause}"
+    rows = store.query(
+        "SELECT p.id, p.household_id, p.name, p.tier, p.tier_reason, p.next_due_date, "
+        "p.last_visit_date, p.last_visit_method, p.phone, h.phone AS home_phone, h.building, "
+        f"h.unit, h.room, h.grid, h.address {base} ORDER BY p.next_due_date, p.name LIMIT ?",
+        [*params, limit],
+    )
+    total = len(rows) if len(rows) < limit else int(store.scalar(f"SELECT count(*) {base}", params))
+    items = [
+        DueItem(
+            person_id=r["id"],
+            household_id=r["household_id"],
+            name=r["name"],
+            tier=r["tier"],
+            tier_reason=r["tier_reason"],
+            next_due_date=r["next_due_date"],
+            overdue_days=(today - date.fromisoformat(r["next_due_date"])).days,
+            last_visit_date=r["last_visit_date"],
+            last_visit_method=r["last_visit_method"],
+            place="".join((r["building"], r["unit"], r["room"])),
+            grid=r["grid"],
+            phone=r["phone"] or r["home_phone"],
+            address=r["address"],
+        )
+        for r in rows
+    ]
+    return items, total
+
+
+def due_counts(store: Store, today: date) -> dict[str, int]:
+    """How many are overdue and how many fall due today (one index range)."""
+    day = today.isoformat()
+    row = store.db.conn.execute(
+        "SELECT coalesce(sum(p.next_due_date < ?), 0), coalesce(sum(p.next_due_date = ?), 0) "
+        f"FROM persons p WHERE {_IN_REGISTER} AND p.next_due_date != '' AND p.next_due_date <= ?",
+        (day, day, day),
+    ).fetchone()
+    return {"overdue": int(row[0]), "due_today": int(row[1])}
+
+
+def grids(store: Store) -> list[str]:
+    return [
+        r[0]
+        for r in store.db.conn.execute(
+            "SELECT DISTINCT grid FROM households WHERE grid != '' ORDER BY grid"
+        )
+    ]

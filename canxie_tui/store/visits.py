@@ -1,0 +1,186 @@
+"""Home visits (走访探视): logging, correcting and withdrawing them, and keeping
+each person's last visit and next due date current in the same transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from canxie_tui.domain import validate
+from canxie_tui.domain.models import Visit
+from canxie_tui.store import followups, records, tiers
+from canxie_tui.store.db import Store
+from canxie_tui.store.errors import NotFoundError
+
+_LISTS = ("checklist", "problems", "referrals")
+_TIER_ORDER = "ABC"
+
+
+def _visit(store: Store, row: dict[str, Any]) -> Visit:
+    visitors = store.query(
+        "SELECT o.id, o.name FROM visit_visitors vv JOIN operators o ON o.id = vv.operator_id "
+        "WHERE vv.visit_id = ? ORDER BY o.pk",
+        (row["id"],),
+    )
+    seen = store.query("SELECT person_id FROM visit_persons WHERE visit_id = ?", (row["id"],))
+    return Visit(
+        id=row["id"],
+        household_id=row["household_id"],
+        visit_date=row["visit_date"],
+        method=row["method"],
+        purpose=row["purpose"],
+        checklist=frozenset(json.loads(row["checklist"])),
+        problems=frozenset(json.loads(row["problems"])),
+        problem_text=row["problem_text"],
+        help_given=row["help_given"],
+        referrals=frozenset(json.loads(row["referrals"])),
+        note=row["note"],
+        visitor_ids=tuple(v["id"] for v in visitors),
+        visitor_names=tuple(v["name"] for v in visitors),
+        persons_seen=tuple(s["person_id"] for s in seen),
+        tier=row["tier"],
+        version=row["version"],
+        updated_by=row["updated_by"],
+    )
+
+
+def get_visit(store: Store, visit_id: str) -> Visit:
+    rows = store.query("SELECT * FROM visits WHERE id = ? AND deleted = 0", (visit_id,))
+    if not rows:
+        raise NotFoundError("找不到该走访记录，可能已被撤销。")
+    return _visit(store, rows[0])
+
+
+def household_visits(store: Store, household_id: str, limit: int = 100) -> list[Visit]:
+    rows = store.query(
+        "SELECT * FROM visits WHERE household_id = ? AND deleted = 0 "
+        "ORDER BY visit_date DESC, pk DESC LIMIT ?",
+        (household_id, limit),
+    )
+    return [_visit(store, r) for r in rows]
+
+
+def check_visit(store: Store, values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    return validate.clean_visit(values, store.today())
+
+
+def _columns(clean: dict[str, Any]) -> dict[str, Any]:
+    skip = {"visitors", "persons_seen", "followup"}
+    return {
+        k: json.dumps(v, ensure_ascii=False) if k in _LISTS else v
+        for k, v in clean.items()
+        if k not in skip
+    }
+
+
+def _household_tier(store: Store, person_ids: Iterable[str]) -> str:
+    ids = list(person_ids)
+    marks = ",".join("?" for _ in ids)
+    found = [
+        r[0]
+        for r in store.db.conn.execute(
+            f"SELECT tier FROM persons WHERE id IN ({marks}) AND category IS NOT NULL", ids
+        )
+    ]
+    return min(found, key=_TIER_ORDER.find) if found else ""
+
+
+def _set_people(store: Store, visit_id: str, clean: dict[str, Any]) -> None:
+    conn = store.db.conn
+    conn.execute("DELETE FROM visit_visitors WHERE visit_id = ?", (visit_id,))
+    conn.execute("DELETE FROM visit_persons WHERE visit_id = ?", (visit_id,))
+    conn.executemany(
+        "INSERT INTO visit_visitors (visit_id, operator_id) VALUES (?, ?)",
+        [(visit_id, o) for o in clean["visitors"]],
+    )
+    conn.executemany(
+        "INSERT INTO visit_persons (visit_id, person_id) VALUES (?, ?)",
+        [(visit_id, p) for p in clean["persons_seen"]],
+    )
+
+
+def refresh_last_visits(store: Store, person_ids: Iterable[str]) -> None:
+    """Recompute last visit (date, method) from the visits themselves, then due dates."""
+    conn = store.db.conn
+    households = set()
+    for person_id in set(person_ids):
+        last = conn.execute(
+            "SELECT v.visit_date, v.method FROM visit_persons vp JOIN visits v ON v.id = vp.visit_id "
+            "WHERE vp.person_id = ? AND v.deleted = 0 ORDER BY v.visit_date DESC LIMIT 1",
+            (person_id,),
+        ).fetchone()
+        conn.execute(
+            "UPDATE persons SET last_visit_date = ?, last_visit_method = ? WHERE id = ?",
+            (*(last or ("", "")), person_id),
+        )
+        households.add(
+            conn.execute("SELECT household_id FROM persons WHERE id = ?", (person_id,)).fetchone()[
+                0
+            ]
+        )
+    tiers.refresh(store, household_ids=households)
+
+
+def add_visit(store: Store, household_id: str, values: dict[str, Any]) -> Visit:
+    """Log a visit (and its follow-up, if any); warnings must be confirmed by the caller."""
+    clean, _ = check_visit(store, values)
+    with store.transaction():
+        visit_id = records.insert(
+            store,
+            "visits",
+            {
+                **_columns(clean),
+                "household_id": household_id,
+                "tier": _household_tier(store, clean["persons_seen"]),
+            },
+        )
+        _set_people(store, visit_id, clean)
+        refresh_last_visits(store, clean["persons_seen"])
+        if "followup" in clean:
+            f = clean["followup"]
+            followups.add_followup(
+                store,
+                household_id,
+                f["what"],
+                f["due_date"],
+                urgent=f["urgent"],
+                source="visit",
+                source_id=visit_id,
+            )
+    return get_visit(store, visit_id)
+
+
+def correct_visit(store: Store, visit: Visit, values: dict[str, Any]) -> Visit:
+    """Correct a visit as opened (StaleEditError if someone changed it meanwhile)."""
+    clean, _ = check_visit(store, values)
+    with store.transaction():
+        records.update(
+            store,
+            "visits",
+            visit.id,
+            _columns(clean),
+            expected_version=visit.version,
+            action="更正走访",
+        )
+        _set_people(store, visit.id, clean)
+        refresh_last_visits(store, {*visit.persons_seen, *clean["persons_seen"]})
+    return get_visit(store, visit.id)
+
+
+def withdraw_visit(store: Store, visit: Visit, reason: str) -> None:
+    """Withdraw a visit logged in error; it stays in the audit log, not in any count."""
+    from canxie_tui.domain.errors import InputError
+
+    if not reason.strip():
+        raise InputError("请写明撤销原因", "reason")
+    with store.transaction():
+        records.update(
+            store,
+            "visits",
+            visit.id,
+            {"deleted": 1, "note": f"{visit.note}（撤销：{reason.strip()}）"},
+            expected_version=visit.version,
+            action="撤销走访",
+        )
+        refresh_last_visits(store, visit.persons_seen)
