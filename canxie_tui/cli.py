@@ -73,7 +73,115 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="输出 JSON")
     search.add_argument("--limit", type=int, default=20, help="最多显示条数（默认20）")
     search.add_argument("--full-ids", action="store_true", help="显示完整身份证号（记入审计日志）")
+    visits = commands.add_parser("visits", help="走访", parents=[common])
+    visit_commands = visits.add_subparsers(
+        dest="visits_command", metavar="子命令", parser_class=ChineseArgumentParser, required=True
+    )
+    due = visit_commands.add_parser(
+        "due", help="到期走访名单（已逾期和7天内到期）", parents=[common]
+    )
+    due.add_argument("--json", action="store_true", help="输出 JSON")
+    due.add_argument("--tier", choices=("A", "B", "C"), help="只看某一级别")
+    due.add_argument("--overdue", action="store_true", help="只看已逾期")
+    due.add_argument("--limit", type=int, default=500, help="最多显示条数（默认500）")
+
+    indicators = commands.add_parser("indicators", help="专栏1指标和缺口人数", parents=[common])
+    indicators.add_argument("--json", action="store_true", help="输出 JSON")
     return parser
+
+
+def _print_table(title: str, headers: Sequence[str], rows: list[Sequence[object]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for header in headers:
+        table.add_column(header)
+    for row in rows:
+        table.add_row(*(str(cell) for cell in row))
+    Console().print(table)
+
+
+def cmd_visits_due(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from canxie_tui.store.db import Store
+    from canxie_tui.store.duelist import DueFilters, due_list
+
+    if args.limit < 1:
+        fail("--limit 须为正整数", EXIT_USAGE)
+    store = Store.open(_db_path(args), create=False)
+    today = store.today()
+    items, total = due_list(
+        store, today, DueFilters(tier=args.tier, overdue_only=args.overdue), limit=args.limit
+    )
+    if args.json:
+        rows = [{**asdict(i), "due_text": i.due_text} for i in items]
+        print(
+            json.dumps(
+                {"date": today.isoformat(), "total": total, "results": rows},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return 0
+    _print_table(
+        f"{today.isoformat()} 到期走访：共 {total} 人",
+        ("到期", "姓名", "级别", "原因", "上次走访", "楼栋", "网格", "电话"),
+        [
+            (i.due_text, i.name, i.tier, i.tier_reason, i.last_visit_text, i.place, i.grid, i.phone)
+            for i in items
+        ],
+    )
+    return 0
+
+
+def cmd_indicators(args: argparse.Namespace) -> int:
+    from canxie_tui.store.db import Store
+    from canxie_tui.store.indicators import indicators
+
+    store = Store.open(_db_path(args), create=False)
+    found = indicators(store, store.today())
+    if args.json:
+        rows = [
+            {
+                "key": i.key,
+                "name": i.name,
+                "numerator": i.numerator,
+                "denominator": i.denominator,
+                "rate": i.rate,
+                "target": i.target,
+                "target_text": i.target_text,
+                "met": i.met,
+                "shortfall": len(i.shortfall),
+                "unit": i.unit,
+            }
+            for i in found
+        ]
+        print(
+            json.dumps(
+                {"date": store.today().isoformat(), "indicators": rows},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return 0
+    _print_table(
+        "专栏1指标",
+        ("指标", "分子/分母", "完成率", "目标", "评价", "缺口"),
+        [
+            (
+                i.name,
+                f"{i.numerator}/{i.denominator}",
+                i.rate_text,
+                i.target_text,
+                "—" if i.rate is None else ("达标" if i.met else "未达标"),
+                f"{len(i.shortfall)}{i.unit}" if i.shortfall else "—",
+            )
+            for i in found
+        ],
+    )
+    return 0
 
 
 def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
@@ -171,25 +279,24 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not rows:
         print(f"没有找到“{args.query}”。")
         return 0
-    from rich.console import Console
-    from rich.table import Table
-
     more = "+" if result.total_is_capped else ""
-    table = Table(title=f"“{args.query}”：前 {len(rows)} 条，共 {result.total}{more} 条")
-    for header in ("姓名", "性别", "年龄", "残疾", "身份证号", "电话", "住址", "状态"):
-        table.add_column(header)
-    for r in rows:
-        table.add_row(
-            r["name"],
-            r["sex"],
-            str(r["age"] or ""),
-            r["disability"],
-            r["id_number"],
-            r["phone"],
-            f"{r['address']} {r['place']}".strip(),
-            r["status"],
-        )
-    Console().print(table)
+    _print_table(
+        f"“{args.query}”：前 {len(rows)} 条，共 {result.total}{more} 条",
+        ("姓名", "性别", "年龄", "残疾", "身份证号", "电话", "住址", "状态"),
+        [
+            (
+                r["name"],
+                r["sex"],
+                r["age"] or "",
+                r["disability"],
+                r["id_number"],
+                r["phone"],
+                f"{r['address']} {r['place']}".strip(),
+                r["status"],
+            )
+            for r in rows
+        ],
+    )
     return 0
 
 
@@ -217,6 +324,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_demo(args)
         if args.command == "search":
             return cmd_search(args)
+        if args.command == "visits":
+            return cmd_visits_due(args)
+        if args.command == "indicators":
+            return cmd_indicators(args)
         return run_tui(_db_path(args))
     except CanxieError as err:
         fail(err.message)

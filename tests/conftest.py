@@ -8,7 +8,7 @@ ID numbers, certificates, households and persons through the store's own write p
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from canxie_tui.domain import ids
-from canxie_tui.domain.models import Household, Person, Site
-from canxie_tui.store import register, site
+from canxie_tui.domain.models import Household, Person, Site, Visit
+from canxie_tui.store import register, site, visits
 from canxie_tui.store.db import Store
 
 NOW = datetime(2026, 11, 29, 10, 0)
@@ -30,12 +30,33 @@ def fixed_clock() -> datetime:
     return NOW
 
 
-def open_store(path: Path, operator: str = OPERATOR) -> Store:
+def open_store(
+    path: Path, operator: str = OPERATOR, *, clock: Callable[[], datetime] = fixed_clock
+) -> Store:
     """Open (creating) a database at `path` with the site saved and `operator` switched in."""
-    store = Store.open(path, clock=fixed_clock)
+    store = Store.open(path, clock=clock)
     site.save_site(store, SITE)
     site.switch_operator(store, site.add_operator(store, operator))
     return store
+
+
+class Clock:
+    """A clock a test can move (registration dates, visits "last month" ...).
+
+    `store.clock = Clock(...)`, then `clock.set(date(2026, 9, 1))` before a write.
+    """
+
+    def __init__(self, now: datetime | date = NOW) -> None:
+        self.now = NOW
+        self.set(now)
+
+    def set(self, when: datetime | date) -> None:
+        self.now = (
+            when if isinstance(when, datetime) else datetime(when.year, when.month, when.day, 9)
+        )
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 class Make:
@@ -84,6 +105,28 @@ class Make:
     ) -> Person:
         household = household or self.household()
         return register.add_person(self.store, household.id, self.person_values(name, **values))
+
+    def visit_values(
+        self,
+        day: date | str,
+        persons: list[Person],
+        *,
+        method: str = "home",
+        visitors: list[str] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """Form values for a visit by the current operator (or `visitors`) on `day`."""
+        return {
+            "visit_date": day.isoformat() if isinstance(day, date) else day,
+            "method": method,
+            "visitors": visitors if visitors is not None else [self.store.operator_id],
+            "persons_seen": [p.id for p in persons],
+        } | extra
+
+    def visit(self, day: date | str, *persons: Person, method: str = "home", **extra: Any) -> Visit:
+        """Log a visit to the household of `persons[0]`, seeing `persons`."""
+        values = self.visit_values(day, list(persons), method=method, **extra)
+        return visits.add_visit(self.store, persons[0].household_id, values)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from canxie_tui.domain import codes
 
-__all__ = ["INDICATORS", "Indicator", "IndicatorSpec", "PersonFacts", "compute"]
+__all__ = ["INDICATORS", "SHORT_NAMES", "Indicator", "IndicatorSpec", "PersonFacts", "compute"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,20 @@ class IndicatorSpec(NamedTuple):
 
 
 # In the order of the plan's table.
+# Short names for narrow tables (80 columns); the full name is shown beside the list.
+SHORT_NAMES: dict[str, str] = {
+    "dibao_coverage": "纳入低保",
+    "living_subsidy": "生活补贴",
+    "care_subsidy": "护理补贴",
+    "pension": "养老保险",
+    "medical": "医疗保险",
+    "rehab": "康复服务",
+    "device": "辅具适配",
+    "barrier_free": "无障碍改造",
+    "education": "义务教育入学",
+    "family_doctor": "家庭医生签约",
+}
+
 INDICATORS: tuple[IndicatorSpec, ...] = (
     IndicatorSpec("dibao_coverage", "符合条件的残疾人纳入最低生活保障比例", 1.0, False, "人"),
     IndicatorSpec("living_subsidy", "困难残疾人生活补贴覆盖率", 1.0, False, "人"),

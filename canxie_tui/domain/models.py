@@ -189,11 +189,17 @@ class TimelineEntry:
     """One line of a household's history: a visit or a case note."""
 
     day: str
-    kind: str  # "走访" or the note category label
+    kind: str  # 走访·入户 / 记录·需求 / 跟进·已逾期 ...
     summary: str
     who: str
     note_id: str | None = None
+    visit_id: str | None = None
+    followup_id: str | None = None
     revisions: int = 0
+
+    @property
+    def key(self) -> str:
+        return self.note_id or self.visit_id or self.followup_id or self.day
 
 
 @dataclass(frozen=True)

@@ -61,13 +61,12 @@ class DueFilters:
 def due_list(
     store: Store, today: date, filters: DueFilters | None = None, *, limit: int = 500
 ) -> tuple[list[DueItem], int]:
-    """(items most overdue first, total count) of people due by today + within_days."""
+    """(items most overdue first, total count): overdue, then due in the next `within_days`
+    days counting today (so someone visited today on a weekly round is off the list)."""
     f = filters or DueFilters()
     horizon = today if f.overdue_only else today + timedelta(days=f.within_days)
-    where = [_IN_REGISTER, "p.next_due_date != ''"]
-    params: list[Any] = []
-    where.append("p.next_due_date < ?" if f.overdue_only else "p.next_due_date <= ?")
-    params.append(horizon.isoformat())
+    where = [_IN_REGISTER, "p.next_due_date != ''", "p.next_due_date < ?"]
+    params: list[Any] = [horizon.isoformat()]
     if f.tier:
         where.append("p.tier = ?")
         params.append(f.tier)

@@ -6,12 +6,13 @@ import json
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.models import TimelineEntry
+from canxie_tui.store import followups
 from canxie_tui.store.db import Store
 
 
 def household_timeline(store: Store, household_id: str, limit: int = 200) -> list[TimelineEntry]:
     visits = store.query(
-        "SELECT v.visit_date, v.method, v.purpose, v.problems, v.help_given, v.note, "
+        "SELECT v.id, v.visit_date, v.method, v.purpose, v.problems, v.help_given, v.note, "
         "(SELECT group_concat(o.name, '、') FROM visit_visitors vv "
         " JOIN operators o ON o.id = vv.operator_id WHERE vv.visit_id = v.id) AS visitors "
         "FROM visits v WHERE v.household_id = ? AND v.deleted = 0 "
@@ -33,6 +34,7 @@ def household_timeline(store: Store, household_id: str, limit: int = 200) -> lis
                 if part
             ),
             who=v["visitors"] or "",
+            visit_id=v["id"],
         )
         for v in visits
     ]
@@ -54,4 +56,16 @@ def household_timeline(store: Store, household_id: str, limit: int = 200) -> lis
         for n in notes
     ]
     entries.sort(key=lambda e: e.day, reverse=True)
-    return entries[:limit]
+    # Open follow-ups stand above the history: they are what still has to be done.
+    today = store.today()
+    pending = [
+        TimelineEntry(
+            day=f.due_date,
+            kind=f"跟进·{f.state_text(today)}",
+            summary=f"{f.what}（期限{f.due_date}）",
+            who=f.owner_name,
+            followup_id=f.id,
+        )
+        for f in followups.open_followups(store, household_id=household_id)
+    ]
+    return pending + entries[:limit]

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, TypeVar
 from textual import on
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.worker import Worker, WorkerFailed, WorkerState
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from canxie_tui.domain.errors import CanxieError
 from canxie_tui.domain.models import Operator, Site
@@ -57,10 +57,10 @@ class CanxieApp(App[None]):
     # -- start-up ------------------------------------------------------------
     def on_mount(self) -> None:
         self.theme = "textual-dark"
-        from canxie_tui.ui.screens.search import SearchScreen
+        from canxie_tui.ui.screens.dashboard import DashboardScreen
 
         self._refresh_subtitle()
-        self.push_screen(SearchScreen())
+        self.push_screen(DashboardScreen())
         if not self.site.is_configured or not self.store.operator_id:
             from canxie_tui.ui.screens.setup import SetupScreen
 
@@ -72,13 +72,27 @@ class CanxieApp(App[None]):
         self.log.info(f"started in {self.startup_ms:.0f} ms")
 
     def show_home(self) -> None:
-        """Back to the search screen (the home screen), closing whatever is above it."""
+        """Back to the dashboard (the home screen), closing whatever is above it."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def show_search(self) -> None:
         from canxie_tui.ui.screens.search import SearchScreen
 
-        while len(self.screen_stack) > 2 and not isinstance(self.screen, SearchScreen):
-            self.pop_screen()
         if isinstance(self.screen, SearchScreen):
             self.screen.focus_query()
+        else:
+            self.push_screen(SearchScreen())
+
+    def show_due(self) -> None:
+        from canxie_tui.ui.screens.due_list import DueListScreen
+
+        self.push_screen(DueListScreen())
+
+    def show_followups(self) -> None:
+        from canxie_tui.ui.screens.followup_list import FollowupListScreen
+
+        self.push_screen(FollowupListScreen())
 
     def action_new_household(self) -> None:
         from canxie_tui.ui.screens.household_form import new_household_flow
@@ -116,6 +130,8 @@ class CanxieApp(App[None]):
 
     def report_error(self, error: BaseException) -> None:
         """Tell the user what went wrong, in Chinese; never a traceback."""
+        if isinstance(error, WorkerCancelled):
+            return  # superseded by newer work (e.g. a later search): nothing went wrong
         if isinstance(error, CanxieError):
             self.notify(error.message, title="未能完成", severity="error", timeout=8)
         else:

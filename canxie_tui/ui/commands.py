@@ -17,11 +17,10 @@ class MainCommands(Provider):
         app = cast("CanxieApp", self.app)
         run = partial(app.run_action)
         return [
-            (
-                "查找人员/户",
-                "按姓名、拼音首字母、身份证尾号、电话、地址查找",
-                partial(app.show_home),
-            ),
+            ("首页", "今日待办、本月统计和专栏1指标", app.show_home),
+            ("查找人员/户", "按姓名、拼音首字母、身份证尾号、电话、地址查找", app.show_search),
+            ("到期走访", "已逾期和7天内到期要走访的人", app.show_due),
+            ("跟进事项", "未完成的跟进事项", app.show_followups),
             ("新建户", "登记新的残疾人家庭", partial(run, "new_household")),
             ("切换操作员", "更换记录在每条数据上的操作员", partial(run, "switch_operator")),
             ("帮助", "列出本页所有按键（F1）", partial(run, "help")),

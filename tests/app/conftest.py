@@ -98,3 +98,10 @@ async def type_text(pilot: Pilot[None], text: str) -> None:
     """Type `text` key by key, as a person would (Chinese characters included)."""
     for char in text:
         await pilot.press(char)
+
+
+async def open_search(pilot: Pilot[None]) -> None:
+    """From the dashboard (home), '/' opens the search screen."""
+    await settle(pilot)
+    await pilot.press("slash")
+    await settle(pilot)

@@ -14,7 +14,7 @@ from canxie_tui.ui.screens.household import HouseholdScreen
 from canxie_tui.ui.screens.note_form import NoteForm
 from canxie_tui.ui.screens.note_history import NoteHistoryScreen
 from canxie_tui.ui.screens.person_form import PersonForm
-from tests.app.conftest import WANG_FANG_ID, settle, type_text
+from tests.app.conftest import WANG_FANG_ID, open_search, settle, type_text
 
 NEW_ID = make_id("500105", date(2012, 6, 1), 36)
 
@@ -24,7 +24,7 @@ def count(store: Store, sql: str) -> int:
 
 
 async def open_wang_fang(app: CanxieApp, pilot) -> HouseholdScreen:  # type: ignore[no-untyped-def]
-    await settle(pilot)
+    await open_search(pilot)
     await type_text(pilot, "王芳")
     await settle(pilot)
     await pilot.press("enter")

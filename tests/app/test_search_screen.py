@@ -5,9 +5,10 @@ from __future__ import annotations
 from textual.widgets import DataTable, Input, Static
 
 from canxie_tui.ui.app import CanxieApp
+from canxie_tui.ui.screens.dashboard import DashboardScreen
 from canxie_tui.ui.screens.household import HouseholdScreen
 from canxie_tui.ui.screens.search import SearchScreen
-from tests.app.conftest import SHAN_LI_ID, WANG_FANG_ID, settle, type_text
+from tests.app.conftest import SHAN_LI_ID, WANG_FANG_ID, open_search, settle, type_text
 
 
 def names_shown(app: CanxieApp) -> list[str]:
@@ -17,7 +18,7 @@ def names_shown(app: CanxieApp) -> list[str]:
 
 async def test_home_lists_register_and_search_by_initials(app: CanxieApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+        await open_search(pilot)
         assert isinstance(app.screen, SearchScreen)
         assert sorted(names_shown(app)) == ["单丽", "王芳"]
         await type_text(pilot, "wf")
@@ -28,7 +29,7 @@ async def test_home_lists_register_and_search_by_initials(app: CanxieApp) -> Non
 
 async def test_search_by_id_tail_shows_masked_id(app: CanxieApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+        await open_search(pilot)
         await type_text(pilot, SHAN_LI_ID[-4:])
         await settle(pilot)
         assert names_shown(app) == ["单丽"]
@@ -39,7 +40,7 @@ async def test_search_by_id_tail_shows_masked_id(app: CanxieApp) -> None:
 
 async def test_heteronym_surname_and_chinese_name(app: CanxieApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+        await open_search(pilot)
         await type_text(pilot, "danli")
         await settle(pilot)
         assert names_shown(app) == ["单丽"]
@@ -51,7 +52,7 @@ async def test_heteronym_surname_and_chinese_name(app: CanxieApp) -> None:
 
 async def test_no_match_says_so(app: CanxieApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+        await open_search(pilot)
         await type_text(pilot, "诸葛亮")
         await settle(pilot)
         assert names_shown(app) == []
@@ -60,7 +61,7 @@ async def test_no_match_says_so(app: CanxieApp) -> None:
 
 async def test_enter_opens_household(app: CanxieApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+        await open_search(pilot)
         await type_text(pilot, WANG_FANG_ID[-4:])
         await settle(pilot)
         await pilot.press("enter")  # one result: Enter in the query opens it
@@ -72,3 +73,6 @@ async def test_enter_opens_household(app: CanxieApp) -> None:
         assert members.get_row_at(0)[0] == "王芳"
         await pilot.press("escape")
         assert isinstance(app.screen, SearchScreen)
+        app.screen.query_one("#query", Input).value = ""
+        await pilot.press("escape")  # an empty search: Esc goes home
+        assert isinstance(app.screen, DashboardScreen)

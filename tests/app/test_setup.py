@@ -1,4 +1,4 @@
-"""First run on an empty database: divisions and operator, then the search screen."""
+"""First run on an empty database: divisions and operator, then the dashboard."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from textual.widgets import Input, Static
 
 from canxie_tui.store import site
 from canxie_tui.ui.app import CanxieApp
-from canxie_tui.ui.screens.search import SearchScreen
+from canxie_tui.ui.screens.dashboard import DashboardScreen
 from canxie_tui.ui.screens.setup import SetupScreen
 from tests.app.conftest import open_store, settle, type_text
 
@@ -42,7 +42,7 @@ async def test_first_run_asks_for_site_and_operator(tmp_path: Path) -> None:
         code.value = "500105006001"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert isinstance(app.screen, SearchScreen)
+        assert isinstance(app.screen, DashboardScreen)
         assert "建新东路社区" in app.sub_title and "李明" in app.sub_title
     reopened = open_store(tmp_path / "new.db")
     saved = site.get_site(reopened)

@@ -10,7 +10,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from canxie_tui.ui.app import CanxieApp
-from tests.app.conftest import build_register, settle, type_text
+from tests.app.conftest import build_register, open_search, settle, type_text
 
 
 def make_app(tmp_path: Path) -> CanxieApp:
@@ -20,7 +20,7 @@ def make_app(tmp_path: Path) -> CanxieApp:
 
 def test_search_screen_80x24(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     async def search_wf(pilot: Pilot[None]) -> None:
-        await settle(pilot)
+        await open_search(pilot)
         await type_text(pilot, "wf")
         await settle(pilot)
 
@@ -28,7 +28,7 @@ def test_search_screen_80x24(snap_compare, tmp_path: Path) -> None:  # type: ign
 
 
 async def open_household(pilot: Pilot[None]) -> None:
-    await settle(pilot)
+    await open_search(pilot)
     await type_text(pilot, "王芳")
     await settle(pilot)
     await pilot.press("enter")

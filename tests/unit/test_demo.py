@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 
 from canxie_tui.domain import codes, ids
+from canxie_tui.domain.tiers import next_due
 from canxie_tui.store import records, search
+from canxie_tui.store import tiers as tier_store
 from canxie_tui.store.db import Store
 from canxie_tui.store.demo import build_demo
 from canxie_tui.store.errors import StoreError
@@ -253,6 +255,28 @@ def test_last_visit_date_is_the_latest_visit_seen(store: Store) -> None:
     assert _count(store, "persons WHERE last_visit_date != ''") > 250
     methods = set(_column(store, "SELECT DISTINCT last_visit_method FROM persons"))
     assert methods - {""} <= set(codes.VISIT_METHODS)
+
+
+def test_tiers_and_due_dates_follow_the_tier_rules(store: Store) -> None:
+    settings = tier_store.get_settings(store)
+    rows = store.query(
+        "SELECT tier, tier_reason, next_due_date, last_visit_date, created_at FROM persons "
+        "WHERE status = 'active' AND category IS NOT NULL"
+    )
+    assert {r["tier"] for r in rows} == set(settings.intervals)
+    for r in rows:
+        assert r["tier_reason"]
+        last = r["last_visit_date"] or None
+        due = next_due(
+            date.fromisoformat(last) if last else None,
+            settings.intervals[r["tier"]],
+            date.fromisoformat(r["created_at"][:10]),
+        )
+        assert r["next_due_date"] == due.isoformat()
+    overdue = [r for r in rows if r["next_due_date"] < TODAY.isoformat()]
+    assert 0 < len(overdue) < len(rows) / 3  # a due list to work through, not a backlog
+    assert _count(store, "persons WHERE next_due_date != '' AND status != 'active'") == 0
+    assert set(_column(store, "SELECT DISTINCT tier FROM visits")) == set(settings.intervals)
 
 
 def test_followups_open_closed_urgent_and_overdue(store: Store) -> None:

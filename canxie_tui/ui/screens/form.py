@@ -34,6 +34,7 @@ class FormScreen(ModalScreen[ResultT]):
         super().__init__()
         self._touched: set[str] = set()
         self._saving = False
+        self._warned: dict[str, Any] | None = None
 
     @property
     def canxie(self) -> CanxieApp:
@@ -122,6 +123,16 @@ class FormScreen(ModalScreen[ResultT]):
             self._saving = False
         if result is not None:
             self.dismiss(result)
+
+    def needs_confirmation(self, values: dict[str, Any], warnings: list[str]) -> bool:
+        """Show `warnings` and hold the save; a second Ctrl+S on the same values goes on."""
+        if not warnings or self._warned == values:
+            return False
+        self._warned = values
+        self.query_one("#form-error", Static).update(
+            "⚠ " + "；".join(warnings) + "。确认无误请再按 Ctrl+S 保存。"
+        )
+        return True
 
     def _focus_field(self, name: str) -> None:
         for field in self.fields():

@@ -15,8 +15,8 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.ids import mask_id
-from canxie_tui.domain.models import Household, Note, Person, TimelineEntry
-from canxie_tui.store import notes, register, timeline
+from canxie_tui.domain.models import Household, Person, TimelineEntry
+from canxie_tui.store import followups, notes, register, timeline, visits
 from canxie_tui.store.db import Store
 from canxie_tui.ui.widgets.text import fit
 
@@ -52,8 +52,13 @@ class HouseholdScreen(Screen[None]):
             "h", "edit_household", "改户", id="edit-household", tooltip="修改住址、情况、联系人"
         ),
         Binding("s", "change_status", "状态", id="status", tooltip="迁出/死亡/注销或恢复在册"),
+        Binding(
+            "w", "log_visit", "走访", id="visit", tooltip="记录一次走访（默认今天、入户、全户）"
+        ),
         Binding("n", "new_note", "记录", id="new-note", tooltip="写一条个案记录"),
-        Binding("r", "edit_note", "改记录", id="edit-note", tooltip="修改所选记录（保留原文）"),
+        Binding("f", "new_followup", "跟进", id="new-followup", tooltip="新增跟进事项"),
+        Binding("c", "close_followup", "完成", id="close-followup", tooltip="完成所选跟进事项"),
+        Binding("r", "edit_entry", "更正", id="edit-entry", tooltip="修改所选记录或更正所选走访"),
         Binding("v", "note_history", "历史", id="history", tooltip="查看所选记录的历次修改"),
         Binding(
             "i",
@@ -84,7 +89,10 @@ class HouseholdScreen(Screen[None]):
         yield Label("成员（a 添加  e 修改  s 状态  i 显示证号）", classes="section")
         members: DataTable[str] = DataTable(id="members", cursor_type="row")
         yield members
-        yield Label("走访与个案记录（n 写记录  r 修改  v 历史）", classes="section")
+        yield Label(
+            "跟进、走访与个案记录（w 走访  n 记录  f 跟进  c 完成  r 更正  v 历史）",
+            classes="section",
+        )
         entries: DataTable[str] = DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
         yield entries
         yield Footer()
@@ -155,13 +163,11 @@ class HouseholdScreen(Screen[None]):
         table = self.query_one("#timeline", DataTable)
         keep = self._cursor_key(table)
         table.clear()
-        for i, e in enumerate(entries):
+        for e in entries:
             mark = f"（改{e.revisions}次）" if e.revisions else ""
-            table.add_row(
-                e.day, e.kind, fit(e.summary + mark, 40), fit(e.who, 8), key=e.note_id or f"v{i}"
-            )
+            table.add_row(e.day, e.kind, fit(e.summary + mark, 40), fit(e.who, 8), key=e.key)
         if not entries:
-            table.add_row("—", "暂无走访和记录", "按 n 写第一条个案记录", "", key="empty")
+            table.add_row("—", "暂无走访和记录", "按 w 记录走访，n 写个案记录", "", key="empty")
         self._move_to(table, keep)
 
     @staticmethod
@@ -184,11 +190,11 @@ class HouseholdScreen(Screen[None]):
         key = self._cursor_key(self.query_one("#members", DataTable))
         return next((p for p in self.view.members if p.id == key), None)
 
-    def selected_note_id(self) -> str | None:
+    def selected_entry(self) -> TimelineEntry | None:
         key = self._cursor_key(self.query_one("#timeline", DataTable))
         if self.view is None or key is None:
             return None
-        return next((e.note_id for e in self.view.timeline if e.note_id == key), None)
+        return next((e for e in self.view.timeline if e.key == key), None)
 
     def _after(self, message: str) -> None:
         self.canxie.notify(message)
@@ -257,30 +263,83 @@ class HouseholdScreen(Screen[None]):
             NoteForm(self.household_id), self._on_saved(lambda saved: "已保存个案记录")
         )
 
-    async def _selected_note(self) -> Note | None:
-        note_id = self.selected_note_id()
-        if note_id is None:
-            self.canxie.notify("请先在记录表中选中一条个案记录", severity="warning")
+    def _selected(self, kind: str) -> TimelineEntry | None:
+        entry = self.selected_entry()
+        if entry is None or getattr(entry, f"{kind}_id") is None:
+            what = {"note": "个案记录", "followup": "跟进事项", "visit": "走访"}[kind]
+            self.canxie.notify(f"请先在下方列表中选中一条{what}", severity="warning")
             self.query_one("#timeline", DataTable).focus()
             return None
-        return await self.canxie.db(notes.get_note, note_id)
+        return entry
 
-    async def action_edit_note(self) -> None:
+    async def action_edit_entry(self) -> None:
+        """r: revise the selected note, or correct the selected visit."""
         from canxie_tui.ui.screens.note_form import NoteForm
+        from canxie_tui.ui.screens.visit_form import VisitForm, visit_context
 
-        note = await self._selected_note()
-        if note is not None:
+        entry = self.selected_entry()
+        if entry is not None and entry.note_id:
+            note = await self.canxie.db(notes.get_note, entry.note_id)
             self.app.push_screen(
                 NoteForm(self.household_id, note),
                 self._on_saved(lambda saved: "已保存修改，原文已保留为历史版本"),
             )
+        elif entry is not None and entry.visit_id:
+            visit = await self.canxie.db(visits.get_visit, entry.visit_id)
+            operators, members = await self.canxie.db(visit_context, self.household_id)
+            self.app.push_screen(
+                VisitForm(
+                    self.household_id,
+                    operators,
+                    members,
+                    current_operator=self.canxie.store.operator_id,
+                    visit=visit,
+                ),
+                self._on_saved(lambda saved: f"已更正 {saved.visit_date} 的走访"),
+            )
+        else:
+            self._selected("note")
 
     async def action_note_history(self) -> None:
         from canxie_tui.ui.screens.note_history import NoteHistoryScreen
 
-        note = await self._selected_note()
-        if note is not None:
-            self.app.push_screen(NoteHistoryScreen(note))
+        entry = self._selected("note")
+        if entry is not None and entry.note_id:
+            self.app.push_screen(
+                NoteHistoryScreen(await self.canxie.db(notes.get_note, entry.note_id))
+            )
+
+    async def action_log_visit(self) -> None:
+        from canxie_tui.ui.screens.visit_form import open_visit_form
+
+        title = self.view.household.address if self.view else ""
+        await open_visit_form(
+            self,
+            self.household_id,
+            title,
+            self._on_saved(
+                lambda saved: f"已记录 {saved.visit_date} 的走访（{saved.method_label}）"
+            ),
+        )
+
+    def action_new_followup(self) -> None:
+        from canxie_tui.ui.screens.followup_form import FollowupForm
+
+        self.app.push_screen(
+            FollowupForm(self.household_id),
+            self._on_saved(lambda saved: f"已新增跟进：{saved.what}"),
+        )
+
+    async def action_close_followup(self) -> None:
+        from canxie_tui.ui.screens.followup_form import CloseFollowupForm
+
+        entry = self._selected("followup")
+        if entry is not None and entry.followup_id:
+            followup = await self.canxie.db(followups.get_followup, entry.followup_id)
+            self.app.push_screen(
+                CloseFollowupForm(followup),
+                self._on_saved(lambda saved: f"已完成跟进：{saved.what}"),
+            )
 
     async def action_reveal_id(self) -> None:
         person = self.selected_person()

@@ -36,7 +36,6 @@ class PersonForm(FormScreen[Person]):
         self.household_id = household_id
         self.person = person
         self.form_title = f"修改成员：{person.name}" if person else "添加成员"
-        self._warned: dict[str, Any] | None = None
         self._existing_household: str | None = None
 
     def build_fields(self) -> list[Field]:
@@ -113,11 +112,7 @@ class PersonForm(FormScreen[Person]):
             )
             self.query_one("#id_number", Input).focus()
             return None
-        if warnings and self._warned != values:
-            self._warned = values
-            self.query_one("#form-error", Static).update(
-                "⚠ " + "；".join(warnings) + "。确认无误请再按 Ctrl+S 保存。"
-            )
+        if self.needs_confirmation(values, warnings):
             return None
         if self.person is None:
             return await self.canxie.db(register.add_person, self.household_id, values)

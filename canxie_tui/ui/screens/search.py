@@ -34,7 +34,7 @@ class SearchScreen(Screen[None]):
         Binding("ctrl+f", "focus_query", "查找", id="find", tooltip="回到查找框"),
         Binding("ctrl+n", "app.new_household", "新建户", id="new", tooltip="登记新的一户"),
         Binding("enter", "open", "打开", id="open", tooltip="打开所选人员的户", show=False),
-        Binding("escape", "clear", "清空", id="clear", tooltip="清空查找内容和筛选"),
+        Binding("escape", "clear", "清空/返回", id="clear", tooltip="清空查找内容；已空时返回首页"),
     ]
 
     @dataclass
@@ -82,7 +82,6 @@ class SearchScreen(Screen[None]):
         ):
             table.add_column(label, key=key)
         self.focus_query()
-        self.run_search()
 
     def on_screen_resume(self) -> None:
         self.run_search()  # a household may have been edited meanwhile
@@ -198,7 +197,11 @@ class SearchScreen(Screen[None]):
         self.focus_query()
 
     def action_clear(self) -> None:
-        self.query_one("#query", Input).value = ""
+        query = self.query_one("#query", Input)
+        if not query.value and self._filters() == Filters():
+            self.app.pop_screen()
+            return
+        query.value = ""
         for widget in self.query(Select):
             widget.clear()
         self.focus_query()

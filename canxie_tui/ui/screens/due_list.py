@@ -1,0 +1,92 @@
+"""到期走访: everyone overdue (most days first), then due within a week."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widget import Widget
+from textual.widgets import Select
+
+from canxie_tui.domain.tiers import TIER_LABELS
+from canxie_tui.store import duelist
+from canxie_tui.store.duelist import DueFilters, DueItem
+from canxie_tui.ui.screens.listing import ListScreen
+from canxie_tui.ui.widgets.field import select
+from canxie_tui.ui.widgets.text import fit
+
+
+class DueListScreen(ListScreen[DueItem]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *ListScreen.BINDINGS,
+        Binding("w", "log_visit", "记走访", id="visit", tooltip="为所选的人所在户记录走访"),
+        Binding("o", "toggle_overdue", "只看逾期", id="overdue", tooltip="只看已逾期 / 看全部"),
+    ]
+    columns = ("到期", "姓名", "级别", "原因", "上次走访", "楼栋", "网格", "电话")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.overdue_only = False
+        self.grid_names: list[str] = []
+
+    def filters(self) -> list[Widget]:
+        tiers = {t: f"{t}级（{label}）" for t, label in TIER_LABELS.items()}
+        return [
+            Horizontal(
+                select(tiers, blank="全部级别", id="f-tier"),
+                select({}, blank="全部网格", id="f-grid"),
+                id="filters",
+            )
+        ]
+
+    def _filters(self) -> DueFilters:
+        def value(widget_id: str) -> str | None:
+            chosen = self.query_one(widget_id, Select).value
+            return None if chosen is Select.NULL else str(chosen)
+
+        return DueFilters(
+            tier=value("#f-tier"), grid=value("#f-grid"), overdue_only=self.overdue_only
+        )
+
+    async def load(self) -> tuple[list[DueItem], str]:
+        if not self.grid_names:
+            self.grid_names = await self.canxie.db(duelist.grids)
+            self.query_one("#f-grid", Select).set_options((g, g) for g in self.grid_names)
+        today = self.canxie.store.today()
+        items, total = await self.canxie.db(duelist.due_list, today, self._filters())
+        overdue = sum(1 for i in items if i.overdue_days > 0)
+        scope = "只看已逾期" if self.overdue_only else "已逾期和7天内到期"
+        shown = f"前 {len(items)} 人，" if len(items) < total else ""
+        return items, f"{scope}：{shown}共 {total} 人，其中逾期 {overdue} 人（w 记走访，o 切换）"
+
+    def cells(self, item: DueItem) -> Sequence[str]:
+        return (
+            item.due_text,
+            fit(item.name, 8),
+            f"{item.tier} {TIER_LABELS.get(item.tier, '')}",
+            fit(item.tier_reason.split(" →")[0], 18),
+            item.last_visit_text,
+            item.place,
+            item.grid,
+            item.phone,
+        )
+
+    def action_toggle_overdue(self) -> None:
+        self.overdue_only = not self.overdue_only
+        self.reload()
+
+    async def action_log_visit(self) -> None:
+        from canxie_tui.ui.screens.visit_form import open_visit_form
+
+        item = self.selected()
+        if item is None:
+            return
+
+        def saved(visit: object) -> None:
+            if visit is not None:
+                self.canxie.notify(f"已记录 {item.name} 户的走访")
+                self.reload()
+
+        await open_visit_form(self, item.household_id, f"{item.name} · {item.address}", saved)

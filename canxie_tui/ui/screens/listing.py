@@ -1,0 +1,107 @@
+"""Base of the list screens (due list, follow-ups, shortfall): a table of people
+loaded in a worker, Enter opens the household, refreshed when you come back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Header, Static
+
+if TYPE_CHECKING:
+    from canxie_tui.ui.app import CanxieApp
+
+ItemT = TypeVar("ItemT")
+
+
+class ListScreen(Screen[None], Generic[ItemT]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "返回", id="back", tooltip="返回上一页"),
+        Binding("enter", "open", "打开户", id="open", tooltip="打开所选人员的户", show=False),
+    ]
+    columns: Sequence[str] = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[ItemT] = []
+
+    @property
+    def canxie(self) -> CanxieApp:
+        return cast("CanxieApp", self.app)
+
+    def filters(self) -> list[Widget]:
+        """Widgets above the count line (none by default)."""
+        return []
+
+    async def load(self) -> tuple[list[ItemT], str]:
+        """(items, the count line to show); runs database work through app.db."""
+        raise NotImplementedError
+
+    def cells(self, item: ItemT) -> Sequence[str]:
+        raise NotImplementedError
+
+    def item_key(self, item: ItemT) -> str:
+        thing = cast(Any, item)
+        return str(getattr(thing, "person_id", None) or thing.id)
+
+    def household_of(self, item: ItemT) -> str:
+        return str(cast(Any, item).household_id)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield from self.filters()
+        yield Static("正在读取…", id="count")
+        yield DataTable(id="rows", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#rows", DataTable)
+        for label in self.columns:
+            table.add_column(label, key=label)
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    @work(exclusive=True, group="list", exit_on_error=False)
+    async def reload(self) -> None:
+        try:
+            self.items, count = await self.load()
+        except Exception as error:
+            self.canxie.report_error(error)
+            return
+        table = self.query_one("#rows", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for item in self.items:
+            table.add_row(*self.cells(item), key=self.item_key(item))
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1))
+        self.query_one("#count", Static).update(count)
+
+    def selected(self) -> ItemT | None:
+        table = self.query_one("#rows", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((i for i in self.items if self.item_key(i) == key), None)
+
+    @on(DataTable.RowSelected, "#rows")
+    def action_open(self) -> None:
+        from canxie_tui.ui.screens.household import HouseholdScreen
+
+        item = self.selected()
+        if item is not None:
+            self.app.push_screen(
+                HouseholdScreen(
+                    self.household_of(item), focus_person=getattr(item, "person_id", None)
+                )
+            )
+
+    def on_select_changed(self, _: Any) -> None:
+        self.reload()
