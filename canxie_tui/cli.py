@@ -87,6 +87,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     indicators = commands.add_parser("indicators", help="专栏1指标和缺口人数", parents=[common])
     indicators.add_argument("--json", action="store_true", help="输出 JSON")
+
+    daycare = commands.add_parser("daycare", help="渝馨家园", parents=[common])
+    daycare_commands = daycare.add_subparsers(
+        dest="daycare_command", metavar="子命令", parser_class=ChineseArgumentParser, required=True
+    )
+    daycare_stats = daycare_commands.add_parser(
+        "stats", help="月度统计（出勤人天、服务人数、日均出勤、服务人次、用餐）", parents=[common]
+    )
+    daycare_stats.add_argument("--month", help="月份，如 2026-11（默认本月）")
+    daycare_stats.add_argument("--json", action="store_true", help="输出 JSON")
     return parser
 
 
@@ -181,6 +191,62 @@ def cmd_indicators(args: argparse.Namespace) -> int:
             for i in found
         ],
     )
+    return 0
+
+
+def cmd_daycare_stats(args: argparse.Namespace) -> int:
+    from canxie_tui.domain import codes
+    from canxie_tui.domain.daycare import format_days, parse_month
+    from canxie_tui.domain.errors import InputError
+    from canxie_tui.store import daycare
+    from canxie_tui.store.db import Store
+
+    month: tuple[int, int] | None = None
+    if args.month is not None:
+        try:
+            month = parse_month(args.month)
+        except InputError as err:
+            fail(err.message, EXIT_USAGE)
+    store = Store.open(_db_path(args), create=False)
+    year, number = month or (store.today().year, store.today().month)
+    stats = daycare.month_stats(store, year, number)
+    if args.json:
+        payload = {
+            "month": f"{year:04d}-{number:02d}",
+            "person_days": stats.person_days,
+            "attendances": stats.attendances,
+            "half_days": stats.half_days,
+            "people": stats.people,
+            "members": stats.members,
+            "open_days": stats.open_days,
+            "average_daily": stats.average_daily,
+            "expected": stats.expected,
+            "leave": stats.leave,
+            "absent": stats.absent,
+            "unmarked": stats.unmarked,
+            "meals": stats.meals,
+            "services": [
+                {"code": code, "name": codes.DAYCARE_SERVICES[code], "count": count}
+                for code, count in stats.services.items()
+            ],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return 0
+    rows: list[Sequence[object]] = [
+        ("出勤人天（半天计½）", format_days(stats.person_days)),
+        ("出勤人次", f"{stats.attendances}（其中半天 {stats.half_days}）"),
+        ("服务人数", stats.people),
+        ("在册成员", stats.members),
+        ("开放天数", stats.open_days),
+        ("日均出勤（人天）", f"{stats.average_daily:.2f}"),
+        ("应到人次", stats.expected),
+        ("请假", stats.leave),
+        ("缺勤", stats.absent),
+        ("未登记", stats.unmarked),
+        ("用餐", stats.meals),
+        *((f"服务：{codes.DAYCARE_SERVICES[k]}", v) for k, v in stats.services.items()),
+    ]
+    _print_table(f"渝馨家园 {stats.label} 月度统计", ("项目", "数值"), rows)
     return 0
 
 
@@ -328,6 +394,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_visits_due(args)
         if args.command == "indicators":
             return cmd_indicators(args)
+        if args.command == "daycare":
+            return cmd_daycare_stats(args)
         return run_tui(_db_path(args))
     except CanxieError as err:
         fail(err.message)

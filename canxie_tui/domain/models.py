@@ -240,6 +240,7 @@ class Followup:
     closed_date: str = ""
     outcome: str = ""
     source: str = ""
+    source_id: str = ""
     version: int = 1
     address: str = ""
     person_name: str = ""

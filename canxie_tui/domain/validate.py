@@ -167,9 +167,13 @@ def clean_household(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def clean_status_change(status: str, when: str, reason: str, today: date) -> dict[str, str]:
+    from canxie_tui.domain.dates import parse_day
+
     if status not in codes.PERSON_STATUSES:
         raise InputError("未知的人员状态", "status")
-    day = clean_date(when, "status_date", "日期", today) if status != codes.ACTIVE else ""
+    day = ""
+    if status != codes.ACTIVE and when.strip():
+        day = parse_day(when, today, field="status_date", label="日期").isoformat()
     if status != codes.ACTIVE and not day:
         raise InputError("请填写迁出/死亡/注销的日期", "status_date")
     if status != codes.ACTIVE and not reason.strip():

@@ -36,9 +36,13 @@ def month_stats(store: Store, today: date) -> MonthStats:
     first, last = today.replace(day=1).isoformat(), today.isoformat()
     window = "FROM visits WHERE deleted = 0 AND visit_date BETWEEN ? AND ?"
     conn = store.db.conn
-    visited, total_visits = conn.execute(
-        f"SELECT count(DISTINCT household_id), count(*) {window}", (first, last)
-    ).fetchone()
+    total_visits = conn.execute(f"SELECT count(*) {window}", (first, last)).fetchone()[0]
+    # Coverage counts households still in the register on both sides of the ratio.
+    visited = conn.execute(
+        f"SELECT count(DISTINCT household_id) {window} AND household_id IN "
+        "(SELECT household_id FROM persons WHERE status = 'active' AND category IS NOT NULL)",
+        (first, last),
+    ).fetchone()[0]
     by_method = dict(
         conn.execute(f"SELECT method, count(*) {window} GROUP BY method", (first, last))
     )

@@ -31,6 +31,7 @@ def _followup(row: dict[str, Any]) -> Followup:
         closed_date=row["closed_date"],
         outcome=row["outcome"],
         source=row["source"],
+        source_id=row["source_id"],
         version=row["version"],
         address=row["address"],
         person_name=row["person_name"],

@@ -153,8 +153,14 @@ def update(
     *,
     expected_version: int,
     action: str = "修改",
+    related: tuple[dict[str, Any], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Apply `changes` if the record is still at `expected_version`; return the new row."""
+    """Apply `changes` if the record is still at `expected_version`; return the new row.
+
+    `related` is (before, after) of data kept in other tables (e.g. a visit's
+    visitors): when they differ the record counts as changed, and both go into
+    the audit entry beside the row.
+    """
     with store.transaction() as db:
         before = _row(store, table, record_id)
         if before is None:
@@ -169,7 +175,8 @@ def update(
                 fields,
             )
         real = {k: v for k, v in changes.items() if before.get(k) != v}
-        if not real:
+        related_changed = related is not None and related[0] != related[1]
+        if not real and not related_changed:
             return before
         values = {
             **real,
@@ -182,8 +189,12 @@ def update(
             f"UPDATE {table} SET {assignments} WHERE id = ?", [*values.values(), record_id]
         )
         after = _row(store, table, record_id)
-        write_audit(store, action, table, record_id, before, after)
-    assert after is not None
+        assert after is not None
+        if related is not None:
+            audit_before, audit_after = {**before, **related[0]}, {**after, **related[1]}
+        else:
+            audit_before, audit_after = before, after
+        write_audit(store, action, table, record_id, audit_before, audit_after)
     return after
 
 

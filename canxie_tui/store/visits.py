@@ -74,16 +74,38 @@ def _columns(clean: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _household_tier(store: Store, person_ids: Iterable[str]) -> str:
-    ids = list(person_ids)
-    marks = ",".join("?" for _ in ids)
+def _household_tier(store: Store, household_id: str) -> str:
+    """The household's tier: the most frequent one among its members in the register."""
     found = [
         r[0]
         for r in store.db.conn.execute(
-            f"SELECT tier FROM persons WHERE id IN ({marks}) AND category IS NOT NULL", ids
+            "SELECT tier FROM persons WHERE household_id = ? AND status = 'active' "
+            "AND category IS NOT NULL",
+            (household_id,),
         )
     ]
     return min(found, key=_TIER_ORDER.find) if found else ""
+
+
+def _check_people(store: Store, household_id: str, clean: dict[str, Any]) -> None:
+    """People seen must belong to the household; visitors must be known operators."""
+    from canxie_tui.domain.errors import InputError
+
+    members = {
+        r[0]
+        for r in store.db.conn.execute(
+            "SELECT id FROM persons WHERE household_id = ?", (household_id,)
+        )
+    }
+    if not set(clean["persons_seen"]) <= members:
+        raise InputError("见到的人中有不属于本户的人员", "persons_seen")
+    operators = {r[0] for r in store.db.conn.execute("SELECT id FROM operators")}
+    if not set(clean["visitors"]) <= operators:
+        raise InputError("走访人中有未登记的操作员，请先在“切换操作员”中添加", "visitors")
+
+
+def _people(visit: Visit) -> dict[str, Any]:
+    return {"visitors": sorted(visit.visitor_ids), "persons_seen": sorted(visit.persons_seen)}
 
 
 def _set_people(store: Store, visit_id: str, clean: dict[str, Any]) -> None:
@@ -107,7 +129,7 @@ def refresh_last_visits(store: Store, person_ids: Iterable[str]) -> None:
     for person_id in set(person_ids):
         last = conn.execute(
             "SELECT v.visit_date, v.method FROM visit_persons vp JOIN visits v ON v.id = vp.visit_id "
-            "WHERE vp.person_id = ? AND v.deleted = 0 ORDER BY v.visit_date DESC LIMIT 1",
+            "WHERE vp.person_id = ? AND v.deleted = 0 ORDER BY v.visit_date DESC, v.pk DESC LIMIT 1",
             (person_id,),
         ).fetchone()
         conn.execute(
@@ -125,6 +147,7 @@ def refresh_last_visits(store: Store, person_ids: Iterable[str]) -> None:
 def add_visit(store: Store, household_id: str, values: dict[str, Any]) -> Visit:
     """Log a visit (and its follow-up, if any); warnings must be confirmed by the caller."""
     clean, _ = check_visit(store, values)
+    _check_people(store, household_id, clean)
     with store.transaction():
         visit_id = records.insert(
             store,
@@ -132,7 +155,7 @@ def add_visit(store: Store, household_id: str, values: dict[str, Any]) -> Visit:
             {
                 **_columns(clean),
                 "household_id": household_id,
-                "tier": _household_tier(store, clean["persons_seen"]),
+                "tier": _household_tier(store, household_id),
             },
         )
         _set_people(store, visit_id, clean)
@@ -154,6 +177,8 @@ def add_visit(store: Store, household_id: str, values: dict[str, Any]) -> Visit:
 def correct_visit(store: Store, visit: Visit, values: dict[str, Any]) -> Visit:
     """Correct a visit as opened (StaleEditError if someone changed it meanwhile)."""
     clean, _ = check_visit(store, values)
+    _check_people(store, visit.household_id, clean)
+    new_people = {k: sorted(clean[k]) for k in ("visitors", "persons_seen")}
     with store.transaction():
         records.update(
             store,
@@ -162,6 +187,7 @@ def correct_visit(store: Store, visit: Visit, values: dict[str, Any]) -> Visit:
             _columns(clean),
             expected_version=visit.version,
             action="更正走访",
+            related=(_people(visit), new_people),
         )
         _set_people(store, visit.id, clean)
         refresh_last_visits(store, {*visit.persons_seen, *clean["persons_seen"]})
@@ -184,3 +210,9 @@ def withdraw_visit(store: Store, visit: Visit, reason: str) -> None:
             action="撤销走访",
         )
         refresh_last_visits(store, visit.persons_seen)
+        # A promise made at a visit that did not happen is void too.
+        for followup in followups.open_followups(store, household_id=visit.household_id):
+            if (followup.source, followup.source_id) == ("visit", visit.id):
+                followups.close_followup(
+                    store, followup, "走访记录已撤销", store.today().isoformat()
+                )

@@ -110,7 +110,7 @@ async def test_indicator_shortfall_reaches_household(app: CanxieApp) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ShortfallScreen)
-        assert [str(c) for c in app.screen.query_one("#rows", DataTable).get_row_at(0)][0] == "王芳"
+        assert str(app.screen.query_one("#rows", DataTable).get_row_at(0)[0]) == "王芳"
         assert "困难残疾人生活补贴覆盖率" in str(app.screen.query_one("#count", Static).render())
         await pilot.press("enter")
         await settle(pilot)

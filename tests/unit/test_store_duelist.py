@@ -1,7 +1,9 @@
 """The due list: the worker's daily to-do of who is overdue for a visit or due soon.
 
 The register below is registered on 2026-08-01 and visited on chosen dates; "today" is
-2026-11-29.  Tiers: A 每周 (7 days), B 每月 (30), C 每季度 (90).
+2026-11-29.  Tiers: A 每周 (7 days), B 每月 (30), C 每季度 (90).  "Due within 7 days"
+counts today: due today .. 6 days out is listed, 7 days out is not (someone visited
+today on a weekly round is off the list).
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ class Register:
     qian: Person  # B: 低保, visited 10-30 → due 11-29 (今天到期)
     qian_mother: Person  # no certificate: never listed
     sun: Person  # C, visited 09-03 → due 12-02 (3天后到期)
-    li: Person  # B: 智力残疾, visited 11-05 → due 12-05
-    zhou: Person  # C, visited 09-07 → due 12-06 (7 days out: listed)
-    wu: Person  # C, visited 09-08 → due 12-07 (8 days out: not listed)
+    li: Person  # B: 智力残疾, visited 11-04 → due 12-04
+    zhou: Person  # C, visited 09-06 → due 12-05 (6 days out: listed)
+    wu: Person  # C, visited 09-07 → due 12-06 (7 days out: not listed)
     zheng: Person  # C, never visited → due from registration 08-01 (逾期120天)
     wang: Person  # C, never visited, moved out: never listed
 
@@ -63,9 +65,9 @@ def reg(store: Store, make: Make) -> Register:
     make.visit("2026-11-15", zhao)
     make.visit("2026-10-30", qian, qian_mother, method="phone")
     make.visit("2026-09-03", sun)
-    make.visit("2026-11-05", li)
-    make.visit("2026-09-07", zhou)
-    make.visit("2026-09-08", wu)
+    make.visit("2026-11-04", li)
+    make.visit("2026-09-06", zhou)
+    make.visit("2026-09-07", wu)
     register.change_status(store, wang, "moved", "2026-11-01", "迁往渝北区")
     return Register(zhao, qian, qian_mother, sun, li, zhou, wu, zheng, wang)
 
@@ -97,8 +99,8 @@ def test_due_list_most_overdue_first_within_seven_days(store: Store, reg: Regist
         "赵一": ("2026-11-22", 7, "逾期7天"),
         "钱二": ("2026-11-29", 0, "今天到期"),
         "孙三": ("2026-12-02", -3, "3天后到期"),
-        "李四": ("2026-12-05", -6, "6天后到期"),
-        "周五": ("2026-12-06", -7, "7天后到期"),
+        "李四": ("2026-12-04", -5, "5天后到期"),
+        "周五": ("2026-12-05", -6, "6天后到期"),
     }
 
 
@@ -163,7 +165,7 @@ def test_never_visited_person_is_due_from_registration(store: Store, make: Make)
         (DueFilters(grid="第一网格", tier="C"), ["郑七"]),
         (DueFilters(overdue_only=True), ["郑七", "赵一"]),
         (DueFilters(grid="第二网格", overdue_only=True), []),
-        (DueFilters(within_days=0), ["郑七", "赵一", "钱二"]),
+        (DueFilters(within_days=1), ["郑七", "赵一", "钱二"]),
         (DueFilters(within_days=8), ["郑七", "赵一", "钱二", "孙三", "李四", "周五", "吴六"]),
     ],
 )
@@ -183,8 +185,8 @@ def test_total_counts_beyond_the_limit(store: Store, reg: Register) -> None:
 
 def test_due_counts(store: Store, reg: Register) -> None:
     assert due_counts(store, TODAY) == {"overdue": 2, "due_today": 1}
-    # A week on, more are due: 孙三 (12-02), 李四 (12-05) overdue, 周五 due that day.
-    assert due_counts(store, date(2026, 12, 6)) == {"overdue": 5, "due_today": 1}
+    # A week on: 钱二, 孙三, 李四, 周五 are overdue too, 吴六 (12-06) due that day.
+    assert due_counts(store, date(2026, 12, 6)) == {"overdue": 6, "due_today": 1}
     board = dashboard.dashboard(store)
     assert (board.overdue, board.due_today) == (2, 1)
 
@@ -194,16 +196,15 @@ def test_grids_for_the_filter(store: Store, reg: Register) -> None:
     assert len(grids(store)) == 3
 
 
-def test_visit_takes_someone_off_the_overdue_list(store: Store, make: Make, reg: Register) -> None:
+def test_visit_today_takes_someone_off_the_list(store: Store, make: Make, reg: Register) -> None:
     make.visit("今天", reg.zhao, method="phone")
 
     assert due_counts(store, TODAY) == {"overdue": 1, "due_today": 1}
-    assert _names(due_list(store, TODAY, DueFilters(overdue_only=True))[0]) == ["郑七"]
-    # Still weekly: due again in 7 days, at the end of the list.
-    items = due_list(store, TODAY)[0]
-    assert _names(items)[-1] == "赵一"
-    assert (items[-1].next_due_date, items[-1].due_text) == ("2026-12-06", "7天后到期")
-    assert items[-1].last_visit_text == "2026-11-29 电话"
+    assert "赵一" not in _names(due_list(store, TODAY)[0])
+    # Still weekly: back on the list the next day, due in 6 days.
+    items = _by_name(due_list(store, date(2026, 11, 30))[0])
+    assert (items["赵一"].next_due_date, items["赵一"].due_text) == ("2026-12-06", "6天后到期")
+    assert items["赵一"].last_visit_text == "2026-11-29 电话"
 
 
 def test_household_flag_change_moves_person_to_weekly(store: Store, make: Make) -> None:
@@ -253,9 +254,9 @@ def test_new_tier_settings_retier_everyone(store: Store, reg: Register) -> None:
         "赵一": ("A", "2026-11-29"),  # 11-15 + 14
         "钱二": ("B", "2026-12-29"),  # 10-30 + 60
         "孙三": ("C", "2027-03-02"),  # 09-03 + 180
-        "李四": ("C", "2027-05-04"),  # 智力 no longer a B rule: 11-05 + 180
-        "周五": ("C", "2027-03-06"),
-        "吴六": ("C", "2027-03-07"),
+        "李四": ("C", "2027-05-03"),  # 智力 no longer a B rule: 11-04 + 180
+        "周五": ("C", "2027-03-05"),
+        "吴六": ("C", "2027-03-06"),
         "郑七": ("C", "2026-08-01"),  # never visited: still due from registration
     }
     reason = store.scalar("SELECT tier_reason FROM persons WHERE id = ?", (reg.zhao.id,))

@@ -151,10 +151,6 @@ def test_visit_keeps_the_household_tier(store: Store, make: Make, family: Family
     assert a_visit.tier == "A"
 
 
-@pytest.mark.xfail(
-    reason="visits.tier is the best tier of the people seen, not of the household",
-    strict=True,
-)
 def test_visit_tier_is_the_household_tier_when_only_a_lower_tier_member_is_seen(
     store: Store, make: Make
 ) -> None:
@@ -168,11 +164,6 @@ def test_visit_tier_is_the_household_tier_when_only_a_lower_tier_member_is_seen(
     assert visit.tier == "A"
 
 
-@pytest.mark.xfail(
-    reason="refresh_last_visits orders by visit_date only: of two visits on the same day "
-    "the method shown as last is arbitrary (by visit UUID), not the one logged last",
-    strict=True,
-)
 def test_same_day_visits_last_logged_method_wins(store: Store, make: Make) -> None:
     # A phone call in the morning, a home visit in the afternoon; 20 people so that an
     # arbitrary pick cannot pass by chance (2**-20).
@@ -308,11 +299,6 @@ def test_correct_visit_to_someone_never_visited_before_clears_last_visit(
     assert _last(store, family.zhang) == ("2026-11-20", "home")
 
 
-@pytest.mark.xfail(
-    reason="correct_visit changing only the people seen/visitors writes no audit entry "
-    "and does not bump the visit's version",
-    strict=True,
-)
 def test_correct_visit_changing_only_people_seen_is_audited(
     store: Store, make: Make, family: Family
 ) -> None:
@@ -480,11 +466,6 @@ def test_other_problem_with_text_accepted(store: Store, make: Make, family: Fami
     assert visit.problem_text == "邻里纠纷"
 
 
-@pytest.mark.xfail(
-    reason="add_visit accepts a person seen who belongs to another household and "
-    "updates that person's last visit",
-    strict=True,
-)
 def test_person_of_another_household_refused(store: Store, make: Make, family: Family) -> None:
     stranger = make.person(make.household("建新东路99号"), "陈九", category=4, level=4)
     counts = _table_counts(store)
