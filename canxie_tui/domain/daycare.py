@@ -102,9 +102,8 @@ class Member:
         return weekdays_label(self.weekdays)
 
 
-@dataclass(frozen=True)
-class Mark:
-    """One member's attendance on one day."""
+class Mark(NamedTuple):
+    """One member's attendance on one day (a NamedTuple: a month loads thousands)."""
 
     status: str  # present / leave / absent
     half_day: bool = False
@@ -247,12 +246,16 @@ def cell_symbol(
     nothing is owed on a closed day, a day they are not expected, or a future day.
     """
     if mark is not None:
-        if mark.status == PRESENT:
-            return SYMBOLS["half"] if mark.half_day else SYMBOLS["present"]
-        return SYMBOLS[mark.status]
+        return _mark_symbol(mark)
     if day <= today and expected_on(member, day, closed_days):
         return SYMBOLS["unmarked"]
     return SYMBOLS["blank"]
+
+
+def _mark_symbol(mark: Mark) -> str:
+    if mark.status == PRESENT:
+        return SYMBOLS["half"] if mark.half_day else SYMBOLS["present"]
+    return SYMBOLS[mark.status]
 
 
 def format_days(value: float) -> str:
@@ -415,19 +418,23 @@ def build_grid(
     day_totals = [0.0] * len(days)
     day_expected = [0] * len(days)
     rows = []
+    past = [day <= today for day in days]
     for member in shown:
         cells = []
         person_days = 0.0
         leave = absent = unmarked = 0
         for i, day in enumerate(days):
             mark = marks.get((member.id, day))
-            symbol = cell_symbol(member, day, mark, closed_days, today)
-            cells.append(symbol)
-            if expected_on(member, day, closed_days):
-                day_expected[i] += 1
+            expected = expected_on(member, day, closed_days)
+            day_expected[i] += expected
             if mark is None:
-                unmarked += symbol == SYMBOLS["unmarked"]
+                if expected and past[i]:
+                    cells.append(SYMBOLS["unmarked"])
+                    unmarked += 1
+                else:
+                    cells.append(SYMBOLS["blank"])
                 continue
+            cells.append(_mark_symbol(mark))
             value = mark.person_days
             person_days += value
             day_totals[i] += value

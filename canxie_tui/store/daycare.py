@@ -551,7 +551,19 @@ def _month_data(
         "OR m.id IN (SELECT member_id FROM attendance WHERE day BETWEEN ? AND ?)",
         (last, first, first, last),
     )
-    marks = {k: v[0] for k, v in _marks(store, "WHERE day BETWEEN ? AND ?", (first, last)).items()}
+    # Only what the grid and the statistics use; each day and services list parsed once.
+    day_of = {d.isoformat(): d for d in days}
+    services_of: dict[str, frozenset[str]] = {}
+    marks: dict[tuple[str, date], Mark] = {}
+    for member_id, day, status, half, meal, services in store.db.conn.execute(
+        "SELECT member_id, day, status, half_day, meal, services FROM attendance "
+        "WHERE day BETWEEN ? AND ?",
+        (first, last),
+    ):
+        parsed = services_of.get(services)
+        if parsed is None:
+            parsed = services_of[services] = frozenset(json.loads(services))
+        marks[(member_id, day_of[day])] = Mark(status, bool(half), bool(meal), parsed)
     return members, marks, closed_days(store, days[0], days[-1])
 
 

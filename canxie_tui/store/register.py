@@ -8,7 +8,7 @@ from typing import Any
 
 from canxie_tui.domain import codes, ids, validate
 from canxie_tui.domain.models import Household, Person
-from canxie_tui.store import records, search, tiers
+from canxie_tui.store import daycare, records, search, tiers
 from canxie_tui.store.db import Store
 from canxie_tui.store.errors import DuplicateError, NotFoundError
 
@@ -211,6 +211,13 @@ def change_status(store: Store, person: Person, status: str, when: str, reason: 
         records.update(
             store, "persons", person.id, clean, expected_version=person.version, action=action
         )
+        if status != codes.ACTIVE:
+            daycare.end_for_person(
+                store,
+                person.id,
+                clean["status_date"],
+                f"{codes.PERSON_STATUSES[status]}：{clean['status_reason']}",
+            )
         tiers.refresh(store, household_ids=[person.household_id])
     return get_person(store, person.id)
 

@@ -262,13 +262,20 @@ def test_clean_enrolment_refusals() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("2026-11", (2026, 11)), ("2026/1", (2026, 1)), ("202611", (2026, 11)), ("2026年11月", (2026, 11))],
+    [
+        ("2026-11", (2026, 11)),
+        ("2026/1", (2026, 1)),
+        ("202611", (2026, 11)),
+        ("2026年11月", (2026, 11)),
+    ],
 )
 def test_parse_month(text: str, expected: tuple[int, int]) -> None:
     assert dc.parse_month(text) == expected
 
 
-@pytest.mark.parametrize(("text", "reason"), [("2026-13", "1–12"), ("11月", "2026-11"), ("", "2026-11")])
+@pytest.mark.parametrize(
+    ("text", "reason"), [("2026-13", "1–12"), ("11月", "2026-11"), ("", "2026-11")]
+)
 def test_parse_month_refusals(text: str, reason: str) -> None:
     with pytest.raises(InputError, match=reason) as err:
         dc.parse_month(text)
