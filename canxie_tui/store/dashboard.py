@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from canxie_tui.domain.indicators import Indicator
-from canxie_tui.store import duelist, followups, indicators
+from canxie_tui.store import daycare, duelist, followups, indicators
 from canxie_tui.store.db import Store
 
 
@@ -65,6 +65,13 @@ def month_stats(store: Store, today: date) -> MonthStats:
     )
 
 
+def _attendance(store: Store, today: date) -> dict[str, int] | None:
+    """Today's 渝馨家园 counts, or None while the centre has no members at all."""
+    if not store.scalar("SELECT EXISTS (SELECT 1 FROM daycare_members)"):
+        return None
+    return daycare.counts(store, today)
+
+
 def dashboard(store: Store, today: date | None = None) -> Dashboard:
     today = today or store.today()
     due = duelist.due_counts(store, today)
@@ -75,7 +82,7 @@ def dashboard(store: Store, today: date | None = None) -> Dashboard:
         due_today=due["due_today"],
         followups_open=follow["open"],
         followups_overdue=follow["overdue"],
-        attendance=None,
+        attendance=_attendance(store, today),
         month=month_stats(store, today),
         indicators=indicators.indicators(store, today),
     )

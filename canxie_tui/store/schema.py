@@ -122,9 +122,10 @@ def initial(db: Database) -> None:
     -- (for 1-2 character queries that a trigram index cannot serve) ...
     CREATE TABLE search_terms (
         person_pk INTEGER NOT NULL REFERENCES persons(pk) ON DELETE CASCADE,
-        term TEXT NOT NULL
+        term TEXT NOT NULL,
+        weak INTEGER NOT NULL DEFAULT 0  -- 1: a name suffix (a fragment, ranked last)
     );
-    CREATE INDEX idx_search_terms_term ON search_terms(term, person_pk);
+    CREATE INDEX idx_search_terms_term ON search_terms(term, weak, person_pk);
     CREATE INDEX idx_search_terms_person ON search_terms(person_pk);
     -- ... and one trigram document per person for fragments of 3+ characters.
     CREATE VIRTUAL TABLE person_fts USING fts5(doc, tokenize = 'trigram');

@@ -1,13 +1,14 @@
 """Search as you type, at district scale.
 
 Two indexes, both maintained when a person or household is written:
-- `search_terms`: exact/prefix terms (every pinyin reading and initials of the
-  name, the building) on a B-tree, which serves the very common 1-2 character
-  queries (王芳, wf, 3栋).  FTS5's trigram tokenizer cannot: on SQLite 3.40 a
-  2-character MATCH/LIKE returns nothing rather than scanning.
+- `search_terms`: exact/prefix terms on a B-tree — the name, every pinyin reading
+  and its initials, the building, the last 4 and 6 digits of ID and phone numbers
+  (strong), and every suffix of the name (weak: a fragment).  It serves the very
+  common 1-2 character queries (王芳, wf, 3栋), which FTS5's trigram tokenizer
+  cannot: on SQLite 3.40 a 2-character MATCH/LIKE returns nothing, not a scan.
 - `person_fts`: one trigram document per person (name, pinyin, ID number,
   certificate, phones, address, guardian) for fragments of 3+ characters such
-  as an ID tail or a street name.
+  as a street name or the middle of a number.
 
 Ranking: exact name, then name prefix, then pinyin/initials/building prefix,
 then fragments; only the page shown is fetched, and a huge count is capped.
@@ -23,7 +24,7 @@ from canxie_tui.domain.models import SearchHit, SearchResult
 from canxie_tui.domain.search_keys import name_keys, normalize_query
 from canxie_tui.store.db import Store
 
-COUNT_CAP = 10_000
+COUNT_CAP = 2_000  # past this a count says 2000+: cheap, and as useful
 _TOP = "\U0010ffff"  # sorts after any character: the upper bound of a prefix range
 _SEP = " ␟ "  # field separator in the trigram document; no query contains it
 
@@ -74,10 +75,19 @@ def index_person(store: Store, person_pk: int) -> None:
         return
     row = rows[0]
     keys = name_keys(row["name"])
-    terms = {*keys, normalize_query(row["building"])} - {""}
+    strong = {*keys, normalize_query(row["building"])}
+    for number in (row["id_number"], row["phone"], row["home_phone"]):
+        if number:  # the tails people actually type: 身份证后4/6位, 电话后4位
+            strong |= {normalize_query(number[-4:]), normalize_query(number[-6:])}
+    name = normalize_query(row["name"])
+    strong.add(name)
+    # Every substring of a name is a prefix of one of its suffixes: 1-2 character
+    # fragments become index range lookups instead of a scan.
+    weak = {name[i:] for i in range(1, len(name))} - strong
     conn.executemany(
-        "INSERT INTO search_terms (person_pk, term) VALUES (?, ?)",
-        [(person_pk, t) for t in sorted(terms)],
+        "INSERT INTO search_terms (person_pk, term, weak) VALUES (?, ?, ?)",
+        [(person_pk, t, 0) for t in sorted(strong - {""})]
+        + [(person_pk, t, 1) for t in sorted(weak - {""})],
     )
     place = "".join((row["building"], row["unit"], row["room"]))
     parts = [row["name"], " ".join(keys), *(row[k] or "" for k in _DOC_FIELDS), place]
@@ -132,39 +142,60 @@ def search(
     base = f"FROM persons p JOIN households h ON h.id = p.household_id WHERE {where}"
     if not q:
         collect(3, f"SELECT {person} {base} ORDER BY p.name", params, limit)
-        everyone = (f"SELECT p.pk {base}", params)
-        total = len(found) if len(found) < limit else _count(conn, *everyone)
-    else:
-        cap = limit + 1
-        terms_sql = (
-            f"SELECT {person} FROM search_terms t JOIN persons p ON p.pk = t.person_pk "
-            f"JOIN households h ON h.id = p.household_id WHERE {where} "
-            "AND t.term >= ? AND t.term < ?"
+        total = len(found) if len(found) < limit else _count(conn, f"SELECT p.pk {base}", params)
+        return _result(store, raw_query, found, limit, total)
+
+    cap = limit + 1
+    terms = (
+        f"SELECT {person} FROM search_terms t JOIN persons p ON p.pk = t.person_pk "
+        f"JOIN households h ON h.id = p.household_id WHERE {where} "
+        "AND t.term >= ? AND t.term < ?"
+    )
+    term_range = [compact, compact + _TOP]
+    collect(0, f"SELECT {person} {base} AND p.name = ?", [*params, q], cap)
+    collect(1, f"SELECT {person} {base} AND p.name > ? AND p.name < ?", [*params, q, q + _TOP], cap)
+    collect(2, terms + " AND t.weak = 0", [*params, *term_range], cap)
+    if len(q) >= 3:
+        fragments = (
+            f"SELECT {person} FROM person_fts f JOIN persons p ON p.pk = f.rowid "
+            f"JOIN households h ON h.id = p.household_id WHERE f.doc MATCH ? AND {where}"
         )
-        terms_args = [*params, compact, compact + _TOP]
-        collect(0, f"SELECT {person} {base} AND p.name = ?", [*params, q], cap)
-        collect(
-            1, f"SELECT {person} {base} AND p.name > ? AND p.name < ?", [*params, q, q + _TOP], cap
-        )
-        collect(2, terms_sql, terms_args, cap)
-        if len(q) >= 3:
-            fragment_sql = (
-                f"SELECT {person} FROM person_fts f JOIN persons p ON p.pk = f.rowid "
-                f"JOIN households h ON h.id = p.household_id WHERE f.doc MATCH ? AND {where}"
+        fragment_args = [_fts_phrase(q), *params]
+    else:  # too short for trigrams: name suffixes in the term index
+        fragments = terms + " AND t.weak = 1"
+        fragment_args = [*params, *term_range]
+    collect(3, fragments, fragment_args, limit + len(found) + 1)
+    if len(found) <= limit:
+        total = len(found)  # everything was fetched
+    elif filters == Filters() and (len(q) < 3 or q == compact):
+        # Unfiltered, one index answers: the term range (which holds names, pinyin,
+        # buildings, tails) for short queries, the trigram index (whose documents
+        # contain every term) for long ones.
+        total = (
+            _count(
+                conn,
+                "SELECT DISTINCT person_pk FROM search_terms WHERE term >= ? AND term < ?",
+                term_range,
             )
-            fragment_args = [_fts_phrase(q), *params]
-        else:  # too short for trigrams: scan the (small, covering) name index
-            fragment_sql = f"SELECT {person} {base} AND instr(p.name, ?) > 0"
-            fragment_args = [*params, q]
-        collect(3, fragment_sql, fragment_args, limit + len(found) + 1)
-        # Every match is a term match or a fragment match (names are fragments of
-        # themselves), so the union of the two is the whole candidate set.
-        union = (
-            f"SELECT pk FROM ({terms_sql.replace(person, 'p.pk AS pk', 1)} "
-            f"UNION {fragment_sql.replace(person, 'p.pk AS pk', 1)})",
-            [*terms_args, *fragment_args],
+            if len(q) < 3
+            else _count(conn, "SELECT rowid FROM person_fts WHERE doc MATCH ?", [_fts_phrase(q)])
         )
-        total = len(found) if len(found) <= limit else _count(conn, *union)
+    else:  # every match is a term match or a fragment match: count their union
+        union = (
+            f"SELECT pk FROM ({terms.replace(person, 'p.pk AS pk', 1)} "
+            f"UNION {fragments.replace(person, 'p.pk AS pk', 1)})"
+        )
+        total = _count(conn, union, [*params, *term_range, *fragment_args])
+    return _result(store, raw_query, found, limit, max(total, len(found)))
+
+
+def _result(
+    store: Store,
+    raw_query: str,
+    found: dict[int, tuple[int, bool, str]],
+    limit: int,
+    total: int,
+) -> SearchResult:
     page = sorted(found.items(), key=lambda item: item[1])[:limit]
     return SearchResult(
         query=raw_query,

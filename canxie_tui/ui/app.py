@@ -94,6 +94,11 @@ class CanxieApp(App[None]):
 
         self.push_screen(FollowupListScreen())
 
+    def show_daycare(self) -> None:
+        from canxie_tui.ui.screens.daycare import DaycareScreen
+
+        self.push_screen(DaycareScreen())
+
     def action_new_household(self) -> None:
         from canxie_tui.ui.screens.household_form import new_household_flow
 

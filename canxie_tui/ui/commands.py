@@ -21,6 +21,7 @@ class MainCommands(Provider):
             ("查找人员/户", "按姓名、拼音首字母、身份证尾号、电话、地址查找", app.show_search),
             ("到期走访", "已逾期和7天内到期要走访的人", app.show_due),
             ("跟进事项", "未完成的跟进事项", app.show_followups),
+            ("渝馨家园考勤", "今日签到表、月考勤表、登记学员", app.show_daycare),
             ("新建户", "登记新的残疾人家庭", partial(run, "new_household")),
             ("切换操作员", "更换记录在每条数据上的操作员", partial(run, "switch_operator")),
             ("帮助", "列出本页所有按键（F1）", partial(run, "help")),

@@ -41,3 +41,41 @@ def test_household_screen_80x24(snap_compare, tmp_path: Path) -> None:  # type: 
 
 def test_household_screen_120x40(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(make_app(tmp_path), terminal_size=(120, 40), run_before=open_household)
+
+
+def demo_app(tmp_path: Path) -> CanxieApp:
+    """The community demo as of the fixture's 'today' (deterministic for a seed)."""
+    from canxie_tui.store.demo import build_demo
+    from tests.app.conftest import NOW, open_store
+
+    store = open_store(tmp_path / "demo.db")
+    build_demo(store, scale="community", seed=1, today=NOW.date())
+    return CanxieApp(store.path, store=store)
+
+
+async def _settled(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+
+
+async def _month_grid(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    await pilot.press("y")
+    await settle(pilot)
+    await pilot.press("g")
+    await settle(pilot)
+
+
+def test_dashboard_80x24(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(demo_app(tmp_path), terminal_size=(80, 24), run_before=_settled)
+
+
+def test_dashboard_120x40(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(demo_app(tmp_path), terminal_size=(120, 40), run_before=_settled)
+
+
+def test_month_grid_80x24(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(demo_app(tmp_path), terminal_size=(80, 24), run_before=_month_grid)
+
+
+def test_month_grid_120x40(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(demo_app(tmp_path), terminal_size=(120, 40), run_before=_month_grid)

@@ -47,6 +47,7 @@ class DashboardScreen(Screen[None]):
         Binding("slash,ctrl+f", "search", "查找", id="search", tooltip="查找人员或户"),
         Binding("d", "due", "到期走访", id="due", tooltip="今天要走访或电话的人"),
         Binding("f", "followups", "跟进", id="followups", tooltip="未完成的跟进事项"),
+        Binding("y", "daycare", "渝馨家园", id="daycare", tooltip="渝馨家园今日考勤"),
         Binding("enter", "shortfall", "缺口名单", id="shortfall", tooltip="所选指标的缺口名单"),
         Binding("ctrl+n", "app.new_household", "新建户", id="new", tooltip="登记新的一户"),
         Binding("ctrl+r", "refresh", "刷新", id="refresh", tooltip="重新统计"),
@@ -91,7 +92,7 @@ class DashboardScreen(Screen[None]):
 
     def _render_data(self, data: Dashboard) -> None:
         attendance = (
-            f"{data.attendance['present']}/{data.attendance['expected']}"
+            f"实到 {data.attendance['present']}/应到 {data.attendance['expected']}（y）"
             if data.attendance
             else "—"
         )
@@ -129,6 +130,9 @@ class DashboardScreen(Screen[None]):
 
     def action_followups(self) -> None:
         self.canxie.show_followups()
+
+    def action_daycare(self) -> None:
+        self.canxie.show_daycare()
 
     @on(DataTable.RowSelected, "#indicators")
     def action_shortfall(self) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, Static, TextArea
+from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 
 from canxie_tui.ui.widgets.checklist import CheckList
 
@@ -71,6 +71,9 @@ class Field(Vertical):
             return widget.text
         if isinstance(widget, CheckList):
             return widget.selected
+        if isinstance(widget, OptionList):  # a single choice: the highlighted option
+            index = widget.highlighted
+            return None if index is None else widget.get_option_at_index(index).id
         if isinstance(widget, Select):
             return None if widget.value is Select.NULL else widget.value
         raise TypeError(widget)

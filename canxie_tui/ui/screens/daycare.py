@@ -1,0 +1,238 @@
+"""渝馨家园 daily sign-in sheet: expected members first, one key per mark."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from canxie_tui.domain import codes
+from canxie_tui.domain.daycare import PRESENT, SheetRow, next_status
+from canxie_tui.store import daycare
+from canxie_tui.store.db import Store
+from canxie_tui.ui.widgets.text import fit
+
+if TYPE_CHECKING:
+    from canxie_tui.ui.app import CanxieApp
+
+
+def load_sheet(store: Store, day: date) -> tuple[list[SheetRow], dict[str, int], str | None]:
+    return (
+        daycare.day_sheet(store, day),
+        daycare.counts(store, day),
+        daycare.closure_reason(store, day),
+    )
+
+
+def cycle(store: Store, row: SheetRow) -> SheetRow:
+    """未登记 → 出勤 → 请假 → 缺勤 → 未登记; streak follow-ups wait until the day is left."""
+    status = next_status(row.status)
+    if not status:
+        return daycare.unmark(store, row.member.id, row.day)
+    return daycare.mark(
+        store,
+        row.member.id,
+        row.day,
+        status,
+        expected_version=row.version or None,
+        raise_followups=False,
+    )
+
+
+def toggle_half(store: Store, row: SheetRow) -> SheetRow:
+    half = not (row.mark.half_day if row.mark else False)
+    return daycare.mark(store, row.member.id, row.day, PRESENT, half_day=half)
+
+
+class DaycareScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave", "返回", id="back", tooltip="返回首页"),
+        Binding("space", "cycle", "改状态", id="cycle", tooltip="未登记→出勤→请假→缺勤"),
+        Binding("a", "all_present", "应到全出勤", id="all", tooltip="应到且未登记的全部记为出勤"),
+        Binding("m", "meal", "用餐", id="meal", tooltip="切换是否用餐（记为出勤）"),
+        Binding("h", "half", "半天", id="half", tooltip="切换半天/全天（记为出勤）"),
+        Binding("s", "services", "服务", id="services", tooltip="选择今天接受的服务"),
+        Binding("left_square_bracket", "day(-1)", "前一天", id="prev", tooltip="前一天"),
+        Binding("right_square_bracket", "day(1)", "后一天", id="next", tooltip="后一天"),
+        Binding("t", "today", "今天", id="today", tooltip="回到今天"),
+        Binding("g", "grid", "月表", id="grid", tooltip="本月考勤表"),
+        Binding("e", "enrol", "登记学员", id="enrol", tooltip="登记新的渝馨家园学员"),
+    ]
+
+    def __init__(self, day: date | None = None) -> None:
+        super().__init__()
+        self.day = day
+        self.rows: list[SheetRow] = []
+        self.changed_days: set[date] = set()
+
+    @property
+    def canxie(self) -> CanxieApp:
+        return cast("CanxieApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="sheet-head")
+        yield DataTable(id="sheet", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.day = self.day or self.canxie.store.today()
+        table = self.query_one("#sheet", DataTable)
+        for label in ("姓名", "应到", "状态", "半天", "用餐", "服务", "到达", "备注"):
+            table.add_column(label, key=label)
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    @work(exclusive=True, group="sheet", exit_on_error=False)
+    async def reload(self) -> None:
+        assert self.day is not None
+        try:
+            rows, counts, closed = await self.canxie.db(load_sheet, self.day)
+        except Exception as error:
+            self.canxie.report_error(error)
+            return
+        self.rows = rows
+        weekday = "一二三四五六日"[self.day.weekday()]
+        head = f"{self.day.isoformat()} 星期{weekday}　"
+        if closed is not None:
+            head += f"闭馆：{closed or '休息日'}（不计缺勤）"
+        else:
+            head += (
+                f"应到 {counts['expected']} · 实到 {counts['present']} · 请假 {counts['leave']}"
+                f" · 缺勤 {counts['absent']} · 未登记 {counts['unmarked']}"
+            )
+        if not rows:
+            head += "\n还没有学员：按 e 登记"
+        self.query_one("#sheet-head", Static).update(head)
+        self._render_rows()
+
+    def _render_rows(self) -> None:
+        table = self.query_one("#sheet", DataTable)
+        row_index = table.cursor_row
+        table.clear()
+        for r in self.rows:
+            mark = r.mark
+            table.add_row(
+                fit(r.member.name, 10),
+                "应到" if r.expected else "临时",
+                r.status_label,
+                "半天" if mark and mark.half_day else "",
+                "用餐" if mark and mark.meal else "",
+                fit(codes.labels(codes.DAYCARE_SERVICES, mark.services) if mark else "", 20),
+                mark.arrival_time if mark else "",
+                fit(mark.note if mark else "", 12),
+                key=r.member.id,
+            )
+        if table.row_count:
+            table.move_cursor(row=min(row_index, table.row_count - 1))
+
+    def _selected(self) -> SheetRow | None:
+        table = self.query_one("#sheet", DataTable)
+        if not table.row_count or table.cursor_row >= len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    async def _apply(self, fn: Callable[[Store, SheetRow], SheetRow]) -> None:
+        """Change the selected row with `fn(store, row)` in a worker, then redraw."""
+        row = self._selected()
+        if row is None:
+            return
+        try:
+            await self.canxie.db(fn, row)
+        except Exception as error:
+            self.canxie.report_error(error)
+            return
+        self.changed_days.add(row.day)
+        self.reload()
+
+    # -- actions ---------------------------------------------------------------------
+    async def action_cycle(self) -> None:
+        await self._apply(cycle)
+
+    async def action_half(self) -> None:
+        await self._apply(toggle_half)
+
+    async def action_meal(self) -> None:
+        await self._apply(lambda store, r: daycare.toggle_meal(store, r.member.id, r.day))
+
+    async def action_all_present(self) -> None:
+        assert self.day is not None
+        try:
+            count = await self.canxie.db(daycare.mark_all_expected_present, self.day)
+        except Exception as error:
+            self.canxie.report_error(error)
+            return
+        self.changed_days.add(self.day)
+        self.canxie.notify(f"已将 {count} 位应到学员记为出勤")
+        self.reload()
+
+    def action_services(self) -> None:
+        from canxie_tui.ui.screens.pick import PickScreen
+
+        row = self._selected()
+        if row is None:
+            return
+        chosen = row.mark.services if row.mark else row.member.services
+
+        async def picked(services: list[str] | None) -> None:
+            if services is not None:
+                await self._apply(
+                    lambda store, r: daycare.mark(
+                        store, r.member.id, r.day, PRESENT, services=services
+                    )
+                )
+
+        self.app.push_screen(
+            PickScreen(f"{row.member.name} 今天接受的服务", codes.DAYCARE_SERVICES, chosen), picked
+        )
+
+    async def _leave_day(self) -> None:
+        """Absence streaks are checked once the day's marks are settled."""
+        for day in sorted(self.changed_days):
+            created = await self.canxie.db(daycare.check_streaks, day)
+            for followup in created:
+                self.canxie.notify(f"已生成跟进：{followup.what}", timeout=8)
+        self.changed_days.clear()
+
+    async def action_day(self, delta: int) -> None:
+        assert self.day is not None
+        target = self.day + timedelta(days=delta)
+        if target > self.canxie.store.today():
+            self.canxie.notify("不能登记未来日期的考勤", severity="warning")
+            return
+        await self._leave_day()
+        self.day = target
+        self.reload()
+
+    async def action_today(self) -> None:
+        await self._leave_day()
+        self.day = self.canxie.store.today()
+        self.reload()
+
+    def action_grid(self) -> None:
+        from canxie_tui.ui.screens.month_grid import MonthGridScreen
+
+        assert self.day is not None
+        self.app.push_screen(MonthGridScreen(self.day.year, self.day.month))
+
+    def action_enrol(self) -> None:
+        from canxie_tui.ui.screens.enrol_form import EnrolForm
+
+        def enrolled(member: object) -> None:
+            if member is not None:
+                self.canxie.notify(f"已登记学员 {getattr(member, 'name', '')}")
+                self.reload()
+
+        self.app.push_screen(EnrolForm(), enrolled)
+
+    async def action_leave(self) -> None:
+        await self._leave_day()
+        self.app.pop_screen()

@@ -1,0 +1,102 @@
+"""渝馨家园 month: members × days, one symbol a cell, totals per member and per day."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from rich.cells import cell_len
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from canxie_tui.domain.daycare import MonthGrid, MonthStats, format_days
+from canxie_tui.store import daycare
+from canxie_tui.store.db import Store
+from canxie_tui.ui.widgets.text import pad
+
+if TYPE_CHECKING:
+    from canxie_tui.ui.app import CanxieApp
+
+
+def load(store: Store, year: int, month: int) -> tuple[MonthGrid, MonthStats]:
+    return daycare.month_grid(store, year, month), daycare.month_stats(store, year, month)
+
+
+CELL = 3  # cells per day column: room for 假 (two cells wide) and a total like 17½
+
+
+def cell(text: str) -> str:
+    """Right-align in CELL terminal cells; 假 is wide, ✓ ½ ✗ · are narrow."""
+    return " " * max(CELL - cell_len(text), 0) + text
+
+
+def days_text(value: float) -> str:
+    """Person-days in at most three cells: 17, 17½."""
+    whole = int(value)
+    return f"{whole if whole else ''}{'½' if value != whole else ''}" or "0"
+
+
+class MonthGridScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "返回", id="back", tooltip="返回考勤表"),
+        Binding("left_square_bracket", "month(-1)", "上月", id="prev", tooltip="上个月"),
+        Binding("right_square_bracket", "month(1)", "下月", id="next", tooltip="下个月"),
+    ]
+
+    def __init__(self, year: int, month: int) -> None:
+        super().__init__()
+        self.year, self.month = year, month
+
+    @property
+    def canxie(self) -> CanxieApp:
+        return cast("CanxieApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="grid-head")
+        yield DataTable(id="grid", cursor_type="row", fixed_columns=1, cell_padding=0)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#grid", DataTable).focus()
+        self.reload()
+
+    @work(exclusive=True, group="grid", exit_on_error=False)
+    async def reload(self) -> None:
+        try:
+            grid, stats = await self.canxie.db(load, self.year, self.month)
+        except Exception as error:
+            self.canxie.report_error(error)
+            return
+        self.query_one("#grid-head", Static).update(
+            f"{stats.label}　人天 {format_days(stats.person_days)} · 服务 {stats.people} 人 · "
+            f"开放 {stats.open_days} 天 · 日均 {stats.average_daily:.1f} 人 · 用餐 {stats.meals}"
+            f"\n{grid.legend}　最下一行为每日人天"
+        )
+        table = self.query_one("#grid", DataTable)
+        table.clear(columns=True)
+        table.add_column(pad("学员", 10), key="name")
+        for i, day in enumerate(grid.days):
+            mark = "闭" if grid.closed[i] else str(day.day)
+            table.add_column(cell(mark), key=str(day.day))
+        table.add_column(" 合计", key="total")
+        for row in grid.rows:
+            table.add_row(
+                pad(row.member.name, 10),
+                *(cell(s) for s in row.cells),
+                " " + format_days(row.person_days),
+                key=row.member.id,
+            )
+        table.add_row(
+            pad("每日合计", 10),
+            *(cell(days_text(t)) if t else cell("") for t in grid.day_totals),
+            " " + format_days(grid.total),
+            key="totals",
+        )
+
+    def action_month(self, delta: int) -> None:
+        month = self.month + delta
+        self.year, self.month = self.year + (month - 1) // 12, (month - 1) % 12 + 1
+        self.reload()
