@@ -12,7 +12,7 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -20,6 +20,9 @@ STARTED = time.perf_counter()  # for "started in N ms"
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
+
+# Modules adding subcommands (each defines add_commands(commands, common)).
+EXTENSIONS: tuple[str, ...] = ()
 
 _ARGPARSE_CN = (
     ("the following arguments are required: ", "缺少参数："),
@@ -65,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1, help="随机种子（同一种子生成相同数据）")
     demo.add_argument("--no-tui", action="store_true", help="只建库，不打开界面")
     demo.add_argument("--force", action="store_true", help="数据库已存在时覆盖")
+    demo.set_defaults(handler=cmd_demo)
 
     search = commands.add_parser(
         "search", help="查找人员（姓名、拼音、身份证尾号、电话、地址）", parents=[common]
@@ -73,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="输出 JSON")
     search.add_argument("--limit", type=int, default=20, help="最多显示条数（默认20）")
     search.add_argument("--full-ids", action="store_true", help="显示完整身份证号（记入审计日志）")
+    search.set_defaults(handler=cmd_search)
+
     visits = commands.add_parser("visits", help="走访", parents=[common])
     visit_commands = visits.add_subparsers(
         dest="visits_command", metavar="子命令", parser_class=ChineseArgumentParser, required=True
@@ -84,9 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     due.add_argument("--tier", choices=("A", "B", "C"), help="只看某一级别")
     due.add_argument("--overdue", action="store_true", help="只看已逾期")
     due.add_argument("--limit", type=int, default=500, help="最多显示条数（默认500）")
+    due.set_defaults(handler=cmd_visits_due)
 
     indicators = commands.add_parser("indicators", help="专栏1指标和缺口人数", parents=[common])
     indicators.add_argument("--json", action="store_true", help="输出 JSON")
+    indicators.set_defaults(handler=cmd_indicators)
 
     daycare = commands.add_parser("daycare", help="渝馨家园", parents=[common])
     daycare_commands = daycare.add_subparsers(
@@ -97,10 +105,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     daycare_stats.add_argument("--month", help="月份，如 2026-11（默认本月）")
     daycare_stats.add_argument("--json", action="store_true", help="输出 JSON")
+    daycare_stats.set_defaults(handler=cmd_daycare_stats)
+
+    # Commands kept in modules of their own: each has add_commands(commands, common).
+    import importlib
+
+    for name in EXTENSIONS:
+        importlib.import_module(name).add_commands(commands, common)
     return parser
 
 
-def _print_table(title: str, headers: Sequence[str], rows: list[Sequence[object]]) -> None:
+def print_table(title: str, headers: Sequence[str], rows: list[Sequence[object]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -120,7 +135,7 @@ def cmd_visits_due(args: argparse.Namespace) -> int:
 
     if args.limit < 1:
         fail("--limit 须为正整数", EXIT_USAGE)
-    store = Store.open(_db_path(args), create=False)
+    store = Store.open(db_path(args), create=False)
     today = store.today()
     items, total = due_list(
         store, today, DueFilters(tier=args.tier, overdue_only=args.overdue), limit=args.limit
@@ -135,7 +150,7 @@ def cmd_visits_due(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    _print_table(
+    print_table(
         f"{today.isoformat()} 到期走访：共 {total} 人",
         ("到期", "姓名", "级别", "原因", "上次走访", "楼栋", "网格", "电话"),
         [
@@ -150,7 +165,7 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     from canxie_tui.store.db import Store
     from canxie_tui.store.indicators import indicators
 
-    store = Store.open(_db_path(args), create=False)
+    store = Store.open(db_path(args), create=False)
     found = indicators(store, store.today())
     if args.json:
         rows = [
@@ -176,7 +191,7 @@ def cmd_indicators(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    _print_table(
+    print_table(
         "专栏1指标",
         ("指标", "分子/分母", "完成率", "目标", "评价", "缺口"),
         [
@@ -207,7 +222,7 @@ def cmd_daycare_stats(args: argparse.Namespace) -> int:
             month = parse_month(args.month)
         except InputError as err:
             fail(err.message, EXIT_USAGE)
-    store = Store.open(_db_path(args), create=False)
+    store = Store.open(db_path(args), create=False)
     year, number = month or (store.today().year, store.today().month)
     stats = daycare.month_stats(store, year, number)
     if args.json:
@@ -246,7 +261,7 @@ def cmd_daycare_stats(args: argparse.Namespace) -> int:
         ("用餐", stats.meals),
         *((f"服务：{codes.DAYCARE_SERVICES[k]}", v) for k, v in stats.services.items()),
     ]
-    _print_table(f"渝馨家园 {stats.label} 月度统计", ("项目", "数值"), rows)
+    print_table(f"渝馨家园 {stats.label} 月度统计", ("项目", "数值"), rows)
     return 0
 
 
@@ -255,7 +270,7 @@ def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
     raise SystemExit(code)
 
 
-def _db_path(args: argparse.Namespace) -> Path:
+def db_path(args: argparse.Namespace) -> Path:
     from canxie_tui.store.db import default_db_path
 
     return args.db if args.db else default_db_path()
@@ -267,7 +282,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from canxie_tui.store.db import Store
     from canxie_tui.store.demo import build_demo
 
-    path = _db_path(args)
+    path = db_path(args)
     if path.exists():
         if not args.force and not args.no_tui and _has_data(path):
             print(f"演示数据库“{path}”已存在，直接打开。（重新生成请加 --force）")
@@ -313,7 +328,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     if args.limit < 1:
         fail("--limit 须为正整数", EXIT_USAGE)
-    store = Store.open(_db_path(args), create=False)
+    store = Store.open(db_path(args), create=False)
     result = search(store, args.query, limit=args.limit)
     today = store.today()
     rows: list[dict[str, Any]] = []
@@ -346,7 +361,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"没有找到“{args.query}”。")
         return 0
     more = "+" if result.total_is_capped else ""
-    _print_table(
+    print_table(
         f"“{args.query}”：前 {len(rows)} 条，共 {result.total}{more} 条",
         ("姓名", "性别", "年龄", "残疾", "身份证号", "电话", "住址", "状态"),
         [
@@ -386,17 +401,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "demo":
-            return cmd_demo(args)
-        if args.command == "search":
-            return cmd_search(args)
-        if args.command == "visits":
-            return cmd_visits_due(args)
-        if args.command == "indicators":
-            return cmd_indicators(args)
-        if args.command == "daycare":
-            return cmd_daycare_stats(args)
-        return run_tui(_db_path(args))
+        handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+        return handler(args) if handler else run_tui(db_path(args))
     except CanxieError as err:
         fail(err.message)
     except KeyboardInterrupt:
