@@ -59,7 +59,7 @@ class DueFilters:
 
 
 def due_list(
-    store: Store, today: date, filters: DueFilters | None = None, *, limit: int = 500
+    store: Store, today: date, filters: DueFilters | None = None, *, limit: int = 200
 ) -> tuple[list[DueItem], int]:
     """(items most overdue first, total count): overdue, then due in the next `within_days`
     days counting today (so someone visited today on a weekly round is off the list)."""
@@ -78,13 +78,19 @@ def due_list(
         params.append(f.building)
     clause = " AND ".join(where)
     base = f"FROM persons p JOIN households h ON h.id = p.household_id WHERE {clause}"
+    # The count needs households only to filter by grid or building.
+    count_from = base if (f.grid or f.building) else f"FROM persons p WHERE {clause}"
     rows = store.query(
         "SELECT p.id, p.household_id, p.name, p.tier, p.tier_reason, p.next_due_date, "
         "p.last_visit_date, p.last_visit_method, p.phone, h.phone AS home_phone, h.building, "
         f"h.unit, h.room, h.grid, h.address {base} ORDER BY p.next_due_date, p.name LIMIT ?",
         [*params, limit],
     )
-    total = len(rows) if len(rows) < limit else int(store.scalar(f"SELECT count(*) {base}", params))
+    total = (
+        len(rows)
+        if len(rows) < limit
+        else int(store.scalar(f"SELECT count(*) {count_from}", params))
+    )
     items = [
         DueItem(
             person_id=r["id"],

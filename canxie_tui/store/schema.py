@@ -116,7 +116,10 @@ def initial(db: Database) -> None:
     CREATE INDEX idx_persons_household ON persons(household_id);
     CREATE INDEX idx_persons_name ON persons(name);
     -- The due list is one range scan: who is in the register and due by a date.
-    CREATE INDEX idx_persons_due ON persons(next_due_date) WHERE status = 'active' AND category IS NOT NULL;
+    CREATE INDEX idx_persons_due ON persons(next_due_date, name)
+        WHERE status = 'active' AND category IS NOT NULL;
+    CREATE INDEX idx_persons_tier_due ON persons(tier, next_due_date, name)
+        WHERE status = 'active' AND category IS NOT NULL;
 
     -- Search: every name reading, initials and building as exact/prefix terms
     -- (for 1-2 character queries that a trigram index cannot serve) ...

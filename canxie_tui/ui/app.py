@@ -99,6 +99,16 @@ class CanxieApp(App[None]):
 
         self.push_screen(DaycareScreen())
 
+    def show_site_settings(self) -> None:
+        from canxie_tui.ui.screens.setup import SetupScreen
+
+        self.push_screen(SetupScreen(self.site))
+
+    async def show_tier_settings(self) -> None:
+        from canxie_tui.ui.screens.settings import open_tier_settings
+
+        await open_tier_settings(self)
+
     def action_new_household(self) -> None:
         from canxie_tui.ui.screens.household_form import new_household_flow
 

@@ -24,6 +24,12 @@ class MainCommands(Provider):
             ("渝馨家园考勤", "今日签到表、月考勤表、登记学员", app.show_daycare),
             ("新建户", "登记新的残疾人家庭", partial(run, "new_household")),
             ("切换操作员", "更换记录在每条数据上的操作员", partial(run, "switch_operator")),
+            (
+                "设置：辖区和区划代码",
+                "区县、街镇、村社区名称和统计用区划代码",
+                app.show_site_settings,
+            ),
+            ("设置：走访分级间隔", "A/B/C级多少天走访一次", app.show_tier_settings),
             ("帮助", "列出本页所有按键（F1）", partial(run, "help")),
             ("退出", "退出残协工作台", partial(run, "quit")),
         ]

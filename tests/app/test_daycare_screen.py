@@ -111,3 +111,41 @@ async def test_month_grid_shows_symbols_and_totals(app: CanxieApp, register_stor
         assert str(rows["王芳"][26]).strip() == "·"  # expected on Thursday, nothing recorded
         assert str(rows["每日合计"][27]).strip() == "½"
         assert str(rows["单丽"][-1]).strip() == "0.5"
+
+
+async def test_close_day_and_end_enrolment(app: CanxieApp, register_store: Store) -> None:
+    from textual.widgets import Input
+
+    enrol_both(register_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        sheet = app.screen
+        for _ in range(2):
+            await pilot.press("left_square_bracket")
+            await settle(pilot)
+        await pilot.press("c")  # close Friday
+        await settle(pilot)
+        app.screen.query_one("#reason", Input).value = "临时停电"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is sheet
+        assert "闭馆：临时停电" in str(sheet.query_one("#sheet-head", Static).render())
+        await pilot.press("space")  # marking a closed day is refused
+        await settle(pilot)
+        await pilot.press("c")  # and reopened
+        await settle(pilot)
+        assert "应到 2" in str(sheet.query_one("#sheet-head", Static).render())
+        await pilot.press("x")  # first member leaves the centre
+        await settle(pilot)
+        app.screen.query_one("#reason", Input).value = "入住养老机构"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    assert status_of(register_store, FRIDAY) == {}
+    ended = register_store.query(
+        "SELECT p.name, m.end_date, m.end_reason FROM daycare_members m "
+        "JOIN persons p ON p.id = m.person_id WHERE m.end_date != ''"
+    )
+    assert ended == [{"name": "单丽", "end_date": "2026-11-29", "end_reason": "入住养老机构"}]
+    assert register_store.scalar("SELECT count(*) FROM daycare_closures") == 0

@@ -123,3 +123,30 @@ def test_python_dash_m_entry_point(db: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["results"][0]["name"] == "王芳"
+
+
+def test_visits_due_json_and_filters(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--db", str(db), "visits", "due", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["date"] == "2026-11-29"
+    assert {r["name"]: r["tier"] for r in data["results"]} == {"王芳": "A", "单丽": "C"}
+    assert all(r["due_text"] == "今天到期" for r in data["results"])
+    code, out, _ = run(capsys, "--db", str(db), "visits", "due", "--json", "--tier", "A")
+    assert [r["name"] for r in json.loads(out)["results"]] == ["王芳"]
+    code, out, _ = run(capsys, "--db", str(db), "visits", "due", "--overdue", "--json")
+    assert json.loads(out)["total"] == 0
+    code, _, err = run(capsys, "--db", str(db), "visits", "due", "--tier", "D")
+    assert code == 2 and "无效的选项" in err
+
+
+def test_indicators_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--db", str(db), "indicators", "--json")
+    assert code == 0
+    rows = {r["key"]: r for r in json.loads(out)["indicators"]}
+    assert len(rows) == 10
+    # 王芳 (二级, 低保) has 护理补贴 but not 生活补贴.
+    assert (rows["care_subsidy"]["numerator"], rows["care_subsidy"]["denominator"]) == (1, 1)
+    assert (rows["living_subsidy"]["numerator"], rows["living_subsidy"]["shortfall"]) == (0, 1)
+    code, out, _ = run(capsys, "--db", str(db), "indicators")
+    assert "重度残疾人护理补贴覆盖率" in out and "未达标" in out

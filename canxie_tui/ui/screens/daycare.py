@@ -63,6 +63,9 @@ class DaycareScreen(Screen[None]):
         Binding("t", "today", "今天", id="today", tooltip="回到今天"),
         Binding("g", "grid", "月表", id="grid", tooltip="本月考勤表"),
         Binding("e", "enrol", "登记学员", id="enrol", tooltip="登记新的渝馨家园学员"),
+        Binding("n", "note", "备注", id="note", tooltip="为所选学员写当天备注"),
+        Binding("x", "end_enrolment", "退出学员", id="end", tooltip="所选学员退出渝馨家园"),
+        Binding("c", "toggle_closed", "闭馆", id="closed", tooltip="当天设为闭馆 / 取消闭馆"),
     ]
 
     def __init__(self, day: date | None = None) -> None:
@@ -232,6 +235,103 @@ class DaycareScreen(Screen[None]):
                 self.reload()
 
         self.app.push_screen(EnrolForm(), enrolled)
+
+    def action_note(self) -> None:
+        from canxie_tui.ui.screens.text_form import TextForm
+
+        row = self._selected()
+        if row is None:
+            return
+        if row.mark is None:
+            self.canxie.notify("请先登记出勤、请假或缺勤，再写备注", severity="warning")
+            return
+        status = row.mark.status
+
+        async def save(values: dict[str, str]) -> bool:
+            await self._apply(
+                lambda store, r: daycare.mark(
+                    store, r.member.id, r.day, status, note=values["note"]
+                )
+            )
+            return True
+
+        self.app.push_screen(
+            TextForm(
+                f"{row.member.name} {row.day.isoformat()} 备注",
+                [("note", "备注", row.mark.note, "")],
+                save,
+            )
+        )
+
+    def action_end_enrolment(self) -> None:
+        from canxie_tui.domain.errors import InputError
+        from canxie_tui.ui.screens.text_form import TextForm
+
+        row = self._selected()
+        if row is None:
+            return
+        member = row.member
+
+        def check(values: dict[str, str]) -> None:
+            if not values["reason"].strip():
+                raise InputError("请写明退出原因", "reason")
+
+        async def save(values: dict[str, str]) -> object:
+            return await self.canxie.db(
+                daycare.end_enrolment, member, values["end"], values["reason"]
+            )
+
+        def done(ended: object) -> None:
+            if ended is not None:
+                self.canxie.notify(f"{member.name} 已退出渝馨家园")
+                self.reload()
+
+        self.app.push_screen(
+            TextForm(
+                f"{member.name} 退出渝馨家园",
+                [
+                    (
+                        "end",
+                        "退出日期（当天起不再到园）",
+                        self.canxie.store.today().isoformat(),
+                        "",
+                    ),
+                    ("reason", "原因", "", "如：入住养老机构、迁出本社区"),
+                ],
+                save,
+                check,
+            ),
+            done,
+        )
+
+    async def action_toggle_closed(self) -> None:
+        from canxie_tui.ui.screens.text_form import TextForm
+
+        day = self.day
+        assert day is not None
+        try:
+            if await self.canxie.db(daycare.reopen, day):
+                self.canxie.notify(f"{day.isoformat()} 已取消闭馆")
+                self.reload()
+                return
+        except Exception as error:
+            self.canxie.report_error(error)
+            return
+
+        async def save(values: dict[str, str]) -> int:
+            return await self.canxie.db(daycare.set_closed, day, values["reason"])
+
+        def done(closed: object) -> None:
+            if closed is not None:
+                self.canxie.notify(f"{day.isoformat()} 闭馆，不计缺勤")
+                self.reload()
+
+        self.app.push_screen(
+            TextForm(
+                f"{day.isoformat()} 闭馆", [("reason", "原因", "", "如：国庆节、临时闭馆")], save
+            ),
+            done,
+        )
 
     async def action_leave(self) -> None:
         await self._leave_day()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from textual import on
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widget import Widget
-from textual.widgets import Select
+from textual.widgets import Input, Select
 
 from canxie_tui.domain.tiers import TIER_LABELS
 from canxie_tui.store import duelist
@@ -37,6 +38,7 @@ class DueListScreen(ListScreen[DueItem]):
             Horizontal(
                 select(tiers, blank="全部级别", id="f-tier"),
                 select({}, blank="全部网格", id="f-grid"),
+                Input(placeholder="楼栋，如 3栋（回车）", id="f-building"),
                 id="filters",
             )
         ]
@@ -46,9 +48,18 @@ class DueListScreen(ListScreen[DueItem]):
             chosen = self.query_one(widget_id, Select).value
             return None if chosen is Select.NULL else str(chosen)
 
+        building = self.query_one("#f-building", Input).value.strip()
         return DueFilters(
-            tier=value("#f-tier"), grid=value("#f-grid"), overdue_only=self.overdue_only
+            tier=value("#f-tier"),
+            grid=value("#f-grid"),
+            building=building or None,
+            overdue_only=self.overdue_only,
         )
+
+    @on(Input.Submitted, "#f-building")
+    def _building(self) -> None:
+        self.reload()
+        self.query_one("#rows").focus()
 
     async def load(self) -> tuple[list[DueItem], str]:
         if not self.grid_names:
