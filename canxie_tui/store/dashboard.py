@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -33,35 +34,39 @@ class Dashboard:
 
 
 def month_stats(store: Store, today: date) -> MonthStats:
+    """This month so far, from one index-only pass over the month's visits."""
     first, last = today.replace(day=1).isoformat(), today.isoformat()
-    window = "FROM visits WHERE deleted = 0 AND visit_date BETWEEN ? AND ?"
     conn = store.db.conn
-    total_visits = conn.execute(f"SELECT count(*) {window}", (first, last)).fetchone()[0]
-    # Coverage counts households still in the register on both sides of the ratio.
-    visited = conn.execute(
-        f"SELECT count(DISTINCT household_id) {window} AND household_id IN "
-        "(SELECT household_id FROM persons WHERE status = 'active' AND category IS NOT NULL)",
+    by_method: Counter[str] = Counter()
+    by_tier: Counter[str] = Counter()
+    by_day: Counter[str] = Counter()
+    households: set[str] = set()
+    for day, method, tier, household in conn.execute(
+        "SELECT visit_date, method, tier, household_id FROM visits "
+        "WHERE visit_date BETWEEN ? AND ? AND deleted = 0",
         (first, last),
-    ).fetchone()[0]
-    by_method = dict(
-        conn.execute(f"SELECT method, count(*) {window} GROUP BY method", (first, last))
-    )
-    by_tier = dict(conn.execute(f"SELECT tier, count(*) {window} GROUP BY tier", (first, last)))
-    days = dict(
-        conn.execute(f"SELECT visit_date, count(*) {window} GROUP BY visit_date", (first, last))
-    )
-    per_day = [int(days.get(today.replace(day=d).isoformat(), 0)) for d in range(1, today.day + 1)]
-    households_total = conn.execute(
-        "SELECT count(DISTINCT household_id) FROM persons "
-        "WHERE status = 'active' AND category IS NOT NULL"
-    ).fetchone()[0]
+    ):
+        by_method[method] += 1
+        by_tier[tier] += 1
+        by_day[day] += 1
+        households.add(household)
+    # Coverage counts households still in the register on both sides of the ratio.
+    register = {
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT household_id FROM persons "
+            "WHERE status = 'active' AND category IS NOT NULL"
+        )
+    }
+    visited = len(households & register)
+    households_total = len(register)
     return MonthStats(
         households_visited=int(visited),
         households_total=int(households_total),
-        visits=int(total_visits),
-        by_method=by_method,
-        by_tier=by_tier,
-        per_day=per_day,
+        visits=sum(by_day.values()),
+        by_method=dict(by_method),
+        by_tier=dict(by_tier),
+        per_day=[by_day.get(today.replace(day=d).isoformat(), 0) for d in range(1, today.day + 1)],
     )
 
 

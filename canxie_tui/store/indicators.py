@@ -49,8 +49,28 @@ def person_facts(store: Store, today: date) -> list[PersonFacts]:
     return facts
 
 
+# Indicators depend on the register alone; recomputing them reads every person,
+# so the last result is kept until a person or household changes (every change
+# writes an audit entry) or the day changes (ages).
+_cache: dict[tuple[str, date, int], list[Indicator]] = {}
+
+
+def register_generation(store: Store) -> int:
+    """The audit sequence number of the latest change to persons or households."""
+    latest = "coalesce((SELECT max(seq) FROM audit_log WHERE table_name = '{}'), 0)"
+    return int(
+        store.scalar(f"SELECT max({latest.format('persons')}, {latest.format('households')})")
+    )
+
+
 def indicators(store: Store, today: date) -> list[Indicator]:
-    return compute(person_facts(store, today))
+    key = (str(store.path.resolve()), today, register_generation(store))
+    found = _cache.get(key)
+    if found is None:
+        found = compute(person_facts(store, today))
+        _cache.clear()
+        _cache[key] = found
+    return found
 
 
 def shortfall(store: Store, key: str, today: date) -> tuple[Indicator, list[dict[str, Any]]]:

@@ -114,6 +114,8 @@ def initial(db: Database) -> None:
     );
     CREATE UNIQUE INDEX idx_persons_id_number ON persons(id_number) WHERE id_number IS NOT NULL;
     CREATE INDEX idx_persons_household ON persons(household_id);
+    CREATE INDEX idx_persons_register ON persons(household_id)
+        WHERE status = 'active' AND category IS NOT NULL;
     CREATE INDEX idx_persons_name ON persons(name);
     -- The due list is one range scan: who is in the register and due by a date.
     CREATE INDEX idx_persons_due ON persons(next_due_date, name)
@@ -148,7 +150,8 @@ def initial(db: Database) -> None:
         deleted INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX idx_visits_household_date ON visits(household_id, visit_date);
-    CREATE INDEX idx_visits_date ON visits(visit_date);
+    -- Covers the month's counts (by day, method, tier, household) without reading rows.
+    CREATE INDEX idx_visits_month ON visits(visit_date, deleted, method, tier, household_id);
     CREATE TABLE visit_visitors (
         visit_id TEXT NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
         operator_id TEXT NOT NULL REFERENCES operators(id),
@@ -258,6 +261,8 @@ def initial(db: Database) -> None:
         hash TEXT NOT NULL
     );
     CREATE INDEX idx_audit_record ON audit_log(record_id);
+    -- The latest change per table: a cheap 'has the register changed?' for caches.
+    CREATE INDEX idx_audit_table ON audit_log(table_name, seq);
     CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
     BEGIN SELECT RAISE(ABORT, '审计日志只能追加，不能修改'); END;
     CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
