@@ -23,7 +23,7 @@ T = TypeVar("T")
 
 class CanxieApp(App[None]):
     TITLE = "残协工作台"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     COMMANDS: ClassVar = App.COMMANDS | {MainCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "帮助", id="help", tooltip="列出本页所有按键"),

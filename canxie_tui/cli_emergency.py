@@ -1,0 +1,291 @@
+"""`canxie emergency …`: the priority list, the call sheet and the status report.
+
+    canxie emergency list [--kind 停电] [--status 未联系] [--query 3栋] [--json]
+    canxie emergency events [--json]
+    canxie emergency sheet [--event ID | --kind 停电] [--out PATH] [--show-ids]
+    canxie emergency report [--event ID] [--out PATH]
+
+Registered through `canxie_tui.cli.EXTENSIONS`; every handler returns an exit
+code, and bad input ends in one Chinese line on stderr (via `cli.fail`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING, Any
+
+from canxie_tui.cli import EXIT_USAGE, ChineseArgumentParser, db_path, fail, print_table
+
+if TYPE_CHECKING:
+    from canxie_tui.domain.emergency import EmergencyEvent, Priority, RollCallProgress
+    from canxie_tui.store.db import Store
+
+_KIND_HELP = "事件类型：汛期/暴雨、高温、寒潮、停电、疫情、地震、火灾、其他（也可写 flood、power…）"
+_EVENT_HELP = "事件编号（至少前4位；canxie emergency events 查看），默认当前事件"
+_OUT_HELP = "输出文件（.xlsx）或文件夹（默认 exports/，或环境变量 CANXIE_EXPORTS）"
+
+
+def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    emergency = commands.add_parser(
+        "emergency", help="急难救助：优先名单、呼叫单、情况报告", parents=[common]
+    )
+    sub = emergency.add_subparsers(
+        dest="emergency_command",
+        metavar="子命令",
+        parser_class=ChineseArgumentParser,
+        required=True,
+    )
+
+    listing = sub.add_parser(
+        "list",
+        help="当前事件的优先名单（没有当前事件时，用 --kind 看某类事件的假设名单）",
+        parents=[common],
+    )
+    listing.add_argument("--kind", help=_KIND_HELP)
+    listing.add_argument(
+        "--status", help="只看某一点名状态：未联系、安全、需要帮助、已转移、联系不上"
+    )
+    listing.add_argument("--query", "-q", help="按楼栋（如 3栋）、姓名、拼音或电话尾号筛选")
+    listing.add_argument("--all", action="store_true", help="范围内所有在册人员，不只是重点人员")
+    listing.add_argument("--limit", type=int, default=200, help="最多显示条数（默认200）")
+    listing.add_argument("--json", action="store_true", help="输出 JSON")
+    listing.set_defaults(handler=cmd_list)
+
+    events = sub.add_parser("events", help="所有急难事件（当前的在前）", parents=[common])
+    events.add_argument("--json", action="store_true", help="输出 JSON")
+    events.set_defaults(handler=cmd_events)
+
+    sheet = sub.add_parser(
+        "sheet", help="导出呼叫单（按风险排序、按网格分组，可打印）", parents=[common]
+    )
+    sheet.add_argument("--event", help=_EVENT_HELP)
+    sheet.add_argument("--kind", help="没有当前事件时：按此类型导出假设呼叫单")
+    sheet.add_argument("--status", help="只导出某一点名状态的人（如 未联系）")
+    sheet.add_argument("--out", help=_OUT_HELP)
+    sheet.add_argument("--show-ids", action="store_true", help="加一列身份证号（脱敏：前6后4）")
+    sheet.set_defaults(handler=cmd_sheet)
+
+    report = sub.add_parser("report", help="导出给街道的情况报告（xlsx）", parents=[common])
+    report.add_argument("--event", help=_EVENT_HELP)
+    report.add_argument("--out", help=_OUT_HELP)
+    report.set_defaults(handler=cmd_report)
+
+
+# -- helpers ------------------------------------------------------------------------
+def _kind(text: str | None) -> str | None:
+    from canxie_tui.domain.emergency import parse_kind
+    from canxie_tui.domain.errors import InputError
+
+    if text is None:
+        return None
+    try:
+        return parse_kind(text)
+    except InputError as err:
+        fail(err.message, EXIT_USAGE)
+
+
+def _status(text: str | None) -> str | None:
+    from canxie_tui.domain.emergency import parse_status
+    from canxie_tui.domain.errors import InputError
+
+    if text is None:
+        return None
+    try:
+        return parse_status(text)
+    except InputError as err:
+        fail(err.message, EXIT_USAGE)
+
+
+def _open(args: argparse.Namespace) -> Store:
+    from canxie_tui.store.db import Store
+
+    return Store.open(db_path(args), create=False)
+
+
+def _chosen_event(store: Store, ref: str | None) -> EmergencyEvent | None:
+    from canxie_tui.store import emergency
+
+    return emergency.find_event(store, ref) if ref else emergency.current_event(store)
+
+
+def _no_current() -> str:
+    return "当前没有进行中的急难事件。可用 --event 指定事件（canxie emergency events 查看）"
+
+
+def _event_json(event: EmergencyEvent | None) -> dict[str, Any] | None:
+    if event is None:
+        return None
+    return {
+        "id": event.id,
+        "kind": event.kind,
+        "kind_label": event.kind_label,
+        "name": event.name,
+        "started_at": event.started_at,
+        "ended_at": event.ended_at,
+        "scope": list(event.scope),
+        "is_current": event.is_current,
+        "state": event.state_text,
+    }
+
+
+def _progress_json(progress: RollCallProgress) -> dict[str, Any]:
+    return {
+        "total": progress.total,
+        "contacted": progress.contacted,
+        **progress.counts(),
+        "text": progress.text,
+    }
+
+
+def _row_json(position: int, row: Priority) -> dict[str, Any]:
+    p = row.person
+    return {
+        "rank": position,
+        "person_id": p.person_id,
+        "household_id": p.household_id,
+        "name": p.name,
+        "age": p.age,
+        "disability": p.disability,
+        "score": row.score,
+        "reasons": list(row.reasons),
+        "reasons_text": row.reasons_text,
+        "place": p.place,
+        "address": p.address,
+        "grid": p.grid,
+        "phone": p.phone,
+        "contacts": p.contacts,
+        "contact_advice": row.contact,
+        "checks": list(row.checks),
+        "status": row.status,
+        "status_label": row.status_label,
+        "note": row.note,
+        "checked_at": row.checked_at,
+        "checked_by": row.checked_by,
+    }
+
+
+# -- commands ----------------------------------------------------------------------------
+def cmd_list(args: argparse.Namespace) -> int:
+    from canxie_tui.domain.emergency import kind_label
+    from canxie_tui.store import emergency
+
+    if args.limit < 1:
+        fail("--limit 须为正整数", EXIT_USAGE)
+    kind = _kind(args.kind)
+    status = _status(args.status)
+    store = _open(args)
+    event = emergency.current_event(store)
+    if event is None and kind is None:
+        fail("当前没有进行中的急难事件。可用 --kind 查看某类事件的假设名单，如 --kind 停电")
+    if event is not None and kind is not None and kind != event.kind:
+        event = None  # the list for another kind: hypothetical, over the whole register
+    hypothetical = event is None
+    if hypothetical and status not in (None, "pending"):
+        fail("假设名单没有点名记录，不能按点名状态筛选", EXIT_USAGE)
+    call = emergency.roll_call(
+        store, event, kind=kind, status=status, query=args.query, include_all=args.all
+    )
+    shown = call.rows[: args.limit]
+    event_kind = event.kind if event is not None else str(kind)
+    if args.json:
+        payload = {
+            "event": _event_json(event),
+            "kind": event_kind,
+            "kind_label": kind_label(event_kind),
+            "hypothetical": hypothetical,
+            "progress": _progress_json(call.progress),
+            "total": len(call.rows),
+            "results": [_row_json(i, r) for i, r in enumerate(shown, start=1)],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return 0
+    if event is not None:
+        title = f"{event.name}（{event.kind_label}）：{call.progress.text}"
+    else:
+        title = f"假设事件：{kind_label(event_kind)}（当前没有该类事件）"
+    if not shown:
+        print(f"{title}\n没有符合条件的人员。")
+        return 0
+    title += f"\n前 {len(shown)} 条，共 {len(call.rows)} 条"
+    print_table(
+        title,
+        ("序", "姓名", "年龄", "原因", "楼栋单元房号", "网格", "电话", "联系方式", "状态"),
+        [
+            (
+                i,
+                r.person.name,
+                "" if r.person.age is None else r.person.age,
+                r.reasons_text,
+                r.person.place,
+                r.person.grid,
+                r.person.phone,
+                r.contact,
+                r.status_label + (f"：{r.note}" if r.note else ""),
+            )
+            for i, r in enumerate(shown, start=1)
+        ],
+    )
+    return 0
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    from canxie_tui.store import emergency
+
+    store = _open(args)
+    events = emergency.list_events(store)
+    if args.json:
+        print(
+            json.dumps({"events": [_event_json(e) for e in events]}, ensure_ascii=False, indent=2)
+        )
+        return 0
+    if not events:
+        print("还没有急难事件。")
+        return 0
+    now = store.clock()
+    print_table(
+        f"急难事件：共 {len(events)} 个",
+        ("编号", "名称", "类型", "开始", "历时", "状态", "范围"),
+        [
+            (
+                e.id[:8],
+                e.name,
+                e.kind_label,
+                e.started_at.replace("T", " ")[:16],
+                e.duration_text(now),
+                e.state_text,
+                e.scope_text,
+            )
+            for e in events
+        ],
+    )
+    return 0
+
+
+def cmd_sheet(args: argparse.Namespace) -> int:
+    from canxie_tui.sync.emergency_xlsx import write_call_sheet
+
+    kind = _kind(args.kind)
+    status = _status(args.status)
+    store = _open(args)
+    event = _chosen_event(store, args.event)
+    if event is None and kind is None:
+        fail(_no_current() + "，或用 --kind 导出假设呼叫单")
+    if event is None and status not in (None, "pending"):
+        fail("假设呼叫单没有点名记录，不能按点名状态筛选", EXIT_USAGE)
+    path = write_call_sheet(
+        store, event, kind=kind, status=status, out=args.out, include_ids=args.show_ids
+    )
+    print(path)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from canxie_tui.sync.emergency_xlsx import write_status_report
+
+    store = _open(args)
+    event = _chosen_event(store, args.event)
+    if event is None:
+        fail(_no_current())
+    print(write_status_report(store, event, out=args.out))
+    return 0
