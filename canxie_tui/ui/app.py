@@ -99,6 +99,11 @@ class CanxieApp(App[None]):
 
         self.push_screen(DaycareScreen())
 
+    def show_emergency(self) -> None:
+        from canxie_tui.ui.screens.emergency import EmergencyScreen
+
+        self.push_screen(EmergencyScreen())
+
     def show_site_settings(self) -> None:
         from canxie_tui.ui.screens.setup import SetupScreen
 

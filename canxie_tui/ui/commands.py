@@ -22,6 +22,7 @@ class MainCommands(Provider):
             ("到期走访", "已逾期和7天内到期要走访的人", app.show_due),
             ("跟进事项", "未完成的跟进事项", app.show_followups),
             ("渝馨家园考勤", "今日签到表、月考勤表、登记学员", app.show_daycare),
+            ("突发事件点名", "停电、暴雨、高温等：优先名单、逐个点名、呼叫单", app.show_emergency),
             ("新建户", "登记新的残疾人家庭", partial(run, "new_household")),
             ("切换操作员", "更换记录在每条数据上的操作员", partial(run, "switch_operator")),
             (

@@ -48,6 +48,7 @@ class DashboardScreen(Screen[None]):
         Binding("d", "due", "到期走访", id="due", tooltip="今天要走访或电话的人"),
         Binding("f", "followups", "跟进", id="followups", tooltip="未完成的跟进事项"),
         Binding("y", "daycare", "渝馨家园", id="daycare", tooltip="渝馨家园今日考勤"),
+        Binding("j", "emergency", "急难点名", id="emergency", tooltip="突发事件优先名单和点名"),
         Binding("enter", "shortfall", "缺口名单", id="shortfall", tooltip="所选指标的缺口名单"),
         Binding("ctrl+n", "app.new_household", "新建户", id="new", tooltip="登记新的一户"),
         Binding("ctrl+r", "refresh", "刷新", id="refresh", tooltip="重新统计"),
@@ -133,6 +134,9 @@ class DashboardScreen(Screen[None]):
 
     def action_daycare(self) -> None:
         self.canxie.show_daycare()
+
+    def action_emergency(self) -> None:
+        self.canxie.show_emergency()
 
     @on(DataTable.RowSelected, "#indicators")
     def action_shortfall(self) -> None:

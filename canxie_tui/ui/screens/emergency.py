@@ -1,0 +1,250 @@
+"""突发事件点名: the priority list of the current event, one key per roll-call status."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+
+from canxie_tui.domain import codes
+from canxie_tui.domain.emergency import EmergencyEvent, Priority
+from canxie_tui.store import emergency
+from canxie_tui.store.db import Store
+from canxie_tui.store.emergency import RollCall
+from canxie_tui.ui.widgets.field import select
+from canxie_tui.ui.widgets.text import fit
+
+if TYPE_CHECKING:
+    from canxie_tui.ui.app import CanxieApp
+
+STATUS_KEYS = {"1": "pending", "2": "safe", "3": "help", "4": "moved", "5": "unreachable"}
+
+
+def load(
+    store: Store, status: str | None, query: str
+) -> tuple[EmergencyEvent | None, RollCall | None]:
+    event = emergency.current_event(store)
+    if event is None:
+        return None, None
+    emergency.preload(store, event)
+    return event, emergency.roll_call(store, event, status=status, query=query or None)
+
+
+class EmergencyScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "返回", id="back", tooltip="返回首页"),
+        Binding("2", "status('safe')", "安全", id="safe", tooltip="已联系·安全"),
+        Binding("3", "status('help')", "需帮助", id="help", tooltip="需要帮助（生成紧急跟进）"),
+        Binding("4", "status('moved')", "已转移", id="moved", tooltip="已转移安置"),
+        Binding(
+            "5",
+            "status('unreachable')",
+            "联系不上",
+            id="unreachable",
+            tooltip="联系不上→需上门（生成跟进）",
+        ),
+        Binding("1", "status('pending')", "未联系", id="pending", tooltip="改回未联系"),
+        Binding("n", "note", "备注", id="note", tooltip="为所选的人写一句情况"),
+        Binding("slash", "focus_filter", "筛选", id="filter", tooltip="按楼栋或姓名缩小名单"),
+        Binding("p", "call_sheet", "呼叫单", id="sheet", tooltip="导出可打印的呼叫单（Excel）"),
+        Binding("r", "report", "报告", id="report", tooltip="导出当前进展报告（Excel）"),
+        Binding("e", "start_event", "新事件", id="start", tooltip="开始一个新的突发事件"),
+        Binding("x", "close_event", "结束事件", id="close", tooltip="结束当前事件（保留记录）"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.event: EmergencyEvent | None = None
+        self.rows: list[Priority] = []
+
+    @property
+    def canxie(self) -> CanxieApp:
+        return cast("CanxieApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("正在读取…", id="event-head")
+        with Horizontal(id="filters"):
+            yield Input(placeholder="楼栋或姓名，如 3栋", id="e-query")
+            yield select(codes.ROLL_CALL_STATUSES, blank="全部状态", id="e-status")
+        yield DataTable(id="rollcall", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="person-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#rollcall", DataTable)
+        for label in ("序", "姓名", "状态", "年龄", "情况", "楼栋", "电话"):
+            table.add_column(label, key=label)
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    # -- loading -------------------------------------------------------------------
+    @on(Input.Changed, "#e-query")
+    @on(Select.Changed, "#e-status")
+    def _filters_changed(self) -> None:
+        self.reload()
+
+    @work(exclusive=True, group="rollcall", exit_on_error=False)
+    async def reload(self) -> None:
+        status = self.query_one("#e-status", Select).value
+        query = self.query_one("#e-query", Input).value.strip()
+        try:
+            event, call = await self.canxie.db(
+                load, None if status is Select.NULL else str(status), query
+            )
+        except Exception as error:
+            self.canxie.report_error(error)
+            return
+        self.event = event
+        head = self.query_one("#event-head", Static)
+        table = self.query_one("#rollcall", DataTable)
+        if event is None or call is None:
+            self.rows = []
+            table.clear()
+            head.update("当前没有突发事件。按 e 开始一个事件（停电、暴雨、高温、寒潮…）。")
+            return
+        scope = f"　范围：{event.scope_text}" if event.scope else ""
+        kind = "" if event.kind_label in event.name else f"（{event.kind_label}）"
+        head.update(
+            f"{event.name}{kind}　开始 {event.started_at.replace('T', ' ')[:16]}{scope}\n"
+            f"{call.progress.text}　共 {call.total} 人"
+            + (f"，筛选后 {len(call.rows)} 人" if len(call.rows) != call.total else "")
+        )
+        self.rows = call.rows
+        row_index = table.cursor_row
+        table.clear()
+        for i, p in enumerate(call.rows, 1):
+            person = p.person
+            table.add_row(
+                str(i),
+                fit(person.name, 8),
+                p.status_label,
+                str(person.age or ""),
+                fit(p.reasons_text, 20),
+                person.place,
+                person.phone,
+                key=person.person_id,
+            )
+        if table.row_count:
+            table.move_cursor(row=min(row_index, table.row_count - 1))
+        self._show_detail()
+
+    def selected(self) -> Priority | None:
+        table = self.query_one("#rollcall", DataTable)
+        if not self.rows or table.cursor_row >= len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    @on(DataTable.RowHighlighted, "#rollcall")
+    def _show_detail(self) -> None:
+        p = self.selected()
+        detail = self.query_one("#person-detail", Static)
+        if p is None:
+            detail.update("")
+            return
+        note = f"　备注：{p.note}" if p.note else ""
+        detail.update(
+            f"{p.person.name}：{p.reasons_text}\n联系：{p.contact}　{p.person.contacts}\n"
+            f"检查：{p.checks_text}{note}"
+        )
+
+    # -- roll call -------------------------------------------------------------------
+    async def action_status(self, status: str) -> None:
+        p = self.selected()
+        if p is None or self.event is None:
+            return
+        try:
+            await self.canxie.db(emergency.set_status, self.event, p.person.person_id, status)
+        except Exception as error:
+            self.canxie.report_error(error)
+            return
+        if status in ("help", "unreachable"):
+            self.canxie.notify(f"{p.person.name}：{codes.ROLL_CALL_STATUSES[status]}，已生成跟进")
+        table = self.query_one("#rollcall", DataTable)
+        if table.cursor_row < table.row_count - 1:
+            table.move_cursor(row=table.cursor_row + 1)  # on to the next person
+        self.reload()
+
+    def action_note(self) -> None:
+        from canxie_tui.ui.screens.text_form import TextForm
+
+        p = self.selected()
+        event = self.event
+        if p is None or event is None:
+            return
+
+        async def save(values: dict[str, Any]) -> object:
+            return await self.canxie.db(
+                emergency.set_status, event, p.person.person_id, p.status, values["note"]
+            )
+
+        self.app.push_screen(
+            TextForm(
+                f"{p.person.name} 的情况", [("note", "备注", p.note, "如：已送药、家属在场")], save
+            )
+        )
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#e-query", Input).focus()
+
+    # -- exports -----------------------------------------------------------------------
+    async def _export(self, what: str) -> None:
+        from canxie_tui.sync import emergency_xlsx
+
+        if self.event is None:
+            self.canxie.notify("当前没有突发事件", severity="warning")
+            return
+        writer = (
+            emergency_xlsx.write_call_sheet
+            if what == "sheet"
+            else emergency_xlsx.write_status_report
+        )
+        self.canxie.notify("正在导出…")
+        try:
+            path = await self.canxie.db(writer, self.event)
+        except Exception as error:
+            self.canxie.report_error(error)
+            return
+        self.canxie.notify(f"已导出：{path}", timeout=10)
+
+    async def action_call_sheet(self) -> None:
+        await self._export("sheet")
+
+    async def action_report(self) -> None:
+        await self._export("report")
+
+    # -- events ------------------------------------------------------------------------
+    def action_start_event(self) -> None:
+        from canxie_tui.ui.screens.event_form import EventForm
+
+        def started(event: EmergencyEvent | None) -> None:
+            if event is not None:
+                self.canxie.notify(f"已开始：{event.name}")
+                self.reload()
+
+        self.app.push_screen(EventForm(), started)
+
+    async def action_close_event(self) -> None:
+        from canxie_tui.ui.screens.confirm import ConfirmScreen
+
+        event = self.event
+        if event is None:
+            return
+
+        async def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+            summary = await self.canxie.db(emergency.close_event, event)
+            self.canxie.notify(f"已结束：{event.name}。{summary.progress.text}", timeout=10)
+            self.reload()
+
+        self.app.push_screen(
+            ConfirmScreen(f"结束“{event.name}”？结束后名单和统计保留，供月报使用。"), confirmed
+        )
