@@ -31,6 +31,7 @@ class Dashboard:
     attendance: dict[str, int] | None  # None until the day-care sheet exists
     month: MonthStats
     indicators: list[Indicator] = field(default_factory=list)
+    emergency: str | None = None  # the current event and its roll-call progress
 
 
 def month_stats(store: Store, today: date) -> MonthStats:
@@ -90,4 +91,14 @@ def dashboard(store: Store, today: date | None = None) -> Dashboard:
         attendance=_attendance(store, today),
         month=month_stats(store, today),
         indicators=indicators.indicators(store, today),
+        emergency=_emergency(store),
     )
+
+
+def _emergency(store: Store) -> str | None:
+    from canxie_tui.store import emergency
+
+    event = emergency.current_event(store)
+    if event is None:
+        return None
+    return f"{event.name}：{emergency.progress(store, event).text}"

@@ -102,6 +102,7 @@ class DashboardScreen(Screen[None]):
             f"{data.due_today} 人（d）\n"
             f"　　跟进：未完成 {data.followups_open} 件 · 逾期 {data.followups_overdue} 件（f）"
             f"　渝馨家园出勤：{attendance}"
+            + (f"\n　　突发事件 {data.emergency}（j）" if data.emergency else "")
         )
         m = data.month
         coverage = f"{m.households_visited / m.households_total:.0%}" if m.households_total else "—"
