@@ -22,7 +22,7 @@ EXIT_USAGE = 2
 EXIT_FAILURE = 1
 
 # Modules adding subcommands (each defines add_commands(commands, common)).
-EXTENSIONS: tuple[str, ...] = ("canxie_tui.cli_emergency",)
+EXTENSIONS: tuple[str, ...] = ("canxie_tui.cli_emergency", "canxie_tui.cli_admin")
 
 _ARGPARSE_CN = (
     ("the following arguments are required: ", "缺少参数："),

@@ -212,7 +212,7 @@ def parse_category(value: object) -> int | None:
     if not text:
         return None
     if text.isdecimal():
-        number = int(text)
+        number = int(text) if len(text) <= 3 else 0
         return number if number in CATEGORIES else None
     text = text.removesuffix("残疾").removesuffix("残")
     if text in ("多重残疾", "多重"):
@@ -230,6 +230,6 @@ def parse_level(value: object) -> int | None:
         return None
     text = text.removesuffix("级")
     if text.isdecimal():
-        number = int(text)
+        number = int(text) if len(text) <= 3 else 0
         return number if number in LEVELS else None
     return _CN_DIGITS.get(text)

@@ -1,32 +1,543 @@
-"""Backups with SQLite's online backup API (consistent even while others write)."""
+"""Backups with SQLite's online backup API (consistent even while others write).
+
+Where: `backups/` next to the database (`data/backups/` for `data/canxie.db`), one
+file per backup named `<stem>-<YYYYMMDD-HHMMSS>[-n]-<reason>.db`, readable by its
+owner only, in rollback-journal mode so it can be read from a read-only folder.
+
+When: before a migration (`backup_before_migration`, called by `Store.open`), before
+an import or a merge (`backup_before`), on the first open of each day
+(`daily_backup`, called by `Store.open`), and on request (`canxie backup`).
+
+Kept: the newest 30 daily backups and the newest 30 taken before an operation;
+manual backups stay until the user deletes them.
+
+Restoring (`restore`) checks the backup first (integrity, that it is ours, that this
+version knows its schema), backs up the current database, then swaps the files
+atomically.  Every connection to the database must be closed before: the swap is
+refused while another program still has the file open.
+"""
 
 from __future__ import annotations
 
+import glob
+import logging
 import os
+import re
+import shutil
 import sqlite3
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from canxie_tui.store import schema
+from canxie_tui.store.errors import StoreError
+
+if TYPE_CHECKING:
+    from canxie_tui.store.db import Store
+
+log = logging.getLogger(__name__)
+
+KEEP_DAILY = 30
+KEEP_BEFORE_OPERATION = 30
+DAILY = "daily"
+MANUAL = "manual"
+SQLITE_HEADER = b"SQLite format 3\x00"
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+_REASON = re.compile(r"[a-z][a-z0-9-]*")
+REASON_LABELS = {
+    DAILY: "每日自动",
+    MANUAL: "手动",
+    "before-migration": "升级前",
+    "before-import": "导入前",
+    "before-merge": "合并前",
+    "before-restore": "恢复前",
+}
 
 
+@dataclass(frozen=True)
+class BackupInfo:
+    """One backup file in the backups folder."""
+
+    path: Path
+    taken_at: datetime
+    reason: str  # daily / manual / before-migration / before-import ...
+    size: int
+
+    @property
+    def kind(self) -> str:
+        """daily, manual, or operation (taken before a risky operation)."""
+        return self.reason if self.reason in (DAILY, MANUAL) else "operation"
+
+    @property
+    def label(self) -> str:
+        return REASON_LABELS.get(self.reason, self.reason)
+
+
+@dataclass(frozen=True)
+class BackupCheck:
+    """What a checked backup file holds (shown before a restore is confirmed)."""
+
+    path: Path
+    schema_version: int
+    households: int
+    persons: int
+    last_change: str  # time of the newest audit entry, "" when none
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    restored: BackupCheck
+    safety_backup: Path | None  # the database as it was before the restore
+
+
+# -- names and folders ----------------------------------------------------------------
 def backup_dir(db_path: Path) -> Path:
     return db_path.parent / "backups"
 
 
-def backup_database(
-    conn: sqlite3.Connection, db_path: Path, *, reason: str, out: Path | None = None
-) -> Path:
-    """Copy the live database to `out` (default data/backups/<name>-<time>-<reason>.db)."""
-    if out is None:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        out = backup_dir(db_path) / f"{db_path.stem}-{stamp}-{reason}.db"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".part")
-    fd = os.open(partial, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-    os.close(fd)
-    target = sqlite3.connect(str(partial))
-    try:
-        conn.backup(target)
-    finally:
-        target.close()
-    os.replace(partial, out)
+def _pattern(db_path: Path) -> re.Pattern[str]:
+    return re.compile(re.escape(db_path.stem) + r"-(\d{8}-\d{6})(?:-(\d+))?-([a-z][a-z0-9-]*)\.db")
+
+
+def _new_backup_path(db_path: Path, reason: str, when: datetime) -> Path:
+    """A name in the backups folder that is not taken yet (same second: -2, -3 ...)."""
+    folder = backup_dir(db_path)
+    stamp = when.strftime("%Y%m%d-%H%M%S")
+    out = folder / f"{db_path.stem}-{stamp}-{reason}.db"
+    n = 1
+    while out.exists():
+        n += 1
+        out = folder / f"{db_path.stem}-{stamp}-{n}-{reason}.db"
     return out
+
+
+def _make_folder(folder: Path) -> None:
+    if not folder.is_dir():
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename durable (POSIX); Windows has no directory handles to sync."""
+    if sys.platform == "win32":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _private_empty_file(path: Path) -> None:
+    fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    os.close(fd)
+    if sys.platform != "win32":
+        os.chmod(path, 0o600)  # O_CREAT's mode does not apply to a file that existed
+
+
+def _remove_with_side_files(path: Path) -> None:
+    for suffix in ("", *_SIDE_FILES):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+# -- copying ----------------------------------------------------------------------------
+def _copy(source: sqlite3.Connection, out: Path) -> Path:
+    """Copy what `source` sees into `out` (0600) through a temporary file and a rename."""
+    partial = out.with_name(f"{out.name}.{os.getpid()}.part")
+    _private_empty_file(partial)
+    try:
+        target = sqlite3.connect(str(partial), isolation_level=None)
+        try:
+            source.backup(target)
+            # A backup needs no -wal/-shm beside it: readable from a read-only folder.
+            target.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            target.close()
+        os.replace(partial, out)
+    except BaseException:
+        _remove_with_side_files(partial)
+        raise
+    _fsync_dir(out.parent)
+    return out
+
+
+def _reader(db_path: Path) -> sqlite3.Connection:
+    """A connection of its own: it sees committed data only, never a half-done write."""
+    from canxie_tui.store.db import BUSY_TIMEOUT_MS
+
+    return sqlite3.connect(
+        f"{db_path.absolute().as_uri()}?mode=rw",  # never creates a missing file
+        uri=True,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        isolation_level=None,
+    )
+
+
+def backup_database(
+    conn: sqlite3.Connection,
+    db_path: Path,
+    *,
+    reason: str,
+    out: Path | None = None,
+    when: datetime | None = None,
+) -> Path:
+    """Copy the database `conn` reads to `out` (default: the backups folder).
+
+    `conn` must not be in the middle of a write: the copy would include it.
+    """
+    if not _REASON.fullmatch(reason):
+        raise ValueError(f"backup reason must be lower-case ASCII words, got {reason!r}")
+    if out is None:
+        _make_folder(backup_dir(db_path))
+        out = _new_backup_path(db_path, reason, when or datetime.now())
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    return _copy(conn, out)
+
+
+def backup_file(
+    db_path: Path, *, reason: str, out: Path | None = None, when: datetime | None = None
+) -> Path:
+    """Back up the database file at `db_path` through a fresh connection; prune old ones."""
+    conn = _reader(db_path)
+    try:
+        made = backup_database(conn, db_path, reason=reason, out=out, when=when)
+    finally:
+        conn.close()
+    if out is None:
+        prune(db_path)
+    return made
+
+
+def backup_before(store: Store, reason: str) -> Path:
+    """Back up before a risky operation ("import", "merge" ...); StoreError if impossible.
+
+    Call it before the operation's transaction: the operation must not go ahead
+    without its backup, so a failure here is an error, not a warning.
+    """
+    reason = reason if reason.startswith("before-") else f"before-{reason}"
+    try:
+        return backup_file(store.path, reason=reason, when=store.clock())
+    except (OSError, sqlite3.Error) as err:
+        raise StoreError(
+            f"操作前自动备份失败（{_describe(err)}），为安全起见没有继续，数据库未做任何修改。"
+            f"请检查备份文件夹“{backup_dir(store.path)}”是否可写、磁盘是否已满。"
+        ) from err
+
+
+def backup_before_migration(conn: sqlite3.Connection, db_path: Path, when: datetime) -> Path:
+    """The copy taken before a schema upgrade; without it there is no upgrade."""
+    try:
+        made = backup_database(conn, db_path, reason="before-migration", when=when)
+    except (OSError, sqlite3.Error) as err:
+        raise StoreError(
+            f"升级数据库结构前无法备份（{_describe(err)}），为安全起见没有升级，"
+            f"数据库未做任何修改。请检查备份文件夹“{backup_dir(db_path)}”是否可写、磁盘是否已满。"
+        ) from err
+    prune(db_path)
+    return made
+
+
+def daily_backup(store: Store) -> Path | None:
+    """The first open of each day backs the database up; returns the new file or None.
+
+    Cheap when today's backup exists (one directory listing).  Never raises: a
+    backups folder that cannot be written is logged and skipped, the work goes on.
+    """
+    if store.path.parent.name == backup_dir(store.path).name:
+        return None  # a backup opened to look at it: no backups of backups
+    now = store.clock()
+    folder = backup_dir(store.path)
+    try:
+        stem = store.path.stem
+        today = now.strftime("%Y%m%d")
+        if folder.is_dir():
+            wanted = re.compile(re.escape(f"{stem}-{today}-") + r"\d{6}(?:-\d+)?-daily\.db")
+            if any(wanted.fullmatch(name) for name in os.listdir(folder)):
+                return None
+        return backup_file(store.path, reason=DAILY, when=now)
+    except Exception as err:
+        log.warning(
+            "今天的自动备份没有完成（%s）：已跳过，工作不受影响。请检查文件夹“%s”是否可写、磁盘是否已满。",
+            _describe(err),
+            folder,
+        )
+        return None
+
+
+def _describe(err: BaseException) -> str:
+    if isinstance(err, OSError):
+        return f"{err.strerror or err}：{err.filename}" if err.filename else str(err)
+    return str(err)
+
+
+# -- listing and pruning ----------------------------------------------------------------
+def list_backups(db_path: Path) -> list[BackupInfo]:
+    """Backups of the database at `db_path`, newest first."""
+    folder = backup_dir(db_path)
+    if not folder.is_dir():
+        return []
+    pattern = _pattern(db_path)
+    found: list[tuple[int, BackupInfo]] = []
+    for entry in os.scandir(folder):
+        match = pattern.fullmatch(entry.name)
+        if not match or not entry.is_file():
+            continue
+        try:
+            taken = datetime.strptime(match[1], "%Y%m%d-%H%M%S")
+            size = entry.stat().st_size
+        except (ValueError, OSError):
+            continue
+        found.append((int(match[2] or 1), BackupInfo(Path(entry.path), taken, match[3], size)))
+    found.sort(key=lambda item: (item[1].taken_at, item[0]), reverse=True)
+    return [info for _, info in found]
+
+
+def newest_backup(db_path: Path) -> BackupInfo | None:
+    backups = list_backups(db_path)
+    return backups[0] if backups else None
+
+
+def prune(db_path: Path) -> list[Path]:
+    """Delete daily backups beyond the newest 30 and pre-operation ones beyond 30.
+
+    Manual backups are never deleted.  Leftovers of interrupted copies (`.part`)
+    older than a day go too.  Returns the files removed.
+    """
+    removed: list[Path] = []
+    backups = list_backups(db_path)
+    for kind, keep in (("daily", KEEP_DAILY), ("operation", KEEP_BEFORE_OPERATION)):
+        for old in [b for b in backups if b.kind == kind][keep:]:
+            try:
+                _remove_with_side_files(old.path)
+            except OSError as err:  # kept one more day; the backup just made still counts
+                log.warning("无法删除旧备份“%s”：%s", old.path, _describe(err))
+                continue
+            removed.append(old.path)
+    folder = backup_dir(db_path)
+    if folder.is_dir():
+        cutoff = datetime.now().timestamp() - 86_400
+        for part in folder.glob(f"{glob.escape(db_path.stem)}-*.part"):
+            try:
+                if part.stat().st_mtime < cutoff:
+                    part.unlink()
+                    removed.append(part)
+            except OSError:
+                pass
+    return removed
+
+
+# -- checking a backup ------------------------------------------------------------------
+def _read_only(path: Path) -> sqlite3.Connection:
+    """Open a file for checking without creating anything beside it.
+
+    `immutable` needs no locks and leaves no -shm behind (a backup in a read-only
+    folder, on a USB stick); a file with a -wal beside it is read through its WAL.
+    """
+    mode = "mode=ro" if Path(f"{path}-wal").exists() else "immutable=1"
+    return sqlite3.connect(f"{path.absolute().as_uri()}?{mode}", uri=True)
+
+
+def _header(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(len(SQLITE_HEADER))
+
+
+def _check_kind(path: Path, name: Path) -> None:
+    if path.is_dir():
+        raise StoreError(f"“{name}”是一个文件夹，不是备份文件。")
+    if not path.exists():
+        raise StoreError(f"找不到备份文件“{name}”。")
+    if _header(path) != SQLITE_HEADER:
+        raise StoreError(f"“{name}”不是残协工作台的备份文件（不是 SQLite 格式），不能用来恢复。")
+
+
+def check_backup(path: Path | str, *, shown: Path | None = None) -> BackupCheck:
+    """Refuse (StoreError) a file that is damaged, not ours, or from a newer version.
+
+    Nothing is written, and nothing is created beside the file.  `shown` is the
+    name used in messages (when `path` is a temporary copy of it).
+    """
+    path = Path(path)
+    name = shown or path
+    _check_kind(path, name)
+    damaged = f"备份文件“{name}”已损坏，不能用来恢复。请换一个较早的备份。"
+    try:
+        conn = _read_only(path)
+    except sqlite3.Error as err:
+        raise StoreError(f"{damaged}（{err}）") from err
+    try:
+        problems = [row[0] for row in conn.execute("PRAGMA integrity_check").fetchall()]
+        if problems != ["ok"]:
+            raise StoreError(f"{damaged}（完整性检查：{'；'.join(problems[:3])}）")
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if app_id != schema.APPLICATION_ID:
+            raise StoreError(
+                f"“{name}”是其他程序的 SQLite 数据库，不是残协工作台的备份，不能用来恢复。"
+            )
+        if "_sqlite_migrations" not in tables:
+            raise StoreError(f"“{name}”不是完整的残协工作台数据库（没有结构版本），不能用来恢复。")
+        applied = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid",
+                (schema.migrations.name,),
+            )
+        ]
+        unknown = set(applied) - set(schema.MIGRATION_NAMES)
+        if unknown:
+            raise StoreError(
+                f"备份“{name}”来自更新版本的残协工作台（结构版本高于本程序支持的 "
+                f"{schema.SCHEMA_VERSION}），本程序不能用它恢复。请先升级程序。"
+            )
+        if not applied:
+            raise StoreError(f"“{name}”不是完整的残协工作台数据库（没有结构版本），不能用来恢复。")
+        households = conn.execute("SELECT count(*) FROM households").fetchone()[0]
+        persons = conn.execute(
+            "SELECT count(*) FROM persons WHERE status = 'active' AND category IS NOT NULL"
+        ).fetchone()[0]
+        last = conn.execute("SELECT at FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    except sqlite3.DatabaseError as err:
+        raise StoreError(f"{damaged}（{err}）") from err
+    finally:
+        conn.close()
+    return BackupCheck(name, len(applied), households, persons, last[0] if last else "")
+
+
+# -- restoring --------------------------------------------------------------------------
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _secure_current(db_path: Path, when: datetime, busy_timeout: float) -> Path | None:
+    """Back up the database about to be replaced; refuse if another program has it open.
+
+    A database too damaged for the backup API is copied file by file (with its
+    -wal), so a restore never destroys anything.
+    """
+    if not db_path.exists() or db_path.stat().st_size == 0:
+        return None
+    in_use = StoreError(
+        f"数据库“{db_path}”正被其他程序使用（可能还开着残协工作台）。"
+        "请先关闭所有使用它的窗口，再恢复。数据库未做任何修改。"
+    )
+    if _header(db_path) == SQLITE_HEADER:
+        conn = sqlite3.connect(str(db_path), timeout=busy_timeout, isolation_level=None)
+        try:
+            try:
+                # Held until close: nobody else can be reading or writing meanwhile.
+                conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+                conn.execute("BEGIN EXCLUSIVE")
+                conn.execute("COMMIT")
+            except sqlite3.OperationalError as err:
+                if "locked" in str(err) or "busy" in str(err):
+                    raise in_use from err
+                raise
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if app_id != schema.APPLICATION_ID and (app_id != 0 or tables):
+                raise StoreError(
+                    f"“{db_path}”是其他程序的 SQLite 数据库，不是残协工作台的数据库；"
+                    "为免覆盖别人的数据，没有恢复。请用 --db 指定残协工作台的数据库。"
+                )
+            return backup_database(conn, db_path, reason="before-restore", when=when)
+        except sqlite3.DatabaseError:
+            log.warning("当前数据库“%s”无法用备份接口复制，改为逐字节复制。", db_path)
+        finally:
+            conn.close()
+    return _raw_copy(db_path, when)
+
+
+def _raw_copy(db_path: Path, when: datetime) -> Path:
+    _make_folder(backup_dir(db_path))
+    out = _new_backup_path(db_path, "before-restore", when)
+    for suffix in ("", "-wal"):
+        source = Path(f"{db_path}{suffix}")
+        if source.exists():
+            target = Path(f"{out}{suffix}")
+            _private_empty_file(target)
+            shutil.copyfile(source, target)
+    return out
+
+
+def restore(
+    db_path: Path | str,
+    backup: Path | str,
+    *,
+    clock: Callable[[], datetime] = datetime.now,
+    busy_timeout: float = 2.0,
+) -> RestoreResult:
+    """Replace the database at `db_path` by the backup `backup`.
+
+    Close every connection to `db_path` first.  Order: the backup is copied next
+    to the database and checked (integrity, ours, a schema this version knows);
+    the current database is backed up (refused if another program has it open);
+    then the copy replaces it in one rename, and stale -wal/-shm files are
+    removed so they cannot be replayed into the restored file.  Any refusal
+    leaves everything as it was.
+    """
+    db_path, backup = Path(db_path), Path(backup)
+    if db_path.is_dir():
+        raise StoreError(f"“{db_path}”是一个文件夹，不是数据库文件。请指定数据库文件的路径。")
+    if _same_file(db_path, backup):
+        raise StoreError("备份文件就是当前数据库本身，不需要恢复。")
+    _check_kind(backup, backup)  # the quick refusals, before anything is created
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    temp = db_path.with_name(f".{db_path.name}.restore-{os.getpid()}.tmp")
+    try:
+        source = _read_only(backup)
+        try:
+            _copy(source, temp)
+        except sqlite3.OperationalError as err:  # disk full, I/O error: not the backup's fault
+            raise StoreError(
+                f"复制备份时出错（{err}），数据库未做任何修改。请检查磁盘空间后再试。"
+            ) from err
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"备份文件“{backup}”已损坏，不能用来恢复。（{err}）") from err
+        finally:
+            source.close()
+        checked = check_backup(temp, shown=backup)  # what is installed is what was checked
+        try:
+            safety = _secure_current(db_path, clock(), busy_timeout)
+        except OSError as err:
+            raise StoreError(
+                f"恢复前无法备份当前数据库（{_describe(err)}），为安全起见没有恢复，"
+                f"数据库未做任何修改。请检查备份文件夹“{backup_dir(db_path)}”是否可写、磁盘是否已满。"
+            ) from err
+        for suffix in _SIDE_FILES:
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        os.replace(temp, db_path)
+        _fsync_dir(db_path.parent)
+    finally:
+        _remove_with_side_files(temp)
+    if safety is not None:
+        prune(db_path)
+    return RestoreResult(checked, safety)
+
+
+def note_restore(store: Store, result: RestoreResult) -> None:
+    """Record the restore in the restored database's audit log."""
+    from canxie_tui.store import records
+
+    records.write_audit(
+        store,
+        "从备份恢复",
+        "database",
+        store.path.name,
+        None,
+        {
+            "backup": str(result.restored.path),
+            "safety_backup": str(result.safety_backup or ""),
+        },
+    )

@@ -50,12 +50,22 @@ def _check_file(path: Path, create: bool) -> bool:
         if not create:
             raise StoreError(f"找不到数据库文件“{path}”。可用 canxie demo 建立演示数据库。")
         return True
-    if path.stat().st_size == 0:
-        return False
-    with path.open("rb") as handle:
-        header = handle.read(16)
-    if header != b"SQLite format 3\x00":
-        raise StoreError(f"“{path}”不是残协工作台的数据库文件（不是 SQLite 格式）。")
+    if path.stat().st_size > 0:
+        with path.open("rb") as handle:
+            header = handle.read(16)
+        if header != b"SQLite format 3\x00":
+            raise StoreError(f"“{path}”不是残协工作台的数据库文件（不是 SQLite 格式）。")
+    # Refused now rather than when the first record typed cannot be saved.
+    if not os.access(path, os.W_OK):
+        raise StoreError(
+            f"数据库文件“{path}”是只读的，无法保存修改，所以没有打开。"
+            "请检查文件权限（或把文件复制到可写的文件夹）后再打开。"
+        )
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise StoreError(
+            f"数据库所在的文件夹“{path.parent}”不可写（SQLite 需要在旁边建立日志文件），"
+            "所以没有打开。请检查文件夹权限，或把数据库复制到可写的文件夹。"
+        )
     return False
 
 
@@ -89,16 +99,18 @@ class Store:
     ) -> Store:
         """Open (and if needed create and migrate) the database at `path`."""
         path = Path(path) if path is not None else default_db_path()
+        clock = clock or datetime.now
         is_new = _check_file(path, create)
         if is_new:
             _create_private_file(path)
+        had_data = not is_new and path.stat().st_size > 0
         conn = _connect(path)
         try:
             db = Database(conn, execute_plugins=False)
             cls._check_ownership(db, path)
             if db.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 db.enable_wal()
-            cls._migrate(db, path)
+            cls._migrate(db, path, clock)
         except BaseException as err:
             conn.close()  # a refused file must not stay open (and locked, on Windows)
             if isinstance(err, sqlite3.DatabaseError):
@@ -106,6 +118,10 @@ class Store:
             raise
         store = cls(db, path, clock=clock)
         store._load_operator()
+        if had_data:
+            from canxie_tui.store.backup import daily_backup
+
+            daily_backup(store)  # the first open of each day; never fails the open
         return store
 
     @staticmethod
@@ -119,7 +135,7 @@ class Store:
         raise StoreError(f"“{path}”是其他程序的 SQLite 数据库，不是残协工作台的数据库。")
 
     @staticmethod
-    def _migrate(db: Database, path: Path) -> None:
+    def _migrate(db: Database, path: Path, clock: Callable[[], datetime]) -> None:
         applied = {m.name for m in schema.migrations.applied(db)}
         unknown = applied - set(schema.MIGRATION_NAMES)
         if unknown:
@@ -129,10 +145,10 @@ class Store:
             )
         if not schema.migrations.pending(db):
             return
-        if applied:
-            from canxie_tui.store.backup import backup_database
+        if applied:  # never upgrade without a copy of what was there
+            from canxie_tui.store.backup import backup_before_migration
 
-            backup_database(db.conn, path, reason="before-migration")
+            backup_before_migration(db.conn, path, clock())
         schema.migrations.apply(db)
 
     def clone(self) -> Store:

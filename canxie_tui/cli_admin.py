@@ -1,0 +1,227 @@
+"""Looking after the database from the command line.
+
+canxie backup [--out PATH] [--list]     back up now (checked), or list the backups
+canxie restore FILE [--yes]             replace the database by a checked backup
+canxie doctor                           check-up: exits 1 when something is wrong
+canxie audit verify                     check the audit log's hash chain
+canxie audit show [--record ID] [--limit N] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from canxie_tui.cli import EXIT_FAILURE, EXIT_USAGE, ChineseArgumentParser, db_path, fail
+
+
+def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    backup = commands.add_parser(
+        "backup", help="立即备份数据库（默认存到数据库旁的 backups 文件夹）", parents=[common]
+    )
+    backup.add_argument("--out", type=Path, help="备份到指定的文件或文件夹（如U盘）")
+    backup.add_argument("--list", action="store_true", help="列出已有的备份，不做新备份")
+    backup.set_defaults(handler=cmd_backup)
+
+    restore = commands.add_parser(
+        "restore",
+        help="用备份文件替换当前数据库（先检查备份，并自动备份当前数据库）",
+        parents=[common],
+    )
+    restore.add_argument("file", type=Path, help="备份文件")
+    restore.add_argument("--yes", action="store_true", help="确认替换（不加则只检查备份）")
+    restore.set_defaults(handler=cmd_restore)
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="体检：文件、结构版本、完整性、外键、审计日志、备份、磁盘空间",
+        parents=[common],
+    )
+    doctor.set_defaults(handler=cmd_doctor)
+
+    audit = commands.add_parser("audit", help="审计日志", parents=[common])
+    audit_commands = audit.add_subparsers(
+        dest="audit_command", metavar="子命令", parser_class=ChineseArgumentParser, required=True
+    )
+    verify = audit_commands.add_parser(
+        "verify", help="核对审计日志的哈希链，找出被修改或删除的条目", parents=[common]
+    )
+    verify.set_defaults(handler=cmd_audit_verify)
+    show = audit_commands.add_parser(
+        "show", help="查看审计日志（某条记录的历史）", parents=[common]
+    )
+    show.add_argument("--record", help="记录编号（完整编号或前至少8位）")
+    show.add_argument("--limit", type=int, default=50, help="最多显示条数（默认50）")
+    show.add_argument("--json", action="store_true", help="输出 JSON")
+    show.set_defaults(handler=cmd_audit_show)
+
+
+# -- backup and restore -----------------------------------------------------------------
+def cmd_backup(args: argparse.Namespace) -> int:
+    from canxie_tui.store import backup
+    from canxie_tui.store.db import Store
+    from canxie_tui.store.health import size_text
+
+    path = db_path(args)
+    if args.list:
+        return _list_backups(path)
+    store = Store.open(path, create=False)
+    try:
+        out: Path | None = args.out
+        if out is not None and out.is_dir():
+            stamp = store.clock().strftime("%Y%m%d-%H%M%S")
+            out = out / f"{path.stem}-{stamp}-manual.db"
+        if out is not None and out.exists():
+            fail(f"“{out}”已存在。为免覆盖，请换一个文件名或文件夹。")
+        made = backup.backup_file(path, reason=backup.MANUAL, out=out, when=store.clock())
+    finally:
+        store.close()
+    checked = backup.check_backup(made)  # a backup is only a backup once it reads back
+    print(
+        f"已备份到 {made}（{size_text(made.stat().st_size)}，"
+        f"{checked.households} 户，在册 {checked.persons} 人；已检查可以恢复）。"
+    )
+    return 0
+
+
+def _list_backups(path: Path) -> int:
+    from canxie_tui.cli import print_table
+    from canxie_tui.store import backup
+    from canxie_tui.store.health import size_text
+
+    found = backup.list_backups(path)
+    if not found:
+        print(f"“{backup.backup_dir(path)}”里还没有“{path.name}”的备份。")
+        return 0
+    print_table(
+        f"{path.name} 的备份：共 {len(found)} 份（新的在前）",
+        ("时间", "类型", "大小", "文件"),
+        [
+            (b.taken_at.strftime("%Y-%m-%d %H:%M:%S"), b.label, size_text(b.size), b.path)
+            for b in found
+        ],
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from canxie_tui.store import backup
+    from canxie_tui.store.db import Store
+
+    path = db_path(args)
+    checked = backup.check_backup(args.file)
+    what = (
+        f"备份“{args.file}”（结构版本 {checked.schema_version}，{checked.households} 户，"
+        f"在册 {checked.persons} 人，最后一次修改 {checked.last_change.replace('T', ' ') or '无'}）"
+    )
+    if not args.yes:
+        print(
+            f"检查通过：{what}。\n"
+            f"恢复会用它替换当前数据库“{path}”，替换前会自动备份当前数据库。\n"
+            f"确认无误后加 --yes 再运行：canxie restore {args.file} --yes",
+        )
+        fail("没有加 --yes，未做任何修改。", EXIT_USAGE)
+    result = backup.restore(path, args.file)
+    store = Store.open(path, create=False)
+    try:
+        backup.note_restore(store, result)
+    finally:
+        store.close()
+    kept = f"原数据库已备份到 {result.safety_backup}。" if result.safety_backup else ""
+    print(f"已用{what}恢复数据库“{path}”。{kept}")
+    return 0
+
+
+# -- doctor ---------------------------------------------------------------------------
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from canxie_tui.store.health import diagnose
+
+    exports = Path(os.environ.get("CANXIE_EXPORTS") or "exports")
+    findings = diagnose(db_path(args), exports=exports)
+    problems = 0
+    for finding in findings:
+        mark = "正常" if finding.ok else "问题"
+        print(f"[{mark}] {finding.topic}：{finding.detail}")
+        if not finding.ok:
+            problems += 1
+            print(f"       处理办法：{finding.advice}")
+    if problems:
+        print(f"体检完成：发现 {problems} 个问题，请按上面的处理办法处理。")
+        return EXIT_FAILURE
+    print("体检完成：一切正常。")
+    return 0
+
+
+# -- audit ----------------------------------------------------------------------------
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from canxie_tui.store import records
+    from canxie_tui.store.db import Store
+
+    store = Store.open(db_path(args), create=False)
+    try:
+        entries = store.scalar("SELECT count(*) FROM audit_log") or 0
+        problems = records.verify_audit_chain(store)
+    finally:
+        store.close()
+    if not problems:
+        print(f"审计日志完整：共 {entries} 条，哈希链没有断裂。")
+        return 0
+    for problem in problems:
+        print(problem)
+    print(
+        f"审计日志有 {len(problems)} 处被改动或删除。请保留当前数据库文件作为证据"
+        "（canxie backup --out），报告负责人；可用改动前的备份核对原来的内容。"
+    )
+    return EXIT_FAILURE
+
+
+def cmd_audit_show(args: argparse.Namespace) -> int:
+    from canxie_tui.cli import print_table
+    from canxie_tui.store.audit import history
+    from canxie_tui.store.db import Store
+
+    if args.limit < 1:
+        fail("--limit 须为正整数", EXIT_USAGE)
+    store = Store.open(db_path(args), create=False)
+    try:
+        entries = history(store, args.record, limit=args.limit)
+    finally:
+        store.close()
+    if args.record and not entries:
+        fail(f"审计日志里没有记录“{args.record}”的条目。请核对记录编号。")
+    if args.json:
+        rows = [
+            {
+                "seq": e.seq,
+                "at": e.at,
+                "operator": e.operator_name,
+                "action": e.action,
+                "table": e.table_name,
+                "record_id": e.record_id,
+                "changes": {k: {"before": b, "after": a} for k, (b, a) in e.changes.items()},
+            }
+            for e in entries
+        ]
+        print(json.dumps({"record": args.record, "entries": rows}, ensure_ascii=False, indent=2))
+        return 0
+    title = f"记录 {args.record} 的历史" if args.record else "审计日志"
+    print_table(
+        f"{title}：最近 {len(entries)} 条",
+        ("序号", "时间", "操作员", "操作", "对象", "记录", "改动"),
+        [
+            (
+                e.seq,
+                e.at.replace("T", " "),
+                e.operator_name or "—",
+                e.action,
+                e.table_label,
+                e.record_id[:8],
+                e.summary or "—",
+            )
+            for e in entries
+        ],
+    )
+    return 0

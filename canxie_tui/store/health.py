@@ -1,0 +1,225 @@
+"""A check-up of the database and its surroundings (`canxie doctor`).
+
+Each finding says what was looked at, what was found and, when something is
+wrong, what to do — in Chinese, for the person at the desk.  The checks read
+only; opening the database is the ordinary `Store.open` (which may take the
+day's backup or upgrade an older file after backing it up, as any start does).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from canxie_tui.store import backup, records, schema
+from canxie_tui.store.db import Store
+from canxie_tui.store.errors import StoreError
+
+BACKUP_MAX_AGE_DAYS = 2
+MIN_FREE_BYTES = 200 * 1024 * 1024
+RESTORE_HINT = "可用 canxie backup --list 查看备份，用 canxie restore 备份文件 --yes 恢复"
+
+
+@dataclass(frozen=True)
+class Finding:
+    topic: str  # 数据库文件, 完整性, 审计日志 ...
+    ok: bool
+    detail: str
+    advice: str = ""  # what to do; set when not ok
+
+
+def size_text(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    if size < 1024**3:
+        return f"{size / 1024 / 1024:.1f} MB"
+    return f"{size / 1024**3:.1f} GB"
+
+
+def diagnose(
+    path: Path, *, exports: Path | None = None, opener: Callable[..., Store] | None = None
+) -> list[Finding]:
+    """Every finding about the database at `path`; a problem is a finding with ok=False."""
+    opener = opener or Store.open
+    found = [Finding("数据库文件", True, str(path.absolute()))]
+    if path.is_dir():
+        found.append(
+            Finding(
+                "数据库文件",
+                False,
+                f"“{path}”是一个文件夹，不是数据库文件",
+                "用 --db 或环境变量 CANXIE_DB 指定数据库文件的路径",
+            )
+        )
+        return found
+    if not path.exists():
+        found.append(
+            Finding(
+                "数据库文件",
+                False,
+                f"找不到数据库文件“{path}”",
+                f"用 --db 指定正确的文件；若文件丢失，{RESTORE_HINT}",
+            )
+        )
+        return found
+    found.append(Finding("备份文件夹", True, str(backup.backup_dir(path).absolute())))
+    if exports is not None:
+        found.append(Finding("导出文件夹", True, str(exports.absolute())))
+    try:
+        store = opener(path, create=False)
+    except StoreError as err:
+        found.append(Finding("打开数据库", False, err.message, _open_advice(path)))
+        found.extend(_raw_integrity(path))
+        return found
+    try:
+        found.extend(_store_findings(store))
+    finally:
+        store.close()
+    found.append(_disk(path))
+    return found
+
+
+def _open_advice(path: Path) -> str:
+    return f"按上面的说明处理；若数据库已损坏，{RESTORE_HINT}"
+
+
+def _raw_integrity(path: Path) -> list[Finding]:
+    """Integrity of a file Store.open refused, when it is SQLite at all."""
+    try:
+        with path.open("rb") as handle:
+            if handle.read(16) != backup.SQLITE_HEADER:
+                return []
+        conn = backup._read_only(path)
+    except (OSError, sqlite3.Error):
+        return []
+    try:
+        problems = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+    except sqlite3.DatabaseError as err:
+        problems = [str(err)]
+    finally:
+        conn.close()
+    return [_integrity(problems)]
+
+
+def _integrity(problems: list[str]) -> Finding:
+    if problems == ["ok"]:
+        return Finding("完整性检查", True, "通过（integrity_check）")
+    shown = "；".join(problems[:5]) + ("……" if len(problems) > 5 else "")
+    return Finding(
+        "完整性检查",
+        False,
+        f"数据库文件已损坏：{shown}",
+        f"先用 canxie backup --out 另存一份当前文件留底，再从最近的备份恢复：{RESTORE_HINT}",
+    )
+
+
+def _store_findings(store: Store) -> list[Finding]:
+    found = [
+        Finding(
+            "结构版本",
+            True,
+            f"{store.schema_version}（本程序支持 {schema.SCHEMA_VERSION}）",
+        )
+    ]
+    try:
+        problems = [r[0] for r in store.db.conn.execute("PRAGMA integrity_check").fetchall()]
+    except sqlite3.DatabaseError as err:
+        problems = [str(err)]
+    found.append(_integrity(problems))
+    if problems != ["ok"]:
+        return found  # the other checks would read damaged pages
+    broken = store.db.conn.execute("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = Counter(row[0] for row in broken)
+        what = "、".join(f"{table} {n} 行" for table, n in tables.most_common())
+        found.append(
+            Finding(
+                "外键检查",
+                False,
+                f"有 {len(broken)} 行引用了不存在的记录（{what}）",
+                f"数据被程序以外的工具改动过。{RESTORE_HINT}，或请技术人员核对",
+            )
+        )
+    else:
+        found.append(Finding("外键检查", True, "通过（foreign_key_check）"))
+    found.append(_audit(store))
+    found.append(_backups(store))
+    return found
+
+
+AUDIT_TRIGGERS = ("audit_log_no_update", "audit_log_no_delete")
+
+
+def _audit(store: Store) -> Finding:
+    entries = store.scalar("SELECT count(*) FROM audit_log") or 0
+    problems = records.verify_audit_chain(store)
+    present = {
+        r[0] for r in store.db.conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
+    }
+    missing = [name for name in AUDIT_TRIGGERS if name not in present]
+    if missing:
+        problems.append(f"审计日志的保护触发器被删除（{'、'.join(missing)}），日志可以被修改")
+    if not problems:
+        return Finding("审计日志", True, f"哈希链完整，共 {entries} 条")
+    return Finding(
+        "审计日志",
+        False,
+        "；".join(problems),
+        "审计日志被程序以外的工具改动或删除过。请保留当前文件作为证据（canxie backup --out），"
+        "报告负责人；可用改动前的备份核对原来的内容",
+    )
+
+
+def _backups(store: Store) -> Finding:
+    folder = backup.backup_dir(store.path)
+    newest = backup.newest_backup(store.path)
+    fix = "请运行 canxie backup 立即备份"
+    if folder.exists() and not folder.is_dir():
+        return Finding(
+            "备份",
+            False,
+            f"备份文件夹的位置“{folder}”被一个文件占用，自动备份无法进行",
+            "请把这个文件改名或移走，然后运行 canxie backup",
+        )
+    if not os.access(folder if folder.is_dir() else store.path.parent, os.W_OK):
+        return Finding(
+            "备份",
+            False,
+            f"备份文件夹“{folder}”不可写，自动备份无法进行",
+            "请检查该文件夹的权限，然后运行 canxie backup",
+        )
+    if newest is None:
+        first = store.scalar("SELECT at FROM audit_log ORDER BY seq LIMIT 1")
+        if first is None or first[:10] >= store.today().isoformat():
+            return Finding("备份", True, "还没有备份（新建的数据库，下次打开时自动备份）")
+        return Finding("备份", False, "还没有任何备份", fix)
+    age = store.clock() - newest.taken_at
+    when = newest.taken_at.strftime("%Y-%m-%d %H:%M")
+    count = len(backup.list_backups(store.path))
+    detail = f"最近一次 {when}（{newest.label}，{age.days} 天前），共 {count} 份"
+    if age.days >= BACKUP_MAX_AGE_DAYS:
+        return Finding("备份", False, detail, fix)
+    return Finding("备份", True, detail)
+
+
+def _disk(path: Path) -> Finding:
+    try:
+        usage = shutil.disk_usage(path.parent)
+    except OSError as err:
+        return Finding("磁盘空间", False, f"无法查看磁盘空间：{err}", "请检查数据库所在的磁盘")
+    db_size = path.stat().st_size
+    needed = max(MIN_FREE_BYTES, 3 * db_size)
+    detail = f"剩余 {size_text(usage.free)}（数据库 {size_text(db_size)}）"
+    if usage.free < needed:
+        return Finding(
+            "磁盘空间",
+            False,
+            detail + f"，少于所需的 {size_text(needed)}",
+            "请清理磁盘，或把较早的备份复制到U盘后从 backups 文件夹删除",
+        )
+    return Finding("磁盘空间", True, detail)

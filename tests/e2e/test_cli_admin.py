@@ -1,0 +1,392 @@
+"""`canxie backup / restore / doctor / audit`, and every command against a bad database file."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from canxie_tui import cli
+from canxie_tui.cli import main
+from canxie_tui.domain.ids import make_certificate, make_id
+from canxie_tui.store import backup, register
+from canxie_tui.store.db import Store
+from tests.app.conftest import WANG_FANG_ID, build_register, open_store
+
+
+@pytest.fixture(autouse=True)
+def admin_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    if "canxie_tui.cli_admin" not in cli.EXTENSIONS:
+        monkeypatch.setattr(cli, "EXTENSIONS", (*cli.EXTENSIONS, "canxie_tui.cli_admin"))
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    store = build_register(tmp_path / "canxie.db")
+    store.close()
+    return tmp_path / "canxie.db"
+
+
+def _dump(path: Path) -> list[str]:
+    conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def _state(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _tamper(path: Path, sql: str, params: tuple[object, ...] = ()) -> None:
+    """What someone with a SQLite tool could do: drop the guards, then edit the log."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("DROP TRIGGER audit_log_no_update")
+    conn.execute("DROP TRIGGER audit_log_no_delete")
+    conn.execute(sql, params)
+    conn.close()
+
+
+def _person_seq(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(
+            conn.execute(
+                "SELECT seq FROM audit_log WHERE action = '新增' AND table_name = 'persons' "
+                "ORDER BY seq LIMIT 1"
+            ).fetchone()[0]
+        )
+    finally:
+        conn.close()
+
+
+# -- backup ---------------------------------------------------------------------------------
+
+
+def test_backup_into_the_backups_folder(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--db", str(db), "backup")
+
+    assert (code, err) == (0, "")
+    [manual] = [b for b in backup.list_backups(db) if b.reason == "manual"]
+    assert str(manual.path) in out and "已检查可以恢复" in out and "2 户" in out
+    assert _dump(manual.path) == _dump(db)
+
+
+def test_backup_to_a_chosen_file_or_folder(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "U盘" / "残协.db"
+    code, out, _ = run(capsys, "--db", str(db), "backup", "--out", str(target))
+    assert code == 0 and str(target) in out
+    assert _dump(target) == _dump(db)
+
+    code, out, err = run(capsys, "--db", str(db), "backup", "--out", str(target))
+    assert code == 1 and "已存在" in err  # never overwrites
+
+    code, out, _ = run(capsys, "--db", str(db), "backup", "--out", str(target.parent))
+    assert code == 0
+    assert len(list(target.parent.glob("canxie-*-manual.db"))) == 1
+
+
+def test_backup_list(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--db", str(db), "backup", "--list")
+    assert code == 0 and "还没有" in out
+    run(capsys, "--db", str(db), "backup")
+    code, out, _ = run(capsys, "--db", str(db), "backup", "--list")
+    assert code == 0 and "手动" in out and "每日自动" in out and "共 2 份" in out
+
+
+# -- restore --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def saved(db: Path) -> Path:
+    """A backup of `db`; afterwards a third household is added to `db`."""
+    made = backup.backup_file(db, reason="manual")
+    store = open_store(db)
+    register.add_household(store, {"address": "北城三路9号"})
+    store.close()
+    return made
+
+
+def test_restore_without_yes_only_checks(
+    db: Path, saved: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = _state(db.parent)
+
+    code, out, err = run(capsys, "--db", str(db), "restore", str(saved))
+
+    assert code == 2
+    assert "检查通过" in out and "2 户" in out
+    assert "--yes" in out and "未做任何修改" in err
+    assert _state(db.parent) == before
+
+
+def test_restore_with_yes(db: Path, saved: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    current = _dump(db)
+
+    code, out, err = run(capsys, "--db", str(db), "restore", str(saved), "--yes")
+
+    assert (code, err) == (0, "")
+    assert "已用备份" in out and "原数据库已备份到" in out
+    [safety] = [b for b in backup.list_backups(db) if b.reason == "before-restore"]
+    assert _dump(safety.path) == current
+    store = Store.open(db, create=False)
+    try:
+        assert store.scalar("SELECT count(*) FROM households") == 2
+        last = store.query("SELECT action, operator_name FROM audit_log ORDER BY seq DESC")[0]
+        assert last == {"action": "从备份恢复", "operator_name": "李明"}
+    finally:
+        store.close()
+    code, out, _ = run(capsys, "--db", str(db), "audit", "verify")
+    assert code == 0
+
+
+def test_restore_refuses_a_damaged_backup_even_with_yes(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "坏.db"
+    data = bytearray(db.read_bytes())
+    data[4096 * 2 :] = b"\xee" * (len(data) - 4096 * 2)
+    bad.write_bytes(bytes(data))
+    before = _state(tmp_path)
+
+    code, _, err = run(capsys, "--db", str(db), "restore", str(bad), "--yes")
+
+    assert code == 1 and "已损坏" in err and "Traceback" not in err
+    assert _state(tmp_path) == before
+
+
+# -- doctor ---------------------------------------------------------------------------------
+
+
+def test_doctor_on_a_good_database(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--db", str(db), "doctor")
+
+    assert (code, err) == (0, "")
+    for topic in (
+        "数据库文件",
+        "结构版本",
+        "完整性检查",
+        "外键检查",
+        "审计日志",
+        "备份",
+        "磁盘空间",
+    ):
+        assert f"[正常] {topic}" in out, topic
+    assert str(db.absolute()) in out
+    assert "[问题]" not in out and "一切正常" in out
+
+
+def test_doctor_names_the_tampered_audit_entry(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seq = _person_seq(db)
+    _tamper(db, "UPDATE audit_log SET operator_name = '张华' WHERE seq = ?", (seq,))
+
+    code, out, err = run(capsys, "--db", str(db), "doctor")
+
+    assert code == 1 and "Traceback" not in out + err
+    assert f"审计日志第{seq}条内容被篡改" in out
+    assert "保护触发器被删除" in out
+    assert "处理办法" in out and "发现 1 个问题" in out
+
+
+def test_doctor_finds_broken_references(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("UPDATE persons SET household_id = 'gone' WHERE name = '单丽'")
+    conn.close()
+
+    code, out, _ = run(capsys, "--db", str(db), "doctor")
+
+    assert code == 1 and "[问题] 外键检查" in out and "persons 1 行" in out
+
+
+def test_doctor_flags_backups_that_cannot_be_made(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    backup.backup_dir(db).write_text("占位", encoding="utf-8")
+
+    code, out, err = run(capsys, "--db", str(db), "doctor")
+
+    assert code == 1 and "[问题] 备份" in out and "Traceback" not in out + err
+
+
+# -- audit ----------------------------------------------------------------------------------
+
+
+def test_audit_verify(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--db", str(db), "audit", "verify")
+    assert code == 0 and "审计日志完整" in out
+
+    seq = _person_seq(db)
+    _tamper(db, "DELETE FROM audit_log WHERE seq = ?", (seq,))
+    code, out, err = run(capsys, "--db", str(db), "audit", "verify")
+    assert code == 1 and "Traceback" not in out + err
+    assert f"审计日志第{seq}至{seq}条缺失（被删除）" in out
+    assert f"审计日志第{seq + 1}条与前一条的链接不符" in out
+
+
+def test_audit_show_history_of_a_record(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = open_store(db)
+    [row] = store.query("SELECT id FROM persons WHERE name = '王芳'")
+    wang = register.get_person(store, row["id"])
+    new_id = make_id("510211", date(1956, 4, 12), 84)
+    register.update_person(
+        store,
+        wang,
+        {
+            "name": "王芳",
+            "id_number": new_id,
+            "cert_number": make_certificate(new_id, 4, 2),
+            "category": 4,
+            "level": 2,
+            "relation": "户主",
+            "phone": "13900002222",
+            "benefits": ["care_subsidy"],
+        },
+    )
+    store.close()
+
+    code, out, _ = run(capsys, "--db", str(db), "audit", "show", "--record", wang.id, "--json")
+
+    assert code == 0
+    entries = json.loads(out)["entries"]
+    assert [e["action"] for e in entries] == ["新增", "修改"]
+    changes = entries[1]["changes"]
+    assert changes["phone"] == {"before": "13812345678", "after": "13900002222"}
+    assert changes["id_number"]["after"] == f"{new_id[:6]}********{new_id[-4:]}"
+    assert new_id not in out and WANG_FANG_ID not in out  # masked everywhere
+
+    code, out, _ = run(capsys, "--db", str(db), "audit", "show", "--record", wang.id[:8])
+    assert code == 0 and f"记录 {wang.id[:8]} 的历史：最近 2 条" in out
+
+    code, out, _ = run(capsys, "--db", str(db), "audit", "show", "--limit", "3")
+    assert code == 0 and "最近 3 条" in out
+
+
+def test_audit_show_refuses_unknown_record_and_bad_limit(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "--db", str(db), "audit", "show", "--record", "no-such-record")
+    assert code == 1 and "没有记录" in err
+    code, _, err = run(capsys, "--db", str(db), "audit", "show", "--limit", "0")
+    assert code == 2 and "--limit" in err
+
+
+# -- every command against a file that is not a usable database -----------------------------
+
+COMMANDS = [
+    ("search", "王"),
+    ("visits", "due"),
+    ("indicators",),
+    ("daycare", "stats"),
+    ("backup",),
+    ("doctor",),
+    ("audit", "verify"),
+    ("audit", "show"),
+]
+
+
+def _newer(path: Path) -> None:
+    build_register(path).close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+        "VALUES ('canxie', '9999_from_the_future', '2027-01-01')"
+    )
+    conn.close()
+
+
+def _make_read_only(path: Path) -> Callable[[], None]:
+    """Make `path` unwritable for this process; returns the undo.
+
+    As root a mode of 0400 does not stop writes, so the file is made immutable
+    (chattr +i), which binds root too.  Where that is unavailable the test skips.
+    """
+    build_register(path).close()
+    if sys.platform == "win32" or os.geteuid() != 0:
+        os.chmod(path, 0o400)
+        return lambda: os.chmod(path, 0o600)
+    done = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
+    if done.returncode != 0 or os.access(path, os.W_OK):
+        pytest.skip(
+            "running as root, where chmod 0400 does not stop writes, and chattr +i "
+            f"is not available here ({done.stderr.decode(errors='replace').strip()})"
+        )
+
+    def undo() -> None:
+        subprocess.run(["chattr", "-i", str(path)], check=False)
+
+    return undo
+
+
+@pytest.fixture
+def bad_file(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    path = tmp_path / "canxie.db"
+    kind = request.param
+    undo: Callable[[], None] | None = None
+    if kind == "missing":
+        expected = "找不到数据库文件"
+    elif kind == "folder":
+        path.mkdir()
+        expected = "是一个文件夹"
+    elif kind == "not-sqlite":
+        path.write_text("姓名,身份证号\n王芳,500105196805120038\n", encoding="utf-8")
+        expected = "不是 SQLite 格式"
+    elif kind == "read-only":
+        undo = _make_read_only(path)
+        expected = "只读"
+    else:
+        _newer(path)
+        expected = "更新版本"
+    try:
+        yield path, expected
+    finally:
+        if undo is not None:
+            undo()
+
+
+@pytest.mark.parametrize(
+    "bad_file",
+    ["missing", "folder", "not-sqlite", "read-only", "newer-version"],
+    indirect=True,
+)
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: "-".join(c))
+def test_every_command_refuses_an_unusable_database(
+    bad_file: tuple[Path, str], command: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, expected = bad_file
+    folder = path.parent
+    before = _state(folder)
+
+    code, out, err = run(capsys, "--db", str(path), *command)
+
+    assert code != 0
+    assert "Traceback" not in out + err
+    said = err if command != ("doctor",) else out
+    assert expected in said, said
+    assert said.startswith("错误：") or "[问题]" in said
+    assert _state(folder) == before  # the file unchanged, nothing created beside it
+    assert path.exists() == (expected != "找不到数据库文件")

@@ -1,0 +1,374 @@
+"""Backups: what they hold, when they are taken, how many are kept, and restoring one."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import sys
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from canxie_tui.store import backup, records, register, schema
+from canxie_tui.store.db import Store
+from canxie_tui.store.errors import StoreError
+from tests.conftest import NOW, Clock, Make, fixed_clock
+
+posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+
+
+def _dump(path: Path) -> list[str]:
+    """Every schema statement and row, as SQL text (no journal mode, no page layout)."""
+    conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def _state(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under `folder` with its bytes and mtime: 'nothing changed' means equal."""
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _fill(make: Make) -> None:
+    household = make.household("建新东路3号", building="3栋")
+    wang = make.person(household, "王芳")
+    make.person(household, "单丽", category=1, level=1)
+    make.visit(NOW.date(), wang)
+
+
+def _pretend_backups(db_path: Path, reason: str, days: range) -> list[Path]:
+    """Backup files as an earlier month of use would have left them (names are what count)."""
+    folder = backup.backup_dir(db_path)
+    folder.mkdir(exist_ok=True)
+    made = []
+    for n in days:
+        when = datetime(2026, 9, 1, 8) + timedelta(days=n)
+        path = folder / f"{db_path.stem}-{when:%Y%m%d-%H%M%S}-{reason}.db"
+        path.write_bytes(b"")
+        made.append(path)
+    return made
+
+
+# -- taking a backup ----------------------------------------------------------------------
+
+
+def test_backup_holds_exactly_what_the_database_holds(store: Store, make: Make) -> None:
+    _fill(make)
+
+    out = backup.backup_file(store.path, reason="manual", when=NOW)
+
+    assert out.name == "t-20261129-100000-manual.db"
+    assert _dump(out) == _dump(store.path)
+    conn = sqlite3.connect(out)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == schema.APPLICATION_ID
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # no -wal needed
+    conn.close()
+    assert sorted(p.name for p in out.parent.iterdir()) == [out.name]  # no .part, no -journal
+
+
+def test_backup_sees_committed_data_only(store: Store, make: Make) -> None:
+    """A backup taken while this connection is half-way through a write leaves that out."""
+    _fill(make)
+    before = _dump(store.path)
+    with store.transaction():
+        make.household("建新东路9号")
+        out = backup.backup_before(store, "import")
+    assert out.name.endswith("-before-import.db")
+    assert _dump(out) == before
+
+
+@posix_only
+def test_backups_are_private(store: Store, make: Make) -> None:
+    _fill(make)
+    out = backup.backup_file(store.path, reason="manual")
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert out.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_same_second_backups_get_distinct_names(store: Store) -> None:
+    first = backup.backup_file(store.path, reason="manual", when=NOW)
+    second = backup.backup_file(store.path, reason="manual", when=NOW)
+    assert first != second and first.exists() and second.exists()
+    assert [b.path for b in backup.list_backups(store.path)] == [second, first]
+
+
+def test_backup_before_an_operation_fails_loudly(store: Store) -> None:
+    backup.backup_dir(store.path).write_text("not a folder", encoding="utf-8")
+    with pytest.raises(StoreError) as caught:
+        backup.backup_before(store, "merge")
+    assert "备份失败" in caught.value.message and "没有继续" in caught.value.message
+
+
+# -- the daily backup ---------------------------------------------------------------------
+
+
+def test_first_open_of_each_day_takes_one_backup(db_path: Path, store: Store, make: Make) -> None:
+    _fill(make)
+    store.close()
+    clock = Clock(NOW)
+    assert backup.list_backups(db_path) == []  # a database created today has none yet
+
+    for _ in range(3):
+        Store.open(db_path, clock=clock).close()
+    [first] = backup.list_backups(db_path)
+    assert (first.reason, first.taken_at) == ("daily", NOW)
+    assert _dump(first.path) == _dump(db_path)
+
+    clock.set(NOW + timedelta(days=1))
+    Store.open(db_path, clock=clock).close()
+    Store.open(db_path, clock=clock).close()
+    assert [b.taken_at.date() for b in backup.list_backups(db_path)] == [
+        (NOW + timedelta(days=1)).date(),
+        NOW.date(),
+    ]
+
+
+def test_daily_backup_is_skipped_with_a_warning_when_it_cannot_be_written(
+    db_path: Path, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    store.close()
+    backup.backup_dir(db_path).write_text("a file where the folder should be", encoding="utf-8")
+
+    with caplog.at_level(logging.WARNING, logger="canxie_tui.store.backup"):
+        again = Store.open(db_path, clock=fixed_clock)
+    try:
+        assert again.scalar("SELECT count(*) FROM operators") == 1  # the open went ahead
+    finally:
+        again.close()
+    assert any("自动备份没有完成" in r.getMessage() for r in caplog.records)
+
+
+def test_opening_a_backup_does_not_back_up_the_backup(store: Store, make: Make) -> None:
+    _fill(make)
+    out = backup.backup_file(store.path, reason="manual")
+    Store.open(out, create=False, clock=fixed_clock).close()
+    assert not (out.parent / "backups").exists()
+
+
+def test_pruning_keeps_the_newest_30_of_each_kind(db_path: Path, store: Store) -> None:
+    store.close()
+    dailies = _pretend_backups(db_path, "daily", range(35))
+    imports = _pretend_backups(db_path, "before-import", range(32))
+    manual = _pretend_backups(db_path, "manual", range(40))
+    folder = backup.backup_dir(db_path)
+    stale = folder / "t-20260901-080000-daily.db.123.part"
+    stale.write_bytes(b"")
+    os.utime(stale, (0, 0))
+    unrelated = folder / "说明.txt"
+    unrelated.write_text("别删", encoding="utf-8")
+
+    Store.open(db_path, clock=fixed_clock).close()  # today's daily backup, then pruning
+
+    kept = {b.path for b in backup.list_backups(db_path)}
+    today = [b for b in backup.list_backups(db_path) if b.taken_at.date() == NOW.date()]
+    assert len(today) == 1 and today[0].reason == "daily"
+    assert kept == {today[0].path, *dailies[-29:], *imports[-30:], *manual}
+    assert not stale.exists() and unrelated.exists()
+
+
+# -- restoring ------------------------------------------------------------------------------
+
+
+def _corrupt_copy(source: Path, target: Path) -> Path:
+    data = bytearray(source.read_bytes())
+    page = 4096
+    for n in range(2, len(data) // page, 3):  # trash every third page after the schema
+        data[n * page : n * page + 200] = b"\xff" * 200
+    target.write_bytes(bytes(data))
+    return target
+
+
+def _foreign(target: Path) -> Path:
+    conn = sqlite3.connect(target)
+    conn.execute("CREATE TABLE customers (name TEXT)")
+    conn.execute("INSERT INTO customers VALUES ('王芳')")
+    conn.commit()
+    conn.close()
+    return target
+
+
+def _newer(source: Path, target: Path) -> Path:
+    out = backup.backup_file(source, reason="manual", out=target)
+    conn = sqlite3.connect(out)
+    conn.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+        "VALUES ('canxie', '9999_from_the_future', '2027-01-01')"
+    )
+    conn.commit()
+    conn.close()
+    return out
+
+
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [
+        (lambda db, t: _corrupt_copy(db, t), "已损坏"),
+        (lambda db, t: _foreign(t), "其他程序"),
+        (lambda db, t: _newer(db, t), "更新版本"),
+        (lambda db, t: t.write_bytes(b"PK\x03\x04" + bytes(300)) and t, "不是 SQLite 格式"),
+        (lambda db, t: t.mkdir() or t, "文件夹"),
+        (lambda db, t: t, "找不到备份文件"),
+    ],
+    ids=["corrupt", "foreign", "newer", "not-sqlite", "folder", "missing"],
+)
+def test_restore_refuses_a_bad_backup_and_changes_nothing(
+    tmp_path: Path,
+    store: Store,
+    make: Make,
+    build: Callable[[Path, Path], Path],
+    expected: str,
+) -> None:
+    _fill(make)
+    store.close()
+    elsewhere = tmp_path / "u盘"
+    elsewhere.mkdir()
+    bad = build(store.path, elsewhere / "坏备份.db")
+    before = _state(tmp_path)
+
+    with pytest.raises(StoreError) as caught:
+        backup.restore(store.path, bad)
+
+    assert expected in caught.value.message
+    assert _state(tmp_path) == before
+    assert not backup.backup_dir(store.path).exists()
+
+
+def test_check_backup_describes_a_good_one(store: Store, make: Make) -> None:
+    _fill(make)
+    out = backup.backup_file(store.path, reason="manual")
+    checked = backup.check_backup(out)
+    assert (checked.schema_version, checked.households, checked.persons) == (1, 1, 2)
+    assert checked.last_change == NOW.isoformat(timespec="seconds")
+    assert sorted(p.name for p in out.parent.iterdir()) == [out.name]  # nothing beside it
+
+
+def test_restore_backs_up_the_current_database_then_replaces_it(
+    db_path: Path, store: Store, make: Make
+) -> None:
+    _fill(make)
+    saved = backup.backup_file(db_path, reason="manual", when=NOW - timedelta(hours=2))
+    saved_dump = _dump(saved)
+    late = make.person(make.household("北城三路8号"), "张强")
+    store.close()
+    current_dump = _dump(db_path)
+
+    result = backup.restore(db_path, saved, clock=lambda: NOW)
+
+    assert result.safety_backup is not None
+    assert result.safety_backup.name == "t-20261129-100000-before-restore.db"
+    assert _dump(result.safety_backup) == current_dump  # the replaced database is kept
+    assert _dump(db_path) == saved_dump
+    for suffix in ("-wal", "-shm", "-journal"):
+        assert not Path(f"{db_path}{suffix}").exists()
+    assert [p.name for p in db_path.parent.iterdir() if p.name.startswith(".")] == []
+    if sys.platform != "win32":
+        assert db_path.stat().st_mode & 0o777 == 0o600
+    again = Store.open(db_path, create=False, clock=fixed_clock)
+    try:
+        assert again.scalar("SELECT count(*) FROM persons WHERE id = ?", (late.id,)) == 0
+        assert again.scalar("SELECT count(*) FROM persons") == 2
+        assert records.verify_audit_chain(again) == []
+        make.store = again
+        make.person(make.household("北城三路9号"), "李四")  # work goes on after a restore
+        backup.note_restore(again, result)
+        assert again.scalar("SELECT action FROM audit_log ORDER BY seq DESC LIMIT 1") == (
+            "从备份恢复"
+        )
+        assert records.verify_audit_chain(again) == []
+    finally:
+        again.close()
+
+
+def test_restore_is_refused_while_another_program_has_the_database_open(
+    db_path: Path, store: Store, make: Make
+) -> None:
+    _fill(make)
+    saved = backup.backup_file(db_path, reason="manual")
+    make.household("北城三路8号")  # the open store stands for a running app
+    before = _dump(db_path)
+
+    with pytest.raises(StoreError) as caught:
+        backup.restore(db_path, saved, busy_timeout=0.1)
+
+    assert "正被其他程序使用" in caught.value.message
+    assert _dump(db_path) == before
+    assert store.scalar("SELECT count(*) FROM households") == 2  # it can go on working
+    assert [b.reason for b in backup.list_backups(db_path)] == ["manual"]
+
+
+def test_restore_over_a_damaged_database_keeps_a_copy_of_it(
+    tmp_path: Path, db_path: Path, store: Store, make: Make
+) -> None:
+    _fill(make)
+    saved = backup.backup_file(db_path, reason="manual")
+    store.close()
+    damaged = b"SQLite format 3\x00" + b"\xff" * 8000
+    db_path.write_bytes(damaged)
+
+    result = backup.restore(db_path, saved)
+
+    assert result.safety_backup is not None
+    assert result.safety_backup.read_bytes() == damaged
+    assert _dump(db_path) == _dump(saved)
+
+
+def test_restore_will_not_overwrite_another_programs_database(
+    tmp_path: Path, store: Store, make: Make
+) -> None:
+    _fill(make)
+    saved = backup.backup_file(store.path, reason="manual")
+    theirs = _foreign(tmp_path / "客户.db")
+    before = theirs.read_bytes()
+
+    with pytest.raises(StoreError) as caught:
+        backup.restore(theirs, saved)
+
+    assert "其他程序" in caught.value.message
+    assert theirs.read_bytes() == before
+
+
+def test_restore_into_a_missing_file(tmp_path: Path, store: Store, make: Make) -> None:
+    _fill(make)
+    saved = backup.backup_file(store.path, reason="manual")
+    target = tmp_path / "新电脑" / "canxie.db"
+
+    result = backup.restore(target, saved)
+
+    assert result.safety_backup is None
+    opened = Store.open(target, create=False, clock=fixed_clock)
+    try:
+        [household] = opened.query("SELECT id FROM households")
+        assert [p.name for p in register.members(opened, household["id"])] == ["王芳", "单丽"]
+    finally:
+        opened.close()
+
+
+def test_no_restore_without_a_backup_of_the_current_database(
+    tmp_path: Path, db_path: Path, store: Store, make: Make
+) -> None:
+    _fill(make)
+    saved = backup.backup_file(db_path, reason="manual", out=tmp_path / "u盘" / "留底.db")
+    store.close()
+    backup.backup_dir(db_path).write_text("a file where the folder should be", encoding="utf-8")
+    before = _state(tmp_path)
+
+    with pytest.raises(StoreError) as caught:
+        backup.restore(db_path, saved)
+
+    assert "恢复前无法备份当前数据库" in caught.value.message
+    assert _state(tmp_path) == before
+
+
+def test_backing_up_a_missing_database_creates_nothing(tmp_path: Path) -> None:
+    with pytest.raises(sqlite3.OperationalError):
+        backup.backup_file(tmp_path / "none.db", reason="manual")
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,159 @@
+"""A SIGKILL at any moment loses at most the write in progress.
+
+A writer process adds visits and 渝馨家园 attendance in a loop, printing the id of
+each write once it has committed.  It is killed at a random moment, many times
+over; after each kill the database must pass integrity_check, hold every write
+reported committed (with its audit entries, the hash chain unbroken), and open.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from canxie_tui.store import daycare, records
+from canxie_tui.store.db import Store
+from tests.conftest import Make, open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+KILLS = 20
+BACKDATE_DAYS = 20000  # attendance goes one day further each write, never twice the same day
+
+WRITER = """
+import sys
+from datetime import date, timedelta
+
+from canxie_tui.store import daycare, visits
+from canxie_tui.store.db import Store
+
+path, household_id, person_id, member_id = sys.argv[1:5]
+store = Store.open(path, create=False)
+today = store.today()
+last = store.scalar("SELECT max(day) FROM attendance WHERE member_id = ?", (member_id,))
+day = date.fromisoformat(last) + timedelta(days=1) if last else date.fromisoformat(sys.argv[5])
+print("ready", flush=True)
+n = 0
+while True:
+    visit = visits.add_visit(
+        store,
+        household_id,
+        {
+            "visit_date": today.isoformat(),
+            "method": "home",
+            "visitors": [store.operator_id],
+            "persons_seen": [person_id],
+            "note": f"第{n}次走访",
+        },
+    )
+    print(f"visit {visit.id}", flush=True)
+    if day <= today:
+        row = daycare.mark(store, member_id, day, "present", meal=True)
+        print(f"attendance {row.attendance_id}", flush=True)
+        day += timedelta(days=1)
+    n += 1
+"""
+
+needs_sigkill = pytest.mark.skipif(
+    not hasattr(signal, "SIGKILL"), reason="SIGKILL does not exist on this platform (Windows)"
+)
+
+
+def _committed_lines(proc: subprocess.Popen[str], into: list[str]) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.endswith("\n"):  # a line cut off by the kill was never fully reported
+            into.append(line.strip())
+
+
+def _check_after_kill(path: Path, reported: dict[str, set[str]], note: str) -> None:
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)], note
+        for table in ("visits", "attendance"):
+            present = {r[0] for r in conn.execute(f"SELECT id FROM {table}")}
+            missing = reported[table] - present
+            assert not missing, f"{note}: {len(missing)} committed {table} rows lost"
+    finally:
+        conn.close()
+    store = Store.open(path, create=False)  # the app opens it
+    try:
+        assert records.verify_audit_chain(store) == [], note
+        logged = {
+            r["record_id"]
+            for r in store.query("SELECT record_id FROM audit_log WHERE table_name = 'visits'")
+        }
+        assert reported["visits"] <= logged, note
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+@needs_sigkill
+def test_sigkill_at_random_moments_loses_nothing_committed(tmp_path: Path) -> None:
+    path = tmp_path / "canxie.db"
+    store = open_store(path, clock=datetime.now)
+    make = Make(store)
+    person = make.person(make.household(), "王芳")
+    start = store.today() - timedelta(days=BACKDATE_DAYS)
+    member = daycare.enrol(store, person.id, ["day_care"], "1234567", start)
+    store.close()
+
+    seed = int.from_bytes(os.urandom(4), "big")
+    rng = random.Random(seed)
+    reported: dict[str, set[str]] = {"visits": set(), "attendance": set()}
+    started = time.monotonic()
+    for kill in range(1, KILLS + 1):
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                WRITER,
+                str(path),
+                person.household_id,
+                person.id,
+                member.id,
+                start.isoformat(),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+        assert proc.stdout is not None
+        ready = proc.stdout.readline().strip()
+        assert ready == "ready", proc.stderr.read() if proc.stderr else ""
+        lines: list[str] = []
+        reader = threading.Thread(target=_committed_lines, args=(proc, lines))
+        reader.start()
+        time.sleep(rng.uniform(0.02, 0.4))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        reader.join(10)
+        assert proc.returncode == -signal.SIGKILL, proc.stderr.read() if proc.stderr else ""
+        if proc.stderr:
+            proc.stderr.close()
+        proc.stdout.close()
+        for line in lines:
+            table, record_id = line.split(" ", 1)
+            reported["visits" if table == "visit" else "attendance"].add(record_id)
+        _check_after_kill(path, reported, f"kill {kill} (seed {seed})")
+
+    elapsed = time.monotonic() - started
+    # The kills did land in the middle of work, not before it began.
+    assert len(reported["visits"]) >= KILLS, (seed, reported)
+    assert reported["attendance"], seed
+    print(
+        f"{KILLS} kills in {elapsed:.1f} s; {len(reported['visits'])} visits and "
+        f"{len(reported['attendance'])} attendance rows reported committed, all present"
+    )
