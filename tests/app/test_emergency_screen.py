@@ -61,6 +61,11 @@ async def test_roll_call_with_the_keyboard(tmp_path: Path) -> None:
             "已联系·安全",
             "需要帮助",
         ]
+        await pilot.press("g")  # grouped by grid: the grids come one after another
+        await settle(pilot)
+        grids = [r.person.grid for r in screen.rows]
+        assert len(set(grids)) > 1
+        assert all(grids.index(g) == i or grids[i - 1] == g for i, g in enumerate(grids))
         screen.query_one("#e-query", Input).focus()
         await type_text(pilot, "3栋")
         await settle(pilot)

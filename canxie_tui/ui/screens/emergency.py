@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from canxie_tui.domain import codes
-from canxie_tui.domain.emergency import EmergencyEvent, Priority
+from canxie_tui.domain.emergency import EmergencyEvent, Priority, group
 from canxie_tui.store import emergency
 from canxie_tui.store.db import Store
 from canxie_tui.store.emergency import RollCall
@@ -35,6 +35,10 @@ def load(
     return event, emergency.roll_call(store, event, status=status, query=query or None)
 
 
+GROUPINGS = ("", "grid", "building")  # g cycles: risk order, by grid, by building
+GROUPING_LABELS = {"": "按风险排序", "grid": "按网格分组", "building": "按楼栋分组"}
+
+
 class EmergencyScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "返回", id="back", tooltip="返回首页"),
@@ -51,6 +55,7 @@ class EmergencyScreen(Screen[None]):
         Binding("1", "status('pending')", "未联系", id="pending", tooltip="改回未联系"),
         Binding("n", "note", "备注", id="note", tooltip="为所选的人写一句情况"),
         Binding("slash", "focus_filter", "筛选", id="filter", tooltip="按楼栋或姓名缩小名单"),
+        Binding("g", "grouping", "分组", id="group", tooltip="按风险 / 按网格 / 按楼栋排列"),
         Binding("p", "call_sheet", "呼叫单", id="sheet", tooltip="导出可打印的呼叫单（Excel）"),
         Binding("r", "report", "报告", id="report", tooltip="导出当前进展报告（Excel）"),
         Binding("e", "start_event", "新事件", id="start", tooltip="开始一个新的突发事件"),
@@ -61,6 +66,7 @@ class EmergencyScreen(Screen[None]):
         super().__init__()
         self.event: EmergencyEvent | None = None
         self.rows: list[Priority] = []
+        self.grouping = ""
 
     @property
     def canxie(self) -> CanxieApp:
@@ -117,24 +123,36 @@ class EmergencyScreen(Screen[None]):
             f"{call.progress.text}　共 {call.total} 人"
             + (f"，筛选后 {len(call.rows)} 人" if len(call.rows) != call.total else "")
         )
-        self.rows = call.rows
+        groups = group(call.rows, self.grouping) if self.grouping else [("", call.rows)]
+        self.rows = [p for _, rows in groups for p in rows]
+        rank = {p.person.person_id: i for i, p in enumerate(call.rows, 1)}
         row_index = table.cursor_row
         table.clear()
-        for i, p in enumerate(call.rows, 1):
-            person = p.person
-            table.add_row(
-                str(i),
-                fit(person.name, 8),
-                p.status_label,
-                str(person.age or ""),
-                fit(p.reasons_text, 20),
-                person.place,
-                person.phone,
-                key=person.person_id,
-            )
+        for label, rows in groups:
+            for p in rows:
+                self._add_row(table, p, rank[p.person.person_id], label)
         if table.row_count:
             table.move_cursor(row=min(row_index, table.row_count - 1))
         self._show_detail()
+
+    def _add_row(self, table: DataTable[str], p: Priority, rank: int, group_label: str) -> None:
+        """One person; in grouped order the place column leads with the group."""
+        person = p.person
+        place = (
+            f"{group_label}·{person.place}"
+            if group_label and self.grouping == "grid"
+            else person.place
+        )
+        table.add_row(
+            str(rank),
+            fit(person.name, 8),
+            p.status_label,
+            str(person.age or ""),
+            fit(p.reasons_text, 20),
+            fit(place, 18),
+            person.phone,
+            key=person.person_id,
+        )
 
     def selected(self) -> Priority | None:
         table = self.query_one("#rollcall", DataTable)
@@ -190,6 +208,11 @@ class EmergencyScreen(Screen[None]):
                 f"{p.person.name} 的情况", [("note", "备注", p.note, "如：已送药、家属在场")], save
             )
         )
+
+    def action_grouping(self) -> None:
+        self.grouping = GROUPINGS[(GROUPINGS.index(self.grouping) + 1) % len(GROUPINGS)]
+        self.canxie.notify(GROUPING_LABELS[self.grouping])
+        self.reload()
 
     def action_focus_filter(self) -> None:
         self.query_one("#e-query", Input).focus()
