@@ -22,7 +22,13 @@ EXIT_USAGE = 2
 EXIT_FAILURE = 1
 
 # Modules adding subcommands (each defines add_commands(commands, common)).
-EXTENSIONS: tuple[str, ...] = ("canxie_tui.cli_emergency", "canxie_tui.cli_admin")
+EXTENSIONS: tuple[str, ...] = (
+    "canxie_tui.cli_emergency",
+    "canxie_tui.cli_admin",
+    "canxie_tui.cli_export",
+    "canxie_tui.cli_import",
+    "canxie_tui.cli_district",
+)
 
 _ARGPARSE_CN = (
     ("the following arguments are required: ", "缺少参数："),

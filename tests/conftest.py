@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -144,3 +145,104 @@ def store(db_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def make(store: Store) -> Make:
     return Make(store)
+
+
+# -- a month of activity (monthly return tests) -------------------------------------------
+INJECTION_TEXTS = ('=HYPERLINK("http://x","点我")', "+8613800000000", "-1", "@SUM(A1)")
+
+
+@dataclass
+class Month:
+    """What `build_month` made: two households, their people and the month's records."""
+
+    year: int
+    month: int
+    wang: Person  # 肢体二级, household `home`
+    li: Person  # family member without a certificate, named like a formula
+    zhang: Person  # 精神三级, household `other`
+    home: Household
+    other: Household
+    visits: list[Visit]
+    withdrawn: Visit
+    earlier: Visit  # in the month before: not part of the month
+    note_id: str
+    member_id: str
+    event_id: str
+
+
+def build_month(store: Store, make: Make, year: int = 2026, month: int = 11) -> Month:
+    """Visits, a follow-up, an edited note, 渝馨家园 attendance and an emergency event.
+
+    The store's clock must be on or after day 20 of the month.  Free texts carry the
+    formula-injection values, a CR/LF, a control character and an ID number.
+    """
+    from canxie_tui.store import daycare, notes, records
+
+    def day(n: int) -> date:
+        return date(year, month, n)
+
+    before = date(year - (month == 1), 12 if month == 1 else month - 1, 20)
+    home = make.household("建新东路1号", building="5栋", unit="2单元", room="301", grid="第3网格")
+    other = make.household('=HYPERLINK("http://x","点我")', building="9栋")
+    wang = make.person(home, "王芳", category=4, level=2, birth=date(1968, 5, 12))
+    li = make.person(home, INJECTION_TEXTS[0], category=None, relation="配偶")
+    zhang = make.person(other, "张强", category=6, level=3, male=True, birth=date(1975, 2, 3))
+    clock = store.clock
+    store.clock = lambda: datetime(before.year, before.month, before.day, 16)
+    earlier = make.visit(before, wang, method="phone")  # written then, too
+    store.clock = clock
+    first = make.visit(
+        day(3),
+        wang,
+        li,
+        problems=["living", "other"],
+        problem_text=INJECTION_TEXTS[0],
+        help_given=INJECTION_TEXTS[2],
+        referrals=["civil"],
+        note=INJECTION_TEXTS[1],
+        followup_what="协助申请护理补贴",
+        followup_due=day(17).isoformat(),
+        followup_urgent=True,
+    )
+    second = make.visit(day(10), zhang, method="phone", note=INJECTION_TEXTS[3])
+    third = make.visit(day(10), wang, method="wechat", purpose="festival")
+    withdrawn = make.visit(day(12), zhang, method="home")
+    visits.withdraw_visit(store, withdrawn, "录错了")
+    note = notes.add_note(
+        store, home.id, "need", f"王芳身份证号{wang.id_number}已核实。\r\n需要轮椅\x07", wang.id
+    )
+    note = notes.edit_note(store, note, "need", note.body + "（已登记）")
+    notes.add_note(store, other.id, "plan", INJECTION_TEXTS[3])
+    member = daycare.enrol(store, wang.id, ["day_care", "rehab"], "12345", day(1))
+    weekdays = [d for d in range(1, 20) if day(d).isoweekday() <= 5]
+    daycare.set_closed(store, day(weekdays[0]), "设施检修")
+    for n in weekdays[1:4]:
+        daycare.mark(store, member.id, day(n), "present", meal=True)
+    daycare.mark(store, member.id, day(weekdays[4]), "present", half_day=True)
+    daycare.mark(store, member.id, day(weekdays[5]), "leave", note="病假")
+    event_id = records.insert(
+        store,
+        "emergency_events",
+        {"kind": "heat", "name": "高温橙色预警", "started_at": f"{day(15).isoformat()}T08:00:00"},
+    )
+    for person, status in ((wang, "safe"), (zhang, "help")):
+        records.insert(
+            store,
+            "emergency_checks",
+            {"event_id": event_id, "person_id": person.id, "status": status},
+        )
+    return Month(
+        year,
+        month,
+        register.get_person(store, wang.id),
+        li,
+        zhang,
+        home,
+        other,
+        [first, second, third],
+        withdrawn,
+        earlier,
+        note.id,
+        member.id,
+        event_id,
+    )

@@ -32,6 +32,7 @@ does not load pypinyin's dictionaries (which costs start-up time).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -211,6 +212,12 @@ def _variants(name: str) -> list[list[_Piece]]:
 
 
 def name_keys(name: str) -> list[str]:
+    """All search terms for a person name (see `_name_keys`); a fresh list each call."""
+    return list(_name_keys(name))
+
+
+@functools.lru_cache(maxsize=65_536)  # names repeat a lot in a register: 王芳, 张伟…
+def _name_keys(name: str) -> tuple[str, ...]:
     """All search terms for a person name: full pinyin and initials per reading.
 
     Lower-case ASCII, deduplicated, stable order (primary reading first),
@@ -224,8 +231,8 @@ def name_keys(name: str) -> list[str]:
             if key and key not in keys:
                 keys.append(key)
                 if len(keys) >= MAX_KEYS:
-                    return keys
-    return keys
+                    return tuple(keys)
+    return tuple(keys)
 
 
 def initials(text: str) -> str:

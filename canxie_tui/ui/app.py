@@ -104,6 +104,16 @@ class CanxieApp(App[None]):
 
         self.push_screen(EmergencyScreen())
 
+    def show_export(self) -> None:
+        from canxie_tui.ui.screens.export import ExportScreen
+
+        self.push_screen(ExportScreen())
+
+    def show_roster_import(self) -> None:
+        from canxie_tui.ui.screens.roster_import import RosterImportScreen
+
+        self.push_screen(RosterImportScreen())
+
     def show_site_settings(self) -> None:
         from canxie_tui.ui.screens.setup import SetupScreen
 

@@ -23,6 +23,12 @@ class MainCommands(Provider):
             ("跟进事项", "未完成的跟进事项", app.show_followups),
             ("渝馨家园考勤", "今日签到表、月考勤表、登记学员", app.show_daycare),
             ("突发事件点名", "停电、暴雨、高温等：优先名单、逐个点名、呼叫单", app.show_emergency),
+            ("导出月报", "本月走访、考勤、个案、指标、急难救助的 Excel 工作簿", app.show_export),
+            (
+                "导入花名册",
+                "区里发来的持证残疾人花名册（.xlsx）：先预览再导入",
+                app.show_roster_import,
+            ),
             ("新建户", "登记新的残疾人家庭", partial(run, "new_household")),
             ("切换操作员", "更换记录在每条数据上的操作员", partial(run, "switch_operator")),
             (

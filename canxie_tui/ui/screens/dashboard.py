@@ -49,6 +49,7 @@ class DashboardScreen(Screen[None]):
         Binding("f", "followups", "跟进", id="followups", tooltip="未完成的跟进事项"),
         Binding("y", "daycare", "渝馨家园", id="daycare", tooltip="渝馨家园今日考勤"),
         Binding("j", "emergency", "急难点名", id="emergency", tooltip="突发事件优先名单和点名"),
+        Binding("e", "export", "导出月报", id="export", tooltip="导出本月月报工作簿"),
         Binding("enter", "shortfall", "缺口名单", id="shortfall", tooltip="所选指标的缺口名单"),
         Binding("ctrl+n", "app.new_household", "新建户", id="new", tooltip="登记新的一户"),
         Binding("ctrl+r", "refresh", "刷新", id="refresh", tooltip="重新统计"),
@@ -138,6 +139,9 @@ class DashboardScreen(Screen[None]):
 
     def action_emergency(self) -> None:
         self.canxie.show_emergency()
+
+    def action_export(self) -> None:
+        self.canxie.show_export()
 
     @on(DataTable.RowSelected, "#indicators")
     def action_shortfall(self) -> None:

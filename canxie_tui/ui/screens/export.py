@@ -1,0 +1,157 @@
+"""月报导出: pick the month, see what goes in, watch the progress, get the file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
+
+from canxie_tui.domain.daycare import parse_month
+from canxie_tui.domain.errors import CanxieError
+from canxie_tui.store.db import Store
+
+if TYPE_CHECKING:
+    from canxie_tui.ui.app import CanxieApp
+
+
+def month_summary(store: Store, year: int, month: int) -> dict[str, int]:
+    """What the month's return will hold (counted before anything is written)."""
+    first = f"{year:04d}-{month:02d}-01"
+    last = f"{year:04d}-{month:02d}-31"
+    return {
+        "visits": int(
+            store.scalar(
+                "SELECT count(*) FROM visits WHERE deleted = 0 AND visit_date BETWEEN ? AND ?",
+                (first, last),
+            )
+        ),
+        "notes": int(
+            store.scalar(
+                "SELECT count(*) FROM notes WHERE substr(updated_at, 1, 10) BETWEEN ? AND ?",
+                (first, last),
+            )
+        ),
+        "attendance": int(
+            store.scalar("SELECT count(*) FROM attendance WHERE day BETWEEN ? AND ?", (first, last))
+        ),
+        "events": int(
+            store.scalar(
+                "SELECT count(*) FROM emergency_events WHERE substr(started_at, 1, 10) <= ? "
+                "AND (ended_at = '' OR substr(ended_at, 1, 10) >= ?)",
+                (last, first),
+            )
+        ),
+    }
+
+
+def open_folder(folder: Path) -> None:
+    """Show the exports folder in the system's file manager."""
+    if sys.platform.startswith("win"):
+        os.startfile(folder)  # type: ignore[attr-defined]
+    else:
+        opener = "open" if sys.platform == "darwin" else "xdg-open"
+        subprocess.run([opener, str(folder)], check=True, capture_output=True, timeout=10)
+
+
+class ExportScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "返回", id="back", tooltip="返回首页"),
+        Binding("ctrl+s", "export", "导出", id="export", tooltip="开始导出月报"),
+        Binding("ctrl+o", "open_folder", "打开文件夹", id="open", tooltip="打开导出文件夹"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: Path | None = None
+
+    @property
+    def canxie(self) -> CanxieApp:
+        return cast("CanxieApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Label(
+            "导出月报（Excel 工作簿：可打印的汇总和明细，以及供街道/区合并的数据）",
+            classes="section",
+        )
+        yield Label("月份（如 2026-11），回车查看内容，Ctrl+S 导出")
+        today = self.canxie.store.today()
+        yield Input(f"{today.year}-{today.month:02d}", id="month")
+        yield Static("", id="summary")
+        yield ProgressBar(id="progress", show_eta=False)
+        yield Static("", id="result")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#month", Input).focus()
+        self._summarise()
+
+    def _month(self) -> tuple[int, int] | None:
+        try:
+            return parse_month(self.query_one("#month", Input).value)
+        except CanxieError as error:
+            self.query_one("#summary", Static).update(f"✗ {error.message}")
+            return None
+
+    @on(Input.Changed, "#month")
+    @on(Input.Submitted, "#month")
+    def _summarise(self) -> None:
+        self._load_summary()
+
+    @work(exclusive=True, group="export-summary", exit_on_error=False)
+    async def _load_summary(self) -> None:
+        month = self._month()
+        if month is None:
+            return
+        counts = await self.canxie.db(month_summary, *month)
+        self.query_one("#summary", Static).update(
+            f"{month[0]}年{month[1]}月：走访 {counts['visits']} 次 · 个案记录 {counts['notes']} 条 · "
+            f"渝馨家园考勤 {counts['attendance']} 条 · 突发事件 {counts['events']} 个"
+            "\n身份证号在打印表中只显示前6后4位。按 Ctrl+S 导出。"
+        )
+
+    @work(exclusive=True, group="export", exit_on_error=False)
+    async def action_export(self) -> None:
+        from canxie_tui.sync.monthly import export_monthly
+
+        month = self._month()
+        if month is None:
+            return
+        bar = self.query_one("#progress", ProgressBar)
+        result = self.query_one("#result", Static)
+        result.update("正在导出…")
+
+        def progress(label: str, done: int, total: int) -> None:
+            def show() -> None:
+                bar.update(total=max(total, 1), progress=done)
+                result.update(f"正在导出：{label}")
+
+            self.app.call_from_thread(show)
+
+        try:
+            self.written = await self.canxie.db(export_monthly, *month, progress=progress)
+        except Exception as error:
+            result.update("✗ 导出失败，未留下不完整的文件。")
+            self.canxie.report_error(error)
+            return
+        bar.update(total=1, progress=1)
+        result.update(f"✓ 已导出：{self.written.resolve()}\n按 Ctrl+O 打开所在文件夹。")
+
+    def action_open_folder(self) -> None:
+        from canxie_tui.sync.xlsx import exports_dir
+
+        folder = self.written.parent if self.written else exports_dir()
+        try:
+            open_folder(folder.resolve())
+        except (OSError, subprocess.SubprocessError):
+            self.canxie.notify(
+                f"无法打开文件管理器，文件在：{folder.resolve()}", severity="warning"
+            )

@@ -1,0 +1,146 @@
+"""花名册导入: choose the district's workbook, preview what changes, then apply at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, ProgressBar, Static
+from textual.widgets.option_list import Option
+
+from canxie_tui.domain.ids import mask_id
+from canxie_tui.store.db import Store
+
+if TYPE_CHECKING:
+    from canxie_tui.sync.roster import ImportPlan
+    from canxie_tui.ui.app import CanxieApp
+
+
+def candidates(folder: Path) -> list[Path]:
+    """Workbooks a worker is likely to pick: here, in imports/ and in Downloads."""
+    places = [folder, folder / "imports", Path.home() / "Downloads", Path.home() / "下载"]
+    found: list[Path] = []
+    for place in places:
+        if place.is_dir():
+            found += sorted(p for p in place.glob("*.xlsx") if not p.name.startswith("~$"))
+    return found[:50]
+
+
+def read_and_preview(store: Store, path: str, progress: Any) -> ImportPlan:
+    from canxie_tui.sync.roster import preview, read_roster
+
+    roster = read_roster(Path(path), today=store.today(), progress=progress)
+    return preview(store, roster)
+
+
+def apply_plan(store: Store, plan: ImportPlan, progress: Any) -> tuple[Any, Path | None]:
+    from canxie_tui.sync.roster import apply, write_errors
+
+    result = apply(store, plan, progress=progress)
+    return result, write_errors(plan, plan.source)
+
+
+class RosterImportScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "返回", id="back", tooltip="返回首页"),
+        Binding("ctrl+s", "apply", "确认导入", id="apply", tooltip="按预览写入（先自动备份）"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.plan: ImportPlan | None = None
+
+    @property
+    def canxie(self) -> CanxieApp:
+        return cast("CanxieApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Label("导入花名册：输入 .xlsx 文件路径回车，或在下面选择文件", classes="section")
+        yield Input(placeholder="如 D:\\花名册\\2026年11月.xlsx", id="path")
+        yield OptionList(id="files")
+        yield ProgressBar(id="progress", show_eta=False)
+        yield Static("", id="plan")
+        yield DataTable(id="details", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        files = self.query_one("#files", OptionList)
+        for path in candidates(Path.cwd()):
+            files.add_option(Option(str(path), id=str(path)))
+        self.query_one("#details", DataTable).add_columns("行号", "姓名/列", "内容", "原因/变化")
+        self.query_one("#path", Input).focus()
+
+    def _progress(self, label: str, done: int, total: int) -> None:
+        def show() -> None:
+            self.query_one("#progress", ProgressBar).update(total=max(total, 1), progress=done)
+            self.query_one("#plan", Static).update(f"{label}…")
+
+        self.app.call_from_thread(show)
+
+    @on(OptionList.OptionSelected, "#files")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.query_one("#path", Input).value = str(event.option.id)
+        self.load(str(event.option.id))
+
+    @on(Input.Submitted, "#path")
+    def _typed(self, event: Input.Submitted) -> None:
+        self.load(event.value.strip().strip('"'))
+
+    @work(exclusive=True, group="roster", exit_on_error=False)
+    async def load(self, path: str) -> None:
+        summary = self.query_one("#plan", Static)
+        self.plan = None
+        if not path:
+            summary.update("✗ 请输入文件路径")
+            return
+        try:
+            self.plan = await self.canxie.db(read_and_preview, path, self._progress)
+        except Exception as error:
+            summary.update("✗ 未能读取，数据库没有任何改动。")
+            self.canxie.report_error(error)
+            return
+        self._show_plan(self.plan)
+
+    def _show_plan(self, plan: ImportPlan) -> None:
+        c = plan.counts
+        self.query_one("#plan", Static).update(
+            f"预览（尚未写入）：新增 {c['new']} 人（新建 {c['new_households']} 户） · 有变化 {c['changed']} 人"
+            f" · 无变化 {c['unchanged']} 人 · 不能导入 {c['rejected']} 行\n"
+            + (
+                "按 Ctrl+S 确认导入（先自动备份数据库）"
+                if plan.has_changes
+                else "没有需要写入的内容。"
+            )
+        )
+        table = self.query_one("#details", DataTable)
+        table.clear()
+        for r in plan.rejected[:200]:
+            table.add_row(str(r.row), r.column, r.shown_value(), f"不能导入：{r.reason}")
+        for change in plan.changed[:200]:
+            diffs = "；".join(f"{d.label}：{d.old or '空'}→{d.new or '空'}" for d in change.diffs)
+            table.add_row(str(change.row), change.name, mask_id(change.id_number), diffs)
+
+    @work(exclusive=True, group="roster", exit_on_error=False)
+    async def action_apply(self) -> None:
+        plan = self.plan
+        summary = self.query_one("#plan", Static)
+        if plan is None or not plan.has_changes:
+            self.canxie.notify("请先选择文件并查看预览", severity="warning")
+            return
+        try:
+            result, errors = await self.canxie.db(apply_plan, plan, self._progress)
+        except Exception as error:
+            summary.update("✗ 导入失败，数据库已恢复为导入前的样子。")
+            self.canxie.report_error(error)
+            return
+        self.plan = None
+        summary.update(
+            f"✓ 已导入：新增 {result.added} 人，更新 {result.updated} 人。"
+            + (f"\n导入前的备份：{result.backup}" if result.backup else "")
+            + (f"\n不能导入的行已写入：{errors}" if errors else "")
+        )

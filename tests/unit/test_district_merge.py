@@ -1,0 +1,486 @@
+"""The district merge and the district report.
+
+Communities are built with `tests.conftest.build_month` (November 2026, on the
+fixed clock) or the community demo, exported with `export_monthly`, and merged
+into an empty district database whose site is 江北区 500105.  Two copies of one
+community database edited apart stand for "two communities edited the same
+household differently".
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from canxie_tui.domain.models import Site
+from canxie_tui.store import register, site
+from canxie_tui.store.db import Store
+from canxie_tui.sync import district
+from canxie_tui.sync.district import FileResult, MergeError, merge
+from canxie_tui.sync.monthly import DATA_TABLES, export_monthly, summarize_month
+from canxie_tui.sync.reader import read_monthly
+from tests.conftest import SITE, Make, build_month, fixed_clock, open_store
+
+# Children without a UUID: compared by what identifies them.
+KEYS = {
+    "visit_visitors": ("visit_id", "operator_id"),
+    "visit_persons": ("visit_id", "person_id"),
+    "note_revisions": ("note_id", "revision"),
+}
+OTHER_COMMUNITY = Site("江北区", "500105", "观音桥街道", "500105006", "洋河路社区", "500105006002")
+OTHER_DISTRICT = Site("渝北区", "500112", "龙溪街道", "500112001", "松牌路社区", "500112001001")
+
+
+def _district(path: Path) -> Store:
+    store = Store.open(path, clock=fixed_clock)
+    district.set_district(store, "江北区", "500105")
+    site.switch_operator(store, site.add_operator(store, "区残联张敏"))
+    return store
+
+
+@pytest.fixture
+def dist(tmp_path: Path) -> Iterator[Store]:
+    store = _district(tmp_path / "district.db")
+    yield store
+    store.close()
+
+
+def _community(path: Path, where: Site = SITE, first_id: int = 1) -> Store:
+    """A community database holding `build_month`; its ID numbers start at `first_id`."""
+    store = open_store(path)
+    if where != SITE:
+        site.save_site(store, where)
+    make = Make(store)
+    make._seq = itertools.count(first_id)
+    build_month(store, make)
+    return store
+
+
+def _export(store: Store, out: Path) -> Path:
+    return export_monthly(store, 2026, 11, out=out)
+
+
+def _key(table: str, row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(row[c] for c in KEYS[table]) if table in KEYS else (row["id"],)
+
+
+def _without_pk(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != "pk"}
+
+
+def _assert_merged_equals_source(dist: Store, path: Path) -> int:
+    """Every exported row is in the district database, field by field; returns the rows."""
+    data = read_monthly(path)
+    compared = 0
+    for table in DATA_TABLES:
+        if table.table == "audit_log":
+            continue
+        rows = data.rows(table.table)
+        merged = {_key(table.table, r): r for r in dist.query(f"SELECT * FROM {table.table}")}
+        for row in rows:
+            here = merged.get(_key(table.table, row))
+            assert here is not None, (table.table, row)
+            assert _without_pk(here) == _without_pk(row), table.table
+            compared += 1
+    return compared
+
+
+def _counts(store: Store) -> dict[str, int]:
+    tables = [t.table for t in DATA_TABLES] + ["merge_state", "merge_conflicts", "search_terms"]
+    return {t: store.scalar(f"SELECT count(*) FROM {t}") for t in tables}
+
+
+def _audit_count(store: Store) -> int:
+    return int(store.scalar("SELECT count(*) FROM audit_log"))
+
+
+def _only(results: list[FileResult]) -> FileResult:
+    assert len(results) == 1
+    return results[0]
+
+
+# -- round trip and idempotence ------------------------------------------------------------
+def test_demo_month_round_trip_then_merging_again_changes_nothing(
+    tmp_path: Path, dist: Store
+) -> None:
+    from canxie_tui.store.demo import build_demo
+
+    community = Store.open(tmp_path / "demo.db", clock=lambda: datetime(2026, 11, 29, 10))
+    build_demo(community, scale="community", seed=1, today=date(2026, 11, 29))
+    path = _export(community, tmp_path / "demo.xlsx")
+
+    first = _only(merge(dist, [path]))
+    assert not first.refused, first.reason
+    data = read_monthly(path)
+    records = sum(len(data.rows(t)) for t in district.RECORD_TABLES)
+    assert (first.new, first.updated, first.conflicts) == (records, 0, 0)
+    assert _assert_merged_equals_source(dist, path) > 1000
+    # The merged people can be found and carry their tier.
+    from canxie_tui.store.search import search
+
+    someone = data.rows("persons")[0]
+    assert someone["id"] in {h.person_id for h in search(dist, someone["name"]).hits}
+
+    counts, audit = _counts(dist), _audit_count(dist)
+    again = _only(merge(dist, [path]))
+    assert (again.new, again.updated, again.conflicts, again.deleted) == (0, 0, 0, 0)
+    assert again.unchanged == records
+    assert _counts(dist) == counts
+    assert _audit_count(dist) == audit
+    assert _assert_merged_equals_source(dist, path)
+    # The roll-up of the merged month agrees with the community's own monthly return.
+    summary = summarize_month(community, 2026, 11)
+    row = next(r for r in district.district_rows(dist, 2026, 11) if r.level == "community")
+    assert (row.persons, row.households, row.visits) == (
+        summary.persons,
+        summary.households,
+        summary.visits,
+    )
+    assert (row.households_visited, row.overdue) == (summary.households_visited, summary.overdue)
+    assert row.person_days == summary.daycare.person_days
+    community.close()
+
+
+def test_built_month_round_trip_keeps_nulls_texts_events_and_children(
+    tmp_path: Path, dist: Store
+) -> None:
+    community = _community(tmp_path / "c.db")
+    path = _export(community, tmp_path / "c.xlsx")
+    result = _only(merge(dist, [path]))
+    assert not result.refused and result.conflicts == 0
+    _assert_merged_equals_source(dist, path)
+    for table in ("emergency_events", "emergency_checks", "note_revisions", "visit_persons"):
+        assert dist.scalar(f"SELECT count(*) FROM {table}"), table
+    # A backup was taken before the merge, and the merge is in the audit log.
+    assert list((tmp_path / "backups").glob("district-*-before-merge.db"))
+    assert dist.scalar("SELECT count(*) FROM audit_log WHERE action = '合并月报'") == 1
+    assert dist.scalar("SELECT count(*) FROM audit_log WHERE action = '合并新增'") == result.new
+    community.close()
+
+
+# -- conflicts and later edits -----------------------------------------------------------------
+def _copies(tmp_path: Path) -> tuple[Store, Store, Path]:
+    """One community database and a copy of it, both holding the month; the export before."""
+    a = _community(tmp_path / "a.db")
+    base = _export(a, tmp_path / "base.xlsx")
+    a.close()
+    shutil.copy(tmp_path / "a.db", tmp_path / "b.db")
+    return open_store(tmp_path / "a.db"), open_store(tmp_path / "b.db"), base
+
+
+def _home(store: Store) -> Any:
+    hid = store.scalar("SELECT id FROM households WHERE address = '建新东路1号'")
+    return register.get_household(store, hid)
+
+
+def _edit_home(store: Store, **changes: Any) -> Any:
+    """Change the household 建新东路1号 through the store's write path (versioned, audited)."""
+    from canxie_tui.store import records
+
+    home = _home(store)
+    return records.update(store, "households", home.id, changes, expected_version=home.version)
+
+
+def test_the_same_household_edited_differently_is_one_conflict_with_both_versions(
+    tmp_path: Path, dist: Store
+) -> None:
+    a, b, base = _copies(tmp_path)
+    assert _only(merge(dist, [base])).new
+    _edit_home(a, phone="13800000001")
+    _edit_home(b, phone="13900000002")
+    from_a = _export(a, tmp_path / "from_a.xlsx")
+    from_b = _export(b, tmp_path / "from_b.xlsx")
+
+    first, second = merge(dist, [from_a, from_b])
+    assert (first.updated, first.conflicts) == (1, 0)
+    assert first.by_table["households"]["updated"] == 1
+    assert all("updated" not in c for t, c in first.by_table.items() if t != "households")
+    assert (second.updated, second.conflicts) == (0, 1)
+    home = _home(a).id
+    assert second.conflict_records == [("households", home)]
+    # The district keeps its version; the other one waits in merge_conflicts.
+    assert dist.scalar("SELECT phone FROM households WHERE id = ?", (home,)) == "13800000001"
+    (conflict,) = district.list_conflicts(dist)
+    assert (conflict["table_name"], conflict["record_id"]) == ("households", home)
+    assert conflict["district_version"]["phone"] == "13800000001"
+    assert conflict["incoming_version"]["phone"] == "13900000002"
+    assert conflict["source_file"] == "from_b.xlsx" and conflict["detected_at"]
+
+    # The same workbook again: the conflict is reported again, but not listed twice.
+    audit = _audit_count(dist)
+    again = _only(merge(dist, [from_b]))
+    assert (again.conflicts, again.new, again.updated) == (1, 0, 0)
+    assert len(district.list_conflicts(dist)) == 1
+    assert _audit_count(dist) == audit
+    a.close()
+    b.close()
+
+
+def test_two_exports_edited_apart_without_a_common_merge_conflict(
+    tmp_path: Path, dist: Store
+) -> None:
+    a, b, _ = _copies(tmp_path)
+    _edit_home(a, note="独居")
+    _edit_home(b, note="与女儿同住")
+    first, second = merge(dist, [_export(a, tmp_path / "a.xlsx"), _export(b, tmp_path / "b.xlsx")])
+    assert first.conflicts == 0 and second.conflicts == 1
+    assert second.conflict_records == [("households", _home(a).id)]
+    a.close()
+    b.close()
+
+
+def test_a_later_edit_on_one_side_only_is_an_update(tmp_path: Path, dist: Store) -> None:
+    a, b, base = _copies(tmp_path)
+    merge(dist, [base])
+    _edit_home(a, phone="13800000001")
+    merge(dist, [_export(a, tmp_path / "a1.xlsx")])
+    home = _home(a)
+    _edit_home(a, phone="13800000003")
+    later = _only(merge(dist, [_export(a, tmp_path / "a2.xlsx")]))
+    assert (later.updated, later.conflicts) == (1, 0)
+    assert dist.scalar("SELECT phone FROM households WHERE id = ?", (home.id,)) == "13800000003"
+    assert dist.scalar("SELECT version FROM households WHERE id = ?", (home.id,)) == 3
+    # An older workbook merged after a newer one changes nothing back.
+    stale = _only(merge(dist, [tmp_path / "a1.xlsx"]))
+    assert (stale.updated, stale.conflicts) == (0, 0)
+    assert dist.scalar("SELECT phone FROM households WHERE id = ?", (home.id,)) == "13800000003"
+    assert district.list_conflicts(dist) == []
+    a.close()
+    b.close()
+
+
+def test_a_change_made_at_the_district_is_kept_and_then_conflicts(
+    tmp_path: Path, dist: Store
+) -> None:
+    a, b, base = _copies(tmp_path)
+    merge(dist, [base])
+    _edit_home(dist, grid="第9网格")
+    unchanged = _only(merge(dist, [base]))  # the workbook brings nothing new
+    assert (unchanged.updated, unchanged.conflicts) == (0, 0)
+    assert _home(dist).grid == "第9网格"
+    _edit_home(a, grid="第4网格")
+    both = _only(merge(dist, [_export(a, tmp_path / "a.xlsx")]))
+    assert both.conflicts == 1 and _home(dist).grid == "第9网格"
+    a.close()
+    b.close()
+
+
+def test_an_edited_visit_replaces_its_people(tmp_path: Path, dist: Store) -> None:
+    from canxie_tui.store import visits
+
+    a, b, base = _copies(tmp_path)
+    merge(dist, [base])
+    first = a.query("SELECT id FROM visits WHERE visit_date = '2026-11-03'")[0]["id"]
+    visit = visits.get_visit(a, first)
+    wang = visit.persons_seen[0]
+    assert len(visit.persons_seen) == 2
+    values = {
+        "visit_date": visit.visit_date,
+        "method": visit.method,
+        "visitors": list(visit.visitor_ids),
+        "persons_seen": [wang],
+        "note": "改过",
+    }
+    visits.correct_visit(a, visit, values)
+    result = _only(merge(dist, [_export(a, tmp_path / "a.xlsx")]))
+    assert result.by_table["visits"] == {"updated": 1, "unchanged": 3}
+    assert [
+        r[0]
+        for r in dist.db.conn.execute(
+            "SELECT person_id FROM visit_persons WHERE visit_id = ?", (first,)
+        )
+    ] == [wang]
+    a.close()
+    b.close()
+
+
+# -- refusals --------------------------------------------------------------------------------
+def test_a_workbook_from_another_district_is_refused_and_the_others_merge(
+    tmp_path: Path, dist: Store
+) -> None:
+    ours = _community(tmp_path / "ours.db")
+    theirs = _community(tmp_path / "theirs.db", OTHER_DISTRICT)
+    good = _export(ours, tmp_path / "ours.xlsx")
+    foreign = _export(theirs, tmp_path / "theirs.xlsx")
+    refused, merged = merge(dist, [foreign, good])
+    assert refused.refused and refused.site_code == "500112001001"
+    assert "500112001001" in refused.reason and "不属于" in refused.reason
+    assert refused.new == 0
+    assert not merged.refused and merged.new > 0
+    assert dist.scalar("SELECT count(*) FROM households WHERE division_code LIKE '500112%'") == 0
+    ours.close()
+    theirs.close()
+
+
+def test_a_corrupt_file_is_refused_and_the_others_merge(tmp_path: Path, dist: Store) -> None:
+    ours = _community(tmp_path / "ours.db")
+    good = _export(ours, tmp_path / "ours.xlsx")
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(good.read_bytes()[:4000])
+    text = tmp_path / "renamed.xlsx"
+    text.write_text("姓名,身份证号\n王芳,1\n", encoding="utf-8")
+    results = merge(dist, [broken, good, text, tmp_path / "missing.xlsx"])
+    assert [r.refused for r in results] == [True, False, True, True]
+    assert "损坏" in results[0].reason
+    assert "文本文件" in results[2].reason
+    assert "找不到" in results[3].reason
+    assert results[1].new > 0
+    _assert_merged_equals_source(dist, good)
+    ours.close()
+
+
+def test_every_file_refused_changes_nothing(tmp_path: Path, dist: Store) -> None:
+    theirs = _community(tmp_path / "theirs.db", OTHER_DISTRICT)
+    counts, audit = _counts_safe(dist), _audit_count(dist)
+    results = merge(dist, [_export(theirs, tmp_path / "theirs.xlsx")])
+    assert all(r.refused for r in results)
+    assert _counts_safe(dist) == counts and _audit_count(dist) == audit
+    assert not (tmp_path / "backups").exists() or not list(
+        (tmp_path / "backups").glob("district-*-before-merge.db")
+    )
+    theirs.close()
+
+
+def _counts_safe(store: Store) -> dict[str, int]:
+    return {t.table: store.scalar(f"SELECT count(*) FROM {t.table}") for t in DATA_TABLES}
+
+
+def test_a_community_database_cannot_be_the_district(tmp_path: Path) -> None:
+    ours = _community(tmp_path / "ours.db")
+    path = _export(ours, tmp_path / "ours.xlsx")
+    with pytest.raises(MergeError, match="社区"):
+        merge(ours, [path])
+    blank = Store.open(tmp_path / "blank.db", clock=fixed_clock)
+    with pytest.raises(MergeError, match="区县"):
+        merge(blank, [path])
+    blank.close()
+    ours.close()
+
+
+# -- the district report ---------------------------------------------------------------------
+def test_district_report_one_row_per_community_with_totals(tmp_path: Path, dist: Store) -> None:
+    one = _community(tmp_path / "one.db")
+    two = _community(tmp_path / "two.db", OTHER_COMMUNITY, first_id=100)
+    # The second community has one more visit and one more household.
+    make = Make(two)
+    make._seq = itertools.count(200)
+    extra = make.person(make.household("洋河一路8号"), "赵敏", category=1, level=1)
+    make.visit(date(2026, 11, 20), extra)
+    results = merge(
+        dist, [_export(one, tmp_path / "one.xlsx"), _export(two, tmp_path / "two.xlsx")]
+    )
+    assert [r.refused for r in results] == [False, False]
+    assert sum(r.conflicts for r in results) == 0
+
+    out = district.district_report(dist, 2026, 11, out=tmp_path / "report.xlsx")
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["汇总", "指标"]
+    ws = wb["汇总"]
+    assert ws["A1"].value.startswith("江北区残疾人工作月报区汇总（2026年11月）")
+    assert "填报单位：江北区" in ws["A2"].value and "填报人：区残联张敏" in ws["A2"].value
+    assert ws.freeze_panes == "A4" and ws.print_title_rows == "$1:$3"
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+    assert ws.oddFooter.center.text == "第 &P 页，共 &N 页"
+    header = [c.value for c in ws[3]]
+    assert ws.cell(3, 1).font.b
+    table = [
+        dict(zip(header, (c.value for c in row), strict=True))
+        for row in ws.iter_rows(min_row=4)
+        if row[1].value is not None
+    ]
+    communities = [r for r in table if isinstance(r["序号"], int)]
+    assert [r["村/社区"] for r in communities] == ["建新东路社区", "洋河路社区"]  # by code
+    by_name = {r["村/社区"]: r for r in communities}
+    for store, name in ((one, "建新东路社区"), (two, "洋河路社区")):
+        summary = summarize_month(store, 2026, 11)
+        row = by_name[name]
+        assert row["在册人数"] == summary.persons
+        assert row["在册户数"] == summary.households
+        assert row["走访次数"] == summary.visits
+        assert row["走访户数"] == summary.households_visited
+        assert row["渝馨家园出勤人天"] == summary.daycare.person_days
+    assert by_name["洋河路社区"]["走访次数"] == by_name["建新东路社区"]["走访次数"] + 1
+    (total,) = [r for r in table if r["街道/镇"] == "全区合计"]
+    (street,) = [r for r in table if r["村/社区"] == "小计"]
+    assert street["街道/镇"] == "观音桥街道"
+    for column in ("在册人数", "在册户数", "走访次数", "走访户数", "月末逾期未走访（人）"):
+        assert total[column] == sum(r[column] for r in communities) == street[column]
+    assert total["走访覆盖率"] == pytest.approx(total["走访户数"] / total["在册户数"])
+
+    indicators = wb["指标"]
+    head = [c.value for c in indicators[3]]
+    assert len(head) == 4 + 3 * 10
+    rows = [[c.value for c in row] for row in indicators.iter_rows(min_row=4)]
+    body = [r for r in rows if isinstance(r[0], int)]
+    last = next(r for r in rows if r[1] == "全区合计")
+    for col in range(4, len(head), 3):  # numerators and denominators add up
+        assert last[col] == sum(r[col] for r in body)
+        assert last[col + 1] == sum(r[col + 1] for r in body)
+    one.close()
+    two.close()
+
+
+def test_report_default_path_and_bad_month(
+    tmp_path: Path, dist: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from canxie_tui.domain.errors import InputError
+
+    monkeypatch.setenv("CANXIE_EXPORTS", str(tmp_path / "exports"))
+    path = district.district_report(dist, 2026, 10)
+    assert path == tmp_path / "exports" / "区汇总_江北区_2026-10.xlsx" and path.is_file()
+    with pytest.raises(InputError):
+        district.district_report(dist, 2027, 1)
+    with pytest.raises(InputError):
+        district.district_report(dist, 2026, 11, out=tmp_path / "x.csv")
+
+
+def test_the_same_id_number_in_two_communities_is_a_conflict_and_both_are_kept(
+    tmp_path: Path, dist: Store
+) -> None:
+    one = _community(tmp_path / "one.db")
+    two = _community(tmp_path / "two.db", OTHER_COMMUNITY)  # the same ID numbers
+    first, second = merge(
+        dist, [_export(one, tmp_path / "one.xlsx"), _export(two, tmp_path / "two.xlsx")]
+    )
+    assert first.conflicts == 0
+    assert second.by_table["persons"]["conflicts"] == 2  # 王芳 and 张强 (李明's has none)
+    wang = two.scalar("SELECT id FROM persons WHERE name = '王芳'")
+    assert dist.scalar("SELECT id_number FROM persons WHERE id = ?", (wang,)) is None
+    kept = {c["record_id"]: c for c in district.list_conflicts(dist)}
+    assert kept[wang]["kind"] == "duplicate"
+    assert (
+        kept[wang]["incoming_version"]["id_number"] == kept[wang]["district_version"]["id_number"]
+    )
+    # Their visits are merged all the same, linked to them.
+    assert dist.scalar("SELECT count(*) FROM visit_persons WHERE person_id = ?", (wang,))
+    audit = _audit_count(dist)
+    again = merge(dist, [tmp_path / "two.xlsx"])[0]
+    # Merged as it came (without the number): nothing new; the conflicts stay listed.
+    assert (again.new, again.updated, again.conflicts) == (0, 0, 0)
+    assert _audit_count(dist) == audit and len(district.list_conflicts(dist)) == 2
+    one.close()
+    two.close()
+
+
+def test_an_attendance_mark_undone_in_the_community_is_deleted(tmp_path: Path, dist: Store) -> None:
+    from canxie_tui.store import daycare
+
+    a, b, base = _copies(tmp_path)
+    merge(dist, [base])
+    member = a.scalar("SELECT id FROM daycare_members")
+    day = a.scalar("SELECT day FROM attendance WHERE status = 'present' ORDER BY day LIMIT 1")
+    gone = a.scalar("SELECT id FROM attendance WHERE member_id = ? AND day = ?", (member, day))
+    daycare.unmark(a, member, date.fromisoformat(day))
+    result = _only(merge(dist, [_export(a, tmp_path / "a.xlsx")]))
+    assert result.deleted == 1
+    assert dist.scalar("SELECT count(*) FROM attendance WHERE id = ?", (gone,)) == 0
+    assert _only(merge(dist, [tmp_path / "a.xlsx"])).deleted == 0
+    a.close()
+    b.close()

@@ -1,0 +1,605 @@
+"""The monthly return: print sheets, masking, the machine-readable part and its reader.
+
+`month` is November 2026 built by `tests.conftest.build_month` on the fixed clock
+(Sunday 2026-11-29 10:00): three visits in the month (one with a follow-up and
+the formula-like texts), one withdrawn, one in October, two notes (one edited),
+渝馨家园 attendance with a closed day, and a heat-wave event with two checks.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from canxie_tui.domain.errors import InputError
+from canxie_tui.domain.ids import mask_id
+from canxie_tui.store import daycare, duelist, site
+from canxie_tui.store.db import Store
+from canxie_tui.sync import monthly
+from canxie_tui.sync.errors import (
+    ChecksumError,
+    ExportError,
+    FormatVersionError,
+    NotAWorkbookError,
+    NotMonthlyReturnError,
+    SchemaMismatchError,
+)
+from canxie_tui.sync.monthly import PRINT_SHEETS, export_monthly, summarize_month
+from canxie_tui.sync.reader import read_monthly
+from tests.conftest import INJECTION_TEXTS, OPERATOR, SITE, TODAY, Make, Month, build_month
+
+DATA_SHEETS = [t.sheet for t in monthly.DATA_TABLES]
+
+
+@pytest.fixture
+def month(store: Store, make: Make) -> Month:
+    return build_month(store, make)
+
+
+@pytest.fixture
+def exported(store: Store, month: Month, tmp_path: Path) -> Path:
+    return export_monthly(store, 2026, 11, out=tmp_path / "out" / "m.xlsx")
+
+
+def _visible_texts(path: Path) -> list[str]:
+    wb = load_workbook(path, read_only=True)
+    try:
+        return [
+            str(value)
+            for ws in wb.worksheets
+            if ws.sheet_state == "visible"
+            for row in ws.iter_rows(values_only=True)
+            for value in row
+            if value is not None
+        ]
+    finally:
+        wb.close()
+
+
+def _db_rows(store: Store, table: str, where: str = "1", params: Any = ()) -> list[dict[str, Any]]:
+    return store.query(f"SELECT * FROM {table} WHERE {where} ORDER BY rowid", params)
+
+
+# -- layout -------------------------------------------------------------------------------
+def test_sheets_in_order_and_data_hidden(exported: Path) -> None:
+    wb = load_workbook(exported)
+    assert wb.sheetnames == [*PRINT_SHEETS, "_元数据", *DATA_SHEETS]
+    states = {ws.title: ws.sheet_state for ws in wb.worksheets}
+    assert all(states[name] == "visible" for name in (*PRINT_SHEETS, "_元数据"))
+    assert all(states[name] == "hidden" for name in DATA_SHEETS)
+    assert wb.active.title == "汇总"
+
+
+@pytest.mark.parametrize("name", PRINT_SHEETS)
+def test_print_sheets_are_print_ready(exported: Path, name: str) -> None:
+    ws = load_workbook(exported)[name]
+    title, info = ws["A1"].value, ws["A2"].value
+    assert title.startswith("江北区观音桥街道建新东路社区残疾人工作月报（2026年11月）")
+    assert title.endswith(name)
+    assert ws["A1"].font.b
+    assert f"A1:{get_column_letter(ws.max_column)}1" in {str(r) for r in ws.merged_cells}
+    assert "填报单位：建新东路社区" in info and f"填报人：{OPERATOR}" in info
+    assert "填报日期：2026年11月29日" in info
+    setup = ws.page_setup
+    assert (setup.orientation, setup.paperSize) == ("landscape", 9)
+    assert (setup.fitToWidth, setup.fitToHeight) == (1, 0)
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.oddFooter.center.text == "第 &P 页，共 &N 页"
+    header_rows = 2 if name == "汇总" else (4 if name == "渝馨家园考勤" else 3)
+    assert ws.print_title_rows == f"$1:${header_rows}"
+    frozen_column = "D" if name == "渝馨家园考勤" else "A"
+    assert ws.freeze_panes == f"{frozen_column}{header_rows + 1}"
+    if name != "汇总":
+        assert ws.cell(3, 1).value == "序号" and ws.cell(3, 1).font.b
+
+
+def test_column_widths_fit_chinese_text(exported: Path) -> None:
+    ws = load_workbook(exported)["走访明细"]
+    widths = {
+        ws.cell(3, c).value: ws.column_dimensions[ws.cell(3, c).column_letter].width
+        for c in range(1, 14)
+    }
+    assert widths["走访日期"] == len("2026-11-03") + 2
+    assert widths["身份证号"] == 18 + 2
+    assert widths["住址"] == 26  # capped, the long texts wrap
+    assert ws["C4"].alignment.wrap_text
+
+
+def test_visit_rows(exported: Path, month: Month) -> None:
+    ws = load_workbook(exported)["走访明细"]
+    header = [c.value for c in ws[3]]
+    rows = [
+        dict(zip(header, (c.value for c in row), strict=True)) for row in ws.iter_rows(min_row=4)
+    ]
+    assert [r["走访日期"] for r in rows] == [
+        "2026-11-03",
+        "2026-11-10",
+        "2026-11-10",
+    ]  # not withdrawn
+    first = rows[0]
+    assert first["序号"] == 1
+    assert first["住址"] == "建新东路1号 5栋2单元301"
+    assert first["走访对象"] == f"王芳、{INJECTION_TEXTS[0]}"
+    assert first["身份证号"] == mask_id(month.wang.id_number)
+    assert (first["方式"], first["目的"], first["走访人"]) == ("入户", "常规走访", OPERATOR)
+    assert first["发现问题"] == f"生活困难、其他：{INJECTION_TEXTS[0]}"
+    assert (first["帮扶措施"], first["转介"]) == ("-1", "民政")
+    assert first["跟进事项"] == "协助申请护理补贴（11月17日前，紧急·未完成）"
+    assert first["情况记录"] == INJECTION_TEXTS[1]
+    assert rows[1]["方式"] == "电话" and rows[1]["情况记录"] == "@SUM(A1)"
+    assert rows[2]["目的"] == "节日慰问"
+
+
+def test_formula_like_texts_stay_text(exported: Path) -> None:
+    wb = load_workbook(exported)
+    found = {
+        cell.value: cell
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for cell in row
+        if cell.value in INJECTION_TEXTS
+    }
+    assert set(found) == set(INJECTION_TEXTS)
+    for text, cell in found.items():
+        assert cell.data_type == "s", text
+        if cell.parent.sheet_state == "visible":
+            assert cell.quotePrefix, text  # editing in Excel keeps it text
+
+
+def test_summary_sheet(exported: Path) -> None:
+    ws = load_workbook(exported)["汇总"]
+    lines = [row for row in ws.iter_rows(min_row=3, values_only=True) if row[0]]
+    rows = {row[0]: row[1:] for row in lines}
+    by_method = lines[[r[0] for r in lines].index("走访方式") + 1]
+    by_tier = lines[[r[0] for r in lines].index("走访时的分级") + 1]
+    assert rows["在册持证残疾人（人）"][:2] == (2, "其中重度（一、二级）1人")
+    assert rows["肢体残疾"] == (0, 1, 0, 0, 1)
+    assert rows["精神残疾"] == (0, 0, 1, 0, 1)
+    assert rows["走访次数（次）"][0] == 3
+    assert rows["走访户数（户）"][0] == 2
+    assert rows["走访覆盖率"][0] == "100.0%"
+    assert by_method == ("次数", 1, 1, 1, 0, 3)  # 入户 电话 微信/视频 见面 合计
+    # The tier when visited: B (重度, 精神) except 11-10 at home, A by the urgent follow-up.
+    assert by_tier == ("次数", 1, 2, 0, 0, 3)
+    assert rows["本月新增（项）"][0] == 1
+    assert rows["出勤人天"][0] == "3.5"
+    assert rows["本月新写（篇）"][0] == 2 and rows["本月修改（篇）"][0] == 1
+    assert rows["本月事件（起）"] == (1, "高温橙色预警", None, None, None)
+    per_day = lines[[r[0] for r in lines].index("日期（11月）") + 1 :]
+    assert [row[:2] for row in per_day][:3] == [(1, 0), (2, 0), (3, 1)]
+    assert per_day[9][:2] == (10, 2) and len(per_day) == 30
+    assert all(row[2:] == (None,) * 4 for row in per_day)  # a two-column table
+    [chart] = ws._charts
+    assert chart.tagname == "barChart"
+
+
+def test_summary_figures(store: Store, month: Month) -> None:
+    summary = summarize_month(store, 2026, 11)
+    assert (summary.households, summary.persons, summary.severe) == (2, 2, 1)
+    assert (summary.visits, summary.households_visited, summary.coverage) == (3, 2, 1.0)
+    assert summary.by_method == {"home": 1, "phone": 1, "wechat": 1}
+    assert sum(summary.per_day) == 3 and len(summary.per_day) == 30
+    assert (summary.followups_opened, summary.followups_closed, summary.followups_open) == (1, 0, 1)
+    assert summary.followups_overdue == 1  # due 11-17
+    assert (summary.notes_written, summary.notes_revised) == (2, 1)
+    assert summary.daycare == daycare.month_stats(store, 2026, 11)
+    [event] = summary.events
+    assert (event.name, event.total, event.by_status) == ("高温橙色预警", 2, {"safe": 1, "help": 1})
+    # In the current month "overdue at month end" is today's overdue count of the due list.
+    assert summary.overdue == duelist.due_counts(store, TODAY)["overdue"]
+
+
+def test_summary_of_an_earlier_month_counts_the_register_then(store: Store, month: Month) -> None:
+    october = summarize_month(store, 2026, 10)
+    assert october.persons == 0  # everyone was registered in November
+    assert october.visits == 1 and october.households_visited == 0  # not in the register then
+
+
+def test_daycare_grid_sheet(exported: Path, store: Store, month: Month) -> None:
+    ws = load_workbook(exported)["渝馨家园考勤"]
+    grid = daycare.month_grid(store, 2026, 11)
+    [row] = grid.rows
+    sheet_row = [c.value for c in ws[5]]
+    assert sheet_row[:3] == [1, "王芳", mask_id(month.wang.id_number)]
+    assert [v or "" for v in sheet_row[3:33]] == row.cells
+    assert sheet_row[33:] == ["3.5", 1, 0, row.unmarked]
+    assert [c.value for c in ws[4]][3:10] == [
+        "日",
+        "一",
+        "二",
+        "三",
+        "四",
+        "五",
+        "六",
+    ]  # 11-01 is a Sunday
+    totals = [c.value for c in ws[6]]
+    assert totals[1] == "每日出勤（人天）" and "闭" in totals
+    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert any(t.startswith("图例：✓ 出勤") for t in texts)
+    assert "服务：日间照料（人次）" in texts
+
+
+def test_notes_sheet_masks_ids_in_text(exported: Path, month: Month) -> None:
+    ws = load_workbook(exported)["个案记录"]
+    rows = list(ws.iter_rows(min_row=4, values_only=True))
+    assert len(rows) == 2
+    first = rows[0]
+    assert first[2] == "需求" and first[4] == "王芳" and first[5] == mask_id(month.wang.id_number)
+    assert mask_id(month.wang.id_number) in first[6] and month.wang.id_number not in first[6]
+    assert first[8] == "本月新写，已修改（1次修订）"
+    assert rows[1][4] == "全户" and rows[1][6] == "@SUM(A1)"
+
+
+def test_indicator_and_emergency_sheets(exported: Path) -> None:
+    wb = load_workbook(exported)
+    indicators = list(wb["指标"].iter_rows(min_row=4, max_row=13, values_only=True))
+    assert len(indicators) == 10
+    assert indicators[0][1] == "符合条件的残疾人纳入最低生活保障比例"
+    assert wb["指标"]["E4"].number_format == "0.0%" or indicators[0][4] == "—"
+    events = list(wb["急难救助"].iter_rows(min_row=4, values_only=True))
+    assert events[0][:6] == (1, "高温橙色预警", "高温", "2026-11-15 08:00", "进行中", 2)
+    assert events[0][6:] == (0, 1, 1, 0, 0)
+    assert events[1][1] == "合计"
+
+
+# -- privacy ------------------------------------------------------------------------------
+def test_ids_masked_in_every_print_sheet(exported: Path, store: Store, month: Month) -> None:
+    texts = "\n".join(_visible_texts(exported))
+    numbers = [
+        r[0]
+        for r in store.db.conn.execute("SELECT id_number FROM persons WHERE id_number IS NOT NULL")
+    ]
+    assert numbers
+    for number in numbers:
+        assert number not in texts
+    assert mask_id(month.wang.id_number) in texts
+    # The data sheets keep them whole (the district merges by them).
+    data = read_monthly(exported)
+    assert {p["id_number"] for p in data.rows("persons")} >= set(numbers)
+    assert store.scalar("SELECT count(*) FROM audit_log WHERE action LIKE '%完整身份证号%'") == 0
+    assert store.scalar("SELECT count(*) FROM audit_log WHERE action = '导出月报'") == 1
+
+
+def test_full_ids_are_shown_and_audited(store: Store, month: Month, tmp_path: Path) -> None:
+    path = export_monthly(store, 2026, 11, out=tmp_path / "full.xlsx", full_ids=True)
+    texts = "\n".join(_visible_texts(path))
+    assert month.wang.id_number in texts
+    [entry] = store.query("SELECT * FROM audit_log WHERE action = '导出月报（显示完整身份证号）'")
+    assert entry["operator_name"] == OPERATOR and entry["table_name"] == "monthly_return"
+    after = json.loads(entry["after"])
+    assert after["path"] == str(path) and after["full_ids"] is True and after["month"] == "2026-11"
+    assert read_monthly(path).full_ids
+
+
+# -- read back ----------------------------------------------------------------------------
+def test_round_trip_is_lossless(exported: Path, store: Store, month: Month) -> None:
+    data = read_monthly(exported)
+    assert (data.year, data.month, data.month_text) == (2026, 11, "2026-11")
+    assert data.site == SITE
+    assert data.schema_version == store.schema_version
+    assert data.operator_name == OPERATOR and data.exported_at == "2026-11-29T10:00:00"
+    # Every visit, note, revision and attendance row equals the database, field by field.
+    month_visits = _db_rows(
+        store, "visits", "visit_date >= '2026-11-01' OR updated_at >= '2026-11-01'"
+    )
+    assert data.rows("visits") == month_visits
+    assert {v["id"] for v in month_visits} == {*(v.id for v in month.visits), month.withdrawn.id}
+    assert month.earlier.id not in {v["id"] for v in data.rows("visits")}
+    assert data.rows("notes") == _db_rows(store, "notes")
+    assert data.rows("note_revisions") == _db_rows(store, "note_revisions")
+    assert data.rows("attendance") == _db_rows(store, "attendance")
+    assert data.rows("followups") == _db_rows(store, "followups")
+    assert data.rows("daycare_members") == _db_rows(store, "daycare_members")
+    assert data.rows("daycare_closures") == _db_rows(store, "daycare_closures")
+    assert data.rows("households") == _db_rows(store, "households")
+    assert data.rows("persons") == _db_rows(store, "persons")
+    assert data.rows("operators") == _db_rows(store, "operators")
+    assert data.rows("emergency_events") == _db_rows(store, "emergency_events")
+    assert data.rows("emergency_checks") == _db_rows(store, "emergency_checks")
+    seen = {(r["visit_id"], r["person_id"]) for r in data.rows("visit_persons")}
+    assert (month.visits[0].id, month.li.id) in seen
+    assert {r["visit_id"] for r in data.rows("visit_visitors")} == {r["id"] for r in month_visits}
+
+
+def test_nulls_empty_texts_and_odd_characters_survive(
+    exported: Path, store: Store, month: Month
+) -> None:
+    data = read_monthly(exported)
+    li = next(p for p in data.rows("persons") if p["id"] == month.li.id)
+    assert li["id_number"] is None and li["category"] is None and li["phone"] == ""
+    note = next(n for n in data.rows("notes") if n["id"] == month.note_id)
+    assert "\r\n" in note["body"] and "\x07" in note["body"]
+    assert note["body"] == store.scalar("SELECT body FROM notes WHERE id = ?", (month.note_id,))
+
+
+def test_a_workbook_saved_again_by_a_spreadsheet_still_reads(
+    exported: Path, tmp_path: Path
+) -> None:
+    wb = load_workbook(exported)  # opened and saved unchanged, as someone printing it might
+    again = tmp_path / "again.xlsx"
+    wb.save(again)
+    assert read_monthly(again).row_counts == read_monthly(exported).row_counts
+
+
+def _edit(path: Path, sheet: str, cell: str, value: Any) -> Path:
+    wb = load_workbook(path)
+    wb[sheet][cell] = value
+    edited = path.with_name("edited.xlsx")
+    wb.save(edited)
+    return edited
+
+
+def test_a_changed_data_cell_is_refused(exported: Path) -> None:
+    edited = _edit(exported, "_数据_visits", "P2", "改过的帮扶措施")
+    with pytest.raises(ChecksumError) as caught:
+        read_monthly(edited)
+    assert "“_数据_visits”工作表（走访记录）" in caught.value.message
+    assert "校验和不符" in caught.value.message
+    assert caught.value.sheet == "_数据_visits"
+
+
+def test_a_deleted_data_row_is_refused(exported: Path) -> None:
+    wb = load_workbook(exported)
+    wb["_数据_persons"].delete_rows(3)
+    edited = exported.with_name("fewer.xlsx")
+    wb.save(edited)
+    with pytest.raises(ChecksumError, match="应有 3 行，实有 2 行"):
+        read_monthly(edited)
+
+
+def test_changed_metadata_is_refused(exported: Path) -> None:
+    wb = load_workbook(exported, read_only=True)
+    row = next(r for r in wb["_元数据"].iter_rows() if r[0].value == "month")
+    coordinate = row[1].coordinate
+    wb.close()
+    with pytest.raises(ChecksumError, match="_元数据"):
+        read_monthly(_edit(exported, "_元数据", coordinate, "2026-10"))
+
+
+def _meta_cell(path: Path, key: str) -> str:
+    wb = load_workbook(path, read_only=True)
+    try:
+        row = next(r for r in wb["_元数据"].iter_rows() if r[0].value == key)
+        return str(row[1].coordinate)
+    finally:
+        wb.close()
+
+
+def test_another_schema_version_is_refused(exported: Path, store: Store) -> None:
+    newer = _edit(
+        exported, "_元数据", _meta_cell(exported, "schema_version"), store.schema_version + 1
+    )
+    with pytest.raises(SchemaMismatchError, match="数据库结构版本 2，本程序为 1") as caught:
+        read_monthly(newer)
+    assert "升级本程序" in caught.value.message
+    older = _edit(exported, "_元数据", _meta_cell(exported, "schema_version"), 0)
+    with pytest.raises(SchemaMismatchError, match="请对方升级程序后重新导出"):
+        read_monthly(older)
+
+
+def test_a_newer_format_is_refused(exported: Path) -> None:
+    edited = _edit(exported, "_元数据", _meta_cell(exported, "format_version"), 99)
+    with pytest.raises(FormatVersionError, match="格式版本 99"):
+        read_monthly(edited)
+
+
+def test_a_csv_renamed_xlsx_gets_one_clear_message(tmp_path: Path) -> None:
+    fake = tmp_path / "月报.xlsx"
+    fake.write_text("姓名,身份证号\n王芳,500105196805120032\n", encoding="utf-8")
+    with pytest.raises(NotAWorkbookError) as caught:
+        read_monthly(fake)
+    assert caught.value.message.startswith("“月报.xlsx”不是 Excel 工作簿（.xlsx），而是文本文件")
+    assert "CSV" in caught.value.message
+
+
+def test_another_workbook_is_not_a_monthly_return(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    other = tmp_path / "花名册.xlsx"
+    Workbook().save(other)
+    with pytest.raises(NotMonthlyReturnError, match="不是残协工作台导出的月报"):
+        read_monthly(other)
+
+
+def test_a_truncated_workbook_is_corrupt(exported: Path) -> None:
+    from canxie_tui.sync.errors import CorruptWorkbookError
+
+    cut = exported.with_name("cut.xlsx")
+    cut.write_bytes(exported.read_bytes()[: exported.stat().st_size // 2])
+    with pytest.raises(CorruptWorkbookError, match="已损坏"):
+        read_monthly(cut)
+
+
+def test_a_missing_data_sheet_is_refused(exported: Path) -> None:
+    wb = load_workbook(exported)
+    del wb["_数据_notes"]
+    edited = exported.with_name("no-notes.xlsx")
+    wb.save(edited)
+    with pytest.raises(NotMonthlyReturnError, match="缺少数据工作表“_数据_notes”"):
+        read_monthly(edited)
+
+
+# -- paths, months, failures ---------------------------------------------------------------
+def test_default_path_in_the_exports_folder(
+    store: Store, month: Month, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CANXIE_EXPORTS", raising=False)
+    path = export_monthly(store, 2026, 11)
+    assert path == Path("exports") / "月报_建新东路社区_2026-11.xlsx"
+    assert (tmp_path / path).is_file()
+    monkeypatch.setenv("CANXIE_EXPORTS", str(tmp_path / "elsewhere"))
+    assert (
+        export_monthly(store, 2026, 10) == tmp_path / "elsewhere" / "月报_建新东路社区_2026-10.xlsx"
+    )
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    assert export_monthly(store, 2026, 11, out=folder) == folder / "月报_建新东路社区_2026-11.xlsx"
+
+
+def test_bad_months_and_names_are_refused(store: Store, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="还没有到"):
+        export_monthly(store, 2026, 12, out=tmp_path / "x.xlsx")
+    with pytest.raises(InputError, match="1–12"):
+        export_monthly(store, 2026, 13, out=tmp_path / "x.xlsx")
+    with pytest.raises(InputError, match=r"\.xlsx 结尾"):
+        export_monthly(store, 2026, 11, out=tmp_path / "x.csv")
+    assert not list(tmp_path.glob("*.xlsx")) and not list(tmp_path.glob(".*"))
+
+
+def test_a_site_must_be_set_up(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "bare.db", clock=lambda: datetime(2026, 11, 29, 10))
+    with pytest.raises(ExportError, match="还没有设置本站点"):
+        export_monthly(store, 2026, 11, out=tmp_path / "x.xlsx")
+    store.close()
+
+
+def test_an_empty_month_exports_and_reads(store: Store, tmp_path: Path) -> None:
+    path = export_monthly(store, 2026, 1, out=tmp_path / "empty.xlsx")
+    data = read_monthly(path)
+    assert data.rows("visits") == [] and len(data.rows("operators")) == 1
+    ws = load_workbook(path)["走访明细"]
+    assert ws["A4"].value == "2026年1月没有走访记录。"
+
+
+def test_a_failure_half_way_leaves_nothing(
+    store: Store, month: Month, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openpyxl.worksheet import _writer
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "m.xlsx"
+    target.write_bytes(b"the previous export")
+    temp_files_before = set(_writer.ALL_TEMP_FILES)
+
+    def broken(*args: Any) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(monthly, "_write_indicators", broken)
+    with pytest.raises(RuntimeError):
+        export_monthly(store, 2026, 11, out=target)
+    assert list(folder.iterdir()) == [target]
+    assert target.read_bytes() == b"the previous export"
+    assert set(_writer.ALL_TEMP_FILES) == temp_files_before
+    assert store.scalar("SELECT count(*) FROM audit_log WHERE table_name = 'monthly_return'") == 0
+    assert not store.db.conn.in_transaction
+
+
+def test_a_failed_audit_removes_the_file(
+    store: Store, month: Month, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(monthly.records, "write_audit", refuse)
+    with pytest.raises(sqlite3.OperationalError):
+        export_monthly(store, 2026, 11, out=tmp_path / "m.xlsx", full_ids=True)
+    assert not (tmp_path / "m.xlsx").exists()
+
+
+def test_progress_is_reported_in_chinese(store: Store, month: Month, tmp_path: Path) -> None:
+    calls: list[tuple[str, int, int]] = []
+    export_monthly(store, 2026, 11, out=tmp_path / "m.xlsx", progress=lambda *a: calls.append(a))
+    labels = [label for label, _, _ in calls]
+    assert labels[0] == "统计本月数据" and labels[-1] == "完成"
+    assert "写入走访明细" in labels and "写入数据表：走访记录" in labels and "保存工作簿" in labels
+    assert all(0 <= done <= total for _, done, total in calls)
+    assert calls[-1][1] == calls[-1][2]
+
+
+def test_corrections_of_earlier_months_travel_with_this_month(
+    store: Store, make: Make, tmp_path: Path
+) -> None:
+    from tests.conftest import Clock
+
+    clock = Clock(date(2026, 10, 20))
+    store.clock = clock
+    person = make.person(make.household("建新东路3号"), "赵敏")
+    visit = make.visit(date(2026, 10, 5), person)
+    clock.set(datetime(2026, 11, 2, 9))
+    from canxie_tui.store import visits
+
+    visits.correct_visit(
+        store, visit, make.visit_values(date(2026, 10, 5), [person], method="phone")
+    )
+    store.clock = lambda: datetime(2026, 11, 29, 10)
+    data = read_monthly(export_monthly(store, 2026, 11, out=tmp_path / "m.xlsx"))
+    [row] = data.rows("visits")
+    assert (row["id"], row["method"], row["version"]) == (visit.id, "phone", 2)
+    ws = load_workbook(tmp_path / "m.xlsx")["走访明细"]
+    assert ws["A4"].value == "2026年11月没有走访记录。"  # the print sheet lists the month's visits
+
+
+def test_demo_community_month(tmp_path: Path) -> None:
+    from canxie_tui.store.demo import build_demo
+
+    store = Store.open(tmp_path / "demo.db", clock=lambda: datetime(2026, 11, 29, 10))
+    build_demo(store, scale="community", seed=1, today=date(2026, 11, 29))
+    path = export_monthly(store, 2026, 10, out=tmp_path / "demo.xlsx")
+    data = read_monthly(path)
+    assert data.site.community_name == "建新东路社区"
+    for table in monthly.DATA_TABLES:
+        expected = store.scalar(
+            f"SELECT count(*) FROM {table.table} WHERE {table.where}",
+            {
+                "first": "2026-10-01",
+                "last": "2026-10-31",
+                "next": "2026-11-01",
+                "until": "2026-10-31",
+            },
+        )
+        assert len(data.rows(table.table)) == expected, table.key
+    visits = {v["id"]: v for v in data.rows("visits")}
+    for row in store.query(
+        "SELECT * FROM visits WHERE visit_date BETWEEN '2026-10-01' AND '2026-10-31'"
+    ):
+        assert visits[row["id"]] == row
+    ws = load_workbook(path, read_only=True)["走访明细"]
+    shown = sum(1 for _ in ws.iter_rows(min_row=4))
+    assert shown == store.scalar(
+        "SELECT count(*) FROM visits WHERE deleted = 0 AND visit_date BETWEEN '2026-10-01' AND '2026-10-31'"
+    )
+    store.close()
+
+
+def test_the_workbook_is_a_real_zip_with_no_formulas(exported: Path) -> None:
+    with zipfile.ZipFile(exported) as archive:
+        assert archive.testzip() is None
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert sheets
+        for name in sheets:
+            assert b"<f>" not in archive.read(name)
+
+
+def test_operator_switch_is_the_reporter(store: Store, month: Month, tmp_path: Path) -> None:
+    site.switch_operator(store, site.add_operator(store, "张华"))
+    path = export_monthly(store, 2026, 11, out=tmp_path / "m.xlsx")
+    assert "填报人：张华" in load_workbook(path)["汇总"]["A2"].value
+    assert read_monthly(path).operator_name == "张华"
+
+
+def test_rows_deleted_in_the_month_travel_as_audit_entries(
+    store: Store, month: Month, tmp_path: Path
+) -> None:
+    day = date(2026, 11, 27)  # a Friday
+    daycare.mark(store, month.member_id, day, "absent")
+    row_id = store.scalar("SELECT id FROM attendance WHERE day = ?", (day.isoformat(),))
+    daycare.unmark(store, month.member_id, day)
+    data = read_monthly(export_monthly(store, 2026, 11, out=tmp_path / "m.xlsx"))
+    assert row_id not in {r["id"] for r in data.rows("attendance")}
+    [deleted] = data.rows("audit_log")
+    assert (deleted["action"], deleted["table_name"], deleted["record_id"]) == (
+        "撤销考勤",
+        "attendance",
+        row_id,
+    )
+    assert json.loads(deleted["before"])["day"] == day.isoformat()

@@ -1,0 +1,494 @@
+"""Roster (花名册) import: a hand-made messy workbook through read → preview → apply,
+the error workbook, re-import, an edited file, a crash half-way, and refused files."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from canxie_tui.domain import ids
+from canxie_tui.store import register
+from canxie_tui.store.db import Store
+from canxie_tui.store.search import search
+from canxie_tui.sync import roster
+from canxie_tui.sync.errors import (
+    CorruptWorkbookError,
+    EncryptedWorkbookError,
+    NotAWorkbookError,
+)
+from tests.conftest import TODAY
+
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def _id_with_x() -> str:
+    for seq in range(1, 999):
+        number = ids.make_id("500105", date(1980, 3, 4), seq)
+        if number.endswith("X"):
+            return number
+    raise AssertionError("no ID with check character X")
+
+
+WANG = ids.make_id("500105", date(1968, 5, 12), 21)  # odd sequence: 男
+ZHANG = ids.make_id("510211", date(1975, 2, 3), 33)
+LI = _id_with_x()
+ZHAO = ids.make_id("500105", date(1990, 3, 7), 101)  # stored as a float: mangled
+QIAN_GOOD = ids.make_id("500105", date(1985, 6, 1), 45)
+QIAN = QIAN_GOOD[:17] + ("1" if QIAN_GOOD[17] != "1" else "2")  # wrong check digit
+ZHOU = ids.make_id("500105", date(1950, 1, 9), 57)
+WU = ids.make_id("500105", date(1960, 8, 8), 61)
+
+HEADER = [
+    "序号",
+    "姓 名",
+    "性别",
+    "公民身份\n号码",
+    "残疾证号",
+    "残疾类别",
+    "残疾等级",
+    "联系电话（手机）",
+    "现住址",
+    "监护人",
+    "监护人电话",
+]
+
+
+def roster_cat(cat: Any) -> int:
+    from canxie_tui.domain.codes import parse_category
+
+    found = parse_category(cat)
+    assert found is not None
+    return found
+
+
+def _level(text: Any) -> int:
+    from canxie_tui.domain.codes import parse_level
+
+    found = parse_level(text)
+    assert found is not None
+    return found
+
+
+def body_rows(**edits: dict[str, Any]) -> list[list[Any] | None]:
+    """The data rows (None = a blank row); `edits` change cells of a row by name."""
+
+    def person(n: int, name: str, number: Any, cat: Any, lvl: Any, **extra: Any) -> list[Any]:
+        extra = {**extra, **edits.get(name, {})}
+        cert = extra.pop("cert", None)
+        if cert is None and isinstance(number, str):
+            normal = ids.normalize(number)
+            if len(normal) == 18 and ids.check_char(normal[:17]) == normal[17]:
+                cert = ids.make_certificate(normal, roster_cat(cat), _level(lvl))
+        return [
+            n,
+            name,
+            extra.get("sex"),
+            number,
+            cert,
+            cat,
+            lvl,
+            extra.get("phone"),
+            extra.get("address"),
+            extra.get("guardian"),
+            extra.get("guardian_phone"),
+        ]
+
+    return [
+        person(
+            1,
+            "王芳",
+            WANG,
+            "肢体残疾",
+            "贰级",
+            phone="13800000001",
+            address="建新东路1号5栋2单元301",
+            guardian="王大",
+            guardian_phone="13900000001",
+        ),
+        person(2, "张强", ZHANG.translate(FULLWIDTH), 4, 2, address=" 建新东路1号5栋2单元301"),
+        person(
+            3, "李四", LI.lower(), "精神", "三级", phone="023-67771234", address="北城天街 8 号"
+        ),
+        None,
+        person(4, "赵五", float(ZHAO), 1, 1, address="建新东路2号"),
+        person(5, "钱六", QIAN, 2, 3, address="建新东路3号"),
+        person(6, "孙七", WANG, 4, 2, address="建新东路4号"),
+        None,
+        person(7, "周八", ZHOU, 4, 3, phone="13700000002", address="观音桥1号"),
+        person(8, "吴九", WU, 5, 4, phone="13600000003", address="北城天街8号"),
+    ]
+
+
+def write_roster(path: Path, rows: list[list[Any] | None] | None = None) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "花名册"
+    ws.append(["江北区观音桥街道建新东路社区持证残疾人花名册"])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADER))
+    ws.append(["填报单位：建新东路社区", None, None, None, None, "填报日期：2026年11月"])
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=5)
+    ws.merge_cells(start_row=2, start_column=6, end_row=2, end_column=len(HEADER))
+    ws.append(HEADER)
+    for values in body_rows() if rows is None else rows:
+        ws.append(values if values is not None else [])
+    wb.save(path)
+    return path
+
+
+@pytest.fixture
+def registered(store: Store) -> Store:
+    """周八 (phone will change) and 吴九 (identical to the file) already in the register."""
+    home = register.add_household(store, {"address": "观音桥1号"})
+    register.add_person(
+        store,
+        home.id,
+        {
+            "name": "周八",
+            "id_number": ZHOU,
+            "cert_number": ids.make_certificate(ZHOU, 4, 3),
+            "category": 4,
+            "level": 3,
+            "phone": "13700000009",
+            "relation": "户主",
+        },
+    )
+    other = register.add_household(store, {"address": "北城天街8号"})
+    register.add_person(
+        store,
+        other.id,
+        {
+            "name": "吴九",
+            "id_number": WU,
+            "cert_number": ids.make_certificate(WU, 5, 4),
+            "category": 5,
+            "level": 4,
+            "phone": "13600000003",
+        },
+    )
+    return store
+
+
+def counts(store: Store) -> dict[str, int]:
+    return {
+        t: store.scalar(f"SELECT count(*) FROM {t}")
+        for t in ("persons", "households", "audit_log", "search_terms", "person_fts")
+    }
+
+
+EXCEL_ID = "身份证号被Excel转换成了数值，后几位数字已丢失。请把该列单元格格式设为“文本”，再重新录入身份证号"
+
+
+def test_messy_workbook_reads_with_exact_rejections(tmp_path: Path) -> None:
+    file = roster.read_roster(write_roster(tmp_path / "花名册.xlsx"), today=TODAY)
+    assert file.sheet == "花名册"
+    assert file.header_row == 3
+    assert file.columns["id_number"] == "公民身份\n号码"
+    assert file.columns["cert_number"] == "残疾证号"
+    assert file.columns["address"] == "现住址"
+    assert file.columns["phone"] == "联系电话（手机）"
+    assert file.blank_rows == 2
+    accepted = {r.row: r for r in file.rows}
+    assert sorted(accepted) == [4, 5, 6, 12, 13]
+    assert accepted[5].id_number == ZHANG  # full-width digits folded
+    assert accepted[6].id_number == LI  # lower-case x upper-cased
+    assert dict(accepted[4].person)["category"] == 4  # 肢体残疾
+    assert dict(accepted[4].person)["level"] == 2  # 贰级
+    assert dict(accepted[6].person)["category"] == 6
+    assert dict(accepted[6].person)["phone"] == "02367771234"
+    assert [(r.row, r.column, r.reason) for r in file.rejected] == [
+        (8, "公民身份\n号码", EXCEL_ID),
+        (
+            9,
+            "公民身份\n号码",
+            f"身份证号校验位错误：应为{QIAN_GOOD[17]}，实际为{QIAN[17]}",
+        ),
+        (10, "公民身份\n号码", "与第4行身份证号重复"),
+    ]
+    assert file.rejected[0].value == f"{float(ZHAO):.15g}".upper()
+    assert file.rejected[2].value == WANG
+
+
+def test_preview_apply_and_reimport(registered: Store, tmp_path: Path) -> None:
+    store = registered
+    path = write_roster(tmp_path / "花名册.xlsx")
+    before = counts(store)
+    plan = roster.preview(store, roster.read_roster(path, today=TODAY))
+    assert plan.counts == {
+        "new": 3,
+        "changed": 1,
+        "unchanged": 1,
+        "rejected": 3,
+        "new_households": 1,  # 王芳 and 张强 share one; 李四 joins 吴九's 北城天街8号
+        "changed_households": 0,
+    }
+    [change] = plan.changed
+    assert change.row == 12
+    assert [(d.label, d.old, d.new) for d in change.diffs] == [
+        ("联系电话", "13700000009", "13700000002")
+    ]
+    assert counts(store) == before  # preview writes nothing
+
+    result = roster.apply(store, plan)
+    assert (result.added, result.updated, result.households_added) == (3, 1, 1)
+    assert result.backup is not None and result.backup.exists()
+    after = counts(store)
+    assert after["persons"] == before["persons"] + 3
+    assert after["households"] == before["households"] + 1
+    assert after["audit_log"] == before["audit_log"] + 5  # 1 household, 3 persons, 1 update
+    from canxie_tui.store.records import verify_audit_chain
+
+    assert verify_audit_chain(store) == []
+    wang = store.query("SELECT * FROM persons WHERE id_number = ?", (WANG,))[0]
+    zhang = store.query("SELECT * FROM persons WHERE id_number = ?", (ZHANG,))[0]
+    li = store.query("SELECT * FROM persons WHERE id_number = ?", (LI,))[0]
+    wu = store.query("SELECT * FROM persons WHERE id_number = ?", (WU,))[0]
+    assert wang["household_id"] == zhang["household_id"]
+    assert li["household_id"] == wu["household_id"]
+    assert (wang["category"], wang["level"], wang["sex"]) == (4, 2, "男")
+    home = register.get_household(store, wang["household_id"])
+    assert (home.address, home.guardian_name, home.guardian_phone) == (
+        "建新东路1号5栋2单元301",
+        "王大",
+        "13900000001",
+    )
+    audited = store.query(
+        "SELECT action FROM audit_log WHERE record_id IN (?, ?)", (wang["id"], home.id)
+    )
+    assert [a["action"] for a in audited] == ["导入花名册", "导入花名册"]
+    assert register.get_person(store, wang["id"]).version == 1
+    assert wang["tier"] == "B" and wang["next_due_date"]  # 重度: tiers were refreshed
+    for query in ("王芳", WANG[-4:]):
+        assert [h.name for h in search(store, query).hits] == ["王芳"]
+    assert "张强" in [h.name for h in search(store, "zq").hits]
+
+    again = roster.preview(store, roster.read_roster(path, today=TODAY))
+    assert (again.counts["new"], again.counts["changed"], again.counts["unchanged"]) == (0, 0, 5)
+    assert not again.has_changes
+    settled = counts(store)
+    assert roster.apply(store, again).backup is None
+    assert counts(store) == settled
+
+
+def test_error_workbook_contents(tmp_path: Path) -> None:
+    path = write_roster(tmp_path / "花名册 11月.xlsx")
+    file = roster.read_roster(path, today=TODAY)
+    out = roster.write_errors(
+        file, path, out_dir=tmp_path / "exports", now=datetime(2026, 11, 29, 10, 5)
+    )
+    assert out == tmp_path / "exports" / "导入错误_花名册 11月_20261129-1005.xlsx"
+    ws = load_workbook(out).active
+    assert ws is not None
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    assert rows[0] == ["行号", "列", "值", "原因"]
+    assert [r[0] for r in rows[1:]] == [8, 9, 10]
+    assert rows[3] == [10, "公民身份\n号码", ids.mask_id(WANG), "与第4行身份证号重复"]
+    assert WANG not in str(rows)
+    assert not [p for p in (tmp_path / "exports").iterdir() if p.name.endswith(".tmp")]
+    clean = roster.read_roster(write_roster(tmp_path / "ok.xlsx", body_rows()[:3]), today=TODAY)
+    assert roster.write_errors(clean, tmp_path / "ok.xlsx", out_dir=tmp_path / "none") is None
+    assert not (tmp_path / "none").exists()
+
+
+def test_error_values_stay_text(tmp_path: Path) -> None:
+    rows = body_rows(王芳={"phone": '=HYPERLINK("http://x","点我")'})[:1]
+    path = write_roster(tmp_path / "f.xlsx", rows)
+    file = roster.read_roster(path, today=TODAY)
+    [rejected] = file.rejected
+    assert rejected.column == "联系电话（手机）"
+    out = roster.write_errors(file, path, out_dir=tmp_path)
+    assert out is not None
+    cell = load_workbook(out).active.cell(2, 3)  # type: ignore[union-attr]
+    assert cell.data_type == "s"
+    assert cell.value == '=HYPERLINK("http://x","点我")'
+
+
+def test_edited_file_shows_the_field_by_field_diff(registered: Store, tmp_path: Path) -> None:
+    store = registered
+    first = write_roster(tmp_path / "v1.xlsx")
+    roster.apply(store, roster.preview(store, roster.read_roster(first, today=TODAY)))
+    edited = write_roster(
+        tmp_path / "v2.xlsx",
+        body_rows(
+            王芳={"phone": "13800000099", "guardian": "王小", "guardian_phone": None},
+            吴九={"sex": "男"},
+        ),
+    )
+    plan = roster.preview(store, roster.read_roster(edited, today=TODAY))
+    assert (plan.counts["new"], plan.counts["changed"], plan.counts["unchanged"]) == (0, 1, 4)
+    [change] = plan.changed
+    assert change.name == "王芳" and change.row == 4
+    assert [(d.label, d.old, d.new) for d in change.diffs] == [
+        ("联系电话", "13800000001", "13800000099"),
+        ("监护人", "王大", "王小"),
+    ]
+    result = roster.apply(store, plan)
+    assert (result.updated, result.households_updated) == (1, 1)
+    wang = register.get_person(store, change.person_id)
+    home = register.get_household(store, wang.household_id)
+    assert (wang.phone, wang.version) == ("13800000099", 2)
+    # A blank cell never clears what the register holds.
+    assert (home.guardian_name, home.guardian_phone) == ("王小", "13900000001")
+    again = roster.preview(store, roster.read_roster(edited, today=TODAY))
+    assert not again.has_changes
+
+
+def test_sex_contradicting_the_id_is_rejected(tmp_path: Path) -> None:
+    path = write_roster(tmp_path / "f.xlsx", body_rows(王芳={"sex": "女"})[:1])
+    [rejected] = roster.read_roster(path, today=TODAY).rejected
+    assert (rejected.row, rejected.column, rejected.reason) == (
+        4,
+        "性别",
+        "性别“女”与身份证号不符（按身份证号应为男）",
+    )
+
+
+def test_crash_half_way_leaves_the_database_as_it_was(registered: Store, tmp_path: Path) -> None:
+    store = registered
+    rows = body_rows()
+    many = [
+        [
+            10 + i,
+            f"测试{i}",
+            None,
+            (n := ids.make_id("500105", date(1970, 1, 1 + i), 3)),
+            ids.make_certificate(n, 4, 3),
+            4,
+            3,
+            None,
+            f"新村{i}号",
+            None,
+            None,
+        ]
+        for i in range(20)
+    ]
+    path = write_roster(tmp_path / "f.xlsx", [*rows, *many])
+    plan = roster.preview(store, roster.read_roster(path, today=TODAY))
+    assert plan.counts["new"] == 23
+    before = counts(store)
+    chain = store.scalar("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+    roster._CHUNK, chunk = 4, roster._CHUNK
+    try:
+        with pytest.raises(RuntimeError, match="模拟故障"):
+            roster.apply(store, plan, _fail_after=12)
+    finally:
+        roster._CHUNK = chunk
+    assert counts(store) == before
+    assert store.scalar("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1") == chain
+    assert roster.apply(store, plan).added == 23  # and the plan still applies afterwards
+
+
+def test_new_person_without_address_is_rejected_at_preview(store: Store, tmp_path: Path) -> None:
+    path = write_roster(tmp_path / "f.xlsx", body_rows(王芳={"address": None})[:1])
+    plan = roster.preview(store, roster.read_roster(path, today=TODAY))
+    assert [(r.row, r.column, r.reason) for r in plan.rejected] == [
+        (4, "现住址", "新增人员须填写现住址（该人不在库中）")
+    ]
+    out = roster.write_errors(plan, path, out_dir=tmp_path)
+    assert out is not None
+
+
+def test_header_found_below_titles_on_a_later_sheet(tmp_path: Path) -> None:
+    wb = Workbook()
+    first = wb.active
+    assert first is not None
+    first.title = "说明"
+    first.append(["本表由区残联下发"])
+    sheet = wb.create_sheet("名单")
+    for _ in range(6):
+        sheet.append(["标题"])
+    sheet.append(
+        ["ＸＭ", "姓名：", " 身份证号码（18位）", "残疾人证号", "类别", "等级", "家庭住址"]
+    )
+    sheet.append([None, "王芳", WANG, None, "肢体", "二级", "x路1号"])
+    path = tmp_path / "f.xlsx"
+    wb.save(path)
+    file = roster.read_roster(path, today=TODAY)
+    assert (file.sheet, file.header_row) == ("名单", 7)
+    assert [r.row for r in file.rows] == [8]
+
+
+# -- refusals -----------------------------------------------------------------------------
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def refusal(path: Path) -> Exception:
+    with pytest.raises(Exception) as caught:
+        roster.read_roster(path, today=TODAY)
+    return caught.value
+
+
+def test_refuses_old_xls(tmp_path: Path) -> None:
+    path = tmp_path / "花名册.xls"
+    path.write_bytes(OLE + b"\x00" * 4000)
+    err = refusal(path)
+    assert isinstance(err, NotAWorkbookError)
+    assert "Excel 97-2003" in str(err) and "另存为" in str(err)
+
+
+def test_refuses_encrypted_xlsx(tmp_path: Path) -> None:
+    path = tmp_path / "花名册.xlsx"
+    path.write_bytes(OLE + b"\x00" * 600 + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 600)
+    err = refusal(path)
+    assert isinstance(err, EncryptedWorkbookError)
+    assert "密码" in str(err)
+
+
+@pytest.mark.parametrize("name", ["花名册.csv", "花名册.xlsx"])
+def test_refuses_csv_and_renamed_text(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_text("姓名,身份证号\n王芳,500105196805120211\n", encoding="utf-8")
+    err = refusal(path)
+    assert isinstance(err, NotAWorkbookError)
+    assert "文本文件" in str(err)
+
+
+def test_refuses_corrupt_zip(tmp_path: Path) -> None:
+    good = write_roster(tmp_path / "good.xlsx").read_bytes()
+    path = tmp_path / "坏.xlsx"
+    path.write_bytes(good[: len(good) // 2])
+    err = refusal(path)
+    assert isinstance(err, CorruptWorkbookError)
+    assert "已损坏" in str(err)
+
+
+def test_refuses_damaged_sheet_xml(tmp_path: Path) -> None:
+    good = write_roster(tmp_path / "good.xlsx")
+    path = tmp_path / "坏.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                data = data[: len(data) // 2]
+            dst.writestr(item, data)
+    assert isinstance(refusal(path), CorruptWorkbookError)
+
+
+def test_refuses_a_workbook_without_header(tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["月份", "金额"])
+    ws.append(["2026-11", 100])
+    path = tmp_path / "账.xlsx"
+    wb.save(path)
+    err = refusal(path)
+    assert isinstance(err, roster.NoHeaderError)
+    assert "找不到花名册的表头" in str(err) and "身份证号" in str(err)
+
+
+def test_refuses_a_header_missing_the_id_column(tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["姓名", "残疾类别", "残疾等级"])
+    path = tmp_path / "缺列.xlsx"
+    wb.save(path)
+    err = refusal(path)
+    assert isinstance(err, roster.NoHeaderError)
+    assert "第1行像是表头" in str(err) and "缺少“身份证号”列" in str(err)
