@@ -48,8 +48,9 @@ def validate_site(site: Site) -> None:
     ]
     if not site.district_name:
         raise ValidationError("请填写区县名称", "district_name")
-    if not site.street_name:
-        raise ValidationError("请填写街道/镇名称", "street_name")
+    # A district office (merging the returns) has no street; a community has one.
+    if site.community_name and not site.street_name:
+        raise ValidationError("填写了村/社区，也请填写所属街道/镇名称", "street_name")
     for key, name, code, label in pairs:
         if code and not _CODE.match(code):
             raise ValidationError(

@@ -16,40 +16,9 @@ from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
 
 from canxie_tui.domain.daycare import parse_month
 from canxie_tui.domain.errors import CanxieError
-from canxie_tui.store.db import Store
 
 if TYPE_CHECKING:
     from canxie_tui.ui.app import CanxieApp
-
-
-def month_summary(store: Store, year: int, month: int) -> dict[str, int]:
-    """What the month's return will hold (counted before anything is written)."""
-    first = f"{year:04d}-{month:02d}-01"
-    last = f"{year:04d}-{month:02d}-31"
-    return {
-        "visits": int(
-            store.scalar(
-                "SELECT count(*) FROM visits WHERE deleted = 0 AND visit_date BETWEEN ? AND ?",
-                (first, last),
-            )
-        ),
-        "notes": int(
-            store.scalar(
-                "SELECT count(*) FROM notes WHERE substr(updated_at, 1, 10) BETWEEN ? AND ?",
-                (first, last),
-            )
-        ),
-        "attendance": int(
-            store.scalar("SELECT count(*) FROM attendance WHERE day BETWEEN ? AND ?", (first, last))
-        ),
-        "events": int(
-            store.scalar(
-                "SELECT count(*) FROM emergency_events WHERE substr(started_at, 1, 10) <= ? "
-                "AND (ended_at = '' OR substr(ended_at, 1, 10) >= ?)",
-                (last, first),
-            )
-        ),
-    }
 
 
 def open_folder(folder: Path) -> None:
@@ -111,10 +80,17 @@ class ExportScreen(Screen[None]):
         month = self._month()
         if month is None:
             return
-        counts = await self.canxie.db(month_summary, *month)
+        from canxie_tui.sync.monthly import summarize_month
+
+        try:
+            m = await self.canxie.db(summarize_month, *month)
+        except CanxieError as error:
+            self.query_one("#summary", Static).update(f"✗ {error.message}")
+            return
         self.query_one("#summary", Static).update(
-            f"{month[0]}年{month[1]}月：走访 {counts['visits']} 次 · 个案记录 {counts['notes']} 条 · "
-            f"渝馨家园考勤 {counts['attendance']} 条 · 突发事件 {counts['events']} 个"
+            f"{m.label}：在册 {m.persons} 人 {m.households} 户 · 走访 {m.visits} 次"
+            f"（覆盖 {m.households_visited} 户）· 个案记录 {m.notes_written} 条 · "
+            f"渝馨家园 {m.daycare.person_days:g} 人天 · 突发事件 {len(m.events)} 个"
             "\n身份证号在打印表中只显示前6后4位。按 Ctrl+S 导出。"
         )
 
