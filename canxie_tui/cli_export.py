@@ -1,6 +1,6 @@
 """`canxie export monthly`: the monthly return workbook from the command line.
 
-    canxie export monthly --month 2026-11 [--out PATH] [--full-ids]
+    canxie export monthly --month 2026-11 [--out PATH] [--full-ids] [--password]
 
 Shows a progress bar (on stderr) and prints the path of the file written.
 A month that cannot be read, or one still to come, is a usage error (exit 2).
@@ -9,10 +9,12 @@ A month that cannot be read, or one still to come, is a usage error (exit 2).
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
 from canxie_tui.cli import EXIT_USAGE, ChineseArgumentParser, db_path, fail
+from canxie_tui.domain.errors import InputError
 
 
 def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -37,7 +39,34 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="打印表中显示完整身份证号（默认只显示前6后4位；此操作记入审计日志）",
     )
+    monthly.add_argument(
+        "--password",
+        action="store_true",
+        help="用密码加密工作簿（Excel/WPS 打开时要输入密码）；密码在提示时输入，"
+        "或放在环境变量 CANXIE_EXPORT_PASSWORD 中",
+    )
     monthly.set_defaults(handler=cmd_export_monthly)
+
+
+def ask_password() -> str:
+    """From CANXIE_EXPORT_PASSWORD, else typed twice at a prompt (never on the command line)."""
+    import getpass
+    import sys
+
+    from canxie_tui.sync.encrypt import check_password
+
+    password = os.environ.get("CANXIE_EXPORT_PASSWORD", "")
+    if not password:
+        if not sys.stdin.isatty():
+            fail("没有可以输入密码的终端：请设置环境变量 CANXIE_EXPORT_PASSWORD", EXIT_USAGE)
+        password = getpass.getpass("工作簿密码：")
+        if getpass.getpass("再输入一次：") != password:
+            fail("两次输入的密码不一致", EXIT_USAGE)
+    try:
+        check_password(password)
+    except InputError as err:
+        fail(err.message, EXIT_USAGE)
+    return password
 
 
 def cmd_export_monthly(args: argparse.Namespace) -> int:
@@ -53,6 +82,7 @@ def cmd_export_monthly(args: argparse.Namespace) -> int:
         year, month = parse_month(args.month)
     except InputError as err:
         fail(err.message, EXIT_USAGE)
+    password = ask_password() if args.password else None
     store = Store.open(db_path(args), create=False)
     try:
         today = store.today()
@@ -71,7 +101,14 @@ def cmd_export_monthly(args: argparse.Namespace) -> int:
                 )
             except InputError as err:
                 fail(err.message, EXIT_USAGE)
+        if password:
+            from canxie_tui.store.records import write_audit
+            from canxie_tui.sync.encrypt import encrypt_workbook
+
+            encrypt_workbook(path, password)
+            write_audit(store, "加密导出月报", "exports", path.name, None, {"month": args.month})
     finally:
         store.close()
-    print(f"已导出 {year}年{month}月 月报：{path}")
+    locked = "（已加密）" if password else ""
+    print(f"已导出 {year}年{month}月 月报{locked}：{path}")
     return 0

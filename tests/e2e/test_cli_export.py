@@ -162,3 +162,69 @@ def test_no_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 def test_help_is_chinese(capsys: pytest.CaptureFixture[str]) -> None:
     code, stdout, _ = run(capsys, "export", "monthly", "--help")
     assert code == 0 and "--full-ids" in stdout and "审计日志" in stdout
+
+
+def test_password_encrypts_the_workbook(
+    built: tuple[Path, Month],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    import msoffcrypto
+
+    db, _ = built
+    out = tmp_path / "加密月报.xlsx"
+    monkeypatch.setenv("CANXIE_EXPORT_PASSWORD", "jb-2024-ok")
+    code, stdout, err = run(
+        capsys,
+        "--db",
+        str(db),
+        "export",
+        "monthly",
+        "--month",
+        "2024-03",
+        "--out",
+        str(out),
+        "--password",
+    )
+    assert code == 0, err
+    assert "已加密" in stdout
+    assert out.read_bytes()[:4] == bytes.fromhex("D0CF11E0")  # an encrypted OLE container
+    with pytest.raises(Exception):  # noqa: B017 - openpyxl cannot open it without the password
+        load_workbook(out)
+    plain = io.BytesIO()
+    with out.open("rb") as handle:
+        office = msoffcrypto.OfficeFile(handle)
+        office.load_key(password="jb-2024-ok")
+        office.decrypt(plain)
+    plain.seek(0)
+    assert "汇总" in load_workbook(plain, read_only=True).sheetnames
+    store = Store.open(db)
+    assert store.scalar("SELECT count(*) FROM audit_log WHERE action = '加密导出月报'") == 1
+
+
+def test_short_password_refused_before_anything_is_written(
+    built: tuple[Path, Month],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db, _ = built
+    out = tmp_path / "x.xlsx"
+    monkeypatch.setenv("CANXIE_EXPORT_PASSWORD", "123")
+    code, _, err = run(
+        capsys,
+        "--db",
+        str(db),
+        "export",
+        "monthly",
+        "--month",
+        "2024-03",
+        "--out",
+        str(out),
+        "--password",
+    )
+    assert code == 2 and "密码至少6位" in err
+    assert not out.exists()
