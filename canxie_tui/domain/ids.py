@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+
+from canxie_tui.domain.codes import CATEGORIES, LEVELS
 
 __all__ = [
     "CATEGORY_LABELS",
@@ -33,16 +36,8 @@ MIN_BIRTH = date(1900, 1, 1)
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
 
-CATEGORY_LABELS: dict[int, str] = {
-    1: "视力",
-    2: "听力",
-    3: "言语",
-    4: "肢体",
-    5: "智力",
-    6: "精神",
-    7: "多重",
-}
-LEVEL_LABELS: dict[int, str] = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
+CATEGORY_LABELS = CATEGORIES  # GB/T 26341-2010, kept in one place: domain.codes
+LEVEL_LABELS = LEVELS
 
 # Characters dropped by normalize(): hyphens/dashes and invisible separators.
 # (Whitespace of every kind is dropped via str.isspace.)
@@ -230,7 +225,7 @@ def make_id(area_code: str, birth: date, seq: int) -> str:
     return first17 + check_char(first17)
 
 
-def _label(table: dict[int, str], code: int) -> str:
+def _label(table: Mapping[int, str], code: int) -> str:
     return f"{code}（{table[code]}）" if code in table else str(code)
 
 

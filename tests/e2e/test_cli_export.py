@@ -164,6 +164,18 @@ def test_help_is_chinese(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and "--full-ids" in stdout and "审计日志" in stdout
 
 
+def export_with_password(
+    db: Path,
+    out: Path,
+    password: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[int, str, str]:
+    monkeypatch.setenv("CANXIE_EXPORT_PASSWORD", password)
+    args = ("--db", str(db), "export", "monthly", "--month", "2024-03", "--out", str(out))
+    return run(capsys, *args, "--password")
+
+
 def test_password_encrypts_the_workbook(
     built: tuple[Path, Month],
     tmp_path: Path,
@@ -174,21 +186,8 @@ def test_password_encrypts_the_workbook(
 
     import msoffcrypto
 
-    db, _ = built
     out = tmp_path / "加密月报.xlsx"
-    monkeypatch.setenv("CANXIE_EXPORT_PASSWORD", "jb-2024-ok")
-    code, stdout, err = run(
-        capsys,
-        "--db",
-        str(db),
-        "export",
-        "monthly",
-        "--month",
-        "2024-03",
-        "--out",
-        str(out),
-        "--password",
-    )
+    code, stdout, err = export_with_password(built[0], out, "jb-2024-ok", capsys, monkeypatch)
     assert code == 0, err
     assert "已加密" in stdout
     assert out.read_bytes()[:4] == bytes.fromhex("D0CF11E0")  # an encrypted OLE container
@@ -201,7 +200,7 @@ def test_password_encrypts_the_workbook(
         office.decrypt(plain)
     plain.seek(0)
     assert "汇总" in load_workbook(plain, read_only=True).sheetnames
-    store = Store.open(db)
+    store = Store.open(built[0])
     assert store.scalar("SELECT count(*) FROM audit_log WHERE action = '加密导出月报'") == 1
 
 
@@ -211,20 +210,7 @@ def test_short_password_refused_before_anything_is_written(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    db, _ = built
     out = tmp_path / "x.xlsx"
-    monkeypatch.setenv("CANXIE_EXPORT_PASSWORD", "123")
-    code, _, err = run(
-        capsys,
-        "--db",
-        str(db),
-        "export",
-        "monthly",
-        "--month",
-        "2024-03",
-        "--out",
-        str(out),
-        "--password",
-    )
+    code, _, err = export_with_password(built[0], out, "123", capsys, monkeypatch)
     assert code == 2 and "密码至少6位" in err
     assert not out.exists()
