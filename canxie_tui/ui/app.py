@@ -114,6 +114,36 @@ class CanxieApp(App[None]):
 
         self.push_screen(RosterImportScreen())
 
+    def show_restore(self) -> None:
+        from canxie_tui.ui.screens.restore import RestoreScreen
+
+        self.push_screen(RestoreScreen())
+
+    def restore_from(self, backup_file: str) -> None:
+        """Close our connections, restore, reopen, and start again from the home screen."""
+        from canxie_tui.store import backup
+
+        self.show_home()  # screens holding their own connections close them on unmount
+        operator = (self.store.operator_id, self.store.operator_name)
+        clock = self.store.clock
+        self.store.close()
+        try:
+            result = backup.restore(self.db_path, backup_file)
+        except Exception as error:
+            self.store = Store.open(self.db_path, clock=clock)
+            self.report_error(error)
+            return
+        self.store = Store.open(self.db_path, clock=clock)
+        if not self.store.operator_id:
+            self.store.operator_id, self.store.operator_name = operator
+        backup.note_restore(self.store, result)
+        self.site = site.get_site(self.store)
+        self._refresh_subtitle()
+        self.notify("已从备份恢复；恢复前的数据库也已备份。", timeout=10)
+        self.screen.refresh()
+        if hasattr(self.screen, "reload"):
+            self.screen.reload()
+
     def show_site_settings(self) -> None:
         from canxie_tui.ui.screens.setup import SetupScreen
 

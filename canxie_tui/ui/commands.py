@@ -37,6 +37,7 @@ class MainCommands(Provider):
                 app.show_site_settings,
             ),
             ("设置：走访分级间隔", "A/B/C级多少天走访一次", app.show_tier_settings),
+            ("从备份恢复", "用自动或手动备份替换当前数据库（先确认）", app.show_restore),
             ("帮助", "列出本页所有按键（F1）", partial(run, "help")),
             ("退出", "退出残协工作台", partial(run, "quit")),
         ]

@@ -57,3 +57,29 @@ async def test_f2_adds_and_switches_operator(app: CanxieApp, register_store: Sto
         "SELECT o.name FROM settings s JOIN operators o ON s.value = json_quote(o.id) "
         "WHERE s.key = 'current_operator'"
     ) == [{"name": "张华"}]
+
+
+async def test_restore_from_backup_in_the_tui(app: CanxieApp, register_store: Store) -> None:
+    from canxie_tui.store import backup
+    from canxie_tui.ui.screens.confirm import ConfirmScreen
+    from canxie_tui.ui.screens.restore import RestoreScreen
+
+    backup.backup_before(register_store, "manual-test")
+    household = register_store.scalar("SELECT id FROM households LIMIT 1")
+    from canxie_tui.store import notes
+
+    notes.add_note(register_store, household, "other", "备份之后写的记录")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.show_restore()
+        await settle(pilot)
+        assert isinstance(app.screen, RestoreScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        restored = app.store
+        assert restored.scalar("SELECT count(*) FROM notes WHERE body = '备份之后写的记录'") == 0
+        assert restored.scalar("SELECT count(*) FROM audit_log WHERE action LIKE '%恢复%'") >= 1
+        assert "李明" in app.sub_title
