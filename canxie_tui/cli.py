@@ -328,6 +328,7 @@ def _has_data(path: Path) -> bool:
 def cmd_search(args: argparse.Namespace) -> int:
     from canxie_tui.domain import codes
     from canxie_tui.domain.ids import mask_id
+    from canxie_tui.domain.models import address_with_place
     from canxie_tui.store import register
     from canxie_tui.store.db import Store
     from canxie_tui.store.search import search
@@ -378,7 +379,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                 r["disability"],
                 r["id_number"],
                 r["phone"],
-                f"{r['address']} {r['place']}".strip(),
+                address_with_place(r["address"], r["place"]),
                 r["status"],
             )
             for r in rows

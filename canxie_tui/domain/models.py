@@ -12,6 +12,13 @@ from datetime import date
 from canxie_tui.domain import codes
 
 
+def address_with_place(address: str, place: str) -> str:
+    """The address followed by building/unit/room, unless the address already says it."""
+    if not place or place in address:
+        return address
+    return f"{address} {place}".strip()
+
+
 @dataclass(frozen=True)
 class Site:
     """The divisions this install serves; names and 统计用区划代码 are settings."""

@@ -12,7 +12,7 @@ from canxie_tui.domain import codes
 from canxie_tui.domain.dates import parse_day
 from canxie_tui.domain.daycare import Member, clean_enrolment
 from canxie_tui.domain.errors import InputError
-from canxie_tui.domain.models import SearchResult
+from canxie_tui.domain.models import SearchResult, address_with_place
 from canxie_tui.store import daycare
 from canxie_tui.store.search import Filters, search
 from canxie_tui.ui.screens.form import FormScreen
@@ -59,7 +59,11 @@ class EnrolForm(FormScreen[Member]):
         for hit in result.hits:
             if hit.category is None:
                 continue  # only certificate holders can be enrolled
-            options.add_option(Option(f"{hit.name}  {hit.place} {hit.address}", id=hit.person_id))
+            options.add_option(
+                Option(
+                    f"{hit.name}  {address_with_place(hit.address, hit.place)}", id=hit.person_id
+                )
+            )
         if options.option_count:
             options.highlighted = 0
         self.validate_now()

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.ids import mask_id
-from canxie_tui.domain.models import Household, Person, TimelineEntry
+from canxie_tui.domain.models import Household, Person, TimelineEntry, address_with_place
 from canxie_tui.store import followups, notes, register, timeline, visits
 from canxie_tui.store.db import Store
 from canxie_tui.ui.widgets.text import fit
@@ -123,7 +123,8 @@ class HouseholdScreen(Screen[None]):
         h = view.household
         self.sub_title = h.address
         lines = [
-            f"住址：{h.address} {h.place()}".rstrip() + (f"   网格：{h.grid}" if h.grid else ""),
+            f"住址：{address_with_place(h.address, h.place())}"
+            + (f"   网格：{h.grid}" if h.grid else ""),
             f"家庭情况：{h.flag_labels() or '无'}   户电话：{h.phone or '—'}",
             f"监护人：{_join(h.guardian_name, h.guardian_relation, h.guardian_phone)}   "
             f"紧急联系人：{_join(h.emergency_contact, h.emergency_phone)}",

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.ids import mask_id
-from canxie_tui.domain.models import SearchResult
+from canxie_tui.domain.models import SearchResult, address_with_place
 from canxie_tui.store.db import Store
 from canxie_tui.store.search import Filters, search
 from canxie_tui.ui.widgets.field import select
@@ -146,7 +146,7 @@ class SearchScreen(Screen[None]):
                 mask_id(hit.id_number),
                 hit.phone,
                 codes.label(codes.PERSON_STATUSES, hit.status),
-                fit(f"{hit.place} {hit.address}".strip(), 30),
+                fit(address_with_place(hit.address, hit.place), 30),
                 key=hit.person_id,
             )
         self.query_one("#count", Static).update(self._count_text(message.result))
