@@ -9,24 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from canxie_tui.cli import main
-from tests.app.conftest import SHAN_LI_ID, WANG_FANG_ID, build_register
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    store = build_register(tmp_path / "canxie.db")
-    store.close()
-    return tmp_path / "canxie.db"
+from tests.app.conftest import SHAN_LI_ID, WANG_FANG_ID
+from tests.e2e.conftest import run
 
 
 def test_search_json_masks_ids(db: Path, capsys: pytest.CaptureFixture[str]) -> None:

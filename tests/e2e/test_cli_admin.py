@@ -14,33 +14,17 @@ from pathlib import Path
 import pytest
 
 from canxie_tui import cli
-from canxie_tui.cli import main
 from canxie_tui.domain.ids import make_certificate, make_id
 from canxie_tui.store import backup, register
 from canxie_tui.store.db import Store
 from tests.app.conftest import WANG_FANG_ID, build_register, open_store
+from tests.e2e.conftest import run
 
 
 @pytest.fixture(autouse=True)
 def admin_commands(monkeypatch: pytest.MonkeyPatch) -> None:
     if "canxie_tui.cli_admin" not in cli.EXTENSIONS:
         monkeypatch.setattr(cli, "EXTENSIONS", (*cli.EXTENSIONS, "canxie_tui.cli_admin"))
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    store = build_register(tmp_path / "canxie.db")
-    store.close()
-    return tmp_path / "canxie.db"
 
 
 def _dump(path: Path) -> list[str]:
