@@ -119,7 +119,7 @@ def _make_folder(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     """Make a rename durable (POSIX); Windows has no directory handles to sync."""
     if sys.platform == "win32":
         return
@@ -164,7 +164,7 @@ def _copy(source: sqlite3.Connection, out: Path) -> Path:
     except BaseException:
         _remove_with_side_files(partial)
         raise
-    _fsync_dir(out.parent)
+    fsync_dir(out.parent)
     return out
 
 
@@ -518,7 +518,7 @@ def restore(
         for suffix in _SIDE_FILES:
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
         os.replace(temp, db_path)
-        _fsync_dir(db_path.parent)
+        fsync_dir(db_path.parent)
     finally:
         _remove_with_side_files(temp)
     if safety is not None:

@@ -77,6 +77,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 
+from canxie_tui.store.backup import fsync_dir
 from canxie_tui.sync.errors import (
     CorruptWorkbookError,
     EncryptedWorkbookError,
@@ -929,21 +930,6 @@ def _fsync(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return  # Windows cannot open a folder for fsync; the rename is durable enough
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def atomic_save(workbook_writer: Callable[[Path], object], path: Path | str) -> Path:
     """Write a file through `workbook_writer(temporary path)`, then rename it to `path`.
 
@@ -976,7 +962,7 @@ def atomic_save(workbook_writer: Callable[[Path], object], path: Path | str) -> 
         with suppress(OSError):
             temp.unlink(missing_ok=True)
         raise
-    _fsync_dir(folder)
+    fsync_dir(folder)  # the rename survives a power cut
     return target
 
 
