@@ -425,6 +425,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         fail(f"没有权限访问“{err.filename}”。")
     except OSError as err:
         fail(f"文件操作失败：{err.strerror or err}（{err.filename or ''}）")
+    except Exception as err:  # never a traceback for a user; CANXIE_DEBUG=1 shows it
+        if os.environ.get("CANXIE_DEBUG"):
+            raise
+        fail(
+            f"程序内部错误（{type(err).__name__}）。请把这条信息告诉维护人员；设置 CANXIE_DEBUG=1 可看详情。"
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -134,3 +134,16 @@ def test_indicators_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert (rows["living_subsidy"]["numerator"], rows["living_subsidy"]["shortfall"]) == (0, 1)
     code, out, _ = run(capsys, "--db", str(db), "indicators")
     assert "重度残疾人护理补贴覆盖率" in out and "未达标" in out
+
+
+def test_unexpected_error_is_one_chinese_line(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from canxie_tui.store import search
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(search, "search", broken)
+    code, _, err = run(capsys, "--db", str(db), "search", "王")
+    assert code == 1 and "程序内部错误（ZeroDivisionError）" in err and "Traceback" not in err
