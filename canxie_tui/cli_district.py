@@ -3,11 +3,15 @@
     canxie district merge FILE... [--db district.db] [--json]
                                   [--district-name 江北区 --district-code 500105]
     canxie district report --month YYYY-MM [--out PATH]
+    canxie district conflicts [--json] [--all]
+    canxie district resolve ID --keep district|incoming
 
 merge prints one line per file (new / updated / unchanged / conflicts, or why it
 was refused) and exits non-zero only when every file was refused or on a hard
 error.  A new district database is set up with --district-name/--district-code.
-Progress bars go to stderr.
+Progress bars go to stderr.  conflicts lists the open merge conflicts (--all:
+resolved ones too) with the fields the two versions differ in; resolve decides
+one (ID: its id or a unique prefix of 8+ characters).
 """
 
 from __future__ import annotations
@@ -46,6 +50,25 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         "--out", type=Path, help="输出文件或文件夹（默认 exports/区汇总_<区名>_<YYYY-MM>.xlsx）"
     )
     report.set_defaults(handler=cmd_district_report)
+
+    conflicts = sub.add_parser(
+        "conflicts", help="列出合并冲突（默认只列待处理的）", parents=[common]
+    )
+    conflicts.add_argument("--json", action="store_true", help="输出 JSON")
+    conflicts.add_argument("--all", action="store_true", help="也列出已处理的冲突")
+    conflicts.set_defaults(handler=cmd_district_conflicts)
+
+    resolve = sub.add_parser(
+        "resolve", help="处理一条合并冲突：保留区里的版本或采用月报的版本", parents=[common]
+    )
+    resolve.add_argument("id", metavar="ID", help="冲突编号（至少前8位）")
+    resolve.add_argument(
+        "--keep",
+        required=True,
+        choices=("district", "incoming"),
+        help="district：保留区里的版本；incoming：采用月报的版本",
+    )
+    resolve.set_defaults(handler=cmd_district_resolve)
 
 
 def _progress(label: str) -> Any:
@@ -138,4 +161,98 @@ def cmd_district_report(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print(f"已生成 {year}年{month}月 区汇总：{path}")
+    return 0
+
+
+_SIDES = {"district": "保留区里的版本", "incoming": "采用月报的版本"}
+
+
+def _value(value: Any) -> str:
+    if value is None or value == "":
+        return "（空）"
+    if isinstance(value, list):
+        return f"{len(value)}条"
+    text = str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _record_name(conflict: dict[str, Any]) -> str:
+    short = conflict["record_id"][:8]
+    for version in (conflict["district_version"], conflict["incoming_version"]):
+        for key in ("name", "address", "title", "day", "visit_date"):
+            if version and version.get(key):
+                return f"{version[key]}（{short}）"
+    return short
+
+
+def cmd_district_conflicts(args: argparse.Namespace) -> int:
+    from canxie_tui.store.db import Store
+    from canxie_tui.store.records import FIELD_LABELS
+    from canxie_tui.sync import district
+
+    store = Store.open(db_path(args), create=False)
+    try:
+        found = district.list_conflicts(store, status=None if args.all else "open")
+    finally:
+        store.close()
+
+    def label(column: str) -> str:
+        return FIELD_LABELS.get(column) or district.CHILD_LABELS.get(column, column)
+
+    if args.json:
+        payload = [
+            {
+                **{k: v for k, v in c.items() if k != "pk"},
+                "changes": [
+                    {"field": k, "label": label(k), "district": old, "incoming": new}
+                    for k, old, new in district.conflict_changes(c)
+                ],
+            }
+            for c in found
+        ]
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return 0
+    if not found:
+        print("没有待处理的合并冲突。" if not args.all else "没有合并冲突。")
+        return 0
+    for c in found:
+        state = (
+            "待处理"
+            if c["status"] == "open"
+            else f"已处理：{_SIDES.get(c['resolution'], c['resolution'])}"
+            f"（{c['resolved_by']}，{c['resolved_at'].replace('T', ' ')[:16]}）"
+        )
+        table = district.TABLE_LABELS.get(c["table_name"], c["table_name"])
+        print(
+            f"{c['id'][:8]}  {table} {_record_name(c)}  {c['source_file']}  "
+            f"{c['detected_at'].replace('T', ' ')[:16]}  {state}"
+        )
+        if c["reason"]:
+            print(f"    原因：{c['reason']}")
+        if c["incoming_version"] is None:
+            print("    月报中已删除这条记录")
+        for column, old, new in district.conflict_changes(c):
+            print(f"    {label(column)}：{_value(old)} → {_value(new)}")
+    opened = sum(c["status"] == "open" for c in found)
+    print(f"共 {len(found)} 条冲突，待处理 {opened} 条（“区里的值 → 月报的值”）。")
+    if opened:
+        print("处理：canxie district resolve 编号 --keep district（保留区里）|incoming（采用月报）")
+    return 0
+
+
+def cmd_district_resolve(args: argparse.Namespace) -> int:
+    from canxie_tui.store.db import Store
+    from canxie_tui.sync import district
+
+    store = Store.open(db_path(args), create=False)
+    try:
+        done = district.resolve_conflict(store, args.id, args.keep)
+        left = len(district.list_conflicts(store))
+    finally:
+        store.close()
+    table = district.TABLE_LABELS.get(done["table_name"], done["table_name"])
+    print(
+        f"冲突 {done['id'][:8]}（{table} {_record_name(done)}）已处理：{_SIDES[args.keep]}。"
+        f"还有 {left} 条冲突待处理。"
+    )
     return 0

@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from canxie_tui import cli
 from canxie_tui.domain.models import Site
 from canxie_tui.store import site
+from canxie_tui.store.db import Store
 from canxie_tui.sync.monthly import export_monthly
 from tests.conftest import SITE, Make, build_month, open_store
 from tests.e2e.test_cli import run
@@ -129,3 +130,95 @@ def test_report_writes_the_roll_up(
         capsys, "district", "report", "--month", "2026-13", "--db", str(tmp_path / "district.db")
     )
     assert code == 2 and "月" in err
+
+
+def _edited_apart(folder: Path) -> tuple[Path, Path, Path]:
+    """A community's export, then two copies of it that changed one household differently."""
+    import shutil
+
+    from canxie_tui.store import records
+
+    base = _workbook(folder, "base", SITE, 1)
+    shutil.copy(folder / "base.db", folder / "copy.db")
+    out = []
+    for name, phone in (("base", "13800000001"), ("copy", "13900000002")):
+        store = open_store(folder / f"{name}.db")
+        home = store.query("SELECT id, version FROM households WHERE address = '建新东路1号'")[0]
+        records.update(
+            store, "households", home["id"], {"phone": phone}, expected_version=home["version"]
+        )
+        out.append(export_monthly(store, 2026, 11, out=folder / f"{name}_edited.xlsx"))
+        store.close()
+    return base, out[0], out[1]
+
+
+def test_conflicts_are_listed_and_resolved(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, edited, other = _edited_apart(tmp_path)
+    db = ["--db", str(tmp_path / "district.db")]
+    code, out, err = run(
+        capsys, "district", "merge", str(base), str(edited), str(other), *_new_district(tmp_path)
+    )
+    assert code == 0, err
+    assert "1 条冲突待处理" in out
+
+    code, out, err = run(capsys, "district", "conflicts", *db)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert "户 建新东路1号" in lines[0] and "copy_edited.xlsx" in lines[0] and "待处理" in lines[0]
+    assert "    电话：13800000001 → 13900000002" in lines
+    assert "待处理 1 条" in out
+    code, out, _ = run(capsys, "district", "conflicts", "--json", *db)
+    (conflict,) = json.loads(out)
+    assert conflict["status"] == "open"
+    assert {
+        "field": "phone",
+        "label": "电话",
+        "district": "13800000001",
+        "incoming": "13900000002",
+    } in conflict["changes"]
+
+    code, out, err = run(
+        capsys, "district", "resolve", conflict["id"][:8], "--keep", "incoming", *db
+    )
+    assert code == 0, err
+    assert "已处理：采用月报的版本" in out and "还有 0 条" in out
+    store = Store.open(tmp_path / "district.db", create=False)
+    phone = store.scalar("SELECT phone FROM households WHERE id = ?", (conflict["record_id"],))
+    store.close()
+    assert phone == "13900000002"
+
+    code, out, _ = run(capsys, "district", "conflicts", *db)
+    assert out.strip() == "没有待处理的合并冲突。"
+    code, out, _ = run(capsys, "district", "conflicts", "--all", *db)
+    assert "已处理：采用月报的版本" in out
+    # The same workbook again raises nothing; resolving twice or a bad id is refused.
+    code, out, err = run(capsys, "district", "merge", str(other), "--json", *db)
+    assert code == 0, err
+    assert json.loads(out)["totals"]["conflicts"] == 0
+    code, _, err = run(capsys, "district", "resolve", conflict["id"], "--keep", "district", *db)
+    assert code == 1 and "处理过" in err
+    code, _, err = run(capsys, "district", "resolve", "ffffffff", "--keep", "district", *db)
+    assert code == 1 and "没有编号" in err
+    code, _, err = run(capsys, "district", "resolve", conflict["id"], "--keep", "both", *db)
+    assert code == 2
+
+
+def test_resolving_with_the_district_version_keeps_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, edited, other = _edited_apart(tmp_path)
+    db = ["--db", str(tmp_path / "district.db")]
+    run(capsys, "district", "merge", str(base), str(edited), str(other), *_new_district(tmp_path))
+    _, out, _ = run(capsys, "district", "conflicts", "--json", *db)
+    (conflict,) = json.loads(out)
+    code, out, err = run(capsys, "district", "resolve", conflict["id"], "--keep", "district", *db)
+    assert code == 0, err
+    assert "保留区里的版本" in out
+    _, out, _ = run(capsys, "district", "merge", str(other), "--json", *db)
+    assert json.loads(out)["totals"]["conflicts"] == 0
+    store = Store.open(tmp_path / "district.db", create=False)
+    phone = store.scalar("SELECT phone FROM households WHERE id = ?", (conflict["record_id"],))
+    store.close()
+    assert phone == "13800000001"

@@ -484,3 +484,132 @@ def test_an_attendance_mark_undone_in_the_community_is_deleted(tmp_path: Path, d
     assert _only(merge(dist, [tmp_path / "a.xlsx"])).deleted == 0
     a.close()
     b.close()
+
+
+# -- resolving conflicts ---------------------------------------------------------------------
+def _conflicted(tmp_path: Path, dist: Store) -> tuple[Store, Store, Path, dict[str, Any]]:
+    """The household 建新东路1号 edited apart in two copies: merged a's, b's conflicts."""
+    a, b, base = _copies(tmp_path)
+    merge(dist, [base])
+    _edit_home(a, phone="13800000001")
+    _edit_home(b, phone="13900000002", note="与女儿同住")
+    from_b = _export(b, tmp_path / "from_b.xlsx")
+    merge(dist, [_export(a, tmp_path / "from_a.xlsx")])
+    assert _only(merge(dist, [from_b])).conflicts == 1
+    (conflict,) = district.list_conflicts(dist)
+    return a, b, from_b, conflict
+
+
+def test_resolving_with_the_incoming_version_writes_it_and_merging_again_is_quiet(
+    tmp_path: Path, dist: Store
+) -> None:
+    a, b, from_b, conflict = _conflicted(tmp_path, dist)
+    changes = {k: (old, new) for k, old, new in district.conflict_changes(conflict)}
+    assert changes["phone"] == ("13800000001", "13900000002")
+    assert changes["note"][1] == "与女儿同住" and "version" not in changes
+    audit = _audit_count(dist)
+
+    done = district.resolve_conflict(dist, conflict["id"][:8], "incoming")
+    assert (done["status"], done["resolution"]) == ("resolved", "incoming")
+    assert done["resolved_by"] == "区残联张敏" and done["resolved_at"]
+    home = _home(b)
+    row = dist.query("SELECT * FROM households WHERE id = ?", (home.id,))[0]
+    assert _without_pk(row) == _without_pk(
+        b.query("SELECT * FROM households WHERE id = ?", (home.id,))[0]
+    )
+    assert district.list_conflicts(dist) == []
+    assert [c["status"] for c in district.list_conflicts(dist, status=None)] == ["resolved"]
+    actions = [
+        r[0] for r in dist.db.conn.execute("SELECT action FROM audit_log WHERE seq > ?", (audit,))
+    ]
+    assert actions == ["合并更新", "处理合并冲突"]
+    assert not district.records.verify_audit_chain(dist)
+
+    again = _only(merge(dist, [from_b]))
+    assert (again.conflicts, again.updated, again.new) == (0, 0, 0)
+    assert district.list_conflicts(dist) == []
+    a.close()
+    b.close()
+
+
+def test_resolving_with_the_district_version_keeps_the_row(tmp_path: Path, dist: Store) -> None:
+    a, b, from_b, conflict = _conflicted(tmp_path, dist)
+    home = _home(a).id
+    before = dist.query("SELECT * FROM households WHERE id = ?", (home,))[0]
+
+    done = district.resolve_conflict(dist, conflict["id"], "district")
+    assert (done["status"], done["resolution"]) == ("resolved", "district")
+    assert dist.query("SELECT * FROM households WHERE id = ?", (home,))[0] == before
+    assert (
+        dist.scalar(
+            "SELECT row_hash FROM merge_state WHERE table_name = 'households' AND record_id = ?",
+            (home,),
+        )
+        == conflict["incoming_hash"]
+    )
+    assert dist.scalar("SELECT action FROM audit_log ORDER BY seq DESC LIMIT 1") == "处理合并冲突"
+
+    again = _only(merge(dist, [from_b]))
+    assert (again.conflicts, again.updated) == (0, 0)
+    assert dist.query("SELECT * FROM households WHERE id = ?", (home,))[0] == before
+    assert district.list_conflicts(dist) == []
+    a.close()
+    b.close()
+
+
+def test_unknown_short_and_resolved_conflicts_are_refused(tmp_path: Path, dist: Store) -> None:
+    from canxie_tui.domain.errors import InputError
+
+    a, b, _, conflict = _conflicted(tmp_path, dist)
+    with pytest.raises(InputError, match="没有编号"):
+        district.resolve_conflict(dist, "00000000-0000", "incoming")
+    with pytest.raises(InputError, match="至少"):
+        district.resolve_conflict(dist, conflict["id"][:4], "incoming")
+    with pytest.raises(InputError, match="district"):
+        district.resolve_conflict(dist, conflict["id"], "both")
+    district.resolve_conflict(dist, conflict["id"], "district")
+    audit = _audit_count(dist)
+    with pytest.raises(InputError, match=r"已于.*处理过"):
+        district.resolve_conflict(dist, conflict["id"], "incoming")
+    assert _audit_count(dist) == audit
+    assert _home(dist).phone == "13800000001"
+    a.close()
+    b.close()
+
+
+def test_incoming_is_refused_when_the_district_row_changed_since(
+    tmp_path: Path, dist: Store
+) -> None:
+    from canxie_tui.domain.errors import InputError
+
+    a, b, _, conflict = _conflicted(tmp_path, dist)
+    _edit_home(dist, grid="第9网格")
+    audit = _audit_count(dist)
+    with pytest.raises(InputError, match="又被修改过"):
+        district.resolve_conflict(dist, conflict["id"], "incoming")
+    assert _audit_count(dist) == audit and len(district.list_conflicts(dist)) == 1
+    assert _home(dist).grid == "第9网格"
+    a.close()
+    b.close()
+
+
+def test_a_duplicate_id_number_cannot_take_the_incoming_version(
+    tmp_path: Path, dist: Store
+) -> None:
+    from canxie_tui.domain.errors import InputError
+
+    one = _community(tmp_path / "one.db")
+    two = _community(tmp_path / "two.db", OTHER_COMMUNITY)
+    merge(dist, [_export(one, tmp_path / "one.xlsx"), _export(two, tmp_path / "two.xlsx")])
+    wang = two.scalar("SELECT id FROM persons WHERE name = '王芳'")
+    (kept,) = [c for c in district.list_conflicts(dist) if c["record_id"] == wang]
+    audit = _audit_count(dist)
+    with pytest.raises(InputError, match="重复"):
+        district.resolve_conflict(dist, kept["id"], "incoming")
+    assert _audit_count(dist) == audit and len(district.list_conflicts(dist)) == 2
+    district.resolve_conflict(dist, kept["id"], "district")
+    assert dist.scalar("SELECT id_number FROM persons WHERE id = ?", (wang,)) is None
+    again = _only(merge(dist, [tmp_path / "two.xlsx"]))
+    assert again.conflicts == 0 and len(district.list_conflicts(dist)) == 1
+    one.close()
+    two.close()
