@@ -236,11 +236,14 @@ def parse_certificate(
     category: int | None = None,
     level: int | None = None,
     today: date | None = None,
+    parsed_id: IdNumber | None = None,
 ) -> Certificate:
     """Validate a 残疾人证号 (2nd/3rd generation); raise :class:`IdError` if invalid.
 
     When ``id_number``, ``category`` or ``level`` are given, the certificate must
-    agree with them.
+    agree with them.  ``parsed_id``, when given, is ``parse_id(id_number, today)``
+    already done by the caller (it stands for ``id_number`` when that is None): the
+    certificate's first 18 characters are not parsed again when they equal it.
     """
     if text is None:
         raise IdError("残疾人证号为空")
@@ -266,10 +269,13 @@ def parse_certificate(
             raise IdError(f"残疾人证号末尾的补发标记“{suffix}”无效，应为B1至B9")
         reissue = int(suffix[1])
 
-    try:
-        ident = parse_id(number[:18], today=today)
-    except IdError as err:
-        raise IdError("残疾人证号中的" + err.message) from None
+    if parsed_id is not None and number[:18] == parsed_id.number:
+        ident = parsed_id
+    else:
+        try:
+            ident = parse_id(number[:18], today=today)
+        except IdError as err:
+            raise IdError("残疾人证号中的" + err.message) from None
 
     cat_char, lvl_char = number[18], number[19]
     if not _is_digits(cat_char) or int(cat_char) not in CATEGORY_LABELS:
@@ -278,8 +284,10 @@ def parse_certificate(
         raise IdError(f"残疾人证号第20位残疾等级“{_show(lvl_char)}”无效，应为1至4")
     cat, lvl = int(cat_char), int(lvl_char)
 
+    if id_number is None and parsed_id is not None:
+        id_number = parsed_id.number
     if id_number is not None:
-        registered = normalize(id_number)
+        registered = parsed_id.number if parsed_id is not None else normalize(id_number)
         if registered != ident.number:
             diff = next(
                 (

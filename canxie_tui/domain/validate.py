@@ -63,11 +63,15 @@ def clean_date(text: str, field: str, label: str, today: date) -> str:
     return day.isoformat()
 
 
-def clean_person(values: Mapping[str, Any], today: date) -> dict[str, Any]:
+def clean_person(
+    values: Mapping[str, Any], today: date, *, parsed_id: ids.IdNumber | None = None
+) -> dict[str, Any]:
     """Validate one person's fields; return the columns to store.
 
     Certificate holders need an ID number and a certificate consistent with it;
-    other household members may be recorded without either.
+    other household members may be recorded without either.  `parsed_id`, when
+    given, is `ids.parse_id(values["id_number"], today)` already done by the caller
+    (the ID number is then not parsed again).
     """
     name = _text(values, "name")
     if not name:
@@ -87,7 +91,9 @@ def clean_person(values: Mapping[str, Any], today: date) -> dict[str, Any]:
 
     id_text = values.get("id_number")
     id_number: ids.IdNumber | None = None
-    if id_text not in (None, ""):
+    if id_text not in (None, "") and parsed_id is not None:
+        id_number = parsed_id
+    elif id_text not in (None, ""):
         try:
             id_number = ids.parse_id(id_text, today)
         except ids.IdError as err:
@@ -105,6 +111,7 @@ def clean_person(values: Mapping[str, Any], today: date) -> dict[str, Any]:
                 category=category,
                 level=level,
                 today=today,
+                parsed_id=id_number,
             )
         except ids.IdError as err:
             raise InputError(str(err), "cert_number") from None

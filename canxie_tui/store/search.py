@@ -16,6 +16,7 @@ then fragments; only the page shown is fetched, and a huge count is capped.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -59,40 +60,56 @@ class Filters:
 
 
 # -- indexing ------------------------------------------------------------------
+_INDEX_CHUNK = 500  # persons fetched per query when indexing in bulk
+
+
 def index_person(store: Store, person_pk: int) -> None:
     """Rebuild the search terms and trigram document of one person."""
-    rows = store.query(
-        "SELECT p.name, p.id_number, p.cert_number, p.phone, h.address, h.building, h.unit, "
-        "h.room, h.grid, h.phone AS home_phone, h.guardian_name, h.guardian_phone, "
-        "h.emergency_contact, h.emergency_phone "
-        "FROM persons p JOIN households h ON h.id = p.household_id WHERE p.pk = ?",
-        (person_pk,),
-    )
-    conn = store.db.conn
-    conn.execute("DELETE FROM search_terms WHERE person_pk = ?", (person_pk,))
-    conn.execute("DELETE FROM person_fts WHERE rowid = ?", (person_pk,))
-    if not rows:
+    index_people(store, [person_pk])
+
+
+def index_people(store: Store, person_pks: Iterable[int]) -> None:
+    """Rebuild the search terms and trigram documents of many persons at once
+    (a few `executemany` instead of several statements each)."""
+    pks = list(dict.fromkeys(person_pks))
+    if not pks:
         return
-    row = rows[0]
-    keys = name_keys(row["name"])
-    strong = {*keys, normalize_query(row["building"])}
-    for number in (row["id_number"], row["phone"], row["home_phone"]):
-        if number:  # the tails people actually type: 身份证后4/6位, 电话后4位
-            strong |= {normalize_query(number[-4:]), normalize_query(number[-6:])}
-    name = normalize_query(row["name"])
-    strong.add(name)
-    # Every substring of a name is a prefix of one of its suffixes: 1-2 character
-    # fragments become index range lookups instead of a scan.
-    weak = {name[i:] for i in range(1, len(name))} - strong
-    conn.executemany(
-        "INSERT INTO search_terms (person_pk, term, weak) VALUES (?, ?, ?)",
-        [(person_pk, t, 0) for t in sorted(strong - {""})]
-        + [(person_pk, t, 1) for t in sorted(weak - {""})],
-    )
-    place = "".join((row["building"], row["unit"], row["room"]))
-    parts = [row["name"], " ".join(keys), *(row[k] or "" for k in _DOC_FIELDS), place]
-    doc = normalize_query(_SEP.join(p for p in parts if p))
-    conn.execute("INSERT INTO person_fts (rowid, doc) VALUES (?, ?)", (person_pk, doc))
+    conn = store.db.conn
+    conn.executemany("DELETE FROM search_terms WHERE person_pk = ?", [(pk,) for pk in pks])
+    conn.executemany("DELETE FROM person_fts WHERE rowid = ?", [(pk,) for pk in pks])
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(pks), _INDEX_CHUNK):
+        chunk = pks[start : start + _INDEX_CHUNK]
+        marks = ",".join("?" for _ in chunk)
+        for row in store.query(
+            "SELECT p.pk, p.name, p.id_number, p.cert_number, p.phone, h.address, h.building, "
+            "h.unit, h.room, h.grid, h.phone AS home_phone, h.guardian_name, h.guardian_phone, "
+            "h.emergency_contact, h.emergency_phone "
+            f"FROM persons p JOIN households h ON h.id = p.household_id WHERE p.pk IN ({marks})",
+            chunk,
+        ):
+            found[row["pk"]] = row
+    terms: list[tuple[int, str, int]] = []
+    docs: list[tuple[int, str]] = []
+    for pk in pks:
+        if pk not in found:
+            continue
+        row = found[pk]
+        keys = name_keys(row["name"])
+        strong = {*keys, normalize_query(row["building"])}
+        for number in (row["id_number"], row["phone"], row["home_phone"]):
+            if number:
+                strong |= {normalize_query(number[-4:]), normalize_query(number[-6:])}
+        name = normalize_query(row["name"])
+        strong.add(name)
+        weak = {name[i:] for i in range(1, len(name))} - strong
+        terms += [(pk, t, 0) for t in sorted(strong - {""})]
+        terms += [(pk, t, 1) for t in sorted(weak - {""})]
+        place = "".join((row["building"], row["unit"], row["room"]))
+        parts = [row["name"], " ".join(keys), *(row[k] or "" for k in _DOC_FIELDS), place]
+        docs.append((pk, normalize_query(_SEP.join(p for p in parts if p))))
+    conn.executemany("INSERT INTO search_terms (person_pk, term, weak) VALUES (?, ?, ?)", terms)
+    conn.executemany("INSERT INTO person_fts (rowid, doc) VALUES (?, ?)", docs)
 
 
 _DOC_FIELDS = (

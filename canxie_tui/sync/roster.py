@@ -23,8 +23,8 @@ Three steps, so that nothing is written before a person has seen what will be:
 
 New people take a bulk path (the per-row `register.add_person` costs a duplicate
 check, an audit lookup and a tier refresh per row): the same rows, one audit
-entry per record in the same hash chain, `search.index_person` per person, one
-tier refresh at the end.
+entry per record in the same hash chain, `search.index_people` per batch (the
+rows `search.index_person` writes), one tier refresh at the end.
 
 `write_errors(...)` writes the rejected rows to `exports/导入错误_<file>_<time>.xlsx`.
 """
@@ -449,7 +449,7 @@ def _clean_row(
     if cert is not None:
         values["cert_number"] = cert if isinstance(cert, float) else _cell_text(cert)
     try:
-        person = validate.clean_person(values, today)
+        person = validate.clean_person(values, today, parsed_id=parsed)
     except InputError as err:
         return reject(err.field if err.field in FIELD_LABELS else "name", err.message)
     sex = values.get("sex", "")
@@ -933,8 +933,7 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
             # defaults clean_person gives the fields a roster does not carry.
             clean = {**_NEW_PERSON, **item.row.person_values(), "id_number": item.row.id_number}
             rows.append({"id": new_id(), **clean, "household_id": household_id})
-        for pk in writer.insert("persons", rows):
-            search.index_person(store, pk)
+        search.index_people(store, writer.insert("persons", rows))
         step(len(chunk))
     if len(touched) > _CHUNK:
         tiers.refresh(store)

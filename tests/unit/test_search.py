@@ -13,7 +13,7 @@ import pytest
 from canxie_tui.domain.models import Person, SearchResult
 from canxie_tui.store import register
 from canxie_tui.store.db import Store
-from canxie_tui.store.search import Filters, search
+from canxie_tui.store.search import Filters, index_people, index_person, search
 from tests.conftest import Make, open_store
 
 # Households: key -> values.  建新东路13号 is in 13栋, which "3栋" must not find.
@@ -310,3 +310,43 @@ def test_building_typed_full_width_is_found(store: Store, make: Make) -> None:
     assert [h.name for h in search(store, "5栋").hits] == ["王芳"]
     assert [h.name for h in search(store, "５栋").hits] == ["王芳"]
     assert [h.name for h in search(store, "东路5号").hits] == ["王芳"]
+
+
+def test_index_people_writes_exactly_what_index_person_writes(store: Store, make: Make) -> None:
+    # A heteronym surname, a family member without ID, a guardian and phones, a
+    # full-width building, a Latin name: the bulk path must write the same rows.
+    home = make.household(
+        "建新东路５号",
+        building="５栋",
+        unit="2单元",
+        room="301",
+        phone="023-67700000",
+        guardian_name="赵德明",
+        guardian_phone="13500001234",
+    )
+    people = [
+        make.person(home, "单丽", phone="13812345678"),
+        make.person(home, "王芳芳", category=None, level=None, relation="子女"),
+        make.person(make.household("北城天街8号"), "阿依·买买提", male=False),
+        make.person(make.household("观音桥步行街9号", building="A座"), "Tom李"),
+    ]
+    pks = [store.scalar("SELECT pk FROM persons WHERE id = ?", (p.id,)) for p in people]
+
+    def rows() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        conn = store.db.conn
+        terms = conn.execute("SELECT person_pk, term, weak FROM search_terms ORDER BY rowid")
+        docs = conn.execute("SELECT rowid, doc FROM person_fts ORDER BY rowid")
+        return list(terms), list(docs)
+
+    with store.transaction():
+        for pk in pks:
+            index_person(store, pk)
+    one_by_one = rows()
+    assert one_by_one[0] and len(one_by_one[1]) == len(pks)
+
+    with store.transaction():
+        index_people(store, [*pks, pks[0], 999_999])  # a repeat and an unknown pk
+    assert rows() == one_by_one
+    with store.transaction():
+        index_people(store, [])
+    assert rows() == one_by_one
