@@ -24,9 +24,10 @@ import json
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
+
+from timing import p95, timed  # benchmarks/timing.py
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.emergency import PersonRisk, rank
@@ -80,25 +81,6 @@ def naive_list(store: Store, kind: str) -> list[object]:
             )
         )
     return list(rank(facts, kind))
-
-
-def timed(
-    fn: Callable[[], object], runs: int, *, before: Callable[[], None] | None = None
-) -> list[float]:
-    if before is None:
-        fn()  # warm the page cache (and, for warm cases, the list cache)
-    out = []
-    for _ in range(runs):
-        if before is not None:
-            before()
-        start = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - start) * 1000)
-    return out
-
-
-def p95(values: list[float]) -> float:
-    return sorted(values)[max(0, round(len(values) * 0.95) - 1)]
 
 
 def open_district(directory: Path) -> Store:

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
+from timing import p95, timed  # benchmarks/timing.py
+
 from canxie_tui.domain.tiers import DEFAULT_TIER_SETTINGS
 from canxie_tui.store import dashboard, duelist, indicators
 from canxie_tui.store.db import Store
@@ -56,20 +58,6 @@ def naive_due(store: Store) -> list[tuple[str, date]]:
             due.append((person_id, when))
     due.sort(key=lambda item: item[1])
     return due[:500]
-
-
-def timed(fn: Callable[[], object], runs: int) -> list[float]:
-    fn()  # warm the page cache
-    out = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - start) * 1000)
-    return out
-
-
-def p95(values: list[float]) -> float:
-    return sorted(values)[max(0, round(len(values) * 0.95) - 1)]
 
 
 def open_district(directory: Path) -> Store:

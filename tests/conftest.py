@@ -246,3 +246,23 @@ def build_month(store: Store, make: Make, year: int = 2026, month: int = 11) -> 
         member.id,
         event_id,
     )
+
+
+def dump_database(path: Path) -> list[str]:
+    """Every schema statement and row, as SQL text (no journal mode, no page layout)."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def folder_state(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under `folder` with its bytes and mtime: 'nothing changed' means equal."""
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }

@@ -20,12 +20,8 @@ belong with the shared ones in `canxie_tui.sync.xlsx` once that module settles.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import tempfile
-import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,8 +35,9 @@ from canxie_tui.domain.emergency import (
     kind_label,
     summarize,
 )
-from canxie_tui.domain.errors import CanxieError
 from canxie_tui.domain.ids import mask_id
+from canxie_tui.sync.errors import ExportError
+from canxie_tui.sync.xlsx import atomic_save, exports_dir, is_formula_like, text_width
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
@@ -52,8 +49,6 @@ __all__ = [
     "CALL_SHEET_HEADERS",
     "ExportError",
     "atomic_save",
-    "default_folder",
-    "display_width",
     "export_name",
     "put",
     "write_call_sheet",
@@ -102,15 +97,10 @@ _CALL_WIDTHS: dict[str, tuple[int, int]] = {
     "结果": (14, 14),
     "备注": (18, 18),
 }
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _BAD_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\s]+')
 _HEADER_FILL = "DDDDDD"
 _GROUP_FILL = "F2F2F2"
 _HELP_ORDER = {"help": 0, "unreachable": 1, "moved": 2}
-
-
-class ExportError(CanxieError):
-    """The workbook could not be written; the message says why, in Chinese."""
 
 
 # -- cells, widths, files -----------------------------------------------------------
@@ -124,22 +114,12 @@ def put(ws: Worksheet, row: int, column: int, value: Any) -> Any:
     if isinstance(value, str):
         text = ILLEGAL_CHARACTERS_RE.sub("", value)
         cell.value = text
-        if text.startswith(_FORMULA_START):
+        if is_formula_like(text):
             cell.data_type = "s"  # openpyxl made "=..." a formula: make it a string again
             cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
     else:
         cell.value = value
     return cell
-
-
-def display_width(text: str) -> int:
-    """Width in Excel column units: CJK and other wide characters count two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def default_folder() -> Path:
-    """`exports/` in the working folder, or CANXIE_EXPORTS."""
-    return Path(os.environ.get("CANXIE_EXPORTS") or "exports")
 
 
 def export_name(what: str, event_name: str, when: datetime) -> str:
@@ -151,38 +131,11 @@ def export_name(what: str, event_name: str, when: datetime) -> str:
 def _target(out: Path | str | None, default_name: str) -> Path:
     """`out` ending in .xlsx is the file; anything else is a folder for `default_name`."""
     if out is None:
-        return default_folder() / default_name
+        return exports_dir() / default_name
     path = Path(out)
     if path.suffix.lower() == ".xlsx" and not path.is_dir():
         return path
     return path / default_name
-
-
-def atomic_save(write: Callable[[Path], None], target: Path) -> Path:
-    """Run `write(temporary path)` in the target's folder, then rename into place.
-
-    On any failure the temporary file is removed and an existing `target` is
-    left as it was.
-    """
-    target = Path(target)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ExportError(f"无法建立导出文件夹“{target.parent}”：{err.strerror or err}") from err
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".xlsx.part")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    except PermissionError as err:
-        raise ExportError(
-            f"无法写入“{target}”：文件可能正在 Excel 中打开，或没有写入权限。请关闭后重试。"
-        ) from err
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    return target
 
 
 def _save(wb: Workbook, target: Path) -> Path:
@@ -229,12 +182,12 @@ def _widths(
 
     for index, header in enumerate(headers, start=1):
         low, high = limits.get(header, (6, 30))
-        widest = display_width(header)
+        widest = text_width(header)
         for (value,) in ws.iter_rows(
             min_row=first_row, min_col=index, max_col=index, values_only=True
         ):
             if value is not None:
-                widest = max(widest, *(display_width(line) for line in str(value).split("\n")))
+                widest = max(widest, text_width(value))
         ws.column_dimensions[get_column_letter(index)].width = max(low, min(high, widest + 2))
 
 

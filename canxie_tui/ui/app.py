@@ -17,6 +17,7 @@ from canxie_tui.domain.models import Operator, Site
 from canxie_tui.store import site
 from canxie_tui.store.db import Store
 from canxie_tui.ui.commands import MainCommands
+from canxie_tui.ui.errors import reported
 
 T = TypeVar("T")
 
@@ -149,6 +150,7 @@ class CanxieApp(App[None]):
 
         self.push_screen(SetupScreen(self.site))
 
+    @reported
     async def show_tier_settings(self) -> None:
         from canxie_tui.ui.screens.settings import open_tier_settings
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from textual.widgets import DataTable, Input, Static, TextArea
 
 from canxie_tui.domain.ids import make_certificate, make_id
@@ -193,3 +194,23 @@ async def test_duplicate_id_refused_and_existing_record_offered(
         assert isinstance(app.screen, HouseholdScreen)
         assert "北城三路8号" in str(app.screen.query_one("#hh-info", Static).render())
     assert register_store.scalar("SELECT count(*) FROM persons WHERE name = '单丽'") == 1
+
+
+async def test_a_refusal_in_a_key_handler_is_told_not_fatal(
+    app: CanxieApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from canxie_tui.store.errors import NotFoundError
+
+    def gone(*args: object) -> None:
+        raise NotFoundError("找不到该记录。")
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_wang_fang(app, pilot)
+        monkeypatch.setattr(notes, "get_note", gone)  # deleted by someone else meanwhile
+        timeline = screen.query_one("#timeline", DataTable)
+        timeline.focus()
+        timeline.move_cursor(row=0)
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.is_running and app.screen is screen
+        assert any("找不到该记录" in str(n.message) for n in app._notifications)

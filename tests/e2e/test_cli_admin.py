@@ -18,6 +18,7 @@ from canxie_tui.domain.ids import make_certificate, make_id
 from canxie_tui.store import backup, register
 from canxie_tui.store.db import Store
 from tests.app.conftest import WANG_FANG_ID, build_register, open_store
+from tests.conftest import dump_database, folder_state
 from tests.e2e.conftest import run
 
 
@@ -25,22 +26,6 @@ from tests.e2e.conftest import run
 def admin_commands(monkeypatch: pytest.MonkeyPatch) -> None:
     if "canxie_tui.cli_admin" not in cli.EXTENSIONS:
         monkeypatch.setattr(cli, "EXTENSIONS", (*cli.EXTENSIONS, "canxie_tui.cli_admin"))
-
-
-def _dump(path: Path) -> list[str]:
-    conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
-
-
-def _state(folder: Path) -> dict[str, tuple[bytes, int]]:
-    return {
-        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def _tamper(path: Path, sql: str, params: tuple[object, ...] = ()) -> None:
@@ -74,7 +59,7 @@ def test_backup_into_the_backups_folder(db: Path, capsys: pytest.CaptureFixture[
     assert (code, err) == (0, "")
     [manual] = [b for b in backup.list_backups(db) if b.reason == "manual"]
     assert str(manual.path) in out and "已检查可以恢复" in out and "2 户" in out
-    assert _dump(manual.path) == _dump(db)
+    assert dump_database(manual.path) == dump_database(db)
 
 
 def test_backup_to_a_chosen_file_or_folder(
@@ -83,7 +68,7 @@ def test_backup_to_a_chosen_file_or_folder(
     target = tmp_path / "U盘" / "残协.db"
     code, out, _ = run(capsys, "--db", str(db), "backup", "--out", str(target))
     assert code == 0 and str(target) in out
-    assert _dump(target) == _dump(db)
+    assert dump_database(target) == dump_database(db)
 
     code, out, err = run(capsys, "--db", str(db), "backup", "--out", str(target))
     assert code == 1 and "已存在" in err  # never overwrites
@@ -117,25 +102,25 @@ def saved(db: Path) -> Path:
 def test_restore_without_yes_only_checks(
     db: Path, saved: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    before = _state(db.parent)
+    before = folder_state(db.parent)
 
     code, out, err = run(capsys, "--db", str(db), "restore", str(saved))
 
     assert code == 2
     assert "检查通过" in out and "2 户" in out
     assert "--yes" in out and "未做任何修改" in err
-    assert _state(db.parent) == before
+    assert folder_state(db.parent) == before
 
 
 def test_restore_with_yes(db: Path, saved: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    current = _dump(db)
+    current = dump_database(db)
 
     code, out, err = run(capsys, "--db", str(db), "restore", str(saved), "--yes")
 
     assert (code, err) == (0, "")
     assert "已用备份" in out and "原数据库已备份到" in out
     [safety] = [b for b in backup.list_backups(db) if b.reason == "before-restore"]
-    assert _dump(safety.path) == current
+    assert dump_database(safety.path) == current
     store = Store.open(db, create=False)
     try:
         assert store.scalar("SELECT count(*) FROM households") == 2
@@ -154,12 +139,12 @@ def test_restore_refuses_a_damaged_backup_even_with_yes(
     data = bytearray(db.read_bytes())
     data[4096 * 2 :] = b"\xee" * (len(data) - 4096 * 2)
     bad.write_bytes(bytes(data))
-    before = _state(tmp_path)
+    before = folder_state(tmp_path)
 
     code, _, err = run(capsys, "--db", str(db), "restore", str(bad), "--yes")
 
     assert code == 1 and "已损坏" in err and "Traceback" not in err
-    assert _state(tmp_path) == before
+    assert folder_state(tmp_path) == before
 
 
 # -- doctor ---------------------------------------------------------------------------------
@@ -363,7 +348,7 @@ def test_every_command_refuses_an_unusable_database(
 ) -> None:
     path, expected = bad_file
     folder = path.parent
-    before = _state(folder)
+    before = folder_state(folder)
 
     code, out, err = run(capsys, "--db", str(path), *command)
 
@@ -372,5 +357,5 @@ def test_every_command_refuses_an_unusable_database(
     said = err if command != ("doctor",) else out
     assert expected in said, said
     assert said.startswith("错误：") or "[问题]" in said
-    assert _state(folder) == before  # the file unchanged, nothing created beside it
+    assert folder_state(folder) == before  # the file unchanged, nothing created beside it
     assert path.exists() == (expected != "找不到数据库文件")

@@ -15,27 +15,9 @@ import pytest
 from canxie_tui.store import backup, records, register, schema
 from canxie_tui.store.db import Store
 from canxie_tui.store.errors import StoreError
-from tests.conftest import NOW, Clock, Make, fixed_clock
+from tests.conftest import NOW, Clock, Make, dump_database, fixed_clock, folder_state
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
-
-
-def _dump(path: Path) -> list[str]:
-    """Every schema statement and row, as SQL text (no journal mode, no page layout)."""
-    conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
-
-
-def _state(folder: Path) -> dict[str, tuple[bytes, int]]:
-    """Every file under `folder` with its bytes and mtime: 'nothing changed' means equal."""
-    return {
-        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def _fill(make: Make) -> None:
@@ -67,7 +49,7 @@ def test_backup_holds_exactly_what_the_database_holds(store: Store, make: Make) 
     out = backup.backup_file(store.path, reason="manual", when=NOW)
 
     assert out.name == "t-20261129-100000-manual.db"
-    assert _dump(out) == _dump(store.path)
+    assert dump_database(out) == dump_database(store.path)
     conn = sqlite3.connect(out)
     assert conn.execute("PRAGMA application_id").fetchone()[0] == schema.APPLICATION_ID
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # no -wal needed
@@ -78,12 +60,12 @@ def test_backup_holds_exactly_what_the_database_holds(store: Store, make: Make) 
 def test_backup_sees_committed_data_only(store: Store, make: Make) -> None:
     """A backup taken while this connection is half-way through a write leaves that out."""
     _fill(make)
-    before = _dump(store.path)
+    before = dump_database(store.path)
     with store.transaction():
         make.household("建新东路9号")
         out = backup.backup_before(store, "import")
     assert out.name.endswith("-before-import.db")
-    assert _dump(out) == before
+    assert dump_database(out) == before
 
 
 @posix_only
@@ -121,7 +103,7 @@ def test_first_open_of_each_day_takes_one_backup(db_path: Path, store: Store, ma
         Store.open(db_path, clock=clock).close()
     [first] = backup.list_backups(db_path)
     assert (first.reason, first.taken_at) == ("daily", NOW)
-    assert _dump(first.path) == _dump(db_path)
+    assert dump_database(first.path) == dump_database(db_path)
 
     clock.set(NOW + timedelta(days=1))
     Store.open(db_path, clock=clock).close()
@@ -232,13 +214,13 @@ def test_restore_refuses_a_bad_backup_and_changes_nothing(
     elsewhere = tmp_path / "u盘"
     elsewhere.mkdir()
     bad = build(store.path, elsewhere / "坏备份.db")
-    before = _state(tmp_path)
+    before = folder_state(tmp_path)
 
     with pytest.raises(StoreError) as caught:
         backup.restore(store.path, bad)
 
     assert expected in caught.value.message
-    assert _state(tmp_path) == before
+    assert folder_state(tmp_path) == before
     assert not backup.backup_dir(store.path).exists()
 
 
@@ -256,17 +238,17 @@ def test_restore_backs_up_the_current_database_then_replaces_it(
 ) -> None:
     _fill(make)
     saved = backup.backup_file(db_path, reason="manual", when=NOW - timedelta(hours=2))
-    saved_dump = _dump(saved)
+    saved_dump = dump_database(saved)
     late = make.person(make.household("北城三路8号"), "张强")
     store.close()
-    current_dump = _dump(db_path)
+    current_dump = dump_database(db_path)
 
     result = backup.restore(db_path, saved, clock=lambda: NOW)
 
     assert result.safety_backup is not None
     assert result.safety_backup.name == "t-20261129-100000-before-restore.db"
-    assert _dump(result.safety_backup) == current_dump  # the replaced database is kept
-    assert _dump(db_path) == saved_dump
+    assert dump_database(result.safety_backup) == current_dump  # the replaced database is kept
+    assert dump_database(db_path) == saved_dump
     for suffix in ("-wal", "-shm", "-journal"):
         assert not Path(f"{db_path}{suffix}").exists()
     assert [p.name for p in db_path.parent.iterdir() if p.name.startswith(".")] == []
@@ -294,13 +276,13 @@ def test_restore_is_refused_while_another_program_has_the_database_open(
     _fill(make)
     saved = backup.backup_file(db_path, reason="manual")
     make.household("北城三路8号")  # the open store stands for a running app
-    before = _dump(db_path)
+    before = dump_database(db_path)
 
     with pytest.raises(StoreError) as caught:
         backup.restore(db_path, saved, busy_timeout=0.1)
 
     assert "正被其他程序使用" in caught.value.message
-    assert _dump(db_path) == before
+    assert dump_database(db_path) == before
     assert store.scalar("SELECT count(*) FROM households") == 2  # it can go on working
     assert [b.reason for b in backup.list_backups(db_path)] == ["manual"]
 
@@ -318,7 +300,7 @@ def test_restore_over_a_damaged_database_keeps_a_copy_of_it(
 
     assert result.safety_backup is not None
     assert result.safety_backup.read_bytes() == damaged
-    assert _dump(db_path) == _dump(saved)
+    assert dump_database(db_path) == dump_database(saved)
 
 
 def test_restore_will_not_overwrite_another_programs_database(
@@ -359,13 +341,13 @@ def test_no_restore_without_a_backup_of_the_current_database(
     saved = backup.backup_file(db_path, reason="manual", out=tmp_path / "u盘" / "留底.db")
     store.close()
     backup.backup_dir(db_path).write_text("a file where the folder should be", encoding="utf-8")
-    before = _state(tmp_path)
+    before = folder_state(tmp_path)
 
     with pytest.raises(StoreError) as caught:
         backup.restore(db_path, saved)
 
     assert "恢复前无法备份当前数据库" in caught.value.message
-    assert _state(tmp_path) == before
+    assert folder_state(tmp_path) == before
 
 
 def test_backing_up_a_missing_database_creates_nothing(tmp_path: Path) -> None:

@@ -241,8 +241,8 @@ def test_a_locked_target_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     def refuse(src: Any, dst: Any) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("canxie_tui.sync.emergency_xlsx.os.replace", refuse)
-    with pytest.raises(ExportError, match="可能正在 Excel 中打开"):
+    monkeypatch.setattr("os.replace", refuse)
+    with pytest.raises(ExportError, match="可能正在 Excel 或 WPS 中打开"):
         emergency_xlsx.atomic_save(lambda tmp: tmp.write_bytes(b"x"), tmp_path / "a.xlsx")
     assert list(tmp_path.iterdir()) == []
 

@@ -16,6 +16,7 @@ from canxie_tui.domain import codes
 from canxie_tui.domain.daycare import PRESENT, SheetRow, next_status
 from canxie_tui.store import daycare
 from canxie_tui.store.db import Store
+from canxie_tui.ui.errors import reported
 from canxie_tui.ui.widgets.text import fit
 
 if TYPE_CHECKING:
@@ -205,6 +206,7 @@ class DaycareScreen(Screen[None]):
                 self.canxie.notify(f"已生成跟进：{followup.what}", timeout=8)
         self.changed_days.clear()
 
+    @reported
     async def action_day(self, delta: int) -> None:
         assert self.day is not None
         target = self.day + timedelta(days=delta)
@@ -215,6 +217,7 @@ class DaycareScreen(Screen[None]):
         self.day = target
         self.reload()
 
+    @reported
     async def action_today(self) -> None:
         await self._leave_day()
         self.day = self.canxie.store.today()
@@ -333,6 +336,7 @@ class DaycareScreen(Screen[None]):
             done,
         )
 
+    @reported
     async def action_leave(self) -> None:
         await self._leave_day()
         self.app.pop_screen()

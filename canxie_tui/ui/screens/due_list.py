@@ -14,6 +14,7 @@ from textual.widgets import Input, Select
 from canxie_tui.domain.tiers import TIER_LABELS
 from canxie_tui.store import duelist
 from canxie_tui.store.duelist import DueFilters, DueItem
+from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.listing import ListScreen
 from canxie_tui.ui.widgets.field import select
 from canxie_tui.ui.widgets.text import fit
@@ -88,6 +89,7 @@ class DueListScreen(ListScreen[DueItem]):
         self.overdue_only = not self.overdue_only
         self.reload()
 
+    @reported
     async def action_log_visit(self) -> None:
         from canxie_tui.ui.screens.visit_form import open_visit_form
 

@@ -18,6 +18,7 @@ from canxie_tui.domain.ids import mask_id
 from canxie_tui.domain.models import Household, Person, TimelineEntry, address_with_place
 from canxie_tui.store import followups, notes, register, timeline, visits
 from canxie_tui.store.db import Store
+from canxie_tui.ui.errors import reported
 from canxie_tui.ui.widgets.text import fit
 
 if TYPE_CHECKING:
@@ -273,6 +274,7 @@ class HouseholdScreen(Screen[None]):
             return None
         return entry
 
+    @reported
     async def action_edit_entry(self) -> None:
         """r: revise the selected note, or correct the selected visit."""
         from canxie_tui.ui.screens.note_form import NoteForm
@@ -301,6 +303,7 @@ class HouseholdScreen(Screen[None]):
         else:
             self._selected("note")
 
+    @reported
     async def action_note_history(self) -> None:
         from canxie_tui.ui.screens.note_history import NoteHistoryScreen
 
@@ -310,6 +313,7 @@ class HouseholdScreen(Screen[None]):
                 NoteHistoryScreen(await self.canxie.db(notes.get_note, entry.note_id))
             )
 
+    @reported
     async def action_log_visit(self) -> None:
         from canxie_tui.ui.screens.visit_form import open_visit_form
 
@@ -331,6 +335,7 @@ class HouseholdScreen(Screen[None]):
             self._on_saved(lambda saved: f"已新增跟进：{saved.what}"),
         )
 
+    @reported
     async def action_close_followup(self) -> None:
         from canxie_tui.ui.screens.followup_form import CloseFollowupForm
 
@@ -342,6 +347,7 @@ class HouseholdScreen(Screen[None]):
                 self._on_saved(lambda saved: f"已完成跟进：{saved.what}"),
             )
 
+    @reported
     async def action_reveal_id(self) -> None:
         person = self.selected_person()
         if person is None or not person.id_number:

@@ -16,6 +16,7 @@ from canxie_tui.domain.errors import CanxieError
 from canxie_tui.domain.models import Operator
 from canxie_tui.store import site
 from canxie_tui.store.db import Store
+from canxie_tui.ui.errors import reported
 
 if TYPE_CHECKING:
     from canxie_tui.ui.app import CanxieApp
@@ -49,6 +50,7 @@ class OperatorScreen(ModalScreen[Operator]):
             yield Static("", id="form-error")
             yield Footer()
 
+    @reported
     async def on_mount(self) -> None:
         self.operators = await self.canxie.db(site.list_operators)
         options = self.query_one("#operators", OptionList)
@@ -58,6 +60,7 @@ class OperatorScreen(ModalScreen[Operator]):
         options.focus()
 
     @on(OptionList.OptionSelected, "#operators")
+    @reported
     async def _picked(self, event: OptionList.OptionSelected) -> None:
         operator = next(o for o in self.operators if o.id == event.option.id)
         self.dismiss(await self.canxie.db(switch, operator))
