@@ -70,7 +70,7 @@ async def test_export_month_writes_workbook(
         await pilot.press("e")
         await settle(pilot)
         assert "2026年11月" in str(app.screen.query_one("#summary", Static).render())
-        month = app.screen.query_one("#month", Input)
+        month = app.screen.query_one("#export-month", Input)
         month.value = ""
         await type_text(pilot, "2026-13")
         await settle(pilot)

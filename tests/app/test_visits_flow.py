@@ -45,6 +45,7 @@ async def test_log_visit_from_due_list_drops_person_off(
         await settle(pilot)
         assert "今天到期 1 人" in str(app.screen.query_one("#today", Static).render())
         assert "走访 1 次" in str(app.screen.query_one("#month", Static).render())
+        assert app.screen.query_one("#month", Static).size.width >= 70  # one line, not a column
     row = register_store.query(
         "SELECT v.visit_date, v.method, v.purpose, o.name AS visitor FROM visits v "
         "JOIN visit_visitors vv ON vv.visit_id = v.id JOIN operators o ON o.id = vv.operator_id"

@@ -53,25 +53,25 @@ class ExportScreen(Screen[None]):
         )
         yield Label("月份（如 2026-11），回车查看内容，Ctrl+S 导出")
         today = self.canxie.store.today()
-        yield Input(f"{today.year}-{today.month:02d}", id="month")
+        yield Input(f"{today.year}-{today.month:02d}", id="export-month")
         yield Static("", id="summary")
         yield ProgressBar(id="progress", show_eta=False)
         yield Static("", id="result")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#month", Input).focus()
+        self.query_one("#export-month", Input).focus()
         self._summarise()
 
     def _month(self) -> tuple[int, int] | None:
         try:
-            return parse_month(self.query_one("#month", Input).value)
+            return parse_month(self.query_one("#export-month", Input).value)
         except CanxieError as error:
             self.query_one("#summary", Static).update(f"✗ {error.message}")
             return None
 
-    @on(Input.Changed, "#month")
-    @on(Input.Submitted, "#month")
+    @on(Input.Changed, "#export-month")
+    @on(Input.Submitted, "#export-month")
     def _summarise(self) -> None:
         self._load_summary()
 
