@@ -26,6 +26,8 @@ def _text(values: Mapping[str, Any], key: str) -> str:
 
 def clean_phone(text: str, field: str = "phone", label: str = "电话") -> str:
     """11-digit mobile or landline with optional area code; spaces and dashes ignored."""
+    if len(text) == 11 and text.isascii() and text.isdigit() and _MOBILE.match(text):
+        return text  # the usual case, without the normalising below
     digits = re.sub(r"[\s\-－()（）]", "", ids.normalize(text) if text else "")
     if not digits:
         return ""

@@ -69,11 +69,18 @@ def _check_file(path: Path, create: bool) -> bool:
     return False
 
 
+CACHE_KIB = 32 * 1024
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")
+    # 32 MiB of page cache (the default is 2 MiB): a district database is ~1 GB and
+    # bulk writes (roster import, district merge) touch many index pages; measured
+    # 4.7 -> 4.3 s for a 30k-row import.  Memory stays bounded by this figure.
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     return conn
 
 

@@ -16,7 +16,7 @@ then fragments; only the page shown is fetched, and a huge count is capped.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -89,12 +89,20 @@ def index_people(store: Store, person_pks: Iterable[int]) -> None:
             chunk,
         ):
             found[row["pk"]] = row
+    index_new(store, [found[pk] for pk in pks if pk in found])
+
+
+def index_new(store: Store, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Write the search terms and trigram documents of persons not indexed yet.
+
+    Each row holds the person's pk, name, id_number, cert_number and phone and
+    their household's fields (its phone as `home_phone`), as `index_people`
+    selects them; a bulk insert that has those values at hand skips the query.
+    """
     terms: list[tuple[int, str, int]] = []
     docs: list[tuple[int, str]] = []
-    for pk in pks:
-        if pk not in found:
-            continue
-        row = found[pk]
+    for row in rows:
+        pk = row["pk"]
         keys = name_keys(row["name"])
         strong = {*keys, normalize_query(row["building"])}
         for number in (row["id_number"], row["phone"], row["home_phone"]):
@@ -108,6 +116,7 @@ def index_people(store: Store, person_pks: Iterable[int]) -> None:
         place = "".join((row["building"], row["unit"], row["room"]))
         parts = [row["name"], " ".join(keys), *(row[k] or "" for k in _DOC_FIELDS), place]
         docs.append((pk, normalize_query(_SEP.join(p for p in parts if p))))
+    conn = store.db.conn
     conn.executemany("INSERT INTO search_terms (person_pk, term, weak) VALUES (?, ?, ?)", terms)
     conn.executemany("INSERT INTO person_fts (rowid, doc) VALUES (?, ?)", docs)
 

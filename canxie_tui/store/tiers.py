@@ -63,6 +63,16 @@ def _facts(row: dict[str, Any]) -> TierFacts:
     )
 
 
+def derived(
+    facts: TierFacts, settings: TierSettings, registered: date, last_visit: date | None = None
+) -> tuple[str, str, str]:
+    """tier, tier_reason and next_due_date of one active certified person: what
+    `refresh` writes, for a bulk insert that knows the facts already."""
+    result = tier_for(facts, settings)
+    due = next_due(last_visit, result.interval_days, registered)
+    return result.tier, result.text, due.isoformat()
+
+
 def refresh(
     store: Store,
     *,
@@ -80,11 +90,9 @@ def refresh(
     rows = store.query(_FACTS_SQL + scope.replace("household_id", "p.household_id"), params)
     updates = []
     for i, row in enumerate(rows):
-        result = tier_for(_facts(row), settings)
         last = date.fromisoformat(row["last_visit_date"]) if row["last_visit_date"] else None
         registered = date.fromisoformat(row["created_at"][:10])
-        due = next_due(last, result.interval_days, registered)
-        updates.append((result.tier, result.text, due.isoformat(), row["pk"]))
+        updates.append((*derived(_facts(row), settings, registered, last), row["pk"]))
         if progress and i % 1000 == 0:
             progress(i, len(rows))
     with store.transaction() as db:

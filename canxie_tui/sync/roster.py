@@ -35,15 +35,18 @@ import json
 import re
 import sqlite3
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from canxie_tui.domain import codes, ids, validate
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.models import Household, Person
+from canxie_tui.domain.tiers import TierFacts
 from canxie_tui.store import records, register, search, tiers
 from canxie_tui.store.db import Store, new_id
 from canxie_tui.sync.errors import SyncError, WorkbookError
@@ -769,34 +772,28 @@ class _Writer:
         if not rows:
             return []
         who = self.store.operator_name
-        full = [
-            {
-                **row,
-                "version": 1,
-                "created_at": self.now,
-                "created_by": who,
-                "updated_at": self.now,
-                "updated_by": who,
-            }
-            for row in rows
-        ]
-        columns = list(full[0])
+        stamp = (1, self.now, who, self.now, who)
+        pick = itemgetter(*rows[0])
+        columns = [*rows[0], "version", "created_at", "created_by", "updated_at", "updated_by"]
         conn = self.conn
         last = conn.execute(f"SELECT coalesce(max(pk), 0) FROM {table}").fetchone()[0]
         conn.executemany(
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
-            [[r[c] for c in columns] for r in full],
+            [(*pick(row), *stamp) for row in rows],
         )
+        # Read the rows back: the audit entry holds every column as stored (defaults too).
         cursor = conn.execute(f"SELECT * FROM {table} WHERE pk > ? ORDER BY pk", (last,))
         names = [d[0] for d in cursor.description]
+        at, operator_id, entry_hash = self.now, self.store.operator_id, records._entry_hash
         pks: list[int] = []
         entries = []
+        prev = self.prev_hash
         for values in cursor:
             row = dict(zip(names, values, strict=True))
             pks.append(row["pk"])
             entry = {
-                "at": self.now,
-                "operator_id": self.store.operator_id,
+                "at": at,
+                "operator_id": operator_id,
                 "operator_name": who,
                 "action": _ACTION,
                 "table_name": table,
@@ -804,10 +801,10 @@ class _Writer:
                 "before": None,
                 "after": records._dump(row),
             }
-            entry["prev_hash"] = self.prev_hash
-            entry["hash"] = self.prev_hash = records._entry_hash(self.prev_hash, entry)
-            entries.append(list(entry.values()))
-        if len(pks) != len(full):
+            prev = entry_hash(prev, entry)
+            entries.append((*entry.values(), self.prev_hash, prev))
+            self.prev_hash = prev
+        if len(pks) != len(rows):
             raise RosterImportError(
                 "导入时写入的记录数与预期不符，已全部撤销，数据库未做任何修改。"
             )
@@ -832,6 +829,10 @@ _NEW_PERSON: dict[str, Any] = {
     "device_kind": "",
     "benefits": "[]",
     "school": "",
+    # The schema's defaults; set for certified people in new households below.
+    "tier": "C",
+    "tier_reason": "",
+    "next_due_date": "",
 }
 
 
@@ -909,37 +910,72 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
     site = get_site(store)
     writer = _Writer(store)
     house_ids: dict[str, str] = {}
-    new_houses = []
+    houses: dict[str, dict[str, Any]] = {}  # new household id -> its columns
     for key, values in plan.new_households.items():
-        house_ids[key] = new_id()
-        clean = validate.clean_household(values)
-        new_houses.append(
-            {
-                "id": house_ids[key],
-                **_encode(clean),
-                "division_code": site.code,
-                "division_name": site.name,
-            }
-        )
-    for chunk in _chunks(new_houses, _CHUNK * 4):
+        house_id = house_ids[key] = new_id()
+        houses[house_id] = {
+            "id": house_id,
+            **_encode(validate.clean_household(values)),
+            "division_code": site.code,
+            "division_name": site.name,
+        }
+    for chunk in _chunks(list(houses.values()), _CHUNK * 4):
         writer.insert("households", chunk)
-    touched: set[str] = set()
+
+    # Tiers of people in new households are known here (no visits, no follow-ups,
+    # no flags, the household's certified members all in this file): computed as
+    # `tiers.refresh` would, without a query per household.  Households that
+    # existed get new members, so theirs are refreshed at the end.
+    settings = tiers.get_settings(store)
+    registered = date.fromisoformat(writer.now[:10])
+    certified = Counter(
+        house_ids[item.household_key]
+        for item in plan.new
+        if item.household_id is None and dict(item.row.person).get("category") is not None
+    )
+    joined: set[str] = set()
     for chunk in _chunks(plan.new, _CHUNK):
-        rows = []
+        rows: list[dict[str, Any]] = []
+        fresh: list[int] = []
         for item in chunk:
-            household_id = item.household_id or house_ids[item.household_key]
-            touched.add(household_id)
-            # The row was cleaned by clean_person when read: its columns plus the
-            # defaults clean_person gives the fields a roster does not carry.
-            clean = {**_NEW_PERSON, **item.row.person_values(), "id_number": item.row.id_number}
-            rows.append({"id": new_id(), **clean, "household_id": household_id})
-        search.index_people(store, writer.insert("persons", rows))
+            person = {**_NEW_PERSON, **item.row.person_values(), "id_number": item.row.id_number}
+            if item.household_id is not None:
+                person["household_id"] = item.household_id
+                joined.add(item.household_id)
+            else:
+                person["household_id"] = house_ids[item.household_key]
+                if person["category"] is not None:
+                    facts = TierFacts(
+                        category=person["category"],
+                        level=person["level"],
+                        care_flags=frozenset(),
+                        device_kind="",
+                        household_flags=frozenset(),
+                        certified_in_household=certified[person["household_id"]],
+                        urgent_followup=False,
+                    )
+                    person["tier"], person["tier_reason"], person["next_due_date"] = tiers.derived(
+                        facts, settings, registered
+                    )
+                fresh.append(len(rows))
+            rows.append({"id": new_id(), **person})
+        pks = writer.insert("persons", rows)
+        search.index_new(store, [_index_row(pks[i], rows[i], houses) for i in fresh])
+        if len(fresh) < len(rows):
+            indexed = set(fresh)
+            search.index_people(store, [pk for i, pk in enumerate(pks) if i not in indexed])
         step(len(chunk))
-    if len(touched) > _CHUNK:
-        tiers.refresh(store)
-    else:
-        tiers.refresh(store, household_ids=touched)
-    return len(plan.new), len(new_houses)
+    if joined:
+        tiers.refresh(store, household_ids=joined)
+    return len(plan.new), len(houses)
+
+
+def _index_row(
+    pk: int, person: dict[str, Any], houses: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """What `search.index_new` reads, for a person in a household created here."""
+    house = houses[person["household_id"]]
+    return {**house, **person, "pk": pk, "home_phone": house["phone"]}
 
 
 # -- error workbook ---------------------------------------------------------------------
