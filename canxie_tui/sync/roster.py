@@ -2,20 +2,13 @@
 
 Three steps, so that nothing is written before a person has seen what will be:
 
-1. `read_roster(path)` refuses anything that is not a readable .xlsx (via
-   `sync.xlsx.load_workbook`: .xls, an encrypted workbook, a CSV or a renamed text
-   file, a damaged zip) and a workbook without a recognisable header, each with
-   one Chinese message.  It finds the header row itself in the first
-   `HEADER_SCAN_ROWS` rows of the first sheet that has one (title rows and merged
-   cells above it are common), matches the columns by their usual names and
-   variants, then streams the rows (openpyxl read-only: the workbook is never held
-   in memory) through `domain.validate.clean_person` / `clean_household`.  A row
-   comes out accepted (cleaned values) or rejected (row number as Excel shows it,
-   column, value, reason in Chinese).  Blank rows are skipped; a second row with
-   the same ID number is rejected.
+1. `read_roster(path)` (`sync.roster_read`) refuses what is not a readable roster
+   and validates every row; accepted rows go to a spool on disk (memory stays flat).
 2. `preview(store, roster)` matches people by ID number: new / changed (field by
    field, old → new) / unchanged / rejected.  A blank cell never clears what the
-   register holds; columns the roster does not have are left alone.
+   register holds; columns the roster does not have are left alone.  It works
+   through the spool 500 rows at a time and keeps in memory only what it shows:
+   the changes and the rejections.
 3. `apply(store, plan)` backs the database up, then writes everything in ONE
    transaction: new people (a household per distinct address, reusing a
    household whose normalised address matches), changed people and households
@@ -23,8 +16,9 @@ Three steps, so that nothing is written before a person has seen what will be:
 
 New people take a bulk path (the per-row `register.add_person` costs a duplicate
 check, an audit lookup and a tier refresh per row): the same rows, one audit
-entry per record in the same hash chain, `search.index_people` per batch (the
-rows `search.index_person` writes), one tier refresh at the end.
+entry per record in the same hash chain, their search terms and tiers computed
+from the rows in hand (`search.index_new`, `tiers.derived`); households in the
+register that gain members are re-tiered at the end.
 
 `write_errors(...)` writes the rejected rows to `exports/导入错误_<file>_<time>.xlsx`.
 """
@@ -32,43 +26,44 @@ rows `search.index_person` writes), one tier refresh at the end.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
-import unicodedata
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from canxie_tui.domain import codes, ids, validate
+from canxie_tui.domain import codes, validate
 from canxie_tui.domain.errors import InputError
-from canxie_tui.domain.models import Household, Person
 from canxie_tui.domain.tiers import TierFacts
 from canxie_tui.store import records, register, search, tiers
 from canxie_tui.store.db import Store, new_id
-from canxie_tui.sync.errors import SyncError, WorkbookError
-from canxie_tui.sync.xlsx import (
-    Book,
-    Column,
-    Progress,
-    exports_dir,
-    load_workbook,
-    reading,
-    safe_filename,
-    unescape_text,
+from canxie_tui.sync.errors import SyncError
+from canxie_tui.sync.roster_read import (
+    FIELD_LABELS,
+    HEADER_SCAN_ROWS,
+    HOUSEHOLD_FIELDS,
+    MASKED_FIELDS,
+    NEW_TARGET,
+    NoHeaderError,
+    Rejection,
+    RosterFile,
+    RosterRow,
+    address_key,
+    match_header,
+    read_roster,
 )
+from canxie_tui.sync.xlsx import Book, Column, Progress, exports_dir, safe_filename
 
 __all__ = [
     "FIELD_LABELS",
     "HEADER_SCAN_ROWS",
+    "MASKED_FIELDS",
     "FieldDiff",
     "HouseholdChange",
     "ImportPlan",
     "ImportResult",
-    "NewPerson",
     "NoHeaderError",
     "PersonChange",
     "Rejection",
@@ -82,85 +77,8 @@ __all__ = [
     "write_errors",
 ]
 
-HEADER_SCAN_ROWS = 30
-_CHUNK = 500  # new persons written per batch
+_CHUNK = 500  # rows previewed / new persons written per batch
 _ACTION = "导入花名册"
-
-# field -> names a roster may give its column (compared after `_header_key`).
-HEADER_NAMES: dict[str, tuple[str, ...]] = {
-    "name": ("姓名", "残疾人姓名", "持证人姓名", "名字"),
-    "id_number": (
-        "身份证号",
-        "公民身份号码",
-        "身份证号码",
-        "证件号码",
-        "证件号",
-        "身份证",
-        "居民身份证号",
-        "居民身份证号码",
-        "公民身份证号",
-        "公民身份证号码",
-    ),
-    "cert_number": (
-        "残疾人证号",
-        "残疾证号",
-        "残疾人证号码",
-        "残疾证号码",
-        "残疾人证编号",
-        "残疾证编号",
-    ),
-    "category": ("残疾类别", "类别", "残疾类型", "残疾种类"),
-    "level": ("残疾等级", "等级", "残疾级别", "级别"),
-    "sex": ("性别",),
-    "phone": ("联系电话", "手机号", "电话", "手机", "手机号码", "联系方式", "本人电话", "电话号码"),
-    "relation": ("与户主关系", "与户主的关系", "户主关系"),
-    "address": (
-        "现住址",
-        "居住地址",
-        "家庭住址",
-        "住址",
-        "现居住地址",
-        "现居住地",
-        "居住地",
-        "家庭地址",
-        "地址",
-        "现住地址",
-    ),
-    "building": ("楼栋", "栋", "楼号", "栋号"),
-    "unit": ("单元", "单元号"),
-    "room": ("房号", "门牌号", "房间号", "室"),
-    "grid": ("网格", "所属网格", "网格名称"),
-    "guardian_name": ("监护人", "监护人姓名"),
-    "guardian_phone": ("监护人电话", "监护人联系电话", "监护人手机", "监护人手机号"),
-}
-FIELD_LABELS: dict[str, str] = {
-    "name": "姓名",
-    "id_number": "身份证号",
-    "cert_number": "残疾人证号",
-    "category": "残疾类别",
-    "level": "残疾等级",
-    "sex": "性别",
-    "phone": "联系电话",
-    "relation": "与户主关系",
-    "address": "现住址",
-    "building": "楼栋",
-    "unit": "单元",
-    "room": "房号",
-    "grid": "网格",
-    "guardian_name": "监护人",
-    "guardian_phone": "监护人电话",
-}
-MASKED_FIELDS = frozenset({"id_number", "cert_number"})
-PERSON_FIELDS = ("name", "cert_number", "category", "level", "phone", "relation")
-HOUSEHOLD_FIELDS = (
-    "address",
-    "building",
-    "unit",
-    "room",
-    "grid",
-    "guardian_name",
-    "guardian_phone",
-)
 _PERSON_FORM = (
     "name",
     "id_number",
@@ -188,297 +106,10 @@ _HOUSEHOLD_FORM = (
     "emergency_phone",
     "note",
 )
-_HEADER_KEYS = {
-    unicodedata.normalize("NFKC", name): key
-    for key, names in HEADER_NAMES.items()
-    for name in names
-}
-_BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]|【[^】]*】|<[^>]*>")
-_HEADER_DROP = re.compile(r"[\s*※:：.。、]+")
-
-
-# -- errors --------------------------------------------------------------------------
-class NoHeaderError(WorkbookError):
-    """A readable workbook in which no roster header (姓名 + 身份证号 ...) was found."""
 
 
 class RosterImportError(SyncError):
     """The import could not be applied; nothing was written."""
-
-
-# -- what a read gives ---------------------------------------------------------------
-@dataclass(frozen=True)
-class Rejection:
-    row: int  # as Excel shows it
-    column: str  # the header as written in the file (or the field's usual name)
-    value: str  # as in the file (unmasked: mask with `shown_value` for display)
-    reason: str
-    field: str = ""  # name / id_number / phone ... ("" when unknown)
-
-    def shown_value(self, full_ids: bool = False) -> str:
-        """The value for a person to read: ID and certificate numbers masked (前6后4)."""
-        if full_ids or self.field not in MASKED_FIELDS or not self.value:
-            return self.value
-        return ids.mask_id(self.value)
-
-
-@dataclass(frozen=True, slots=True)
-class RosterRow:
-    """An accepted row: cleaned values of the columns the roster has, blanks omitted."""
-
-    row: int
-    id_number: str
-    person: tuple[tuple[str, Any], ...]  # (field, cleaned value) for PERSON_FIELDS + sex/birth
-    household: tuple[tuple[str, str], ...]  # (field, cleaned value) for HOUSEHOLD_FIELDS
-
-    def person_values(self) -> dict[str, Any]:
-        return dict(self.person)
-
-    def household_values(self) -> dict[str, str]:
-        return dict(self.household)
-
-
-@dataclass
-class RosterFile:
-    path: Path
-    sheet: str
-    header_row: int
-    columns: dict[str, str]  # field -> header text as written
-    rows: list[RosterRow] = field(default_factory=list)
-    rejected: list[Rejection] = field(default_factory=list)
-    blank_rows: int = 0
-    ignored_columns: list[str] = field(default_factory=list)
-
-    @property
-    def data_rows(self) -> int:
-        return len(self.rows) + len(self.rejected)
-
-    def column(self, key: str) -> str:
-        return self.columns.get(key) or FIELD_LABELS.get(key, key)
-
-
-# -- header ----------------------------------------------------------------------------
-def _header_key(text: object) -> str:
-    """A header cell as compared: NFKC (full-width → half-width), no spaces, line breaks,
-    brackets with their content (身份证号（18位）), asterisks or colons."""
-    if text is None:
-        return ""
-    cleaned = unicodedata.normalize("NFKC", str(text))
-    cleaned = _BRACKETS.sub("", cleaned)
-    return _HEADER_DROP.sub("", cleaned)
-
-
-def match_header(cells: Sequence[object]) -> dict[str, int]:
-    """field -> 0-based column index for the cells of one row (first match wins)."""
-    found: dict[str, int] = {}
-    for index, cell in enumerate(cells):
-        key = _HEADER_KEYS.get(_header_key(cell))
-        if key and key not in found:
-            found[key] = index
-    return found
-
-
-def _is_header(found: dict[str, int]) -> bool:
-    return "name" in found and "id_number" in found
-
-
-def _shown(value: object) -> str:
-    """A cell value as the error workbook and messages show it."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.15g}".upper().replace("E+", "E+")
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ", timespec="minutes")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def _cell_text(value: object) -> Any:
-    """A cell value ready for the validators (ID and certificate cells keep floats:
-    parse_id rejects them as Excel-mangled)."""
-    if isinstance(value, str):
-        return unescape_text(value).strip() if "_x" in value else value.strip()
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    if isinstance(value, bool) or value is None:
-        return "" if value is None else str(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-# -- reading ---------------------------------------------------------------------------
-def _no_header_message(name: str, partial: tuple[str, int, dict[str, int]] | None) -> str:
-    wanted = "“姓名”和“身份证号”（或“公民身份号码”“身份证号码”“证件号码”）"
-    if partial is not None:
-        sheet, row, found = partial
-        has = "、".join(FIELD_LABELS[k] for k in found)
-        missing = "姓名" if "name" not in found else "身份证号"
-        return (
-            f"“{name}”工作表“{sheet}”第{row}行像是表头（有{has}），但缺少“{missing}”列。"
-            f"花名册的表头须包含{wanted}两列，请检查列名后再导入。"
-        )
-    return (
-        f"“{name}”中找不到花名册的表头：每个工作表的前{HEADER_SCAN_ROWS}行里都没有同时包含"
-        f"{wanted}的一行。请确认这是残疾人花名册，或把表头改成常用的列名后再导入。"
-    )
-
-
-def read_roster(
-    path: Path | str,
-    *,
-    today: date | None = None,
-    progress: Progress | None = None,
-) -> RosterFile:
-    """Read and validate a roster workbook (see the module doc); nothing is written."""
-    file = Path(path)
-    today = today or date.today()
-    wb = load_workbook(file)
-    try:
-        with reading(file):
-            return _read(wb, file, today, progress)
-    finally:
-        wb.close()
-
-
-def _read(wb: Any, file: Path, today: date, progress: Progress | None) -> RosterFile:
-    partial: tuple[str, int, dict[str, int]] | None = None
-    for ws in wb.worksheets:
-        if getattr(ws, "sheet_state", "visible") != "visible" and len(wb.worksheets) > 1:
-            continue
-        estimate = ws.max_row or 0
-        if hasattr(ws, "reset_dimensions"):
-            ws.reset_dimensions()  # wrong <dimension> in the file must not cut rows off
-        rows = ws.iter_rows(values_only=True)
-        for number, cells in enumerate(rows, 1):
-            if number > HEADER_SCAN_ROWS:
-                break
-            found = match_header(cells)
-            if _is_header(found):
-                roster = RosterFile(
-                    path=file,
-                    sheet=ws.title,
-                    header_row=number,
-                    columns={k: str(cells[i]).strip() for k, i in found.items()},
-                    ignored_columns=[
-                        str(c).strip()
-                        for i, c in enumerate(cells)
-                        if c not in (None, "") and i not in found.values()
-                    ],
-                )
-                _read_rows(roster, found, rows, number, today, progress, estimate)
-                return roster
-            if partial is None and len(found) >= 2 and ("name" in found or "id_number" in found):
-                partial = (ws.title, number, found)
-    raise NoHeaderError(_no_header_message(file.name, partial), str(file))
-
-
-def _read_rows(
-    roster: RosterFile,
-    found: dict[str, int],
-    rows: Iterator[tuple[Any, ...]],
-    header_row: int,
-    today: date,
-    progress: Progress | None,
-    estimate: int,
-) -> None:
-    columns = sorted(found.items(), key=lambda item: item[1])
-    seen: dict[str, int] = {}  # ID number -> first row
-    id_column = roster.column("id_number")
-    for number, cells in enumerate(rows, header_row + 1):
-        if progress is not None and number % 1000 == 0:
-            progress("读取花名册", number, max(estimate, number))
-        raw: dict[str, Any] = {}
-        width = len(cells)
-        for key, index in columns:
-            if index < width:
-                value = cells[index]
-                if value is not None and not (isinstance(value, str) and not value.strip()):
-                    raw[key] = value
-        if not raw:
-            roster.blank_rows += 1
-            continue
-        if set(raw) == {"name"} and all(
-            c is None or (isinstance(c, str) and not c.strip())
-            for i, c in enumerate(cells)
-            if i != found["name"]
-        ):
-            # A footer such as "制表人：" in the name column only.
-            roster.blank_rows += 1
-            continue
-        outcome = _clean_row(roster, number, raw, today, seen, id_column)
-        if isinstance(outcome, Rejection):
-            roster.rejected.append(outcome)
-        else:
-            roster.rows.append(outcome)
-    if progress is not None:
-        progress("读取花名册", estimate, estimate)
-
-
-def _clean_row(
-    roster: RosterFile,
-    number: int,
-    raw: dict[str, Any],
-    today: date,
-    seen: dict[str, int],
-    id_column: str,
-) -> RosterRow | Rejection:
-    def reject(key: str, reason: str) -> Rejection:
-        return Rejection(number, roster.column(key), _shown(raw.get(key)), reason, key)
-
-    id_raw = raw.get("id_number")
-    if id_raw is None:
-        return reject("id_number", "缺少身份证号（花名册按身份证号匹配人员）")
-    try:
-        parsed = ids.parse_id(id_raw if isinstance(id_raw, int | float) else str(id_raw), today)
-    except ids.IdError as err:
-        return reject("id_number", err.message)
-    first = seen.get(parsed.number)
-    if first is not None:
-        return Rejection(
-            number, id_column, _shown(id_raw), f"与第{first}行身份证号重复", "id_number"
-        )
-    seen[parsed.number] = number
-
-    values = {k: _cell_text(v) for k, v in raw.items() if k not in ("id_number", "cert_number")}
-    cert = raw.get("cert_number")
-    values["id_number"] = parsed.number
-    if cert is not None:
-        values["cert_number"] = cert if isinstance(cert, float) else _cell_text(cert)
-    try:
-        person = validate.clean_person(values, today, parsed_id=parsed)
-    except InputError as err:
-        return reject(err.field if err.field in FIELD_LABELS else "name", err.message)
-    sex = values.get("sex", "")
-    if sex:
-        sex = sex.removesuffix("性")
-        if sex not in codes.SEXES:
-            return reject("sex", "性别应为“男”或“女”")
-        if sex != person["sex"]:
-            return reject("sex", f"性别“{sex}”与身份证号不符（按身份证号应为{person['sex']}）")
-    house_raw = {k: values.get(k, "") for k in HOUSEHOLD_FIELDS}
-    try:
-        house = validate.clean_household({**house_raw, "address": house_raw["address"] or "-"})
-    except InputError as err:
-        return reject(err.field if err.field in FIELD_LABELS else "address", err.message)
-    if not house_raw["address"]:
-        house["address"] = ""
-    person_items = tuple(
-        (k, person[k]) for k in PERSON_FIELDS if k in raw and person[k] not in (None, "")
-    )
-    person_items += (("sex", person["sex"]), ("birth_date", person["birth_date"]))
-    return RosterRow(
-        row=number,
-        id_number=parsed.number,
-        person=person_items,
-        household=tuple((k, house[k]) for k in HOUSEHOLD_FIELDS if house[k]),
-    )
 
 
 # -- preview ---------------------------------------------------------------------------
@@ -488,13 +119,6 @@ class FieldDiff:
     label: str
     old: str
     new: str
-
-
-@dataclass(frozen=True)
-class NewPerson:
-    row: RosterRow
-    household_key: str  # normalised address
-    household_id: str | None  # an existing household to join, else None (created)
 
 
 @dataclass(frozen=True)
@@ -520,39 +144,33 @@ class HouseholdChange:
 
 @dataclass
 class ImportPlan:
+    """What `apply` will write.  The new people stay in the roster's spool; the
+    changes and rejections, which a person reads, are here."""
+
     source: Path
-    new: list[NewPerson] = field(default_factory=list)
-    new_households: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> values
+    roster: RosterFile
     changed: list[PersonChange] = field(default_factory=list)
     household_changes: list[HouseholdChange] = field(default_factory=list)
-    unchanged: list[int] = field(default_factory=list)  # row numbers
     rejected: list[Rejection] = field(default_factory=list)
+    new: int = 0  # people to add
+    new_households: int = 0  # households to create for them
+    unchanged: int = 0  # rows that match the register already
+    generation: int = 0  # RosterFile.generation when it was made
 
     @property
     def counts(self) -> dict[str, int]:
         return {
-            "new": len(self.new),
+            "new": self.new,
             "changed": len(self.changed),
-            "unchanged": len(self.unchanged),
+            "unchanged": self.unchanged,
             "rejected": len(self.rejected),
-            "new_households": len(self.new_households),
+            "new_households": self.new_households,
             "changed_households": len(self.household_changes),
         }
 
     @property
     def has_changes(self) -> bool:
         return bool(self.new or self.changed or self.household_changes)
-
-
-def address_key(*parts: str) -> str:
-    """An address as compared: NFKC, no spaces, dashes unified, Latin upper-cased."""
-    text = unicodedata.normalize("NFKC", "".join(parts))
-    text = "".join(c for c in text if not c.isspace())
-    return re.sub(r"[‐‑‒–—―−﹣－]", "-", text).upper()
-
-
-def _household_key(values: dict[str, str]) -> str:
-    return address_key(*(values.get(k, "") for k in ("address", "building", "unit", "room")))
 
 
 def _show_value(key: str, value: Any) -> str:
@@ -566,12 +184,16 @@ def _show_value(key: str, value: Any) -> str:
 
 
 def _same(key: str, old: Any, new: Any) -> bool:
-    if key == "address":
-        return address_key(str(old or "")) == address_key(str(new or ""))
-    return (old if old is not None else "") == (new if new is not None else "")
+    old = old if old is not None else ""
+    new = new if new is not None else ""
+    if old == new:
+        return True
+    return key == "address" and address_key(str(old)) == address_key(str(new))
 
 
-def _person_form(person: Person) -> dict[str, Any]:
+def _person_form(row: dict[str, Any]) -> dict[str, Any]:
+    """A person as register.update_person takes it, from their stored row."""
+    person = register.person_from_row(row)
     values: dict[str, Any] = {k: getattr(person, k) for k in _PERSON_FORM}
     values["birth_date"] = person.birth_date.isoformat() if person.birth_date else ""
     values["care_flags"] = sorted(person.care_flags)
@@ -579,165 +201,157 @@ def _person_form(person: Person) -> dict[str, Any]:
     return values
 
 
-def _household_form(household: Household) -> dict[str, Any]:
+def _household_form(row: dict[str, Any]) -> dict[str, Any]:
+    household = register.household_from_row(row)
     values: dict[str, Any] = {k: getattr(household, k) for k in _HOUSEHOLD_FORM}
     values["flags"] = sorted(household.flags)
     return values
 
 
-def _existing(store: Store, numbers: list[str]) -> dict[str, tuple[Person, Household]]:
-    """Registered persons with one of these ID numbers, with their households."""
-    persons: dict[str, Person] = {}
-    for chunk in _chunks(numbers, _CHUNK):
-        marks = ",".join("?" for _ in chunk)
-        for row in store.query(f"SELECT * FROM persons WHERE id_number IN ({marks})", chunk):
-            persons[row["id_number"]] = register.person_from_row(row)
-    households: dict[str, Household] = {}
-    for chunk in _chunks(sorted({p.household_id for p in persons.values()}), _CHUNK):
-        marks = ",".join("?" for _ in chunk)
-        for row in store.query(f"SELECT * FROM households WHERE id IN ({marks})", chunk):
-            households[row["id"]] = register.household_from_row(row)
-    return {k: (p, households[p.household_id]) for k, p in persons.items()}
-
-
-def _households_by_address(store: Store, keys: set[str]) -> dict[str, Household]:
-    """Existing households whose normalised address is one of `keys` (the oldest wins)."""
+def _rows_by(store: Store, table: str, column: str, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """Stored rows of `table` whose `column` is one of `keys` (at most a chunk)."""
     if not keys:
         return {}
-    found: dict[str, Household] = {}
-    cursor = store.db.conn.execute("SELECT * FROM households ORDER BY pk")
-    names = [d[0] for d in cursor.description]
-    for values in cursor:
-        row = dict(zip(names, values, strict=True))
-        key = address_key(row["address"], row["building"], row["unit"], row["room"])
-        if key in keys and key not in found:
-            found[key] = register.household_from_row(row)
-    return found
+    marks = ",".join("?" for _ in keys)
+    found = store.query(f"SELECT * FROM {table} WHERE {column} IN ({marks})", keys)
+    return {row[column]: row for row in found}
+
+
+def _known_addresses(store: Store) -> Iterator[tuple[str, str]]:
+    """(address key, id) of every household in the register, oldest first."""
+    cursor = store.db.conn.execute(
+        "SELECT id, address, building, unit, room FROM households ORDER BY pk"
+    )
+    for household_id, *parts in cursor:
+        yield address_key(*parts), household_id
+
+
+def _person_diffs(stored: dict[str, Any], row: RosterRow) -> list[FieldDiff]:
+    return [
+        FieldDiff(
+            key, FIELD_LABELS[key], _show_value(key, stored.get(key)), _show_value(key, value)
+        )
+        for key, value in row.person
+        if key not in ("sex", "birth_date") and not _same(key, stored.get(key), value)
+    ]
 
 
 def preview(store: Store, roster: RosterFile) -> ImportPlan:
-    """What `apply` would do (reads the database, writes nothing)."""
-    plan = ImportPlan(source=roster.path, rejected=list(roster.rejected))
+    """What `apply` would do (reads the database, writes nothing to it)."""
+    spool = roster.spool
+    spool.reset()
+    roster.generation += 1
+    plan = ImportPlan(
+        source=roster.path,
+        roster=roster,
+        rejected=list(roster.rejected),
+        generation=roster.generation,
+    )
     today = store.today()
-    existing = _existing(store, [r.id_number for r in roster.rows])
-    new_keys = {
-        _household_key(r.household_values())
-        for r in roster.rows
-        if r.id_number not in existing and r.household_values().get("address")
-    }
-    by_address = _households_by_address(store, new_keys)
-    # Household values per household, the first non-blank value in the file winning.
-    wanted: dict[str, dict[str, tuple[int, str]]] = {}  # household id or new key -> field
-    new_rows: list[tuple[RosterRow, str]] = []
-    person_changes: list[tuple[RosterRow, Person, Household, list[FieldDiff], dict[str, Any]]] = []
 
-    for row in roster.rows:
-        house = row.household_values()
-        match = existing.get(row.id_number)
-        if match is None:
-            if not house.get("address"):
-                plan.rejected.append(
-                    Rejection(
-                        row.row,
-                        roster.column("address"),
-                        "",
-                        "新增人员须填写现住址（该人不在库中）",
-                        "address",
-                    )
-                )
-                continue
-            key = _household_key(house)
-            target = by_address.get(key)
-            slot = wanted.setdefault(target.id if target else key, {})
-            for k, v in house.items():
-                slot.setdefault(k, (row.row, v))
-            new_rows.append((row, key))
-            continue
-        person, household = match
-        form = _person_form(person)
-        diffs: list[FieldDiff] = []
-        for key, value in row.person:
-            if key in ("sex", "birth_date"):
-                continue
-            if not _same(key, form.get(key), value):
-                diffs.append(
-                    FieldDiff(
-                        key,
-                        FIELD_LABELS[key],
-                        _show_value(key, form.get(key)),
-                        _show_value(key, value),
-                    )
-                )
-                form[key] = value
-        if diffs:
-            try:
-                validate.clean_person(form, today)
-            except InputError as err:
-                plan.rejected.append(
-                    Rejection(
-                        row.row,
-                        roster.column(err.field),
-                        _show_value(err.field, form.get(err.field)),
-                        f"{err.message}（与库中已登记的信息合并后）",
-                        err.field,
-                    )
-                )
-                continue
-        slot = wanted.setdefault(household.id, {})
-        for k, v in house.items():
-            slot.setdefault(k, (row.row, v))
-        person_changes.append((row, person, household, diffs, form))
+    def reject(row: RosterRow, key: str, value: Any, reason: str) -> None:
+        plan.rejected.append(Rejection(row.row, roster.column(key), value, reason, key))
 
-    # Existing households: which fields the file changes, attributed to the first row.
-    household_diffs: dict[str, tuple[int, list[FieldDiff]]] = {}
-    households = {h.id: h for _, _, h, _, _ in person_changes} | {
-        h.id: h for h in by_address.values()
-    }
-    for household_id, household in households.items():
-        form = _household_form(household)
-        diffs, first = [], 0
-        for key, (row_number, value) in sorted(
-            wanted.get(household_id, {}).items(), key=lambda item: HOUSEHOLD_FIELDS.index(item[0])
-        ):
-            if not _same(key, form.get(key), value):
-                diffs.append(FieldDiff(key, FIELD_LABELS[key], str(form.get(key) or ""), value))
-                form[key] = value
-                first = row_number if not first else min(first, row_number)
-        if diffs:
-            plan.household_changes.append(
-                HouseholdChange(household.id, household.version, first, tuple(diffs), form)
+    # 1. Match each row to the register by ID number.
+    person_diffs: dict[int, tuple[dict[str, Any], list[FieldDiff], dict[str, Any]]] = {}
+    matched = 0
+    for chunk in spool.chunks(size=_CHUNK):
+        stored = _rows_by(store, "persons", "id_number", [r.id_number for r in chunk])
+        marks: list[tuple[str, str, int]] = []
+        for row in chunk:
+            person = stored.get(row.id_number)
+            if person is None:
+                if row.household_key:
+                    marks.append(("new", "", row.row))
+                else:
+                    reject(row, "address", "", "新增人员须填写现住址（该人不在库中）")
+                    marks.append(("rejected", "", row.row))
+                continue
+            diffs = _person_diffs(person, row)
+            if diffs:
+                form = _person_form(person)
+                form.update((k, v) for k, v in row.person if k not in ("sex", "birth_date"))
+                try:
+                    validate.clean_person(form, today)
+                except InputError as err:
+                    shown = _show_value(err.field, form.get(err.field))
+                    reject(row, err.field, shown, f"{err.message}（与库中已登记的信息合并后）")
+                    marks.append(("rejected", "", row.row))
+                    continue
+                person_diffs[row.row] = (person, diffs, form)
+            marks.append(("match", person["household_id"], row.row))
+            matched += 1
+        spool.mark(marks)
+
+    # 2. New people join the register's household at their address, or a new one.
+    plan.new = spool.count("new")
+    if plan.new:
+        spool.match_addresses(_known_addresses(store))
+
+    # 3. Households: the first non-blank value of each field in the file wins.
+    carried: dict[int, list[FieldDiff]] = {}  # row -> household diffs it shows
+    for batch in spool.households(size=_CHUNK):
+        news = [
+            (t, {k: v for k, (_, v) in w.items()}) for t, w in batch if t.startswith(NEW_TARGET)
+        ]
+        spool.add_new_households(news)
+        plan.new_households += len(news)
+        stored = _rows_by(
+            store, "households", "id", [t for t, _ in batch if not t.startswith(NEW_TARGET)]
+        )
+        for target, wanted in batch:
+            if target in stored:
+                change = _household_change(stored[target], wanted)
+                if change is not None:
+                    plan.household_changes.append(change)
+                    carried[change.row] = list(change.diffs)
+
+    # 4. People whose row shows a change: their own fields, or their household's.
+    kinds = spool.kinds(sorted(set(carried) - set(person_diffs)))
+    extra = [number for kind, number in kinds.values() if kind == "match"]
+    for start in range(0, len(extra), _CHUNK):
+        stored = _rows_by(store, "persons", "id_number", extra[start : start + _CHUNK])
+        for row_number, (kind, number) in kinds.items():
+            if kind == "match" and number in stored:
+                person = stored[number]
+                person_diffs[row_number] = (person, [], _person_form(person))
+    for row_number in sorted(person_diffs):
+        person, diffs, form = person_diffs[row_number]
+        plan.changed.append(
+            PersonChange(
+                row_number,
+                person["name"],
+                person["id_number"],
+                person["id"],
+                person["version"],
+                (*diffs, *carried.get(row_number, ())),
+                form,
+                bool(diffs),
             )
-            household_diffs[household.id] = (first, diffs)
-
-    for row, person, household, diffs, form in person_changes:
-        carried = household_diffs.get(household.id)
-        shown = list(diffs)
-        if carried is not None and carried[0] == row.row:
-            shown += carried[1]
-        if shown:
-            plan.changed.append(
-                PersonChange(
-                    row.row,
-                    person.name,
-                    person.id_number,
-                    person.id,
-                    person.version,
-                    tuple(shown),
-                    form,
-                    bool(diffs),
-                )
-            )
-        else:
-            plan.unchanged.append(row.row)
-
-    for row, key in new_rows:
-        target = by_address.get(key)
-        plan.new.append(NewPerson(row, key, target.id if target else None))
-        if target is None and key not in plan.new_households:
-            values = {k: v for k, (_, v) in wanted[key].items()}
-            plan.new_households[key] = values
+        )
+    plan.unchanged = matched - len(plan.changed)
+    plan.household_changes.sort(key=lambda c: c.row)
     plan.rejected.sort(key=lambda r: r.row)
     return plan
+
+
+def _household_change(
+    stored: dict[str, Any], wanted: dict[str, tuple[int, str]]
+) -> HouseholdChange | None:
+    """The fields the file changes in a stored household, attributed to the first row."""
+    diffs: list[tuple[int, FieldDiff]] = []
+    for key in HOUSEHOLD_FIELDS:
+        if key in wanted:
+            row_number, value = wanted[key]
+            if not _same(key, stored.get(key), value):
+                old = str(stored.get(key) or "")
+                diffs.append((row_number, FieldDiff(key, FIELD_LABELS[key], old, value)))
+    if not diffs:
+        return None
+    form = _household_form(stored)
+    form.update((d.field, d.new) for _, d in diffs)
+    first = min(row for row, _ in diffs)
+    return HouseholdChange(stored["id"], stored["version"], first, tuple(d for _, d in diffs), form)
 
 
 # -- apply -----------------------------------------------------------------------------
@@ -836,11 +450,6 @@ _NEW_PERSON: dict[str, Any] = {
 }
 
 
-def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def apply(
     store: Store,
     plan: ImportPlan,
@@ -849,12 +458,14 @@ def apply(
     _fail_after: int | None = None,
 ) -> ImportResult:
     """Write the plan: backup, then one transaction (all accepted rows or nothing)."""
+    if plan.generation != plan.roster.generation:
+        raise RosterImportError("这份预览已过期（同一文件之后又预览过），请按最新的预览导入。")
     if not plan.has_changes:
         return ImportResult(0, 0, 0, 0, None)
     from canxie_tui.store.backup import backup_before
 
     backup = backup_before(store, "before-import")
-    total = len(plan.new) + len(plan.changed) + len(plan.household_changes)
+    total = plan.new + len(plan.changed) + len(plan.household_changes)
     done = 0
 
     def step(count: int = 1) -> None:
@@ -908,19 +519,22 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
     from canxie_tui.store.site import get_site
 
     site = get_site(store)
+    spool = plan.roster.spool
     writer = _Writer(store)
-    house_ids: dict[str, str] = {}
-    houses: dict[str, dict[str, Any]] = {}  # new household id -> its columns
-    for key, values in plan.new_households.items():
-        house_id = house_ids[key] = new_id()
-        houses[house_id] = {
-            "id": house_id,
-            **_encode(validate.clean_household(values)),
-            "division_code": site.code,
-            "division_name": site.name,
-        }
-    for chunk in _chunks(list(houses.values()), _CHUNK * 4):
-        writer.insert("households", chunk)
+    for batch in spool.new_households(size=_CHUNK * 4):
+        houses = [
+            {
+                "id": new_id(),
+                **_encode(validate.clean_household(values)),
+                "division_code": site.code,
+                "division_name": site.name,
+            }
+            for _, values in batch
+        ]
+        writer.insert("households", houses)
+        spool.set_columns(
+            [(target, house) for (target, _), house in zip(batch, houses, strict=True)]
+        )
 
     # Tiers of people in new households are known here (no visits, no follow-ups,
     # no flags, the household's certified members all in this file): computed as
@@ -928,22 +542,15 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
     # existed get new members, so theirs are refreshed at the end.
     settings = tiers.get_settings(store)
     registered = date.fromisoformat(writer.now[:10])
-    certified = Counter(
-        house_ids[item.household_key]
-        for item in plan.new
-        if item.household_id is None and dict(item.row.person).get("category") is not None
-    )
-    joined: set[str] = set()
-    for chunk in _chunks(plan.new, _CHUNK):
+    for chunk in spool.new_people(size=_CHUNK):
         rows: list[dict[str, Any]] = []
-        fresh: list[int] = []
-        for item in chunk:
-            person = {**_NEW_PERSON, **item.row.person_values(), "id_number": item.row.id_number}
-            if item.household_id is not None:
-                person["household_id"] = item.household_id
-                joined.add(item.household_id)
+        fresh: list[dict[str, Any]] = []  # households created above: indexed from here
+        for item, target, house, certified in chunk:
+            person = {**_NEW_PERSON, **item.person_values(), "id_number": item.id_number}
+            if house is None:
+                person["household_id"] = target
             else:
-                person["household_id"] = house_ids[item.household_key]
+                person["household_id"] = house["id"]
                 if person["category"] is not None:
                     facts = TierFacts(
                         category=person["category"],
@@ -951,31 +558,31 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
                         care_flags=frozenset(),
                         device_kind="",
                         household_flags=frozenset(),
-                        certified_in_household=certified[person["household_id"]],
+                        certified_in_household=certified,
                         urgent_followup=False,
                     )
                     person["tier"], person["tier_reason"], person["next_due_date"] = tiers.derived(
                         facts, settings, registered
                     )
-                fresh.append(len(rows))
             rows.append({"id": new_id(), **person})
+            fresh.append(house or {})
         pks = writer.insert("persons", rows)
-        search.index_new(store, [_index_row(pks[i], rows[i], houses) for i in fresh])
-        if len(fresh) < len(rows):
-            indexed = set(fresh)
-            search.index_people(store, [pk for i, pk in enumerate(pks) if i not in indexed])
+        search.index_new(
+            store,
+            [
+                {**house, **row, "pk": pk, "home_phone": house["phone"]}
+                for pk, row, house in zip(pks, rows, fresh, strict=True)
+                if house
+            ],
+        )
+        search.index_people(store, [pk for pk, house in zip(pks, fresh, strict=True) if not house])
         step(len(chunk))
-    if joined:
+    joined = spool.joined_households()
+    if len(joined) > _CHUNK:
+        tiers.refresh(store)
+    elif joined:
         tiers.refresh(store, household_ids=joined)
-    return len(plan.new), len(houses)
-
-
-def _index_row(
-    pk: int, person: dict[str, Any], houses: dict[str, dict[str, Any]]
-) -> dict[str, Any]:
-    """What `search.index_new` reads, for a person in a household created here."""
-    house = houses[person["household_id"]]
-    return {**house, **person, "pk": pk, "home_phone": house["phone"]}
+    return plan.new, plan.new_households
 
 
 # -- error workbook ---------------------------------------------------------------------

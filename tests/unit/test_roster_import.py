@@ -12,16 +12,16 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from canxie_tui.domain import ids
-from canxie_tui.store import register
+from canxie_tui.store import register, tiers
 from canxie_tui.store.db import Store
 from canxie_tui.store.search import search
-from canxie_tui.sync import roster
+from canxie_tui.sync import roster, roster_read
 from canxie_tui.sync.errors import (
     CorruptWorkbookError,
     EncryptedWorkbookError,
     NotAWorkbookError,
 )
-from tests.conftest import TODAY
+from tests.conftest import TODAY, open_store
 
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
@@ -144,6 +144,10 @@ def write_roster(path: Path, rows: list[list[Any] | None] | None = None) -> Path
 @pytest.fixture
 def registered(store: Store) -> Store:
     """周八 (phone will change) and 吴九 (identical to the file) already in the register."""
+    return add_registered(store)
+
+
+def add_registered(store: Store) -> Store:
     home = register.add_household(store, {"address": "观音桥1号"})
     register.add_person(
         store,
@@ -193,7 +197,7 @@ def test_messy_workbook_reads_with_exact_rejections(tmp_path: Path) -> None:
     assert file.columns["address"] == "现住址"
     assert file.columns["phone"] == "联系电话（手机）"
     assert file.blank_rows == 2
-    accepted = {r.row: r for r in file.rows}
+    accepted = {r.row: r for r in file.rows()}
     assert sorted(accepted) == [4, 5, 6, 12, 13]
     assert accepted[5].id_number == ZHANG  # full-width digits folded
     assert accepted[6].id_number == LI  # lower-case x upper-cased
@@ -410,7 +414,7 @@ def test_header_found_below_titles_on_a_later_sheet(tmp_path: Path) -> None:
     wb.save(path)
     file = roster.read_roster(path, today=TODAY)
     assert (file.sheet, file.header_row) == ("名单", 7)
-    assert [r.row for r in file.rows] == [8]
+    assert [r.row for r in file.rows()] == [8]
 
 
 # -- refusals -----------------------------------------------------------------------------
@@ -492,3 +496,107 @@ def test_refuses_a_header_missing_the_id_column(tmp_path: Path) -> None:
     err = refusal(path)
     assert isinstance(err, roster.NoHeaderError)
     assert "第1行像是表头" in str(err) and "缺少“身份证号”列" in str(err)
+
+
+# -- the spool: chunks, tiers computed on insert, stale plans ----------------------------
+def _many(count: int, start: int = 0) -> list[list[Any] | None]:
+    """`count` more people, two per address, 一级 (severe) for every third."""
+    rows: list[list[Any] | None] = []
+    for i in range(start, start + count):
+        number = ids.make_id("500106", date(1950 + i % 50, 1 + i % 12, 1 + i % 28), 3 + 2 * i)
+        level = 1 if i % 3 == 0 else 3
+        rows.append(
+            [
+                100 + i,
+                f"新人{i}",
+                None,
+                number,
+                ids.make_certificate(number, 1 + i % 7, level),
+                1 + i % 7,
+                level,
+                f"13{i:09d}",
+                f"新村{i // 2}号",
+                None,
+                None,
+            ]
+        )
+    return rows
+
+
+def imported_state(store: Store) -> list[tuple[Any, ...]]:
+    """What an import leaves, by ID number (UUIDs and pks differ between runs)."""
+    people = store.query(
+        "SELECT p.id_number, p.name, p.phone, p.category, p.level, p.tier, p.tier_reason, "
+        "p.next_due_date, p.version, h.address, h.guardian_name, h.guardian_phone, "
+        "(SELECT count(*) FROM persons m WHERE m.household_id = p.household_id) AS members, "
+        "(SELECT group_concat(term || ':' || weak, ' ') FROM (SELECT term, weak FROM "
+        "search_terms WHERE person_pk = p.pk ORDER BY term, weak)) AS terms, "
+        "(SELECT doc FROM person_fts WHERE rowid = p.pk) AS doc "
+        "FROM persons p JOIN households h ON h.id = p.household_id ORDER BY p.id_number"
+    )
+    return [tuple(row.values()) for row in people]
+
+
+def test_small_chunks_import_exactly_what_the_default_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_roster(tmp_path / "f.xlsx", [*body_rows(), *_many(9)])
+    results = []
+    for name, size in (("default.db", None), ("chunked.db", 2)):
+        if size is not None:  # spool flushes, preview chunks and insert batches of 2 rows
+            monkeypatch.setattr(roster_read, "_FLUSH", size)
+            monkeypatch.setattr(roster, "_CHUNK", size)
+        store = add_registered(open_store(tmp_path / name))
+        plan = roster.preview(store, roster.read_roster(path, today=TODAY))
+        result = roster.apply(store, plan)
+        results.append((plan.counts, [(r.row, r.reason) for r in plan.rejected], result.added))
+        results.append(imported_state(store))
+        store.close()
+    assert results[0] == results[2] and results[1] == results[3]
+    counts, rejected, added = results[0]
+    assert counts["new"] == added == 12 and counts["changed"] == 1
+    assert [row for row, _ in rejected] == [8, 9, 10]
+
+
+def test_tiers_and_index_written_on_insert_match_a_full_refresh(
+    registered: Store, tmp_path: Path
+) -> None:
+    store = registered
+    path = write_roster(tmp_path / "f.xlsx", [*body_rows(), *_many(7)])
+    roster.apply(store, roster.preview(store, roster.read_roster(path, today=TODAY)))
+    imported = imported_state(store)
+    # 李四 joined 吴九's household: both now count as 一户多残 (tier B) ...
+    wu = store.query("SELECT tier, tier_reason FROM persons WHERE id_number = ?", (WU,))[0]
+    assert wu["tier"] == "B" and "一户多残" in wu["tier_reason"]
+    # ... and two certified people at one new address as well.
+    pair = store.query(
+        "SELECT tier_reason FROM persons WHERE name IN ('新人1', '新人0') ORDER BY name"
+    )
+    assert all("一户多残" in r["tier_reason"] for r in pair)
+    tiers.refresh(store)
+    from canxie_tui.store.search import rebuild_index
+
+    rebuild_index(store)
+    assert imported_state(store) == imported  # nothing for a refresh or a re-index to fix
+
+
+def test_a_plan_from_an_earlier_preview_is_refused(registered: Store, tmp_path: Path) -> None:
+    store = registered
+    file = roster.read_roster(write_roster(tmp_path / "f.xlsx"), today=TODAY)
+    stale = roster.preview(store, file)
+    fresh = roster.preview(store, file)
+    before = counts(store)
+    with pytest.raises(roster.RosterImportError, match="预览已过期"):
+        roster.apply(store, stale)
+    assert counts(store) == before
+    assert roster.apply(store, fresh).added == 3
+
+
+def test_accepted_rows_wait_in_a_private_temporary_database(tmp_path: Path) -> None:
+    file = roster.read_roster(write_roster(tmp_path / "f.xlsx"), today=TODAY)
+    [(_, name, filename)] = file.spool.conn.execute("PRAGMA database_list").fetchall()
+    assert (name, filename) == ("main", "")  # SQLite's private temporary database: no path
+    assert file.accepted == 5 and [r.row for r in file.rows()] == [4, 5, 6, 12, 13]
+    file.close()
+    with pytest.raises(Exception, match="closed"):
+        file.spool.conn.execute("SELECT 1")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from canxie_tui.store import records, register, schema, site
 from canxie_tui.store.backup import backup_database
@@ -345,3 +350,23 @@ def test_backup_to_chosen_path(store: Store, make: Make, tmp_path: Path) -> None
     assert conn.execute("SELECT name FROM persons").fetchall() == [("王芳",)]
     conn.close()
     assert not (store.path.parent / "backups").exists()
+
+
+_AUDIT_TEXT = st.one_of(st.none(), st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+
+
+@given(prev=st.text(max_size=64), parts=st.lists(_AUDIT_TEXT, min_size=8, max_size=8))
+def test_audit_hash_is_the_documented_json_form(prev: str, parts: list[str | None]) -> None:
+    """The chain hash is SHA-256 of the compact JSON list (json.dumps, ensure_ascii=False)
+    of the entry's fields: the fast join in records must give those exact bytes, or
+    every chain written before would stop verifying."""
+    keys = ("at", "operator_id", "operator_name", "action", "table_name", "record_id")
+    entry: dict[str, Any] = dict(zip((*keys, "before", "after"), parts, strict=True))
+    for key in keys:
+        entry[key] = entry[key] or ""
+    payload = json.dumps(
+        [prev, *(entry[k] for k in (*keys, "before", "after"))],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    assert records._entry_hash(prev, entry) == hashlib.sha256(payload.encode()).hexdigest()
