@@ -5,19 +5,39 @@ a shortfall list: the people who should be counted in the numerator and are not
 ("eligible for 护理补贴 but does not receive it").  The definitions below are our
 reading of the plan's table (DESIGN.md §2); each is documented where it is computed.
 
-`compute` takes the active certified persons only (the caller filters) and makes one
-pass over them; a district's 30k people take a few milliseconds.
+Two ways to the same figures:
+
+- `compute` takes the active certified persons one by one (the caller filters) and
+  makes one pass over them.  It is the reference: the definitions read most plainly
+  there, and it alone lists who falls short.
+- `tally` takes the register already counted in groups (people sharing the same
+  benefits; households sharing the same flags), which the database can produce
+  without handing every person to Python (store.indicators).  It gives the numerators,
+  denominators and the length of each shortfall list, by the same definitions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 from canxie_tui.domain import codes
 
-__all__ = ["INDICATORS", "SHORT_NAMES", "Indicator", "IndicatorSpec", "PersonFacts", "compute"]
+__all__ = [
+    "INDICATORS",
+    "SHORT_NAMES",
+    "Counts",
+    "HomesAlike",
+    "Indicator",
+    "IndicatorSpec",
+    "PeopleAlike",
+    "PersonFacts",
+    "Shortfall",
+    "assemble",
+    "compute",
+    "tally",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +101,8 @@ class Indicator:
     strict: bool
     # Person ids that should be in the numerator and are not; for a household
     # indicator, the qualifying members of the households that fall short.
-    shortfall: tuple[str, ...]
+    # A tuple from `compute`; a `Shortfall` (read on first use) from the store.
+    shortfall: Sequence[str]
 
     @property
     def rate(self) -> float | None:
@@ -115,9 +136,176 @@ class Indicator:
         return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
+class Shortfall(Sequence[str]):
+    """A shortfall list whose length is known at once; the ids are read on first use.
+
+    The dashboard shows only how many people fall short; who they are is needed when
+    someone opens the list.  `load` returns the ids (it is called at most once); once
+    read, the length is theirs (the register may have changed in between).
+    """
+
+    __slots__ = ("_count", "_ids", "_load")
+
+    def __init__(self, count: int, load: Callable[[], Iterable[str]]) -> None:
+        self._count = count
+        self._load: Callable[[], Iterable[str]] | None = load
+        self._ids: tuple[str, ...] | None = None
+
+    def ids(self) -> tuple[str, ...]:
+        if self._ids is None:
+            assert self._load is not None
+            self._ids = tuple(self._load())
+            self._load = None
+        return self._ids
+
+    def __len__(self) -> int:
+        return self._count if self._ids is None else len(self._ids)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[str, ...]: ...
+    def __getitem__(self, index: int | slice) -> str | tuple[str, ...]:
+        return self.ids()[index]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Shortfall | tuple | list):
+            return self.ids() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.ids())
+
+    def __repr__(self) -> str:
+        return f"Shortfall({len(self)})"
+
+
+class PeopleAlike(NamedTuple):
+    """Register people who share the same benefits, counted by what else is read of them.
+
+    The caller counts by the rules `compute` applies to one person: 重度 is
+    codes.SEVERE_LEVELS, ages are whole years on the reporting day (unknown ages in
+    neither band), enrolled is codes.ENROLLED_SCHOOL.
+    """
+
+    benefits: frozenset[str]
+    people: int
+    severe: int  # 一级/二级
+    adults: int  # aged 16 and over on the reporting day
+    children: int  # aged 6-15 on the reporting day
+    enrolled: int  # of the children, enrolled at school (codes.ENROLLED_SCHOOL)
+
+
+class HomesAlike(NamedTuple):
+    """Households that share the same flags and whether a renovation is done, counted.
+
+    `done`: some register member has barrier_free_done.  The counts are over the
+    households' register members (active certificate holders).
+    """
+
+    flags: frozenset[str]
+    done: bool
+    households: int
+    severe_households: int  # of them, with a 重度 member
+    members: int
+    living: int  # members receiving living_subsidy
+    severe: int  # 重度 members
+
+
+class Counts(NamedTuple):
+    numerator: int
+    denominator: int
+    short: int  # how many ids the shortfall list holds
+
+
 _SEVERE = codes.SEVERE_LEVELS
 _POOR = codes.POOR_FLAGS
 _ENROLLED = codes.ENROLLED_SCHOOL
+
+
+def tally(people: Iterable[PeopleAlike], homes: Iterable[HomesAlike]) -> dict[str, Counts]:
+    """The counts of every indicator, by the definitions documented in `compute`.
+
+    `people` covers the whole register; `homes` need only cover the households with a
+    困难 flag (others are skipped here), each household's members all in one group.
+    """
+    n = dict.fromkeys((spec.key for spec in INDICATORS), 0)
+    d = dict.fromkeys(n, 0)
+    short = dict.fromkeys(n, 0)
+    for group in people:
+        b = group.benefits
+        # Everyone counts for 医疗保险 and 家庭医生.
+        d["medical"] += group.people
+        d["family_doctor"] += group.people
+        if "medical_ins" in b:
+            n["medical"] += group.people
+        if "family_doctor" in b:
+            n["family_doctor"] += group.people
+        # 护理补贴: 一级/二级.
+        d["care_subsidy"] += group.severe
+        if "care_subsidy" in b:
+            n["care_subsidy"] += group.severe
+        # 养老保险: 16 and over, not a student.
+        if "in_school" not in b:
+            d["pension"] += group.adults
+            if "pension_ins" in b:
+                n["pension"] += group.adults
+        # 义务教育: 6-15, enrolled.
+        d["education"] += group.children
+        n["education"] += group.enrolled
+        # 康复服务 and 辅具适配: a need or already served.
+        if "rehab_received" in b:
+            n["rehab"] += group.people
+            d["rehab"] += group.people
+        elif "rehab_needed" in b:
+            d["rehab"] += group.people
+        if "device_fitted" in b:
+            n["device"] += group.people
+            d["device"] += group.people
+        elif "device_needed" in b:
+            d["device"] += group.people
+    for home in homes:
+        flags = home.flags
+        if _POOR.isdisjoint(flags):
+            continue
+        # 纳入低保 and 生活补贴: everyone in a 困难 household; 低保/特困 ones are covered.
+        d["dibao_coverage"] += home.members
+        if "dibao" in flags or "tekun" in flags:
+            n["dibao_coverage"] += home.members
+            d["living_subsidy"] += home.members
+            n["living_subsidy"] += home.living
+        # 无障碍改造: 困难 households with a 重度 member; short: those members.
+        d["barrier_free"] += home.severe_households
+        if home.done:
+            n["barrier_free"] += home.severe_households
+        else:
+            short["barrier_free"] += home.severe
+    for key in n:
+        if key != "barrier_free":
+            short[key] = d[key] - n[key]  # one short person per uncovered person
+    return {key: Counts(n[key], d[key], short[key]) for key in n}
+
+
+def assemble(
+    counts: Mapping[str, Counts], shortfall: Mapping[str, Sequence[str]]
+) -> list[Indicator]:
+    """The indicators in the order of INDICATORS, from their counts and shortfall lists."""
+    return [
+        Indicator(
+            key=spec.key,
+            name=spec.name,
+            unit=spec.unit,
+            numerator=counts[spec.key].numerator,
+            denominator=counts[spec.key].denominator,
+            target=spec.target,
+            strict=spec.strict,
+            shortfall=shortfall[spec.key],
+        )
+        for spec in INDICATORS
+    ]
 
 
 def compute(people: Iterable[PersonFacts]) -> list[Indicator]:
@@ -264,16 +452,7 @@ def compute(people: Iterable[PersonFacts]) -> list[Indicator]:
         education=education_d,
         family_doctor=total,
     )
-    return [
-        Indicator(
-            key=spec.key,
-            name=spec.name,
-            unit=spec.unit,
-            numerator=n[spec.key],
-            denominator=d[spec.key],
-            target=spec.target,
-            strict=spec.strict,
-            shortfall=tuple(short[spec.key]),
-        )
-        for spec in INDICATORS
-    ]
+    return assemble(
+        {key: Counts(n[key], d[key], len(short[key])) for key in n},
+        {key: tuple(ids) for key, ids in short.items()},
+    )

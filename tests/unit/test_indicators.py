@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from canxie_tui.domain.indicators import INDICATORS, Indicator, PersonFacts, compute
+from canxie_tui.domain.indicators import (
+    INDICATORS,
+    Counts,
+    HomesAlike,
+    Indicator,
+    PeopleAlike,
+    PersonFacts,
+    compute,
+    tally,
+)
 
 
 def person(
@@ -287,3 +296,70 @@ def test_target_text() -> None:
     assert _indicator(0, 0, 0.9, True).target_text == "> 90%"
     assert _indicator(0, 0, 0.9, False).target_text == "≥ 90%"
     assert _indicator(0, 0, 0.97, False).target_text == "≥ 97%"
+
+
+# -- tally: the same counts from the register counted in groups ---------------------------
+
+
+def grouped(people: list[PersonFacts]) -> tuple[list[PeopleAlike], list[HomesAlike]]:
+    """What store.indicators asks the database for: people by benefits, households by
+    flags and renovation (here one group per person and per household)."""
+    alike = [
+        PeopleAlike(
+            p.benefits,
+            1,
+            int(p.level in (1, 2)),
+            int(p.age is not None and p.age >= 16),
+            int(p.age is not None and 6 <= p.age <= 15),
+            int(
+                p.age is not None
+                and 6 <= p.age <= 15
+                and p.school in ("regular", "special", "home")
+            ),
+        )
+        for p in people
+    ]
+    homes = []
+    for hid in dict.fromkeys(p.household_id for p in people):
+        members = [p for p in people if p.household_id == hid]
+        severe = sum(p.level in (1, 2) for p in members)
+        homes.append(
+            HomesAlike(
+                members[0].household_flags,
+                any("barrier_free_done" in p.benefits for p in members),
+                1,
+                int(severe > 0),
+                len(members),
+                sum("living_subsidy" in p.benefits for p in members),
+                severe,
+            )
+        )
+    return alike, homes
+
+
+def test_tally_gives_the_counts_of_compute() -> None:
+    counted = tally(*grouped(REGISTER))
+    assert list(counted) == [spec.key for spec in INDICATORS]
+    for ind in compute(REGISTER):
+        assert counted[ind.key] == Counts(ind.numerator, ind.denominator, len(ind.shortfall))
+    # The hand-worked figures above, for the two that are not one person per short:
+    assert counted["barrier_free"] == Counts(2, 5, 4)  # 5 households; 4 members short
+    assert counted["pension"] == Counts(9, 11, 2)
+
+
+def test_tally_counts_a_group_as_that_many_households() -> None:
+    # Two more households like H2 (特困, one 二级 member without 生活补贴 or renovation),
+    # given as one group of 2.
+    people, homes = grouped(REGISTER)
+    two = HomesAlike(frozenset(H2), False, 2, 2, 2, 0, 2)
+    counted = tally(people, [*homes, two])
+    assert counted["dibao_coverage"] == Counts(8 + 2, 11 + 2, 3)
+    assert counted["living_subsidy"] == Counts(7, 8 + 2, 1 + 2)
+    assert counted["barrier_free"] == Counts(2, 5 + 2, 4 + 2)
+
+
+def test_tally_skips_households_that_are_not_poor() -> None:
+    people, homes = grouped(REGISTER)
+    not_poor = HomesAlike(frozenset({"alone"}), False, 7, 7, 9, 9, 9)
+    assert tally(people, [*homes, not_poor]) == tally(people, homes)
+    assert tally([], []) == {spec.key: Counts(0, 0, 0) for spec in INDICATORS}
