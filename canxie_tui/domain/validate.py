@@ -21,7 +21,9 @@ _LANDLINE = re.compile(r"^(0\d{2,3})?[2-9]\d{6,7}$")
 
 def _text(values: Mapping[str, Any], key: str) -> str:
     value = values.get(key)
-    return "" if value is None else str(value).strip()
+    if value is None:
+        return ""
+    return value.strip() if type(value) is str else str(value).strip()
 
 
 def clean_phone(text: str, field: str = "phone", label: str = "电话") -> str:
@@ -39,6 +41,8 @@ def clean_phone(text: str, field: str = "phone", label: str = "电话") -> str:
 
 
 def clean_codes(values: Iterable[str], table: Mapping[str, str], field: str) -> list[str]:
+    if not values:
+        return []
     chosen = sorted(set(values))
     unknown = [c for c in chosen if c not in table]
     if unknown:

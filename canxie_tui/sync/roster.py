@@ -39,6 +39,7 @@ from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.tiers import TierFacts
 from canxie_tui.store import records, register, search, tiers
 from canxie_tui.store.db import Store, new_id
+from canxie_tui.sync.bulk import gc_paused
 from canxie_tui.sync.errors import SyncError
 from canxie_tui.sync.roster_read import (
     FIELD_LABELS,
@@ -238,6 +239,11 @@ def _person_diffs(stored: dict[str, Any], row: RosterRow) -> list[FieldDiff]:
 
 def preview(store: Store, roster: RosterFile) -> ImportPlan:
     """What `apply` would do (reads the database, writes nothing to it)."""
+    with gc_paused():
+        return _preview(store, roster)
+
+
+def _preview(store: Store, roster: RosterFile) -> ImportPlan:
     spool = roster.spool
     spool.reset()
     roster.generation += 1
@@ -477,7 +483,7 @@ def apply(
             progress("写入数据库", done, total)
 
     try:
-        with store.transaction():
+        with gc_paused(), store.transaction():
             households_updated = _apply_changes(store, plan, step)
             added, households_added = _apply_new(store, plan, step)
     except sqlite3.IntegrityError as err:

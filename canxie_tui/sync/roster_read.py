@@ -34,6 +34,7 @@ from typing import Any
 
 from canxie_tui.domain import codes, ids, validate
 from canxie_tui.domain.errors import InputError
+from canxie_tui.sync.bulk import gc_paused
 from canxie_tui.sync.errors import WorkbookError
 from canxie_tui.sync.xlsx import Progress, load_workbook, reading, unescape_text
 
@@ -544,7 +545,7 @@ def read_roster(
     today = today or date.today()
     wb = load_workbook(file)
     try:
-        with reading(file):
+        with reading(file), gc_paused():
             return _read(wb, file, today, progress)
     finally:
         wb.close()

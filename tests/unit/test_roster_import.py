@@ -600,3 +600,23 @@ def test_accepted_rows_wait_in_a_private_temporary_database(tmp_path: Path) -> N
     file.close()
     with pytest.raises(Exception, match="closed"):
         file.spool.conn.execute("SELECT 1")
+
+
+def test_garbage_collection_is_back_on_after_every_step(registered: Store, tmp_path: Path) -> None:
+    """The bulk steps pause the cyclic collector; a refused file or a failed apply
+    must not leave it off for the rest of the day."""
+    import gc
+
+    wb = Workbook()
+    wb.active.append(["这不是花名册"])  # type: ignore[union-attr]
+    wb.save(bad := tmp_path / "bad.xlsx")
+    with pytest.raises(roster.NoHeaderError):  # raised half-way through the read
+        roster.read_roster(bad, today=TODAY)
+    assert gc.isenabled()
+    plan = roster.preview(
+        registered, roster.read_roster(write_roster(tmp_path / "f.xlsx"), today=TODAY)
+    )
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError, match="模拟故障"):
+        roster.apply(registered, plan, _fail_after=1)
+    assert gc.isenabled()
