@@ -173,6 +173,10 @@ class ImportPlan:
     def has_changes(self) -> bool:
         return bool(self.new or self.changed or self.household_changes)
 
+    def new_people(self, limit: int = 200) -> list[RosterRow]:
+        """The first `limit` people the import adds, in row order (for a preview)."""
+        return next(self.roster.spool.chunks("kind = ?", ("new",), size=limit), [])
+
 
 def _show_value(key: str, value: Any) -> str:
     if value in (None, ""):

@@ -6,9 +6,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, Static
+from textual.widgets import DataTable, Input, Static
 
-from canxie_tui.domain.ids import make_certificate, make_id
+from canxie_tui.domain.ids import make_certificate, make_id, mask_id
 from canxie_tui.store.db import Store
 from canxie_tui.ui.app import CanxieApp
 from canxie_tui.ui.screens.roster_import import RosterImportScreen
@@ -49,6 +49,10 @@ async def test_import_roster_preview_then_apply(
         await settle(pilot)
         plan = str(screen.query_one("#plan", Static).render())
         assert "新增 1 人" in plan and "不能导入 1 行" in plan
+        table = screen.query_one("#details", DataTable)
+        shown = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert shown[-1] == ["3", "刘德明", mask_id(NEW_ID), "新增：北城三路9号"]
+        assert shown[0][0] == "4" and shown[0][3].startswith("不能导入：身份证号校验位错误")
         assert register_store.scalar("SELECT count(*) FROM persons WHERE name = '刘德明'") == 0
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -82,3 +86,22 @@ async def test_export_month_writes_workbook(
         assert "已导出" in result
     [written] = list((tmp_path / "exports").glob("月报_*_2026-11.xlsx"))
     assert "汇总" in load_workbook(written, read_only=True).sheetnames
+
+
+async def test_import_preview_says_how_many_rows_it_does_not_list(
+    app: CanxieApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from canxie_tui.ui.screens import roster_import
+
+    monkeypatch.setattr(roster_import, "SHOWN", 0)
+    path = roster_file(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.show_roster_import()
+        await settle(pilot)
+        app.screen.query_one("#path", Input).value = str(path)
+        await pilot.press("enter")
+        await settle(pilot)
+        table = app.screen.query_one("#details", DataTable)
+        shown = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert shown == [["…", "", "", "另有 2 行未列出（每类最多列 0 行）"]]

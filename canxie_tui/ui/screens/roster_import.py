@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from canxie_tui.sync.roster import ImportPlan
     from canxie_tui.ui.app import CanxieApp
 
+SHOWN = 200  # rows listed per kind (rejected, changed, new); the counts cover them all
+
 
 def candidates(folder: Path) -> list[Path]:
     """Workbooks a worker is likely to pick: here, in imports/ and in Downloads."""
@@ -119,11 +121,19 @@ class RosterImportScreen(Screen[None]):
         )
         table = self.query_one("#details", DataTable)
         table.clear()
-        for r in plan.rejected[:200]:
+        for r in plan.rejected[:SHOWN]:
             table.add_row(str(r.row), r.column, r.shown_value(), f"不能导入：{r.reason}")
-        for change in plan.changed[:200]:
+        for change in plan.changed[:SHOWN]:
             diffs = "；".join(f"{d.label}：{d.old or '空'}→{d.new or '空'}" for d in change.diffs)
             table.add_row(str(change.row), change.name, mask_id(change.id_number), diffs)
+        for row in plan.new_people(SHOWN):
+            values = row.person_values() | row.household_values()
+            where = "".join(values.get(k, "") for k in ("address", "building", "unit", "room"))
+            table.add_row(str(row.row), values["name"], mask_id(row.id_number), f"新增：{where}")
+        hidden = max(0, len(plan.rejected) - SHOWN) + max(0, len(plan.changed) - SHOWN)
+        hidden += max(0, plan.new - SHOWN)
+        if hidden:
+            table.add_row("…", "", "", f"另有 {hidden} 行未列出（每类最多列 {SHOWN} 行）")
 
     @work(exclusive=True, group="roster", exit_on_error=False)
     async def action_apply(self) -> None:
