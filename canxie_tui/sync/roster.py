@@ -175,6 +175,8 @@ class ImportPlan:
 
     def new_people(self, limit: int = 200) -> list[RosterRow]:
         """The first `limit` people the import adds, in row order (for a preview)."""
+        if limit <= 0:
+            return []
         return next(self.roster.spool.chunks("kind = ?", ("new",), size=limit), [])
 
 
