@@ -184,7 +184,7 @@ def cmd_indicators(args: argparse.Namespace) -> int:
                 "target": i.target,
                 "target_text": i.target_text,
                 "met": i.met,
-                "shortfall": len(i.shortfall),
+                "shortfall": i.short,
                 "unit": i.unit,
             }
             for i in found
@@ -207,7 +207,7 @@ def cmd_indicators(args: argparse.Namespace) -> int:
                 i.rate_text,
                 i.target_text,
                 "—" if i.rate is None else ("达标" if i.met else "未达标"),
-                f"{len(i.shortfall)}{i.unit}" if i.shortfall else "—",
+                f"{i.short}{i.unit}" if i.short else "—",
             )
             for i in found
         ],

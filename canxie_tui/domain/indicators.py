@@ -105,6 +105,14 @@ class Indicator:
     shortfall: Sequence[str]
 
     @property
+    def short(self) -> int:
+        """How many 人 or 户 (`unit`) fall short.  For a household indicator that is
+        the households, not the members listed in `shortfall`."""
+        if self.unit == "户":
+            return max(0, self.denominator - self.numerator)
+        return len(self.shortfall)
+
+    @property
     def rate(self) -> float | None:
         """numerator / denominator, None when nobody is counted."""
         return self.numerator / self.denominator if self.denominator else None

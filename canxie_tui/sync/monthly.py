@@ -956,7 +956,7 @@ def _write_indicators(run: _Export) -> None:
                 "—" if rate is None else rate,
                 item.target_text,
                 "—" if rate is None else ("达标" if item.met else "未达标"),
-                f"{len(item.shortfall)}{item.unit}" if item.shortfall else "—",
+                f"{item.short}{item.unit}" if item.short else "—",
             ]
         )
     sheet.note(

@@ -199,6 +199,8 @@ def test_barrier_free(results: dict[str, Indicator]) -> None:
     assert ind.unit == "户"
     check(ind, 2, 5, ["P03", "P04", "P17", "P18"])
     assert ind.rate == pytest.approx(0.4)
+    assert ind.short == 3  # households (H2 H3 H11), not the 4 members listed
+    assert results["device"].short == 2  # a 人 indicator: the people listed
 
 
 def test_education(results: dict[str, Indicator]) -> None:

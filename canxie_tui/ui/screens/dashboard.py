@@ -31,7 +31,7 @@ def bar(rate: float | None, width: int = BAR_WIDTH) -> str:
 
 def indicator_row(ind: Indicator) -> tuple[str, ...]:
     verdict = "—" if ind.rate is None else ("达标" if ind.met else "未达标")
-    short = f"缺{len(ind.shortfall)}{ind.unit}" if ind.shortfall else "—"
+    short = f"缺{ind.short}{ind.unit}" if ind.short else "—"
     return (
         SHORT_NAMES.get(ind.key, ind.name),
         f"{ind.numerator}/{ind.denominator}",
