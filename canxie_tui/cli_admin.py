@@ -13,9 +13,12 @@ import argparse
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from canxie_tui.cli import EXIT_FAILURE, EXIT_USAGE, ChineseArgumentParser, db_path, fail
+
+if TYPE_CHECKING:
+    from canxie_tui.store.health import Finding
 
 
 def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -139,8 +142,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from canxie_tui.store.health import diagnose
 
+    path = db_path(args)
     exports = Path(os.environ.get("CANXIE_EXPORTS") or "exports")
-    findings = diagnose(db_path(args), exports=exports)
+    findings = diagnose(path, exports=exports)
+    if path.is_file():  # shown after the 备份 line (at the end if the database would not open)
+        after = max((i + 1 for i, f in enumerate(findings) if f.topic == "备份"), default=None)
+        findings.insert(len(findings) if after is None else after, _backup_space(path))
     problems = 0
     for finding in findings:
         mark = "正常" if finding.ok else "问题"
@@ -153,6 +160,49 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     print("体检完成：一切正常。")
     return 0
+
+
+BACKUP_FREE_DB_MULTIPLE = 2  # free room wanted where backups go, in database sizes
+
+
+def _backup_space(path: Path) -> Finding:
+    """How many backups there are and what they weigh; room for the next one."""
+    from canxie_tui.store import backup
+    from canxie_tui.store.health import Finding, size_text
+
+    room = backup.usage(path)
+    detail = (
+        f"自动备份 {room.automatic} 份，共 {size_text(room.automatic_bytes)}"
+        f"（上限 {size_text(room.budget)}，超出时自动删除最旧的）；"
+        f"手动备份 {room.manual} 份，共 {size_text(room.manual_bytes)}（不会自动删除）"
+    )
+    if room.free is not None:
+        detail += f"；备份所在磁盘剩余 {size_text(room.free)}"
+    wrong: list[str] = []
+    advice: list[str] = []
+    needed = BACKUP_FREE_DB_MULTIPLE * room.db_size
+    short = room.free is not None and room.free < needed
+    if short:
+        wrong.append(
+            f"剩余空间少于数据库大小（{size_text(room.db_size)}）的 {BACKUP_FREE_DB_MULTIPLE} 倍，"
+            "下一次备份可能放不下"
+        )
+        advice.append(
+            f"请清理备份文件夹“{room.folder}”所在的磁盘，让剩余空间至少有 {size_text(needed)}"
+        )
+    heavy = room.manual_bytes > room.budget
+    if heavy:
+        wrong.append(
+            f"手动备份已超过自动备份的上限 {size_text(room.budget)}，而手动备份不会被自动删除"
+        )
+    if room.manual and (short or heavy):
+        advice.append(
+            f"把较早的手动备份复制到U盘或其他电脑保存好，再从“{room.folder}”删除"
+            "（可用 canxie backup --list 查看）"
+        )
+    if not wrong:
+        return Finding("备份空间", True, detail)
+    return Finding("备份空间", False, f"{detail}。{'；'.join(wrong)}", "；".join(advice))
 
 
 # -- audit ----------------------------------------------------------------------------

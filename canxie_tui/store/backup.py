@@ -9,7 +9,13 @@ an import or a merge (`backup_before`), on the first open of each day
 (`daily_backup`, called by `Store.open`), and on request (`canxie backup`).
 
 Kept: the newest 30 daily backups and the newest 30 taken before an operation;
-manual backups stay until the user deletes them.
+then, while the automatic ones (daily and before an operation) together weigh more
+than the budget (`automatic_budget`: 2 GiB, or 10 times the database when that is
+more), the oldest automatic one goes, whichever its kind, except that the newest 7
+daily and the newest 3 before-operation backups always stay.  Manual backups are
+never deleted and do not count against the budget: they stay until the user deletes
+them (`canxie doctor` warns when they alone outweigh the budget).  Pruning runs after
+each backup is made.
 
 Restoring (`restore`) checks the backup first (integrity, that it is ours, that this
 version knows its schema), backs up the current database, then swaps the files
@@ -42,6 +48,16 @@ log = logging.getLogger(__name__)
 
 KEEP_DAILY = 30
 KEEP_BEFORE_OPERATION = 30
+# Disk budget of the automatic backups.  A community database is a few MB, so 60
+# copies cost little; a district database (`canxie district merge`) is ~1 GB, and 60
+# copies of it (~60 GB) would fill the disk silently.  The floor keeps a month of
+# small databases whole; the multiple keeps about ten copies of a big one.
+AUTO_BUDGET_MIN_BYTES = 2 * 1024**3
+AUTO_BUDGET_DB_MULTIPLE = 10
+# Kept whatever they weigh: a week of days, and the copies from before the last
+# few operations (the ones a restore after a bad import or merge needs).
+KEEP_DAILY_OVER_BUDGET = 7
+KEEP_BEFORE_OPERATION_OVER_BUDGET = 3
 DAILY = "daily"
 MANUAL = "manual"
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -305,22 +321,102 @@ def newest_backup(db_path: Path) -> BackupInfo | None:
     return backups[0] if backups else None
 
 
-def prune(db_path: Path) -> list[Path]:
-    """Delete daily backups beyond the newest 30 and pre-operation ones beyond 30.
+def _db_size(db_path: Path) -> int:
+    try:
+        return db_path.stat().st_size
+    except OSError:
+        return 0
 
-    Manual backups are never deleted.  Leftovers of interrupted copies (`.part`)
-    older than a day go too.  Returns the files removed.
+
+def automatic_budget(db_path: Path) -> int:
+    """Bytes the automatic backups of the database at `db_path` may take together."""
+    return max(AUTO_BUDGET_MIN_BYTES, AUTO_BUDGET_DB_MULTIPLE * _db_size(db_path))
+
+
+def _is_automatic(info: BackupInfo) -> bool:
+    return info.kind != MANUAL
+
+
+@dataclass(frozen=True)
+class BackupUsage:
+    """How much room the backups of one database take (`canxie doctor`)."""
+
+    folder: Path
+    automatic: int  # number of daily and before-operation backups
+    automatic_bytes: int
+    manual: int
+    manual_bytes: int
+    budget: int  # automatic_budget()
+    db_size: int
+    free: int | None  # free bytes in the backups folder's filesystem; None: unreadable
+
+
+def usage(db_path: Path) -> BackupUsage:
+    """Count and weigh the backups of `db_path`, and read the free space where they go."""
+    backups = list_backups(db_path)
+    automatic = [b for b in backups if _is_automatic(b)]
+    manual = [b for b in backups if not _is_automatic(b)]
+    folder = backup_dir(db_path)
+    try:  # before the first backup the folder is not there yet: it will be made here
+        free: int | None = shutil.disk_usage(folder if folder.is_dir() else db_path.parent).free
+    except OSError:
+        free = None
+    return BackupUsage(
+        folder=folder,
+        automatic=len(automatic),
+        automatic_bytes=sum(b.size for b in automatic),
+        manual=len(manual),
+        manual_bytes=sum(b.size for b in manual),
+        budget=automatic_budget(db_path),
+        db_size=_db_size(db_path),
+        free=free,
+    )
+
+
+def _remove_backup(info: BackupInfo) -> bool:
+    try:
+        _remove_with_side_files(info.path)
+    except OSError as err:  # kept until next time; the backup just made still counts
+        log.warning("无法删除旧备份“%s”：%s", info.path, _describe(err))
+        return False
+    return True
+
+
+def _protected(automatic: list[BackupInfo]) -> set[Path]:
+    """The newest daily and before-operation backups kept whatever they weigh."""
+    daily = [b.path for b in automatic if b.kind == DAILY]
+    operation = [b.path for b in automatic if b.kind != DAILY]
+    return {*daily[:KEEP_DAILY_OVER_BUDGET], *operation[:KEEP_BEFORE_OPERATION_OVER_BUDGET]}
+
+
+def prune(db_path: Path) -> list[Path]:
+    """Delete old automatic backups: by count, then by weight (see the module docstring).
+
+    Daily backups beyond the newest 30 and pre-operation ones beyond 30 go first;
+    then the oldest automatic ones while they outweigh `automatic_budget`, keeping
+    the newest 7 daily and 3 pre-operation.  Manual backups are never deleted.
+    Leftovers of interrupted copies (`.part`) older than a day go too.  Returns the
+    files removed.
     """
     removed: list[Path] = []
+    tried: set[Path] = set()  # a file that would not go is tried once, but still weighs
     backups = list_backups(db_path)
-    for kind, keep in (("daily", KEEP_DAILY), ("operation", KEEP_BEFORE_OPERATION)):
+    for kind, keep in ((DAILY, KEEP_DAILY), ("operation", KEEP_BEFORE_OPERATION)):
         for old in [b for b in backups if b.kind == kind][keep:]:
-            try:
-                _remove_with_side_files(old.path)
-            except OSError as err:  # kept one more day; the backup just made still counts
-                log.warning("无法删除旧备份“%s”：%s", old.path, _describe(err))
-                continue
+            tried.add(old.path)
+            if _remove_backup(old):
+                removed.append(old.path)
+    gone = set(removed)
+    automatic = [b for b in backups if _is_automatic(b) and b.path not in gone]
+    protected = _protected(automatic)
+    budget = automatic_budget(db_path)
+    total = sum(b.size for b in automatic)
+    for old in reversed(automatic):  # oldest first, both kinds together
+        if total <= budget:
+            break
+        if old.path not in protected and old.path not in tried and _remove_backup(old):
             removed.append(old.path)
+            total -= old.size
     folder = backup_dir(db_path)
     if folder.is_dir():
         cutoff = datetime.now().timestamp() - 86_400

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +19,7 @@ from canxie_tui import cli
 from canxie_tui.domain.ids import make_certificate, make_id
 from canxie_tui.store import backup, register
 from canxie_tui.store.db import Store
+from canxie_tui.store.health import size_text
 from tests.app.conftest import WANG_FANG_ID, build_register, open_store
 from tests.conftest import dump_database, folder_state
 from tests.e2e.conftest import run
@@ -161,11 +164,97 @@ def test_doctor_on_a_good_database(db: Path, capsys: pytest.CaptureFixture[str])
         "外键检查",
         "审计日志",
         "备份",
+        "备份空间",
         "磁盘空间",
     ):
         assert f"[正常] {topic}" in out, topic
     assert str(db.absolute()) in out
     assert "[问题]" not in out and "一切正常" in out
+    assert "下一次备份可能放不下" not in out and "手动备份已超过" not in out
+
+
+def _doctor_line(out: str, topic: str) -> str:
+    [line] = [line for line in out.splitlines() if line[5:].startswith(f"{topic}：")]
+    return line
+
+
+def test_doctor_counts_and_weighs_the_backups(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "--db", str(db), "backup")
+    run(capsys, "--db", str(db), "backup")
+    found = backup.list_backups(db)
+    daily = sum(b.size for b in found if b.reason == "daily")  # the first open today made one
+    manual = sum(b.size for b in found if b.reason == "manual")
+
+    code, out, _ = run(capsys, "--db", str(db), "doctor")
+
+    assert code == 0, out
+    line = _doctor_line(out, "备份空间")
+    assert line.startswith(f"[正常] 备份空间：自动备份 1 份，共 {size_text(daily)}（")
+    assert f"手动备份 2 份，共 {size_text(manual)}（不会自动删除）" in line
+    assert "上限 2.0 GB" in line and "备份所在磁盘剩余" in line
+    topics = [line.split("：")[0][5:] for line in out.splitlines() if line.startswith("[")]
+    assert topics.index("备份空间") == topics.index("备份") + 1
+
+
+def _free_space_in(folder: Path, free: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The disk the backups folder lives on has `free` bytes left; other disks as they are."""
+    real = shutil.disk_usage
+
+    def disk_usage(path: str | os.PathLike[str]) -> Any:
+        if Path(path).absolute() == folder.absolute():
+            return real(path)._replace(free=free)
+        return real(path)
+
+    monkeypatch.setattr(shutil, "disk_usage", disk_usage)
+
+
+def test_doctor_warns_when_the_next_backup_might_not_fit(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(capsys, "--db", str(db), "backup")  # the backups folder exists (it may be another disk)
+    _free_space_in(backup.backup_dir(db), db.stat().st_size, monkeypatch)
+
+    code, out, err = run(capsys, "--db", str(db), "doctor")
+
+    assert code == 1 and "Traceback" not in out + err
+    assert "[问题] 备份空间" in out and "下一次备份可能放不下" in out
+    assert "请清理备份文件夹" in out and "把较早的手动备份复制到U盘" in out
+    assert "[正常] 磁盘空间" in out  # the database's own disk is fine
+    assert "发现 1 个问题" in out
+
+
+def test_doctor_has_room_when_twice_the_database_is_free(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(capsys, "--db", str(db), "backup")
+    _free_space_in(backup.backup_dir(db), 2 * db.stat().st_size + 4096, monkeypatch)
+
+    code, out, _ = run(capsys, "--db", str(db), "doctor")
+
+    assert code == 0 and "[正常] 备份空间" in out and "放不下" not in out
+
+
+def test_doctor_warns_when_manual_backups_alone_exceed_the_budget(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(capsys, "--db", str(db), "backup")
+    [first] = [b for b in backup.list_backups(db) if b.reason == "manual"]
+    # a budget of one and a half manual copies (the real one is 2 GiB: too big to fill here)
+    monkeypatch.setattr(backup, "AUTO_BUDGET_MIN_BYTES", first.size * 3 // 2)
+    monkeypatch.setattr(backup, "AUTO_BUDGET_DB_MULTIPLE", 0)
+    code, out, _ = run(capsys, "--db", str(db), "doctor")
+    assert code == 0 and "手动备份已超过" not in out  # one manual copy fits
+
+    run(capsys, "--db", str(db), "backup")
+    code, out, err = run(capsys, "--db", str(db), "doctor")
+
+    assert code == 1 and "Traceback" not in out + err
+    assert "[问题] 备份空间" in out and "手动备份 2 份" in out
+    assert "手动备份已超过自动备份的上限" in out and "不会被自动删除" in out
+    assert "把较早的手动备份复制到U盘或其他电脑保存好" in out
+    assert str(backup.backup_dir(db)) in out
+    assert "发现 1 个问题" in out
+    assert len([b for b in backup.list_backups(db) if b.reason == "manual"]) == 2  # none deleted
 
 
 def test_doctor_names_the_tampered_audit_entry(

@@ -157,6 +157,124 @@ def test_pruning_keeps_the_newest_30_of_each_kind(db_path: Path, store: Store) -
     assert not stale.exists() and unrelated.exists()
 
 
+# -- the disk budget of the automatic backups ---------------------------------------------
+
+KB = 1000
+
+
+def _sized(db_path: Path, reason: str, when: datetime, size: int) -> Path:
+    """A backup file of `size` bytes, named as the module names them (the name is what counts)."""
+    folder = backup.backup_dir(db_path)
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{db_path.stem}-{when:%Y%m%d-%H%M%S}-{reason}.db"
+    path.write_bytes(b"\0" * size)
+    return path
+
+
+def _days(db_path: Path, reason: str, count: int, *, hour: int, size: int) -> list[Path]:
+    """One backup a day from 2026-09-01 at `hour`, oldest first."""
+    start = datetime(2026, 9, 1, hour)
+    return [_sized(db_path, reason, start + timedelta(days=n), size) for n in range(count)]
+
+
+def _left(db_path: Path) -> set[Path]:
+    return {b.path for b in backup.list_backups(db_path)}
+
+
+@pytest.fixture
+def small_budget(monkeypatch: pytest.MonkeyPatch) -> int:
+    """A 15 KB budget whatever the database weighs: small files can outweigh it."""
+    monkeypatch.setattr(backup, "AUTO_BUDGET_MIN_BYTES", 15 * KB)
+    monkeypatch.setattr(backup, "AUTO_BUDGET_DB_MULTIPLE", 0)
+    return 15 * KB
+
+
+def test_budget_is_2_gib_or_10_times_the_database(tmp_path: Path) -> None:
+    db_path = tmp_path / "district.db"
+    assert backup.automatic_budget(db_path) == 2 * 1024**3  # no database yet
+    with db_path.open("wb") as handle:  # sparse: weighs 150 MiB without taking the room
+        handle.truncate(150 * 1024**2)
+    assert backup.automatic_budget(db_path) == 2 * 1024**3
+    with db_path.open("r+b") as handle:
+        handle.truncate(1024**3)  # a district database after a year of merges
+    assert backup.automatic_budget(db_path) == 10 * 1024**3
+
+
+def test_over_budget_the_oldest_automatic_backups_go_first_across_both_kinds(
+    db_path: Path, store: Store, small_budget: int
+) -> None:
+    store.close()
+    dailies = _days(db_path, "daily", 12, hour=8, size=KB)
+    merges = _days(db_path, "before-merge", 6, hour=12, size=KB)
+    manual = _days(db_path, "manual", 3, hour=9, size=40 * KB)  # outweigh the budget alone
+
+    removed = backup.prune(db_path)
+
+    # 18 KB of automatic backups, 15 KB allowed: the three oldest go, whichever their kind
+    assert removed == [dailies[0], merges[0], dailies[1]]
+    assert _left(db_path) == {*dailies[2:], *merges[1:], *manual}
+    assert sum(b.size for b in backup.list_backups(db_path) if b.kind != "manual") == small_budget
+
+
+def test_the_newest_7_daily_and_3_before_operation_stay_whatever_they_weigh(
+    db_path: Path, store: Store, small_budget: int
+) -> None:
+    store.close()
+    dailies = _days(db_path, "daily", 10, hour=8, size=5 * KB)
+    imports = _days(db_path, "before-import", 3, hour=11, size=5 * KB)
+    merges = _days(db_path, "before-merge", 2, hour=12, size=5 * KB)
+    manual = _days(db_path, "manual", 2, hour=9, size=KB)
+
+    backup.prune(db_path)
+
+    # 50 KB left over a 15 KB budget: nothing else may go
+    newest_operations = sorted([*imports, *merges], key=lambda p: p.name)[-3:]
+    assert newest_operations == [imports[1], merges[1], imports[2]]  # 09-02 11:00 .. 09-03 11:00
+    assert _left(db_path) == {*dailies[-7:], *newest_operations, *manual}
+
+
+def test_pruning_by_weight_runs_after_each_backup(
+    db_path: Path, store: Store, make: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real budget (10 times the database here), the real pruning after a backup."""
+    _fill(make)
+    monkeypatch.setattr(backup, "AUTO_BUDGET_MIN_BYTES", 0)  # only the multiple counts
+    budget = backup.automatic_budget(db_path)
+    old = _days(db_path, "daily", 10, hour=8, size=budget // 4)  # 2.5 budgets
+    manual = _sized(db_path, "manual", datetime(2026, 8, 1, 9), 3 * budget)
+
+    made = backup.backup_before(store, "merge")
+
+    # still over after the three oldest dailies; the newest 7 stay, with the new merge one
+    assert _left(db_path) == {made, *old[3:], manual}
+
+
+def test_a_small_database_keeps_all_60_backups(db_path: Path, store: Store) -> None:
+    """A community database is far below the 2 GiB floor: only the counts prune."""
+    store.close()
+    dailies = _days(db_path, "daily", 30, hour=8, size=10 * KB)
+    imports = _days(db_path, "before-import", 30, hour=11, size=10 * KB)
+
+    assert backup.prune(db_path) == []
+    assert _left(db_path) == {*dailies, *imports}
+
+
+def test_usage_counts_and_weighs_each_kind(db_path: Path, store: Store) -> None:
+    store.close()
+    _days(db_path, "daily", 3, hour=8, size=2 * KB)
+    _days(db_path, "before-restore", 1, hour=11, size=5 * KB)
+    _days(db_path, "manual", 2, hour=9, size=7 * KB)
+
+    room = backup.usage(db_path)
+
+    assert (room.automatic, room.automatic_bytes) == (4, 11 * KB)
+    assert (room.manual, room.manual_bytes) == (2, 14 * KB)
+    assert room.budget == backup.automatic_budget(db_path) == 2 * 1024**3
+    assert room.db_size == db_path.stat().st_size
+    assert room.folder == backup.backup_dir(db_path)
+    assert room.free is not None and room.free > 0
+
+
 # -- restoring ------------------------------------------------------------------------------
 
 
