@@ -44,6 +44,7 @@ __all__ = [
     "EventSummary",
     "PersonRisk",
     "Priority",
+    "Ranker",
     "RollCallCheck",
     "RollCallProgress",
     "assess",
@@ -56,6 +57,7 @@ __all__ = [
     "natural_key",
     "parse_kind",
     "parse_status",
+    "profile",
     "rank",
     "sort_key",
     "summarize",
@@ -196,6 +198,7 @@ CHECKLISTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 _EVACUATION_KINDS = frozenset({"flood", "quake", "fire"})
 _HOUSE_KINDS = frozenset({"flood", "quake", "cold"})
 _INTELLECTUAL_OR_MENTAL = frozenset({5, 6})
+_FACTOR_ORDER = {factor: i for i, factor in enumerate(FACTORS)}  # ties between equal weights
 
 
 # -- kinds ---------------------------------------------------------------------
@@ -444,8 +447,7 @@ def assess(p: PersonRisk, kind: str, weights: Mapping[str, int] | None = None) -
         score += OLDEST_BONUS
     if score:
         score += SEVERITY_BONUS.get(p.level or 0, 0)
-    order = list(FACTORS)
-    heaviest = sorted(met, key=lambda f: (-weights[f], order.index(f)))
+    heaviest = sorted(met, key=lambda f: (-weights[f], _FACTOR_ORDER[f]))
     return Assessment(
         score, tuple(met[f] for f in heaviest), contact_advice(p), _checks(p, kind, met)
     )
@@ -471,38 +473,85 @@ def sort_key(row: Priority) -> tuple[object, ...]:
     return (-row.score, natural_key(p.building), natural_key(p.unit), natural_key(p.room), p.name)
 
 
+def profile(p: PersonRisk) -> tuple[object, ...]:
+    """Everything an assessment of `p` depends on (people with equal profiles are
+    assessed alike): many people share the same flags, so a district's 30k people
+    have a few thousand profiles."""
+    age = p.age
+    return (
+        p.care_flags,
+        p.device_kind,
+        p.household_flags,
+        p.certified_in_household >= 2,
+        p.category,
+        p.level,
+        age if age is not None and age >= VERY_OLD else None,
+        bool(p.phone),
+        bool(p.guardian_phone),
+    )
+
+
+_UNCHECKED = (PENDING, "", "", "")  # a row's roll call before anyone is checked
+
+
+class Ranker:
+    """Ranks people for an event of one kind, remembering the assessment of each
+    profile: keep one to rank the same register again, or a few people in it."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.weights = weights_for(kind)
+        self._memo: dict[tuple[object, ...], Assessment] = {}
+
+    def assess(self, p: PersonRisk) -> Assessment:
+        key = profile(p)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = assess(p, self.kind, self.weights)
+        return found
+
+    def row(self, p: PersonRisk, *, include_all: bool = False) -> Priority | None:
+        """`p`'s row of the list (nobody checked yet), or None when not on it."""
+        found = self.assess(p)
+        if found.score or include_all:
+            return Priority._make((p, *found, *_UNCHECKED))
+        return None
+
+    def rank(self, facts: Iterable[PersonRisk], *, include_all: bool = False) -> list[Priority]:
+        """The priority list, highest risk first (see `rank`)."""
+        memo, kind, weights = self._memo, self.kind, self.weights
+        rows: list[Priority] = []
+        append = rows.append
+        new = tuple.__new__  # what Priority._make does: several times faster than Priority(...)
+        for p in facts:
+            age = p.age
+            key = (  # profile(p), inline: this loop runs for everyone in the register
+                p.care_flags,
+                p.device_kind,
+                p.household_flags,
+                p.certified_in_household >= 2,
+                p.category,
+                p.level,
+                age if age is not None and age >= VERY_OLD else None,
+                bool(p.phone),
+                bool(p.guardian_phone),
+            )
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = assess(p, kind, weights)
+            if found.score or include_all:
+                append(new(Priority, (p, *found, *_UNCHECKED)))
+        rows.sort(key=sort_key)
+        return rows
+
+
 def rank(facts: Iterable[PersonRisk], kind: str, *, include_all: bool = False) -> list[Priority]:
-    """The priority list for an event of `kind`, highest risk first.
+    """The priority list for an event of `kind`, highest risk first (see `sort_key`).
 
     Only people with at least one factor are listed, unless `include_all`.
-    Assessments are memoised on what they depend on: many people share the
-    same flags, so a district's 30k people take a few thousand assessments.
+    Assessments are memoised on each person's `profile`.
     """
-    weights = weights_for(kind)
-    memo: dict[tuple[object, ...], Assessment] = {}
-    rows: list[Priority] = []
-    append = rows.append
-    make = Priority._make  # tuple.__new__: several times faster than Priority(...)
-    unchecked = (PENDING, "", "", "")
-    for p in facts:
-        key = (
-            p.care_flags,
-            p.device_kind,
-            p.household_flags,
-            p.certified_in_household >= 2,
-            p.category,
-            p.level,
-            p.age if p.age is not None and p.age >= VERY_OLD else None,
-            bool(p.phone),
-            bool(p.guardian_phone),
-        )
-        found = memo.get(key)
-        if found is None:
-            found = memo[key] = assess(p, kind, weights)
-        if found.score or include_all:
-            append(make((p, *found, *unchecked)))
-    rows.sort(key=sort_key)
-    return rows
+    return Ranker(kind).rank(facts, include_all=include_all)
 
 
 def grid_key(p: PersonRisk) -> tuple[object, ...]:

@@ -10,20 +10,27 @@ per event and person.
 
 The priority list is ranked in `canxie_tui.domain.emergency` over facts loaded
 with one set-based query (plus one for the event's checks and, when narrowing
-by a search, one over the search index): a district's 30k people in well under
-100 ms, with no per-person queries.
+by a search, one over the search index), with no per-person queries.  The first
+list of a district (30k people) takes about a quarter of a second, nearly all of
+it SQLite handing over the rows; it is then kept, each refresh and mark costs a
+few milliseconds, and so does a register edit: the households written are read
+again and patched into the kept list (see the caching notes below).
 """
 
 from __future__ import annotations
 
+import bisect
 import calendar
+import gc
 import json
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +44,11 @@ from canxie_tui.domain.emergency import (
     EventSummary,
     PersonRisk,
     Priority,
+    Ranker,
     RollCallCheck,
     RollCallProgress,
     grid_key,
     kind_label,
-    rank,
     sort_key,
     summarize,
 )
@@ -328,35 +335,73 @@ def _scope_sql(scope: Sequence[str]) -> tuple[str, list[Any]]:
     return f" AND ({' OR '.join(parts)})", params
 
 
-# `persons NOT INDEXED`: a sequential scan of the table is much faster here than
-# walking the partial due-list index and fetching each row out of order.
-_FACTS_SQL = """
-SELECT p.id, p.household_id, p.name, p.birth_date, p.category, p.level, p.care_flags,
+# The pk, then the fields of PersonRisk in its order, with the flags as JSON text,
+# the birth date for the age and nothing yet for the household's count.
+_FACTS_COLUMNS = """
+SELECT p.pk, p.id, p.household_id, p.name, p.birth_date, p.category, p.level, p.care_flags,
        p.device_kind, h.flags, h.building, h.unit, h.room, h.grid,
        CASE WHEN p.phone != '' THEN p.phone ELSE h.phone END,
        h.guardian_name, h.guardian_relation, h.guardian_phone, h.emergency_contact,
        h.emergency_phone, h.address, h.division_name
-FROM persons p NOT INDEXED JOIN households h ON h.id = p.household_id
-WHERE p.status = 'active' AND p.category IS NOT NULL
 """
+_IN_REGISTER = " AND p.status = 'active' AND p.category IS NOT NULL"
+# Everyone.  `persons NOT INDEXED`: a sequential scan of the table is much faster
+# here than walking the partial due-list index and fetching each row out of order.
+_FACTS_SQL = (
+    _FACTS_COLUMNS
+    + "FROM persons p NOT INDEXED JOIN households h ON h.id = p.household_id WHERE 1"
+    + _IN_REGISTER
+)
+# The members of a few households (after edits), through the household index.
+_MEMBERS_SQL = (
+    _FACTS_COLUMNS
+    + "FROM persons p JOIN households h ON h.id = p.household_id "
+    + "WHERE p.household_id IN (SELECT value FROM json_each(?))"
+    + _IN_REGISTER
+)
 
 
-def load_facts(
-    store: Store, *, scope: Sequence[str] = (), today: date | None = None
-) -> list[PersonRisk]:
-    """Everyone in the register (active certificate holders) within `scope`: one query."""
-    today = today or store.today()
-    where, params = _scope_sql(scope)
-    rows = store.db.conn.execute(_FACTS_SQL + where, params).fetchall()
-    certified = Counter(row[1] for row in rows)
+class _Register:
+    """Everyone in the register within a scope, in pk order (the order that ties
+    keep in the ranking), and each one's pk."""
+
+    def __init__(
+        self, facts: list[PersonRisk], pks: list[int], pk_of: dict[str, int] | None = None
+    ) -> None:
+        self.facts = facts
+        self.pks = pks  # ascending
+        self._pk_of = pk_of
+
+    @property
+    def pk_of(self) -> dict[str, int]:
+        """Person id -> pk (made on first use: only edits and checks need it)."""
+        if self._pk_of is None:
+            self._pk_of = dict(zip(map(_PERSON_ID, self.facts), self.pks, strict=True))
+        return self._pk_of
+
+    def get(self, person_id: str) -> PersonRisk | None:
+        pk = self.pk_of.get(person_id)
+        return None if pk is None else self.facts[bisect.bisect_left(self.pks, pk)]
+
+
+_PERSON_ID = attrgetter("person_id")
+_HOUSEHOLD_ID = attrgetter("household_id")
+_ROW_PK, _ROW_HOUSEHOLD = itemgetter(0), itemgetter(2)  # of a _FACTS_COLUMNS row
+
+
+def _read(store: Store, sql: str, params: Sequence[Any], today: date) -> _Register:
+    """The facts of the people `sql` selects, in pk order.  It must select whole
+    households: the count of each household's certificate holders is taken here."""
+    rows = store.db.conn.execute(sql + " ORDER BY p.pk", params).fetchall()
+    certified = Counter(map(_ROW_HOUSEHOLD, rows))
     parsed: dict[str, frozenset[str]] = {}  # the same few JSON texts recur thousands of times
     month_day = f"{today.month:02d}-{today.day:02d}"
     year = today.year
     facts: list[PersonRisk] = []
     append = facts.append
-    make = PersonRisk._make  # tuple.__new__: several times faster than PersonRisk(...)
+    new = tuple.__new__  # what PersonRisk._make does, without the call around it
     for row in rows:
-        birth, care, flags = row[3], row[6], row[8]
+        household_id, birth, care, flags = row[2], row[4], row[7], row[9]
         care_set = parsed.get(care)
         if care_set is None:
             care_set = parsed[care] = frozenset(json.loads(care))
@@ -364,46 +409,124 @@ def load_facts(
         if flag_set is None:
             flag_set = parsed[flags] = frozenset(json.loads(flags))
         age = year - int(birth[:4]) - (birth[5:10] > month_day) if birth else None
-        append(
-            make(
-                (
-                    *row[:3],
-                    age,
-                    row[4],
-                    row[5],
-                    care_set,
-                    row[7],
-                    flag_set,
-                    certified[row[1]],
-                    *row[9:],
-                )
-            )
-        )
-    return facts
+        person = (row[1], household_id, row[3], age, row[5], row[6], care_set, row[8], flag_set)
+        append(new(PersonRisk, (*person, certified[household_id], *row[10:])))
+    return _Register(facts, list(map(_ROW_PK, rows)))
+
+
+def _load(store: Store, scope: Sequence[str], today: date) -> _Register:
+    where, params = _scope_sql(scope)
+    return _read(store, _FACTS_SQL + where, params, today)
+
+
+def load_facts(
+    store: Store, *, scope: Sequence[str] = (), today: date | None = None
+) -> list[PersonRisk]:
+    """Everyone in the register (active certificate holders) within `scope`: one query."""
+    with _gc_paused():
+        return _load(store, scope, today or store.today()).facts
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while tens of thousands of tuples are built.
+
+    They hold no cycles, but every few hundred new ones start a collection, and
+    the older generations (the whole app) get walked again and again: tens of
+    milliseconds of a district's load and ranking."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # -- caching -------------------------------------------------------------------------------
-# Loading 30k people costs a few hundred milliseconds (most of it SQLite handing
-# over 600k values), ranking them about a hundred more.  During a roll call the
+# Loading 30k people costs over a hundred milliseconds (most of it SQLite handing
+# over 600k values), ranking them some tens more.  During a roll call the
 # register hardly changes, so both are kept per database file, scope and day,
 # and checked on every use against a fingerprint that costs microseconds.  Every
 # change to a person or household is written to the hash-chained audit log
 # (records.py): the last entry's hash identifies the whole history, and the
-# entries added since the load tell whether any touched the register.  The
-# highest pk of both tables catches bulk loads that bypass the log (demo data).
+# entries added since the load name the people and households written since.
+# Those households are read again and patched into a copy of the cache (and of
+# the lists ranked from it), so an edit during an emergency costs milliseconds,
+# not another load.  Rows added without an audit entry (demo data) show as pks
+# above the highest loaded; a shorter log, another history at the loaded entry
+# or a large change (an import) mean a fresh load.
 _CACHE_LIMIT = 4
+_REFRESH_LIMIT = 500  # more records written than this: load afresh
 _cache_lock = threading.Lock()
+
+
+class _Ranked:
+    """A ranked list (nobody checked yet) and, once asked for, each person's index in it."""
+
+    def __init__(self, rows: list[Priority]) -> None:
+        self.rows = rows
+        self._position: dict[str, int] | None = None
+
+    @property
+    def position(self) -> dict[str, int]:
+        if self._position is None:
+            self._position = {r.person.person_id: i for i, r in enumerate(self.rows)}
+        return self._position
+
+    def patched(
+        self,
+        ranker: Ranker,
+        include_all: bool,
+        before: _Register,
+        after: _Register,
+        gone: list[PersonRisk],
+        changed: list[PersonRisk],
+    ) -> _Ranked:
+        """A copy, ranked from `before`, made as if ranked from `after`: without the
+        rows of `gone`, with those of `changed` where ranking everyone would put
+        them (by sort_key, ties in pk order), found by binary search."""
+        rows = list(self.rows)
+        old, new = _row_order(before), _row_order(after)
+        for p in gone:
+            row = ranker.row(p, include_all=include_all)
+            if row is not None:
+                i = bisect.bisect_left(rows, old(row), key=old)
+                if i < len(rows) and rows[i].person.person_id == p.person_id:
+                    del rows[i]
+                else:  # not where it should be: never expected, but then look everywhere
+                    rows = [r for r in rows if r.person.person_id != p.person_id]
+        for p in changed:
+            row = ranker.row(p, include_all=include_all)
+            if row is not None:
+                bisect.insort(rows, row, key=new)
+        return _Ranked(rows)
+
+
+def _row_order(register: _Register) -> Callable[[Priority], tuple[object, ...]]:
+    """The order of a ranked list as a key: sort_key, then pk (the order ties keep)."""
+    pk_of = register.pk_of
+
+    def key(row: Priority) -> tuple[object, ...]:
+        return (*sort_key(row), pk_of[row.person.person_id])
+
+    return key
 
 
 @dataclass
 class _Loaded:
-    facts: list[PersonRisk]
+    register: _Register
     seq: int  # the audit log entry the facts are known good at ...
     hash: str  # ... and its hash
-    pks: tuple[int, int]
-    ranked: dict[tuple[str, bool], tuple[list[Priority], dict[str, int]]] = field(
-        default_factory=dict
-    )
+    pks: tuple[int, int]  # the highest pk of persons and households at the load
+    rankers: dict[str, Ranker] = field(default_factory=dict)  # pure: kept across refreshes
+    ranked: dict[tuple[str, bool], _Ranked] = field(default_factory=dict)
+
+    def ranker(self, kind: str) -> Ranker:
+        found = self.rankers.get(kind)
+        if found is None:
+            found = self.rankers[kind] = Ranker(kind)
+        return found
 
 
 _cache: dict[tuple[str, tuple[str, ...], date], _Loaded] = {}
@@ -419,24 +542,78 @@ def _fingerprint(store: Store) -> tuple[int, str, tuple[int, int]]:
     return seq, hash_, (pks[0] or 0, pks[1] or 0)
 
 
-def _still_good(store: Store, loaded: _Loaded, seq: int, hash_: str, pks: tuple[int, int]) -> bool:
-    if pks != loaded.pks or seq < loaded.seq:
-        return False
-    if (seq, hash_) == (loaded.seq, loaded.hash):
-        return True
+def _written_since(
+    store: Store, loaded: _Loaded, seq: int, pks: tuple[int, int]
+) -> tuple[set[str], set[str]] | None:
+    """The persons and households written since `loaded` was good, or None when
+    only a fresh load will do (another history, a shorter log, a large change)."""
+    if seq < loaded.seq or pks[0] < loaded.pks[0] or pks[1] < loaded.pks[1]:
+        return None
+    conn = store.db.conn
     if (
         loaded.seq
         and store.scalar("SELECT hash FROM audit_log WHERE seq = ?", (loaded.seq,)) != loaded.hash
     ):
-        return False  # another history: the file was replaced (a restored backup)
-    if store.scalar(
-        "SELECT EXISTS (SELECT 1 FROM audit_log WHERE seq > ? "
-        "AND table_name IN ('persons', 'households'))",
-        (loaded.seq,),
+        return None  # another history: the file was replaced (a restored backup)
+    written = conn.execute(
+        "SELECT table_name, record_id FROM audit_log WHERE table_name IN "
+        "('persons', 'households') AND seq > ? LIMIT ?",
+        (loaded.seq, _REFRESH_LIMIT + 1),
+    ).fetchall()
+    persons = {rid for table, rid in written if table == "persons"}
+    households = {rid for table, rid in written if table == "households"}
+    for table, names, above in (
+        ("persons", persons, loaded.pks[0]),
+        ("households", households, loaded.pks[1]),
     ):
-        return False
-    loaded.seq, loaded.hash = seq, hash_  # the log grew with other tables only
-    return True
+        names.update(
+            rid
+            for (rid,) in conn.execute(
+                f"SELECT id FROM {table} WHERE pk > ? LIMIT ?", (above, _REFRESH_LIMIT + 1)
+            )
+        )
+    if len(written) > _REFRESH_LIMIT or len(persons) + len(households) > _REFRESH_LIMIT:
+        return None
+    return persons, households
+
+
+def _refreshed(
+    store: Store,
+    register: _Register,
+    scope: Sequence[str],
+    today: date,
+    persons: set[str],
+    households: set[str],
+) -> tuple[_Register, list[PersonRisk], list[PersonRisk]]:
+    """A copy of `register` with `households` and the households of `persons`
+    (before and now) read again; the facts of everyone who was in them, and of
+    everyone who is.  `register` itself is left as it was: other threads may be
+    reading it."""
+    touched = set(households)
+    for pid in persons:
+        before = register.get(pid)
+        if before is not None:
+            touched.add(before.household_id)
+    touched.update(
+        hid
+        for (hid,) in store.db.conn.execute(
+            "SELECT household_id FROM persons WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(persons)),),
+        )
+    )
+    where, params = _scope_sql(scope)
+    fresh = _read(store, _MEMBERS_SQL + where, [json.dumps(sorted(touched)), *params], today)
+    facts, pks, pk_of = list(register.facts), list(register.pks), dict(register.pk_of)
+    leaving = [i for i, hid in enumerate(map(_HOUSEHOLD_ID, facts)) if hid in touched]
+    gone = [facts[i] for i in leaving]
+    for i in reversed(leaving):
+        del pk_of[facts[i].person_id], facts[i], pks[i]
+    for p, pk in zip(fresh.facts, fresh.pks, strict=True):
+        i = bisect.bisect(pks, pk)  # its place in pk order: where it was, or where it belongs
+        facts.insert(i, p)
+        pks.insert(i, pk)
+        pk_of[p.person_id] = pk
+    return _Register(facts, pks, pk_of), gone, fresh.facts
 
 
 def _loaded(store: Store, scope: Sequence[str]) -> _Loaded:
@@ -445,9 +622,25 @@ def _loaded(store: Store, scope: Sequence[str]) -> _Loaded:
     seq, hash_, pks = _fingerprint(store)
     with _cache_lock:
         found = _cache.get(key)
-        if found is not None and _still_good(store, found, seq, hash_, pks):
+    written = None
+    if found is not None:
+        if (seq, hash_, pks) == (found.seq, found.hash, found.pks):
             return found
-    fresh = _Loaded(load_facts(store, scope=scope, today=today), seq, hash_, pks)
+        written = _written_since(store, found, seq, pks)
+        if written is not None and not any(written):
+            found.seq, found.hash = seq, hash_  # the log grew with other tables only
+            return found
+    with _gc_paused():
+        if found is not None and written is not None:
+            register, gone, changed = _refreshed(store, found.register, scope, today, *written)
+            fresh = _Loaded(register, seq, hash_, pks, found.rankers)
+            for (kind, include_all), ranked in list(found.ranked.items()):
+                fresh.ranked[kind, include_all] = ranked.patched(
+                    fresh.ranker(kind), include_all, found.register, register, gone, changed
+                )
+        else:
+            rankers = found.rankers if found is not None else {}  # assessments are pure
+            fresh = _Loaded(_load(store, scope, today), seq, hash_, pks, rankers)
     with _cache_lock:
         _cache.pop(key, None)
         while len(_cache) >= _CACHE_LIMIT:
@@ -470,13 +663,14 @@ def preload(store: Store, event: EmergencyEvent | None = None) -> None:
         _ranked(loaded, kind, False)
 
 
-def _ranked(loaded: _Loaded, kind: str, include_all: bool) -> tuple[list[Priority], dict[str, int]]:
+def _ranked(loaded: _Loaded, kind: str, include_all: bool) -> _Ranked:
     """The ranked list (nobody checked yet) and each person's position in it."""
     key = (kind, include_all)
     found = loaded.ranked.get(key)
     if found is None:
-        rows = rank(loaded.facts, kind, include_all=include_all)
-        found = loaded.ranked[key] = (rows, {r.person.person_id: i for i, r in enumerate(rows)})
+        with _gc_paused():
+            rows = loaded.ranker(kind).rank(loaded.register.facts, include_all=include_all)
+        found = loaded.ranked[key] = _Ranked(rows)
     return found
 
 
@@ -574,11 +768,14 @@ def roll_call(
     if event_kind not in codes.EMERGENCY_KINDS:
         raise InputError(f"未知的事件类型“{event_kind}”", "kind")
     loaded = _loaded(store, event.scope if event is not None else ())
-    ranked, position = _ranked(loaded, event_kind, include_all)
-    rows = list(ranked)  # never change the cached list
+    ranked = _ranked(loaded, event_kind, include_all)
+    rows = list(ranked.rows)  # never change the cached list
     if event is not None:
         checks = _checks(store, event.id)
-        extra = [f for f in loaded.facts if f.person_id in checks and f.person_id not in position]
+        position = ranked.position if checks else {}
+        register = loaded.register
+        pk_of = register.pk_of if checks else {}
+        extra = sorted(pk_of[pid] for pid in checks if pid in pk_of and pid not in position)
         for pid, (state, note, at, by) in checks.items():
             if pid in position:
                 i = position[pid]
@@ -591,7 +788,10 @@ def roll_call(
                     checked_at=checks[r.person.person_id][2],
                     checked_by=checks[r.person.person_id][3],
                 )
-                for r in rank(extra, event_kind, include_all=True)
+                for r in loaded.ranker(event_kind).rank(
+                    [register.facts[bisect.bisect_left(register.pks, pk)] for pk in extra],
+                    include_all=True,
+                )
             ]
             rows = sorted([*rows, *more], key=sort_key)
     total_progress = summarize(r.status for r in rows)

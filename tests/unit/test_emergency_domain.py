@@ -17,6 +17,7 @@ from canxie_tui.domain.emergency import (
     EmergencyEvent,
     PersonRisk,
     Priority,
+    Ranker,
     assess,
     contact_advice,
     factors_of,
@@ -24,6 +25,7 @@ from canxie_tui.domain.emergency import (
     group,
     parse_kind,
     parse_status,
+    profile,
     rank,
     summarize,
 )
@@ -365,3 +367,34 @@ def test_rank_is_the_sorted_priority_people(people: list[PersonRisk], kind: str)
     for row in rows:  # the memo gives each person their own assessment
         assert tuple(row[1:5]) == tuple(assess(row.person, kind))
         assert row.reasons and row.checks and row.status == "pending"
+
+
+@given(
+    st.lists(_people, max_size=20),
+    st.lists(_people, max_size=10),
+    st.sampled_from(list(codes.EMERGENCY_KINDS)),
+    st.booleans(),
+)
+def test_a_ranker_kept_ranks_as_a_fresh_one(
+    first: list[PersonRisk], second: list[PersonRisk], kind: str, include_all: bool
+) -> None:
+    """The store keeps one Ranker per kind across loads and edits: its memo never
+    gives anyone another person's assessment, and its row is the row in the list."""
+    ranker = Ranker(kind)
+    assert ranker.rank(first, include_all=include_all) == rank(first, kind, include_all=include_all)
+    both = first + second
+    rows = ranker.rank(both, include_all=include_all)
+    assert rows == rank(both, kind, include_all=include_all)
+    listed = {r.person.person_id: r for r in rows}
+    for p in both:
+        assert ranker.row(p, include_all=include_all) == listed.get(p.person_id)
+        assert ranker.assess(p) == assess(p, kind)
+
+
+def test_profile_is_what_an_assessment_depends_on() -> None:
+    a = risk("甲", age=83, phone="13800000001", household_flags=frozenset({"alone"}))
+    b = risk("乙", age=83, phone="13900000002", household_flags=frozenset({"alone"}))
+    assert profile(a) == profile(b) and assess(a, "heat") == assess(b, "heat")
+    assert profile(a) != profile(a._replace(age=84))  # the reason says 83岁
+    assert profile(risk(age=40)) == profile(risk(age=79))  # no age factor below 80
+    assert profile(a) != profile(a._replace(phone=""))  # the contact advice changes

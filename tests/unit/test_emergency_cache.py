@@ -1,0 +1,456 @@
+"""The priority list against a plain reference ranking: cold, for every event kind,
+scope and `include_all`, and after each kind of register edit made while the list
+is cached (the cache is patched from the audit log, not loaded again)."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+
+from canxie_tui.domain import codes, ids
+from canxie_tui.domain.emergency import PersonRisk, Priority, assess, sort_key
+from canxie_tui.domain.models import Household, Person
+from canxie_tui.store import emergency, register
+from canxie_tui.store.db import Store
+from tests.conftest import Make
+
+KINDS = tuple(codes.EMERGENCY_KINDS)
+Row = tuple[PersonRisk, int, tuple[str, ...], str, tuple[str, ...]]
+
+
+# -- the reference: one person at a time, as the list was first specified -----------------
+def _in_scope(house: dict[str, Any], scope: Sequence[str]) -> bool:
+    if not scope:
+        return True
+    for item in scope:
+        if item in (house["grid"], house["building"]):
+            return True
+        bare = re.fullmatch(r"\d+(栋|幢|号楼|单元)", item)  # 3栋 is not in 13栋
+        if not bare and item in house["address"]:
+            return True
+    return False
+
+
+def reference(
+    store: Store, kind: str, *, scope: Sequence[str] = (), include_all: bool = False
+) -> list[Row]:
+    """Every active certificate holder in `scope` assessed on their own, sorted by
+    `sort_key`, ties in the order they were registered (pk)."""
+    today = store.today()
+    houses = {h["id"]: h for h in store.query("SELECT * FROM households")}
+    people = [
+        p
+        for p in store.query(
+            "SELECT * FROM persons WHERE status = 'active' AND category IS NOT NULL ORDER BY pk"
+        )
+        if _in_scope(houses[p["household_id"]], scope)
+    ]
+    certified = Counter(p["household_id"] for p in people)
+    rows = []
+    for p in people:
+        h = houses[p["household_id"]]
+        born = date.fromisoformat(p["birth_date"]) if p["birth_date"] else None
+        age = (
+            today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+            if born
+            else None
+        )
+        person = PersonRisk(
+            person_id=p["id"],
+            household_id=h["id"],
+            name=p["name"],
+            age=age,
+            category=p["category"],
+            level=p["level"],
+            care_flags=frozenset(json.loads(p["care_flags"])),
+            device_kind=p["device_kind"],
+            household_flags=frozenset(json.loads(h["flags"])),
+            certified_in_household=certified[h["id"]],
+            building=h["building"],
+            unit=h["unit"],
+            room=h["room"],
+            grid=h["grid"],
+            phone=p["phone"] or h["phone"],
+            guardian_name=h["guardian_name"],
+            guardian_relation=h["guardian_relation"],
+            guardian_phone=h["guardian_phone"],
+            emergency_contact=h["emergency_contact"],
+            emergency_phone=h["emergency_phone"],
+            address=h["address"],
+            division_name=h["division_name"],
+        )
+        found = assess(person, kind)
+        if found.score or include_all:
+            rows.append(Priority(person, *found))
+    rows.sort(key=sort_key)  # stable: ties keep the pk order
+    return [_row(r) for r in rows]
+
+
+def _row(r: Priority) -> Row:
+    return (r.person, r.score, r.reasons, r.contact, r.checks)
+
+
+def listed(
+    store: Store, kind: str, *, scope: Sequence[str] = (), include_all: bool = False
+) -> list[Row]:
+    if not scope:
+        rows = emergency.priority_list(store, None, kind=kind, include_all=include_all)
+    else:
+        event = _events.get((store.path, kind, tuple(scope)))
+        if event is None:
+            event = emergency.start_event(store, kind, "演练", scope=scope)
+            _events[store.path, kind, tuple(scope)] = event
+        rows = emergency.priority_list(store, event, include_all=include_all)
+    return [_row(r) for r in rows]
+
+
+_events: dict[tuple[object, str, tuple[str, ...]], emergency.EmergencyEvent] = {}
+SCOPES: tuple[tuple[str, ...], ...] = ((), ("第1网格",), ("3栋", "北城三路"))
+
+
+def assert_as_reference(store: Store, kinds: Sequence[str] = KINDS) -> None:
+    for kind in kinds:
+        for include_all in (False, True):
+            assert listed(store, kind, include_all=include_all) == reference(
+                store, kind, include_all=include_all
+            ), (kind, include_all)
+        for scope in SCOPES[1:]:
+            assert listed(store, kind, scope=scope) == reference(store, kind, scope=scope), (
+                kind,
+                scope,
+            )
+
+
+# -- a register with every factor, ties, and people out of the register -------------------
+@dataclass
+class Built:
+    households: list[Household]
+    people: list[Person]
+
+    def active(self, n: int, *, phone: bool = False) -> Person:
+        """The n-th certificate holder in the register (with a phone of their own)."""
+        found = [
+            p for p in self.people if p.is_certified and p.is_active and (p.phone or not phone)
+        ]
+        return found[n]
+
+
+def build(store: Store, make: Make, *, seed: int = 7, households: int = 45) -> Built:
+    rnd = random.Random(seed)
+    houses: list[Household] = []
+    people: list[Person] = []
+    for n in range(households):
+        house = make.household(
+            f"{rnd.choice(['建新东路', '北城三路', '观音桥'])}{n % 9}号",
+            building=rnd.choice(["", "3栋", "12栋", "3栋", "5栋"]),
+            unit=rnd.choice(["", "1单元", "2单元"]),
+            room=rnd.choice(["", "101", "201", "1101"]),
+            grid=rnd.choice(["", "第1网格", "第2网格", "第10网格"]),
+            phone=rnd.choice(["", f"1390000{n:04d}"]),
+            flags=rnd.sample(list(codes.HOUSEHOLD_FLAGS), rnd.choice([0, 0, 0, 1, 2])),
+            guardian_name=rnd.choice(["", "王强"]),
+            guardian_relation=rnd.choice(["", "儿子"]),
+            guardian_phone=rnd.choice(["", "", f"1370000{n:04d}"]),
+            emergency_contact=rnd.choice(["", "李四", "王强"]),
+            emergency_phone=rnd.choice(["", f"1350000{n:04d}"]),
+        )
+        houses.append(house)
+        for m in range(rnd.choice([1, 1, 1, 2, 3])):
+            category = rnd.choice([1, 2, 4, 4, 5, 6, 7, None])
+            care = rnd.sample(list(codes.CARE_FLAGS), rnd.choice([0, 0, 0, 1, 2]))
+            birth = date(rnd.randint(1921, 2008), rnd.randint(1, 12), rnd.randint(1, 28))
+            person = make.person(
+                house,
+                rnd.choice(["王芳", "李强", "张伟", "刘洋", "王芳"]),  # repeats: ties by name
+                category=category,
+                level=rnd.randint(1, 4) if category else None,
+                birth=birth,
+                relation="户主" if m == 0 else "子女",
+                care_flags=care,
+                device_kind=rnd.choice(codes.POWERED_DEVICES),
+                phone=rnd.choice(["", f"1380000{len(people):04d}"]),
+            )
+            people.append(person)
+    # Birthdays on the day (the store's today is 2026-11-29): 80 and 90 today, 80 tomorrow.
+    for birth in (date(1946, 11, 29), date(1936, 11, 29), date(1946, 11, 30)):
+        people.append(make.person(houses[0], "赵敏", birth=birth, level=4))
+    for person in people[::11]:
+        register.change_status(store, person, "moved", "2026-11-01", "迁往外地")
+    return Built(houses, [register.get_person(store, p.id) for p in people])
+
+
+@pytest.fixture
+def built(store: Store, make: Make) -> Iterator[Built]:
+    emergency.clear_cache()
+    yield build(store, make)
+    emergency.clear_cache()
+
+
+# -- editing, as the screens do --------------------------------------------------------------
+def edit_person(store: Store, person: Person, **changes: Any) -> Person:
+    values: dict[str, Any] = {
+        "name": person.name,
+        "id_number": person.id_number,
+        "cert_number": person.cert_number,
+        "category": person.category,
+        "level": person.level,
+        "relation": person.relation,
+        "phone": person.phone,
+        "care_flags": sorted(person.care_flags),
+        "device_kind": person.device_kind,
+        "benefits": sorted(person.benefits),
+        "school": person.school,
+    } | changes
+    if "level" in changes:
+        values["cert_number"] = ids.make_certificate(
+            person.id_number, values["category"], values["level"]
+        )
+    return register.update_person(store, register.get_person(store, person.id), values)
+
+
+def edit_household(store: Store, house: Household, **changes: Any) -> Household:
+    fresh = register.get_household(store, house.id)
+    fields = [
+        "address",
+        "building",
+        "unit",
+        "room",
+        "grid",
+        "phone",
+        "guardian_name",
+        "guardian_phone",
+        "guardian_relation",
+        "emergency_contact",
+        "emergency_phone",
+        "note",
+    ]
+    values: dict[str, Any] = {f: getattr(fresh, f) for f in fields}
+    values["flags"] = sorted(fresh.flags)
+    return register.update_household(store, fresh, values | changes)
+
+
+@pytest.fixture
+def no_full_load(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
+    """Count the loads of the whole register from here on."""
+    loads = []
+    real = emergency._load
+
+    def counting(*args: Any) -> Any:
+        loads.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(emergency, "_load", counting)
+    return lambda: len(loads)
+
+
+# -- tests -----------------------------------------------------------------------------------
+def test_the_list_is_the_reference_for_every_kind_and_scope(store: Store, built: Built) -> None:
+    assert sum(1 for p in built.people if p.is_certified and p.is_active) > 40
+    rows = listed(store, "power")
+    assert 0 < len(rows) < len(listed(store, "power", include_all=True))
+    assert any(r[0].certified_in_household >= 2 for r in rows)
+    assert any(r[0].phone and not r[0].phone.startswith("138") for r in rows)  # the household's
+    assert {"80岁", "90岁"} <= {w for r in rows for w in r[2]}
+    assert "79岁" not in {w for r in listed(store, "power") for w in r[2]}
+    assert_as_reference(store)
+    emergency.clear_cache()
+    emergency.preload(store)  # every kind at once
+    assert_as_reference(store)
+
+
+Edit = Callable[[Store, Built, Make], object]
+EDITS: dict[str, Edit] = {
+    "a new person in a household": lambda s, b, m: m.person(
+        b.households[3], "钱进", care_flags=["bedridden"]
+    ),
+    "a new household": lambda s, b, m: m.person(
+        m.household("北城三路99号", building="3栋", grid="第1网格", flags=["alone"]), "孙丽"
+    ),
+    "a second certificate holder (一户多残)": lambda s, b, m: m.person(
+        next(h for h in b.households if not h.flags), "周八", level=4
+    ),
+    "care flags": lambda s, b, m: edit_person(
+        s, b.active(1), care_flags=["powered_device"], device_kind="呼吸机"
+    ),
+    "a name (ties are by name)": lambda s, b, m: edit_person(s, b.active(2), name="艾米"),
+    "a phone": lambda s, b, m: edit_person(s, b.active(0, phone=True), phone=""),
+    "a level": lambda s, b, m: edit_person(s, b.active(5), level=1),
+    "moved away": lambda s, b, m: register.change_status(
+        s, register.get_person(s, b.active(6).id), "deceased", "2026-11-28", "病故"
+    ),
+    "back in the register": lambda s, b, m: register.change_status(
+        s, register.get_person(s, b.people[0].id), "active", "", ""
+    ),
+    "household flags": lambda s, b, m: edit_household(s, b.households[7], flags=["low_lying"]),
+    "household place": lambda s, b, m: edit_household(
+        s, b.households[8], building="12栋", unit="1单元", room="101"
+    ),
+    "household into a scope": lambda s, b, m: edit_household(
+        s, next(h for h in b.households if h.grid != "第1网格"), grid="第1网格"
+    ),
+    "household contacts": lambda s, b, m: edit_household(
+        s, b.households[9], guardian_phone="13700009999", phone=""
+    ),
+}
+
+
+@pytest.mark.parametrize("what", list(EDITS))
+def test_an_edit_while_cached_patches_the_list(
+    store: Store, make: Make, built: Built, no_full_load: Callable[[], int], what: str
+) -> None:
+    emergency.preload(store)
+    for kind in KINDS:
+        for scope in SCOPES:
+            listed(store, kind, scope=scope)
+        listed(store, kind, include_all=True)
+    event = emergency.start_event(store, "flood", "11月暴雨")  # the current event, everyone
+    emergency.preload(store, event)
+    loads = no_full_load()
+    before = {kind: listed(store, kind, include_all=True) for kind in KINDS}
+    EDITS[what](store, built, make)
+    assert [_row(r) for r in emergency.roll_call(store, event).rows] == reference(store, "flood")
+    assert_as_reference(store)
+    assert no_full_load() == loads, "patched, not loaded again"
+    assert any(listed(store, kind, include_all=True) != before[kind] for kind in KINDS)
+
+
+def test_many_edits_in_a_row(
+    store: Store, make: Make, built: Built, no_full_load: Callable[[], int]
+) -> None:
+    for scope in SCOPES:
+        listed(store, "flood", scope=scope)
+    loads = no_full_load()
+    for edit in EDITS.values():
+        edit(store, built, make)
+        assert listed(store, "flood") == reference(store, "flood")
+    assert_as_reference(store, ["flood", "heat"])
+    assert no_full_load() == loads
+
+
+def test_a_checked_person_who_leaves_the_list_stays_on_the_event(
+    store: Store, built: Built
+) -> None:
+    event = emergency.start_event(store, "heat", "高温")
+    first = emergency.priority_list(store, event)[0]
+    emergency.set_status(store, event, first.person.person_id, "help")
+    edit_person(
+        store,
+        register.get_person(store, first.person.person_id),
+        care_flags=[],
+    )
+    edit_household(store, register.get_household(store, first.person.household_id), flags=[])
+    rows = emergency.priority_list(store, event)
+    [row] = [r for r in rows if r.person.person_id == first.person.person_id]
+    assert row.status == "help"
+    assert [_row(r) for r in rows if r.status == "pending"] == [
+        r for r in reference(store, "heat") if r[0].person_id != first.person.person_id
+    ]
+
+
+def test_rows_added_without_an_audit_entry_are_seen(
+    store: Store, built: Built, no_full_load: Callable[[], int]
+) -> None:
+    """Bulk loads (demo data) write no audit entry: the new pks tell."""
+    listed(store, "cold")
+    loads = no_full_load()
+    house = built.households[11]
+    store.db.conn.execute(
+        "INSERT INTO persons (id, created_at, updated_at, household_id, name, birth_date, "
+        "category, level, care_flags) VALUES ('bulk-1', '2026-11-29', '2026-11-29', ?, '吴九', "
+        "'1930-01-01', 4, 2, '[\"bedridden\"]')",
+        (house.id,),
+    )
+    assert "吴九" in [r[0].name for r in listed(store, "cold")]
+    assert listed(store, "cold") == reference(store, "cold")
+    assert no_full_load() == loads
+
+
+def test_a_large_change_or_a_rollback_loads_again(
+    store: Store,
+    make: Make,
+    built: Built,
+    no_full_load: Callable[[], int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    listed(store, "quake")
+    loads = no_full_load()
+    monkeypatch.setattr(emergency, "_REFRESH_LIMIT", 2)
+    for n in range(3):
+        make.person(built.households[n], f"新人{n}", care_flags=["evac_help"])
+    assert listed(store, "quake") == reference(store, "quake")
+    assert no_full_load() == loads + 1
+    conn = store.db.conn
+    conn.execute("SAVEPOINT trial")
+    make.person(built.households[12], "试一试", care_flags=["blind"])
+    assert "试一试" in [r[0].name for r in listed(store, "quake")]
+    conn.execute("ROLLBACK TO trial")
+    conn.execute("RELEASE trial")
+    assert "试一试" not in [r[0].name for r in listed(store, "quake")]
+    assert listed(store, "quake") == reference(store, "quake")
+    assert no_full_load() == loads + 2  # the log is shorter than the cache: loaded again
+
+
+def test_a_person_whose_household_changes(store: Store, built: Built) -> None:
+    """No screen moves a person to another household, a district merge might: both
+    households' counts (一户多残) follow."""
+    listed(store, "epidemic")
+    person = next(p for p in built.people if p.is_active and p.is_certified)
+    target = built.households[-1]
+    from canxie_tui.store import records
+
+    fresh = register.get_person(store, person.id)
+    records.update(
+        store, "persons", person.id, {"household_id": target.id}, expected_version=fresh.version
+    )
+    assert listed(store, "epidemic") == reference(store, "epidemic")
+    assert listed(store, "epidemic", include_all=True) == reference(
+        store, "epidemic", include_all=True
+    )
+
+
+def test_reference_is_the_previous_implementation_on_the_old_tests(
+    store: Store, make: Make
+) -> None:
+    """The reference agrees with the hand-worked expectations of the store tests."""
+    house = make.household(
+        "建新东路12号 3栋1单元201", building="3栋", unit="1单元", room="201", flags=["alone"]
+    )
+    make.person(
+        house,
+        "王芳",
+        birth=date(1939, 5, 1),
+        care_flags=["powered_device"],
+        device_kind="制氧机",
+        phone="13812345678",
+    )
+    [row] = reference(store, "power")
+    assert (row[0].name, " · ".join(row[2])) == ("王芳", "依赖制氧机 · 独居 · 87岁")
+
+
+def test_someone_back_in_the_register_keeps_their_place_among_ties(
+    store: Store, make: Make, no_full_load: Callable[[], int]
+) -> None:
+    """Two 王芳 living alone in 3栋 (two households): the one registered first
+    comes first, also after leaving the register and coming back."""
+    emergency.clear_cache()
+    first, second = (
+        make.person(make.household(f"建新东路{n}号", building="3栋", flags=["alone"]), "王芳")
+        for n in (5, 7)
+    )
+    assert [r[0].person_id for r in listed(store, "power")] == [first.id, second.id]
+    loads = no_full_load()
+    register.change_status(store, first, "moved", "2026-11-20", "迁往外地")
+    assert [r[0].person_id for r in listed(store, "power")] == [second.id]
+    register.change_status(store, register.get_person(store, first.id), "active", "", "")
+    for kind in KINDS:  # ranked afresh from the patched register, but for 停电
+        assert listed(store, kind) == reference(store, kind)
+        assert [r[0].person_id for r in listed(store, kind)] == [first.id, second.id]
+    assert no_full_load() == loads
