@@ -47,6 +47,7 @@ from canxie_tui.sync.roster_read import (
     HOUSEHOLD_FIELDS,
     MASKED_FIELDS,
     NEW_TARGET,
+    PERSON_FIELDS,
     NoHeaderError,
     Rejection,
     RosterFile,
@@ -215,13 +216,19 @@ def _household_form(row: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _rows_by(store: Store, table: str, column: str, keys: list[str]) -> dict[str, dict[str, Any]]:
+def _rows_by(
+    store: Store, table: str, column: str, keys: list[str], columns: str = "*"
+) -> dict[str, dict[str, Any]]:
     """Stored rows of `table` whose `column` is one of `keys` (at most a chunk)."""
     if not keys:
         return {}
     marks = ",".join("?" for _ in keys)
-    found = store.query(f"SELECT * FROM {table} WHERE {column} IN ({marks})", keys)
+    found = store.query(f"SELECT {columns} FROM {table} WHERE {column} IN ({marks})", keys)
     return {row[column]: row for row in found}
+
+
+# What matching a row needs; the whole record is read only for those that differ.
+_MATCH_COLUMNS = ", ".join(("id", "id_number", "household_id", *PERSON_FIELDS))
 
 
 def _known_addresses(store: Store) -> Iterator[tuple[str, str]]:
@@ -268,7 +275,14 @@ def _preview(store: Store, roster: RosterFile) -> ImportPlan:
     person_diffs: dict[int, tuple[dict[str, Any], list[FieldDiff], dict[str, Any]]] = {}
     matched = 0
     for chunk in spool.chunks(size=_CHUNK):
-        stored = _rows_by(store, "persons", "id_number", [r.id_number for r in chunk])
+        numbers = [r.id_number for r in chunk]
+        stored = _rows_by(store, "persons", "id_number", numbers, _MATCH_COLUMNS)
+        differ = [
+            r.id_number
+            for r in chunk
+            if r.id_number in stored and _person_diffs(stored[r.id_number], r)
+        ]
+        stored |= _rows_by(store, "persons", "id_number", differ)
         marks: list[tuple[str, str, int]] = []
         for row in chunk:
             person = stored.get(row.id_number)

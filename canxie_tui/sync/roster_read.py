@@ -6,8 +6,9 @@ file, a damaged zip) and a workbook without a recognisable header, each with one
 Chinese message.  It finds the header row itself in the first `HEADER_SCAN_ROWS`
 rows of the first sheet that has one (title rows and merged cells above it are
 common), matches the columns by their usual names and variants, then streams the
-rows (openpyxl read-only: the workbook is never held in memory) through
-`domain.validate.clean_person` / `clean_household`.  A row comes out accepted
+rows (openpyxl read-only: the workbook is never held in memory; for a big file
+from a reader process, `sync.row_reader`, so that parsing and validating run on
+two cores) through `domain.validate.clean_person` / `clean_household`.  A row comes out accepted
 (cleaned values) or rejected (row number as Excel shows it, column, value, reason
 in Chinese).  Blank rows are skipped; a second row with the same ID number is
 rejected.
@@ -34,6 +35,7 @@ from typing import Any
 
 from canxie_tui.domain import codes, ids, validate
 from canxie_tui.domain.errors import InputError
+from canxie_tui.sync import row_reader
 from canxie_tui.sync.bulk import gc_paused
 from canxie_tui.sync.errors import WorkbookError
 from canxie_tui.sync.xlsx import Progress, load_workbook, reading, unescape_text
@@ -553,7 +555,7 @@ def read_roster(
 
 def _read(wb: Any, file: Path, today: date, progress: Progress | None) -> RosterFile:
     partial: tuple[str, int, dict[str, int]] | None = None
-    for ws in wb.worksheets:
+    for index, ws in enumerate(wb.worksheets):
         if getattr(ws, "sheet_state", "visible") != "visible" and len(wb.worksheets) > 1:
             continue
         estimate = ws.max_row or 0
@@ -576,6 +578,9 @@ def _read(wb: Any, file: Path, today: date, progress: Progress | None) -> Roster
                         if c not in (None, "") and i not in found.values()
                     ],
                 )
+                if file.stat().st_size >= row_reader.PARALLEL_MIN_BYTES:
+                    # A big file: the rows below come from a reader process.
+                    rows = row_reader.start_reader(file, index, number + 1) or rows
                 _read_rows(roster, found, rows, number, today, progress, estimate)
                 return roster
             if partial is None and len(found) >= 2 and ("name" in found or "id_number" in found):

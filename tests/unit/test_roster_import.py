@@ -15,7 +15,7 @@ from canxie_tui.domain import ids
 from canxie_tui.store import register, tiers
 from canxie_tui.store.db import Store
 from canxie_tui.store.search import search
-from canxie_tui.sync import roster, roster_read
+from canxie_tui.sync import roster, roster_read, row_reader
 from canxie_tui.sync.errors import (
     CorruptWorkbookError,
     EncryptedWorkbookError,
@@ -503,7 +503,8 @@ def _many(count: int, start: int = 0) -> list[list[Any] | None]:
     """`count` more people, two per address, 一级 (severe) for every third."""
     rows: list[list[Any] | None] = []
     for i in range(start, start + count):
-        number = ids.make_id("500106", date(1950 + i % 50, 1 + i % 12, 1 + i % 28), 3 + 2 * i)
+        # 2,100 distinct birth dates (lcm of 50, 12, 28), then the next sequence number
+        number = ids.make_id("500106", date(1950 + i % 50, 1 + i % 12, 1 + i % 28), 3 + i // 2100)
         level = 1 if i % 3 == 0 else 3
         rows.append(
             [
@@ -620,3 +621,65 @@ def test_garbage_collection_is_back_on_after_every_step(registered: Store, tmp_p
     with pytest.raises(RuntimeError, match="模拟故障"):
         roster.apply(registered, plan, _fail_after=1)
     assert gc.isenabled()
+
+
+# -- big files: rows parsed by a reader process ---------------------------------------------
+def read_summary(file: roster.RosterFile) -> tuple[Any, ...]:
+    rows = [(r.row, r.id_number, r.person, r.household) for r in file.rows()]
+    rejected = [(r.row, r.column, r.value, r.reason) for r in file.rejected]
+    return file.sheet, file.header_row, file.blank_rows, rows, rejected
+
+
+def test_reader_process_gives_what_an_in_process_read_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_roster(tmp_path / "f.xlsx", [*body_rows(), None, None, *_many(2500)])
+    in_process = read_summary(roster.read_roster(path, today=TODAY))
+    started: list[Any] = []
+    real_start = row_reader.start_reader
+
+    def spy(*args: Any) -> Any:
+        started.append(args)
+        return real_start(*args)
+
+    monkeypatch.setattr(row_reader, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(row_reader, "start_reader", spy)
+    assert read_summary(roster.read_roster(path, today=TODAY)) == in_process
+    assert started == [(path, 0, 4)]  # the header is row 3 of the first sheet
+    assert len(in_process[3]) == 2505 and in_process[2] == 4  # rows past the batch size
+
+
+def _truncated_sheet(tmp_path: Path) -> Path:
+    """A roster whose sheet XML stops in the middle of the data rows."""
+    good = write_roster(tmp_path / "good.xlsx", [*body_rows(), *_many(300)])
+    bad = tmp_path / "cut.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as out:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]
+            out.writestr(item, data)
+    return bad
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_sheet_cut_short_is_refused_the_same_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel: bool
+) -> None:
+    if parallel:
+        monkeypatch.setattr(row_reader, "PARALLEL_MIN_BYTES", 0)
+    with pytest.raises(CorruptWorkbookError, match=r"cut\.xlsx”已损坏"):
+        roster.read_roster(_truncated_sheet(tmp_path), today=TODAY)
+
+
+def test_a_reader_that_dies_is_reported_and_one_that_cannot_start_is_not_needed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_roster(tmp_path / "f.xlsx")
+    monkeypatch.setattr(row_reader, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(row_reader.sys, "executable", "/bin/true")  # exits at once, says nothing
+    with pytest.raises(row_reader.ReaderStopped, match="后台进程意外结束"):
+        roster.read_roster(path, today=TODAY)
+    monkeypatch.setattr(row_reader.sys, "executable", str(tmp_path / "no-such-python"))
+    file = roster.read_roster(path, today=TODAY)  # read in-process instead
+    assert [r.row for r in file.rows()] == [4, 5, 6, 12, 13]
