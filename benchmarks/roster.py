@@ -51,9 +51,9 @@ from pathlib import Path
 from canxie_tui.domain import ids
 from canxie_tui.domain.models import Site
 from canxie_tui.store import site
+from canxie_tui.store.bulk import gc_paused
 from canxie_tui.store.db import Store
 from canxie_tui.sync import roster
-from canxie_tui.sync.bulk import gc_paused
 
 NOW = datetime(2026, 11, 29, 10, 0)
 GOAL_RATIO = 2.0

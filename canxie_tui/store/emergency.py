@@ -21,13 +21,11 @@ from __future__ import annotations
 
 import bisect
 import calendar
-import gc
 import json
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from operator import attrgetter, itemgetter
@@ -56,6 +54,7 @@ from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.models import Followup
 from canxie_tui.domain.search_keys import normalize_query
 from canxie_tui.store import followups, records, tiers
+from canxie_tui.store.bulk import gc_paused
 from canxie_tui.store.db import Store
 from canxie_tui.store.errors import NotFoundError
 
@@ -423,24 +422,8 @@ def load_facts(
     store: Store, *, scope: Sequence[str] = (), today: date | None = None
 ) -> list[PersonRisk]:
     """Everyone in the register (active certificate holders) within `scope`: one query."""
-    with _gc_paused():
+    with gc_paused():
         return _load(store, scope, today or store.today()).facts
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while tens of thousands of tuples are built.
-
-    They hold no cycles, but every few hundred new ones start a collection, and
-    the older generations (the whole app) get walked again and again: tens of
-    milliseconds of a district's load and ranking."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # -- caching -------------------------------------------------------------------------------
@@ -630,7 +613,7 @@ def _loaded(store: Store, scope: Sequence[str]) -> _Loaded:
         if written is not None and not any(written):
             found.seq, found.hash = seq, hash_  # the log grew with other tables only
             return found
-    with _gc_paused():
+    with gc_paused():
         if found is not None and written is not None:
             register, gone, changed = _refreshed(store, found.register, scope, today, *written)
             fresh = _Loaded(register, seq, hash_, pks, found.rankers)
@@ -668,7 +651,7 @@ def _ranked(loaded: _Loaded, kind: str, include_all: bool) -> _Ranked:
     key = (kind, include_all)
     found = loaded.ranked.get(key)
     if found is None:
-        with _gc_paused():
+        with gc_paused():
             rows = loaded.ranker(kind).rank(loaded.register.facts, include_all=include_all)
         found = loaded.ranked[key] = _Ranked(rows)
     return found

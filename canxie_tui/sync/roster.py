@@ -38,8 +38,8 @@ from canxie_tui.domain import codes, validate
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.tiers import TierFacts
 from canxie_tui.store import records, register, search, tiers
+from canxie_tui.store.bulk import gc_paused
 from canxie_tui.store.db import Store, new_id
-from canxie_tui.sync.bulk import gc_paused
 from canxie_tui.sync.errors import SyncError
 from canxie_tui.sync.roster_read import (
     FIELD_LABELS,

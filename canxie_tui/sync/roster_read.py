@@ -35,8 +35,8 @@ from typing import Any
 
 from canxie_tui.domain import codes, ids, validate
 from canxie_tui.domain.errors import InputError
+from canxie_tui.store.bulk import gc_paused
 from canxie_tui.sync import row_reader
-from canxie_tui.sync.bulk import gc_paused
 from canxie_tui.sync.errors import WorkbookError
 from canxie_tui.sync.xlsx import Progress, load_workbook, reading, unescape_text
 
