@@ -45,8 +45,10 @@ class ReaderStopped(SyncError):
 
 def start_reader(path: Path, sheet: int, first_row: int) -> Iterator[tuple[Any, ...]] | None:
     """Rows `first_row`... of worksheet number `sheet` (0-based, as in
-    `workbook.worksheets`), from a reader process; None when none could start."""
-    command = [sys.executable, "-m", __name__, str(path), str(sheet), str(first_row)]
+    `workbook.worksheets`), from a reader process; None when none could start
+    (or it ended before its first batch: read in-process then)."""
+    # -P: the current folder (a Downloads folder, say) is not put on sys.path
+    command = [sys.executable, "-P", "-m", __name__, str(path), str(sheet), str(first_row)]
     try:
         process = subprocess.Popen(
             command,
@@ -57,26 +59,35 @@ def start_reader(path: Path, sheet: int, first_row: int) -> Iterator[tuple[Any, 
     except OSError as err:
         log.warning("无法启动读取进程（%s），改为在本进程中读取", err)
         return None
-    return _receive(process)
-
-
-def _receive(process: subprocess.Popen[bytes]) -> Iterator[tuple[Any, ...]]:
     stream = process.stdout
     assert stream is not None
     try:
+        first = pickle.load(stream)
+    except (EOFError, pickle.UnpicklingError):
+        log.warning("读取进程未能开始（退出码 %s），改为在本进程中读取", process.wait())
+        stream.close()
+        return None
+    return _receive(process, stream, first)
+
+
+def _receive(
+    process: subprocess.Popen[bytes], stream: IO[bytes], message: tuple[str, Any]
+) -> Iterator[tuple[Any, ...]]:
+    try:
         while True:
-            try:
-                kind, payload = pickle.load(stream)
-            except (EOFError, pickle.UnpicklingError):
-                raise ReaderStopped(
-                    "读取花名册的后台进程意外结束（可能内存不足或被系统终止），"
-                    "数据库没有任何改动，请重试。"
-                ) from None
+            kind, payload = message
             if kind == _DONE:
                 return
             if kind == _ERROR:
                 raise payload
             yield from payload
+            try:
+                message = pickle.load(stream)
+            except (EOFError, pickle.UnpicklingError):
+                raise ReaderStopped(
+                    "读取花名册的后台进程意外结束（可能内存不足或被系统终止），"
+                    "数据库没有任何改动，请重试。"
+                ) from None
     finally:
         stream.close()  # a reader still writing gets a broken pipe and stops
         try:

@@ -3,6 +3,7 @@ the error workbook, re-import, an edited file, a crash half-way, and refused fil
 
 from __future__ import annotations
 
+import sys
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -672,14 +673,33 @@ def test_a_sheet_cut_short_is_refused_the_same_way(
         roster.read_roster(_truncated_sheet(tmp_path), today=TODAY)
 
 
-def test_a_reader_that_dies_is_reported_and_one_that_cannot_start_is_not_needed(
+def test_a_reader_that_dies_half_way_is_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    fake = tmp_path / "fake-python"  # sends one batch of one blank row, then ends
+    fake.write_text(
+        f"#!{sys.executable}\n"
+        "import pickle, sys\n"
+        "sys.stdout.buffer.write(pickle.dumps(('rows', [(None,)])))\n",
+        encoding="utf-8",
+    )
+    fake.chmod(0o755)
+    monkeypatch.setattr(row_reader, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(row_reader.sys, "executable", str(fake))
+    with pytest.raises(row_reader.ReaderStopped, match="后台进程意外结束"):
+        roster.read_roster(write_roster(tmp_path / "f.xlsx"), today=TODAY)
+
+
+@pytest.mark.parametrize("python", ["/bin/true", "no-such-python"])
+def test_without_a_working_reader_the_file_is_read_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, python: str
+) -> None:
+    """A reader that cannot start, or ends before its first batch: read in-process."""
     path = write_roster(tmp_path / "f.xlsx")
     monkeypatch.setattr(row_reader, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(row_reader.sys, "executable", "/bin/true")  # exits at once, says nothing
-    with pytest.raises(row_reader.ReaderStopped, match="后台进程意外结束"):
-        roster.read_roster(path, today=TODAY)
-    monkeypatch.setattr(row_reader.sys, "executable", str(tmp_path / "no-such-python"))
-    file = roster.read_roster(path, today=TODAY)  # read in-process instead
+    monkeypatch.setattr(
+        row_reader.sys, "executable", str(tmp_path / python) if "/" not in python else python
+    )
+    file = roster.read_roster(path, today=TODAY)
     assert [r.row for r in file.rows()] == [4, 5, 6, 12, 13]
+    assert [r.row for r in file.rejected] == [8, 9, 10]
