@@ -20,16 +20,15 @@ stable, so equal rows keep the order they came in.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from types import MappingProxyType
 from typing import NamedTuple
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.errors import InputError
+from canxie_tui.domain.natural import natural_key
 
 __all__ = [
     "BASE_WEIGHTS",
@@ -454,19 +453,6 @@ def assess(p: PersonRisk, kind: str, weights: Mapping[str, int] | None = None) -
 
 
 # -- ranking --------------------------------------------------------------------------
-@lru_cache(maxsize=4096)
-def natural_key(text: str) -> tuple[str | int, ...]:
-    """'12栋' -> ('', 12, '栋'): numbers compare as numbers (3栋 before 12栋).
-
-    re.split with a group puts digits at the odd positions only, so two keys
-    never compare a number with a string.
-    """
-    parts: list[str | int] = list(re.split(r"(\d+)", text))
-    for i in range(1, len(parts), 2):
-        parts[i] = int(parts[i])
-    return tuple(parts)
-
-
 def sort_key(row: Priority) -> tuple[object, ...]:
     """Risk first, then building, unit, room, name."""
     p = row.person
@@ -555,7 +541,7 @@ def rank(facts: Iterable[PersonRisk], kind: str, *, include_all: bool = False) -
 
 
 def grid_key(p: PersonRisk) -> tuple[object, ...]:
-    """Community, then grid in natural order (第2网格 before 第10网格), no grid last."""
+    """Community, then grid in natural order (第二网格 before 第十网格), no grid last."""
     return (natural_key(p.division_name), p.grid == "", natural_key(p.grid))
 
 

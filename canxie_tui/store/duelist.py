@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from canxie_tui.domain import codes
+from canxie_tui.domain.natural import natural_key
 from canxie_tui.store.db import Store
 
 _IN_REGISTER = "p.status = 'active' AND p.category IS NOT NULL"
@@ -124,9 +125,6 @@ def due_counts(store: Store, today: date) -> dict[str, int]:
 
 
 def grids(store: Store) -> list[str]:
-    return [
-        r[0]
-        for r in store.db.conn.execute(
-            "SELECT DISTINCT grid FROM households WHERE grid != '' ORDER BY grid"
-        )
-    ]
+    """The grids for the filter, in natural order (第二网格 before 第十网格)."""
+    found = store.db.conn.execute("SELECT DISTINCT grid FROM households WHERE grid != ''")
+    return sorted((r[0] for r in found), key=natural_key)

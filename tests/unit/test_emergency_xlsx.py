@@ -112,6 +112,27 @@ def test_call_sheet_in_risk_order_grouped_by_grid(
     assert "张伟" not in all_text(path)
 
 
+def test_call_sheet_groups_grids_in_number_order(store: Store, make: Make, tmp_path: Path) -> None:
+    """第二 before 第三 before 第十 before 第十一, though 第三 < 第二 < 第十 by code point."""
+    for n, grid in enumerate(("第十网格", "第三网格", "第十一网格", "第二网格", "")):
+        make.person(
+            make.household(f"建新东路{n}号", grid=grid), f"住户{n}", care_flags=["powered_device"]
+        )
+    event = emergency.start_event(store, "power", "停电")
+    sheet = emergency_xlsx.write_call_sheet(store, event, out=tmp_path)
+    groups = [row[0] for row in cells(sheet) if str(row[0]).endswith("人）")]
+    assert groups == [
+        "第二网格（1人）",
+        "第三网格（1人）",
+        "第十网格（1人）",
+        "第十一网格（1人）",
+        "未分网格（1人）",
+    ]
+    report = emergency_xlsx.write_status_report(store, event, out=tmp_path)
+    summary = [row[0] for row in cells(report, "汇总") if str(row[0]).endswith("网格")]
+    assert summary == ["网格", "第二网格", "第三网格", "第十网格", "第十一网格", "未分网格"]
+
+
 def test_call_sheet_prints_well(store: Store, register: dict[str, Person], tmp_path: Path) -> None:
     event = emergency.start_event(store, "heat", "高温")
     path = emergency_xlsx.write_call_sheet(store, event, out=tmp_path / "sheet.xlsx")
