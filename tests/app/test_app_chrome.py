@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.command import CommandPalette
-from textual.widgets import DataTable, Input
+from textual.containers import VerticalScroll
+from textual.widgets import Input
 
 from canxie_tui.store.db import Store
 from canxie_tui.ui.app import CanxieApp
-from canxie_tui.ui.screens.help import HelpScreen
+from canxie_tui.ui.screens.help import HelpScreen, KeysTable
+from canxie_tui.ui.screens.household import HouseholdScreen
 from canxie_tui.ui.screens.household_form import HouseholdForm
 from canxie_tui.ui.screens.operator import OperatorScreen
-from tests.app.conftest import settle, type_text
+from tests.app.conftest import open_search, settle, type_text
 
 
 async def test_f1_lists_keys_in_chinese(app: CanxieApp) -> None:
@@ -19,14 +22,47 @@ async def test_f1_lists_keys_in_chinese(app: CanxieApp) -> None:
         await pilot.press("f1")
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
-        table = app.screen.query_one("#keys", DataTable)
-        rows = {
-            str(table.get_row_at(i)[0]): str(table.get_row_at(i)[1]) for i in range(table.row_count)
-        }
+        rows = {key: action for key, action, _ in app.screen.query_one("#keys", KeysTable).rows}
         assert rows["Ctrl+N"] == "新建户"
         assert rows["F2"] == "操作员"
+        assert rows["/"] == "查找"  # not "SLASH"
+        assert list(rows).count("Ctrl+P") == 1  # the app's binding, not again as a general key
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
+
+
+def _shown_text(help_screen: HelpScreen) -> str:
+    """What the key table draws, lines joined without spaces (wrapped text reads on)."""
+    keys = help_screen.query_one("#keys", KeysTable)
+    scroll = help_screen.query_one("#keys-scroll", VerticalScroll)
+    # Nothing hides to the right: the table is as wide as the box shows, no sideways scroll.
+    assert scroll.max_scroll_x == 0
+    assert keys.region.right <= scroll.scrollable_content_region.right
+    lines = [keys.render_line(y).text for y in range(keys.size.height)]
+    return "".join("".join(line.split()) for line in lines)
+
+
+# 60 columns is below what the app supports; there the descriptions have to wrap.
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (60, 24)])
+async def test_f1_descriptions_are_readable_in_full(app: CanxieApp, size: tuple[int, int]) -> None:
+    """The longest descriptions (household screen) are shown whole, wrapped if need be."""
+    async with app.run_test(size=size) as pilot:
+        await open_search(pilot)
+        await type_text(pilot, "王芳")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, HouseholdScreen)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        shown = _shown_text(app.screen)
+        for key, action, text in (
+            ("i", "显示证号", "显示所选成员完整身份证号（记入审计）"),
+            ("w", "走访", "记录一次走访（默认今天、入户、全户）"),
+            ("Tab/Shift+Tab", "切换", "在输入框、列表之间移动"),
+        ):
+            assert f"{key}{action}{text}" in shown
 
 
 async def test_palette_opens_new_household_form(app: CanxieApp) -> None:

@@ -1,21 +1,30 @@
-"""F1: every key of the screen underneath, with what it does, in Chinese."""
+"""F1: every key of the screen underneath, with what it does, in Chinese.
+
+The keys are one Rich table in a Static, as Textual's own key panel draws them:
+the table takes the width it is given and wraps the 作用 and 说明 columns, so the
+descriptions stay readable at 80 columns; the box scrolls when they do not fit.
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
+from textual.keys import format_key
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import Footer, Label, Static
 
+# Keys every screen shares: (key, 作用, 说明).
 _GENERAL = [
-    ("Tab / Shift+Tab", "在输入框、列表之间移动"),
-    ("↑ ↓", "在列表中移动"),
-    ("回车", "打开所选 / 确认"),
-    ("空格", "在多选列表中勾选"),
-    ("Ctrl+P", "命令面板：输入动作名称执行"),
+    ("Tab / Shift+Tab", "切换", "在输入框、列表之间移动"),
+    ("↑ ↓", "上下移动", "在列表中移动"),
+    ("回车", "打开/确认", "打开所选 / 确认"),
+    ("空格", "勾选", "在多选列表中勾选"),
+    ("Ctrl+P", "命令", "命令面板：输入动作名称执行"),
 ]
 
 
@@ -23,10 +32,60 @@ _KEY_NAMES = {"escape": "Esc", "enter": "回车", "space": "空格", "tab": "Tab
 
 
 def _key_name(key: str) -> str:
-    """ctrl+n -> Ctrl+N, f1 -> F1, escape -> Esc, a -> a."""
+    """ctrl+n -> Ctrl+N, f1 -> F1, escape -> Esc, slash -> /, a -> a."""
     *mods, last = key.split("+")
-    last = _KEY_NAMES.get(last, last.upper() if mods or len(last) > 1 else last)
+    if last in _KEY_NAMES:
+        last = _KEY_NAMES[last]
+    elif len(last) > 1:
+        shown = format_key(last)  # slash -> /, right_square_bracket -> ], up -> ↑
+        last = shown if len(shown) == 1 and shown.isprintable() else last.upper()
+    elif mods:
+        last = last.upper()
     return "+".join([*(m.capitalize() for m in mods), last])
+
+
+def key_rows(under: Screen[object], app_bindings: list[BindingType]) -> list[tuple[str, str, str]]:
+    """(按键, 作用, 说明) for the screen's keys, then the app's, then the general ones.
+
+    A key is listed once: the screen's meaning wins over the app's and the general one.
+    """
+    rows: list[tuple[str, str, str]] = []
+    seen: set[str] = set()
+    for binding in [*getattr(under, "BINDINGS", []), *app_bindings]:
+        if not isinstance(binding, Binding) or not binding.description:
+            continue
+        for key in binding.key.split(","):
+            name = _key_name(key.strip())
+            if name not in seen:
+                seen.add(name)
+                rows.append((name, binding.description, binding.tooltip))
+    rows += [row for row in _GENERAL if row[0] not in seen]
+    return rows
+
+
+class KeysTable(Static):
+    """The keys as a table that wraps to the width it gets (never cut off on the right)."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"keys--header", "keys--key"}
+
+    def __init__(self, rows: list[tuple[str, str, str]], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rows = rows
+
+    def render(self) -> Table:
+        table = Table(
+            box=None,
+            expand=True,
+            padding=(0, 1),
+            pad_edge=False,
+            header_style=self.get_component_rich_style("keys--header"),
+        )
+        table.add_column("按键", no_wrap=True, style=self.get_component_rich_style("keys--key"))
+        table.add_column("作用", max_width=12, overflow="fold")
+        table.add_column("说明", ratio=1, overflow="fold")
+        for key, action, text in self.rows:
+            table.add_row(Text(key), Text(action), Text(text))
+        return table
 
 
 class HelpScreen(ModalScreen[None]):
@@ -41,25 +100,12 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="form-box"):
             yield Label(f"按键帮助 · {self.under.title or self.app.title}", classes="form-title")
-            yield DataTable(id="keys", cursor_type="row", show_cursor=True)
+            with VerticalScroll(id="keys-scroll"):
+                yield KeysTable(key_rows(self.under, self.app.BINDINGS), id="keys")
             yield Footer()
 
     def on_mount(self) -> None:
-        table: DataTable[str] = self.query_one("#keys", DataTable)
-        table.add_columns("按键", "作用", "说明")
-        seen: set[str] = set()
-        bindings = [*getattr(self.under, "BINDINGS", []), *getattr(self.app, "BINDINGS", [])]
-        for binding in bindings:
-            if not isinstance(binding, Binding) or not binding.description:
-                continue
-            for key in binding.key.split(","):
-                if key in seen:
-                    continue
-                seen.add(key)
-                table.add_row(_key_name(key.strip()), binding.description, binding.tooltip)
-        for key, text in _GENERAL:
-            table.add_row(key, text, "")
-        table.focus()
+        self.query_one("#keys-scroll").focus()  # ↑ ↓ PgUp PgDn scroll a long list
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)
