@@ -34,6 +34,7 @@ from canxie_tui.domain.indicators import (
     compute,
     tally,
 )
+from canxie_tui.domain.natural import natural_key
 from canxie_tui.store.db import Store
 
 # Who is in the register (as every indicator counts it): active certificate holders.
@@ -264,5 +265,11 @@ def shortfall(store: Store, key: str, today: date) -> tuple[Indicator, list[dict
             f"JOIN households h ON h.id = p.household_id WHERE p.id IN ({','.join('?' * len(chunk))})",
             chunk,
         )
-    rows.sort(key=lambda r: (r["grid"], r["building"], r["name"]))
+    rows.sort(key=_place_key)
     return indicator, rows
+
+
+def _place_key(row: dict[str, Any]) -> tuple[object, ...]:
+    """Grid, building, unit, room in natural order (第二网格 before 第十网格), no grid last."""
+    places = (natural_key(row[k]) for k in ("grid", "building", "unit", "room"))
+    return (row["grid"] == "", *places, row["name"])

@@ -6,19 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from canxie_tui.domain import codes
-from canxie_tui.domain.natural import natural_key
 from canxie_tui.store import indicators
 from canxie_tui.ui.screens.listing import ListScreen
 from canxie_tui.ui.widgets.text import fit
-
-
-def _place_key(item: dict[str, Any]) -> tuple[object, ...]:
-    """Grid, building, unit, room in natural order (第二网格 before 第十网格), no grid last."""
-    return (
-        item["grid"] == "",
-        *(natural_key(item[k]) for k in ("grid", "building", "unit", "room")),
-        item["name"],
-    )
 
 
 class ShortfallScreen(ListScreen[dict[str, Any]]):
@@ -32,7 +22,6 @@ class ShortfallScreen(ListScreen[dict[str, Any]]):
         indicator, rows = await self.canxie.db(
             indicators.shortfall, self.key, self.canxie.store.today()
         )
-        rows.sort(key=_place_key)
         self.sub_title = indicator.name
         return rows, (
             f"{indicator.name}：{indicator.numerator}/{indicator.denominator}"
