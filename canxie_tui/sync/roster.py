@@ -568,6 +568,7 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
     # existed get new members, so theirs are refreshed at the end.
     settings = tiers.get_settings(store)
     registered = date.fromisoformat(writer.now[:10])
+    derived: dict[TierFacts, tuple[str, str, str]] = {}
     for chunk in spool.new_people(size=_CHUNK):
         rows: list[dict[str, Any]] = []
         fresh: list[dict[str, Any]] = []  # households created above: indexed from here
@@ -587,9 +588,9 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
                         certified_in_household=certified,
                         urgent_followup=False,
                     )
-                    person["tier"], person["tier_reason"], person["next_due_date"] = tiers.derived(
-                        facts, settings, registered
-                    )
+                    if facts not in derived:  # a few dozen distinct facts among thousands
+                        derived[facts] = tiers.derived(facts, settings, registered)
+                    person["tier"], person["tier_reason"], person["next_due_date"] = derived[facts]
             rows.append({"id": new_id(), **person})
             fresh.append(house or {})
         pks = writer.insert("persons", rows)
