@@ -37,6 +37,7 @@ def load(
 
 GROUPINGS = ("", "grid", "building")  # g cycles: risk order, by grid, by building
 GROUPING_LABELS = {"": "按风险排序", "grid": "按网格分组", "building": "按楼栋分组"}
+PAGE = 200  # rows added to the table at a time; the next page loads at the last row
 
 
 class EmergencyScreen(Screen[None]):
@@ -65,7 +66,10 @@ class EmergencyScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.event: EmergencyEvent | None = None
-        self.rows: list[Priority] = []
+        self.rows: list[Priority] = []  # the whole current view, in table order
+        self.group_labels: list[str] = []  # each row's group ("" in risk order)
+        self.rank: dict[str, int] = {}  # person id -> place in risk order
+        self.heading = ""  # event line and progress, without the paging note
         self.grouping = ""
 
     @property
@@ -95,10 +99,12 @@ class EmergencyScreen(Screen[None]):
     @on(Input.Changed, "#e-query")
     @on(Select.Changed, "#e-status")
     def _filters_changed(self) -> None:
-        self.reload()
+        self.reload(first_page=True)
 
     @work(exclusive=True, group="rollcall", exit_on_error=False)
-    async def reload(self) -> None:
+    async def reload(self, first_page: bool = False) -> None:
+        """Read the list again; `first_page` starts over at the top with one page,
+        otherwise the cursor and as many rows as were loaded stay."""
         status = self.query_one("#e-status", Select).value
         query = self.query_one("#e-query", Input).value.strip()
         try:
@@ -118,22 +124,35 @@ class EmergencyScreen(Screen[None]):
             return
         scope = f"　范围：{event.scope_text}" if event.scope else ""
         kind = "" if event.kind_label in event.name else f"（{event.kind_label}）"
-        head.update(
+        self.heading = (
             f"{event.name}{kind}　开始 {event.started_at.replace('T', ' ')[:16]}{scope}\n"
             f"{call.progress.text}　共 {call.total} 人"
             + (f"，筛选后 {len(call.rows)} 人" if len(call.rows) != call.total else "")
         )
         groups = group(call.rows, self.grouping) if self.grouping else [("", call.rows)]
         self.rows = [p for _, rows in groups for p in rows]
-        rank = {p.person.person_id: i for i, p in enumerate(call.rows, 1)}
-        row_index = table.cursor_row
+        self.group_labels = [label for label, rows in groups for _ in rows]
+        self.rank = {p.person.person_id: i for i, p in enumerate(call.rows, 1)}
+        row_index = 0 if first_page else table.cursor_row
+        loaded = PAGE if first_page else max(PAGE, table.row_count, row_index + 1)
         table.clear()
-        for label, rows in groups:
-            for p in rows:
-                self._add_row(table, p, rank[p.person.person_id], label)
+        self._add_rows(table, loaded)
         if table.row_count:
             table.move_cursor(row=min(row_index, table.row_count - 1))
         self._show_detail()
+
+    def _add_rows(self, table: DataTable[str], count: int = PAGE) -> None:
+        """Append the next `count` rows of the view (whole pages) and say how many show."""
+        start = table.row_count
+        end = min(len(self.rows), start + -(-count // PAGE) * PAGE)
+        for p, label in zip(self.rows[start:end], self.group_labels[start:end], strict=True):
+            self._add_row(table, p, self.rank[p.person.person_id], label)
+        more = (
+            f"\n前 {end} 条，共 {len(self.rows)} 条（光标移到最后一行时载入更多）"
+            if end < len(self.rows)
+            else ""
+        )
+        self.query_one("#event-head", Static).update(self.heading + more)
 
     def _add_row(self, table: DataTable[str], p: Priority, rank: int, group_label: str) -> None:
         """One person; in grouped order the place column leads with the group."""
@@ -154,13 +173,25 @@ class EmergencyScreen(Screen[None]):
             key=person.person_id,
         )
 
+    def _load_more(self) -> bool:
+        """At the last loaded row with more to show: append the next page."""
+        table = self.query_one("#rollcall", DataTable)
+        if table.row_count >= len(self.rows) or table.cursor_row < table.row_count - 1:
+            return False
+        self._add_rows(table)
+        return True
+
     def selected(self) -> Priority | None:
         table = self.query_one("#rollcall", DataTable)
-        if not self.rows or table.cursor_row >= len(self.rows):
+        if not table.row_count or table.cursor_row >= min(len(self.rows), table.row_count):
             return None
         return self.rows[table.cursor_row]
 
     @on(DataTable.RowHighlighted, "#rollcall")
+    def _row_highlighted(self) -> None:
+        self._load_more()
+        self._show_detail()
+
     def _show_detail(self) -> None:
         p = self.selected()
         detail = self.query_one("#person-detail", Static)
@@ -186,6 +217,7 @@ class EmergencyScreen(Screen[None]):
         if status in ("help", "unreachable"):
             self.canxie.notify(f"{p.person.name}：{codes.ROLL_CALL_STATUSES[status]}，已生成跟进")
         table = self.query_one("#rollcall", DataTable)
+        self._load_more()  # on the last loaded person, the next page first
         if table.cursor_row < table.row_count - 1:
             table.move_cursor(row=table.cursor_row + 1)  # on to the next person
         self.reload()
@@ -212,7 +244,7 @@ class EmergencyScreen(Screen[None]):
     def action_grouping(self) -> None:
         self.grouping = GROUPINGS[(GROUPINGS.index(self.grouping) + 1) % len(GROUPINGS)]
         self.canxie.notify(GROUPING_LABELS[self.grouping])
-        self.reload()
+        self.reload(first_page=True)
 
     def action_focus_filter(self) -> None:
         self.query_one("#e-query", Input).focus()
