@@ -176,37 +176,11 @@ def naive_list(store: Store, kind: str) -> list[Priority]:
 
 # -- register edits, as the screens make them ---------------------------------------------
 def person_values(person: Person, **changes: Any) -> dict[str, Any]:
-    return {
-        "name": person.name,
-        "id_number": person.id_number,
-        "cert_number": person.cert_number,
-        "category": person.category,
-        "level": person.level,
-        "relation": person.relation,
-        "phone": person.phone,
-        "care_flags": sorted(person.care_flags),
-        "device_kind": person.device_kind,
-        "benefits": sorted(person.benefits),
-        "school": person.school,
-    } | changes
+    return person.form_values() | changes
 
 
 def household_values(house: Household, **changes: Any) -> dict[str, Any]:
-    fields = [
-        "address",
-        "building",
-        "unit",
-        "room",
-        "grid",
-        "phone",
-        "guardian_name",
-        "guardian_phone",
-        "guardian_relation",
-        "emergency_contact",
-        "emergency_phone",
-        "note",
-    ]
-    return {f: getattr(house, f) for f in fields} | {"flags": sorted(house.flags)} | changes
+    return house.form_values() | changes
 
 
 def edits(store: Store) -> dict[str, Callable[[int], object]]:

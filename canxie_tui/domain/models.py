@@ -8,8 +8,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from canxie_tui.domain import codes
+
+# The fields of the person and household forms (what the register's update takes).
+PERSON_FORM_FIELDS = (
+    "name",
+    "id_number",
+    "sex",
+    "birth_date",
+    "cert_number",
+    "category",
+    "level",
+    "relation",
+    "phone",
+    "device_kind",
+    "school",
+)
+HOUSEHOLD_FORM_FIELDS = (
+    "address",
+    "building",
+    "unit",
+    "room",
+    "grid",
+    "phone",
+    "guardian_name",
+    "guardian_phone",
+    "guardian_relation",
+    "emergency_contact",
+    "emergency_phone",
+    "note",
+)
 
 
 def address_with_place(address: str, place: str) -> str:
@@ -84,6 +114,13 @@ class Household:
         """Building/unit/room in the short form workers write: 5栋2单元301."""
         return "".join(p for p in (self.building, self.unit, self.room) if p)
 
+    def form_values(self) -> dict[str, Any]:
+        """Every field the household form edits, as `register.update_household` takes
+        them: change some and pass them all (a field left out would be cleared)."""
+        values: dict[str, Any] = {k: getattr(self, k) for k in HOUSEHOLD_FORM_FIELDS}
+        values["flags"] = sorted(self.flags)
+        return values
+
 
 @dataclass(frozen=True)
 class Person:
@@ -114,6 +151,15 @@ class Person:
     def is_certified(self) -> bool:
         """Holds a 残疾人证 (family members without one may be recorded too)."""
         return self.category is not None
+
+    def form_values(self) -> dict[str, Any]:
+        """Every field the person form edits, as `register.update_person` takes them:
+        change some and pass them all (a field left out would be cleared)."""
+        values: dict[str, Any] = {k: getattr(self, k) for k in PERSON_FORM_FIELDS}
+        values["birth_date"] = self.birth_date.isoformat() if self.birth_date else ""
+        values["care_flags"] = sorted(self.care_flags)
+        values["benefits"] = sorted(self.benefits)
+        return values
 
     @property
     def is_active(self) -> bool:

@@ -81,33 +81,6 @@ __all__ = [
 
 _CHUNK = 500  # rows previewed / new persons written per batch
 _ACTION = "导入花名册"
-_PERSON_FORM = (
-    "name",
-    "id_number",
-    "sex",
-    "birth_date",
-    "cert_number",
-    "category",
-    "level",
-    "relation",
-    "phone",
-    "device_kind",
-    "school",
-)
-_HOUSEHOLD_FORM = (
-    "address",
-    "building",
-    "unit",
-    "room",
-    "grid",
-    "phone",
-    "guardian_name",
-    "guardian_phone",
-    "guardian_relation",
-    "emergency_contact",
-    "emergency_phone",
-    "note",
-)
 
 
 class RosterImportError(SyncError):
@@ -201,19 +174,11 @@ def _same(key: str, old: Any, new: Any) -> bool:
 
 def _person_form(row: dict[str, Any]) -> dict[str, Any]:
     """A person as register.update_person takes it, from their stored row."""
-    person = register.person_from_row(row)
-    values: dict[str, Any] = {k: getattr(person, k) for k in _PERSON_FORM}
-    values["birth_date"] = person.birth_date.isoformat() if person.birth_date else ""
-    values["care_flags"] = sorted(person.care_flags)
-    values["benefits"] = sorted(person.benefits)
-    return values
+    return register.person_from_row(row).form_values()
 
 
 def _household_form(row: dict[str, Any]) -> dict[str, Any]:
-    household = register.household_from_row(row)
-    values: dict[str, Any] = {k: getattr(household, k) for k in _HOUSEHOLD_FORM}
-    values["flags"] = sorted(household.flags)
-    return values
+    return register.household_from_row(row).form_values()
 
 
 def _rows_by(

@@ -196,19 +196,7 @@ def built(store: Store, make: Make) -> Iterator[Built]:
 
 # -- editing, as the screens do --------------------------------------------------------------
 def edit_person(store: Store, person: Person, **changes: Any) -> Person:
-    values: dict[str, Any] = {
-        "name": person.name,
-        "id_number": person.id_number,
-        "cert_number": person.cert_number,
-        "category": person.category,
-        "level": person.level,
-        "relation": person.relation,
-        "phone": person.phone,
-        "care_flags": sorted(person.care_flags),
-        "device_kind": person.device_kind,
-        "benefits": sorted(person.benefits),
-        "school": person.school,
-    } | changes
+    values = person.form_values() | changes
     if "level" in changes:
         values["cert_number"] = ids.make_certificate(
             person.id_number, values["category"], values["level"]
@@ -218,23 +206,7 @@ def edit_person(store: Store, person: Person, **changes: Any) -> Person:
 
 def edit_household(store: Store, house: Household, **changes: Any) -> Household:
     fresh = register.get_household(store, house.id)
-    fields = [
-        "address",
-        "building",
-        "unit",
-        "room",
-        "grid",
-        "phone",
-        "guardian_name",
-        "guardian_phone",
-        "guardian_relation",
-        "emergency_contact",
-        "emergency_phone",
-        "note",
-    ]
-    values: dict[str, Any] = {f: getattr(fresh, f) for f in fields}
-    values["flags"] = sorted(fresh.flags)
-    return register.update_household(store, fresh, values | changes)
+    return register.update_household(store, fresh, fresh.form_values() | changes)
 
 
 @pytest.fixture

@@ -506,3 +506,42 @@ def test_circled_digits_are_refused_with_a_message(make: Make, key: str, value: 
     with pytest.raises(InputError) as caught:
         validate.clean_person(values, TODAY)
     assert caught.value.field == key
+
+
+def test_form_values_carry_every_field_an_update_would_otherwise_clear(
+    store: Store, make: Make
+) -> None:
+    """Edits build on `form_values()`: saved back unchanged, nothing is lost."""
+    house = make.household(
+        "建新东路9号",
+        building="5栋",
+        grid="第二网格",
+        flags=["alone", "dibao"],
+        guardian_name="王大",
+        guardian_phone="13900000001",
+        emergency_contact="王二",
+        note="门口有台阶",
+    )
+    person = make.person(
+        house,
+        "王芳",
+        care_flags=["powered_device"],
+        device_kind="制氧机",
+        benefits=["care_subsidy"],
+        relation="户主",
+        phone="13800000001",
+    )
+    kept_person = {k: v for k, v in register.get_person(store, person.id).__dict__.items()}
+    kept_house = {k: v for k, v in register.get_household(store, house.id).__dict__.items()}
+    register.update_household(store, house, house.form_values())
+    register.update_person(store, register.get_person(store, person.id), person.form_values())
+    after_person = register.get_person(store, person.id).__dict__
+    after_house = register.get_household(store, house.id).__dict__
+    bookkeeping = {"version", "updated_at", "updated_by"}
+    assert {k: v for k, v in after_person.items() if k not in bookkeeping} == {
+        k: v for k, v in kept_person.items() if k not in bookkeeping
+    }
+    assert {k: v for k, v in after_house.items() if k not in bookkeeping} == {
+        k: v for k, v in kept_house.items() if k not in bookkeeping
+    }
+    assert after_person["care_flags"] == {"powered_device"} and after_house["note"] == "门口有台阶"
