@@ -21,6 +21,7 @@ from canxie_tui.domain import codes, dates, ids, validate
 from canxie_tui.domain import daycare as daycare_rules
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.ids import IdError
+from canxie_tui.domain.models import HOUSEHOLD_FORM_FIELDS, PERSON_FORM_FIELDS
 
 TODAY = date(2026, 11, 29)
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -71,33 +72,6 @@ def _valid_person() -> dict[str, Any]:
     }
 
 
-PERSON_FIELDS = (
-    "name",
-    "id_number",
-    "cert_number",
-    "category",
-    "level",
-    "sex",
-    "birth_date",
-    "relation",
-    "phone",
-    "device_kind",
-    "school",
-)
-HOUSEHOLD_FIELDS = (
-    "address",
-    "building",
-    "unit",
-    "room",
-    "grid",
-    "phone",
-    "guardian_name",
-    "guardian_phone",
-    "guardian_relation",
-    "emergency_contact",
-    "emergency_phone",
-    "note",
-)
 VISIT_FIELDS = (
     "visit_date",
     "method",
@@ -116,7 +90,7 @@ VISIT_FIELDS = (
 
 @RELAXED
 @given(
-    scalars=st.dictionaries(st.sampled_from(PERSON_FIELDS), cells),
+    scalars=st.dictionaries(st.sampled_from(PERSON_FORM_FIELDS), cells),
     lists=st.dictionaries(st.sampled_from(("care_flags", "benefits")), code_lists),
     start_valid=st.booleans(),
 )
@@ -130,7 +104,7 @@ def test_clean_person(
 
 @RELAXED
 @given(
-    scalars=st.dictionaries(st.sampled_from(HOUSEHOLD_FIELDS), cells),
+    scalars=st.dictionaries(st.sampled_from(HOUSEHOLD_FORM_FIELDS), cells),
     flags=st.one_of(st.none(), code_lists, st.just(["dibao", "alone"])),
 )
 def test_clean_household(scalars: dict[str, Any], flags: list[str] | None) -> None:
