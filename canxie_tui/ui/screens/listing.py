@@ -1,5 +1,9 @@
 """Base of the list screens (due list, follow-ups, shortfall): a table of people
-loaded in a worker, Enter opens the household, refreshed when you come back."""
+loaded in a worker, Enter opens the household, refreshed when you come back.
+
+The whole list is kept in memory but the table holds at most `PAGE` rows at first;
+moving onto the last loaded row appends the next page (a district's shortfall list
+can hold thousands of people)."""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ if TYPE_CHECKING:
 
 ItemT = TypeVar("ItemT")
 
+PAGE = 200  # rows added to the table at a time; the next page loads at the last row
+
 
 class ListScreen(Screen[None], Generic[ItemT]):
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -29,6 +35,7 @@ class ListScreen(Screen[None], Generic[ItemT]):
     def __init__(self) -> None:
         super().__init__()
         self.items: list[ItemT] = []
+        self.count_text = ""
 
     @property
     def canxie(self) -> CanxieApp:
@@ -70,19 +77,36 @@ class ListScreen(Screen[None], Generic[ItemT]):
 
     @work(exclusive=True, group="list", exit_on_error=False)
     async def reload(self) -> None:
+        """Load the list again, keeping as many rows loaded as before and the cursor."""
         try:
-            self.items, count = await self.load()
+            self.items, self.count_text = await self.load()
         except Exception as error:
             self.canxie.report_error(error)
             return
         table = self.query_one("#rows", DataTable)
         row = table.cursor_row
+        loaded = max(PAGE, table.row_count, row + 1)
         table.clear()
-        for item in self.items:
-            table.add_row(*self.cells(item), key=self.item_key(item))
+        self._add_rows(table, loaded)
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
-        self.query_one("#count", Static).update(count)
+
+    def _add_rows(self, table: DataTable[Any], count: int = PAGE) -> None:
+        """Append the next `count` items (whole pages) and say how many show."""
+        start = table.row_count
+        end = min(len(self.items), start + -(-count // PAGE) * PAGE)
+        for item in self.items[start:end]:
+            table.add_row(*self.cells(item), key=self.item_key(item))
+        # #count is one line high: the note goes first so a long line cannot hide it.
+        more = f"前 {end} 条，共 {len(self.items)} 条 · " if end < len(self.items) else ""
+        self.query_one("#count", Static).update(more + self.count_text)
+
+    @on(DataTable.RowHighlighted, "#rows")
+    def _load_more(self) -> None:
+        """At the last loaded row with more to show: append the next page."""
+        table = self.query_one("#rows", DataTable)
+        if table.row_count < len(self.items) and table.cursor_row >= table.row_count - 1:
+            self._add_rows(table)
 
     def selected(self) -> ItemT | None:
         table = self.query_one("#rows", DataTable)
