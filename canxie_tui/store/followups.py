@@ -99,15 +99,17 @@ def close_followup(store: Store, followup: Followup, outcome: str, closed: str) 
 
 
 def open_followups(
-    store: Store, *, household_id: str | None = None, limit: int = 500
+    store: Store, *, household_id: str | None = None, limit: int | None = 500
 ) -> list[Followup]:
-    """Open follow-ups, most pressing first (overdue and urgent before the rest)."""
+    """Open follow-ups, most pressing first (overdue and urgent before the rest);
+    `limit=None` for all of them (the follow-up list pages them itself)."""
     where, params = "f.status = 'open'", []
     if household_id:
         where += " AND f.household_id = ?"
         params.append(household_id)
     rows = store.query(
-        _SELECT + f" WHERE {where} ORDER BY f.due_date, f.urgent DESC LIMIT ?", [*params, limit]
+        _SELECT + f" WHERE {where} ORDER BY f.due_date, f.urgent DESC LIMIT ?",
+        [*params, -1 if limit is None else limit],  # SQLite: a negative LIMIT is none
     )
     return [_followup(r) for r in rows]
 

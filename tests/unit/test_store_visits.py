@@ -476,3 +476,14 @@ def test_person_of_another_household_refused(store: Store, make: Make, family: F
     assert err.value.field == "persons_seen"
     assert _table_counts(store) == counts
     assert _last(store, stranger) == ("", "")
+
+
+def test_open_followups_without_a_limit_gives_them_all(store: Store, make: Make) -> None:
+    """The follow-up list asks for every open one (it pages the table itself), so its
+    "未完成 N 件" is the true count even past the default limit of 500."""
+    house = make.household()
+    for n in range(503):
+        followups.add_followup(store, house.id, f"事项{n}", "2026-12-01")
+    assert len(followups.open_followups(store)) == 500
+    every = followups.open_followups(store, limit=None)
+    assert len(every) == 503 == followups.counts(store, TODAY)["open"]

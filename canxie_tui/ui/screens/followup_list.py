@@ -21,7 +21,7 @@ class FollowupListScreen(ListScreen[Followup]):
     columns = ("状态", "期限", "事项", "对象", "住址", "负责人")
 
     async def load(self) -> tuple[list[Followup], str]:
-        items = await self.canxie.db(followups.open_followups)
+        items = await self.canxie.db(followups.open_followups, limit=None)
         today = self.canxie.store.today()
         overdue = sum(1 for f in items if f.is_overdue(today))
         return items, f"未完成 {len(items)} 件，其中已逾期 {overdue} 件（Enter 打开户，c 完成）"
