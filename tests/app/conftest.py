@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.coordinate import Coordinate
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from canxie_tui.domain.ids import make_certificate, make_id
 from canxie_tui.domain.models import Site
@@ -105,3 +109,15 @@ async def open_search(pilot: Pilot[None]) -> None:
     await settle(pilot)
     await pilot.press("slash")
     await settle(pilot)
+
+
+def store_copy(source: Path, tmp_path: Path) -> Store:
+    """A test's own copy of a database built once per module (the big ones take seconds)."""
+    path = tmp_path / "big.db"
+    shutil.copy(source, path)
+    return open_store(path)
+
+
+def row_key_at(table: DataTable[Any], row: int) -> str:
+    """The key of a table row (a person's or an item's id)."""
+    return str(table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value)

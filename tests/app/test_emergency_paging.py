@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from textual.coordinate import Coordinate
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
@@ -14,7 +12,7 @@ from canxie_tui.store import emergency, register
 from canxie_tui.store.db import Store
 from canxie_tui.ui.app import CanxieApp
 from canxie_tui.ui.screens.emergency import PAGE, EmergencyScreen
-from tests.app.conftest import open_store, settle, type_text
+from tests.app.conftest import row_key_at, settle, store_copy, type_text
 from tests.conftest import Make
 from tests.conftest import open_store as open_site_store
 
@@ -47,9 +45,7 @@ def big_register(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def big_store(big_register: Path, tmp_path: Path) -> Store:
-    path = tmp_path / "big.db"
-    shutil.copy(big_register, path)
-    return open_store(path)
+    return store_copy(big_register, tmp_path)
 
 
 async def open_roll_call(pilot: Pilot[None]) -> tuple[EmergencyScreen, DataTable[str]]:
@@ -63,10 +59,6 @@ async def open_roll_call(pilot: Pilot[None]) -> tuple[EmergencyScreen, DataTable
 
 def head(screen: EmergencyScreen) -> str:
     return str(screen.query_one("#event-head", Static).render())
-
-
-def person_at(table: DataTable[str], row: int) -> str:
-    return str(table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value)
 
 
 async def test_first_page_then_more_at_the_last_row(big_store: Store) -> None:
@@ -85,7 +77,7 @@ async def test_first_page_then_more_at_the_last_row(big_store: Store) -> None:
         await settle(pilot)
         assert table.row_count == LISTED  # all of them: the paging note goes
         assert "前 " not in head(screen) and f"共 {LISTED} 人" in head(screen)
-        keys = [person_at(table, i) for i in range(table.row_count)]
+        keys = [row_key_at(table, i) for i in range(table.row_count)]
         assert keys == [p.person.person_id for p in screen.rows]
 
 
@@ -104,7 +96,7 @@ async def test_marking_the_last_loaded_person_moves_onto_the_next_page(big_store
         assert screen.rows[PAGE].person.person_id == following.person.person_id
         assert table.row_count == 2 * PAGE  # the refresh keeps what was loaded
         assert str(table.get_row_at(PAGE - 1)[2]) == "已联系·安全"  # updated in its place
-        assert person_at(table, PAGE - 1) == last.person.person_id
+        assert row_key_at(table, PAGE - 1) == last.person.person_id
         assert "已联系 1/" in head(screen) and "安全 1" in head(screen)
     rows = big_store.query("SELECT person_id, status FROM emergency_checks")
     assert rows == [{"person_id": last.person.person_id, "status": "safe"}]
@@ -149,7 +141,7 @@ async def test_narrowing_and_grouping_start_from_the_first_page(big_store: Store
         assert table.row_count == PAGE and table.cursor_row == 0
         grids = [p.person.grid for p in screen.rows]
         assert grids == sorted(grids)
-        assert [person_at(table, i) for i in range(PAGE)] == [
+        assert [row_key_at(table, i) for i in range(PAGE)] == [
             p.person.person_id for p in screen.rows[:PAGE]
         ]
         assert str(table.get_row_at(0)[5]).startswith("第1网格·")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from textual.coordinate import Coordinate
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
@@ -17,7 +15,7 @@ from canxie_tui.ui.screens.followup_list import FollowupListScreen
 from canxie_tui.ui.screens.household import HouseholdScreen
 from canxie_tui.ui.screens.listing import PAGE
 from canxie_tui.ui.screens.shortfall import ShortfallScreen
-from tests.app.conftest import open_store, settle
+from tests.app.conftest import row_key_at, settle, store_copy
 from tests.conftest import Make
 from tests.conftest import open_store as open_site_store
 
@@ -42,18 +40,13 @@ def big_register(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def big_store(big_register: Path, tmp_path: Path) -> Store:
-    path = tmp_path / "big.db"
-    shutil.copy(big_register, path)
-    return open_store(path)
+    return store_copy(big_register, tmp_path)
 
 
 async def open_shortfall(pilot: Pilot[None], key: str) -> tuple[ShortfallScreen, DataTable[str]]:
     await settle(pilot)
     indicators = pilot.app.screen.query_one("#indicators", DataTable)
-    keys = [
-        indicators.coordinate_to_cell_key(Coordinate(i, 0)).row_key.value
-        for i in range(indicators.row_count)
-    ]
+    keys = [row_key_at(indicators, i) for i in range(indicators.row_count)]
     indicators.move_cursor(row=keys.index(key))
     await pilot.press("enter")
     await settle(pilot)
@@ -64,10 +57,6 @@ async def open_shortfall(pilot: Pilot[None], key: str) -> tuple[ShortfallScreen,
 
 def count_line(screen: ShortfallScreen) -> str:
     return str(screen.query_one("#count", Static).render())
-
-
-def key_at(table: DataTable[str], row: int) -> str:
-    return str(table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value)
 
 
 async def test_shortfall_pages_and_enter_opens_the_right_household(big_store: Store) -> None:
@@ -83,7 +72,7 @@ async def test_shortfall_pages_and_enter_opens_the_right_household(big_store: St
         await settle(pilot)
         assert table.row_count == SHORT
         assert "前 " not in count_line(screen) and f"缺口 {SHORT} 人" in count_line(screen)
-        assert [key_at(table, i) for i in range(SHORT)] == [str(r["id"]) for r in screen.items]
+        assert [row_key_at(table, i) for i in range(SHORT)] == [str(r["id"]) for r in screen.items]
         await pilot.press("ctrl+end")
         await settle(pilot)
         assert table.cursor_row == SHORT - 1
