@@ -242,12 +242,11 @@ def _preview(store: Store, roster: RosterFile) -> ImportPlan:
     for chunk in spool.chunks(size=_CHUNK):
         numbers = [r.id_number for r in chunk]
         stored = _rows_by(store, "persons", "id_number", numbers, _MATCH_COLUMNS)
-        differ = [
-            r.id_number
-            for r in chunk
-            if r.id_number in stored and _person_diffs(stored[r.id_number], r)
-        ]
-        stored |= _rows_by(store, "persons", "id_number", differ)
+        found = {
+            r.row: _person_diffs(stored[r.id_number], r) for r in chunk if r.id_number in stored
+        }
+        differ = [r.id_number for r in chunk if found.get(r.row)]
+        stored |= _rows_by(store, "persons", "id_number", differ)  # their whole records
         marks: list[tuple[str, str, int]] = []
         for row in chunk:
             person = stored.get(row.id_number)
@@ -258,7 +257,7 @@ def _preview(store: Store, roster: RosterFile) -> ImportPlan:
                     reject(row, "address", "", "新增人员须填写现住址（该人不在库中）")
                     marks.append(("rejected", "", row.row))
                 continue
-            diffs = _person_diffs(person, row)
+            diffs = found[row.row]
             if diffs:
                 form = _person_form(person)
                 form.update((k, v) for k, v in row.person if k not in ("sex", "birth_date"))

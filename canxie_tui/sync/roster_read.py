@@ -22,22 +22,25 @@ crash.  `sync.roster.preview` and `apply` work through the spool in chunks.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import re
 import sqlite3
+import tempfile
 import unicodedata
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from canxie_tui.domain import codes, ids, validate
 from canxie_tui.domain.errors import InputError
 from canxie_tui.store.bulk import gc_paused
 from canxie_tui.sync import row_reader
-from canxie_tui.sync.errors import WorkbookError
+from canxie_tui.sync.errors import SyncError, WorkbookError
 from canxie_tui.sync.xlsx import Progress, load_workbook, reading, unescape_text
 
 __all__ = [
@@ -53,6 +56,7 @@ __all__ = [
     "RosterFile",
     "RosterRow",
     "Spool",
+    "SpoolError",
     "address_key",
     "match_header",
     "read_roster",
@@ -230,8 +234,52 @@ CREATE TABLE new_households (
 """
 NEW_TARGET = "new:"  # a rows.target for a household the import creates
 _JSON = json.JSONEncoder(ensure_ascii=False)
+T = TypeVar("T")
 
 
+class SpoolError(SyncError):
+    """The spool could not be read or written (the temporary folder is full, say)."""
+
+
+def _spool_failed(err: sqlite3.Error) -> SpoolError:
+    return SpoolError(
+        f"导入用的临时数据无法读写（{err}）：临时文件夹“{tempfile.gettempdir()}”可能已满或不可写。"
+        "数据库没有任何改动；请腾出磁盘空间后重新导入。"
+    )
+
+
+def _said_in_chinese(cls: type[T]) -> type[T]:
+    """Every public method of `cls` turns an SQLite error into a SpoolError
+    (generators too, while they are iterated)."""
+
+    def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
+        if inspect.isgeneratorfunction(method):
+
+            @functools.wraps(method)
+            def generator(*args: Any, **kwargs: Any) -> Iterator[Any]:
+                try:
+                    yield from method(*args, **kwargs)
+                except sqlite3.Error as err:
+                    raise _spool_failed(err) from err
+
+            return generator
+
+        @functools.wraps(method)
+        def plain(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except sqlite3.Error as err:
+                raise _spool_failed(err) from err
+
+        return plain
+
+    for name, value in list(vars(cls).items()):
+        if inspect.isfunction(value) and not name.startswith("_"):
+            setattr(cls, name, wrap(value))
+    return cls
+
+
+@_said_in_chinese
 class Spool:
     """The accepted rows of one roster and the preview's working tables, in a
     private temporary SQLite database (see the module doc): never the register."""

@@ -703,3 +703,14 @@ def test_without_a_working_reader_the_file_is_read_here(
     file = roster.read_roster(path, today=TODAY)
     assert [r.row for r in file.rows()] == [4, 5, 6, 12, 13]
     assert [r.row for r in file.rejected] == [8, 9, 10]
+
+
+def test_a_spool_that_cannot_be_read_is_said_in_chinese(registered: Store, tmp_path: Path) -> None:
+    """An SQLite failure in the spool (a full temporary folder, say) is one Chinese
+    message, and the register is untouched."""
+    file = roster.read_roster(write_roster(tmp_path / "f.xlsx"), today=TODAY)
+    before = counts(registered)
+    file.spool.conn.close()  # as good as a spool whose pages can no longer be read
+    with pytest.raises(roster_read.SpoolError, match="导入用的临时数据无法读写"):
+        roster.preview(registered, file)
+    assert counts(registered) == before
