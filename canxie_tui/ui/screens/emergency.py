@@ -17,6 +17,7 @@ from canxie_tui.store import emergency
 from canxie_tui.store.db import Store
 from canxie_tui.store.emergency import RollCall
 from canxie_tui.ui.widgets.field import select
+from canxie_tui.ui.widgets.paging import PAGE, page_end, paging_note, rows_to_keep, wants_next_page
 from canxie_tui.ui.widgets.text import fit
 
 if TYPE_CHECKING:
@@ -37,7 +38,6 @@ def load(
 
 GROUPINGS = ("", "grid", "building")  # g cycles: risk order, by grid, by building
 GROUPING_LABELS = {"": "按风险排序", "grid": "按网格分组", "building": "按楼栋分组"}
-PAGE = 200  # rows added to the table at a time; the next page loads at the last row
 
 
 class EmergencyScreen(Screen[None]):
@@ -134,7 +134,7 @@ class EmergencyScreen(Screen[None]):
         self.group_labels = [label for label, rows in groups for _ in rows]
         self.rank = {p.person.person_id: i for i, p in enumerate(call.rows, 1)}
         row_index = 0 if first_page else table.cursor_row
-        loaded = PAGE if first_page else max(PAGE, table.row_count, row_index + 1)
+        loaded = PAGE if first_page else rows_to_keep(table)
         table.clear()
         self._add_rows(table, loaded)
         if table.row_count:
@@ -144,14 +144,11 @@ class EmergencyScreen(Screen[None]):
     def _add_rows(self, table: DataTable[str], count: int = PAGE) -> None:
         """Append the next `count` rows of the view (whole pages) and say how many show."""
         start = table.row_count
-        end = min(len(self.rows), start + -(-count // PAGE) * PAGE)
+        end = page_end(start, len(self.rows), count)
         for p, label in zip(self.rows[start:end], self.group_labels[start:end], strict=True):
             self._add_row(table, p, self.rank[p.person.person_id], label)
-        more = (
-            f"\n前 {end} 条，共 {len(self.rows)} 条（光标移到最后一行时载入更多）"
-            if end < len(self.rows)
-            else ""
-        )
+        note = paging_note(end, len(self.rows))
+        more = f"\n{note}（光标移到最后一行时载入更多）" if note else ""
         self.query_one("#event-head", Static).update(self.heading + more)
 
     def _add_row(self, table: DataTable[str], p: Priority, rank: int, group_label: str) -> None:
@@ -176,7 +173,7 @@ class EmergencyScreen(Screen[None]):
     def _load_more(self) -> bool:
         """At the last loaded row with more to show: append the next page."""
         table = self.query_one("#rollcall", DataTable)
-        if table.row_count >= len(self.rows) or table.cursor_row < table.row_count - 1:
+        if not wants_next_page(table, len(self.rows)):
             return False
         self._add_rows(table)
         return True

@@ -17,12 +17,12 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Static
 
+from canxie_tui.ui.widgets.paging import PAGE, page_end, paging_note, rows_to_keep, wants_next_page
+
 if TYPE_CHECKING:
     from canxie_tui.ui.app import CanxieApp
 
 ItemT = TypeVar("ItemT")
-
-PAGE = 200  # rows added to the table at a time; the next page loads at the last row
 
 
 class ListScreen(Screen[None], Generic[ItemT]):
@@ -85,7 +85,7 @@ class ListScreen(Screen[None], Generic[ItemT]):
             return
         table = self.query_one("#rows", DataTable)
         row = table.cursor_row
-        loaded = max(PAGE, table.row_count, row + 1)
+        loaded = rows_to_keep(table)
         table.clear()
         self._add_rows(table, loaded)
         if table.row_count:
@@ -94,18 +94,18 @@ class ListScreen(Screen[None], Generic[ItemT]):
     def _add_rows(self, table: DataTable[Any], count: int = PAGE) -> None:
         """Append the next `count` items (whole pages) and say how many show."""
         start = table.row_count
-        end = min(len(self.items), start + -(-count // PAGE) * PAGE)
+        end = page_end(start, len(self.items), count)
         for item in self.items[start:end]:
             table.add_row(*self.cells(item), key=self.item_key(item))
         # #count is one line high: the note goes first so a long line cannot hide it.
-        more = f"前 {end} 条，共 {len(self.items)} 条 · " if end < len(self.items) else ""
-        self.query_one("#count", Static).update(more + self.count_text)
+        note = paging_note(end, len(self.items))
+        self.query_one("#count", Static).update((f"{note} · " if note else "") + self.count_text)
 
     @on(DataTable.RowHighlighted, "#rows")
     def _load_more(self) -> None:
         """At the last loaded row with more to show: append the next page."""
         table = self.query_one("#rows", DataTable)
-        if table.row_count < len(self.items) and table.cursor_row >= table.row_count - 1:
+        if wants_next_page(table, len(self.items)):
             self._add_rows(table)
 
     def selected(self) -> ItemT | None:
