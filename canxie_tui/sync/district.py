@@ -61,7 +61,7 @@ import hashlib
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -1277,12 +1277,17 @@ def district_report(
     if progress is not None:
         progress("写入工作簿", 1, 2)
 
-    def place(row: ReportRow) -> list[Any]:
-        if row.level == "total":
-            return ["", "全区合计", "", ""]
-        if row.level == "street":
-            return ["", row.street_name or row.street_code, "小计", row.code]
-        return [None, row.street_name or row.street_code, row.name, row.code]
+    def placed() -> Iterator[tuple[ReportRow, list[Any]]]:
+        """Each row with its first four cells; communities numbered 1, 2, 3 ..."""
+        number = 0
+        for row in rows:
+            if row.level == "total":
+                yield row, ["", "全区合计", "", ""]
+            elif row.level == "street":
+                yield row, ["", row.street_name or row.street_code, "小计", row.code]
+            else:
+                number += 1
+                yield row, [number, row.street_name or row.street_code, row.name, row.code]
 
     kind = {"community": "body", "street": "total", "total": "total"}
     with Book() as book:
@@ -1300,12 +1305,7 @@ def district_report(
             Column("渝馨家园出勤人天", align="center", min_width=10, wrap=True),
         ]
         sheet = book.table("汇总", columns, heading=heading)
-        number = 0
-        for row in rows:
-            first = place(row)
-            if row.level == "community":
-                number += 1
-                first[0] = number
+        for row, first in placed():
             coverage = row.coverage
             sheet.append(
                 [
@@ -1341,12 +1341,7 @@ def district_report(
                 ),
             ]
         table = book.table("指标", ind_columns, heading=heading)
-        number = 0
-        for row in rows:
-            first = place(row)
-            if row.level == "community":
-                number += 1
-                first[0] = number
+        for row, first in placed():
             cells: list[Any] = []
             for item in row.indicators:
                 cells += [item.numerator, item.denominator, "—" if item.rate is None else item.rate]

@@ -397,6 +397,7 @@ def test_district_report_one_row_per_community_with_totals(tmp_path: Path, dist:
     ]
     communities = [r for r in table if isinstance(r["序号"], int)]
     assert [r["村/社区"] for r in communities] == ["建新东路社区", "洋河路社区"]  # by code
+    assert [r["序号"] for r in communities] == [1, 2]  # subtotal and total rows unnumbered
     by_name = {r["村/社区"]: r for r in communities}
     for store, name in ((one, "建新东路社区"), (two, "洋河路社区")):
         summary = summarize_month(store, 2026, 11)
@@ -419,6 +420,7 @@ def test_district_report_one_row_per_community_with_totals(tmp_path: Path, dist:
     assert len(head) == 4 + 3 * 10
     rows = [[c.value for c in row] for row in indicators.iter_rows(min_row=4)]
     body = [r for r in rows if isinstance(r[0], int)]
+    assert [r[0] for r in body] == [1, 2]
     last = next(r for r in rows if r[1] == "全区合计")
     for col in range(4, len(head), 3):  # numerators and denominators add up
         assert last[col] == sum(r[col] for r in body)
