@@ -33,8 +33,8 @@ from rich.cells import cell_len
 
 from canxie_tui.domain import codes
 from canxie_tui.domain import daycare as rules
-from canxie_tui.store import daycare
-from canxie_tui.store.db import Store
+from canxie_tui.store import daycare, session
+from canxie_tui.store.connection import Store
 
 NOW = datetime(2026, 11, 27, 10, 0)
 TODAY = NOW.date()
@@ -60,7 +60,7 @@ def _closures(start: date, end: date, rng: random.Random) -> set[date]:
 
 def build(path: Path, members: int, years: int, seed: int) -> Store:
     rng = random.Random(seed)
-    store = Store.open(path, clock=lambda: NOW)
+    store = session.open_store(path, clock=lambda: NOW)
     first_day = date(TODAY.year - years, TODAY.month, 1)
     now = NOW.isoformat(timespec="seconds")
     closed = _closures(first_day, TODAY, rng)

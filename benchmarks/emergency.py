@@ -42,6 +42,7 @@ from typing import Any
 
 from timing import p95, timed  # benchmarks/timing.py
 
+from canxie_tui.demo.builder import build_demo
 from canxie_tui.domain import codes
 from canxie_tui.domain.emergency import (
     PENDING,
@@ -55,9 +56,8 @@ from canxie_tui.domain.emergency import (
     weights_for,
 )
 from canxie_tui.domain.models import Household, Person
-from canxie_tui.store import emergency, register
-from canxie_tui.store.db import Store
-from canxie_tui.store.demo import build_demo
+from canxie_tui.store import emergency, register, session
+from canxie_tui.store.connection import Store
 
 TODAY = date(2026, 11, 27)
 NOW = datetime(2026, 11, 27, 10, 0)
@@ -222,9 +222,9 @@ def open_district(directory: Path) -> Store:
         path = directory / name
         if path.exists():
             print(f"reusing {path}")
-            return Store.open(path, clock=clock)
+            return session.open_store(path, clock=clock)
     path = directory / "district-register-seed1.db"
-    store = Store.open(path, clock=clock)
+    store = session.open_store(path, clock=clock)
     started = time.perf_counter()
     counts = build_demo(store, scale="district", seed=1, today=TODAY, activity=False)
     print(f"built {path} in {time.perf_counter() - started:.0f}s: {counts}")

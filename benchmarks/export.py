@@ -38,9 +38,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from canxie_tui.store.db import Store
-from canxie_tui.store.demo import build_demo
-from canxie_tui.sync.monthly import export_monthly
+from canxie_tui.demo.builder import build_demo
+from canxie_tui.excel.monthly_return import export_monthly
+from canxie_tui.store import session
+from canxie_tui.store.connection import Store
 
 NOW = datetime(2026, 11, 29, 18, 0)
 BIG = (2026, 10)
@@ -182,7 +183,7 @@ def fill_daycare(
 
 
 def build(path: Path, visits: int, small_visits: int, members: int, seed: int) -> Store:
-    store = Store.open(path, clock=lambda: NOW)
+    store = session.open_store(path, clock=lambda: NOW)
     if store.scalar("SELECT count(*) FROM persons"):
         return store
     started = time.perf_counter()

@@ -14,7 +14,7 @@ run on one machine:
 Floors, measured in the same run:
 - read floor: openpyxl read_only iter_rows(values_only) over every cell of the
   same file, the streaming reader the import uses (best of `--runs`; the import
-  runs it in a reader process for a file this big, `sync.row_reader`, while it
+  runs it in a reader process for a file this big, `excel.roster.reader_process`, while it
   validates the rows already read).
   python-calamine is timed too when installed (it is not a dependency): it loads
   the whole sheet into memory, which the import must not do, so it is shown for
@@ -50,10 +50,10 @@ from pathlib import Path
 
 from canxie_tui.domain import ids
 from canxie_tui.domain.models import Site
-from canxie_tui.store import site
+from canxie_tui.excel.roster import importer as roster
+from canxie_tui.store import session, site
 from canxie_tui.store.bulk import gc_paused
-from canxie_tui.store.db import Store
-from canxie_tui.sync import roster
+from canxie_tui.store.connection import Store
 
 NOW = datetime(2026, 11, 29, 10, 0)
 GOAL_RATIO = 2.0
@@ -159,7 +159,7 @@ def fresh_store(folder: Path, name: str = "bench.db") -> Store:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     shutil.rmtree(folder / "backups", ignore_errors=True)
-    store = Store.open(path, clock=lambda: NOW)
+    store = session.open_store(path, clock=lambda: NOW)
     site.save_site(store, Site("江北区", "500105", "观音桥街道", "500105006", "", ""))
     site.switch_operator(store, site.add_operator(store, "李明"))
     return store
@@ -237,7 +237,7 @@ def peak_rss(path: Path, folder: Path) -> int:
     """Peak RSS (bytes) of a fresh process doing read + preview + apply of `path`."""
     code = (
         "import sys; sys.path.insert(0, sys.argv[3]); import roster as bench; "
-        "from pathlib import Path; from canxie_tui.sync import roster; "
+        "from pathlib import Path; from canxie_tui.excel.roster import importer as roster; "
         "store = bench.fresh_store(Path(sys.argv[2])); "
         "roster.apply(store, roster.preview(store, roster.read_roster(sys.argv[1], "
         "today=bench.NOW.date()))); "

@@ -30,10 +30,10 @@ from pathlib import Path
 
 from rich.cells import cell_len
 
+from canxie_tui.demo.builder import build_demo
 from canxie_tui.domain.search_keys import initials, name_keys
-from canxie_tui.store import search
-from canxie_tui.store.db import Store
-from canxie_tui.store.demo import build_demo
+from canxie_tui.store import search, session
+from canxie_tui.store.connection import Store
 
 TODAY = date(2026, 11, 27)  # fixed, so that a cached database stays the same
 GOAL_SIZE = 30_000
@@ -57,14 +57,14 @@ SCAN_COUNT_SQL = f"SELECT count(*) {_SCAN_FROM}"
 def open_database(directory: Path, size: int, seed: int) -> Store:
     path = directory / f"search-bench-{size}-seed{seed}.db"
     if path.exists():
-        store = Store.open(path, create=False)
+        store = session.open_store(path, create=False)
         if store.scalar("SELECT count(*) FROM audit_log WHERE action = '生成演示数据'"):
             print(f"reusing {path}")
             return store
         store.close()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-    store = Store.open(path)
+    store = session.open_store(path)
     started = time.perf_counter()
     last = [""]
 

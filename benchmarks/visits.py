@@ -30,11 +30,11 @@ from pathlib import Path
 
 from timing import p95, timed  # benchmarks/timing.py
 
+from canxie_tui.demo.builder import build_demo
 from canxie_tui.domain.indicators import Indicator, compute
 from canxie_tui.domain.tiers import DEFAULT_TIER_SETTINGS
-from canxie_tui.store import dashboard, duelist, followups, indicators
-from canxie_tui.store.db import Store
-from canxie_tui.store.demo import build_demo
+from canxie_tui.store import dashboard, duelist, followups, indicators, session
+from canxie_tui.store.connection import Store
 from canxie_tui.store.duelist import DueFilters
 
 TODAY = date(2026, 11, 27)
@@ -136,8 +136,8 @@ def open_district(directory: Path) -> Store:
     path = directory / "district-seed1.db"
     if path.exists():
         print(f"reusing {path}")
-        return Store.open(path)
-    store = Store.open(path)
+        return session.open_store(path)
+    store = session.open_store(path)
     started = time.perf_counter()
     counts = build_demo(store, scale="district", seed=1, today=TODAY)
     print(f"built {path} in {time.perf_counter() - started:.0f}s: {counts}")

@@ -136,12 +136,12 @@ def print_table(title: str, headers: Sequence[str], rows: list[Sequence[object]]
 def cmd_visits_due(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from canxie_tui.store.db import Store
     from canxie_tui.store.duelist import DueFilters, due_list
+    from canxie_tui.store.session import open_store
 
     if args.limit < 1:
         fail("--limit 须为正整数", EXIT_USAGE)
-    store = Store.open(db_path(args), create=False)
+    store = open_store(db_path(args), create=False)
     today = store.today()
     items, total = due_list(
         store, today, DueFilters(tier=args.tier, overdue_only=args.overdue), limit=args.limit
@@ -168,10 +168,10 @@ def cmd_visits_due(args: argparse.Namespace) -> int:
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:
-    from canxie_tui.store.db import Store
     from canxie_tui.store.indicators import indicators
+    from canxie_tui.store.session import open_store
 
-    store = Store.open(db_path(args), create=False)
+    store = open_store(db_path(args), create=False)
     found = indicators(store, store.today())
     if args.json:
         rows = [
@@ -220,7 +220,7 @@ def cmd_daycare_stats(args: argparse.Namespace) -> int:
     from canxie_tui.domain.daycare import format_days, parse_month
     from canxie_tui.domain.errors import InputError
     from canxie_tui.store import daycare
-    from canxie_tui.store.db import Store
+    from canxie_tui.store.session import open_store
 
     month: tuple[int, int] | None = None
     if args.month is not None:
@@ -228,7 +228,7 @@ def cmd_daycare_stats(args: argparse.Namespace) -> int:
             month = parse_month(args.month)
         except InputError as err:
             fail(err.message, EXIT_USAGE)
-    store = Store.open(db_path(args), create=False)
+    store = open_store(db_path(args), create=False)
     year, number = month or (store.today().year, store.today().month)
     stats = daycare.month_stats(store, year, number)
     if args.json:
@@ -277,7 +277,7 @@ def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
 
 
 def db_path(args: argparse.Namespace) -> Path:
-    from canxie_tui.store.db import default_db_path
+    from canxie_tui.store.connection import default_db_path
 
     return args.db if args.db else default_db_path()
 
@@ -285,8 +285,8 @@ def db_path(args: argparse.Namespace) -> Path:
 def cmd_demo(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
-    from canxie_tui.store.db import Store
-    from canxie_tui.store.demo import build_demo
+    from canxie_tui.demo.builder import build_demo
+    from canxie_tui.store.session import open_store
 
     path = db_path(args)
     if path.exists():
@@ -299,7 +299,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             fail(f"“{path}”是一个文件夹，不是数据库文件。")
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-    store = Store.open(path)
+    store = open_store(path)
     with Progress(transient=True) as progress:
         task = progress.add_task("生成演示数据", total=None)
 
@@ -316,9 +316,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _has_data(path: Path) -> bool:
-    from canxie_tui.store.db import Store
+    from canxie_tui.store.session import open_store
 
-    store = Store.open(path, create=False)
+    store = open_store(path, create=False)
     try:
         return bool(store.scalar("SELECT count(*) FROM persons"))
     finally:
@@ -330,12 +330,12 @@ def cmd_search(args: argparse.Namespace) -> int:
     from canxie_tui.domain.ids import mask_id
     from canxie_tui.domain.models import address_with_place
     from canxie_tui.store import register
-    from canxie_tui.store.db import Store
     from canxie_tui.store.search import search
+    from canxie_tui.store.session import open_store
 
     if args.limit < 1:
         fail("--limit 须为正整数", EXIT_USAGE)
-    store = Store.open(db_path(args), create=False)
+    store = open_store(db_path(args), create=False)
     result = search(store, args.query, limit=args.limit)
     today = store.today()
     rows: list[dict[str, Any]] = []

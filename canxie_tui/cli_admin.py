@@ -65,13 +65,13 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
 # -- backup and restore -----------------------------------------------------------------
 def cmd_backup(args: argparse.Namespace) -> int:
     from canxie_tui.store import backup
-    from canxie_tui.store.db import Store
     from canxie_tui.store.health import size_text
+    from canxie_tui.store.session import open_store
 
     path = db_path(args)
     if args.list:
         return _list_backups(path)
-    store = Store.open(path, create=False)
+    store = open_store(path, create=False)
     try:
         out: Path | None = args.out
         if out is not None and out.is_dir():
@@ -112,7 +112,7 @@ def _list_backups(path: Path) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     from canxie_tui.store import backup
-    from canxie_tui.store.db import Store
+    from canxie_tui.store.session import restore_database
 
     path = db_path(args)
     checked = backup.check_backup(args.file)
@@ -127,12 +127,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
             f"确认无误后加 --yes 再运行：canxie restore {args.file} --yes",
         )
         fail("没有加 --yes，未做任何修改。", EXIT_USAGE)
-    result = backup.restore(path, args.file)
-    store = Store.open(path, create=False)
-    try:
-        backup.note_restore(store, result)
-    finally:
-        store.close()
+    store, result = restore_database(path, args.file)
+    store.close()
     kept = f"原数据库已备份到 {result.safety_backup}。" if result.safety_backup else ""
     print(f"已用{what}恢复数据库“{path}”。{kept}")
     return 0
@@ -208,9 +204,9 @@ def _backup_space(path: Path) -> Finding:
 # -- audit ----------------------------------------------------------------------------
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from canxie_tui.store import records
-    from canxie_tui.store.db import Store
+    from canxie_tui.store.session import open_store
 
-    store = Store.open(db_path(args), create=False)
+    store = open_store(db_path(args), create=False)
     try:
         entries = store.scalar("SELECT count(*) FROM audit_log") or 0
         problems = records.verify_audit_chain(store)
@@ -231,11 +227,11 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 def cmd_audit_show(args: argparse.Namespace) -> int:
     from canxie_tui.cli import print_table
     from canxie_tui.store.audit import history
-    from canxie_tui.store.db import Store
+    from canxie_tui.store.session import open_store
 
     if args.limit < 1:
         fail("--limit 须为正整数", EXIT_USAGE)
-    store = Store.open(db_path(args), create=False)
+    store = open_store(db_path(args), create=False)
     try:
         entries = history(store, args.record, limit=args.limit)
     finally:

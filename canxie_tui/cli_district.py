@@ -81,18 +81,18 @@ def _progress(label: str) -> Any:
 
 
 def cmd_district_merge(args: argparse.Namespace) -> int:
-    from canxie_tui.store.db import Store
+    from canxie_tui.excel.district import conflicts, merge
+    from canxie_tui.store.session import open_store
     from canxie_tui.store.site import get_site
-    from canxie_tui.sync import district
 
     if bool(args.district_name) != bool(args.district_code):
         fail("--district-name 和 --district-code 要一起给出", EXIT_USAGE)
-    store = Store.open(db_path(args))
+    store = open_store(db_path(args))
     try:
         if args.district_name:
             site = get_site(store)
             if not site.district_code:
-                district.set_district(store, args.district_name, args.district_code)
+                merge.set_district(store, args.district_name, args.district_code)
             elif (site.district_name, site.district_code) != (
                 args.district_name.strip(),
                 args.district_code.strip(),
@@ -104,11 +104,11 @@ def cmd_district_merge(args: argparse.Namespace) -> int:
         with _progress("合并") as bar:
             task = bar.add_task("合并月报", total=None)
 
-            def report(label: str, done: int, total: int) -> None:
+            def step(label: str, done: int, total: int) -> None:
                 bar.update(task, description=label, completed=done, total=total or None)
 
-            results = district.merge(store, args.files, progress=report)
-        open_conflicts = len(district.list_conflicts(store))
+            results = merge.merge(store, args.files, progress=step)
+        open_conflicts = len(conflicts.list_conflicts(store))
     finally:
         store.close()
     if args.json:
@@ -139,14 +139,14 @@ def cmd_district_merge(args: argparse.Namespace) -> int:
 def cmd_district_report(args: argparse.Namespace) -> int:
     from canxie_tui.domain.daycare import parse_month
     from canxie_tui.domain.errors import InputError
-    from canxie_tui.store.db import Store
-    from canxie_tui.sync import district
+    from canxie_tui.excel.district.report import district_report
+    from canxie_tui.store.session import open_store
 
     try:
         year, month = parse_month(args.month)
     except InputError as err:
         fail(err.message, EXIT_USAGE)
-    store = Store.open(db_path(args), create=False)
+    store = open_store(db_path(args), create=False)
     try:
         with _progress("区汇总") as bar:
             task = bar.add_task("生成区汇总", total=None)
@@ -155,7 +155,7 @@ def cmd_district_report(args: argparse.Namespace) -> int:
                 bar.update(task, description=label, completed=done, total=total or None)
 
             try:
-                path = district.district_report(store, year, month, out=args.out, progress=report)
+                path = district_report(store, year, month, out=args.out, progress=report)
             except InputError as err:
                 fail(err.message, EXIT_USAGE)
     finally:
@@ -186,18 +186,18 @@ def _record_name(conflict: dict[str, Any]) -> str:
 
 
 def cmd_district_conflicts(args: argparse.Namespace) -> int:
-    from canxie_tui.store.db import Store
+    from canxie_tui.excel.district import conflicts, merge
     from canxie_tui.store.records import FIELD_LABELS
-    from canxie_tui.sync import district
+    from canxie_tui.store.session import open_store
 
-    store = Store.open(db_path(args), create=False)
+    store = open_store(db_path(args), create=False)
     try:
-        found = district.list_conflicts(store, status=None if args.all else "open")
+        found = conflicts.list_conflicts(store, status=None if args.all else "open")
     finally:
         store.close()
 
     def label(column: str) -> str:
-        return FIELD_LABELS.get(column) or district.CHILD_LABELS.get(column, column)
+        return FIELD_LABELS.get(column) or conflicts.CHILD_LABELS.get(column, column)
 
     if args.json:
         payload = [
@@ -205,7 +205,7 @@ def cmd_district_conflicts(args: argparse.Namespace) -> int:
                 **{k: v for k, v in c.items() if k != "pk"},
                 "changes": [
                     {"field": k, "label": label(k), "district": old, "incoming": new}
-                    for k, old, new in district.conflict_changes(c)
+                    for k, old, new in conflicts.conflict_changes(c)
                 ],
             }
             for c in found
@@ -222,7 +222,7 @@ def cmd_district_conflicts(args: argparse.Namespace) -> int:
             else f"已处理：{_SIDES.get(c['resolution'], c['resolution'])}"
             f"（{c['resolved_by']}，{c['resolved_at'].replace('T', ' ')[:16]}）"
         )
-        table = district.TABLE_LABELS.get(c["table_name"], c["table_name"])
+        table = merge.TABLE_LABELS.get(c["table_name"], c["table_name"])
         print(
             f"{c['id'][:8]}  {table} {_record_name(c)}  {c['source_file']}  "
             f"{c['detected_at'].replace('T', ' ')[:16]}  {state}"
@@ -231,7 +231,7 @@ def cmd_district_conflicts(args: argparse.Namespace) -> int:
             print(f"    原因：{c['reason']}")
         if c["incoming_version"] is None:
             print("    月报中已删除这条记录")
-        for column, old, new in district.conflict_changes(c):
+        for column, old, new in conflicts.conflict_changes(c):
             print(f"    {label(column)}：{_value(old)} → {_value(new)}")
     opened = sum(c["status"] == "open" for c in found)
     print(f"共 {len(found)} 条冲突，待处理 {opened} 条（“区里的值 → 月报的值”）。")
@@ -241,16 +241,16 @@ def cmd_district_conflicts(args: argparse.Namespace) -> int:
 
 
 def cmd_district_resolve(args: argparse.Namespace) -> int:
-    from canxie_tui.store.db import Store
-    from canxie_tui.sync import district
+    from canxie_tui.excel.district import conflicts, merge
+    from canxie_tui.store.session import open_store
 
-    store = Store.open(db_path(args), create=False)
+    store = open_store(db_path(args), create=False)
     try:
-        done = district.resolve_conflict(store, args.id, args.keep)
-        left = len(district.list_conflicts(store))
+        done = conflicts.resolve_conflict(store, args.id, args.keep)
+        left = len(conflicts.list_conflicts(store))
     finally:
         store.close()
-    table = district.TABLE_LABELS.get(done["table_name"], done["table_name"])
+    table = merge.TABLE_LABELS.get(done["table_name"], done["table_name"])
     print(
         f"冲突 {done['id'][:8]}（{table} {_record_name(done)}）已处理：{_SIDES[args.keep]}。"
         f"还有 {left} 条冲突待处理。"

@@ -19,7 +19,7 @@ from canxie_tui.cli import EXIT_USAGE, ChineseArgumentParser, db_path, fail, pri
 
 if TYPE_CHECKING:
     from canxie_tui.domain.emergency import EmergencyEvent, Priority, RollCallProgress
-    from canxie_tui.store.db import Store
+    from canxie_tui.store.connection import Store
 
 _KIND_HELP = "事件类型：汛期/暴雨、高温、寒潮、停电、疫情、地震、火灾、其他（也可写 flood、power…）"
 _EVENT_HELP = "事件编号（至少前4位；canxie emergency events 查看），默认当前事件"
@@ -98,9 +98,9 @@ def _status(text: str | None) -> str | None:
 
 
 def _open(args: argparse.Namespace) -> Store:
-    from canxie_tui.store.db import Store
+    from canxie_tui.store.session import open_store
 
-    return Store.open(db_path(args), create=False)
+    return open_store(db_path(args), create=False)
 
 
 def _chosen_event(store: Store, ref: str | None) -> EmergencyEvent | None:
@@ -263,7 +263,7 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 
 def cmd_sheet(args: argparse.Namespace) -> int:
-    from canxie_tui.sync.emergency_xlsx import write_call_sheet
+    from canxie_tui.excel.emergency_sheets import write_call_sheet
 
     kind = _kind(args.kind)
     status = _status(args.status)
@@ -281,7 +281,7 @@ def cmd_sheet(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from canxie_tui.sync.emergency_xlsx import write_status_report
+    from canxie_tui.excel.emergency_sheets import write_status_report
 
     store = _open(args)
     event = _chosen_event(store, args.event)

@@ -53,7 +53,7 @@ def ask_password() -> str:
     import getpass
     import sys
 
-    from canxie_tui.sync.encrypt import check_password
+    from canxie_tui.excel.encrypt import check_password
 
     password = os.environ.get("CANXIE_EXPORT_PASSWORD", "")
     if not password:
@@ -75,15 +75,15 @@ def cmd_export_monthly(args: argparse.Namespace) -> int:
 
     from canxie_tui.domain.daycare import parse_month
     from canxie_tui.domain.errors import InputError
-    from canxie_tui.store.db import Store
-    from canxie_tui.sync.monthly import export_monthly
+    from canxie_tui.excel.monthly_return import export_monthly
+    from canxie_tui.store.session import open_store
 
     try:
         year, month = parse_month(args.month)
     except InputError as err:
         fail(err.message, EXIT_USAGE)
     password = ask_password() if args.password else None
-    store = Store.open(db_path(args), create=False)
+    store = open_store(db_path(args), create=False)
     try:
         today = store.today()
         if (year, month) > (today.year, today.month):
@@ -102,8 +102,8 @@ def cmd_export_monthly(args: argparse.Namespace) -> int:
             except InputError as err:
                 fail(err.message, EXIT_USAGE)
         if password:
+            from canxie_tui.excel.encrypt import encrypt_workbook
             from canxie_tui.store.records import write_audit
-            from canxie_tui.sync.encrypt import encrypt_workbook
 
             encrypt_workbook(path, password)
             write_audit(store, "加密导出月报", "exports", path.name, None, {"month": args.month})

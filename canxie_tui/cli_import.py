@@ -42,10 +42,10 @@ def cmd_import_roster(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from canxie_tui.domain.ids import mask_id
-    from canxie_tui.store.db import Store
-    from canxie_tui.sync import roster
+    from canxie_tui.excel.roster import importer as roster
+    from canxie_tui.store.session import open_store
 
-    store = Store.open(db_path(args), create=False)
+    store = open_store(db_path(args), create=False)
     try:
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
         console = Console(stderr=True)
@@ -144,6 +144,6 @@ def cmd_import_roster(args: argparse.Namespace) -> int:
 
 def _masked(field: str, value: str) -> str:
     from canxie_tui.domain.ids import mask_id
-    from canxie_tui.sync.roster import MASKED_FIELDS
+    from canxie_tui.excel.roster.importer import MASKED_FIELDS
 
     return mask_id(value) if value and field in MASKED_FIELDS else value

@@ -18,8 +18,8 @@ import pytest
 
 from canxie_tui.domain import ids
 from canxie_tui.domain.models import Household, Person, Site, Visit
-from canxie_tui.store import register, site, visits
-from canxie_tui.store.db import Store
+from canxie_tui.store import register, session, site, visits
+from canxie_tui.store.connection import Store
 
 NOW = datetime(2026, 11, 29, 10, 0)
 TODAY = NOW.date()
@@ -35,7 +35,7 @@ def open_store(
     path: Path, operator: str = OPERATOR, *, clock: Callable[[], datetime] = fixed_clock
 ) -> Store:
     """Open (creating) a database at `path` with the site saved and `operator` switched in."""
-    store = Store.open(path, clock=clock)
+    store = session.open_store(path, clock=clock)
     site.save_site(store, SITE)
     site.switch_operator(store, site.add_operator(store, operator))
     return store

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from canxie_tui.domain.ids import mask_id
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.store.records import _BOOKKEEPING, FIELD_LABELS
 
 TABLE_LABELS = {

@@ -36,13 +36,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from canxie_tui.store import schema
+from canxie_tui.store.connection import BUSY_TIMEOUT_MS, Store
 from canxie_tui.store.errors import StoreError
-
-if TYPE_CHECKING:
-    from canxie_tui.store.db import Store
 
 log = logging.getLogger(__name__)
 
@@ -186,8 +183,6 @@ def _copy(source: sqlite3.Connection, out: Path) -> Path:
 
 def _reader(db_path: Path) -> sqlite3.Connection:
     """A connection of its own: it sees committed data only, never a half-done write."""
-    from canxie_tui.store.db import BUSY_TIMEOUT_MS
-
     return sqlite3.connect(
         f"{db_path.absolute().as_uri()}?mode=rw",  # never creates a missing file
         uri=True,
@@ -620,20 +615,3 @@ def restore(
     if safety is not None:
         prune(db_path)
     return RestoreResult(checked, safety)
-
-
-def note_restore(store: Store, result: RestoreResult) -> None:
-    """Record the restore in the restored database's audit log."""
-    from canxie_tui.store import records
-
-    records.write_audit(
-        store,
-        "从备份恢复",
-        "database",
-        store.path.name,
-        None,
-        {
-            "backup": str(result.restored.path),
-            "safety_backup": str(result.safety_backup or ""),
-        },
-    )

@@ -8,7 +8,7 @@ from datetime import date
 
 from canxie_tui.domain.indicators import Indicator
 from canxie_tui.store import daycare, duelist, followups, indicators
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from canxie_tui.domain.daycare import (
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.models import Followup
 from canxie_tui.store import followups, records
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import NotFoundError
 
 FOLLOWUP_SOURCE = "daycare"

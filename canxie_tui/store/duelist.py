@@ -12,7 +12,7 @@ from typing import Any
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.natural import natural_key
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 
 _IN_REGISTER = "p.status = 'active' AND p.category IS NOT NULL"
 

@@ -55,7 +55,7 @@ from canxie_tui.domain.models import Followup
 from canxie_tui.domain.search_keys import normalize_query
 from canxie_tui.store import followups, records, tiers
 from canxie_tui.store.bulk import gc_paused
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import NotFoundError
 
 __all__ = [

@@ -8,7 +8,7 @@ from typing import Any
 from canxie_tui.domain import validate
 from canxie_tui.domain.models import Followup
 from canxie_tui.store import records, tiers
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import NotFoundError
 
 _SELECT = """

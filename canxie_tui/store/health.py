@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from canxie_tui.store import backup, records, schema
-from canxie_tui.store.db import Store
+from canxie_tui.store import backup, records, schema, session
+from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import StoreError
 
 BACKUP_MAX_AGE_DAYS = 2
@@ -45,7 +45,7 @@ def diagnose(
     path: Path, *, exports: Path | None = None, opener: Callable[..., Store] | None = None
 ) -> list[Finding]:
     """Every finding about the database at `path`; a problem is a finding with ok=False."""
-    opener = opener or Store.open
+    opener = opener or session.open_store
     found = [Finding("数据库文件", True, str(path.absolute()))]
     if path.is_dir():
         found.append(

@@ -35,7 +35,7 @@ from canxie_tui.domain.indicators import (
     tally,
 )
 from canxie_tui.domain.natural import natural_key
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 
 # Who is in the register (as every indicator counts it): active certificate holders.
 _REGISTER = f"p.status = '{codes.ACTIVE}' AND p.category IS NOT NULL"

@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import Any
 
-from canxie_tui.store.db import Store, new_id
+from canxie_tui.store.connection import Store, new_id
 from canxie_tui.store.errors import NotFoundError, StaleEditError
 
 # Column names as a user knows them, for messages about what changed.

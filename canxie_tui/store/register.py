@@ -9,7 +9,7 @@ from typing import Any
 from canxie_tui.domain import codes, ids, validate
 from canxie_tui.domain.models import Household, Person
 from canxie_tui.store import daycare, records, search, tiers
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import DuplicateError, NotFoundError
 
 _JSON_COLUMNS = ("flags", "care_flags", "benefits")

@@ -23,7 +23,7 @@ from typing import Any
 
 from canxie_tui.domain.models import SearchHit, SearchResult
 from canxie_tui.domain.search_keys import name_keys, normalize_query
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 
 COUNT_CAP = 2_000  # past this a count says 2000+: cheap, and as useful
 _TOP = "\U0010ffff"  # sorts after any character: the upper bound of a prefix range

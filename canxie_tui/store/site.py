@@ -10,7 +10,7 @@ from typing import Any
 
 from canxie_tui.domain.models import Operator, Site
 from canxie_tui.store import records
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import ValidationError
 
 _CODE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")  # 统计用区划代码: 6, 9 or 12 digits

@@ -20,7 +20,7 @@ from canxie_tui.domain.tiers import (
     next_due,
     tier_for,
 )
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 
 _FACTS_SQL = """
 SELECT p.pk, p.category, p.level, p.care_flags, p.device_kind, p.created_at,

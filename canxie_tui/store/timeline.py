@@ -7,7 +7,7 @@ import json
 from canxie_tui.domain import codes
 from canxie_tui.domain.models import TimelineEntry
 from canxie_tui.store import followups
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 
 
 def household_timeline(store: Store, household_id: str, limit: int = 200) -> list[TimelineEntry]:

@@ -15,7 +15,8 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 from canxie_tui.domain.errors import CanxieError
 from canxie_tui.domain.models import Operator, Site
 from canxie_tui.store import site
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
+from canxie_tui.store.session import open_store
 from canxie_tui.ui.commands import MainCommands
 from canxie_tui.ui.errors import reported
 
@@ -51,7 +52,7 @@ class CanxieApp(App[None]):
         super().__init__()
         self.db_path = db_path
         self.started = started if started is not None else time.perf_counter()
-        self.store = store or Store.open(db_path)
+        self.store = store or open_store(db_path)
         self.site: Site = site.get_site(self.store)
         self.startup_ms: float | None = None
 
@@ -122,22 +123,20 @@ class CanxieApp(App[None]):
 
     def restore_from(self, backup_file: str) -> None:
         """Close our connections, restore, reopen, and start again from the home screen."""
-        from canxie_tui.store import backup
+        from canxie_tui.store.session import restore_database
 
         self.show_home()  # screens holding their own connections close them on unmount
         operator = (self.store.operator_id, self.store.operator_name)
         clock = self.store.clock
         self.store.close()
         try:
-            result = backup.restore(self.db_path, backup_file)
+            self.store, _ = restore_database(
+                self.db_path, backup_file, clock=clock, operator=operator
+            )
         except Exception as error:
-            self.store = Store.open(self.db_path, clock=clock)
+            self.store = open_store(self.db_path, clock=clock)
             self.report_error(error)
             return
-        self.store = Store.open(self.db_path, clock=clock)
-        if not self.store.operator_id:
-            self.store.operator_id, self.store.operator_name = operator
-        backup.note_restore(self.store, result)
         self.site = site.get_site(self.store)
         self._refresh_subtitle()
         self.notify("已从备份恢复；恢复前的数据库也已备份。", timeout=10)

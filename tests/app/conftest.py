@@ -14,8 +14,8 @@ from textual.widgets import DataTable
 
 from canxie_tui.domain.ids import make_certificate, make_id
 from canxie_tui.domain.models import Site
-from canxie_tui.store import notes, register, site
-from canxie_tui.store.db import Store
+from canxie_tui.store import notes, register, session, site
+from canxie_tui.store.connection import Store
 from canxie_tui.ui.app import CanxieApp
 
 NOW = datetime(2026, 11, 29, 9, 30)
@@ -26,7 +26,7 @@ SHAN_LI_ID = make_id("500105", date(1988, 9, 3), 121)
 
 
 def open_store(path: Path) -> Store:
-    return Store.open(path, clock=lambda: NOW)
+    return session.open_store(path, clock=lambda: NOW)
 
 
 def build_register(path: Path) -> Store:

@@ -7,7 +7,7 @@ from textual.command import CommandPalette
 from textual.containers import VerticalScroll
 from textual.widgets import Input
 
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.ui.app import CanxieApp
 from canxie_tui.ui.screens.help import HelpScreen, KeysTable
 from canxie_tui.ui.screens.household import HouseholdScreen

@@ -7,7 +7,7 @@ from datetime import date
 from textual.widgets import DataTable, Static
 
 from canxie_tui.store import daycare
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.ui.app import CanxieApp
 from canxie_tui.ui.screens.daycare import DaycareScreen
 from canxie_tui.ui.screens.month_grid import MonthGridScreen

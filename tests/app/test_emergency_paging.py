@@ -9,7 +9,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from canxie_tui.store import emergency, register
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.ui.app import CanxieApp
 from canxie_tui.ui.screens.emergency import PAGE, EmergencyScreen
 from tests.app.conftest import row_key_at, settle, store_copy, type_text

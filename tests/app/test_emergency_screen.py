@@ -7,8 +7,8 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
-from canxie_tui.store.db import Store
-from canxie_tui.store.demo import build_demo
+from canxie_tui.demo.builder import build_demo
+from canxie_tui.store.connection import Store
 from canxie_tui.ui.app import CanxieApp
 from canxie_tui.ui.screens.emergency import EmergencyScreen
 from canxie_tui.ui.screens.event_form import EventForm

@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Input, Static, TextArea
 
 from canxie_tui.domain.ids import make_certificate, make_id
 from canxie_tui.store import notes
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.ui.app import CanxieApp
 from canxie_tui.ui.screens.household import HouseholdScreen
 from canxie_tui.ui.screens.note_form import NoteForm

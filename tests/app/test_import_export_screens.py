@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import DataTable, Input, Static
 
 from canxie_tui.domain.ids import make_certificate, make_id, mask_id
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.ui.app import CanxieApp
 from canxie_tui.ui.screens.roster_import import RosterImportScreen
 from tests.app.conftest import settle, type_text

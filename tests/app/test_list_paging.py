@@ -9,7 +9,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from canxie_tui.store import followups, register
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.ui.app import CanxieApp
 from canxie_tui.ui.screens.followup_list import FollowupListScreen
 from canxie_tui.ui.screens.household import HouseholdScreen

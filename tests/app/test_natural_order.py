@@ -8,7 +8,7 @@ from textual.widgets import DataTable, OptionList, Select
 
 from canxie_tui.domain.ids import make_certificate, make_id
 from canxie_tui.store import emergency, register
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.ui.app import CanxieApp
 from canxie_tui.ui.screens.due_list import DueListScreen
 from canxie_tui.ui.screens.emergency import EmergencyScreen

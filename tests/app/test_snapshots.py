@@ -45,7 +45,7 @@ def test_household_screen_120x40(snap_compare, tmp_path: Path) -> None:  # type:
 
 def demo_app(tmp_path: Path) -> CanxieApp:
     """The community demo as of the fixture's 'today' (deterministic for a seed)."""
-    from canxie_tui.store.demo import build_demo
+    from canxie_tui.demo.builder import build_demo
     from tests.app.conftest import NOW, open_store
 
     store = open_store(tmp_path / "demo.db")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Static
 
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.ui.app import CanxieApp
 from canxie_tui.ui.screens.dashboard import DashboardScreen
 from canxie_tui.ui.screens.due_list import DueListScreen

@@ -9,24 +9,25 @@ from pathlib import Path
 import pytest
 
 from canxie_tui.cli import main
-from canxie_tui.store.db import Store
+from canxie_tui.store import session
+from canxie_tui.store.connection import Store
 from tests.app.conftest import NOW, build_register
 
 
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = Store.open.__func__  # type: ignore[attr-defined]
+    """Every database the command opens reads the suite's 'today'."""
+    original = session.open_store
 
     def open_at_now(
-        cls: type[Store],
         path: Path | str | None = None,
         *,
         create: bool = True,
         clock: Callable[[], datetime] | None = None,
     ) -> Store:
-        return original(cls, path, create=create, clock=clock or (lambda: NOW))
+        return original(path, create=create, clock=clock or (lambda: NOW))
 
-    monkeypatch.setattr(Store, "open", classmethod(open_at_now))
+    monkeypatch.setattr(session, "open_store", open_at_now)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

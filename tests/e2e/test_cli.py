@@ -28,9 +28,9 @@ def test_search_full_ids_is_audited(db: Path, capsys: pytest.CaptureFixture[str]
     code, out, _ = run(capsys, "--db", str(db), "search", SHAN_LI_ID[-4:], "--json", "--full-ids")
     assert code == 0
     assert json.loads(out)["results"][0]["id_number"] == SHAN_LI_ID
-    from canxie_tui.store.db import Store
+    from canxie_tui.store import session
 
-    store = Store.open(db)
+    store = session.open_store(db)
     assert store.scalar("SELECT count(*) FROM audit_log WHERE action LIKE '显示完整身份证号%'") == 1
 
 

@@ -17,8 +17,7 @@ import pytest
 
 from canxie_tui import cli
 from canxie_tui.domain.ids import make_certificate, make_id
-from canxie_tui.store import backup, register
-from canxie_tui.store.db import Store
+from canxie_tui.store import backup, register, session
 from canxie_tui.store.health import size_text
 from tests.app.conftest import WANG_FANG_ID, build_register, open_store
 from tests.conftest import dump_database, folder_state
@@ -124,7 +123,7 @@ def test_restore_with_yes(db: Path, saved: Path, capsys: pytest.CaptureFixture[s
     assert "已用备份" in out and "原数据库已备份到" in out
     [safety] = [b for b in backup.list_backups(db) if b.reason == "before-restore"]
     assert dump_database(safety.path) == current
-    store = Store.open(db, create=False)
+    store = session.open_store(db, create=False)
     try:
         assert store.scalar("SELECT count(*) FROM households") == 2
         last = store.query("SELECT action, operator_name FROM audit_log ORDER BY seq DESC")[0]

@@ -16,9 +16,8 @@ from openpyxl import load_workbook
 
 from canxie_tui import cli
 from canxie_tui.domain.models import Site
-from canxie_tui.store import site
-from canxie_tui.store.db import Store
-from canxie_tui.sync.monthly import export_monthly
+from canxie_tui.excel.monthly_return import export_monthly
+from canxie_tui.store import session, site
 from tests.conftest import SITE, Make, build_month, open_store
 from tests.e2e.test_cli import run
 
@@ -184,7 +183,7 @@ def test_conflicts_are_listed_and_resolved(
     )
     assert code == 0, err
     assert "已处理：采用月报的版本" in out and "还有 0 条" in out
-    store = Store.open(tmp_path / "district.db", create=False)
+    store = session.open_store(tmp_path / "district.db", create=False)
     phone = store.scalar("SELECT phone FROM households WHERE id = ?", (conflict["record_id"],))
     store.close()
     assert phone == "13900000002"
@@ -218,7 +217,7 @@ def test_resolving_with_the_district_version_keeps_it(
     assert "保留区里的版本" in out
     _, out, _ = run(capsys, "district", "merge", str(other), "--json", *db)
     assert json.loads(out)["totals"]["conflicts"] == 0
-    store = Store.open(tmp_path / "district.db", create=False)
+    store = session.open_store(tmp_path / "district.db", create=False)
     phone = store.scalar("SELECT phone FROM households WHERE id = ?", (conflict["record_id"],))
     store.close()
     assert phone == "13800000001"

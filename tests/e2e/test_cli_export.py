@@ -14,8 +14,8 @@ from openpyxl import load_workbook
 
 from canxie_tui import cli
 from canxie_tui.domain.ids import mask_id
-from canxie_tui.store.db import Store
-from canxie_tui.sync.reader import read_monthly
+from canxie_tui.excel.return_reader import read_monthly
+from canxie_tui.store import session
 from tests.conftest import Clock, Make, Month, build_month, open_store
 from tests.e2e.test_cli import run
 
@@ -94,7 +94,7 @@ def test_full_ids_are_audited(
         "--full-ids",
     )
     assert code == 0, err
-    store = Store.open(db)
+    store = session.open_store(db)
     try:
         assert (
             store.scalar(
@@ -200,7 +200,7 @@ def test_password_encrypts_the_workbook(
         office.decrypt(plain)
     plain.seek(0)
     assert "汇总" in load_workbook(plain, read_only=True).sheetnames
-    store = Store.open(built[0])
+    store = session.open_store(built[0])
     assert store.scalar("SELECT count(*) FROM audit_log WHERE action = '加密导出月报'") == 1
 
 

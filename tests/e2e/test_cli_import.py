@@ -12,7 +12,7 @@ import pytest
 
 from canxie_tui import cli
 from canxie_tui.domain.ids import mask_id
-from canxie_tui.store.db import Store
+from canxie_tui.store import session
 from tests.conftest import open_store
 from tests.e2e.test_cli import run
 from tests.unit.test_roster_import import WANG, ZHANG, write_roster
@@ -35,7 +35,7 @@ def db(tmp_path: Path) -> Path:
 
 
 def persons(db: Path) -> int:
-    store = Store.open(db, create=False)
+    store = session.open_store(db, create=False)
     try:
         return int(store.scalar("SELECT count(*) FROM persons"))
     finally:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from canxie_tui.store import backup, records, register, schema
-from canxie_tui.store.db import Store
+from canxie_tui.store import backup, records, register, schema, session
+from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import StoreError
 from tests.conftest import NOW, Clock, Make, dump_database, fixed_clock, folder_state
 
@@ -100,14 +100,14 @@ def test_first_open_of_each_day_takes_one_backup(db_path: Path, store: Store, ma
     assert backup.list_backups(db_path) == []  # a database created today has none yet
 
     for _ in range(3):
-        Store.open(db_path, clock=clock).close()
+        session.open_store(db_path, clock=clock).close()
     [first] = backup.list_backups(db_path)
     assert (first.reason, first.taken_at) == ("daily", NOW)
     assert dump_database(first.path) == dump_database(db_path)
 
     clock.set(NOW + timedelta(days=1))
-    Store.open(db_path, clock=clock).close()
-    Store.open(db_path, clock=clock).close()
+    session.open_store(db_path, clock=clock).close()
+    session.open_store(db_path, clock=clock).close()
     assert [b.taken_at.date() for b in backup.list_backups(db_path)] == [
         (NOW + timedelta(days=1)).date(),
         NOW.date(),
@@ -121,7 +121,7 @@ def test_daily_backup_is_skipped_with_a_warning_when_it_cannot_be_written(
     backup.backup_dir(db_path).write_text("a file where the folder should be", encoding="utf-8")
 
     with caplog.at_level(logging.WARNING, logger="canxie_tui.store.backup"):
-        again = Store.open(db_path, clock=fixed_clock)
+        again = session.open_store(db_path, clock=fixed_clock)
     try:
         assert again.scalar("SELECT count(*) FROM operators") == 1  # the open went ahead
     finally:
@@ -132,7 +132,7 @@ def test_daily_backup_is_skipped_with_a_warning_when_it_cannot_be_written(
 def test_opening_a_backup_does_not_back_up_the_backup(store: Store, make: Make) -> None:
     _fill(make)
     out = backup.backup_file(store.path, reason="manual")
-    Store.open(out, create=False, clock=fixed_clock).close()
+    session.open_store(out, create=False, clock=fixed_clock).close()
     assert not (out.parent / "backups").exists()
 
 
@@ -148,7 +148,7 @@ def test_pruning_keeps_the_newest_30_of_each_kind(db_path: Path, store: Store) -
     unrelated = folder / "说明.txt"
     unrelated.write_text("别删", encoding="utf-8")
 
-    Store.open(db_path, clock=fixed_clock).close()  # today's daily backup, then pruning
+    session.open_store(db_path, clock=fixed_clock).close()  # today's daily backup, then pruning
 
     kept = {b.path for b in backup.list_backups(db_path)}
     today = [b for b in backup.list_backups(db_path) if b.taken_at.date() == NOW.date()]
@@ -372,17 +372,32 @@ def test_restore_backs_up_the_current_database_then_replaces_it(
     assert [p.name for p in db_path.parent.iterdir() if p.name.startswith(".")] == []
     if sys.platform != "win32":
         assert db_path.stat().st_mode & 0o777 == 0o600
-    again = Store.open(db_path, create=False, clock=fixed_clock)
+    again = session.open_store(db_path, create=False, clock=fixed_clock)
     try:
         assert again.scalar("SELECT count(*) FROM persons WHERE id = ?", (late.id,)) == 0
         assert again.scalar("SELECT count(*) FROM persons") == 2
         assert records.verify_audit_chain(again) == []
         make.store = again
         make.person(make.household("北城三路9号"), "李四")  # work goes on after a restore
-        backup.note_restore(again, result)
-        assert again.scalar("SELECT action FROM audit_log ORDER BY seq DESC LIMIT 1") == (
-            "从备份恢复"
-        )
+        assert records.verify_audit_chain(again) == []
+    finally:
+        again.close()
+
+
+def test_restore_database_reopens_the_backup_and_audits_the_restore(
+    db_path: Path, store: Store, make: Make
+) -> None:
+    _fill(make)
+    saved = backup.backup_file(db_path, reason="manual", when=NOW - timedelta(hours=2))
+    make.person(make.household("北城三路8号"), "张强")
+    store.close()
+
+    again, result = session.restore_database(db_path, saved, clock=lambda: NOW)
+    try:
+        assert again.scalar("SELECT count(*) FROM persons") == 2
+        entry = again.query("SELECT action, after FROM audit_log ORDER BY seq DESC LIMIT 1")[0]
+        assert entry["action"] == "从备份恢复"
+        assert str(saved) in entry["after"] and str(result.safety_backup) in entry["after"]
         assert records.verify_audit_chain(again) == []
     finally:
         again.close()
@@ -444,7 +459,7 @@ def test_restore_into_a_missing_file(tmp_path: Path, store: Store, make: Make) -
     result = backup.restore(target, saved)
 
     assert result.safety_backup is None
-    opened = Store.open(target, create=False, clock=fixed_clock)
+    opened = session.open_store(target, create=False, clock=fixed_clock)
     try:
         [household] = opened.query("SELECT id FROM households")
         assert [p.name for p in register.members(opened, household["id"])] == ["王芳", "单丽"]

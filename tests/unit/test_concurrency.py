@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from canxie_tui.store import records, register
-from canxie_tui.store.db import Store
+from canxie_tui.store import records, register, session
+from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import StaleEditError
 from tests.conftest import Make, fixed_clock
 
@@ -25,10 +25,11 @@ WRITER = """
 import sys
 import time
 from canxie_tui.store import register
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
+from canxie_tui.store import session
 
 path, tag, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-store = Store.open(path, create=False)
+store = session.open_store(path, create=False)
 print("ready", flush=True)
 sys.stdin.readline()
 for n in range(count):
@@ -71,7 +72,7 @@ def test_two_processes_writing_at_once_both_succeed(db_path: Path, store: Store)
         assert writer.returncode == 0, err
         assert out.strip() == "done"
 
-    again = Store.open(db_path, create=False, clock=fixed_clock)
+    again = session.open_store(db_path, create=False, clock=fixed_clock)
     try:
         for tag in ("甲", "乙"):
             count = again.scalar(
@@ -130,7 +131,7 @@ def test_a_write_waits_for_another_connections_transaction(store: Store, make: M
 
 def test_a_stale_edit_is_refused_and_names_what_changed(store: Store, make: Make) -> None:
     wang = make.person(make.household(), "王芳", phone="13812345678")
-    other = Store.open(store.path, create=False, clock=fixed_clock)  # a second app instance
+    other = session.open_store(store.path, create=False, clock=fixed_clock)  # a second app instance
     try:
         seen_here = register.get_person(store, wang.id)
         seen_there = register.get_person(other, wang.id)

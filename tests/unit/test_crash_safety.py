@@ -21,8 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from canxie_tui.store import daycare, records
-from canxie_tui.store.db import Store
+from canxie_tui.store import daycare, records, session
 from tests.conftest import Make, open_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,10 +33,11 @@ import sys
 from datetime import date, timedelta
 
 from canxie_tui.store import daycare, visits
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
+from canxie_tui.store import session
 
 path, household_id, person_id, member_id = sys.argv[1:5]
-store = Store.open(path, create=False)
+store = session.open_store(path, create=False)
 today = store.today()
 last = store.scalar("SELECT max(day) FROM attendance WHERE member_id = ?", (member_id,))
 day = date.fromisoformat(last) + timedelta(days=1) if last else date.fromisoformat(sys.argv[5])
@@ -85,7 +85,7 @@ def _check_after_kill(path: Path, reported: dict[str, set[str]], note: str) -> N
             assert not missing, f"{note}: {len(missing)} committed {table} rows lost"
     finally:
         conn.close()
-    store = Store.open(path, create=False)  # the app opens it
+    store = session.open_store(path, create=False)  # the app opens it
     try:
         assert records.verify_audit_chain(store) == [], note
         logged = {

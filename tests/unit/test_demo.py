@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
+from canxie_tui.demo.builder import build_demo
 from canxie_tui.domain import codes, ids
 from canxie_tui.domain.tiers import next_due
-from canxie_tui.store import records, search
+from canxie_tui.store import records, search, session
 from canxie_tui.store import tiers as tier_store
-from canxie_tui.store.db import Store
-from canxie_tui.store.demo import build_demo
+from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import StoreError
 from canxie_tui.store.site import get_site, list_operators
 
@@ -24,7 +24,7 @@ TODAY = date(2026, 11, 27)
 
 
 def _build(path: Path, seed: int = 1, **kwargs: Any) -> tuple[Store, dict[str, int]]:
-    store = Store.open(path)
+    store = session.open_store(path)
     counts = build_demo(store, scale="community", seed=seed, today=TODAY, **kwargs)
     return store, counts
 

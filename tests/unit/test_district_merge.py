@@ -20,12 +20,18 @@ import pytest
 from openpyxl import load_workbook
 
 from canxie_tui.domain.models import Site
-from canxie_tui.store import register, site
-from canxie_tui.store.db import Store
-from canxie_tui.sync import district
-from canxie_tui.sync.district import FileResult, MergeError, merge
-from canxie_tui.sync.monthly import DATA_TABLES, export_monthly, summarize_month
-from canxie_tui.sync.reader import read_monthly
+from canxie_tui.excel.district import conflicts, report
+from canxie_tui.excel.district.merge import (
+    RECORD_TABLES,
+    FileResult,
+    MergeError,
+    merge,
+    set_district,
+)
+from canxie_tui.excel.monthly_return import DATA_TABLES, export_monthly, summarize_month
+from canxie_tui.excel.return_reader import read_monthly
+from canxie_tui.store import records, register, session, site
+from canxie_tui.store.connection import Store
 from tests.conftest import SITE, Make, build_month, fixed_clock, open_store
 
 # Children without a UUID: compared by what identifies them.
@@ -39,8 +45,8 @@ OTHER_DISTRICT = Site("渝北区", "500112", "龙溪街道", "500112001", "松�
 
 
 def _district(path: Path) -> Store:
-    store = Store.open(path, clock=fixed_clock)
-    district.set_district(store, "江北区", "500105")
+    store = session.open_store(path, clock=fixed_clock)
+    set_district(store, "江北区", "500105")
     site.switch_operator(store, site.add_operator(store, "区残联张敏"))
     return store
 
@@ -110,16 +116,16 @@ def _only(results: list[FileResult]) -> FileResult:
 def test_demo_month_round_trip_then_merging_again_changes_nothing(
     tmp_path: Path, dist: Store
 ) -> None:
-    from canxie_tui.store.demo import build_demo
+    from canxie_tui.demo.builder import build_demo
 
-    community = Store.open(tmp_path / "demo.db", clock=lambda: datetime(2026, 11, 29, 10))
+    community = session.open_store(tmp_path / "demo.db", clock=lambda: datetime(2026, 11, 29, 10))
     build_demo(community, scale="community", seed=1, today=date(2026, 11, 29))
     path = _export(community, tmp_path / "demo.xlsx")
 
     first = _only(merge(dist, [path]))
     assert not first.refused, first.reason
     data = read_monthly(path)
-    records = sum(len(data.rows(t)) for t in district.RECORD_TABLES)
+    records = sum(len(data.rows(t)) for t in RECORD_TABLES)
     assert (first.new, first.updated, first.conflicts) == (records, 0, 0)
     assert _assert_merged_equals_source(dist, path) > 1000
     # The merged people can be found and carry their tier.
@@ -137,7 +143,7 @@ def test_demo_month_round_trip_then_merging_again_changes_nothing(
     assert _assert_merged_equals_source(dist, path)
     # The roll-up of the merged month agrees with the community's own monthly return.
     summary = summarize_month(community, 2026, 11)
-    row = next(r for r in district.district_rows(dist, 2026, 11) if r.level == "community")
+    row = next(r for r in report.district_rows(dist, 2026, 11) if r.level == "community")
     assert (row.persons, row.households, row.visits) == (
         summary.persons,
         summary.households,
@@ -207,7 +213,7 @@ def test_the_same_household_edited_differently_is_one_conflict_with_both_version
     assert second.conflict_records == [("households", home)]
     # The district keeps its version; the other one waits in merge_conflicts.
     assert dist.scalar("SELECT phone FROM households WHERE id = ?", (home,)) == "13800000001"
-    (conflict,) = district.list_conflicts(dist)
+    (conflict,) = conflicts.list_conflicts(dist)
     assert (conflict["table_name"], conflict["record_id"]) == ("households", home)
     assert conflict["district_version"]["phone"] == "13800000001"
     assert conflict["incoming_version"]["phone"] == "13900000002"
@@ -217,7 +223,7 @@ def test_the_same_household_edited_differently_is_one_conflict_with_both_version
     audit = _audit_count(dist)
     again = _only(merge(dist, [from_b]))
     assert (again.conflicts, again.new, again.updated) == (1, 0, 0)
-    assert len(district.list_conflicts(dist)) == 1
+    assert len(conflicts.list_conflicts(dist)) == 1
     assert _audit_count(dist) == audit
     a.close()
     b.close()
@@ -251,7 +257,7 @@ def test_a_later_edit_on_one_side_only_is_an_update(tmp_path: Path, dist: Store)
     stale = _only(merge(dist, [tmp_path / "a1.xlsx"]))
     assert (stale.updated, stale.conflicts) == (0, 0)
     assert dist.scalar("SELECT phone FROM households WHERE id = ?", (home.id,)) == "13800000003"
-    assert district.list_conflicts(dist) == []
+    assert conflicts.list_conflicts(dist) == []
     a.close()
     b.close()
 
@@ -357,7 +363,7 @@ def test_a_community_database_cannot_be_the_district(tmp_path: Path) -> None:
     path = _export(ours, tmp_path / "ours.xlsx")
     with pytest.raises(MergeError, match="社区"):
         merge(ours, [path])
-    blank = Store.open(tmp_path / "blank.db", clock=fixed_clock)
+    blank = session.open_store(tmp_path / "blank.db", clock=fixed_clock)
     with pytest.raises(MergeError, match="区县"):
         merge(blank, [path])
     blank.close()
@@ -379,7 +385,7 @@ def test_district_report_one_row_per_community_with_totals(tmp_path: Path, dist:
     assert [r.refused for r in results] == [False, False]
     assert sum(r.conflicts for r in results) == 0
 
-    out = district.district_report(dist, 2026, 11, out=tmp_path / "report.xlsx")
+    out = report.district_report(dist, 2026, 11, out=tmp_path / "report.xlsx")
     wb = load_workbook(out)
     assert wb.sheetnames == ["汇总", "指标"]
     ws = wb["汇总"]
@@ -435,12 +441,12 @@ def test_report_default_path_and_bad_month(
     from canxie_tui.domain.errors import InputError
 
     monkeypatch.setenv("CANXIE_EXPORTS", str(tmp_path / "exports"))
-    path = district.district_report(dist, 2026, 10)
+    path = report.district_report(dist, 2026, 10)
     assert path == tmp_path / "exports" / "区汇总_江北区_2026-10.xlsx" and path.is_file()
     with pytest.raises(InputError):
-        district.district_report(dist, 2027, 1)
+        report.district_report(dist, 2027, 1)
     with pytest.raises(InputError):
-        district.district_report(dist, 2026, 11, out=tmp_path / "x.csv")
+        report.district_report(dist, 2026, 11, out=tmp_path / "x.csv")
 
 
 def test_the_same_id_number_in_two_communities_is_a_conflict_and_both_are_kept(
@@ -455,7 +461,7 @@ def test_the_same_id_number_in_two_communities_is_a_conflict_and_both_are_kept(
     assert second.by_table["persons"]["conflicts"] == 2  # 王芳 and 张强 (李明's has none)
     wang = two.scalar("SELECT id FROM persons WHERE name = '王芳'")
     assert dist.scalar("SELECT id_number FROM persons WHERE id = ?", (wang,)) is None
-    kept = {c["record_id"]: c for c in district.list_conflicts(dist)}
+    kept = {c["record_id"]: c for c in conflicts.list_conflicts(dist)}
     assert kept[wang]["kind"] == "duplicate"
     assert (
         kept[wang]["incoming_version"]["id_number"] == kept[wang]["district_version"]["id_number"]
@@ -466,7 +472,7 @@ def test_the_same_id_number_in_two_communities_is_a_conflict_and_both_are_kept(
     again = merge(dist, [tmp_path / "two.xlsx"])[0]
     # Merged as it came (without the number): nothing new; the conflicts stay listed.
     assert (again.new, again.updated, again.conflicts) == (0, 0, 0)
-    assert _audit_count(dist) == audit and len(district.list_conflicts(dist)) == 2
+    assert _audit_count(dist) == audit and len(conflicts.list_conflicts(dist)) == 2
     one.close()
     two.close()
 
@@ -498,7 +504,7 @@ def _conflicted(tmp_path: Path, dist: Store) -> tuple[Store, Store, Path, dict[s
     from_b = _export(b, tmp_path / "from_b.xlsx")
     merge(dist, [_export(a, tmp_path / "from_a.xlsx")])
     assert _only(merge(dist, [from_b])).conflicts == 1
-    (conflict,) = district.list_conflicts(dist)
+    (conflict,) = conflicts.list_conflicts(dist)
     return a, b, from_b, conflict
 
 
@@ -506,12 +512,12 @@ def test_resolving_with_the_incoming_version_writes_it_and_merging_again_is_quie
     tmp_path: Path, dist: Store
 ) -> None:
     a, b, from_b, conflict = _conflicted(tmp_path, dist)
-    changes = {k: (old, new) for k, old, new in district.conflict_changes(conflict)}
+    changes = {k: (old, new) for k, old, new in conflicts.conflict_changes(conflict)}
     assert changes["phone"] == ("13800000001", "13900000002")
     assert changes["note"][1] == "与女儿同住" and "version" not in changes
     audit = _audit_count(dist)
 
-    done = district.resolve_conflict(dist, conflict["id"][:8], "incoming")
+    done = conflicts.resolve_conflict(dist, conflict["id"][:8], "incoming")
     assert (done["status"], done["resolution"]) == ("resolved", "incoming")
     assert done["resolved_by"] == "区残联张敏" and done["resolved_at"]
     home = _home(b)
@@ -519,17 +525,17 @@ def test_resolving_with_the_incoming_version_writes_it_and_merging_again_is_quie
     assert _without_pk(row) == _without_pk(
         b.query("SELECT * FROM households WHERE id = ?", (home.id,))[0]
     )
-    assert district.list_conflicts(dist) == []
-    assert [c["status"] for c in district.list_conflicts(dist, status=None)] == ["resolved"]
+    assert conflicts.list_conflicts(dist) == []
+    assert [c["status"] for c in conflicts.list_conflicts(dist, status=None)] == ["resolved"]
     actions = [
         r[0] for r in dist.db.conn.execute("SELECT action FROM audit_log WHERE seq > ?", (audit,))
     ]
     assert actions == ["合并更新", "处理合并冲突"]
-    assert not district.records.verify_audit_chain(dist)
+    assert not records.verify_audit_chain(dist)
 
     again = _only(merge(dist, [from_b]))
     assert (again.conflicts, again.updated, again.new) == (0, 0, 0)
-    assert district.list_conflicts(dist) == []
+    assert conflicts.list_conflicts(dist) == []
     a.close()
     b.close()
 
@@ -539,7 +545,7 @@ def test_resolving_with_the_district_version_keeps_the_row(tmp_path: Path, dist:
     home = _home(a).id
     before = dist.query("SELECT * FROM households WHERE id = ?", (home,))[0]
 
-    done = district.resolve_conflict(dist, conflict["id"], "district")
+    done = conflicts.resolve_conflict(dist, conflict["id"], "district")
     assert (done["status"], done["resolution"]) == ("resolved", "district")
     assert dist.query("SELECT * FROM households WHERE id = ?", (home,))[0] == before
     assert (
@@ -554,7 +560,7 @@ def test_resolving_with_the_district_version_keeps_the_row(tmp_path: Path, dist:
     again = _only(merge(dist, [from_b]))
     assert (again.conflicts, again.updated) == (0, 0)
     assert dist.query("SELECT * FROM households WHERE id = ?", (home,))[0] == before
-    assert district.list_conflicts(dist) == []
+    assert conflicts.list_conflicts(dist) == []
     a.close()
     b.close()
 
@@ -564,15 +570,15 @@ def test_unknown_short_and_resolved_conflicts_are_refused(tmp_path: Path, dist: 
 
     a, b, _, conflict = _conflicted(tmp_path, dist)
     with pytest.raises(InputError, match="没有编号"):
-        district.resolve_conflict(dist, "00000000-0000", "incoming")
+        conflicts.resolve_conflict(dist, "00000000-0000", "incoming")
     with pytest.raises(InputError, match="至少"):
-        district.resolve_conflict(dist, conflict["id"][:4], "incoming")
+        conflicts.resolve_conflict(dist, conflict["id"][:4], "incoming")
     with pytest.raises(InputError, match="district"):
-        district.resolve_conflict(dist, conflict["id"], "both")
-    district.resolve_conflict(dist, conflict["id"], "district")
+        conflicts.resolve_conflict(dist, conflict["id"], "both")
+    conflicts.resolve_conflict(dist, conflict["id"], "district")
     audit = _audit_count(dist)
     with pytest.raises(InputError, match=r"已于.*处理过"):
-        district.resolve_conflict(dist, conflict["id"], "incoming")
+        conflicts.resolve_conflict(dist, conflict["id"], "incoming")
     assert _audit_count(dist) == audit
     assert _home(dist).phone == "13800000001"
     a.close()
@@ -588,8 +594,8 @@ def test_incoming_is_refused_when_the_district_row_changed_since(
     _edit_home(dist, grid="第9网格")
     audit = _audit_count(dist)
     with pytest.raises(InputError, match="又被修改过"):
-        district.resolve_conflict(dist, conflict["id"], "incoming")
-    assert _audit_count(dist) == audit and len(district.list_conflicts(dist)) == 1
+        conflicts.resolve_conflict(dist, conflict["id"], "incoming")
+    assert _audit_count(dist) == audit and len(conflicts.list_conflicts(dist)) == 1
     assert _home(dist).grid == "第9网格"
     a.close()
     b.close()
@@ -604,14 +610,14 @@ def test_a_duplicate_id_number_cannot_take_the_incoming_version(
     two = _community(tmp_path / "two.db", OTHER_COMMUNITY)
     merge(dist, [_export(one, tmp_path / "one.xlsx"), _export(two, tmp_path / "two.xlsx")])
     wang = two.scalar("SELECT id FROM persons WHERE name = '王芳'")
-    (kept,) = [c for c in district.list_conflicts(dist) if c["record_id"] == wang]
+    (kept,) = [c for c in conflicts.list_conflicts(dist) if c["record_id"] == wang]
     audit = _audit_count(dist)
     with pytest.raises(InputError, match="重复"):
-        district.resolve_conflict(dist, kept["id"], "incoming")
-    assert _audit_count(dist) == audit and len(district.list_conflicts(dist)) == 2
-    district.resolve_conflict(dist, kept["id"], "district")
+        conflicts.resolve_conflict(dist, kept["id"], "incoming")
+    assert _audit_count(dist) == audit and len(conflicts.list_conflicts(dist)) == 2
+    conflicts.resolve_conflict(dist, kept["id"], "district")
     assert dist.scalar("SELECT id_number FROM persons WHERE id = ?", (wang,)) is None
     again = _only(merge(dist, [tmp_path / "two.xlsx"]))
-    assert again.conflicts == 0 and len(district.list_conflicts(dist)) == 1
+    assert again.conflicts == 0 and len(conflicts.list_conflicts(dist)) == 1
     one.close()
     two.close()

@@ -19,7 +19,7 @@ from canxie_tui.domain import codes, ids
 from canxie_tui.domain.emergency import PersonRisk, Priority, assess, sort_key
 from canxie_tui.domain.models import Household, Person
 from canxie_tui.store import emergency, register
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from tests.conftest import Make
 
 KINDS = tuple(codes.EMERGENCY_KINDS)

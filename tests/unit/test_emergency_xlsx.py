@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from canxie_tui.domain.models import Person
+from canxie_tui.excel import emergency_sheets
+from canxie_tui.excel.emergency_sheets import CALL_SHEET_HEADERS, ExportError, put
 from canxie_tui.store import emergency
-from canxie_tui.store.db import Store
-from canxie_tui.sync import emergency_xlsx
-from canxie_tui.sync.emergency_xlsx import CALL_SHEET_HEADERS, ExportError, put
+from canxie_tui.store.connection import Store
 from tests.conftest import Make
 
 INJECTIONS = ['=HYPERLINK("http://x","点我")', "+8613800000000", "-1", "@SUM(A1)", "\t=1+1"]
@@ -84,7 +84,7 @@ def test_call_sheet_in_risk_order_grouped_by_grid(
     store: Store, register: dict[str, Person], tmp_path: Path
 ) -> None:
     event = emergency.start_event(store, "power", "11月29日停电")
-    path = emergency_xlsx.write_call_sheet(store, event, out=tmp_path)
+    path = emergency_sheets.write_call_sheet(store, event, out=tmp_path)
     assert path == tmp_path / "急难救助_呼叫单_11月29日停电_20261129-1000.xlsx"
     rows = cells(path)
     assert rows[0][0] == "江北区观音桥街道建新东路社区 急难救助呼叫单"
@@ -119,7 +119,7 @@ def test_call_sheet_groups_grids_in_number_order(store: Store, make: Make, tmp_p
             make.household(f"建新东路{n}号", grid=grid), f"住户{n}", care_flags=["powered_device"]
         )
     event = emergency.start_event(store, "power", "停电")
-    sheet = emergency_xlsx.write_call_sheet(store, event, out=tmp_path)
+    sheet = emergency_sheets.write_call_sheet(store, event, out=tmp_path)
     groups = [row[0] for row in cells(sheet) if str(row[0]).endswith("人）")]
     assert groups == [
         "第二网格（1人）",
@@ -128,14 +128,14 @@ def test_call_sheet_groups_grids_in_number_order(store: Store, make: Make, tmp_p
         "第十一网格（1人）",
         "未分网格（1人）",
     ]
-    report = emergency_xlsx.write_status_report(store, event, out=tmp_path)
+    report = emergency_sheets.write_status_report(store, event, out=tmp_path)
     summary = [row[0] for row in cells(report, "汇总") if str(row[0]).endswith("网格")]
     assert summary == ["网格", "第二网格", "第三网格", "第十网格", "第十一网格", "未分网格"]
 
 
 def test_call_sheet_prints_well(store: Store, register: dict[str, Person], tmp_path: Path) -> None:
     event = emergency.start_event(store, "heat", "高温")
-    path = emergency_xlsx.write_call_sheet(store, event, out=tmp_path / "sheet.xlsx")
+    path = emergency_sheets.write_call_sheet(store, event, out=tmp_path / "sheet.xlsx")
     ws = openpyxl.load_workbook(path).worksheets[0]
     assert ws.freeze_panes == "A4"
     assert ws.print_title_rows == "$3:$3"
@@ -153,9 +153,11 @@ def test_ids_are_masked_or_absent(
 ) -> None:
     number = register["oxygen"].id_number
     event = emergency.start_event(store, "power", "停电")
-    plain = emergency_xlsx.write_call_sheet(store, event, out=tmp_path / "a.xlsx")
+    plain = emergency_sheets.write_call_sheet(store, event, out=tmp_path / "a.xlsx")
     assert number not in all_text(plain) and number[-4:] not in all_text(plain)
-    shown = emergency_xlsx.write_call_sheet(store, event, out=tmp_path / "b.xlsx", include_ids=True)
+    shown = emergency_sheets.write_call_sheet(
+        store, event, out=tmp_path / "b.xlsx", include_ids=True
+    )
     rows = cells(shown)
     assert rows[2][2] == "身份证号"
     assert rows[4][1:3] == ["王芳", f"{number[:6]}********{number[-4:]}"]
@@ -165,12 +167,12 @@ def test_ids_are_masked_or_absent(
 def test_hypothetical_sheet_and_status_filter(
     store: Store, register: dict[str, Person], tmp_path: Path
 ) -> None:
-    path = emergency_xlsx.write_call_sheet(store, None, kind="flood", out=tmp_path)
+    path = emergency_sheets.write_call_sheet(store, None, kind="flood", out=tmp_path)
     assert path.name == "急难救助_呼叫单_预案汛期_暴雨_20261129-1000.xlsx"
     assert "预案（假设事件）：汛期/暴雨" in cells(path)[1][0]
     event = emergency.start_event(store, "power", "停电")
     emergency.set_status(store, event, register["oxygen"].id, "safe")
-    pending = emergency_xlsx.write_call_sheet(
+    pending = emergency_sheets.write_call_sheet(
         store, event, status="pending", out=tmp_path / "p.xlsx"
     )
     text = all_text(pending)
@@ -184,8 +186,8 @@ def test_formula_like_values_stay_text(
     event = emergency.start_event(store, "power", "停电")
     for value, person in zip(INJECTIONS[1:], ("oxygen", "wheel", "formula"), strict=False):
         emergency.set_status(store, event, register[person].id, "help", value)
-    report = emergency_xlsx.write_status_report(store, event, out=tmp_path)
-    sheet = emergency_xlsx.write_call_sheet(store, event, out=tmp_path)
+    report = emergency_sheets.write_status_report(store, event, out=tmp_path)
+    sheet = emergency_sheets.write_call_sheet(store, event, out=tmp_path)
     wb = openpyxl.load_workbook(report)
     found = {
         c.value: c.data_type
@@ -209,7 +211,7 @@ def _written(tmp_path: Path, value: str) -> tuple[Any, str]:
     assert ws is not None
     put(ws, 1, 1, value)
     path = tmp_path / "x.xlsx"
-    emergency_xlsx.atomic_save(lambda tmp: wb.save(tmp), path)
+    emergency_sheets.atomic_save(lambda tmp: wb.save(tmp), path)
     cell = openpyxl.load_workbook(path).active["A1"]  # type: ignore[index]
     return cell.value, cell.data_type
 
@@ -250,11 +252,11 @@ def test_a_failing_writer_leaves_no_partial_file(
 
     monkeypatch.setattr("openpyxl.workbook.workbook.Workbook.save", broken_save)
     with pytest.raises(OSError, match="No space left"):
-        emergency_xlsx.write_call_sheet(store, event, out=target)
+        emergency_sheets.write_call_sheet(store, event, out=target)
     assert target.read_bytes() == b"the previous export"
     assert sorted(p.name for p in target.parent.iterdir()) == ["sheet.xlsx"]
     with pytest.raises(OSError):
-        emergency_xlsx.write_status_report(store, event, out=tmp_path / "new")
+        emergency_sheets.write_status_report(store, event, out=tmp_path / "new")
     assert not (tmp_path / "new").exists() or not any((tmp_path / "new").iterdir())
 
 
@@ -264,7 +266,7 @@ def test_a_locked_target_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr("os.replace", refuse)
     with pytest.raises(ExportError, match="可能正在 Excel 或 WPS 中打开"):
-        emergency_xlsx.atomic_save(lambda tmp: tmp.write_bytes(b"x"), tmp_path / "a.xlsx")
+        emergency_sheets.atomic_save(lambda tmp: tmp.write_bytes(b"x"), tmp_path / "a.xlsx")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -274,11 +276,11 @@ def test_default_folder_and_names(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CANXIE_EXPORTS", raising=False)
     event = emergency.start_event(store, "flood", 'a/b:c*?"<>| 暴雨')
-    path = emergency_xlsx.write_call_sheet(store, event)
+    path = emergency_sheets.write_call_sheet(store, event)
     assert path == Path("exports") / "急难救助_呼叫单_a_b_c_暴雨_20261129-1000.xlsx"
     assert path.exists()
     monkeypatch.setenv("CANXIE_EXPORTS", str(tmp_path / "elsewhere"))
-    report = emergency_xlsx.write_status_report(store, event)
+    report = emergency_sheets.write_status_report(store, event)
     assert report.parent == tmp_path / "elsewhere" and report.exists()
 
 
@@ -290,7 +292,7 @@ def test_status_report_totals_and_people(
     emergency.set_status(store, event, register["oxygen"].id, "safe")
     emergency.set_status(store, event, register["wheel"].id, "help", "轮椅没电，需送充电宝")
     emergency.set_status(store, event, register["formula"].id, "unreachable")
-    path = emergency_xlsx.write_status_report(store, event, out=tmp_path)
+    path = emergency_sheets.write_status_report(store, event, out=tmp_path)
     assert path.name == "急难救助_情况报告_停电_20261129-1000.xlsx"
     summary = cells(path, "汇总")
     assert summary[2][0] == (
@@ -333,7 +335,7 @@ def test_importing_the_emergency_modules_loads_no_openpyxl_nor_textual() -> None
 
     probe = (
         "import json, sys\n"
-        "import canxie_tui.sync.emergency_xlsx, canxie_tui.store.emergency\n"
+        "import canxie_tui.excel.emergency_sheets, canxie_tui.store.emergency\n"
         "import canxie_tui.cli_emergency\n"
         "print(json.dumps(sorted(sys.modules)))"
     )

@@ -23,7 +23,7 @@ from canxie_tui.domain.indicators import INDICATORS, Indicator, Shortfall, compu
 from canxie_tui.domain.models import Household, Person
 from canxie_tui.store import dashboard, register
 from canxie_tui.store import indicators as store_indicators
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from tests.conftest import TODAY, Make
 
 ALL = ["living_subsidy", "care_subsidy", "pension_ins", "medical_ins", "family_doctor"]

@@ -51,7 +51,7 @@ def _top_level(modules: set[str], name: str) -> list[str]:
     return sorted(m for m in modules if m == name or m.startswith(name + "."))
 
 
-@pytest.mark.parametrize("layer", ["canxie_tui.domain", "canxie_tui.store", "canxie_tui.sync"])
+@pytest.mark.parametrize("layer", ["canxie_tui.domain", "canxie_tui.store", "canxie_tui.excel"])
 def test_layer_does_not_load_textual(layer: str) -> None:
     loaded, found = _import_in_fresh_python(layer)
     assert layer in found
@@ -62,14 +62,14 @@ def test_layer_does_not_load_textual(layer: str) -> None:
 
 def test_all_core_layers_together_do_not_load_textual() -> None:
     loaded, found = _import_in_fresh_python(
-        "canxie_tui.domain", "canxie_tui.store", "canxie_tui.sync"
+        "canxie_tui.domain", "canxie_tui.store", "canxie_tui.excel"
     )
     # The walk really reached the modules (a broken walk would prove nothing).
     for module in (
         "canxie_tui.domain.ids",
         "canxie_tui.domain.validate",
         "canxie_tui.domain.search_keys",
-        "canxie_tui.store.db",
+        "canxie_tui.store.connection",
         "canxie_tui.store.register",
         "canxie_tui.store.search",
     ):
@@ -89,6 +89,6 @@ def test_search_keys_does_not_load_pypinyin() -> None:
 
 
 def test_store_db_does_not_load_openpyxl() -> None:
-    loaded, _ = _import_in_fresh_python("canxie_tui.store.db")
+    loaded, _ = _import_in_fresh_python("canxie_tui.store.connection")
     assert _top_level(loaded, "openpyxl") == []
     assert _top_level(loaded, "pypinyin") == []

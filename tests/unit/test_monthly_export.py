@@ -21,10 +21,8 @@ from openpyxl.utils import get_column_letter
 
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.ids import mask_id
-from canxie_tui.store import daycare, duelist, site
-from canxie_tui.store.db import Store
-from canxie_tui.sync import monthly
-from canxie_tui.sync.errors import (
+from canxie_tui.excel import monthly_return as monthly
+from canxie_tui.excel.errors import (
     ChecksumError,
     ExportError,
     FormatVersionError,
@@ -32,8 +30,10 @@ from canxie_tui.sync.errors import (
     NotMonthlyReturnError,
     SchemaMismatchError,
 )
-from canxie_tui.sync.monthly import PRINT_SHEETS, export_monthly, summarize_month
-from canxie_tui.sync.reader import read_monthly
+from canxie_tui.excel.monthly_return import PRINT_SHEETS, export_monthly, summarize_month
+from canxie_tui.excel.return_reader import read_monthly
+from canxie_tui.store import daycare, duelist, session, site
+from canxie_tui.store.connection import Store
 from tests.conftest import INJECTION_TEXTS, OPERATOR, SITE, TODAY, Make, Month, build_month
 
 DATA_SHEETS = [t.sheet for t in monthly.DATA_TABLES]
@@ -410,7 +410,7 @@ def test_another_workbook_is_not_a_monthly_return(tmp_path: Path) -> None:
 
 
 def test_a_truncated_workbook_is_corrupt(exported: Path) -> None:
-    from canxie_tui.sync.errors import CorruptWorkbookError
+    from canxie_tui.excel.errors import CorruptWorkbookError
 
     cut = exported.with_name("cut.xlsx")
     cut.write_bytes(exported.read_bytes()[: exported.stat().st_size // 2])
@@ -456,7 +456,7 @@ def test_bad_months_and_names_are_refused(store: Store, tmp_path: Path) -> None:
 
 
 def test_a_site_must_be_set_up(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "bare.db", clock=lambda: datetime(2026, 11, 29, 10))
+    store = session.open_store(tmp_path / "bare.db", clock=lambda: datetime(2026, 11, 29, 10))
     with pytest.raises(ExportError, match="还没有设置本站点"):
         export_monthly(store, 2026, 11, out=tmp_path / "x.xlsx")
     store.close()
@@ -540,9 +540,9 @@ def test_corrections_of_earlier_months_travel_with_this_month(
 
 
 def test_demo_community_month(tmp_path: Path) -> None:
-    from canxie_tui.store.demo import build_demo
+    from canxie_tui.demo.builder import build_demo
 
-    store = Store.open(tmp_path / "demo.db", clock=lambda: datetime(2026, 11, 29, 10))
+    store = session.open_store(tmp_path / "demo.db", clock=lambda: datetime(2026, 11, 29, 10))
     build_demo(store, scale="community", seed=1, today=date(2026, 11, 29))
     path = export_monthly(store, 2026, 10, out=tmp_path / "demo.xlsx")
     data = read_monthly(path)

@@ -13,15 +13,17 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from canxie_tui.domain import ids
-from canxie_tui.store import register, tiers
-from canxie_tui.store.db import Store
-from canxie_tui.store.search import search
-from canxie_tui.sync import roster, roster_read, row_reader
-from canxie_tui.sync.errors import (
+from canxie_tui.excel.errors import (
     CorruptWorkbookError,
     EncryptedWorkbookError,
     NotAWorkbookError,
 )
+from canxie_tui.excel.roster import importer as roster
+from canxie_tui.excel.roster import read as roster_read
+from canxie_tui.excel.roster import reader_process as row_reader
+from canxie_tui.store import register, tiers
+from canxie_tui.store.connection import Store
+from canxie_tui.store.search import search
 from tests.conftest import TODAY, open_store
 
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")

@@ -12,7 +12,7 @@ import pytest
 
 from canxie_tui.domain.models import Person, SearchResult
 from canxie_tui.store import register
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.store.search import Filters, index_people, index_person, search
 from tests.conftest import Make, open_store
 

@@ -16,7 +16,7 @@ from canxie_tui.domain.indicators import INDICATORS, Indicator
 from canxie_tui.domain.models import Person
 from canxie_tui.store import dashboard, followups, register, visits
 from canxie_tui.store import indicators as store_indicators
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from tests.conftest import NOW, TODAY, Clock, Make, open_store
 
 

@@ -16,7 +16,7 @@ from canxie_tui.domain.daycare import Member
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.models import Person
 from canxie_tui.store import daycare, followups, register
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import NotFoundError, StaleEditError
 from tests.conftest import TODAY, Clock, Make
 

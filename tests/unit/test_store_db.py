@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canxie_tui.store import records, register, schema, site
+from canxie_tui.store import records, register, schema, session, site
 from canxie_tui.store.backup import backup_database
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import StoreError
 from tests.conftest import OPERATOR, Make, fixed_clock
 
@@ -36,7 +36,7 @@ def _raw(path: Path) -> sqlite3.Connection:
 
 def test_new_database_is_migrated_with_wal_and_foreign_keys(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "new.db"  # missing folders are created too
-    store = Store.open(path)
+    store = session.open_store(path)
     try:
         assert store.schema_version == schema.SCHEMA_VERSION
         assert [m.name for m in schema.migrations.applied(store.db)] == list(schema.MIGRATION_NAMES)
@@ -55,7 +55,7 @@ def test_new_database_is_migrated_with_wal_and_foreign_keys(tmp_path: Path) -> N
 def test_zero_byte_file_becomes_a_database(tmp_path: Path) -> None:
     path = tmp_path / "empty.db"
     path.touch()
-    store = Store.open(path, create=False)
+    store = session.open_store(path, create=False)
     try:
         assert store.schema_version == schema.SCHEMA_VERSION
     finally:
@@ -74,7 +74,7 @@ def test_reopening_keeps_data_and_operator(db_path: Path, store: Store, make: Ma
     person = make.person(make.household(), "王芳")
     store.close()
 
-    again = Store.open(db_path, create=False, clock=fixed_clock)
+    again = session.open_store(db_path, create=False, clock=fixed_clock)
     try:
         assert again.operator_name == OPERATOR
         assert site.current_operator(again) is not None
@@ -92,7 +92,7 @@ def test_directory_is_refused(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     folder.mkdir()
     with pytest.raises(StoreError) as caught:
-        Store.open(folder)
+        session.open_store(folder)
     assert "文件夹" in caught.value.message
     assert list(folder.iterdir()) == []
 
@@ -100,7 +100,7 @@ def test_directory_is_refused(tmp_path: Path) -> None:
 def test_missing_file_without_create_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "nowhere.db"
     with pytest.raises(StoreError) as caught:
-        Store.open(path, create=False)
+        session.open_store(path, create=False)
     assert "找不到数据库文件" in caught.value.message
     assert not path.exists()
 
@@ -119,7 +119,7 @@ def test_non_sqlite_file_is_refused_and_unchanged(tmp_path: Path, content: bytes
     before = _snapshot(path)
 
     with pytest.raises(StoreError) as caught:
-        Store.open(path)
+        session.open_store(path)
 
     assert "不是 SQLite 格式" in caught.value.message
     assert _snapshot(path) == before
@@ -139,7 +139,7 @@ def test_foreign_sqlite_database_is_refused_and_unchanged(
     before = _snapshot(path)
 
     with pytest.raises(StoreError) as caught:
-        Store.open(path)
+        session.open_store(path)
 
     assert "其他程序" in caught.value.message
     assert _snapshot(path) == before
@@ -159,7 +159,7 @@ def test_database_from_newer_version_is_refused_and_unchanged(db_path: Path, sto
     before = _snapshot(db_path)
 
     with pytest.raises(StoreError) as caught:
-        Store.open(db_path)
+        session.open_store(db_path)
 
     assert "更新版本" in caught.value.message
     assert "未做任何修改" in caught.value.message
@@ -329,7 +329,7 @@ def test_backup_opens_and_holds_the_same_rows(store: Store, make: Make) -> None:
     assert [p.name for p in out.parent.iterdir()] == [out.name]  # no .part left behind
     if sys.platform != "win32":
         assert out.stat().st_mode & 0o777 == 0o600
-    copy = Store.open(out, create=False)
+    copy = session.open_store(out, create=False)
     try:
         for table in ("households", "persons", "audit_log", "search_terms", "settings"):
             sql = f"SELECT * FROM {table} ORDER BY 1, 2"

@@ -19,7 +19,7 @@ import pytest
 from canxie_tui.domain.models import Household, Person
 from canxie_tui.domain.tiers import DEFAULT_TIER_SETTINGS, TierSettings
 from canxie_tui.store import dashboard, register, tiers
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.store.duelist import DueFilters, DueItem, due_counts, due_list, grids
 from tests.conftest import NOW, TODAY, Clock, Make, open_store
 

@@ -12,7 +12,7 @@ import pytest
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.models import Person
 from canxie_tui.store import emergency, records, register
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import NotFoundError
 from tests.conftest import NOW, Clock, Make, open_store
 

@@ -8,7 +8,7 @@ import pytest
 
 from canxie_tui.domain.errors import InputError
 from canxie_tui.store import notes, site
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import StaleEditError
 from tests.conftest import Make
 

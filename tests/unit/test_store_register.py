@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from canxie_tui.domain import codes, ids, validate
 from canxie_tui.domain.errors import InputError
 from canxie_tui.store import register, search, site
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import DuplicateError, StaleEditError
 from tests.conftest import TODAY, Make
 

@@ -16,7 +16,7 @@ import pytest
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.models import Household, Operator, Person
 from canxie_tui.store import dashboard, followups, register, site, visits
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import StaleEditError
 from tests.conftest import TODAY, Make
 

@@ -16,8 +16,7 @@ import pytest
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from canxie_tui.store import backup, records, register, schema
-from canxie_tui.store.db import Store
+from canxie_tui.store import backup, records, register, schema, session
 from canxie_tui.store.errors import StoreError
 from tests.conftest import fixed_clock
 
@@ -71,7 +70,7 @@ def test_schema_v1_database_opens_and_keeps_its_rows(v1_copy: Path) -> None:
     fixture_bytes = V1.read_bytes()
     original = _dump(v1_copy)
 
-    store = Store.open(v1_copy, create=False, clock=fixed_clock)
+    store = session.open_store(v1_copy, create=False, clock=fixed_clock)
     try:
         assert store.schema_version == schema.SCHEMA_VERSION
         for table, count in V1_COUNTS.items():
@@ -115,7 +114,7 @@ def next_migration(monkeypatch: pytest.MonkeyPatch) -> str:
 def test_an_upgrade_backs_up_first(v1_copy: Path, next_migration: str) -> None:
     original = _dump(v1_copy)
 
-    store = Store.open(v1_copy, create=False, clock=fixed_clock)
+    store = session.open_store(v1_copy, create=False, clock=fixed_clock)
     try:
         assert _applied(v1_copy)[-1] == next_migration
         assert "nickname" in store.db["persons"].columns_dict
@@ -134,7 +133,7 @@ def test_no_upgrade_without_a_backup(v1_copy: Path, next_migration: str) -> None
     before = v1_copy.read_bytes()
 
     with pytest.raises(StoreError) as caught:
-        Store.open(v1_copy, create=False, clock=fixed_clock)
+        session.open_store(v1_copy, create=False, clock=fixed_clock)
 
     assert "升级数据库结构前无法备份" in caught.value.message
     assert v1_copy.read_bytes() == before

@@ -15,14 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from canxie_tui.sync import xlsx
-from canxie_tui.sync.errors import (
+from canxie_tui.excel import xlsx
+from canxie_tui.excel.errors import (
     CorruptWorkbookError,
     EncryptedWorkbookError,
     ExportError,
     NotAWorkbookError,
 )
-from canxie_tui.sync.xlsx import (
+from canxie_tui.excel.xlsx import (
     Book,
     Column,
     Heading,
@@ -350,7 +350,7 @@ def test_encrypted_and_damaged_workbooks(tmp_path: Path) -> None:
 
 
 def test_importing_the_helpers_does_not_load_openpyxl() -> None:
-    code = "import sys, canxie_tui.sync.xlsx, canxie_tui.sync.monthly, canxie_tui.sync.reader; print('openpyxl' in sys.modules)"
+    code = "import sys, canxie_tui.excel.xlsx, canxie_tui.excel.monthly_return, canxie_tui.excel.return_reader; print('openpyxl' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

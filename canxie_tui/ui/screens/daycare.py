@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from canxie_tui.domain import codes
 from canxie_tui.domain.daycare import PRESENT, SheetRow, next_status
 from canxie_tui.store import daycare
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.widgets.text import fit
 

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 from canxie_tui.domain import codes
 from canxie_tui.domain.emergency import EmergencyEvent, Priority, group
 from canxie_tui.store import emergency
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.store.emergency import RollCall
 from canxie_tui.ui.widgets.field import select
 from canxie_tui.ui.widgets.paging import PAGE, page_end, paging_note, rows_to_keep, wants_next_page
@@ -248,15 +248,15 @@ class EmergencyScreen(Screen[None]):
 
     # -- exports -----------------------------------------------------------------------
     async def _export(self, what: str) -> None:
-        from canxie_tui.sync import emergency_xlsx
+        from canxie_tui.excel import emergency_sheets
 
         if self.event is None:
             self.canxie.notify("当前没有突发事件", severity="warning")
             return
         writer = (
-            emergency_xlsx.write_call_sheet
+            emergency_sheets.write_call_sheet
             if what == "sheet"
-            else emergency_xlsx.write_status_report
+            else emergency_sheets.write_status_report
         )
         self.canxie.notify("正在导出…")
         try:

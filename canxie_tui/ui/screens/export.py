@@ -80,7 +80,7 @@ class ExportScreen(Screen[None]):
         month = self._month()
         if month is None:
             return
-        from canxie_tui.sync.monthly import summarize_month
+        from canxie_tui.excel.monthly_return import summarize_month
 
         try:
             m = await self.canxie.db(summarize_month, *month)
@@ -96,7 +96,7 @@ class ExportScreen(Screen[None]):
 
     @work(exclusive=True, group="export", exit_on_error=False)
     async def action_export(self) -> None:
-        from canxie_tui.sync.monthly import export_monthly
+        from canxie_tui.excel.monthly_return import export_monthly
 
         month = self._month()
         if month is None:
@@ -122,7 +122,7 @@ class ExportScreen(Screen[None]):
         result.update(f"✓ 已导出：{self.written.resolve()}\n按 Ctrl+O 打开所在文件夹。")
 
     def action_open_folder(self) -> None:
-        from canxie_tui.sync.xlsx import exports_dir
+        from canxie_tui.excel.xlsx import exports_dir
 
         folder = self.written.parent if self.written else exports_dir()
         try:

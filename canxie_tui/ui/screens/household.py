@@ -17,7 +17,7 @@ from canxie_tui.domain import codes
 from canxie_tui.domain.ids import mask_id
 from canxie_tui.domain.models import Household, Person, TimelineEntry, address_with_place
 from canxie_tui.store import followups, notes, register, timeline, visits
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.widgets.text import fit
 

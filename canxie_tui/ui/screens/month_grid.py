@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from canxie_tui.domain.daycare import MonthGrid, MonthStats, format_days
 from canxie_tui.store import daycare
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.ui.widgets.text import pad
 
 if TYPE_CHECKING:

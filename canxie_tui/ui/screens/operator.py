@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 from canxie_tui.domain.errors import CanxieError
 from canxie_tui.domain.models import Operator
 from canxie_tui.store import site
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.ui.errors import reported
 
 if TYPE_CHECKING:

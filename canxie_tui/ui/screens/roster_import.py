@@ -13,10 +13,10 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList,
 from textual.widgets.option_list import Option
 
 from canxie_tui.domain.ids import mask_id
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 
 if TYPE_CHECKING:
-    from canxie_tui.sync.roster import ImportPlan
+    from canxie_tui.excel.roster.importer import ImportPlan
     from canxie_tui.ui.app import CanxieApp
 
 SHOWN = 200  # rows listed per kind (rejected, changed, new); the counts cover them all
@@ -33,14 +33,14 @@ def candidates(folder: Path) -> list[Path]:
 
 
 def read_and_preview(store: Store, path: str, progress: Any) -> ImportPlan:
-    from canxie_tui.sync.roster import preview, read_roster
+    from canxie_tui.excel.roster.importer import preview, read_roster
 
     roster = read_roster(Path(path), today=store.today(), progress=progress)
     return preview(store, roster)
 
 
 def apply_plan(store: Store, plan: ImportPlan, progress: Any) -> tuple[Any, Path | None]:
-    from canxie_tui.sync.roster import apply, write_errors
+    from canxie_tui.excel.roster.importer import apply, write_errors
 
     result = apply(store, plan, progress=progress)
     return result, write_errors(plan, plan.source)

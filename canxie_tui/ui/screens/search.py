@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 from canxie_tui.domain import codes
 from canxie_tui.domain.ids import mask_id
 from canxie_tui.domain.models import SearchResult, address_with_place
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.store.search import Filters, search
 from canxie_tui.ui.widgets.field import select
 from canxie_tui.ui.widgets.text import fit

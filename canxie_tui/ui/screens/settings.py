@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.tiers import TIER_LABELS, TierSettings
 from canxie_tui.store import tiers
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.ui.screens.text_form import TextForm
 
 if TYPE_CHECKING:

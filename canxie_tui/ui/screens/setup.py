@@ -9,7 +9,7 @@ from textual.widgets import Input
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.models import Operator, Site
 from canxie_tui.store import site as site_store
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.ui.screens.form import FormScreen
 from canxie_tui.ui.widgets.field import Field
 

@@ -9,7 +9,7 @@ from textual.widgets import Input, Select
 from canxie_tui.domain import codes
 from canxie_tui.domain.models import Operator, Person, Visit
 from canxie_tui.store import visits
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.ui.screens.form import FormScreen
 from canxie_tui.ui.widgets.field import Field, multi, select
 

@@ -17,14 +17,14 @@ every printed page, A4 landscape fitted to the width, page numbers):
 ID numbers are masked (前6后4) in all of these — also inside free text — unless
 `full_ids`, which is recorded in the audit log.
 
-Machine-readable part (for `sync.reader` and the district merge):
+Machine-readable part (for `excel.return_reader` and the district merge):
 
 - `_数据_<name>` sheets, hidden: every column of the month's records (visits and
   their visitors and people seen, follow-ups, notes and their revisions,
   attendance, 渝馨家园 enrolments and closed days, emergency events and checks,
   and the audit entries of rows deleted in the month) and of the whole
   register (households, persons, operators), written
-  losslessly (see `sync.xlsx`: NULL, '' and text with any character survive);
+  losslessly (see `excel.xlsx`: NULL, '' and text with any character survive);
 - `_元数据`: format and version, site codes and names, schema version, month,
   export time, operator, and per data sheet its table, row count and SHA-256,
   then one checksum over all of that.
@@ -60,12 +60,8 @@ from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.ids import mask_id
 from canxie_tui.domain.models import Site
 from canxie_tui.domain.tiers import TIERS, interval_label, next_due
-from canxie_tui.store import daycare, records, tiers
-from canxie_tui.store.db import Store
-from canxie_tui.store.indicators import indicators
-from canxie_tui.store.site import get_site
-from canxie_tui.sync.errors import ExportError
-from canxie_tui.sync.xlsx import (
+from canxie_tui.excel.errors import ExportError
+from canxie_tui.excel.xlsx import (
     Book,
     Column,
     DataSheet,
@@ -76,6 +72,10 @@ from canxie_tui.sync.xlsx import (
     exports_dir,
     safe_filename,
 )
+from canxie_tui.store import daycare, records, tiers
+from canxie_tui.store.connection import Store
+from canxie_tui.store.indicators import indicators
+from canxie_tui.store.site import get_site
 
 __all__ = [
     "DATA_TABLES",
@@ -1135,7 +1135,7 @@ def export_monthly(
 def _write_meta(
     run: _Export, ws: Any, operator: tuple[str, str], sheets: list[tuple[DataTable, DataSheet]]
 ) -> None:
-    from canxie_tui.sync.xlsx import Look, data_value, setup_print, text_cell
+    from canxie_tui.excel.xlsx import Look, data_value, setup_print, text_cell
 
     book = run.book
     items = _meta_items(run, operator)

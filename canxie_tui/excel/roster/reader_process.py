@@ -2,7 +2,7 @@
 
 openpyxl spends most of a roster read turning XML into values, in Python; the
 validation of those rows costs nearly as much again.  A reader process
-(`python -m canxie_tui.sync.row_reader`) does the first while this one does the
+(`python -m canxie_tui.excel.roster.reader_process`) does the first while this one does the
 second, on another core.  The rows come back through its standard output as
 pickled batches, in order, as openpyxl gives them (tuples of values, empty rows
 included), so the row numbers are the same as reading in-process.
@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from canxie_tui.sync.errors import SyncError
+from canxie_tui.excel.errors import SyncError
 
 __all__ = ["PARALLEL_MIN_BYTES", "ReaderStopped", "start_reader"]
 

@@ -15,7 +15,7 @@ temporary file in the target folder and renamed into place: a failure leaves
 no partial workbook.  openpyxl is imported inside the functions that use it.
 
 Small helpers (safe cells, widths, page setup) are private here for now; they
-belong with the shared ones in `canxie_tui.sync.xlsx` once that module settles.
+belong with the shared ones in `canxie_tui.excel.xlsx` once that module settles.
 """
 
 from __future__ import annotations
@@ -36,14 +36,14 @@ from canxie_tui.domain.emergency import (
     summarize,
 )
 from canxie_tui.domain.ids import mask_id
-from canxie_tui.sync.errors import ExportError
-from canxie_tui.sync.xlsx import atomic_save, exports_dir, is_formula_like, text_width
+from canxie_tui.excel.errors import ExportError
+from canxie_tui.excel.xlsx import atomic_save, exports_dir, is_formula_like, text_width
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
     from openpyxl.worksheet.worksheet import Worksheet
 
-    from canxie_tui.store.db import Store
+    from canxie_tui.store.connection import Store
 
 __all__ = [
     "CALL_SHEET_HEADERS",

@@ -1,6 +1,6 @@
 """Shared Excel helpers: safe cells, print-ready tables, lossless data sheets, atomic saves.
 
-Used by the monthly return (`sync.monthly`) and its reader (`sync.reader`), and
+Used by the monthly return (`excel.monthly_return`) and its reader (`excel.return_reader`), and
 meant for every other workbook the product writes or reads (the roster import's
 error workbook, the emergency call sheet, the district report).  openpyxl is
 imported inside functions only: importing this module does not load it.
@@ -77,14 +77,14 @@ from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 
-from canxie_tui.store.backup import fsync_dir
-from canxie_tui.sync.errors import (
+from canxie_tui.excel.errors import (
     CorruptWorkbookError,
     EncryptedWorkbookError,
     ExportError,
     NotAWorkbookError,
     WorkbookError,
 )
+from canxie_tui.store.backup import fsync_dir
 
 if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell

@@ -1,13 +1,13 @@
-"""Reading the district's 花名册 (roster workbook): the first step of `sync.roster`.
+"""Reading the district's 花名册 (roster workbook): the first step of `excel.roster.importer`.
 
 `read_roster(path)` refuses anything that is not a readable .xlsx (via
-`sync.xlsx.load_workbook`: .xls, an encrypted workbook, a CSV or a renamed text
+`excel.xlsx.load_workbook`: .xls, an encrypted workbook, a CSV or a renamed text
 file, a damaged zip) and a workbook without a recognisable header, each with one
 Chinese message.  It finds the header row itself in the first `HEADER_SCAN_ROWS`
 rows of the first sheet that has one (title rows and merged cells above it are
 common), matches the columns by their usual names and variants, then streams the
 rows (openpyxl read-only: the workbook is never held in memory; for a big file
-from a reader process, `sync.row_reader`, so that parsing and validating run on
+from a reader process, `excel.roster.reader_process`, so that parsing and validating run on
 two cores) through `domain.validate.clean_person` / `clean_household`.  A row comes out accepted
 (cleaned values) or rejected (row number as Excel shows it, column, value, reason
 in Chinese).  Blank rows are skipped; a second row with the same ID number is
@@ -17,7 +17,7 @@ Accepted rows are not kept in Python: they go to a spool, a private temporary
 SQLite database (`sqlite3.connect("")`).  SQLite holds a small page cache of it
 and writes the rest to a file it has already unlinked, so memory stays flat in the
 number of rows, and the rows (ID numbers) never outlive the process, even after a
-crash.  `sync.roster.preview` and `apply` work through the spool in chunks.
+crash.  `excel.roster.importer.preview` and `apply` work through the spool in chunks.
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ from typing import Any, TypeVar
 
 from canxie_tui.domain import codes, ids, validate
 from canxie_tui.domain.errors import InputError
+from canxie_tui.excel.errors import SyncError, WorkbookError
+from canxie_tui.excel.roster import reader_process as row_reader
+from canxie_tui.excel.xlsx import Progress, load_workbook, reading, unescape_text
 from canxie_tui.store.bulk import gc_paused
-from canxie_tui.sync import row_reader
-from canxie_tui.sync.errors import SyncError, WorkbookError
-from canxie_tui.sync.xlsx import Progress, load_workbook, reading, unescape_text
 
 __all__ = [
     "FIELD_LABELS",

@@ -2,7 +2,7 @@
 
 Three steps, so that nothing is written before a person has seen what will be:
 
-1. `read_roster(path)` (`sync.roster_read`) refuses what is not a readable roster
+1. `read_roster(path)` (`excel.roster.read`) refuses what is not a readable roster
    and validates every row; accepted rows go to a spool on disk (memory stays flat).
 2. `preview(store, roster)` matches people by ID number: new / changed (field by
    field, old → new) / unchanged / rejected.  A blank cell never clears what the
@@ -37,11 +37,8 @@ from typing import Any
 from canxie_tui.domain import codes, validate
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.tiers import TierFacts
-from canxie_tui.store import records, register, search, tiers
-from canxie_tui.store.bulk import gc_paused
-from canxie_tui.store.db import Store, new_id
-from canxie_tui.sync.errors import SyncError
-from canxie_tui.sync.roster_read import (
+from canxie_tui.excel.errors import SyncError
+from canxie_tui.excel.roster.read import (
     FIELD_LABELS,
     HEADER_SCAN_ROWS,
     HOUSEHOLD_FIELDS,
@@ -56,7 +53,10 @@ from canxie_tui.sync.roster_read import (
     match_header,
     read_roster,
 )
-from canxie_tui.sync.xlsx import Book, Column, Progress, exports_dir, safe_filename
+from canxie_tui.excel.xlsx import Book, Column, Progress, exports_dir, safe_filename
+from canxie_tui.store import records, register, search, tiers
+from canxie_tui.store.bulk import gc_paused
+from canxie_tui.store.connection import Store, new_id
 
 __all__ = [
     "FIELD_LABELS",

@@ -40,7 +40,7 @@ from canxie_tui.domain.tiers import TierFacts, tier_for
 from canxie_tui.store import records, search
 from canxie_tui.store import site as site_store
 from canxie_tui.store import tiers as tier_store
-from canxie_tui.store.db import Store
+from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import StoreError, ValidationError
 
 __all__ = ["SCALES", "DemoScale", "Progress", "build_demo"]

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from canxie_tui.domain.errors import InputError
-from canxie_tui.sync.errors import ExportError
+from canxie_tui.excel.errors import ExportError
 
 MIN_PASSWORD = 6
 

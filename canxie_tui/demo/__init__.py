@@ -1,0 +1,1 @@
+"""The deterministic demo database: a community, street or district of made-up people."""

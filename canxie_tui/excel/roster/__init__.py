@@ -1,0 +1,1 @@
+"""Reading the district's roster workbook and importing it into the register."""

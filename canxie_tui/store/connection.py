@@ -1,0 +1,119 @@
+"""The connection: pragmas, transactions, the clock, the operator.
+
+One `Store` wraps one SQLite connection; `store.session.open_store` opens one
+(checks, migrations with a backup, the daily backup).  Worker threads each take their own
+with `Store.clone()`; WAL lets them read while another writes, and write
+transactions start with BEGIN IMMEDIATE so two writers queue on the busy
+timeout instead of failing half-way through.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from canxie_tui.store import schema
+
+BUSY_TIMEOUT_MS = 10_000
+DEFAULT_DB = Path("data") / "canxie.db"
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get("CANXIE_DB") or DEFAULT_DB)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+CACHE_KIB = 32 * 1024
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    # 32 MiB of page cache (the default is 2 MiB): a district database is ~1 GB and
+    # bulk writes (roster import, district merge) touch many index pages; measured
+    # 4.7 -> 4.3 s for a 30k-row import.  Memory stays bounded by this figure.
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    return conn
+
+
+class Store:
+    """A connection to one canxie database, with the operator who is writing."""
+
+    def __init__(self, db: Database, path: Path, *, clock: Callable[[], datetime] | None = None):
+        self.db = db
+        self.path = path
+        self.operator_id = ""
+        self.operator_name = ""
+        self.clock: Callable[[], datetime] = clock or datetime.now
+        self._lock = threading.RLock()
+
+    def clone(self) -> Store:
+        """A new connection to the same file for another thread (no migration check)."""
+        conn = connect(self.path)
+        other = Store(Database(conn, execute_plugins=False), self.path, clock=self.clock)
+        other.operator_id, other.operator_name = self.operator_id, self.operator_name
+        return other
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- identity and time ---------------------------------------------------
+    def load_operator(self) -> None:
+        row = self.db.conn.execute(
+            "SELECT o.id, o.name FROM settings s JOIN operators o ON s.value = json_quote(o.id) "
+            "WHERE s.key = 'current_operator'"
+        ).fetchone()
+        if row:
+            self.operator_id, self.operator_name = row
+
+    def now(self) -> str:
+        return self.clock().isoformat(timespec="seconds")
+
+    def today(self) -> date:
+        return self.clock().date()
+
+    # -- transactions --------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """All-or-nothing block; nests as savepoints.  Writers queue (IMMEDIATE)."""
+        with self._lock:
+            conn = self.db.conn
+            if conn.in_transaction:
+                with self.db.atomic():
+                    yield self.db
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        cursor = self.db.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def scalar(self, sql: str, params: Any = ()) -> Any:
+        row = self.db.conn.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    @property
+    def schema_version(self) -> int:
+        return len(schema.migrations.applied(self.db))

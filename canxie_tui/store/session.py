@@ -1,0 +1,147 @@
+"""Opening a database and restoring one: everything that happens around a connection.
+
+`open_store` checks the file is ours and writable, migrates it (after a backup
+of what was there) and takes the first backup of the day; `restore_database`
+replaces the database by a backup and records that in the restored audit log.
+The connection itself (`store.connection.Store`) knows none of this.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from canxie_tui.store import backup, records, schema
+from canxie_tui.store.connection import Store, connect, default_db_path
+from canxie_tui.store.errors import StoreError
+
+
+def _create_private_file(path: Path) -> None:
+    """Create an empty file readable by its owner only (个人信息保护法)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+def _check_file(path: Path, create: bool) -> bool:
+    """Refuse paths that cannot be our database; return True if it must be created."""
+    if path.is_dir():
+        raise StoreError(f"“{path}”是一个文件夹，不是数据库文件。请指定数据库文件的路径。")
+    if not path.exists():
+        if not create:
+            raise StoreError(f"找不到数据库文件“{path}”。可用 canxie demo 建立演示数据库。")
+        return True
+    if path.stat().st_size > 0:
+        with path.open("rb") as handle:
+            header = handle.read(16)
+        if header != b"SQLite format 3\x00":
+            raise StoreError(f"“{path}”不是残协工作台的数据库文件（不是 SQLite 格式）。")
+    # Refused now rather than when the first record typed cannot be saved.
+    if not os.access(path, os.W_OK):
+        raise StoreError(
+            f"数据库文件“{path}”是只读的，无法保存修改，所以没有打开。"
+            "请检查文件权限（或把文件复制到可写的文件夹）后再打开。"
+        )
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise StoreError(
+            f"数据库所在的文件夹“{path.parent}”不可写（SQLite 需要在旁边建立日志文件），"
+            "所以没有打开。请检查文件夹权限，或把数据库复制到可写的文件夹。"
+        )
+    return False
+
+
+def open_store(
+    path: Path | str | None = None,
+    *,
+    create: bool = True,
+    clock: Callable[[], datetime] | None = None,
+) -> Store:
+    """Open (and if needed create and migrate) the database at `path`."""
+    path = Path(path) if path is not None else default_db_path()
+    clock = clock or datetime.now
+    is_new = _check_file(path, create)
+    if is_new:
+        _create_private_file(path)
+    had_data = not is_new and path.stat().st_size > 0
+    conn = connect(path)
+    try:
+        db = Database(conn, execute_plugins=False)
+        _check_ownership(db, path)
+        if db.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            db.enable_wal()
+        _migrate(db, path, clock)
+    except BaseException as err:
+        conn.close()  # a refused file must not stay open (and locked, on Windows)
+        if isinstance(err, sqlite3.DatabaseError):
+            raise StoreError(f"无法打开数据库“{path}”：{err}") from err
+        raise
+    store = Store(db, path, clock=clock)
+    store.load_operator()
+    if had_data:
+        backup.daily_backup(store)  # the first open of each day; never fails the open
+    return store
+
+
+def _check_ownership(db: Database, path: Path) -> None:
+    app_id = db.conn.execute("PRAGMA application_id").fetchone()[0]
+    if app_id == schema.APPLICATION_ID:
+        return
+    if app_id == 0 and not db.table_names():
+        db.conn.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
+        return
+    raise StoreError(f"“{path}”是其他程序的 SQLite 数据库，不是残协工作台的数据库。")
+
+
+def _migrate(db: Database, path: Path, clock: Callable[[], datetime]) -> None:
+    applied = {m.name for m in schema.migrations.applied(db)}
+    unknown = applied - set(schema.MIGRATION_NAMES)
+    if unknown:
+        raise StoreError(
+            f"数据库“{path}”来自更新版本的残协工作台（结构版本高于本程序支持的 "
+            f"{schema.SCHEMA_VERSION}）。请升级程序后再打开，本程序未做任何修改。"
+        )
+    if not schema.migrations.pending(db):
+        return
+    if applied:  # never upgrade without a copy of what was there
+        backup.backup_before_migration(db.conn, path, clock())
+    schema.migrations.apply(db)
+
+
+def restore_database(
+    db_path: Path,
+    backup_file: Path | str,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    operator: tuple[str, str] | None = None,
+) -> tuple[Store, backup.RestoreResult]:
+    """Replace the database by `backup_file`, reopen it and audit the restore.
+
+    Every connection to `db_path` must be closed first.  `operator` stays the
+    one writing when the restored database names none.
+    """
+    clock = clock or datetime.now
+    result = backup.restore(db_path, backup_file, clock=clock)
+    store = open_store(db_path, create=False, clock=clock)
+    if operator and not store.operator_id:
+        store.operator_id, store.operator_name = operator
+    try:
+        records.write_audit(
+            store,
+            "从备份恢复",
+            "database",
+            store.path.name,
+            None,
+            {
+                "backup": str(result.restored.path),
+                "safety_backup": str(result.safety_backup or ""),
+            },
+        )
+    except BaseException:
+        store.close()
+        raise
+    return store, result
