@@ -391,9 +391,11 @@ def cmd_search(args: argparse.Namespace) -> int:
 def _age(born: object, today: object) -> int | None:
     from datetime import date
 
+    from canxie_tui.domain.dates import age_on
+
     if not isinstance(born, date) or not isinstance(today, date):
         return None
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return age_on(born, today)
 
 
 def run_tui(path: Path) -> int:

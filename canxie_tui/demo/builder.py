@@ -35,6 +35,7 @@ from functools import lru_cache
 from typing import Any
 
 from canxie_tui.domain import codes, ids
+from canxie_tui.domain.dates import age_on
 from canxie_tui.domain.models import Operator, Site
 from canxie_tui.domain.tiers import TierFacts, tier_for
 from canxie_tui.store import records, search
@@ -781,7 +782,7 @@ class _Builder:
             name=self._name(sex, birth.year, surname, common),
             sex=sex,
             birth=birth,
-            age=t.year - birth.year - ((t.month, t.day) < (birth.month, birth.day)),
+            age=age_on(birth, t),
             id_number=self._id_number(birth, sex, town),
             relation=relation,
         )

@@ -127,3 +127,23 @@ def days_between(a: date, b: date) -> int:
 def add_days(d: date, n: int) -> date:
     """`d` moved by `n` days (negative goes back)."""
     return d + timedelta(days=n)
+
+
+def age_on(born: date, day: date) -> int:
+    """Full years of life on `day` (negative when `day` is before the birth date).
+
+    The one age rule: a person turns N on their birthday (29 February birthdays
+    on 1 March in other years).
+    """
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def age_on_text(birth: str | None, day: date) -> int | None:
+    """`age_on` for an ISO birth date as the database holds it; None when unknown.
+
+    Compares the "MM-DD" text instead of parsing a date: the emergency list calls
+    this for every person of a district, and it gives the same answer.
+    """
+    if not birth:
+        return None
+    return day.year - int(birth[:4]) - (birth[5:10] > f"{day.month:02d}-{day.day:02d}")

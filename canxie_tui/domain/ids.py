@@ -14,6 +14,7 @@ from datetime import date
 from operator import mul
 
 from canxie_tui.domain.codes import CATEGORIES, LEVELS
+from canxie_tui.domain.dates import age_on
 
 __all__ = [
     "CATEGORY_LABELS",
@@ -76,8 +77,7 @@ class IdNumber:
 
     def age_on(self, day: date) -> int:
         """Full years on ``day`` (negative if ``day`` is before the birth date)."""
-        b = self.birth_date
-        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+        return age_on(self.birth_date, day)
 
     @property
     def masked(self) -> str:

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from canxie_tui.domain import codes
+from canxie_tui.domain.dates import age_on
 
 # The fields of the person and household forms (what the register's update takes).
 PERSON_FORM_FIELDS = (
@@ -172,8 +173,7 @@ class Person:
     def age_on(self, day: date) -> int | None:
         if self.birth_date is None:
             return None
-        born = self.birth_date
-        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        return age_on(self.birth_date, day)
 
     def disability_label(self) -> str:
         if self.category is None:

@@ -40,6 +40,7 @@ from pathlib import Path
 from canxie_tui.store import schema
 from canxie_tui.store.connection import BUSY_TIMEOUT_MS, Store
 from canxie_tui.store.errors import StoreError
+from canxie_tui.store.register_sql import in_register
 
 log = logging.getLogger(__name__)
 
@@ -492,9 +493,9 @@ def check_backup(path: Path | str, *, shown: Path | None = None) -> BackupCheck:
         if not applied:
             raise StoreError(f"“{name}”不是完整的残协工作台数据库（没有结构版本），不能用来恢复。")
         households = conn.execute("SELECT count(*) FROM households").fetchone()[0]
-        persons = conn.execute(
-            "SELECT count(*) FROM persons WHERE status = 'active' AND category IS NOT NULL"
-        ).fetchone()[0]
+        persons = conn.execute(f"SELECT count(*) FROM persons WHERE {in_register('')}").fetchone()[
+            0
+        ]
         last = conn.execute("SELECT at FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     except sqlite3.DatabaseError as err:
         raise StoreError(f"{damaged}（{err}）") from err

@@ -9,6 +9,7 @@ from datetime import date
 from canxie_tui.domain.indicators import Indicator
 from canxie_tui.store import daycare, duelist, followups, indicators
 from canxie_tui.store.connection import Store
+from canxie_tui.store.register_sql import in_register
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,7 @@ def month_stats(store: Store, today: date) -> MonthStats:
     # Coverage counts households still in the register on both sides of the ratio.
     register = {
         r[0]
-        for r in conn.execute(
-            "SELECT DISTINCT household_id FROM persons "
-            "WHERE status = 'active' AND category IS NOT NULL"
-        )
+        for r in conn.execute(f"SELECT DISTINCT household_id FROM persons WHERE {in_register('')}")
     }
     visited = len(households & register)
     households_total = len(register)

@@ -13,8 +13,9 @@ from typing import Any
 from canxie_tui.domain import codes
 from canxie_tui.domain.natural import natural_key
 from canxie_tui.store.connection import Store
+from canxie_tui.store.register_sql import in_register
 
-_IN_REGISTER = "p.status = 'active' AND p.category IS NOT NULL"
+_IN_REGISTER = in_register("p")
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from canxie_tui.domain import codes
-from canxie_tui.domain.dates import parse_day
+from canxie_tui.domain.dates import age_on_text, parse_day
 from canxie_tui.domain.emergency import (
     HELP_STATUSES,
     PENDING,
@@ -57,6 +57,7 @@ from canxie_tui.store import followups, records, tiers
 from canxie_tui.store.bulk import gc_paused
 from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import NotFoundError
+from canxie_tui.store.register_sql import in_register
 
 __all__ = [
     "FOLLOWUP_SOURCE",
@@ -343,7 +344,7 @@ SELECT p.pk, p.id, p.household_id, p.name, p.birth_date, p.category, p.level, p.
        h.guardian_name, h.guardian_relation, h.guardian_phone, h.emergency_contact,
        h.emergency_phone, h.address, h.division_name
 """
-_IN_REGISTER = " AND p.status = 'active' AND p.category IS NOT NULL"
+_IN_REGISTER = " AND " + in_register("p")
 # Everyone.  `persons NOT INDEXED`: a sequential scan of the table is much faster
 # here than walking the partial due-list index and fetching each row out of order.
 _FACTS_SQL = (
@@ -394,8 +395,6 @@ def _read(store: Store, sql: str, params: Sequence[Any], today: date) -> _Regist
     rows = store.db.conn.execute(sql + " ORDER BY p.pk", params).fetchall()
     certified = Counter(map(_ROW_HOUSEHOLD, rows))
     parsed: dict[str, frozenset[str]] = {}  # the same few JSON texts recur thousands of times
-    month_day = f"{today.month:02d}-{today.day:02d}"
-    year = today.year
     facts: list[PersonRisk] = []
     append = facts.append
     new = tuple.__new__  # what PersonRisk._make does, without the call around it
@@ -407,7 +406,7 @@ def _read(store: Store, sql: str, params: Sequence[Any], today: date) -> _Regist
         flag_set = parsed.get(flags)
         if flag_set is None:
             flag_set = parsed[flags] = frozenset(json.loads(flags))
-        age = year - int(birth[:4]) - (birth[5:10] > month_day) if birth else None
+        age = age_on_text(birth, today)
         person = (row[1], household_id, row[3], age, row[5], row[6], care_set, row[8], flag_set)
         append(new(PersonRisk, (*person, certified[household_id], *row[10:])))
     return _Register(facts, list(map(_ROW_PK, rows)))

@@ -22,6 +22,7 @@ from functools import partial
 from typing import Any
 
 from canxie_tui.domain import codes
+from canxie_tui.domain.dates import age_on_text
 from canxie_tui.domain.indicators import (
     INDICATORS,
     Counts,
@@ -132,11 +133,7 @@ def counts(store: Store, today: date) -> dict[str, Counts]:
     return dict(tally(people, homes))
 
 
-def _age(birth: str | None, today: date) -> int | None:
-    if not birth:
-        return None
-    born = date.fromisoformat(birth)
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+_age = age_on_text
 
 
 _FACTS_COLUMNS = (

@@ -11,6 +11,7 @@ from canxie_tui.domain.models import Household, Person
 from canxie_tui.store import daycare, records, search, tiers
 from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import DuplicateError, NotFoundError
+from canxie_tui.store.register_sql import in_register
 
 _JSON_COLUMNS = ("flags", "care_flags", "benefits")
 
@@ -98,8 +99,7 @@ def members(store: Store, household_id: str) -> list[Person]:
 def register_counts(store: Store) -> dict[str, int]:
     row = store.query(
         "SELECT count(DISTINCT household_id) AS households, count(*) AS persons, "
-        "sum(level IN (1, 2)) AS severe FROM persons "
-        "WHERE status = 'active' AND category IS NOT NULL"
+        f"sum(level IN (1, 2)) AS severe FROM persons WHERE {in_register('')}"
     )[0]
     return {k: int(v or 0) for k, v in row.items()}
 

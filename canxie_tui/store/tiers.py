@@ -21,17 +21,18 @@ from canxie_tui.domain.tiers import (
     tier_for,
 )
 from canxie_tui.store.connection import Store
+from canxie_tui.store.register_sql import in_register
 
-_FACTS_SQL = """
+_FACTS_SQL = f"""
 SELECT p.pk, p.category, p.level, p.care_flags, p.device_kind, p.created_at,
        p.last_visit_date, h.flags AS household_flags,
        (SELECT count(*) FROM persons m WHERE m.household_id = p.household_id
-          AND m.status = 'active' AND m.category IS NOT NULL) AS certified,
+          AND {in_register("m")}) AS certified,
        EXISTS (SELECT 1 FROM followups f WHERE f.household_id = p.household_id
           AND f.status = 'open' AND f.urgent = 1
           AND (f.person_id IS NULL OR f.person_id = p.id)) AS urgent
 FROM persons p JOIN households h ON h.id = p.household_id
-WHERE p.status = 'active' AND p.category IS NOT NULL
+WHERE {in_register("p")}
 """
 
 

@@ -12,6 +12,7 @@ from canxie_tui.domain.models import Visit
 from canxie_tui.store import followups, records, tiers
 from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import NotFoundError
+from canxie_tui.store.register_sql import in_register
 
 _LISTS = ("checklist", "problems", "referrals")
 _TIER_ORDER = "ABC"
@@ -79,8 +80,7 @@ def _household_tier(store: Store, household_id: str) -> str:
     found = [
         r[0]
         for r in store.db.conn.execute(
-            "SELECT tier FROM persons WHERE household_id = ? AND status = 'active' "
-            "AND category IS NOT NULL",
+            f"SELECT tier FROM persons WHERE household_id = ? AND {in_register('')}",
             (household_id,),
         )
     ]

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from canxie_tui.domain import codes
+from canxie_tui.domain.dates import age_on
 from canxie_tui.domain.ids import mask_id
 from canxie_tui.domain.models import SearchResult, address_with_place
 from canxie_tui.store.connection import Store
@@ -129,10 +130,7 @@ class SearchScreen(Screen[None]):
         for hit in message.result.hits:
             age = ""
             if hit.birth_date:
-                born = hit.birth_date
-                age = str(
-                    today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-                )
+                age = str(age_on(hit.birth_date, today))
             disability = (
                 f"{codes.label(codes.CATEGORIES, hit.category)}{codes.label(codes.LEVELS, hit.level)}"
                 if hit.category
