@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from canxie_tui.cli import EXIT_FAILURE, EXIT_USAGE, ChineseArgumentParser, db_path, fail
+from canxie_tui.store.records import TABLE_LABELS
 
 
 def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -186,7 +187,7 @@ def _record_name(conflict: dict[str, Any]) -> str:
 
 
 def cmd_district_conflicts(args: argparse.Namespace) -> int:
-    from canxie_tui.excel.district import conflicts, merge
+    from canxie_tui.excel.district import conflicts
     from canxie_tui.store.records import FIELD_LABELS
     from canxie_tui.store.session import open_store
 
@@ -222,7 +223,7 @@ def cmd_district_conflicts(args: argparse.Namespace) -> int:
             else f"已处理：{_SIDES.get(c['resolution'], c['resolution'])}"
             f"（{c['resolved_by']}，{c['resolved_at'].replace('T', ' ')[:16]}）"
         )
-        table = merge.TABLE_LABELS.get(c["table_name"], c["table_name"])
+        table = TABLE_LABELS.get(c["table_name"], c["table_name"])
         print(
             f"{c['id'][:8]}  {table} {_record_name(c)}  {c['source_file']}  "
             f"{c['detected_at'].replace('T', ' ')[:16]}  {state}"
@@ -241,7 +242,7 @@ def cmd_district_conflicts(args: argparse.Namespace) -> int:
 
 
 def cmd_district_resolve(args: argparse.Namespace) -> int:
-    from canxie_tui.excel.district import conflicts, merge
+    from canxie_tui.excel.district import conflicts
     from canxie_tui.store.session import open_store
 
     store = open_store(db_path(args), create=False)
@@ -250,7 +251,7 @@ def cmd_district_resolve(args: argparse.Namespace) -> int:
         left = len(conflicts.list_conflicts(store))
     finally:
         store.close()
-    table = merge.TABLE_LABELS.get(done["table_name"], done["table_name"])
+    table = TABLE_LABELS.get(done["table_name"], done["table_name"])
     print(
         f"冲突 {done['id'][:8]}（{table} {_record_name(done)}）已处理：{_SIDES[args.keep]}。"
         f"还有 {left} 条冲突待处理。"

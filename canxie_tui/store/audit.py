@@ -13,24 +13,8 @@ from typing import Any
 
 from canxie_tui.domain.ids import mask_id
 from canxie_tui.store.connection import Store
-from canxie_tui.store.records import _BOOKKEEPING, FIELD_LABELS
+from canxie_tui.store.records import _BOOKKEEPING, FIELD_LABELS, TABLE_LABELS
 
-TABLE_LABELS = {
-    "households": "户",
-    "persons": "人员",
-    "visits": "走访",
-    "followups": "跟进",
-    "notes": "个案记录",
-    "daycare_members": "渝馨家园成员",
-    "daycare_closures": "渝馨家园闭馆",
-    "attendance": "考勤",
-    "emergency_events": "应急事件",
-    "emergency_checks": "应急点名",
-    "settings": "设置",
-    "operators": "操作员",
-    "database": "数据库",
-    "demo": "演示数据",
-}
 _MASKED = ("id_number", "cert_number")
 
 

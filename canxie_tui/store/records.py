@@ -15,6 +15,23 @@ from canxie_tui.store.connection import Store, new_id
 from canxie_tui.store.errors import NotFoundError, StaleEditError
 
 # Column names as a user knows them, for messages about what changed.
+# What each table is called wherever a user reads it (audit log, merge progress, conflicts).
+TABLE_LABELS = {
+    "operators": "操作员",
+    "households": "户",
+    "persons": "人员",
+    "daycare_members": "渝馨家园成员",
+    "daycare_closures": "渝馨家园闭馆日",
+    "visits": "走访记录",
+    "followups": "跟进事项",
+    "notes": "个案记录",
+    "attendance": "渝馨家园考勤",
+    "emergency_events": "急难事件",
+    "emergency_checks": "急难点名",
+    "settings": "设置",
+    "database": "数据库",
+    "demo": "演示数据",
+}
 FIELD_LABELS = {
     "name": "姓名",
     "id_number": "身份证号",

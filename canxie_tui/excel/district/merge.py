@@ -15,6 +15,7 @@ from canxie_tui.domain.models import Site
 from canxie_tui.excel.errors import SyncError, WorkbookError
 from canxie_tui.store import records, search, tiers
 from canxie_tui.store.connection import Store, new_id
+from canxie_tui.store.records import TABLE_LABELS
 from canxie_tui.store.site import get_site
 
 Progress = Callable[[str, int, int], None]
@@ -41,19 +42,6 @@ CHILDREN: dict[str, tuple[tuple[str, str, tuple[str, ...]], ...]] = {
         ("visit_persons", "visit_id", ("person_id",)),
     ),
     "notes": (("note_revisions", "note_id", ("revision",)),),
-}
-TABLE_LABELS = {
-    "operators": "操作员",
-    "households": "户",
-    "persons": "人员",
-    "daycare_members": "渝馨家园成员",
-    "daycare_closures": "渝馨家园闭馆日",
-    "visits": "走访记录",
-    "followups": "跟进事项",
-    "notes": "个案记录",
-    "attendance": "渝馨家园考勤",
-    "emergency_events": "急难事件",
-    "emergency_checks": "急难点名",
 }
 _DERIVED = frozenset(records.DERIVED)
 _LOCAL = frozenset({"pk"})
