@@ -7,20 +7,19 @@
 - 情况报告 (status report): the totals at this moment, per grid, and the people
   who need help, could not be reached or were moved, with the notes.
 
-Every text cell is written as text: a value such as ``=HYPERLINK(...)`` stays the
-characters it is (openpyxl would otherwise store it as a formula), and values
-beginning with = + - @ or a tab/CR also get Excel's quote prefix, so editing the
-cell in Excel does not turn it into a formula either.  Files are written to a
-temporary file in the target folder and renamed into place: a failure leaves
-no partial workbook.  openpyxl is imported inside the functions that use it.
-
-Small helpers (safe cells, widths, page setup) are private here for now; they
-belong with the shared ones in `canxie_tui.excel.xlsx` once that module settles.
+Cells, file names, print setup and saving are the shared ones of
+`canxie_tui.excel.xlsx`: every text cell is a string cell (``=HYPERLINK(...)``
+stays the characters it is), values beginning with = + - @ or a tab/CR also get
+Excel's quote prefix, so editing the cell in Excel does not turn it into a
+formula either, and files are written to a temporary file in the target folder
+and renamed into place: a failure leaves no partial workbook.  The layout
+(merged title rows, grid bands, two tables on the summary sheet) needs a normal
+worksheet, not the shared write-only `Book`, so `put` places the shared text
+cells on one.  openpyxl is imported inside the functions that use it.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -37,7 +36,16 @@ from canxie_tui.domain.emergency import (
 )
 from canxie_tui.domain.ids import mask_id
 from canxie_tui.excel.errors import ExportError
-from canxie_tui.excel.xlsx import atomic_save, exports_dir, is_formula_like, text_width
+from canxie_tui.excel.xlsx import (
+    WIDTH_PADDING,
+    atomic_save,
+    column_letter,
+    exports_dir,
+    safe_filename,
+    setup_print,
+    text_cell,
+    text_width,
+)
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
@@ -97,7 +105,6 @@ _CALL_WIDTHS: dict[str, tuple[int, int]] = {
     "结果": (14, 14),
     "备注": (18, 18),
 }
-_BAD_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\s]+')
 _HEADER_FILL = "DDDDDD"
 _GROUP_FILL = "F2F2F2"
 _HELP_ORDER = {"help": 0, "unreachable": 1, "moved": 2}
@@ -106,25 +113,23 @@ _HELP_ORDER = {"help": 0, "unreachable": 1, "moved": 2}
 # -- cells, widths, files -----------------------------------------------------------
 def put(ws: Worksheet, row: int, column: int, value: Any) -> Any:
     """Write one cell; text is always text, never a formula.  Returns the cell."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    cell = ws.cell(row=row, column=column)
-    if value is None:
+    if isinstance(value, str) and value:
+        # The shared text cell (escaped, quote-prefixed, length-checked) is made for
+        # write-only sheets; a normal sheet takes it at its place.
+        cell = text_cell(ws, value, quote=True)
+        cell.row, cell.column = row, column
+        ws._add_cell(cell)
         return cell
-    if isinstance(value, str):
-        text = ILLEGAL_CHARACTERS_RE.sub("", value)
-        cell.value = text
-        if is_formula_like(text):
-            cell.data_type = "s"  # openpyxl made "=..." a formula: make it a string again
-            cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
-    else:
+    cell = ws.cell(row=row, column=column)
+    if value is not None:
         cell.value = value
     return cell
 
 
 def export_name(what: str, event_name: str, when: datetime) -> str:
     """急难救助_呼叫单_<event name>_<YYYYMMDD-HHMM>.xlsx, safe on Windows too."""
-    name = _BAD_FILENAME.sub("_", event_name).strip("._ ")[:40] or "事件"
+    # Spaces go too: "|" is unsafe, so a run of spaces and unsafe characters is one "_".
+    name = safe_filename("|".join(event_name.split()), "").strip("._ ")[:40] or "事件"
     return f"急难救助_{what}_{name}_{when:%Y%m%d-%H%M}.xlsx"
 
 
@@ -178,8 +183,6 @@ def _widths(
     ws: Worksheet, headers: Sequence[str], first_row: int, limits: dict[str, tuple[int, int]]
 ) -> None:
     """CJK-aware column widths from the header and the data rows, within limits."""
-    from openpyxl.utils import get_column_letter
-
     for index, header in enumerate(headers, start=1):
         low, high = limits.get(header, (6, 30))
         widest = text_width(header)
@@ -188,21 +191,15 @@ def _widths(
         ):
             if value is not None:
                 widest = max(widest, text_width(value))
-        ws.column_dimensions[get_column_letter(index)].width = max(low, min(high, widest + 2))
+        width = max(low, min(high, widest + WIDTH_PADDING))
+        ws.column_dimensions[column_letter(index)].width = width
 
 
 def _page_setup(ws: Worksheet, header_row: int) -> None:
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0  # as many pages as it takes, one page wide
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    """The shared print setup; only the header row (not the titles above it) repeats."""
+    setup_print(ws)
     ws.print_title_rows = f"{header_row}:{header_row}"
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.5
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-    ws.print_options.horizontalCentered = True
 
 
 def _stamp(when: str) -> str:

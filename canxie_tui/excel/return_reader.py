@@ -32,7 +32,7 @@ from canxie_tui.excel.errors import (
     NotMonthlyReturnError,
     SchemaMismatchError,
 )
-from canxie_tui.excel.monthly_return import (
+from canxie_tui.excel.return_format import (
     DATA_TABLES,
     FORMAT,
     FORMAT_VERSION,

@@ -77,6 +77,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 
+from canxie_tui import config
 from canxie_tui.excel.errors import (
     CorruptWorkbookError,
     EncryptedWorkbookError,
@@ -124,8 +125,8 @@ __all__ = [
 
 Progress = Callable[[str, int, int], None]  # (label in Chinese, done, total)
 
-EXPORTS_ENV = "CANXIE_EXPORTS"
-DEFAULT_EXPORTS = Path("exports")
+EXPORTS_ENV = config.EXPORTS_ENV
+DEFAULT_EXPORTS = config.DEFAULT_EXPORTS
 
 MAX_CELL_TEXT = 32_767  # Excel's limit; openpyxl would cut longer texts silently
 MAX_EXACT_DIGITS = 15  # Excel keeps 15 significant digits of a number
@@ -154,7 +155,7 @@ _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 # -- where exports go --------------------------------------------------------------
 def exports_dir() -> Path:
     """The exports folder: $CANXIE_EXPORTS, else `exports/` in the working folder."""
-    return Path(os.environ.get(EXPORTS_ENV) or DEFAULT_EXPORTS)
+    return config.exports_dir()
 
 
 def safe_filename(text: str, fallback: str = "未命名") -> str:

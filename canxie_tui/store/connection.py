@@ -9,7 +9,6 @@ timeout instead of failing half-way through.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import uuid
@@ -21,14 +20,15 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from canxie_tui import config
 from canxie_tui.store import schema
 
 BUSY_TIMEOUT_MS = 10_000
-DEFAULT_DB = Path("data") / "canxie.db"
+DEFAULT_DB = config.DEFAULT_DB
 
 
 def default_db_path() -> Path:
-    return Path(os.environ.get("CANXIE_DB") or DEFAULT_DB)
+    return config.db_path()
 
 
 def new_id() -> str:

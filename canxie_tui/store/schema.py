@@ -271,5 +271,69 @@ def initial(db: Database) -> None:
     )
 
 
+@migrations(name="0002_district_merge")
+def district_merge(db: Database) -> None:
+    """What the district merge keeps beside the records (`store.district`).
+
+    A district database merged into before this migration has these tables
+    already (the merge created them on first use, `merge_conflicts` perhaps
+    without `resolved_by`): IF NOT EXISTS, and the column added when missing.
+    """
+    _run(
+        db,
+        """
+    -- Each merged record as last merged: its version and the hash of its content.
+    CREATE TABLE IF NOT EXISTS merge_state (
+        table_name TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        row_hash TEXT NOT NULL,
+        site_code TEXT NOT NULL DEFAULT '',
+        merged_at TEXT NOT NULL,
+        PRIMARY KEY (table_name, record_id)
+    ) WITHOUT ROWID;
+    -- Both versions of a record the merge could not decide, for a person to.
+    CREATE TABLE IF NOT EXISTS merge_conflicts (
+        pk INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        table_name TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        kind TEXT NOT NULL DEFAULT 'edit',  -- edit / duplicate / delete
+        reason TEXT NOT NULL DEFAULT '',
+        district_version TEXT,  -- JSON of the district's row (NULL: none)
+        incoming_version TEXT,  -- JSON of the workbook's row (NULL: deleted there)
+        incoming_hash TEXT NOT NULL,
+        source_file TEXT NOT NULL,
+        site_code TEXT NOT NULL DEFAULT '',
+        month TEXT NOT NULL DEFAULT '',
+        detected_at TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open',  -- open / resolved
+        resolved_at TEXT NOT NULL DEFAULT '',
+        resolution TEXT NOT NULL DEFAULT '',  -- district / incoming
+        resolved_by TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX IF NOT EXISTS idx_merge_conflicts_record
+        ON merge_conflicts(table_name, record_id, incoming_hash);
+    -- Where each site's rows came from (street and community names for the report).
+    CREATE TABLE IF NOT EXISTS merge_sources (
+        site_code TEXT PRIMARY KEY,
+        district_code TEXT NOT NULL DEFAULT '',
+        district_name TEXT NOT NULL DEFAULT '',
+        street_code TEXT NOT NULL DEFAULT '',
+        street_name TEXT NOT NULL DEFAULT '',
+        community_code TEXT NOT NULL DEFAULT '',
+        community_name TEXT NOT NULL DEFAULT '',
+        last_month TEXT NOT NULL DEFAULT '',
+        last_file TEXT NOT NULL DEFAULT '',
+        last_merged_at TEXT NOT NULL DEFAULT ''
+    );
+    """,
+    )
+    columns = {row[1] for row in db.execute("PRAGMA table_info(merge_conflicts)").fetchall()}
+    if "resolved_by" not in columns:
+        db.execute("ALTER TABLE merge_conflicts ADD COLUMN resolved_by TEXT NOT NULL DEFAULT ''")
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 MIGRATION_NAMES = tuple(m.name for m in migrations._migrations)

@@ -86,6 +86,15 @@ class CanxieApp(App[None]):
         else:
             self.push_screen(SearchScreen())
 
+    def show_household(
+        self, household_id: str, *, add_member: bool = False, focus_person: str | None = None
+    ) -> None:
+        from canxie_tui.ui.screens.household import HouseholdScreen
+
+        self.push_screen(
+            HouseholdScreen(household_id, add_member=add_member, focus_person=focus_person)
+        )
+
     def show_due(self) -> None:
         from canxie_tui.ui.screens.due_list import DueListScreen
 

@@ -15,19 +15,12 @@ from typing import Any
 
 import pytest
 
-from canxie_tui import cli
 from canxie_tui.domain.ids import make_certificate, make_id
 from canxie_tui.store import backup, register, session
 from canxie_tui.store.health import size_text
 from tests.app.conftest import WANG_FANG_ID, build_register, open_store
 from tests.conftest import dump_database, folder_state
 from tests.e2e.conftest import run
-
-
-@pytest.fixture(autouse=True)
-def admin_commands(monkeypatch: pytest.MonkeyPatch) -> None:
-    if "canxie_tui.cli_admin" not in cli.EXTENSIONS:
-        monkeypatch.setattr(cli, "EXTENSIONS", (*cli.EXTENSIONS, "canxie_tui.cli_admin"))
 
 
 def _tamper(path: Path, sql: str, params: tuple[object, ...] = ()) -> None:

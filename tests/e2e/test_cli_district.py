@@ -1,8 +1,7 @@
 """`canxie district merge` and `canxie district report` on real workbooks.
 
 Two communities of 江北区 export November 2026 (`tests.conftest.build_month`); a
-third workbook comes from 渝北区.  The subcommands come from
-`canxie_tui.cli_district` through `cli.EXTENSIONS`.
+third workbook comes from 渝北区.  The subcommands are in `canxie_tui.cli.district`.
 """
 
 from __future__ import annotations
@@ -14,22 +13,14 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from canxie_tui import cli
 from canxie_tui.domain.models import Site
 from canxie_tui.excel.monthly_return import export_monthly
 from canxie_tui.store import session, site
 from tests.conftest import SITE, Make, build_month, open_store
 from tests.e2e.test_cli import run
 
-EXTENSION = "canxie_tui.cli_district"
 YANGHE = Site("江北区", "500105", "观音桥街道", "500105006", "洋河路社区", "500105006002")
 YUBEI = Site("渝北区", "500112", "龙溪街道", "500112001", "松牌路社区", "500112001001")
-
-
-@pytest.fixture(autouse=True)
-def district_commands(monkeypatch: pytest.MonkeyPatch) -> None:
-    if EXTENSION not in cli.EXTENSIONS:
-        monkeypatch.setattr(cli, "EXTENSIONS", (*cli.EXTENSIONS, EXTENSION))
 
 
 def _workbook(folder: Path, name: str, where: Site, first_id: int) -> Path:

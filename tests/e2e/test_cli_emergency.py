@@ -1,7 +1,6 @@
 """`canxie emergency list|events|sheet|report`: real files, exit codes, Chinese errors.
 
-The subcommands come from `canxie_tui.cli_emergency` through `cli.EXTENSIONS`;
-until that line is in cli.py the tests add it themselves.
+The subcommands are in `canxie_tui.cli.emergency`.
 """
 
 from __future__ import annotations
@@ -13,18 +12,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from canxie_tui import cli
 from canxie_tui.store import emergency
 from tests.conftest import Make, open_store
 from tests.e2e.test_cli import run
-
-EXTENSION = "canxie_tui.cli_emergency"
-
-
-@pytest.fixture(autouse=True)
-def with_extension(monkeypatch: pytest.MonkeyPatch) -> None:
-    if EXTENSION not in cli.EXTENSIONS:
-        monkeypatch.setattr(cli, "EXTENSIONS", (*cli.EXTENSIONS, EXTENSION))
 
 
 def _register(path: Path) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """`canxie export monthly`: a real workbook from a small database, and bad input.
 
 The data is in March 2024 (wholly in the past for the real clock the CLI uses).
-The subcommand comes from `canxie_tui.cli_export` through `cli.EXTENSIONS`.
+The subcommand is in `canxie_tui.cli.export`.
 """
 
 from __future__ import annotations
@@ -12,20 +12,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from canxie_tui import cli
 from canxie_tui.domain.ids import mask_id
 from canxie_tui.excel.return_reader import read_monthly
 from canxie_tui.store import session
 from tests.conftest import Clock, Make, Month, build_month, open_store
 from tests.e2e.test_cli import run
-
-EXTENSION = "canxie_tui.cli_export"
-
-
-@pytest.fixture(autouse=True)
-def export_commands(monkeypatch: pytest.MonkeyPatch) -> None:
-    if EXTENSION not in cli.EXTENSIONS:
-        monkeypatch.setattr(cli, "EXTENSIONS", (*cli.EXTENSIONS, EXTENSION))
 
 
 @pytest.fixture

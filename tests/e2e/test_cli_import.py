@@ -1,6 +1,6 @@
 """`canxie import roster`: preview, dry run, apply, re-import, JSON, refused files.
 
-The subcommand comes from `canxie_tui.cli_import` through `cli.EXTENSIONS`.
+The subcommand is in `canxie_tui.cli.roster`.
 """
 
 from __future__ import annotations
@@ -10,20 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from canxie_tui import cli
 from canxie_tui.domain.ids import mask_id
 from canxie_tui.store import session
 from tests.conftest import open_store
 from tests.e2e.test_cli import run
 from tests.unit.test_roster_import import WANG, ZHANG, write_roster
 
-EXTENSION = "canxie_tui.cli_import"
-
 
 @pytest.fixture(autouse=True)
-def import_commands(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    if EXTENSION not in cli.EXTENSIONS:
-        monkeypatch.setattr(cli, "EXTENSIONS", (*cli.EXTENSIONS, EXTENSION))
+def exports_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("CANXIE_EXPORTS", str(tmp_path / "exports"))
 
 

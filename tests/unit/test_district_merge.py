@@ -20,18 +20,14 @@ import pytest
 from openpyxl import load_workbook
 
 from canxie_tui.domain.models import Site
-from canxie_tui.excel.district import conflicts, report
-from canxie_tui.excel.district.merge import (
-    RECORD_TABLES,
-    FileResult,
-    MergeError,
-    merge,
-    set_district,
-)
+from canxie_tui.excel.district import report
+from canxie_tui.excel.district.merge import FileResult, MergeError, merge
 from canxie_tui.excel.monthly_return import DATA_TABLES, export_monthly, summarize_month
 from canxie_tui.excel.return_reader import read_monthly
 from canxie_tui.store import records, register, session, site
 from canxie_tui.store.connection import Store
+from canxie_tui.store.district import conflicts, set_district
+from canxie_tui.store.district.content import RECORD_TABLES
 from tests.conftest import SITE, Make, build_month, fixed_clock, open_store
 
 # Children without a UUID: compared by what identifies them.
@@ -168,6 +164,40 @@ def test_built_month_round_trip_keeps_nulls_texts_events_and_children(
     assert list((tmp_path / "backups").glob("district-*-before-merge.db"))
     assert dist.scalar("SELECT count(*) FROM audit_log WHERE action = '合并月报'") == 1
     assert dist.scalar("SELECT count(*) FROM audit_log WHERE action = '合并新增'") == result.new
+    community.close()
+
+
+def test_the_store_merges_plain_rows_without_a_workbook(tmp_path: Path, dist: Store) -> None:
+    """`store.district.merge.merge_rows` takes rows as dicts: the workbook is the Excel side's."""
+    from canxie_tui.store.district.apply import MergeCounts
+    from canxie_tui.store.district.content import CHILD_TABLES
+    from canxie_tui.store.district.merge import Incoming, InconsistentRowsError, merge_rows
+
+    community = _community(tmp_path / "c.db")
+    tables = {t: community.query(f"SELECT * FROM {t}") for t in (*RECORD_TABLES, *CHILD_TABLES)}
+    incoming = Incoming("c.db", SITE, "2026-11", tables=tables)
+    first = MergeCounts()
+    merge_rows(dist, incoming, first)
+    assert (first.new, first.updated, first.conflicts) == (
+        sum(len(tables[t]) for t in RECORD_TABLES),
+        0,
+        0,
+    )
+    for table, rows in tables.items():
+        merged = {_key(table, r): _without_pk(r) for r in dist.query(f"SELECT * FROM {table}")}
+        assert all(merged[_key(table, r)] == _without_pk(r) for r in rows), table
+    audit = _audit_count(dist)
+    again = MergeCounts()
+    merge_rows(dist, incoming, again)
+    assert (again.new, again.unchanged, again.changed) == (0, first.new, False)
+    assert _audit_count(dist) == audit and not records.verify_audit_chain(dist)
+    # Rows the database cannot hold (a person of no household): nothing of them is written.
+    orphan = {**tables["persons"][0], "id": "orphan", "id_number": None, "household_id": "x"}
+    with pytest.raises(InconsistentRowsError, match="没有合并"):
+        merge_rows(dist, Incoming("x.db", SITE, "2026-11", tables={"persons": [orphan]}), again)
+    assert _audit_count(dist) == audit and not dist.query(
+        "SELECT 1 FROM persons WHERE id = 'orphan'"
+    )
     community.close()
 
 

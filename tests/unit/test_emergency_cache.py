@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 
 from canxie_tui.domain import codes, ids
-from canxie_tui.domain.emergency import PersonRisk, Priority, assess, sort_key
+from canxie_tui.domain.emergency import EmergencyEvent, PersonRisk, Priority, assess, sort_key
 from canxie_tui.domain.models import Household, Person
 from canxie_tui.store import emergency, register
 from canxie_tui.store.connection import Store
+from canxie_tui.store.emergency import cache
 from tests.conftest import Make
 
 KINDS = tuple(codes.EMERGENCY_KINDS)
@@ -112,7 +113,7 @@ def listed(
     return [_row(r) for r in rows]
 
 
-_events: dict[tuple[object, str, tuple[str, ...]], emergency.EmergencyEvent] = {}
+_events: dict[tuple[object, str, tuple[str, ...]], EmergencyEvent] = {}
 SCOPES: tuple[tuple[str, ...], ...] = ((), ("第1网格",), ("3栋", "北城三路"))
 
 
@@ -213,13 +214,13 @@ def edit_household(store: Store, house: Household, **changes: Any) -> Household:
 def no_full_load(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
     """Count the loads of the whole register from here on."""
     loads = []
-    real = emergency._load
+    real = cache.load_register
 
     def counting(*args: Any) -> Any:
         loads.append(args)
         return real(*args)
 
-    monkeypatch.setattr(emergency, "_load", counting)
+    monkeypatch.setattr(cache, "load_register", counting)
     return lambda: len(loads)
 
 
@@ -354,7 +355,7 @@ def test_a_large_change_or_a_rollback_loads_again(
 ) -> None:
     listed(store, "quake")
     loads = no_full_load()
-    monkeypatch.setattr(emergency, "_REFRESH_LIMIT", 2)
+    monkeypatch.setattr(cache, "_REFRESH_LIMIT", 2)
     for n in range(3):
         make.person(built.households[n], f"新人{n}", care_flags=["evac_help"])
     assert listed(store, "quake") == reference(store, "quake")

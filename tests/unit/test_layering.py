@@ -92,3 +92,37 @@ def test_store_db_does_not_load_openpyxl() -> None:
     loaded, _ = _import_in_fresh_python("canxie_tui.store.connection")
     assert _top_level(loaded, "openpyxl") == []
     assert _top_level(loaded, "pypinyin") == []
+
+
+def test_store_does_not_load_the_excel_package() -> None:
+    loaded, found = _import_in_fresh_python("canxie_tui.store")
+    assert "canxie_tui.store.district.merge" in found and "canxie_tui.store.monthly" in found
+    assert _top_level(loaded, "canxie_tui.excel") == []
+    assert _top_level(loaded, "openpyxl") == []
+
+
+def test_the_connection_imports_nothing_of_the_project_but_schema_and_errors() -> None:
+    loaded, _ = _import_in_fresh_python("canxie_tui.store.connection")
+    ours = {m for m in loaded if m.startswith("canxie_tui.")}
+    assert ours <= {
+        "canxie_tui.config",
+        "canxie_tui.store",
+        "canxie_tui.store.connection",
+        "canxie_tui.store.errors",
+        "canxie_tui.store.schema",
+        "canxie_tui.domain",
+        "canxie_tui.domain.errors",
+    }, sorted(ours)
+
+
+def test_layer_contracts_are_declared_for_ci() -> None:
+    """CI runs `lint-imports`; the contracts it reads must name every layer."""
+    import tomllib
+
+    config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text("utf-8"))["tool"]
+    contracts = config["importlinter"]["contracts"]
+    layers = next(c["layers"] for c in contracts if c["type"] == "layers")
+    named = {name.strip() for layer in layers for name in layer.split("|")}
+    top = {p.name for p in (REPO_ROOT / "canxie_tui").iterdir() if (p / "__init__.py").exists()}
+    assert {f"canxie_tui.{name}" for name in top} <= named
+    assert any(c["type"] == "acyclic_siblings" for c in contracts)

@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.ids import mask_id
 from canxie_tui.excel import monthly_return as monthly
+from canxie_tui.excel import return_sheets
 from canxie_tui.excel.errors import (
     ChecksumError,
     ExportError,
@@ -30,13 +31,14 @@ from canxie_tui.excel.errors import (
     NotMonthlyReturnError,
     SchemaMismatchError,
 )
-from canxie_tui.excel.monthly_return import PRINT_SHEETS, export_monthly, summarize_month
+from canxie_tui.excel.monthly_return import export_monthly, summarize_month
+from canxie_tui.excel.return_format import DATA_TABLES, PRINT_SHEETS
 from canxie_tui.excel.return_reader import read_monthly
 from canxie_tui.store import daycare, duelist, session, site
 from canxie_tui.store.connection import Store
 from tests.conftest import INJECTION_TEXTS, OPERATOR, SITE, TODAY, Make, Month, build_month
 
-DATA_SHEETS = [t.sheet for t in monthly.DATA_TABLES]
+DATA_SHEETS = [t.sheet for t in DATA_TABLES]
 
 
 @pytest.fixture
@@ -374,10 +376,11 @@ def _meta_cell(path: Path, key: str) -> str:
 
 
 def test_another_schema_version_is_refused(exported: Path, store: Store) -> None:
-    newer = _edit(
-        exported, "_元数据", _meta_cell(exported, "schema_version"), store.schema_version + 1
-    )
-    with pytest.raises(SchemaMismatchError, match="数据库结构版本 2，本程序为 1") as caught:
+    ours = store.schema_version
+    newer = _edit(exported, "_元数据", _meta_cell(exported, "schema_version"), ours + 1)
+    with pytest.raises(
+        SchemaMismatchError, match=f"数据库结构版本 {ours + 1}，本程序为 {ours}"
+    ) as caught:
         read_monthly(newer)
     assert "升级本程序" in caught.value.message
     older = _edit(exported, "_元数据", _meta_cell(exported, "schema_version"), 0)
@@ -484,7 +487,7 @@ def test_a_failure_half_way_leaves_nothing(
     def broken(*args: Any) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(monthly, "_write_indicators", broken)
+    monkeypatch.setattr(return_sheets, "write_indicators", broken)
     with pytest.raises(RuntimeError):
         export_monthly(store, 2026, 11, out=target)
     assert list(folder.iterdir()) == [target]
@@ -547,7 +550,7 @@ def test_demo_community_month(tmp_path: Path) -> None:
     path = export_monthly(store, 2026, 10, out=tmp_path / "demo.xlsx")
     data = read_monthly(path)
     assert data.site.community_name == "建新东路社区"
-    for table in monthly.DATA_TABLES:
+    for table in DATA_TABLES:
         expected = store.scalar(
             f"SELECT count(*) FROM {table.table} WHERE {table.where}",
             {

@@ -299,6 +299,72 @@ def test_failing_second_write_undoes_the_first(store: Store) -> None:
     assert store.scalar("SELECT count(*) FROM audit_log") == audit_before
 
 
+# -- bulk writes --------------------------------------------------------------------------
+
+
+def _bare(path: Path) -> Store:
+    """A new database with a fixed operator (the same audit bytes in every copy)."""
+    store = session.open_store(path, clock=fixed_clock)
+    store.operator_id, store.operator_name = "op-1", OPERATOR
+    return store
+
+
+def _table(store: Store, table: str) -> list[dict[str, Any]]:
+    return store.query(f"SELECT * FROM {table} ORDER BY 1")
+
+
+def test_insert_many_writes_what_one_insert_each_writes(tmp_path: Path) -> None:
+    rows = [
+        {"id": f"h{n}", "address": f"建新东路{n}号", "building": "5栋", "flags": '["alone"]'}
+        for n in range(3)
+    ]
+    one, many = _bare(tmp_path / "one.db"), _bare(tmp_path / "many.db")
+    records.insert(one, "households", {"address": "北城三路8号", "id": "before"})
+    records.insert(many, "households", {"address": "北城三路8号", "id": "before"})
+    for row in rows:
+        records.insert(one, "households", row, action="导入花名册")
+
+    pks = records.insert_many(many, "households", rows, action="导入花名册")
+
+    assert pks == [r["pk"] for r in _table(many, "households")[1:]]
+    assert _table(many, "households") == _table(one, "households")
+    assert _table(many, "audit_log") == _table(one, "audit_log")  # hashes too
+    assert records.verify_audit_chain(many) == []
+    assert records.insert_many(many, "households", []) == []
+    one.close()
+    many.close()
+
+
+def test_append_audit_writes_what_one_write_audit_each_writes(tmp_path: Path) -> None:
+    entries = [
+        records.Audit("修改", "households", "h1", {"phone": ""}, {"phone": "13800000001"}),
+        records.Audit("显示完整身份证号", "persons", "p1"),
+        records.Audit("删除", "attendance", "a1", {"day": "2026-11-03"}, None),
+    ]
+    one, many = _bare(tmp_path / "one.db"), _bare(tmp_path / "many.db")
+    for entry in entries:
+        records.write_audit(one, *entry)
+
+    records.append_audit(many, entries)
+
+    assert _table(many, "audit_log") == _table(one, "audit_log")
+    assert records.verify_audit_chain(many) == []
+
+
+def test_a_failing_bulk_insert_writes_no_row_and_no_entry(store: Store) -> None:
+    records.insert(store, "households", {"address": "建新东路3号", "id": "taken"})
+    counts = [store.scalar(f"SELECT count(*) FROM {t}") for t in ("households", "audit_log")]
+    rows = [{"id": "new", "address": "建新东路5号"}, {"id": "taken", "address": "建新东路7号"}]
+
+    with pytest.raises(sqlite3.IntegrityError):
+        records.insert_many(store, "households", rows)
+
+    assert [store.scalar(f"SELECT count(*) FROM {t}") for t in ("households", "audit_log")] == (
+        counts
+    )
+    assert records.verify_audit_chain(store) == []
+
+
 def test_writes_are_visible_to_another_connection_only_after_commit(
     store: Store, make: Make
 ) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from canxie_tui.domain.emergency import Priority
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.models import Person
 from canxie_tui.store import emergency, records, register
@@ -65,7 +66,7 @@ def people(store: Store, make: Make) -> People:
     return People(wang, li, zhang, xiaoming, zhao)
 
 
-def names(rows: list[emergency.Priority]) -> list[str]:
+def names(rows: list[Priority]) -> list[str]:
     return [r.person.name for r in rows]
 
 

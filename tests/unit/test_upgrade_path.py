@@ -8,6 +8,7 @@ upgrade, leave a backup of itself as it was.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -92,6 +93,126 @@ def test_schema_v1_database_opens_and_keeps_its_rows(v1_copy: Path) -> None:
     else:
         assert upgrades == []
     assert V1.read_bytes() == fixture_bytes  # the fixture itself is never touched
+
+
+# The merge tables as a district database got them before `0002_district_merge`: the
+# merge created them on first use with these statements (the earliest without resolved_by).
+_MERGE_TABLES_BEFORE_0002 = (
+    """CREATE TABLE IF NOT EXISTS merge_state (
+        table_name TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        row_hash TEXT NOT NULL,
+        site_code TEXT NOT NULL DEFAULT '',
+        merged_at TEXT NOT NULL,
+        PRIMARY KEY (table_name, record_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS merge_conflicts (
+        pk INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        table_name TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        kind TEXT NOT NULL DEFAULT 'edit',  -- edit / duplicate / delete
+        reason TEXT NOT NULL DEFAULT '',
+        district_version TEXT,  -- JSON of the district's row (NULL: none)
+        incoming_version TEXT,  -- JSON of the workbook's row (NULL: deleted there)
+        incoming_hash TEXT NOT NULL,
+        source_file TEXT NOT NULL,
+        site_code TEXT NOT NULL DEFAULT '',
+        month TEXT NOT NULL DEFAULT '',
+        detected_at TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open',  -- open / resolved
+        resolved_at TEXT NOT NULL DEFAULT '',
+        resolution TEXT NOT NULL DEFAULT ''%s
+    )""",
+    "CREATE INDEX IF NOT EXISTS idx_merge_conflicts_record "
+    "ON merge_conflicts(table_name, record_id, incoming_hash)",
+    """CREATE TABLE IF NOT EXISTS merge_sources (
+        site_code TEXT PRIMARY KEY,
+        district_code TEXT NOT NULL DEFAULT '',
+        district_name TEXT NOT NULL DEFAULT '',
+        street_code TEXT NOT NULL DEFAULT '',
+        street_name TEXT NOT NULL DEFAULT '',
+        community_code TEXT NOT NULL DEFAULT '',
+        community_name TEXT NOT NULL DEFAULT '',
+        last_month TEXT NOT NULL DEFAULT '',
+        last_file TEXT NOT NULL DEFAULT '',
+        last_merged_at TEXT NOT NULL DEFAULT ''
+    )""",
+)
+_MERGE_TABLES = ("merge_state", "merge_conflicts", "merge_sources")
+
+
+def _shape(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Columns (name, type, not null, default, key) of the merge tables, and their indexes."""
+    conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        shape = {t: [r[1:] for r in conn.execute(f"PRAGMA table_info({t})")] for t in _MERGE_TABLES}
+        shape["indexes"] = [
+            r[1:3] for t in _MERGE_TABLES for r in conn.execute(f"PRAGMA index_list({t})")
+        ]
+        return shape
+    finally:
+        conn.close()
+
+
+def test_a_new_database_has_the_merge_tables(tmp_path: Path) -> None:
+    session.open_store(tmp_path / "new.db", clock=fixed_clock).close()
+    shape = _shape(tmp_path / "new.db")
+    assert [c[0] for c in shape["merge_conflicts"]][-1] == "resolved_by"
+    assert ("idx_merge_conflicts_record", 0) in shape["indexes"]
+
+
+@pytest.mark.parametrize("resolved_by", [True, False], ids=["resolved_by", "earliest"])
+def test_merge_tables_made_before_their_migration_upgrade_cleanly(
+    v1_copy: Path, tmp_path: Path, resolved_by: bool
+) -> None:
+    from canxie_tui.store.district.conflicts import list_conflicts, resolve_conflict
+
+    extra = ",\n        resolved_by TEXT NOT NULL DEFAULT ''" if resolved_by else ""
+    conn = sqlite3.connect(v1_copy, isolation_level=None)
+    for statement in _MERGE_TABLES_BEFORE_0002:
+        conn.execute(statement.replace("%s", extra))
+    conn.execute(
+        "INSERT INTO merge_state VALUES ('households', 'h1', 2, '2026-11-20T09:00:00', "
+        "'abc', '500105006001', '2026-11-21T09:00:00')"
+    )
+    conn.execute(
+        "INSERT INTO merge_conflicts (id, table_name, record_id, kind, reason, district_version, "
+        "incoming_version, incoming_hash, source_file, site_code, month, detected_at) "
+        "VALUES (?, 'households', 'h1', 'edit', '两边都改过', ?, ?, 'def', 'a.xlsx', "
+        "'500105006001', '2026-11', '2026-11-21T09:00:00')",
+        (
+            "c0ffee00-0000-4000-8000-000000000001",
+            json.dumps({"id": "h1", "phone": "1"}),
+            json.dumps({"id": "h1", "phone": "2"}),
+        ),
+    )
+    conn.execute(
+        "INSERT INTO merge_sources (site_code, last_month) VALUES ('500105006001', '2026-11')"
+    )
+    conn.close()
+    before = _dump(v1_copy)
+
+    store = session.open_store(v1_copy, create=False, clock=fixed_clock)
+    try:
+        assert _applied(v1_copy) == list(schema.MIGRATION_NAMES)
+        for table in _MERGE_TABLES:
+            assert store.scalar(f"SELECT count(*) FROM {table}") == 1, table
+        (conflict,) = list_conflicts(store)
+        assert conflict["resolved_by"] == "" and conflict["incoming_version"]["phone"] == "2"
+        done = resolve_conflict(store, conflict["id"], "district")
+        assert (done["status"], done["resolved_by"]) == ("resolved", "李明")
+        assert store.scalar("SELECT row_hash FROM merge_state WHERE record_id = 'h1'") == "def"
+        assert records.verify_audit_chain(store) == []
+    finally:
+        store.close()
+
+    session.open_store(tmp_path / "new.db", clock=fixed_clock).close()
+    assert _shape(v1_copy) == _shape(tmp_path / "new.db")  # as if made by the migration
+    [backed_up] = [b for b in backup.list_backups(v1_copy) if b.reason == "before-migration"]
+    assert _dump(backed_up.path) == before
 
 
 @pytest.fixture

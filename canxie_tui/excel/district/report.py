@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from canxie_tui.domain.models import Site
-from canxie_tui.excel.district.merge import MergeError, Progress, ensure_merge_tables
-from canxie_tui.store import records, tiers
+from canxie_tui.excel.district.merge import MergeError, Progress
+from canxie_tui.store import records
 from canxie_tui.store.connection import Store
+from canxie_tui.store.monthly import coverage, month_figures, month_period, snapshot
 from canxie_tui.store.site import get_site
 
 # -- the report ----------------------------------------------------------------------------
@@ -38,7 +38,7 @@ class ReportRow:
 
     @property
     def coverage(self) -> float | None:
-        return self.households_visited / self.households if self.households else None
+        return coverage(self.households_visited, self.households)
 
     def add(self, other: ReportRow) -> None:
         self.persons += other.persons
@@ -49,44 +49,17 @@ class ReportRow:
         self.person_days += other.person_days
 
 
-def _period(store: Store, year: int, month: int) -> tuple[date, date, date]:
-    import calendar
-
-    from canxie_tui.domain.errors import InputError
-
-    if not 1 <= month <= 12 or year < 1900:
-        raise InputError(f"月份“{year}-{month}”不对", "month")
-    today = store.today()
-    if (year, month) > (today.year, today.month):
-        raise InputError(f"{year}年{month}月还没有到，不能汇总以后月份", "month")
-    first = date(year, month, 1)
-    last = date(year, month, calendar.monthrange(year, month)[1])
-    return first, last, min(last, today)
-
-
-_IN_REGISTER = (
-    "p.category IS NOT NULL AND substr(p.created_at, 1, 10) <= :until "
-    "AND (p.status = 'active' OR p.status_date > :until)"
-)
-
-
 def district_rows(store: Store, year: int, month: int) -> list[ReportRow]:
     """The rows of the roll-up: per street its subtotal, then its communities; then the total.
 
-    Every figure comes from a handful of grouped queries over the whole database.
+    The figures are the community return's own (`store.monthly.month_figures`), grouped
+    by the households' division codes: a handful of grouped queries over the whole database.
     """
     from canxie_tui.domain.indicators import compute
-    from canxie_tui.domain.tiers import next_due
     from canxie_tui.store.indicators import person_facts
 
-    first, last, until = _period(store, year, month)
-    params = {
-        "first": first.isoformat(),
-        "last": last.isoformat(),
-        "until": until.isoformat(),
-    }
+    period = month_period(store, year, month, refused="汇总以后月份")
     conn = store.db.conn
-    ensure_merge_tables(store)
     division = {hid: code for hid, code in conn.execute("SELECT id, division_code FROM households")}
     names: dict[str, str] = {}
     for code, name, _count in conn.execute(
@@ -117,57 +90,15 @@ def district_rows(store: Store, year: int, month: int) -> list[ReportRow]:
 
     for code in names:
         row_of(code)
-    for code, persons, households in conn.execute(
-        "SELECT h.division_code, count(*), count(DISTINCT p.household_id) FROM persons p "
-        f"JOIN households h ON h.id = p.household_id WHERE {_IN_REGISTER} GROUP BY 1",
-        params,
-    ):
+    with snapshot(store):
+        figures = month_figures(store, period, by_division=True)
+    for code, counted in figures.items():
         row = row_of(code)
-        row.persons, row.households = int(persons), int(households)
-    window = "v.deleted = 0 AND v.visit_date BETWEEN :first AND :last"
-    for code, count in conn.execute(
-        f"SELECT h.division_code, count(*) FROM visits v JOIN households h "
-        f"ON h.id = v.household_id WHERE {window} GROUP BY 1",
-        params,
-    ):
-        row_of(code).visits = int(count)
-    for code, count in conn.execute(
-        "SELECT h.division_code, count(DISTINCT v.household_id) FROM visits v "
-        f"JOIN households h ON h.id = v.household_id WHERE {window} AND v.household_id IN "
-        f"(SELECT p.household_id FROM persons p WHERE {_IN_REGISTER}) GROUP BY 1",
-        params,
-    ):
-        row_of(code).households_visited = int(count)
-    # Overdue at the month's end, as the monthly return counts it.  The district holds
-    # only the visits of the months merged: a person's last visit (kept by the
-    # community, merged with the register) counts too when it is not after the month.
-    settings = tiers.get_settings(store)
-    longest = max(settings.intervals.values())
-    for code, tier, registered, merged, last_seen in conn.execute(
-        "SELECT h.division_code, p.tier, substr(p.created_at, 1, 10), "
-        "(SELECT max(v.visit_date) FROM visit_persons vp JOIN visits v ON v.id = vp.visit_id "
-        "WHERE vp.person_id = p.id AND v.deleted = 0 AND v.visit_date <= :until), "
-        "CASE WHEN p.last_visit_date <= :until THEN p.last_visit_date ELSE '' END "
-        f"FROM persons p JOIN households h ON h.id = p.household_id WHERE {_IN_REGISTER}",
-        params,
-    ):
-        seen = max(merged or "", last_seen or "")
-        interval = settings.intervals.get(tier, longest)
-        due = next_due(
-            date.fromisoformat(seen) if seen else None, interval, date.fromisoformat(registered)
-        )
-        if due < until:
-            row_of(code).overdue += 1
-    for code, days in conn.execute(
-        "SELECT h.division_code, sum(CASE WHEN a.half_day THEN 0.5 ELSE 1.0 END) "
-        "FROM attendance a JOIN daycare_members m ON m.id = a.member_id "
-        "JOIN persons p ON p.id = m.person_id JOIN households h ON h.id = p.household_id "
-        "WHERE a.status = 'present' AND a.day BETWEEN :first AND :last GROUP BY 1",
-        params,
-    ):
-        row_of(code).person_days = float(days or 0)
+        row.persons, row.households = counted.persons, counted.households
+        row.visits, row.households_visited = counted.visits, counted.households_visited
+        row.overdue, row.person_days = counted.overdue, counted.person_days
     # Indicators: the register read once, grouped by community in memory.
-    facts = person_facts(store, until)
+    facts = person_facts(store, period.until)
     by_code: dict[str, list[Any]] = defaultdict(list)
     for fact in facts:
         by_code[division.get(fact.household_id, "")].append(fact)

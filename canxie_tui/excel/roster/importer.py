@@ -15,10 +15,11 @@ Three steps, so that nothing is written before a person has seen what will be:
    through the register's audited functions.  All or nothing.
 
 New people take a bulk path (the per-row `register.add_person` costs a duplicate
-check, an audit lookup and a tier refresh per row): the same rows, one audit
-entry per record in the same hash chain, their search terms and tiers computed
-from the rows in hand (`search.index_new`, `tiers.derived`); households in the
-register that gain members are re-tiered at the end.
+check, an audit lookup and a tier refresh per row): `records.insert_many` writes
+the same rows with one audit entry per record in the same hash chain, their
+search terms and tiers computed from the rows in hand (`search.index_new`,
+`tiers.derived`); households in the register that gain members are re-tiered at
+the end.
 
 `write_errors(...)` writes the rejected rows to `exports/导入错误_<file>_<time>.xlsx`.
 """
@@ -30,7 +31,6 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -361,65 +361,6 @@ def _encode(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class _Writer:
-    """Bulk inserts with one audit entry per record, chained as `records.write_audit` does."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.conn = store.db.conn
-        self.now = store.now()
-        prev = self.conn.execute("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-        self.prev_hash = prev[0] if prev else records.GENESIS_HASH
-
-    def insert(self, table: str, rows: list[dict[str, Any]]) -> list[int]:
-        """Insert rows (all with the same columns); audit each; return their pks."""
-        if not rows:
-            return []
-        who = self.store.operator_name
-        stamp = (1, self.now, who, self.now, who)
-        pick = itemgetter(*rows[0])
-        columns = [*rows[0], "version", "created_at", "created_by", "updated_at", "updated_by"]
-        conn = self.conn
-        last = conn.execute(f"SELECT coalesce(max(pk), 0) FROM {table}").fetchone()[0]
-        conn.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
-            [(*pick(row), *stamp) for row in rows],
-        )
-        # Read the rows back: the audit entry holds every column as stored (defaults too).
-        cursor = conn.execute(f"SELECT * FROM {table} WHERE pk > ? ORDER BY pk", (last,))
-        names = [d[0] for d in cursor.description]
-        at, operator_id, entry_hash = self.now, self.store.operator_id, records._entry_hash
-        pks: list[int] = []
-        entries = []
-        prev = self.prev_hash
-        for values in cursor:
-            row = dict(zip(names, values, strict=True))
-            pks.append(row["pk"])
-            entry = {
-                "at": at,
-                "operator_id": operator_id,
-                "operator_name": who,
-                "action": _ACTION,
-                "table_name": table,
-                "record_id": row["id"],
-                "before": None,
-                "after": records._dump(row),
-            }
-            prev = entry_hash(prev, entry)
-            entries.append((*entry.values(), self.prev_hash, prev))
-            self.prev_hash = prev
-        if len(pks) != len(rows):
-            raise RosterImportError(
-                "导入时写入的记录数与预期不符，已全部撤销，数据库未做任何修改。"
-            )
-        conn.executemany(
-            "INSERT INTO audit_log (at, operator_id, operator_name, action, table_name, "
-            "record_id, before, after, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            entries,
-        )
-        return pks
-
-
 _NEW_PERSON: dict[str, Any] = {
     "name": "",
     "sex": "",
@@ -510,7 +451,7 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
 
     site = get_site(store)
     spool = plan.roster.spool
-    writer = _Writer(store)
+    now = store.now()  # one time for every record the import adds
     for batch in spool.new_households(size=_CHUNK * 4):
         houses = [
             {
@@ -521,7 +462,7 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
             }
             for _, values in batch
         ]
-        writer.insert("households", houses)
+        records.insert_many(store, "households", houses, action=_ACTION, now=now)
         spool.set_columns(
             [(target, house) for (target, _), house in zip(batch, houses, strict=True)]
         )
@@ -531,7 +472,7 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
     # `tiers.refresh` would, without a query per household.  Households that
     # existed get new members, so theirs are refreshed at the end.
     settings = tiers.get_settings(store)
-    registered = date.fromisoformat(writer.now[:10])
+    registered = date.fromisoformat(now[:10])
     derived: dict[TierFacts, tuple[str, str, str]] = {}
     for chunk in spool.new_people(size=_CHUNK):
         rows: list[dict[str, Any]] = []
@@ -557,7 +498,7 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
                     person["tier"], person["tier_reason"], person["next_due_date"] = derived[facts]
             rows.append({"id": new_id(), **person})
             fresh.append(house or {})
-        pks = writer.insert("persons", rows)
+        pks = records.insert_many(store, "persons", rows, action=_ACTION, now=now)
         search.index_new(
             store,
             [

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.indicators import SHORT_NAMES, Indicator
 from canxie_tui.store.dashboard import Dashboard, dashboard
-
-if TYPE_CHECKING:
-    from canxie_tui.ui.app import CanxieApp
+from canxie_tui.ui.errors import reported
+from canxie_tui.ui.screens.base import CanxieScreen
+from canxie_tui.ui.widgets.tables import add_keyed_columns, cursor_key, keep_cursor
 
 BAR_WIDTH = 10
 
@@ -42,7 +41,7 @@ def indicator_row(ind: Indicator) -> tuple[str, ...]:
     )
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(CanxieScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash,ctrl+f", "search", "查找", id="search", tooltip="查找人员或户"),
         Binding("d", "due", "到期走访", id="due", tooltip="今天要走访或电话的人"),
@@ -59,10 +58,6 @@ class DashboardScreen(Screen[None]):
         super().__init__()
         self.data: Dashboard | None = None
 
-    @property
-    def canxie(self) -> CanxieApp:
-        return cast("CanxieApp", self.app)
-
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("正在统计…", id="today")
@@ -76,20 +71,18 @@ class DashboardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#indicators", DataTable)
-        for label in ("专栏1指标", "分子/分母", "完成率", "目标", "评价", "缺口（回车看名单）"):
-            table.add_column(label, key=label)
+        add_keyed_columns(
+            table, ("专栏1指标", "分子/分母", "完成率", "目标", "评价", "缺口（回车看名单）")
+        )
         table.focus()
 
     def on_screen_resume(self) -> None:
         self.reload()
 
     @work(exclusive=True, group="dashboard", exit_on_error=False)
+    @reported
     async def reload(self) -> None:
-        try:
-            self.data = await self.canxie.db(dashboard)
-        except Exception as error:
-            self.canxie.report_error(error)
-            return
+        self.data = await self.canxie.db(dashboard)
         self._render_data(self.data)
 
     def _render_data(self, data: Dashboard) -> None:
@@ -121,8 +114,7 @@ class DashboardScreen(Screen[None]):
         table.clear()
         for ind in data.indicators:
             table.add_row(*indicator_row(ind), key=ind.key)
-        if table.row_count:
-            table.move_cursor(row=min(row, table.row_count - 1))
+        keep_cursor(table, row)
 
     # -- actions -------------------------------------------------------------------
     def action_search(self) -> None:
@@ -147,10 +139,7 @@ class DashboardScreen(Screen[None]):
     def action_shortfall(self) -> None:
         from canxie_tui.ui.screens.shortfall import ShortfallScreen
 
-        table = self.query_one("#indicators", DataTable)
-        if not table.row_count:
-            return
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        key = cursor_key(self.query_one("#indicators", DataTable))
         if key:
             self.app.push_screen(ShortfallScreen(key))
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from canxie_tui.domain import codes
@@ -17,10 +16,9 @@ from canxie_tui.domain.daycare import PRESENT, SheetRow, next_status
 from canxie_tui.store import daycare
 from canxie_tui.store.connection import Store
 from canxie_tui.ui.errors import reported
+from canxie_tui.ui.screens.base import CanxieScreen
+from canxie_tui.ui.widgets.tables import add_keyed_columns, keep_cursor
 from canxie_tui.ui.widgets.text import fit
-
-if TYPE_CHECKING:
-    from canxie_tui.ui.app import CanxieApp
 
 
 def load_sheet(store: Store, day: date) -> tuple[list[SheetRow], dict[str, int], str | None]:
@@ -51,7 +49,7 @@ def toggle_half(store: Store, row: SheetRow) -> SheetRow:
     return daycare.mark(store, row.member.id, row.day, PRESENT, half_day=half)
 
 
-class DaycareScreen(Screen[None]):
+class DaycareScreen(CanxieScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "leave", "返回", id="back", tooltip="返回首页"),
         Binding("space", "cycle", "改状态", id="cycle", tooltip="未登记→出勤→请假→缺勤"),
@@ -75,10 +73,6 @@ class DaycareScreen(Screen[None]):
         self.rows: list[SheetRow] = []
         self.changed_days: set[date] = set()
 
-    @property
-    def canxie(self) -> CanxieApp:
-        return cast("CanxieApp", self.app)
-
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="sheet-head")
@@ -88,21 +82,17 @@ class DaycareScreen(Screen[None]):
     def on_mount(self) -> None:
         self.day = self.day or self.canxie.store.today()
         table = self.query_one("#sheet", DataTable)
-        for label in ("姓名", "应到", "状态", "半天", "用餐", "服务", "到达", "备注"):
-            table.add_column(label, key=label)
+        add_keyed_columns(table, ("姓名", "应到", "状态", "半天", "用餐", "服务", "到达", "备注"))
         table.focus()
 
     def on_screen_resume(self) -> None:
         self.reload()
 
     @work(exclusive=True, group="sheet", exit_on_error=False)
+    @reported
     async def reload(self) -> None:
         assert self.day is not None
-        try:
-            rows, counts, closed = await self.canxie.db(load_sheet, self.day)
-        except Exception as error:
-            self.canxie.report_error(error)
-            return
+        rows, counts, closed = await self.canxie.db(load_sheet, self.day)
         self.rows = rows
         weekday = "一二三四五六日"[self.day.weekday()]
         head = f"{self.day.isoformat()} 星期{weekday}　"
@@ -135,8 +125,7 @@ class DaycareScreen(Screen[None]):
                 fit(mark.note if mark else "", 12),
                 key=r.member.id,
             )
-        if table.row_count:
-            table.move_cursor(row=min(row_index, table.row_count - 1))
+        keep_cursor(table, row_index)
 
     def _selected(self) -> SheetRow | None:
         table = self.query_one("#sheet", DataTable)
@@ -144,16 +133,13 @@ class DaycareScreen(Screen[None]):
             return None
         return self.rows[table.cursor_row]
 
+    @reported
     async def _apply(self, fn: Callable[[Store, SheetRow], SheetRow]) -> None:
         """Change the selected row with `fn(store, row)` in a worker, then redraw."""
         row = self._selected()
         if row is None:
             return
-        try:
-            await self.canxie.db(fn, row)
-        except Exception as error:
-            self.canxie.report_error(error)
-            return
+        await self.canxie.db(fn, row)
         self.changed_days.add(row.day)
         self.reload()
 
@@ -167,13 +153,10 @@ class DaycareScreen(Screen[None]):
     async def action_meal(self) -> None:
         await self._apply(lambda store, r: daycare.toggle_meal(store, r.member.id, r.day))
 
+    @reported
     async def action_all_present(self) -> None:
         assert self.day is not None
-        try:
-            count = await self.canxie.db(daycare.mark_all_expected_present, self.day)
-        except Exception as error:
-            self.canxie.report_error(error)
-            return
+        count = await self.canxie.db(daycare.mark_all_expected_present, self.day)
         self.changed_days.add(self.day)
         self.canxie.notify(f"已将 {count} 位应到学员记为出勤")
         self.reload()
@@ -232,12 +215,9 @@ class DaycareScreen(Screen[None]):
     def action_enrol(self) -> None:
         from canxie_tui.ui.screens.enrol_form import EnrolForm
 
-        def enrolled(member: object) -> None:
-            if member is not None:
-                self.canxie.notify(f"已登记学员 {getattr(member, 'name', '')}")
-                self.reload()
-
-        self.app.push_screen(EnrolForm(), enrolled)
+        self.app.push_screen(
+            EnrolForm(), self.reload_when_saved(lambda member: f"已登记学员 {member.name}")
+        )
 
     def action_note(self) -> None:
         from canxie_tui.ui.screens.text_form import TextForm
@@ -284,11 +264,6 @@ class DaycareScreen(Screen[None]):
                 daycare.end_enrolment, member, values["end"], values["reason"]
             )
 
-        def done(ended: object) -> None:
-            if ended is not None:
-                self.canxie.notify(f"{member.name} 已退出渝馨家园")
-                self.reload()
-
         self.app.push_screen(
             TextForm(
                 f"{member.name} 退出渝馨家园",
@@ -304,36 +279,28 @@ class DaycareScreen(Screen[None]):
                 save,
                 check,
             ),
-            done,
+            self.reload_when_saved(lambda _: f"{member.name} 已退出渝馨家园"),
         )
 
+    @reported
     async def action_toggle_closed(self) -> None:
         from canxie_tui.ui.screens.text_form import TextForm
 
         day = self.day
         assert day is not None
-        try:
-            if await self.canxie.db(daycare.reopen, day):
-                self.canxie.notify(f"{day.isoformat()} 已取消闭馆")
-                self.reload()
-                return
-        except Exception as error:
-            self.canxie.report_error(error)
+        if await self.canxie.db(daycare.reopen, day):
+            self.canxie.notify(f"{day.isoformat()} 已取消闭馆")
+            self.reload()
             return
 
         async def save(values: dict[str, str]) -> int:
             return await self.canxie.db(daycare.set_closed, day, values["reason"])
 
-        def done(closed: object) -> None:
-            if closed is not None:
-                self.canxie.notify(f"{day.isoformat()} 闭馆，不计缺勤")
-                self.reload()
-
         self.app.push_screen(
             TextForm(
                 f"{day.isoformat()} 闭馆", [("reason", "原因", "", "如：国庆节、临时闭馆")], save
             ),
-            done,
+            self.reload_when_saved(lambda _: f"{day.isoformat()} 闭馆，不计缺勤"),
         )
 
     @reported

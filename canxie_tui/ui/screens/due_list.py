@@ -16,7 +16,7 @@ from canxie_tui.store import duelist
 from canxie_tui.store.duelist import DueFilters, DueItem
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.listing import ListScreen
-from canxie_tui.ui.widgets.field import select
+from canxie_tui.ui.widgets.field import chosen, select
 from canxie_tui.ui.widgets.text import fit
 
 
@@ -45,14 +45,10 @@ class DueListScreen(ListScreen[DueItem]):
         ]
 
     def _filters(self) -> DueFilters:
-        def value(widget_id: str) -> str | None:
-            chosen = self.query_one(widget_id, Select).value
-            return None if chosen is Select.NULL else str(chosen)
-
         building = self.query_one("#f-building", Input).value.strip()
         return DueFilters(
-            tier=value("#f-tier"),
-            grid=value("#f-grid"),
+            tier=chosen(self.query_one("#f-tier", Select)),
+            grid=chosen(self.query_one("#f-grid", Select)),
             building=building or None,
             overdue_only=self.overdue_only,
         )
@@ -97,9 +93,9 @@ class DueListScreen(ListScreen[DueItem]):
         if item is None:
             return
 
-        def saved(visit: object) -> None:
-            if visit is not None:
-                self.canxie.notify(f"已记录 {item.name} 户的走访")
-                self.reload()
-
-        await open_visit_form(self, item.household_id, f"{item.name} · {item.address}", saved)
+        await open_visit_form(
+            self,
+            item.household_id,
+            f"{item.name} · {item.address}",
+            self.reload_when_saved(lambda _: f"已记录 {item.name} 户的走访"),
+        )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from canxie_tui.domain import codes
@@ -16,12 +15,12 @@ from canxie_tui.domain.emergency import EmergencyEvent, Priority, group
 from canxie_tui.store import emergency
 from canxie_tui.store.connection import Store
 from canxie_tui.store.emergency import RollCall
-from canxie_tui.ui.widgets.field import select
+from canxie_tui.ui.errors import reported
+from canxie_tui.ui.screens.base import CanxieScreen
+from canxie_tui.ui.widgets.field import chosen, select
 from canxie_tui.ui.widgets.paging import PAGE, page_end, paging_note, rows_to_keep, wants_next_page
+from canxie_tui.ui.widgets.tables import add_keyed_columns, keep_cursor
 from canxie_tui.ui.widgets.text import fit
-
-if TYPE_CHECKING:
-    from canxie_tui.ui.app import CanxieApp
 
 STATUS_KEYS = {"1": "pending", "2": "safe", "3": "help", "4": "moved", "5": "unreachable"}
 
@@ -40,7 +39,7 @@ GROUPINGS = ("", "grid", "building")  # g cycles: risk order, by grid, by buildi
 GROUPING_LABELS = {"": "按风险排序", "grid": "按网格分组", "building": "按楼栋分组"}
 
 
-class EmergencyScreen(Screen[None]):
+class EmergencyScreen(CanxieScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "返回", id="back", tooltip="返回首页"),
         Binding("2", "status('safe')", "安全", id="safe", tooltip="已联系·安全"),
@@ -72,10 +71,6 @@ class EmergencyScreen(Screen[None]):
         self.heading = ""  # event line and progress, without the paging note
         self.grouping = ""
 
-    @property
-    def canxie(self) -> CanxieApp:
-        return cast("CanxieApp", self.app)
-
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("正在读取…", id="event-head")
@@ -88,8 +83,7 @@ class EmergencyScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#rollcall", DataTable)
-        for label in ("序", "姓名", "状态", "年龄", "情况", "楼栋", "电话"):
-            table.add_column(label, key=label)
+        add_keyed_columns(table, ("序", "姓名", "状态", "年龄", "情况", "楼栋", "电话"))
         table.focus()
 
     def on_screen_resume(self) -> None:
@@ -102,18 +96,13 @@ class EmergencyScreen(Screen[None]):
         self.reload(first_page=True)
 
     @work(exclusive=True, group="rollcall", exit_on_error=False)
+    @reported
     async def reload(self, first_page: bool = False) -> None:
         """Read the list again; `first_page` starts over at the top with one page,
         otherwise the cursor and as many rows as were loaded stay."""
-        status = self.query_one("#e-status", Select).value
+        status = chosen(self.query_one("#e-status", Select))
         query = self.query_one("#e-query", Input).value.strip()
-        try:
-            event, call = await self.canxie.db(
-                load, None if status is Select.NULL else str(status), query
-            )
-        except Exception as error:
-            self.canxie.report_error(error)
-            return
+        event, call = await self.canxie.db(load, status, query)
         self.event = event
         head = self.query_one("#event-head", Static)
         table = self.query_one("#rollcall", DataTable)
@@ -137,8 +126,7 @@ class EmergencyScreen(Screen[None]):
         loaded = PAGE if first_page else rows_to_keep(table)
         table.clear()
         self._add_rows(table, loaded)
-        if table.row_count:
-            table.move_cursor(row=min(row_index, table.row_count - 1))
+        keep_cursor(table, row_index)
         self._show_detail()
 
     def _add_rows(self, table: DataTable[str], count: int = PAGE) -> None:
@@ -202,15 +190,12 @@ class EmergencyScreen(Screen[None]):
         )
 
     # -- roll call -------------------------------------------------------------------
+    @reported
     async def action_status(self, status: str) -> None:
         p = self.selected()
         if p is None or self.event is None:
             return
-        try:
-            await self.canxie.db(emergency.set_status, self.event, p.person.person_id, status)
-        except Exception as error:
-            self.canxie.report_error(error)
-            return
+        await self.canxie.db(emergency.set_status, self.event, p.person.person_id, status)
         if status in ("help", "unreachable"):
             self.canxie.notify(f"{p.person.name}：{codes.ROLL_CALL_STATUSES[status]}，已生成跟进")
         table = self.query_one("#rollcall", DataTable)
@@ -247,6 +232,7 @@ class EmergencyScreen(Screen[None]):
         self.query_one("#e-query", Input).focus()
 
     # -- exports -----------------------------------------------------------------------
+    @reported
     async def _export(self, what: str) -> None:
         from canxie_tui.excel import emergency_sheets
 
@@ -259,11 +245,7 @@ class EmergencyScreen(Screen[None]):
             else emergency_sheets.write_status_report
         )
         self.canxie.notify("正在导出…")
-        try:
-            path = await self.canxie.db(writer, self.event)
-        except Exception as error:
-            self.canxie.report_error(error)
-            return
+        path = await self.canxie.db(writer, self.event)
         self.canxie.notify(f"已导出：{path}", timeout=10)
 
     async def action_call_sheet(self) -> None:
@@ -276,12 +258,9 @@ class EmergencyScreen(Screen[None]):
     def action_start_event(self) -> None:
         from canxie_tui.ui.screens.event_form import EventForm
 
-        def started(event: EmergencyEvent | None) -> None:
-            if event is not None:
-                self.canxie.notify(f"已开始：{event.name}")
-                self.reload()
-
-        self.app.push_screen(EventForm(), started)
+        self.app.push_screen(
+            EventForm(), self.reload_when_saved(lambda event: f"已开始：{event.name}")
+        )
 
     async def action_close_event(self) -> None:
         from canxie_tui.ui.screens.confirm import ConfirmScreen

@@ -6,19 +6,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
 
 from canxie_tui.domain.daycare import parse_month
 from canxie_tui.domain.errors import CanxieError
-
-if TYPE_CHECKING:
-    from canxie_tui.ui.app import CanxieApp
+from canxie_tui.ui.screens.base import CanxieScreen
 
 
 def open_folder(folder: Path) -> None:
@@ -30,7 +27,7 @@ def open_folder(folder: Path) -> None:
         subprocess.run([opener, str(folder)], check=True, capture_output=True, timeout=10)
 
 
-class ExportScreen(Screen[None]):
+class ExportScreen(CanxieScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "返回", id="back", tooltip="返回首页"),
         Binding("ctrl+s", "export", "导出", id="export", tooltip="开始导出月报"),
@@ -40,10 +37,6 @@ class ExportScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.written: Path | None = None
-
-    @property
-    def canxie(self) -> CanxieApp:
-        return cast("CanxieApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -80,7 +73,7 @@ class ExportScreen(Screen[None]):
         month = self._month()
         if month is None:
             return
-        from canxie_tui.excel.monthly_return import summarize_month
+        from canxie_tui.store.monthly import summarize_month
 
         try:
             m = await self.canxie.db(summarize_month, *month)
@@ -112,14 +105,10 @@ class ExportScreen(Screen[None]):
 
             self.app.call_from_thread(show)
 
-        try:
+        with self.reporting(lambda: result.update("✗ 导出失败，未留下不完整的文件。")):
             self.written = await self.canxie.db(export_monthly, *month, progress=progress)
-        except Exception as error:
-            result.update("✗ 导出失败，未留下不完整的文件。")
-            self.canxie.report_error(error)
-            return
-        bar.update(total=1, progress=1)
-        result.update(f"✓ 已导出：{self.written.resolve()}\n按 Ctrl+O 打开所在文件夹。")
+            bar.update(total=1, progress=1)
+            result.update(f"✓ 已导出：{self.written.resolve()}\n按 Ctrl+O 打开所在文件夹。")
 
     def action_open_folder(self) -> None:
         from canxie_tui.excel.xlsx import exports_dir

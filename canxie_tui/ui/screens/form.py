@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -12,16 +12,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
 from canxie_tui.domain.errors import CanxieError, InputError
+from canxie_tui.ui.screens.base import CanxieMixin
 from canxie_tui.ui.widgets.checklist import CheckList
 from canxie_tui.ui.widgets.field import Field
-
-if TYPE_CHECKING:
-    from canxie_tui.ui.app import CanxieApp
 
 ResultT = TypeVar("ResultT")
 
 
-class FormScreen(ModalScreen[ResultT]):
+class FormScreen(CanxieMixin, ModalScreen[ResultT]):
     """Subclasses give `title`, `build_fields()`, `check()` (pure) and `save()` (store)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -35,10 +33,6 @@ class FormScreen(ModalScreen[ResultT]):
         self._touched: set[str] = set()
         self._saving = False
         self._warned: dict[str, Any] | None = None
-
-    @property
-    def canxie(self) -> CanxieApp:
-        return cast("CanxieApp", self.app)
 
     def build_fields(self) -> list[Field]:
         raise NotImplementedError
@@ -107,22 +101,25 @@ class FormScreen(ModalScreen[ResultT]):
             self._focus_field(error.field)
             return
         self._saving = True
+        result: ResultT | None = None
         try:
-            result = await self.save(self.values())
-        except InputError as err:
-            self.show_error(err, everywhere=True)
-            self._focus_field(err.field)
-            return
-        except CanxieError as err:
-            self.query_one("#form-error", Static).update(f"✗ {err.message}")
-            return
-        except Exception as err:  # never a traceback: say it, keep the form open
-            self.canxie.report_error(err)
-            return
+            with self.reporting():  # anything else: say it, keep the form open
+                result = await self._save_checked()
         finally:
             self._saving = False
         if result is not None:
             self.dismiss(result)
+
+    async def _save_checked(self) -> ResultT | None:
+        """save(); a refusal is shown in the form (None: stay open)."""
+        try:
+            return await self.save(self.values())
+        except InputError as err:
+            self.show_error(err, everywhere=True)
+            self._focus_field(err.field)
+        except CanxieError as err:
+            self.query_one("#form-error", Static).update(f"✗ {err.message}")
+        return None
 
     def needs_confirmation(self, values: dict[str, Any], warnings: list[str]) -> bool:
         """Show `warnings` and hold the save; a second Ctrl+S on the same values goes on."""

@@ -67,6 +67,11 @@ class KeysTable(Static):
     """The keys as a table that wraps to the width it gets (never cut off on the right)."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"keys--header", "keys--key"}
+    DEFAULT_CSS = """
+    KeysTable { width: 1fr; height: auto; }
+    KeysTable > .keys--header { text-style: bold; color: $text-muted; }
+    KeysTable > .keys--key { text-style: bold; color: $text-accent; }
+    """
 
     def __init__(self, rows: list[tuple[str, str, str]], *, id: str | None = None) -> None:
         super().__init__(id=id)

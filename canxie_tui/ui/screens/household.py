@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from canxie_tui.domain import codes
@@ -19,10 +17,9 @@ from canxie_tui.domain.models import Household, Person, TimelineEntry, address_w
 from canxie_tui.store import followups, notes, register, timeline, visits
 from canxie_tui.store.connection import Store
 from canxie_tui.ui.errors import reported
+from canxie_tui.ui.screens.base import CanxieScreen
+from canxie_tui.ui.widgets.tables import add_keyed_columns, cursor_key
 from canxie_tui.ui.widgets.text import fit
-
-if TYPE_CHECKING:
-    from canxie_tui.ui.app import CanxieApp
 
 
 def _join(*parts: str) -> str:
@@ -44,7 +41,7 @@ def load_view(store: Store, household_id: str) -> HouseholdView:
     )
 
 
-class HouseholdScreen(Screen[None]):
+class HouseholdScreen(CanxieScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "返回", id="back", tooltip="回到查找"),
         Binding("a", "add_member", "加成员", id="add-member", tooltip="为本户添加成员"),
@@ -80,10 +77,6 @@ class HouseholdScreen(Screen[None]):
         self.view: HouseholdView | None = None
         self.revealed: dict[str, str] = {}
 
-    @property
-    def canxie(self) -> CanxieApp:
-        return cast("CanxieApp", self.app)
-
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("正在读取…", id="hh-info")
@@ -100,23 +93,21 @@ class HouseholdScreen(Screen[None]):
 
     def on_mount(self) -> None:
         members = self.query_one("#members", DataTable)
-        for label in ("姓名", "性别", "年龄", "残疾", "身份证号", "关系", "电话", "补贴", "状态"):
-            members.add_column(label, key=label)
-        entries = self.query_one("#timeline", DataTable)
-        for label in ("日期", "类型", "内容", "记录人"):
-            entries.add_column(label, key=label)
+        add_keyed_columns(
+            members, ("姓名", "性别", "年龄", "残疾", "身份证号", "关系", "电话", "补贴", "状态")
+        )
+        add_keyed_columns(
+            self.query_one("#timeline", DataTable), ("日期", "类型", "内容", "记录人")
+        )
         members.focus()
         self.reload()
         if self.add_member:
             self.action_add_member()
 
     @work(exclusive=True, group="household", exit_on_error=False)
+    @reported
     async def reload(self) -> None:
-        try:
-            self.view = await self.canxie.db(load_view, self.household_id)
-        except Exception as error:
-            self.canxie.report_error(error)
-            return
+        self.view = await self.canxie.db(load_view, self.household_id)
         self._render_view(self.view)
 
     # -- rendering -----------------------------------------------------------------
@@ -138,7 +129,7 @@ class HouseholdScreen(Screen[None]):
 
     def _render_members(self, people: list[Person]) -> None:
         table = self.query_one("#members", DataTable)
-        keep = self._cursor_key(table) or self.focus_person
+        keep = cursor_key(table) or self.focus_person
         table.clear()
         today = self.canxie.store.today()
         for p in people:
@@ -163,7 +154,7 @@ class HouseholdScreen(Screen[None]):
 
     def _render_timeline(self, entries: list[TimelineEntry]) -> None:
         table = self.query_one("#timeline", DataTable)
-        keep = self._cursor_key(table)
+        keep = cursor_key(table)
         table.clear()
         for e in entries:
             mark = f"（改{e.revisions}次）" if e.revisions else ""
@@ -171,12 +162,6 @@ class HouseholdScreen(Screen[None]):
         if not entries:
             table.add_row("—", "暂无走访和记录", "按 w 记录走访，n 写个案记录", "", key="empty")
         self._move_to(table, keep)
-
-    @staticmethod
-    def _cursor_key(table: DataTable[str]) -> str | None:
-        if not table.row_count:
-            return None
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
 
     @staticmethod
     def _move_to(table: DataTable[str], key: str | None) -> None:
@@ -189,27 +174,20 @@ class HouseholdScreen(Screen[None]):
     def selected_person(self) -> Person | None:
         if self.view is None:
             return None
-        key = self._cursor_key(self.query_one("#members", DataTable))
+        key = cursor_key(self.query_one("#members", DataTable))
         return next((p for p in self.view.members if p.id == key), None)
 
     def selected_entry(self) -> TimelineEntry | None:
-        key = self._cursor_key(self.query_one("#timeline", DataTable))
+        key = cursor_key(self.query_one("#timeline", DataTable))
         if self.view is None or key is None:
             return None
         return next((e for e in self.view.timeline if e.key == key), None)
 
-    def _after(self, message: str) -> None:
-        self.canxie.notify(message)
-        self.reload()
-
-    def _on_saved(self, describe: Callable[[Any], str]) -> Callable[[Any], None]:
-        """A form callback: when something was saved, say so and reload."""
-
-        def callback(saved: Any) -> None:
-            if saved is not None:
-                self._after(describe(saved))
-
-        return callback
+    def _person_or_warn(self) -> Person | None:
+        person = self.selected_person()
+        if person is None:
+            self.canxie.notify("请先在成员表中选中一人", severity="warning")
+        return person
 
     # -- actions ---------------------------------------------------------------------
     def action_add_member(self) -> None:
@@ -218,20 +196,20 @@ class HouseholdScreen(Screen[None]):
         def done(person: Person | None) -> None:
             if person:
                 self.focus_person = person.id
-                self._after(f"已添加成员 {person.name}")
+                self.canxie.notify(f"已添加成员 {person.name}")
+                self.reload()
 
         self.app.push_screen(PersonForm(self.household_id), done)
 
     def action_edit_member(self) -> None:
         from canxie_tui.ui.screens.person_form import PersonForm
 
-        person = self.selected_person()
+        person = self._person_or_warn()
         if person is None:
-            self.canxie.notify("请先在成员表中选中一人", severity="warning")
             return
         self.app.push_screen(
             PersonForm(self.household_id, person),
-            self._on_saved(lambda saved: f"已保存 {saved.name}"),
+            self.reload_when_saved(lambda saved: f"已保存 {saved.name}"),
         )
 
     def action_edit_household(self) -> None:
@@ -241,19 +219,18 @@ class HouseholdScreen(Screen[None]):
             return
         self.app.push_screen(
             HouseholdForm(self.view.household),
-            self._on_saved(lambda saved: "已保存本户信息"),
+            self.reload_when_saved(lambda saved: "已保存本户信息"),
         )
 
     def action_change_status(self) -> None:
         from canxie_tui.ui.screens.status_form import StatusForm
 
-        person = self.selected_person()
+        person = self._person_or_warn()
         if person is None:
-            self.canxie.notify("请先在成员表中选中一人", severity="warning")
             return
         self.app.push_screen(
             StatusForm(person),
-            self._on_saved(
+            self.reload_when_saved(
                 lambda saved: f"{saved.name}：{codes.label(codes.PERSON_STATUSES, saved.status)}"
             ),
         )
@@ -262,7 +239,7 @@ class HouseholdScreen(Screen[None]):
         from canxie_tui.ui.screens.note_form import NoteForm
 
         self.app.push_screen(
-            NoteForm(self.household_id), self._on_saved(lambda saved: "已保存个案记录")
+            NoteForm(self.household_id), self.reload_when_saved(lambda saved: "已保存个案记录")
         )
 
     def _selected(self, kind: str) -> TimelineEntry | None:
@@ -278,27 +255,22 @@ class HouseholdScreen(Screen[None]):
     async def action_edit_entry(self) -> None:
         """r: revise the selected note, or correct the selected visit."""
         from canxie_tui.ui.screens.note_form import NoteForm
-        from canxie_tui.ui.screens.visit_form import VisitForm, visit_context
+        from canxie_tui.ui.screens.visit_form import open_visit_form
 
         entry = self.selected_entry()
         if entry is not None and entry.note_id:
             note = await self.canxie.db(notes.get_note, entry.note_id)
             self.app.push_screen(
                 NoteForm(self.household_id, note),
-                self._on_saved(lambda saved: "已保存修改，原文已保留为历史版本"),
+                self.reload_when_saved(lambda saved: "已保存修改，原文已保留为历史版本"),
             )
         elif entry is not None and entry.visit_id:
-            visit = await self.canxie.db(visits.get_visit, entry.visit_id)
-            operators, members = await self.canxie.db(visit_context, self.household_id)
-            self.app.push_screen(
-                VisitForm(
-                    self.household_id,
-                    operators,
-                    members,
-                    current_operator=self.canxie.store.operator_id,
-                    visit=visit,
-                ),
-                self._on_saved(lambda saved: f"已更正 {saved.visit_date} 的走访"),
+            await open_visit_form(
+                self,
+                self.household_id,
+                "",
+                self.reload_when_saved(lambda saved: f"已更正 {saved.visit_date} 的走访"),
+                visit=await self.canxie.db(visits.get_visit, entry.visit_id),
             )
         else:
             self._selected("note")
@@ -322,7 +294,7 @@ class HouseholdScreen(Screen[None]):
             self,
             self.household_id,
             title,
-            self._on_saved(
+            self.reload_when_saved(
                 lambda saved: f"已记录 {saved.visit_date} 的走访（{saved.method_label}）"
             ),
         )
@@ -332,7 +304,7 @@ class HouseholdScreen(Screen[None]):
 
         self.app.push_screen(
             FollowupForm(self.household_id),
-            self._on_saved(lambda saved: f"已新增跟进：{saved.what}"),
+            self.reload_when_saved(lambda saved: f"已新增跟进：{saved.what}"),
         )
 
     @reported
@@ -344,7 +316,7 @@ class HouseholdScreen(Screen[None]):
             followup = await self.canxie.db(followups.get_followup, entry.followup_id)
             self.app.push_screen(
                 CloseFollowupForm(followup),
-                self._on_saved(lambda saved: f"已完成跟进：{saved.what}"),
+                self.reload_when_saved(lambda saved: f"已完成跟进：{saved.what}"),
             )
 
     @reported

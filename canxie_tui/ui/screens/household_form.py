@@ -65,10 +65,9 @@ class HouseholdForm(FormScreen[Household]):
 
 def new_household_flow(app: CanxieApp) -> None:
     """New household form, then its first member, then the household screen."""
-    from canxie_tui.ui.screens.household import HouseholdScreen
 
     def created(household: Household | None) -> None:
         if household is not None:
-            app.push_screen(HouseholdScreen(household.id, add_member=True))
+            app.show_household(household.id, add_member=True)
 
     app.push_screen(HouseholdForm(), created)

@@ -8,24 +8,23 @@ can hold thousands of people)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Static
 
+from canxie_tui.ui.errors import reported
+from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.widgets.paging import PAGE, page_end, paging_note, rows_to_keep, wants_next_page
-
-if TYPE_CHECKING:
-    from canxie_tui.ui.app import CanxieApp
+from canxie_tui.ui.widgets.tables import add_keyed_columns, cursor_key, keep_cursor
 
 ItemT = TypeVar("ItemT")
 
 
-class ListScreen(Screen[None], Generic[ItemT]):
+class ListScreen(CanxieScreen[None], Generic[ItemT]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "返回", id="back", tooltip="返回上一页"),
         Binding("enter", "open", "打开户", id="open", tooltip="打开所选人员的户", show=False),
@@ -36,10 +35,6 @@ class ListScreen(Screen[None], Generic[ItemT]):
         super().__init__()
         self.items: list[ItemT] = []
         self.count_text = ""
-
-    @property
-    def canxie(self) -> CanxieApp:
-        return cast("CanxieApp", self.app)
 
     def filters(self) -> list[Widget]:
         """Widgets above the count line (none by default)."""
@@ -68,28 +63,23 @@ class ListScreen(Screen[None], Generic[ItemT]):
 
     def on_mount(self) -> None:
         table = self.query_one("#rows", DataTable)
-        for label in self.columns:
-            table.add_column(label, key=label)
+        add_keyed_columns(table, self.columns)
         table.focus()
 
     def on_screen_resume(self) -> None:
         self.reload()
 
     @work(exclusive=True, group="list", exit_on_error=False)
+    @reported
     async def reload(self) -> None:
         """Load the list again, keeping as many rows loaded as before and the cursor."""
-        try:
-            self.items, self.count_text = await self.load()
-        except Exception as error:
-            self.canxie.report_error(error)
-            return
+        self.items, self.count_text = await self.load()
         table = self.query_one("#rows", DataTable)
         row = table.cursor_row
         loaded = rows_to_keep(table)
         table.clear()
         self._add_rows(table, loaded)
-        if table.row_count:
-            table.move_cursor(row=min(row, table.row_count - 1))
+        keep_cursor(table, row)
 
     def _add_rows(self, table: DataTable[Any], count: int = PAGE) -> None:
         """Append the next `count` items (whole pages) and say how many show."""
@@ -109,10 +99,9 @@ class ListScreen(Screen[None], Generic[ItemT]):
             self._add_rows(table)
 
     def selected(self) -> ItemT | None:
-        table = self.query_one("#rows", DataTable)
-        if not table.row_count:
+        key = cursor_key(self.query_one("#rows", DataTable))
+        if key is None:
             return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return next((i for i in self.items if self.item_key(i) == key), None)
 
     @on(DataTable.RowSelected, "#rows")

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from rich.cells import cell_len
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from canxie_tui.domain.daycare import MonthGrid, MonthStats, format_days
 from canxie_tui.store import daycare
 from canxie_tui.store.connection import Store
+from canxie_tui.ui.errors import reported
+from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.widgets.text import pad
-
-if TYPE_CHECKING:
-    from canxie_tui.ui.app import CanxieApp
 
 
 def load(store: Store, year: int, month: int) -> tuple[MonthGrid, MonthStats]:
@@ -38,7 +36,7 @@ def days_text(value: float) -> str:
     return f"{whole if whole else ''}{'½' if value != whole else ''}" or "0"
 
 
-class MonthGridScreen(Screen[None]):
+class MonthGridScreen(CanxieScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "返回", id="back", tooltip="返回考勤表"),
         Binding("left_square_bracket", "month(-1)", "上月", id="prev", tooltip="上个月"),
@@ -48,10 +46,6 @@ class MonthGridScreen(Screen[None]):
     def __init__(self, year: int, month: int) -> None:
         super().__init__()
         self.year, self.month = year, month
-
-    @property
-    def canxie(self) -> CanxieApp:
-        return cast("CanxieApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -64,12 +58,9 @@ class MonthGridScreen(Screen[None]):
         self.reload()
 
     @work(exclusive=True, group="grid", exit_on_error=False)
+    @reported
     async def reload(self) -> None:
-        try:
-            grid, stats = await self.canxie.db(load, self.year, self.month)
-        except Exception as error:
-            self.canxie.report_error(error)
-            return
+        grid, stats = await self.canxie.db(load, self.year, self.month)
         self.query_one("#grid-head", Static).update(
             f"{stats.label}　人天 {format_days(stats.person_days)} · 服务 {stats.people} 人 · "
             f"开放 {stats.open_days} 天 · 日均 {stats.average_daily:.1f} 人 · 用餐 {stats.meals}"

@@ -31,16 +31,22 @@ class NoteHistoryScreen(ModalScreen[None]):
             )
             with VerticalScroll():
                 for r in note.revisions:
-                    yield Static(
-                        f"第{r.revision}版 · {r.revised_at.replace('T', ' ')} · {r.author_name} · "
-                        f"{codes.label(codes.NOTE_CATEGORIES, r.category, '其他')}",
-                        classes="revision-head",
+                    yield from _version(
+                        f"第{r.revision}版",
+                        r.revised_at,
+                        r.author_name,
+                        codes.label(codes.NOTE_CATEGORIES, r.category, "其他"),
+                        r.body,
                     )
-                    yield Static(r.body, classes="revision-body", markup=False)
-                yield Static(
-                    f"当前版 · {note.updated_at.replace('T', ' ')} · {note.author_name} · "
-                    f"{note.category_label}",
-                    classes="revision-head",
+                yield from _version(
+                    "当前版", note.updated_at, note.author_name, note.category_label, note.body
                 )
-                yield Static(note.body, classes="revision-body", markup=False)
             yield Footer()
+
+
+def _version(label: str, at: str, author: str, category: str, body: str) -> ComposeResult:
+    """One version: who wrote it when, then its text as written (no markup)."""
+    yield Static(
+        f"{label} · {at.replace('T', ' ')} · {author} · {category}", classes="revision-head"
+    )
+    yield Static(body, classes="revision-body", markup=False)

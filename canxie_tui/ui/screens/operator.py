@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -17,9 +17,7 @@ from canxie_tui.domain.models import Operator
 from canxie_tui.store import site
 from canxie_tui.store.connection import Store
 from canxie_tui.ui.errors import reported
-
-if TYPE_CHECKING:
-    from canxie_tui.ui.app import CanxieApp
+from canxie_tui.ui.screens.base import CanxieMixin
 
 
 def add_and_switch(store: Store, name: str) -> Operator:
@@ -33,14 +31,10 @@ def switch(store: Store, operator: Operator) -> Operator:
     return operator
 
 
-class OperatorScreen(ModalScreen[Operator]):
+class OperatorScreen(CanxieMixin, ModalScreen[Operator]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "取消", id="cancel", tooltip="不切换"),
     ]
-
-    @property
-    def canxie(self) -> CanxieApp:
-        return cast("CanxieApp", self.app)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form-box"):

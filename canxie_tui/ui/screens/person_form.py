@@ -120,8 +120,6 @@ class PersonForm(FormScreen[Person]):
 
     def action_open_existing(self) -> None:
         if self._existing_household:
-            from canxie_tui.ui.screens.household import HouseholdScreen
-
             household_id = self._existing_household
             self.dismiss(None)
-            self.app.push_screen(HouseholdScreen(household_id))
+            self.canxie.show_household(household_id)

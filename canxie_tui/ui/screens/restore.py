@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,9 +14,7 @@ from textual.widgets.option_list import Option
 
 from canxie_tui.store import backup
 from canxie_tui.store.backup import BackupInfo
-
-if TYPE_CHECKING:
-    from canxie_tui.ui.app import CanxieApp
+from canxie_tui.ui.screens.base import CanxieMixin
 
 REASONS = {"daily": "每日自动", "manual": "手动"}
 
@@ -26,14 +24,10 @@ def describe(info: BackupInfo) -> str:
     return f"{info.taken_at:%Y-%m-%d %H:%M}  {reason}  {info.size / 1_048_576:.1f} MB"
 
 
-class RestoreScreen(ModalScreen[None]):
+class RestoreScreen(CanxieMixin, ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "取消", id="cancel", tooltip="不恢复"),
     ]
-
-    @property
-    def canxie(self) -> CanxieApp:
-        return cast("CanxieApp", self.app)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form-box"):

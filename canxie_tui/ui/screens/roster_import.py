@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
 from canxie_tui.domain.ids import mask_id
 from canxie_tui.store.connection import Store
+from canxie_tui.ui.screens.base import CanxieScreen
 
 if TYPE_CHECKING:
     from canxie_tui.excel.roster.importer import ImportPlan
-    from canxie_tui.ui.app import CanxieApp
 
 SHOWN = 200  # rows listed per kind (rejected, changed, new); the counts cover them all
 
@@ -46,7 +45,7 @@ def apply_plan(store: Store, plan: ImportPlan, progress: Any) -> tuple[Any, Path
     return result, write_errors(plan, plan.source)
 
 
-class RosterImportScreen(Screen[None]):
+class RosterImportScreen(CanxieScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "返回", id="back", tooltip="返回首页"),
         Binding("ctrl+s", "apply", "确认导入", id="apply", tooltip="按预览写入（先自动备份）"),
@@ -55,10 +54,6 @@ class RosterImportScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.plan: ImportPlan | None = None
-
-    @property
-    def canxie(self) -> CanxieApp:
-        return cast("CanxieApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -100,13 +95,9 @@ class RosterImportScreen(Screen[None]):
         if not path:
             summary.update("✗ 请输入文件路径")
             return
-        try:
+        with self.reporting(lambda: summary.update("✗ 未能读取，数据库没有任何改动。")):
             self.plan = await self.canxie.db(read_and_preview, path, self._progress)
-        except Exception as error:
-            summary.update("✗ 未能读取，数据库没有任何改动。")
-            self.canxie.report_error(error)
-            return
-        self._show_plan(self.plan)
+            self._show_plan(self.plan)
 
     def _show_plan(self, plan: ImportPlan) -> None:
         c = plan.counts
@@ -142,15 +133,11 @@ class RosterImportScreen(Screen[None]):
         if plan is None or not plan.has_changes:
             self.canxie.notify("请先选择文件并查看预览", severity="warning")
             return
-        try:
+        with self.reporting(lambda: summary.update("✗ 导入失败，数据库已恢复为导入前的样子。")):
             result, errors = await self.canxie.db(apply_plan, plan, self._progress)
-        except Exception as error:
-            summary.update("✗ 导入失败，数据库已恢复为导入前的样子。")
-            self.canxie.report_error(error)
-            return
-        self.plan = None
-        summary.update(
-            f"✓ 已导入：新增 {result.added} 人，更新 {result.updated} 人。"
-            + (f"\n导入前的备份：{result.backup}" if result.backup else "")
-            + (f"\n不能导入的行已写入：{errors}" if errors else "")
-        )
+            self.plan = None
+            summary.update(
+                f"✓ 已导入：新增 {result.added} 人，更新 {result.updated} 人。"
+                + (f"\n导入前的备份：{result.backup}" if result.backup else "")
+                + (f"\n不能导入的行已写入：{errors}" if errors else "")
+            )

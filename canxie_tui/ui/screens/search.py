@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from canxie_tui.domain import codes
@@ -20,17 +19,16 @@ from canxie_tui.domain.ids import mask_id
 from canxie_tui.domain.models import SearchResult, address_with_place
 from canxie_tui.store.connection import Store
 from canxie_tui.store.search import Filters, search
-from canxie_tui.ui.widgets.field import select
+from canxie_tui.ui.screens.base import CanxieScreen
+from canxie_tui.ui.widgets.field import chosen, select
+from canxie_tui.ui.widgets.tables import cursor_key
 from canxie_tui.ui.widgets.text import fit
-
-if TYPE_CHECKING:
-    from canxie_tui.ui.app import CanxieApp
 
 PAGE = 200
 _FLAGS = {**codes.HOUSEHOLD_FLAGS, **codes.CARE_FLAGS}
 
 
-class SearchScreen(Screen[None]):
+class SearchScreen(CanxieScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+f", "focus_query", "查找", id="find", tooltip="回到查找框"),
         Binding("ctrl+n", "app.new_household", "新建户", id="new", tooltip="登记新的一户"),
@@ -48,10 +46,6 @@ class SearchScreen(Screen[None]):
         self._result: SearchResult | None = None
         self._search_store: Store | None = None
         self._search_lock = threading.Lock()
-
-    @property
-    def canxie(self) -> CanxieApp:
-        return cast("CanxieApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -93,8 +87,7 @@ class SearchScreen(Screen[None]):
     # -- searching in a worker -------------------------------------------------
     def _filters(self) -> Filters:
         def value(widget_id: str) -> Any:
-            chosen = self.query_one(widget_id, Select).value
-            return None if chosen is Select.NULL else chosen
+            return chosen(self.query_one(widget_id, Select))
 
         flag = value("#f-flag")
         return Filters(
@@ -181,10 +174,9 @@ class SearchScreen(Screen[None]):
 
     @on(DataTable.RowSelected, "#results")
     def action_open(self) -> None:
-        table = self.query_one("#results", DataTable)
-        if not self._result or not table.row_count:
+        person_id = cursor_key(self.query_one("#results", DataTable))
+        if not self._result or person_id is None:
             return
-        person_id = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         hit = next((h for h in self._result.hits if h.person_id == person_id), None)
         if hit is not None:
             from canxie_tui.ui.screens.household import HouseholdScreen

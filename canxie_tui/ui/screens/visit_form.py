@@ -128,11 +128,14 @@ class VisitForm(FormScreen[Visit]):
         return await self.canxie.db(visits.correct_visit, self.visit, values)
 
 
-async def open_visit_form(screen: Any, household_id: str, title: str, on_saved: Any) -> None:
-    """Load the visitors and members, then push the form (from any screen)."""
+async def open_visit_form(
+    screen: Any, household_id: str, title: str, on_saved: Any, *, visit: Visit | None = None
+) -> None:
+    """Load the visitors and members, then push the form (from any screen); with
+    `visit`, the form corrects it."""
     app = screen.app
     operators, members = await app.db(visit_context, household_id)
-    if not members:
+    if not members and visit is None:
         app.notify("本户没有在册成员，无法记录走访", severity="warning")
         return
     app.push_screen(
@@ -141,6 +144,7 @@ async def open_visit_form(screen: Any, household_id: str, title: str, on_saved: 
             operators,
             members,
             current_operator=app.store.operator_id,
+            visit=visit,
             title=title,
         ),
         on_saved,

@@ -28,6 +28,11 @@ def select(
     )
 
 
+def chosen(widget: Select[Any]) -> Any:
+    """The code chosen in a Select; None while nothing is."""
+    return None if widget.value is Select.NULL else widget.value
+
+
 def multi(choices: Mapping[str, str], chosen: Iterable[str] = (), *, id: str) -> CheckList:
     return CheckList(choices, chosen, id=id)
 
@@ -75,7 +80,7 @@ class Field(Vertical):
             index = widget.highlighted
             return None if index is None else widget.get_option_at_index(index).id
         if isinstance(widget, Select):
-            return None if widget.value is Select.NULL else widget.value
+            return chosen(widget)
         raise TypeError(widget)
 
     def set_error(self, message: str) -> None:

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from canxie_tui.domain.models import Site
-from canxie_tui.excel.district.merge import (
-    CHILDREN,
-    RECORD_TABLES,
-    FileResult,
-    _json,
-    _Merge,
-    ensure_merge_tables,
-)
+from canxie_tui.domain.errors import InputError
 from canxie_tui.store import records
 from canxie_tui.store.connection import Store
+from canxie_tui.store.district.apply import MergeCounts, Writer
+from canxie_tui.store.district.content import (
+    CHILDREN,
+    RECORD_TABLES,
+    Children,
+    full_record,
+    to_json,
+)
 
 
 def list_conflicts(store: Store, *, status: str | None = "open") -> list[dict[str, Any]]:
@@ -25,7 +23,6 @@ def list_conflicts(store: Store, *, status: str | None = "open") -> list[dict[st
 
     `status` None lists all of them, resolved ones too.
     """
-    ensure_merge_tables(store)
     where, params = ("WHERE status = ?", (status,)) if status is not None else ("", ())
     found = store.query(f"SELECT * FROM merge_conflicts {where} ORDER BY pk", params)
     for entry in found:
@@ -54,8 +51,6 @@ def conflict_changes(conflict: dict[str, Any]) -> list[tuple[str, Any, Any]]:
 
 
 def _find_conflict(store: Store, conflict_id: str) -> dict[str, Any]:
-    from canxie_tui.domain.errors import InputError
-
     text = conflict_id.strip().lower()
     if len(text) < 8:
         raise InputError(f"冲突编号“{conflict_id}”太短，请至少输入前8位", "id")
@@ -77,15 +72,6 @@ def _find_conflict(store: Store, conflict_id: str) -> dict[str, Any]:
     return conflict
 
 
-@dataclass
-class _ConflictSource:
-    """What `_Merge` needs to know of the workbook a conflict came from."""
-
-    path: Path
-    site: Site
-    month_text: str
-
-
 def resolve_conflict(store: Store, conflict_id: str, keep: str) -> dict[str, Any]:
     """Decide an open conflict; return it, resolved (both versions as dicts).
 
@@ -101,27 +87,25 @@ def resolve_conflict(store: Store, conflict_id: str, keep: str) -> dict[str, Any
     and when the incoming version cannot be written (it would still clash with
     another record, or the district's row changed after the conflict was found).
     """
-    from canxie_tui.domain.errors import InputError
-
     if keep not in ("district", "incoming"):
         raise InputError(
             f"只能保留 district（区里）或 incoming（月报）的版本，不是“{keep}”", "keep"
         )
-    ensure_merge_tables(store)
     with store.transaction():
         conflict = _find_conflict(store, conflict_id)
         table, rid = conflict["table_name"], conflict["record_id"]
         if table not in RECORD_TABLES:
             raise InputError(f"冲突中的表“{table}”不认识，无法处理", "id")
-        source = _ConflictSource(
-            Path(conflict["source_file"]),
-            Site(community_code=conflict["site_code"]),
-            conflict["month"],
+        writer = Writer(
+            store,
+            MergeCounts(),
+            source=conflict["source_file"],
+            site_code=conflict["site_code"],
+            month=conflict["month"],
         )
-        merger = _Merge(store, source, FileResult(source.path), lambda *_: None)
         incoming = json.loads(conflict["incoming_version"] or "null")
         row: dict[str, Any] | None = None
-        kids: dict[str, dict[str, list]] = {}
+        kids: Children = {}
         if incoming is not None:
             row = {k: v for k, v in incoming.items() if not k.startswith("_")}
             kids = {
@@ -132,8 +116,7 @@ def resolve_conflict(store: Store, conflict_id: str, keep: str) -> dict[str, Any
         mine = present[0] if present else None
         if keep == "incoming":
             if mine is not None and conflict["kind"] == "edit":
-                local_kids = merger._local_children(table, [rid])
-                now = _json(merger._full(table, mine, local_kids))
+                now = to_json(full_record(table, mine, writer.local_children(table, [rid])))
                 if now != conflict["district_version"]:
                     raise InputError(
                         "区里的这条记录在发现冲突之后又被修改过，没有采用月报的版本："
@@ -142,21 +125,21 @@ def resolve_conflict(store: Store, conflict_id: str, keep: str) -> dict[str, Any
                     )
             if row is None:
                 if mine is not None:
-                    merger._delete(table, mine)
+                    writer.delete(table, mine)
             elif mine is None:
-                merger._insert(table, row, kids, incoming, conflict["incoming_hash"])
+                writer.insert(table, row, kids, incoming, conflict["incoming_hash"])
             else:
-                local_kids = merger._local_children(table, [rid])
-                merger._update(table, row, mine, kids, local_kids, conflict["incoming_hash"])
-            if merger.result.conflicts:
+                local_kids = writer.local_children(table, [rid])
+                writer.update(table, row, mine, kids, local_kids, conflict["incoming_hash"])
+            if writer.counts.conflicts:
                 raise InputError(
                     "月报的版本仍与本库另一条记录重复（如身份证号相同），无法采用："
                     "请先核实并更正另一条记录，或保留区里的版本",
                     "keep",
                 )
-            merger._derived()
+            writer.finish()
         elif row is not None and conflict["kind"] == "edit":
-            merger._remember(table, row, conflict["incoming_hash"])
+            writer.remember(table, row, conflict["incoming_hash"])
         before = {k: v for k, v in conflict.items() if k not in ("pk",)}
         store.db.conn.execute(
             "UPDATE merge_conflicts SET status = 'resolved', resolved_at = ?, resolution = ?, "

@@ -5,17 +5,25 @@
     canxie emergency sheet [--event ID | --kind 停电] [--out PATH] [--show-ids]
     canxie emergency report [--event ID] [--out PATH]
 
-Registered through `canxie_tui.cli.EXTENSIONS`; every handler returns an exit
-code, and bad input ends in one Chinese line on stderr (via `cli.fail`).
+Every handler returns an exit code; bad input ends in one Chinese line on
+stderr (via `common.fail`).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from typing import TYPE_CHECKING, Any
 
-from canxie_tui.cli import EXIT_USAGE, ChineseArgumentParser, db_path, fail, print_table
+from canxie_tui.cli.common import (
+    EXIT_USAGE,
+    Commands,
+    add_json_flag,
+    fail,
+    opened_store,
+    positive_int,
+    print_rows,
+    subcommands,
+)
 
 if TYPE_CHECKING:
     from canxie_tui.domain.emergency import EmergencyEvent, Priority, RollCallProgress
@@ -26,16 +34,11 @@ _EVENT_HELP = "事件编号（至少前4位；canxie emergency events 查看）�
 _OUT_HELP = "输出文件（.xlsx）或文件夹（默认 exports/，或环境变量 CANXIE_EXPORTS）"
 
 
-def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
     emergency = commands.add_parser(
         "emergency", help="急难救助：优先名单、呼叫单、情况报告", parents=[common]
     )
-    sub = emergency.add_subparsers(
-        dest="emergency_command",
-        metavar="子命令",
-        parser_class=ChineseArgumentParser,
-        required=True,
-    )
+    sub = subcommands(emergency, "emergency_command")
 
     listing = sub.add_parser(
         "list",
@@ -48,12 +51,14 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     listing.add_argument("--query", "-q", help="按楼栋（如 3栋）、姓名、拼音或电话尾号筛选")
     listing.add_argument("--all", action="store_true", help="范围内所有在册人员，不只是重点人员")
-    listing.add_argument("--limit", type=int, default=200, help="最多显示条数（默认200）")
-    listing.add_argument("--json", action="store_true", help="输出 JSON")
+    listing.add_argument(
+        "--limit", type=positive_int("--limit"), default=200, help="最多显示条数（默认200）"
+    )
+    add_json_flag(listing)
     listing.set_defaults(handler=cmd_list)
 
     events = sub.add_parser("events", help="所有急难事件（当前的在前）", parents=[common])
-    events.add_argument("--json", action="store_true", help="输出 JSON")
+    add_json_flag(events)
     events.set_defaults(handler=cmd_events)
 
     sheet = sub.add_parser(
@@ -97,12 +102,6 @@ def _status(text: str | None) -> str | None:
         fail(err.message, EXIT_USAGE)
 
 
-def _open(args: argparse.Namespace) -> Store:
-    from canxie_tui.store.session import open_store
-
-    return open_store(db_path(args), create=False)
-
-
 def _chosen_event(store: Store, ref: str | None) -> EmergencyEvent | None:
     from canxie_tui.store import emergency
 
@@ -113,9 +112,7 @@ def _no_current() -> str:
     return "当前没有进行中的急难事件。可用 --event 指定事件（canxie emergency events 查看）"
 
 
-def _event_json(event: EmergencyEvent | None) -> dict[str, Any] | None:
-    if event is None:
-        return None
+def _event_json(event: EmergencyEvent) -> dict[str, Any]:
     return {
         "id": event.id,
         "kind": event.kind,
@@ -170,61 +167,52 @@ def cmd_list(args: argparse.Namespace) -> int:
     from canxie_tui.domain.emergency import kind_label
     from canxie_tui.store import emergency
 
-    if args.limit < 1:
-        fail("--limit 须为正整数", EXIT_USAGE)
     kind = _kind(args.kind)
     status = _status(args.status)
-    store = _open(args)
-    event = emergency.current_event(store)
-    if event is None and kind is None:
-        fail("当前没有进行中的急难事件。可用 --kind 查看某类事件的假设名单，如 --kind 停电")
-    if event is not None and kind is not None and kind != event.kind:
-        event = None  # the list for another kind: hypothetical, over the whole register
-    hypothetical = event is None
-    if hypothetical and status not in (None, "pending"):
-        fail("假设名单没有点名记录，不能按点名状态筛选", EXIT_USAGE)
-    call = emergency.roll_call(
-        store, event, kind=kind, status=status, query=args.query, include_all=args.all
-    )
-    shown = call.rows[: args.limit]
+    with opened_store(args) as store:
+        event = emergency.current_event(store)
+        if event is None and kind is None:
+            fail("当前没有进行中的急难事件。可用 --kind 查看某类事件的假设名单，如 --kind 停电")
+        if event is not None and kind is not None and kind != event.kind:
+            event = None  # the list for another kind: hypothetical, over the whole register
+        hypothetical = event is None
+        if hypothetical and status not in (None, "pending"):
+            fail("假设名单没有点名记录，不能按点名状态筛选", EXIT_USAGE)
+        call = emergency.roll_call(
+            store, event, kind=kind, status=status, query=args.query, include_all=args.all
+        )
+    shown = list(enumerate(call.rows[: args.limit], start=1))
     event_kind = event.kind if event is not None else str(kind)
-    if args.json:
-        payload = {
-            "event": _event_json(event),
+    if event is not None:
+        title = f"{event.name}（{event.kind_label}）：{call.progress.text}"
+    else:
+        title = f"假设事件：{kind_label(event_kind)}（当前没有该类事件）"
+    print_rows(
+        shown,
+        as_json=args.json,
+        to_json=lambda ranked: _row_json(*ranked),
+        envelope={
+            "event": None if event is None else _event_json(event),
             "kind": event_kind,
             "kind_label": kind_label(event_kind),
             "hypothetical": hypothetical,
             "progress": _progress_json(call.progress),
             "total": len(call.rows),
-            "results": [_row_json(i, r) for i, r in enumerate(shown, start=1)],
-        }
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
-        return 0
-    if event is not None:
-        title = f"{event.name}（{event.kind_label}）：{call.progress.text}"
-    else:
-        title = f"假设事件：{kind_label(event_kind)}（当前没有该类事件）"
-    if not shown:
-        print(f"{title}\n没有符合条件的人员。")
-        return 0
-    title += f"\n前 {len(shown)} 条，共 {len(call.rows)} 条"
-    print_table(
-        title,
-        ("序", "姓名", "年龄", "原因", "楼栋单元房号", "网格", "电话", "联系方式", "状态"),
-        [
-            (
-                i,
-                r.person.name,
-                "" if r.person.age is None else r.person.age,
-                r.reasons_text,
-                r.person.place,
-                r.person.grid,
-                r.person.phone,
-                r.contact,
-                r.status_label + (f"：{r.note}" if r.note else ""),
-            )
-            for i, r in enumerate(shown, start=1)
-        ],
+        },
+        title=f"{title}\n前 {len(shown)} 条，共 {len(call.rows)} 条",
+        headers=("序", "姓名", "年龄", "原因", "楼栋单元房号", "网格", "电话", "联系方式", "状态"),
+        cells=lambda ranked: (
+            ranked[0],
+            ranked[1].person.name,
+            "" if ranked[1].person.age is None else ranked[1].person.age,
+            ranked[1].reasons_text,
+            ranked[1].person.place,
+            ranked[1].person.grid,
+            ranked[1].person.phone,
+            ranked[1].contact,
+            ranked[1].status_label + (f"：{ranked[1].note}" if ranked[1].note else ""),
+        ),
+        empty=f"{title}\n没有符合条件的人员。",
     )
     return 0
 
@@ -232,32 +220,26 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_events(args: argparse.Namespace) -> int:
     from canxie_tui.store import emergency
 
-    store = _open(args)
-    events = emergency.list_events(store)
-    if args.json:
-        print(
-            json.dumps({"events": [_event_json(e) for e in events]}, ensure_ascii=False, indent=2)
-        )
-        return 0
-    if not events:
-        print("还没有急难事件。")
-        return 0
-    now = store.clock()
-    print_table(
-        f"急难事件：共 {len(events)} 个",
-        ("编号", "名称", "类型", "开始", "历时", "状态", "范围"),
-        [
-            (
-                e.id[:8],
-                e.name,
-                e.kind_label,
-                e.started_at.replace("T", " ")[:16],
-                e.duration_text(now),
-                e.state_text,
-                e.scope_text,
-            )
-            for e in events
-        ],
+    with opened_store(args) as store:
+        events = emergency.list_events(store)
+        now = store.clock()
+    print_rows(
+        events,
+        as_json=args.json,
+        to_json=_event_json,
+        key="events",
+        title=f"急难事件：共 {len(events)} 个",
+        headers=("编号", "名称", "类型", "开始", "历时", "状态", "范围"),
+        cells=lambda e: (
+            e.id[:8],
+            e.name,
+            e.kind_label,
+            e.started_at.replace("T", " ")[:16],
+            e.duration_text(now),
+            e.state_text,
+            e.scope_text,
+        ),
+        empty="还没有急难事件。",
     )
     return 0
 
@@ -267,15 +249,15 @@ def cmd_sheet(args: argparse.Namespace) -> int:
 
     kind = _kind(args.kind)
     status = _status(args.status)
-    store = _open(args)
-    event = _chosen_event(store, args.event)
-    if event is None and kind is None:
-        fail(_no_current() + "，或用 --kind 导出假设呼叫单")
-    if event is None and status not in (None, "pending"):
-        fail("假设呼叫单没有点名记录，不能按点名状态筛选", EXIT_USAGE)
-    path = write_call_sheet(
-        store, event, kind=kind, status=status, out=args.out, include_ids=args.show_ids
-    )
+    with opened_store(args) as store:
+        event = _chosen_event(store, args.event)
+        if event is None and kind is None:
+            fail(_no_current() + "，或用 --kind 导出假设呼叫单")
+        if event is None and status not in (None, "pending"):
+            fail("假设呼叫单没有点名记录，不能按点名状态筛选", EXIT_USAGE)
+        path = write_call_sheet(
+            store, event, kind=kind, status=status, out=args.out, include_ids=args.show_ids
+        )
     print(path)
     return 0
 
@@ -283,9 +265,10 @@ def cmd_sheet(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from canxie_tui.excel.emergency_sheets import write_status_report
 
-    store = _open(args)
-    event = _chosen_event(store, args.event)
-    if event is None:
-        fail(_no_current())
-    print(write_status_report(store, event, out=args.out))
+    with opened_store(args) as store:
+        event = _chosen_event(store, args.event)
+        if event is None:
+            fail(_no_current())
+        path = write_status_report(store, event, out=args.out)
+    print(path)
     return 0

@@ -9,25 +9,29 @@ A month that cannot be read, or one still to come, is a usage error (exit 2).
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
-from typing import Any
 
-from canxie_tui.cli import EXIT_USAGE, ChineseArgumentParser, db_path, fail
-from canxie_tui.domain.errors import InputError
+from canxie_tui import config
+from canxie_tui.cli.common import (
+    EXIT_USAGE,
+    Commands,
+    fail,
+    month,
+    opened_store,
+    progress_bar,
+    subcommands,
+)
 
 
-def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
     export = commands.add_parser("export", help="导出（月报工作簿）", parents=[common])
-    export_commands = export.add_subparsers(
-        dest="export_command", metavar="子命令", parser_class=ChineseArgumentParser, required=True
-    )
+    export_commands = subcommands(export, "export_command")
     monthly = export_commands.add_parser(
         "monthly",
         help="导出月报工作簿（.xlsx）：可打印的汇总、明细，以及供区里合并的数据",
         parents=[common],
     )
-    monthly.add_argument("--month", required=True, help="月份，如 2026-11")
+    monthly.add_argument("--month", type=month, required=True, help="月份，如 2026-11")
     monthly.add_argument(
         "--out",
         type=Path,
@@ -53,9 +57,10 @@ def ask_password() -> str:
     import getpass
     import sys
 
+    from canxie_tui.domain.errors import InputError
     from canxie_tui.excel.encrypt import check_password
 
-    password = os.environ.get("CANXIE_EXPORT_PASSWORD", "")
+    password = config.export_password()
     if not password:
         if not sys.stdin.isatty():
             fail("没有可以输入密码的终端：请设置环境变量 CANXIE_EXPORT_PASSWORD", EXIT_USAGE)
@@ -70,34 +75,21 @@ def ask_password() -> str:
 
 
 def cmd_export_monthly(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from canxie_tui.domain.daycare import parse_month
     from canxie_tui.domain.errors import InputError
     from canxie_tui.excel.monthly_return import export_monthly
-    from canxie_tui.store.session import open_store
+    from canxie_tui.store.monthly import month_period
 
-    try:
-        year, month = parse_month(args.month)
-    except InputError as err:
-        fail(err.message, EXIT_USAGE)
+    year, number = args.month.year, args.month.number
     password = ask_password() if args.password else None
-    store = open_store(db_path(args), create=False)
-    try:
-        today = store.today()
-        if (year, month) > (today.year, today.month):
-            fail(f"{year}年{month}月还没有到，不能导出以后月份的月报", EXIT_USAGE)
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-        with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("导出月报", total=None)
-
-            def report(label: str, done: int, total: int) -> None:
-                bar.update(task, description=label, completed=done, total=total)
-
+    with opened_store(args) as store:
+        try:
+            month_period(store, year, number)  # a month still to come is refused here
+        except InputError as err:
+            fail(err.message, EXIT_USAGE)
+        with progress_bar("导出月报") as report:
             try:
                 path = export_monthly(
-                    store, year, month, out=args.out, full_ids=args.full_ids, progress=report
+                    store, year, number, out=args.out, full_ids=args.full_ids, progress=report
                 )
             except InputError as err:
                 fail(err.message, EXIT_USAGE)
@@ -106,9 +98,9 @@ def cmd_export_monthly(args: argparse.Namespace) -> int:
             from canxie_tui.store.records import write_audit
 
             encrypt_workbook(path, password)
-            write_audit(store, "加密导出月报", "exports", path.name, None, {"month": args.month})
-    finally:
-        store.close()
+            write_audit(
+                store, "加密导出月报", "exports", path.name, None, {"month": args.month.text}
+            )
     locked = "（已加密）" if password else ""
-    print(f"已导出 {year}年{month}月 月报{locked}：{path}")
+    print(f"已导出 {year}年{number}月 月报{locked}：{path}")
     return 0

@@ -11,21 +11,26 @@ workbook whose path is printed.  Progress bars go to stderr.
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from canxie_tui.cli import ChineseArgumentParser, db_path, print_table
+from canxie_tui.cli.common import (
+    Commands,
+    add_json_flag,
+    opened_store,
+    print_json,
+    print_table,
+    progress_bar,
+    subcommands,
+)
 
 SHOWN_CHANGES = 20  # changed rows listed field by field
 
 
-def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
     imports = commands.add_parser("import", help="导入（区残联花名册）", parents=[common])
-    import_commands = imports.add_subparsers(
-        dest="import_command", metavar="子命令", parser_class=ChineseArgumentParser, required=True
-    )
+    import_commands = subcommands(imports, "import_command")
     roster = import_commands.add_parser(
         "roster",
         help="导入花名册（.xlsx）：先预览新增/变更/未变/有误，再一次性写入（写入前自动备份）",
@@ -33,40 +38,23 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     roster.add_argument("file", type=Path, help="花名册文件（.xlsx）")
     roster.add_argument("--dry-run", action="store_true", help="只预览，不写入数据库")
-    roster.add_argument("--json", action="store_true", help="输出 JSON")
+    add_json_flag(roster)
     roster.set_defaults(handler=cmd_import_roster)
 
 
 def cmd_import_roster(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from canxie_tui.domain.ids import mask_id
     from canxie_tui.excel.roster import importer as roster
-    from canxie_tui.store.session import open_store
 
-    store = open_store(db_path(args), create=False)
-    try:
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-        console = Console(stderr=True)
-        # Off when stderr is not a terminal: a stopped bar still leaves a blank line there.
-        with Progress(
-            *columns, console=console, transient=True, disable=not console.is_terminal
-        ) as bar:
-            task = bar.add_task("读取花名册", total=None)
-
-            def report(label: str, done: int, total: int) -> None:
-                bar.update(task, description=label, completed=done, total=total or None)
-
+    with opened_store(args) as store:
+        with progress_bar("读取花名册") as report:
             data = roster.read_roster(args.file, today=store.today(), progress=report)
-            bar.update(task, description="比对数据库", completed=0, total=None)
+            report("比对数据库", 0, 0)
             plan = roster.preview(store, data)
             result = None
             if not args.dry_run and plan.has_changes:
                 result = roster.apply(store, plan, progress=report)
         errors = roster.write_errors(plan, args.file, now=store.clock())
-    finally:
-        store.close()
 
     counts = plan.counts
     if args.json:
@@ -102,7 +90,7 @@ def cmd_import_roster(args: argparse.Namespace) -> int:
                 for r in plan.rejected
             ],
         }
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print_json(payload)
         return 0
 
     header = " ".join(data.columns.values()).replace("\n", "")

@@ -10,18 +10,29 @@ canxie audit show [--record ID] [--limit N] [--json]
 from __future__ import annotations
 
 import argparse
-import json
-import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from canxie_tui.cli import EXIT_FAILURE, EXIT_USAGE, ChineseArgumentParser, db_path, fail
+from canxie_tui import config
+from canxie_tui.cli.common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    Commands,
+    add_json_flag,
+    db_path,
+    fail,
+    opened_store,
+    positive_int,
+    print_rows,
+    print_table,
+    subcommands,
+)
 
 if TYPE_CHECKING:
     from canxie_tui.store.health import Finding
 
 
-def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
     backup = commands.add_parser(
         "backup", help="立即备份数据库（默认存到数据库旁的 backups 文件夹）", parents=[common]
     )
@@ -46,9 +57,7 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     doctor.set_defaults(handler=cmd_doctor)
 
     audit = commands.add_parser("audit", help="审计日志", parents=[common])
-    audit_commands = audit.add_subparsers(
-        dest="audit_command", metavar="子命令", parser_class=ChineseArgumentParser, required=True
-    )
+    audit_commands = subcommands(audit, "audit_command")
     verify = audit_commands.add_parser(
         "verify", help="核对审计日志的哈希链，找出被修改或删除的条目", parents=[common]
     )
@@ -57,8 +66,10 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         "show", help="查看审计日志（某条记录的历史）", parents=[common]
     )
     show.add_argument("--record", help="记录编号（完整编号或前至少8位）")
-    show.add_argument("--limit", type=int, default=50, help="最多显示条数（默认50）")
-    show.add_argument("--json", action="store_true", help="输出 JSON")
+    show.add_argument(
+        "--limit", type=positive_int("--limit"), default=50, help="最多显示条数（默认50）"
+    )
+    add_json_flag(show)
     show.set_defaults(handler=cmd_audit_show)
 
 
@@ -66,13 +77,11 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
 def cmd_backup(args: argparse.Namespace) -> int:
     from canxie_tui.store import backup
     from canxie_tui.store.health import size_text
-    from canxie_tui.store.session import open_store
 
     path = db_path(args)
     if args.list:
         return _list_backups(path)
-    store = open_store(path, create=False)
-    try:
+    with opened_store(args) as store:
         out: Path | None = args.out
         if out is not None and out.is_dir():
             stamp = store.clock().strftime("%Y%m%d-%H%M%S")
@@ -80,8 +89,6 @@ def cmd_backup(args: argparse.Namespace) -> int:
         if out is not None and out.exists():
             fail(f"“{out}”已存在。为免覆盖，请换一个文件名或文件夹。")
         made = backup.backup_file(path, reason=backup.MANUAL, out=out, when=store.clock())
-    finally:
-        store.close()
     checked = backup.check_backup(made)  # a backup is only a backup once it reads back
     print(
         f"已备份到 {made}（{size_text(made.stat().st_size)}，"
@@ -91,7 +98,6 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _list_backups(path: Path) -> int:
-    from canxie_tui.cli import print_table
     from canxie_tui.store import backup
     from canxie_tui.store.health import size_text
 
@@ -139,8 +145,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from canxie_tui.store.health import diagnose
 
     path = db_path(args)
-    exports = Path(os.environ.get("CANXIE_EXPORTS") or "exports")
-    findings = diagnose(path, exports=exports)
+    findings = diagnose(path, exports=config.exports_dir())
     if path.is_file():  # shown after the 备份 line (at the end if the database would not open)
         after = max((i + 1 for i, f in enumerate(findings) if f.topic == "备份"), default=None)
         findings.insert(len(findings) if after is None else after, _backup_space(path))
@@ -204,14 +209,10 @@ def _backup_space(path: Path) -> Finding:
 # -- audit ----------------------------------------------------------------------------
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from canxie_tui.store import records
-    from canxie_tui.store.session import open_store
 
-    store = open_store(db_path(args), create=False)
-    try:
+    with opened_store(args) as store:
         entries = store.scalar("SELECT count(*) FROM audit_log") or 0
         problems = records.verify_audit_chain(store)
-    finally:
-        store.close()
     if not problems:
         print(f"审计日志完整：共 {entries} 条，哈希链没有断裂。")
         return 0
@@ -225,49 +226,37 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_show(args: argparse.Namespace) -> int:
-    from canxie_tui.cli import print_table
     from canxie_tui.store.audit import history
-    from canxie_tui.store.session import open_store
 
-    if args.limit < 1:
-        fail("--limit 须为正整数", EXIT_USAGE)
-    store = open_store(db_path(args), create=False)
-    try:
+    with opened_store(args) as store:
         entries = history(store, args.record, limit=args.limit)
-    finally:
-        store.close()
     if args.record and not entries:
         fail(f"审计日志里没有记录“{args.record}”的条目。请核对记录编号。")
-    if args.json:
-        rows = [
-            {
-                "seq": e.seq,
-                "at": e.at,
-                "operator": e.operator_name,
-                "action": e.action,
-                "table": e.table_name,
-                "record_id": e.record_id,
-                "changes": {k: {"before": b, "after": a} for k, (b, a) in e.changes.items()},
-            }
-            for e in entries
-        ]
-        print(json.dumps({"record": args.record, "entries": rows}, ensure_ascii=False, indent=2))
-        return 0
     title = f"记录 {args.record} 的历史" if args.record else "审计日志"
-    print_table(
-        f"{title}：最近 {len(entries)} 条",
-        ("序号", "时间", "操作员", "操作", "对象", "记录", "改动"),
-        [
-            (
-                e.seq,
-                e.at.replace("T", " "),
-                e.operator_name or "—",
-                e.action,
-                e.table_label,
-                e.record_id[:8],
-                e.summary or "—",
-            )
-            for e in entries
-        ],
+    print_rows(
+        entries,
+        as_json=args.json,
+        to_json=lambda e: {
+            "seq": e.seq,
+            "at": e.at,
+            "operator": e.operator_name,
+            "action": e.action,
+            "table": e.table_name,
+            "record_id": e.record_id,
+            "changes": {k: {"before": b, "after": a} for k, (b, a) in e.changes.items()},
+        },
+        envelope={"record": args.record},
+        key="entries",
+        title=f"{title}：最近 {len(entries)} 条",
+        headers=("序号", "时间", "操作员", "操作", "对象", "记录", "改动"),
+        cells=lambda e: (
+            e.seq,
+            e.at.replace("T", " "),
+            e.operator_name or "—",
+            e.action,
+            e.table_label,
+            e.record_id[:8],
+            e.summary or "—",
+        ),
     )
     return 0

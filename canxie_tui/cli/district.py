@@ -17,28 +17,35 @@ one (ID: its id or a unique prefix of 8+ characters).
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
-from canxie_tui.cli import EXIT_FAILURE, EXIT_USAGE, ChineseArgumentParser, db_path, fail
-from canxie_tui.store.records import TABLE_LABELS
+from canxie_tui.cli.common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    Commands,
+    add_json_flag,
+    fail,
+    month,
+    opened_store,
+    print_json,
+    progress_bar,
+    subcommands,
+)
 
 
-def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
     district = commands.add_parser(
         "district", help="区里：合并各社区月报、生成区汇总", parents=[common]
     )
-    sub = district.add_subparsers(
-        dest="district_command", metavar="子命令", parser_class=ChineseArgumentParser, required=True
-    )
+    sub = subcommands(district, "district_command")
     merge = sub.add_parser(
         "merge",
         help="把各社区的月报（.xlsx）合并进区数据库（可重复合并；冲突列出待处理；合并前自动备份）",
         parents=[common],
     )
     merge.add_argument("files", nargs="+", type=Path, metavar="FILE", help="社区月报文件")
-    merge.add_argument("--json", action="store_true", help="输出 JSON")
+    add_json_flag(merge)
     merge.add_argument("--district-name", help="新建区数据库时：区县名称，如 江北区")
     merge.add_argument("--district-code", help="新建区数据库时：区县统计用区划代码，如 500105")
     merge.set_defaults(handler=cmd_district_merge)
@@ -46,7 +53,7 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     report = sub.add_parser(
         "report", help="生成区汇总工作簿（每个街道、社区一行，含合计）", parents=[common]
     )
-    report.add_argument("--month", required=True, help="月份，如 2026-11")
+    report.add_argument("--month", type=month, required=True, help="月份，如 2026-11")
     report.add_argument(
         "--out", type=Path, help="输出文件或文件夹（默认 exports/区汇总_<区名>_<YYYY-MM>.xlsx）"
     )
@@ -55,7 +62,7 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     conflicts = sub.add_parser(
         "conflicts", help="列出合并冲突（默认只列待处理的）", parents=[common]
     )
-    conflicts.add_argument("--json", action="store_true", help="输出 JSON")
+    add_json_flag(conflicts)
     conflicts.add_argument("--all", action="store_true", help="也列出已处理的冲突")
     conflicts.set_defaults(handler=cmd_district_conflicts)
 
@@ -72,28 +79,18 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     resolve.set_defaults(handler=cmd_district_resolve)
 
 
-def _progress(label: str) -> Any:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    console = Console(stderr=True)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    return Progress(*columns, console=console, transient=True, disable=not console.is_terminal)
-
-
 def cmd_district_merge(args: argparse.Namespace) -> int:
-    from canxie_tui.excel.district import conflicts, merge
-    from canxie_tui.store.session import open_store
+    from canxie_tui.excel.district import merge
+    from canxie_tui.store.district import conflicts, set_district
     from canxie_tui.store.site import get_site
 
     if bool(args.district_name) != bool(args.district_code):
         fail("--district-name 和 --district-code 要一起给出", EXIT_USAGE)
-    store = open_store(db_path(args))
-    try:
+    with opened_store(args, create=True) as store:
         if args.district_name:
             site = get_site(store)
             if not site.district_code:
-                merge.set_district(store, args.district_name, args.district_code)
+                set_district(store, args.district_name, args.district_code)
             elif (site.district_name, site.district_code) != (
                 args.district_name.strip(),
                 args.district_code.strip(),
@@ -102,16 +99,9 @@ def cmd_district_merge(args: argparse.Namespace) -> int:
                     f"这个数据库已设置为{site.full_name()}（{site.code}），"
                     f"与 --district-name/--district-code 给出的不一致，没有合并。"
                 )
-        with _progress("合并") as bar:
-            task = bar.add_task("合并月报", total=None)
-
-            def step(label: str, done: int, total: int) -> None:
-                bar.update(task, description=label, completed=done, total=total or None)
-
-            results = merge.merge(store, args.files, progress=step)
+        with progress_bar("合并月报") as report:
+            results = merge.merge(store, args.files, progress=report)
         open_conflicts = len(conflicts.list_conflicts(store))
-    finally:
-        store.close()
     if args.json:
         payload = {
             "files": [r.to_json() for r in results],
@@ -122,7 +112,7 @@ def cmd_district_merge(args: argparse.Namespace) -> int:
             "refused": sum(r.refused for r in results),
             "open_conflicts": open_conflicts,
         }
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print_json(payload)
     else:
         for result in results:
             print(result.line)
@@ -138,30 +128,16 @@ def cmd_district_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_district_report(args: argparse.Namespace) -> int:
-    from canxie_tui.domain.daycare import parse_month
     from canxie_tui.domain.errors import InputError
     from canxie_tui.excel.district.report import district_report
-    from canxie_tui.store.session import open_store
 
-    try:
-        year, month = parse_month(args.month)
-    except InputError as err:
-        fail(err.message, EXIT_USAGE)
-    store = open_store(db_path(args), create=False)
-    try:
-        with _progress("区汇总") as bar:
-            task = bar.add_task("生成区汇总", total=None)
-
-            def report(label: str, done: int, total: int) -> None:
-                bar.update(task, description=label, completed=done, total=total or None)
-
-            try:
-                path = district_report(store, year, month, out=args.out, progress=report)
-            except InputError as err:
-                fail(err.message, EXIT_USAGE)
-    finally:
-        store.close()
-    print(f"已生成 {year}年{month}月 区汇总：{path}")
+    year, number = args.month.year, args.month.number
+    with opened_store(args) as store, progress_bar("生成区汇总") as report:
+        try:
+            path = district_report(store, year, number, out=args.out, progress=report)
+        except InputError as err:
+            fail(err.message, EXIT_USAGE)
+    print(f"已生成 {year}年{number}月 区汇总：{path}")
     return 0
 
 
@@ -187,15 +163,11 @@ def _record_name(conflict: dict[str, Any]) -> str:
 
 
 def cmd_district_conflicts(args: argparse.Namespace) -> int:
-    from canxie_tui.excel.district import conflicts
-    from canxie_tui.store.records import FIELD_LABELS
-    from canxie_tui.store.session import open_store
+    from canxie_tui.store.district import conflicts
+    from canxie_tui.store.records import FIELD_LABELS, TABLE_LABELS
 
-    store = open_store(db_path(args), create=False)
-    try:
+    with opened_store(args) as store:
         found = conflicts.list_conflicts(store, status=None if args.all else "open")
-    finally:
-        store.close()
 
     def label(column: str) -> str:
         return FIELD_LABELS.get(column) or conflicts.CHILD_LABELS.get(column, column)
@@ -211,7 +183,7 @@ def cmd_district_conflicts(args: argparse.Namespace) -> int:
             }
             for c in found
         ]
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print_json(payload)
         return 0
     if not found:
         print("没有待处理的合并冲突。" if not args.all else "没有合并冲突。")
@@ -242,15 +214,12 @@ def cmd_district_conflicts(args: argparse.Namespace) -> int:
 
 
 def cmd_district_resolve(args: argparse.Namespace) -> int:
-    from canxie_tui.excel.district import conflicts
-    from canxie_tui.store.session import open_store
+    from canxie_tui.store.district import conflicts
+    from canxie_tui.store.records import TABLE_LABELS
 
-    store = open_store(db_path(args), create=False)
-    try:
+    with opened_store(args) as store:
         done = conflicts.resolve_conflict(store, args.id, args.keep)
         left = len(conflicts.list_conflicts(store))
-    finally:
-        store.close()
     table = TABLE_LABELS.get(done["table_name"], done["table_name"])
     print(
         f"冲突 {done['id'][:8]}（{table} {_record_name(done)}）已处理：{_SIDES[args.keep]}。"
