@@ -37,6 +37,7 @@ HOUSEHOLD_FLAGS: Mapping[str, str] = {
     "dibao": "低保",
     "dibao_edge": "低保边缘",
     "tekun": "特困",
+    "low_income": "低收入家庭",
     "multi_disabled": "一户多残",
     "elderly_carer": "以老养残",
     "alone": "独居",
@@ -46,6 +47,20 @@ HOUSEHOLD_FLAGS: Mapping[str, str] = {
     "low_lying": "低洼地带",
 }
 POOR_FLAGS = frozenset({"dibao", "dibao_edge", "tekun"})  # 困难
+# 低收入家庭 in the plan's extension of 困难残疾人生活补贴 (低保边缘 is one of them).
+LOW_INCOME_FLAGS = frozenset({"dibao_edge", "low_income"})
+
+# 户籍: benefits such as the 两项补贴 follow it (渝民发〔2021〕15号: 重庆户籍).
+HUKOU_CQ = "cq"
+HUKOU_REGIONS: Mapping[str, str] = {HUKOU_CQ: "重庆市内", "outside": "重庆市外"}
+
+# 养老保险 / 医疗保险: the scheme a person is in ('' when not recorded yet).
+INSURANCE_SCHEMES: Mapping[str, str] = {
+    "resident": "城乡居民",
+    "employee": "城镇职工",
+    "none": "未参保",
+}
+INSURED_SCHEMES = frozenset({"resident", "employee"})
 
 # Flags about one person's care needs.
 CARE_FLAGS: Mapping[str, str] = {
@@ -61,8 +76,6 @@ POWERED_DEVICES: tuple[str, ...] = ("制氧机", "呼吸机", "电动轮椅", "�
 BENEFITS: Mapping[str, str] = {
     "living_subsidy": "困难残疾人生活补贴",
     "care_subsidy": "重度残疾人护理补贴",
-    "pension_ins": "城乡居民养老保险",
-    "medical_ins": "城乡居民医疗保险",
     "family_doctor": "家庭医生签约",
     "rehab_received": "已享受康复服务",
     "rehab_needed": "有康复需求",
@@ -71,7 +84,10 @@ BENEFITS: Mapping[str, str] = {
     "barrier_free_done": "已无障碍改造",
     "barrier_free_needed": "需无障碍改造",
     "in_school": "在校学生",
+    "injury_care": "享受工伤保险护理费",
 }
+# 重度残疾人护理补贴 extended (a district setting) to 三、四级 智力/精神.
+CARE_EXTENDED_CATEGORIES = frozenset({5, 6})
 
 # Compulsory education for children aged 6-15.
 SCHOOL_STATUSES: Mapping[str, str] = {
@@ -162,6 +178,7 @@ EMERGENCY_KINDS: Mapping[str, str] = {
     "power": "停电",
     "epidemic": "疫情",
     "quake": "地震",
+    "landslide": "地质灾害（滑坡、崩塌）",
     "fire": "火灾",
     "other": "其他",
 }

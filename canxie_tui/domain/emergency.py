@@ -20,6 +20,7 @@ stable, so equal rows keep the order they came in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -126,6 +127,15 @@ KIND_WEIGHTS: Mapping[str, Mapping[str, int]] = MappingProxyType(
         },
         "quake": {"evac_help": 60, "bedridden": 60, "blind": 50, "deaf": 50, "unsafe_house": 40},
         "fire": {"evac_help": 60, "bedridden": 60, "blind": 50, "deaf": 50},
+        # 滑坡、崩塌 (Chongqing's mountain city hazard): 危房 and those who cannot
+        # leave on their own first; warnings come by loudspeaker, so the deaf too.
+        "landslide": {
+            "unsafe_house": 70,
+            "evac_help": 60,
+            "bedridden": 55,
+            "deaf": 35,
+            "very_old": 25,
+        },
         "other": {},
     }
 )
@@ -191,11 +201,19 @@ CHECKLISTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "临时安置（住处、饮水、食物）",
             "常用药品",
         ),
+        "landslide": (
+            "是否已撤离到安全地带（远离斜坡、崖下）",
+            "房屋及屋后山体有无裂缝、渗水、掉块",
+            "有无受伤",
+            "临时安置（住处、饮水、食物）",
+            "常用药品",
+            "燃气和用电安全",
+        ),
         "other": ("人身安全", "饮用水", "食物", "常用药品", "用电用气安全"),
     }
 )
-_EVACUATION_KINDS = frozenset({"flood", "quake", "fire"})
-_HOUSE_KINDS = frozenset({"flood", "quake", "cold"})
+_EVACUATION_KINDS = frozenset({"flood", "quake", "fire", "landslide"})
+_HOUSE_KINDS = frozenset({"flood", "quake", "cold", "landslide"})
 _INTELLECTUAL_OR_MENTAL = frozenset({5, 6})
 _FACTOR_ORDER = {factor: i for i, factor in enumerate(FACTORS)}  # ties between equal weights
 
@@ -206,12 +224,12 @@ def kind_label(kind: str) -> str:
 
 
 def parse_kind(text: str) -> str:
-    """A kind code from what a user types: "power", "停电", "暴雨", "汛期/暴雨", "汛期"."""
+    """A kind code from what a user types: "power", "停电", "暴雨", "汛期", "滑坡", "地质灾害"."""
     raw = (text or "").strip()
     if raw in codes.EMERGENCY_KINDS:
         return raw
     for code, label in codes.EMERGENCY_KINDS.items():
-        if raw and (raw == label or raw in label.split("/")):
+        if raw and (raw == label or raw in re.split(r"[/（）、]", label)):
             return code
     choices = "、".join(codes.EMERGENCY_KINDS.values())
     raise InputError(f"未知的事件类型“{raw}”，可选：{choices}", "kind")
@@ -345,6 +363,11 @@ def _deaf(p: PersonRisk) -> bool:
     return "deaf_text" in p.care_flags or (p.category == 2 and codes.is_severe(p.level))
 
 
+def _no_voice(p: PersonRisk) -> bool:
+    """Severe 言语残疾: can hear a call but cannot confirm their safety by voice."""
+    return p.category == 3 and codes.is_severe(p.level)
+
+
 def _blind(p: PersonRisk) -> bool:
     return "blind" in p.care_flags or (p.category == 1 and codes.is_severe(p.level))
 
@@ -393,7 +416,7 @@ def factors_of(p: PersonRisk) -> dict[str, str]:
 
 def contact_advice(p: PersonRisk) -> str:
     """How to reach them: 发短信/微信文字 for the deaf, 电话或上门 for the blind ..."""
-    deaf, blind = _deaf(p), _blind(p)
+    deaf, blind = _deaf(p) or _no_voice(p), _blind(p)
     if deaf and blind:
         advice = "上门当面确认（听障且视障，电话和文字都不可靠）"
     elif deaf:
@@ -406,7 +429,7 @@ def contact_advice(p: PersonRisk) -> str:
         advice = "电话"
     else:
         advice = "无电话，联系监护人/紧急联系人或上门"
-    if p.category in _INTELLECTUAL_OR_MENTAL and p.guardian_phone:
+    if (p.category in _INTELLECTUAL_OR_MENTAL or _no_voice(p)) and p.guardian_phone:
         advice += "；同时联系监护人"
     return advice
 

@@ -1,19 +1,23 @@
-"""The 专栏1 indicators of the plan, computed over the community's own register.
+"""The 专栏1 indicators of the plan, each rule written once, with the document it comes from.
 
-Each indicator has a numerator, a denominator, a target and — the actionable part —
-a shortfall list: the people who should be counted in the numerator and are not
-("eligible for 护理补贴 but does not receive it").  The definitions below are our
-reading of the plan's table (DESIGN.md §2); each is documented where it is computed.
+The plan's table has eleven rows (seed 专栏1, in this order and these words); the
+register can count nine of them.  Row 1 (family income) is the district's own
+statistics, said so on the row; row 2 is a count of people trained this year,
+not a rate.  家庭医生签约 comes from the plan's text (第二节), not from 专栏1: it is
+listed after the table.
 
-Two ways to the same figures:
+Each rate is a `Rule`: who is eligible (the denominator) and who of them is
+covered (the numerator); the shortfall list is "eligible and not covered".  A
+rule is written twice on purpose, side by side in the same entry: as a Python
+predicate over one person's `PersonFacts` (the reference, read by `compute`) and
+as an SQL condition over `persons p JOIN households h` (what the store counts
+with, so a district's 30k people are never handed to Python one by one).  A test
+builds a register and checks both give the same people.
 
-- `compute` takes the active certified persons one by one (the caller filters) and
-  makes one pass over them.  It is the reference: the definitions read most plainly
-  there, and it alone lists who falls short.
-- `tally` takes the register already counted in groups (people sharing the same
-  benefits; households sharing the same flags), which the database can produce
-  without handing every person to Python (store.indicators).  It gives the numerators,
-  denominators and the length of each shortfall list, by the same definitions.
+The SQL uses these parameters (the store supplies them): :adult and :child (the
+latest birth dates of a 16- and a 6-year-old on the day, ISO text), :year_start
+(1 January of the day's year), :today, :living_low_income and :care_extended
+(0/1, the district's extensions of the two subsidies).
 """
 
 from __future__ import annotations
@@ -26,22 +30,24 @@ from canxie_tui.domain import codes
 
 __all__ = [
     "INDICATORS",
+    "RULES",
     "SHORT_NAMES",
     "Counts",
-    "HomesAlike",
     "Indicator",
     "IndicatorSpec",
-    "PeopleAlike",
+    "Options",
     "PersonFacts",
+    "Rule",
     "Shortfall",
     "assemble",
     "compute",
-    "tally",
 ]
 
 
 @dataclass(frozen=True, slots=True)
 class PersonFacts:
+    """What the rules read of one person in the register (and of their household)."""
+
     person_id: str
     household_id: str
     name: str
@@ -51,19 +57,55 @@ class PersonFacts:
     benefits: frozenset[str]  # codes.BENEFITS codes
     school: str  # codes.SCHOOL_STATUSES code
     household_flags: frozenset[str]  # codes.HOUSEHOLD_FLAGS codes
+    hukou: str = codes.HUKOU_CQ  # codes.HUKOU_REGIONS code
+    pension_scheme: str = ""  # codes.INSURANCE_SCHEMES code, '' unknown
+    medical_scheme: str = ""
+    trained: bool = False  # 职业技能培训 this year (a training entry or 渝馨家园 技能培训)
+
+
+@dataclass(frozen=True)
+class Options:
+    """A district's extensions of the two subsidies (the plan asks districts to adopt them)."""
+
+    # 困难残疾人生活补贴 extended to 低收入家庭 (低保边缘 and other 低收入 households).
+    living_low_income: bool = False
+    # 重度残疾人护理补贴 extended to 三、四级 智力/精神.
+    care_extended: bool = False
 
 
 class IndicatorSpec(NamedTuple):
     key: str
-    name: str
-    target: float  # 0..1
-    strict: bool  # True: the rate must exceed the target ("> 90%")
+    number: int  # the plan's 序号; 0 for one from the plan's text, shown after the table
+    name: str  # the plan's words
+    target: float  # 0..1 for a rate
+    strict: bool  # True: the rate must exceed the target ("＞90%")
     unit: str  # "人" or "户"
+    kind: str = "rate"  # rate / count / external
+    target_words: str = ""  # the target as the plan writes it, where it is not a rate
 
 
-# In the order of the plan's table.
+INDICATORS: tuple[IndicatorSpec, ...] = (
+    IndicatorSpec(
+        "income", 1, "残疾人家庭人均收入年均增长", 0, False, "人", "external",
+        "与全区地区生产总值增长基本同步",
+    ),
+    IndicatorSpec("training", 2, "城乡残疾人职业技能培训人数", 0, False, "人", "count", "0.2万人（全区）"),
+    IndicatorSpec("dibao_coverage", 3, "符合条件的残疾人纳入最低生活保障比例", 1.0, False, "人"),
+    IndicatorSpec("living_subsidy", 4, "困难残疾人生活补贴覆盖率", 1.0, False, "人"),
+    IndicatorSpec("care_subsidy", 5, "重度残疾人护理补贴覆盖率", 1.0, False, "人"),
+    IndicatorSpec("pension", 6, "残疾人城乡居民基本养老保险参保率", 0.90, True, "人"),
+    IndicatorSpec("medical", 7, "残疾人城乡居民基本医疗保险参保率", 0.95, True, "人"),
+    IndicatorSpec("rehab", 8, "残疾人基本康复服务覆盖率", 0.85, False, "人"),
+    IndicatorSpec("device", 9, "残疾人辅助器具适配率", 0.85, False, "人"),
+    IndicatorSpec("barrier_free", 10, "困难重度残疾人家庭无障碍改造覆盖率", 1.0, False, "户"),
+    IndicatorSpec("education", 11, "残疾儿童少年义务教育入学率", 0.97, False, "人"),
+    IndicatorSpec("family_doctor", 0, "持证残疾人家庭医生签约服务率", 0.90, True, "人"),
+)  # fmt: skip
+
 # Short names for narrow tables (80 columns); the full name is shown beside the list.
 SHORT_NAMES: dict[str, str] = {
+    "income": "家庭人均收入",
+    "training": "技能培训",
     "dibao_coverage": "纳入低保",
     "living_subsidy": "生活补贴",
     "care_subsidy": "护理补贴",
@@ -75,21 +117,201 @@ SHORT_NAMES: dict[str, str] = {
     "education": "义务教育入学",
     "family_doctor": "家庭医生签约",
 }
+EXTERNAL_NOTE = "由区残联统计"  # what a row the register cannot count says
 
-INDICATORS: tuple[IndicatorSpec, ...] = (
-    IndicatorSpec("dibao_coverage", "符合条件的残疾人纳入最低生活保障比例", 1.0, False, "人"),
-    IndicatorSpec("living_subsidy", "困难残疾人生活补贴覆盖率", 1.0, False, "人"),
-    IndicatorSpec("care_subsidy", "重度残疾人护理补贴覆盖率", 1.0, False, "人"),
-    IndicatorSpec("pension", "城乡居民基本养老保险参保率", 0.90, True, "人"),
-    IndicatorSpec("medical", "城乡居民基本医疗保险参保率", 0.95, True, "人"),
-    IndicatorSpec("rehab", "基本康复服务覆盖率", 0.85, False, "人"),
-    IndicatorSpec("device", "辅助器具适配率", 0.85, False, "人"),
-    IndicatorSpec("barrier_free", "困难重度残疾人家庭无障碍改造覆盖率", 1.0, False, "户"),
-    IndicatorSpec("education", "残疾儿童少年义务教育入学率", 0.97, False, "人"),
-    IndicatorSpec("family_doctor", "家庭医生签约服务率", 0.90, False, "人"),
+
+# -- the rules -------------------------------------------------------------------------
+def _has(column: str, code: str) -> str:
+    """SQL: the JSON list in `column` holds `code` (a known code: no quotes in it)."""
+    assert code.isidentifier(), code
+    return f"instr({column}, '\"{code}\"') > 0"
+
+
+def _one_of(column: str, values: Iterable[object]) -> str:
+    items = sorted(values, key=str)
+    assert all(isinstance(v, int) or str(v).isidentifier() for v in items), items
+    return f"{column} IN ({', '.join(repr(v) for v in items)})"
+
+
+_SEVERE = codes.SEVERE_LEVELS
+_INSURED = codes.INSURED_SCHEMES
+_ENROLLED = codes.ENROLLED_SCHOOL
+
+SEVERE_SQL = _one_of("p.level", _SEVERE)
+ADULT_SQL = "(p.birth_date <= :adult AND p.birth_date <> '')"  # 16 and over
+CHILD_SQL = "(p.birth_date > :adult AND p.birth_date <= :child)"  # 6 to 15
+CQ_SQL = f"p.hukou = '{codes.HUKOU_CQ}'"
+
+
+def _in_dibao(f: frozenset[str]) -> bool:
+    return "dibao" in f or "tekun" in f
+
+
+_IN_DIBAO_SQL = f"({_has('h.flags', 'dibao')} OR {_has('h.flags', 'tekun')})"
+
+
+class Rule(NamedTuple):
+    """One rate: eligible (denominator) and covered (numerator), in Python and in SQL."""
+
+    key: str
+    source: str  # the document the rule comes from
+    eligible: Callable[[PersonFacts, Options], bool]
+    covered: Callable[[PersonFacts], bool]
+    eligible_sql: str
+    covered_sql: str
+
+
+def _living_eligible(p: PersonFacts, o: Options) -> bool:
+    flags = p.household_flags
+    if p.hukou != codes.HUKOU_CQ or "tekun" in flags:
+        return False
+    return "dibao" in flags or (
+        o.living_low_income and not codes.LOW_INCOME_FLAGS.isdisjoint(flags)
+    )
+
+
+def _care_eligible(p: PersonFacts, o: Options) -> bool:
+    if p.hukou != codes.HUKOU_CQ or "injury_care" in p.benefits:
+        return False
+    if p.level in _SEVERE:
+        return True
+    return o.care_extended and p.category in codes.CARE_EXTENDED_CATEGORIES
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "dibao_coverage",
+        "专栏2（1）：低保边缘家庭中的重度残疾人，经本人申请参照单人户纳入低保",
+        # Members of 低保/特困 households, and the 重度 members of 低保边缘 households.
+        lambda p, o: (
+            _in_dibao(p.household_flags)
+            or ("dibao_edge" in p.household_flags and p.level in _SEVERE)
+        ),
+        lambda p: _in_dibao(p.household_flags),
+        f"({_IN_DIBAO_SQL} OR ({_has('h.flags', 'dibao_edge')} AND {SEVERE_SQL}))",
+        _IN_DIBAO_SQL,
+    ),
+    Rule(
+        "living_subsidy",
+        "渝民发〔2021〕15号：持证、重庆户籍、城乡低保；特困供养人员不享受（享受特困供养）",
+        _living_eligible,
+        lambda p: "living_subsidy" in p.benefits,
+        f"({CQ_SQL} AND NOT {_has('h.flags', 'tekun')} AND ({_has('h.flags', 'dibao')} OR "
+        f"(:living_low_income AND ("
+        + " OR ".join(_has("h.flags", f) for f in sorted(codes.LOW_INCOME_FLAGS))
+        + "))))",
+        _has("p.benefits", "living_subsidy"),
+    ),
+    Rule(
+        "care_subsidy",
+        "渝民发〔2021〕15号：一、二级持证、重庆户籍；享受工伤保险护理费的不享受",
+        _care_eligible,
+        lambda p: "care_subsidy" in p.benefits,
+        f"({CQ_SQL} AND NOT {_has('p.benefits', 'injury_care')} AND ({SEVERE_SQL} OR "
+        f"(:care_extended AND {_one_of('p.category', codes.CARE_EXTENDED_CATEGORIES)})))",
+        _has("p.benefits", "care_subsidy"),
+    ),
+    Rule(
+        "pension",
+        "专栏1（6）：16周岁及以上、不在校；城乡居民或城镇职工养老保险均为已参保",
+        lambda p, o: p.age is not None and p.age >= 16 and "in_school" not in p.benefits,
+        lambda p: p.pension_scheme in _INSURED,
+        f"({ADULT_SQL} AND NOT {_has('p.benefits', 'in_school')})",
+        _one_of("p.pension_scheme", _INSURED),
+    ),
+    Rule(
+        "medical",
+        "专栏1（7）：全部持证残疾人；城乡居民或城镇职工医疗保险均为已参保",
+        lambda p, o: True,
+        lambda p: p.medical_scheme in _INSURED,
+        "1",
+        _one_of("p.medical_scheme", _INSURED),
+    ),
+    Rule(
+        "rehab",
+        "专栏1（8）：有基本康复服务需求的（已享受的算作有需求）",
+        lambda p, o: "rehab_needed" in p.benefits or "rehab_received" in p.benefits,
+        lambda p: "rehab_received" in p.benefits,
+        f"({_has('p.benefits', 'rehab_needed')} OR {_has('p.benefits', 'rehab_received')})",
+        _has("p.benefits", "rehab_received"),
+    ),
+    Rule(
+        "device",
+        "专栏1（9）：有辅助器具适配需求的（已适配的算作有需求）",
+        lambda p, o: "device_needed" in p.benefits or "device_fitted" in p.benefits,
+        lambda p: "device_fitted" in p.benefits,
+        f"({_has('p.benefits', 'device_needed')} OR {_has('p.benefits', 'device_fitted')})",
+        _has("p.benefits", "device_fitted"),
+    ),
+    Rule(
+        "education",
+        "专栏1（11）：6至15周岁；普通学校、特殊教育学校或送教上门均为入学",
+        lambda p, o: p.age is not None and 6 <= p.age <= 15,
+        lambda p: p.school in _ENROLLED,
+        CHILD_SQL,
+        _one_of("p.school", _ENROLLED),
+    ),
+    Rule(
+        "family_doctor",
+        "规划第三章第二节：持证残疾人获得家庭医生签约服务率达90%以上",
+        lambda p, o: True,
+        lambda p: "family_doctor" in p.benefits,
+        "1",
+        _has("p.benefits", "family_doctor"),
+    ),
+)
+RULES_BY_KEY: dict[str, Rule] = {rule.key: rule for rule in RULES}
+
+# 职业技能培训人数 (专栏1 (2)): the people trained this year; `trained` is read by the
+# store as this SQL (a training entry on the person, or 渝馨家园 技能培训 received).
+TRAINED_SQL = (
+    "(p.trained_on >= :year_start OR EXISTS (SELECT 1 FROM daycare_members m "
+    "JOIN attendance a ON a.member_id = m.id WHERE m.person_id = p.id "
+    "AND a.day >= :year_start AND a.day <= :today AND a.status = 'present' "
+    f"AND {_has('a.services', 'training')}))"
 )
 
+# 困难重度残疾人家庭无障碍改造覆盖率 (专栏1 (10)), counted in households: a 困难
+# household (低保/特困/低保边缘) with a 重度 member that needs the renovation
+# (barrier_free_needed on a member) or has had it (barrier_free_done); covered =
+# done.  The shortfall lists the 重度 members of the households not yet done.
+BARRIER_SOURCE = "专栏1（10）：困难家庭中有重度残疾人且需要改造的家庭"
+POOR_SQL = "(" + " OR ".join(_has("h.flags", f) for f in sorted(codes.POOR_FLAGS)) + ")"
 
+
+class _Home:
+    __slots__ = ("done", "needed", "poor", "severe")
+
+    def __init__(self) -> None:
+        self.poor = self.needed = self.done = False
+        self.severe: list[str] = []
+
+
+def barrier_homes(people: Iterable[PersonFacts]) -> tuple[int, int, list[str]]:
+    """(households counted, households done, 重度 members of those not done)."""
+    homes: dict[str, _Home] = {}
+    for p in people:
+        home = homes.get(p.household_id)
+        if home is None:
+            home = homes[p.household_id] = _Home()
+        home.poor = home.poor or not codes.POOR_FLAGS.isdisjoint(p.household_flags)
+        home.needed = home.needed or "barrier_free_needed" in p.benefits
+        home.done = home.done or "barrier_free_done" in p.benefits
+        if p.level in _SEVERE:
+            home.severe.append(p.person_id)
+    counted = done = 0
+    short: list[str] = []
+    for home in homes.values():
+        if home.poor and home.severe and (home.needed or home.done):
+            counted += 1
+            if home.done:
+                done += 1
+            else:
+                short.extend(home.severe)
+    return counted, done, short
+
+
+# -- results ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Indicator:
     key: str
@@ -100,21 +322,27 @@ class Indicator:
     target: float  # 0..1
     strict: bool
     # Person ids that should be in the numerator and are not; for a household
-    # indicator, the qualifying members of the households that fall short.
+    # indicator, the 重度 members of the households that fall short.
     # A tuple from `compute`; a `Shortfall` (read on first use) from the store.
     shortfall: Sequence[str]
+    number: int = 0  # the plan's 序号 (0: from the plan's text, after the table)
+    kind: str = "rate"  # rate / count / external
+    target_words: str = ""
+    source: str = ""
 
     @property
     def short(self) -> int:
         """How many 人 or 户 (`unit`) fall short.  For a household indicator that is
         the households, not the members listed in `shortfall`."""
+        if self.kind != "rate":
+            return 0
         if self.unit == "户":
             return max(0, self.denominator - self.numerator)
         return len(self.shortfall)
 
     @property
     def rate(self) -> float | None:
-        """numerator / denominator, None when nobody is counted."""
+        """numerator / denominator, None when nobody is counted or it is not a rate."""
         return self.numerator / self.denominator if self.denominator else None
 
     @property
@@ -122,8 +350,9 @@ class Indicator:
         """Whether the target is reached; vacuously true when nobody is counted.
 
         Compared in whole numbers (basis points), so 17/20 meets 85% exactly.
+        A count or a figure kept by the district has no target here to meet.
         """
-        if not self.denominator:
+        if self.kind != "rate" or not self.denominator:
             return True
         lhs = self.numerator * 10000
         rhs = round(self.target * 10000) * self.denominator
@@ -131,17 +360,26 @@ class Indicator:
 
     @property
     def target_text(self) -> str:
-        """100% / > 90% / ≥ 85%."""
+        """As the plan writes it: 100% / ＞90% / 85% / 0.2万人（全区）."""
+        if self.target_words:
+            return self.target_words
         percent = f"{self.target * 100:g}%"
-        if self.target >= 1 and not self.strict:
-            return percent
-        return f"> {percent}" if self.strict else f"≥ {percent}"
+        return f"＞{percent}" if self.strict else percent
 
     @property
     def rate_text(self) -> str:
-        """93.3% (one decimal), or — when nobody is counted."""
+        """93.3% (one decimal); N人 for a count; 由区残联统计; — when nobody is counted."""
+        if self.kind == "count":
+            return f"{self.numerator}人"
+        if self.kind == "external":
+            return EXTERNAL_NOTE
         rate = self.rate
         return "—" if rate is None else f"{rate * 100:.1f}%"
+
+    @property
+    def in_table(self) -> bool:
+        """A row of 专栏1 (not one from the plan's text, shown after the table)."""
+        return self.number > 0
 
 
 class Shortfall(Sequence[str]):
@@ -191,276 +429,62 @@ class Shortfall(Sequence[str]):
         return f"Shortfall({len(self)})"
 
 
-class PeopleAlike(NamedTuple):
-    """Register people who share the same benefits, counted by what else is read of them.
-
-    The caller counts by the rules `compute` applies to one person: 重度 is
-    codes.SEVERE_LEVELS, ages are whole years on the reporting day (unknown ages in
-    neither band), enrolled is codes.ENROLLED_SCHOOL.
-    """
-
-    benefits: frozenset[str]
-    people: int
-    severe: int  # 一级/二级
-    adults: int  # aged 16 and over on the reporting day
-    children: int  # aged 6-15 on the reporting day
-    enrolled: int  # of the children, enrolled at school (codes.ENROLLED_SCHOOL)
-
-
-class HomesAlike(NamedTuple):
-    """Households that share the same flags and whether a renovation is done, counted.
-
-    `done`: some register member has barrier_free_done.  The counts are over the
-    households' register members (active certificate holders).
-    """
-
-    flags: frozenset[str]
-    done: bool
-    households: int
-    severe_households: int  # of them, with a 重度 member
-    members: int
-    living: int  # members receiving living_subsidy
-    severe: int  # 重度 members
-
-
 class Counts(NamedTuple):
     numerator: int
     denominator: int
     short: int  # how many ids the shortfall list holds
 
 
-_SEVERE = codes.SEVERE_LEVELS
-_POOR = codes.POOR_FLAGS
-_ENROLLED = codes.ENROLLED_SCHOOL
-
-
-def tally(people: Iterable[PeopleAlike], homes: Iterable[HomesAlike]) -> dict[str, Counts]:
-    """The counts of every indicator, by the definitions documented in `compute`.
-
-    `people` covers the whole register; `homes` need only cover the households with a
-    困难 flag (others are skipped here), each household's members all in one group.
-    """
-    n = dict.fromkeys((spec.key for spec in INDICATORS), 0)
-    d = dict.fromkeys(n, 0)
-    short = dict.fromkeys(n, 0)
-    for group in people:
-        b = group.benefits
-        # Everyone counts for 医疗保险 and 家庭医生.
-        d["medical"] += group.people
-        d["family_doctor"] += group.people
-        if "medical_ins" in b:
-            n["medical"] += group.people
-        if "family_doctor" in b:
-            n["family_doctor"] += group.people
-        # 护理补贴: 一级/二级.
-        d["care_subsidy"] += group.severe
-        if "care_subsidy" in b:
-            n["care_subsidy"] += group.severe
-        # 养老保险: 16 and over, not a student.
-        if "in_school" not in b:
-            d["pension"] += group.adults
-            if "pension_ins" in b:
-                n["pension"] += group.adults
-        # 义务教育: 6-15, enrolled.
-        d["education"] += group.children
-        n["education"] += group.enrolled
-        # 康复服务 and 辅具适配: a need or already served.
-        if "rehab_received" in b:
-            n["rehab"] += group.people
-            d["rehab"] += group.people
-        elif "rehab_needed" in b:
-            d["rehab"] += group.people
-        if "device_fitted" in b:
-            n["device"] += group.people
-            d["device"] += group.people
-        elif "device_needed" in b:
-            d["device"] += group.people
-    for home in homes:
-        flags = home.flags
-        if _POOR.isdisjoint(flags):
-            continue
-        # 纳入低保 and 生活补贴: everyone in a 困难 household; 低保/特困 ones are covered.
-        d["dibao_coverage"] += home.members
-        if "dibao" in flags or "tekun" in flags:
-            n["dibao_coverage"] += home.members
-            d["living_subsidy"] += home.members
-            n["living_subsidy"] += home.living
-        # 无障碍改造: 困难 households with a 重度 member; short: those members.
-        d["barrier_free"] += home.severe_households
-        if home.done:
-            n["barrier_free"] += home.severe_households
-        else:
-            short["barrier_free"] += home.severe
-    for key in n:
-        if key != "barrier_free":
-            short[key] = d[key] - n[key]  # one short person per uncovered person
-    return {key: Counts(n[key], d[key], short[key]) for key in n}
-
-
 def assemble(
     counts: Mapping[str, Counts], shortfall: Mapping[str, Sequence[str]]
 ) -> list[Indicator]:
-    """The indicators in the order of INDICATORS, from their counts and shortfall lists."""
-    return [
-        Indicator(
-            key=spec.key,
-            name=spec.name,
-            unit=spec.unit,
-            numerator=counts[spec.key].numerator,
-            denominator=counts[spec.key].denominator,
-            target=spec.target,
-            strict=spec.strict,
-            shortfall=shortfall[spec.key],
+    """The indicators in the order of INDICATORS, from their counts and shortfall lists.
+
+    `counts` needs the rates and `training`; `income` is never counted here.
+    """
+    found: list[Indicator] = []
+    for spec in INDICATORS:
+        counted = counts.get(spec.key, Counts(0, 0, 0))
+        rule = RULES_BY_KEY.get(spec.key)
+        found.append(
+            Indicator(
+                key=spec.key,
+                name=spec.name,
+                unit=spec.unit,
+                numerator=counted.numerator,
+                denominator=counted.denominator,
+                target=spec.target,
+                strict=spec.strict,
+                shortfall=shortfall.get(spec.key, ()),
+                number=spec.number,
+                kind=spec.kind,
+                target_words=spec.target_words,
+                source=rule.source
+                if rule
+                else BARRIER_SOURCE
+                if spec.key == "barrier_free"
+                else "",
+            )
         )
-        for spec in INDICATORS
-    ]
+    return found
 
 
-def compute(people: Iterable[PersonFacts]) -> list[Indicator]:
-    """All indicators of INDICATORS, in that order, over `people` (active, certified)."""
-    # Counters live in locals (the loop is the hot path); shortfall lists per key.
-    short: dict[str, list[str]] = {spec.key: [] for spec in INDICATORS}
-    dibao_short = short["dibao_coverage"]
-    living_short = short["living_subsidy"]
-    care_short = short["care_subsidy"]
-    pension_short = short["pension"]
-    medical_short = short["medical"]
-    rehab_short = short["rehab"]
-    device_short = short["device"]
-    education_short = short["education"]
-    doctor_short = short["family_doctor"]
-    dibao_n = dibao_d = living_n = living_d = care_n = care_d = 0
-    pension_n = pension_d = medical_n = rehab_n = rehab_d = device_n = device_d = 0
-    education_n = education_d = doctor_n = total = 0
-    # household id -> [poor, barrier-free done, severe member ids], for households
-    # with a poor flag, a severe member or a finished barrier-free renovation.
-    homes: dict[str, list] = {}
+def compute(people: Iterable[PersonFacts], options: Options | None = None) -> list[Indicator]:
+    """Every indicator over `people` (in the register), by the Python side of each rule.
 
-    for p in people:
-        pid = p.person_id
-        b = p.benefits
-        flags = p.household_flags
-        total += 1
-        poor = not _POOR.isdisjoint(flags)
-        severe = p.level in _SEVERE
-
-        # 纳入低保: eligible = in a household flagged 低保, 特困 or 低保边缘; covered = the
-        # household is in 低保 or 特困 (特困 供养 covers subsistence).  The 低保边缘-only
-        # people are the candidates to check, so they are the shortfall.
-        # 生活补贴: due to everyone in a 低保 or 特困 household; covered = living_subsidy.
-        if poor:
-            dibao_d += 1
-            if "dibao" in flags or "tekun" in flags:
-                dibao_n += 1
-                living_d += 1
-                if "living_subsidy" in b:
-                    living_n += 1
-                else:
-                    living_short.append(pid)
-            else:
-                dibao_short.append(pid)
-
-        # 护理补贴: due to 一级/二级; covered = care_subsidy.
-        if severe:
-            care_d += 1
-            if "care_subsidy" in b:
-                care_n += 1
-            else:
-                care_short.append(pid)
-
-        age = p.age
-        if age is not None:
-            # 养老保险: age 16 and over, not a student; covered = pension_ins.
-            # (People aged 60+ drawing the pension are insured, so they count.)
-            if age >= 16 and "in_school" not in b:
-                pension_d += 1
-                if "pension_ins" in b:
-                    pension_n += 1
-                else:
-                    pension_short.append(pid)
-            # 义务教育入学: age 6-15 inclusive; covered = enrolled (普通学校, 特殊教育学校
-            # or 送教上门).  Unknown ages are left out of both age-based indicators.
-            elif 6 <= age <= 15:
-                education_d += 1
-                if p.school in _ENROLLED:
-                    education_n += 1
-                else:
-                    education_short.append(pid)
-
-        # 医疗保险 and 家庭医生: everyone counts.
-        if "medical_ins" in b:
-            medical_n += 1
-        else:
-            medical_short.append(pid)
-        if "family_doctor" in b:
-            doctor_n += 1
-        else:
-            doctor_short.append(pid)
-
-        # 康复服务: counted = has a need or already receives it (a need that has been
-        # met stays a need); covered = rehab_received.  辅具适配 the same way.
-        if "rehab_received" in b:
-            rehab_n += 1
-            rehab_d += 1
-        elif "rehab_needed" in b:
-            rehab_d += 1
-            rehab_short.append(pid)
-        if "device_fitted" in b:
-            device_n += 1
-            device_d += 1
-        elif "device_needed" in b:
-            device_d += 1
-            device_short.append(pid)
-
-        # 无障碍改造 (households): counted = a 困难 household (低保/低保边缘/特困) with a
-        # 重度 member; covered = any member has barrier_free_done.
-        done = "barrier_free_done" in b
-        if poor or severe or done:
-            home = homes.get(p.household_id)
-            if home is None:
-                home = homes[p.household_id] = [False, False, []]
-            if poor:
-                home[0] = True
-            if done:
-                home[1] = True
-            if severe:
-                home[2].append(pid)
-
-    barrier_n = barrier_d = 0
-    barrier_short = short["barrier_free"]
-    for is_poor, is_done, severe_ids in homes.values():
-        if is_poor and severe_ids:
-            barrier_d += 1
-            if is_done:
-                barrier_n += 1
-            else:
-                barrier_short.extend(severe_ids)
-
-    n = dict(
-        dibao_coverage=dibao_n,
-        living_subsidy=living_n,
-        care_subsidy=care_n,
-        pension=pension_n,
-        medical=medical_n,
-        rehab=rehab_n,
-        device=device_n,
-        barrier_free=barrier_n,
-        education=education_n,
-        family_doctor=doctor_n,
-    )
-    d = dict(
-        dibao_coverage=dibao_d,
-        living_subsidy=living_d,
-        care_subsidy=care_d,
-        pension=pension_d,
-        medical=total,
-        rehab=rehab_d,
-        device=device_d,
-        barrier_free=barrier_d,
-        education=education_d,
-        family_doctor=total,
-    )
-    return assemble(
-        {key: Counts(n[key], d[key], len(short[key])) for key in n},
-        {key: tuple(ids) for key, ids in short.items()},
-    )
+    The reference: the store counts with the SQL side, and a test holds them equal.
+    """
+    options = options or Options()
+    people = list(people)
+    counts: dict[str, Counts] = {}
+    short: dict[str, tuple[str, ...]] = {}
+    for rule in RULES:
+        eligible = [p for p in people if rule.eligible(p, options)]
+        missing = tuple(p.person_id for p in eligible if not rule.covered(p))
+        counts[rule.key] = Counts(len(eligible) - len(missing), len(eligible), len(missing))
+        short[rule.key] = missing
+    counted, done, severe = barrier_homes(people)
+    counts["barrier_free"] = Counts(done, counted, len(severe))
+    short["barrier_free"] = tuple(severe)
+    counts["training"] = Counts(sum(p.trained for p in people), 0, 0)
+    return assemble(counts, short)

@@ -26,6 +26,14 @@ PERSON_FORM_FIELDS = (
     "phone",
     "device_kind",
     "school",
+    "hukou",
+    "hukou_address",
+    "apart",
+    "pension_scheme",
+    "medical_scheme",
+    "cert_issued",
+    "cert_valid_until",
+    "trained_on",
 )
 HOUSEHOLD_FORM_FIELDS = (
     "address",
@@ -143,6 +151,14 @@ class Person:
     device_kind: str = ""
     benefits: frozenset[str] = frozenset()
     school: str = ""
+    hukou: str = codes.HUKOU_CQ  # 户籍: 重庆市内 / 重庆市外
+    hukou_address: str = ""  # 户籍地址 (现住址 is the household's address)
+    apart: bool = False  # 人户分离: lives elsewhere than the 户籍 says
+    pension_scheme: str = ""  # codes.INSURANCE_SCHEMES; '' not recorded
+    medical_scheme: str = ""
+    cert_issued: str = ""  # 残疾人证 发证日期 (ISO)
+    cert_valid_until: str = ""  # 有效期至 (ISO); '' when not recorded (or 长期)
+    trained_on: str = ""  # the latest 职业技能培训 (ISO)
     last_visit_date: str = ""
     version: int = 1
     updated_at: str = ""

@@ -50,8 +50,8 @@ def clean_codes(values: Iterable[str], table: Mapping[str, str], field: str) -> 
     return chosen
 
 
-def clean_date(text: str, field: str, label: str, today: date) -> str:
-    """A date typed as 2026-11-29, 2026/11/29 or 20261129; not in the future."""
+def clean_date(text: str, field: str, label: str, today: date, *, future: bool = False) -> str:
+    """A date typed as 2026-11-29, 2026/11/29 or 20261129; not in the future unless allowed."""
     raw = ids.normalize(text).replace("/", "-").replace(".", "-") if text else ""
     if not raw:
         return ""
@@ -64,7 +64,7 @@ def clean_date(text: str, field: str, label: str, today: date) -> str:
         raise InputError(
             f"{label}“{text}”不是有效日期，请按 2026-11-29 的格式填写", field
         ) from None
-    if day > today:
+    if day > today and not future:
         raise InputError(f"{label}不能晚于今天", field)
     return day.isoformat()
 
@@ -138,6 +138,26 @@ def clean_person(
     if school not in codes.SCHOOL_STATUSES:
         raise InputError("就学情况无法识别", "school")
     return {
+        **_base_person(name, id_number, sex, birth, cert_number, category, level, values),
+        "care_flags": care_flags,
+        "device_kind": device_kind,
+        "benefits": clean_codes(values.get("benefits") or (), codes.BENEFITS, "benefits"),
+        "school": school,
+        **clean_register_facts(values, today),
+    }
+
+
+def _base_person(
+    name: str,
+    id_number: ids.IdNumber | None,
+    sex: str,
+    birth: str | None,
+    cert_number: str | None,
+    category: int | None,
+    level: int | None,
+    values: Mapping[str, Any],
+) -> dict[str, Any]:
+    return {
         "name": name,
         "id_number": id_number.number if id_number else None,
         "sex": sex,
@@ -147,10 +167,40 @@ def clean_person(
         "level": level,
         "relation": _text(values, "relation"),
         "phone": clean_phone(_text(values, "phone")),
-        "care_flags": care_flags,
-        "device_kind": device_kind,
-        "benefits": clean_codes(values.get("benefits") or (), codes.BENEFITS, "benefits"),
-        "school": school,
+    }
+
+
+def _code(values: Mapping[str, Any], key: str, table: Mapping[str, str], label: str) -> str:
+    code = _text(values, key)
+    if code and code not in table:
+        raise InputError(f"{label}“{code}”无法识别，应为{'、'.join(table.values())}", key)
+    return code
+
+
+def clean_register_facts(values: Mapping[str, Any], today: date) -> dict[str, Any]:
+    """户籍, insurance schemes, certificate dates and training: what the indicators read.
+
+    A missing 户籍 is 重庆市内 (the certificate is issued where the 户籍 is).
+    """
+    hukou = _code(values, "hukou", codes.HUKOU_REGIONS, "户籍") or codes.HUKOU_CQ
+    issued = clean_date(_text(values, "cert_issued"), "cert_issued", "发证日期", today)
+    valid = clean_date(
+        _text(values, "cert_valid_until"), "cert_valid_until", "有效期至", today, future=True
+    )
+    if issued and valid and valid <= issued:
+        raise InputError("残疾人证“有效期至”应晚于发证日期", "cert_valid_until")
+    hukou_address = _text(values, "hukou_address")
+    if len(hukou_address) > 100:
+        raise InputError("户籍地址过长（最多100个字）", "hukou_address")
+    return {
+        "hukou": hukou,
+        "hukou_address": hukou_address,
+        "apart": 1 if values.get("apart") in (True, 1, "1", "是") else 0,
+        "pension_scheme": _code(values, "pension_scheme", codes.INSURANCE_SCHEMES, "养老保险"),
+        "medical_scheme": _code(values, "medical_scheme", codes.INSURANCE_SCHEMES, "医疗保险"),
+        "cert_issued": issued,
+        "cert_valid_until": valid,
+        "trained_on": clean_date(_text(values, "trained_on"), "trained_on", "培训日期", today),
     }
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from canxie_tui.domain.indicators import Indicator
-from canxie_tui.store import daycare, duelist, followups, indicators
+from canxie_tui.store import certificates, daycare, duelist, followups, indicators
 from canxie_tui.store.connection import Store
 from canxie_tui.store.register_sql import in_register
 
@@ -33,6 +33,7 @@ class Dashboard:
     month: MonthStats
     indicators: list[Indicator] = field(default_factory=list)
     emergency: str | None = None  # the current event and its roll-call progress
+    certificates_expiring: int = 0  # 残疾人证 expiring within 90 days (or expired)
 
 
 def month_stats(store: Store, today: date) -> MonthStats:
@@ -96,6 +97,7 @@ def dashboard(store: Store, today: date | None = None) -> Dashboard:
         month=month_stats(store, today),
         indicators=indicators.indicators(store, today),
         emergency=_emergency(store),
+        certificates_expiring=certificates.expiring_count(store, today),
     )
 
 

@@ -1,12 +1,11 @@
 """The 专栏1 indicators over the register, and who falls short of each.
 
-The dashboard needs only the counts, so they are counted in the database
-(`counts`): the register grouped by benefits, and the 困难 households grouped by
-flags, each group then judged once by `domain.indicators.tally`.  That avoids
-handing every person to Python (a district's 30k people).  Who falls short of one
-indicator is read when someone opens that list (`shortfall_ids`): the few people
-who can be short are selected in SQL, then `domain.indicators.compute`, the
-reference definition, picks them out.
+The rules are `domain.indicators.RULES`: each holds its Python predicate and its
+SQL condition side by side.  Here the SQL side is run: one pass over the register
+counts every rule's eligible and covered people (`counts`), and a rule's shortfall
+(eligible and not covered) is read when someone opens that list (`shortfall_ids`).
+`person_facts` hands the register to the Python side (`compute`), which tests hold
+equal to these counts.
 
 Lists of codes are JSON arrays of known codes (validate.clean_codes), so `"code"`
 (with its quotes) occurs in the text exactly when the code is in the list.
@@ -21,94 +20,125 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from canxie_tui.domain import codes
 from canxie_tui.domain.dates import age_on_text
 from canxie_tui.domain.indicators import (
-    INDICATORS,
+    POOR_SQL,
+    RULES,
+    RULES_BY_KEY,
+    SEVERE_SQL,
+    TRAINED_SQL,
     Counts,
-    HomesAlike,
     Indicator,
-    PeopleAlike,
+    Options,
     PersonFacts,
     Shortfall,
     assemble,
-    compute,
-    tally,
+    barrier_homes,
 )
 from canxie_tui.domain.natural import natural_key
 from canxie_tui.store.connection import Store
+from canxie_tui.store.register_sql import in_register
 
-# Who is in the register (as every indicator counts it): active certificate holders.
-_REGISTER = f"p.status = '{codes.ACTIVE}' AND p.category IS NOT NULL"
+_REGISTER = in_register("p")
 
-
-def _has(column: str, code: str) -> str:
-    """SQL: the JSON list in `column` holds `code` (a known code: no quotes in it)."""
-    assert code.isidentifier(), code
-    return f"instr({column}, '\"{code}\"')"
+# The district's extensions of the two subsidies (settings screen; off by default).
+LIVING_LOW_INCOME = "subsidy_living_low_income"
+CARE_EXTENDED = "subsidy_care_extended"
 
 
-def _in(column: str, values: Iterable[object]) -> str:
-    """SQL: `column` is one of `values` (constant codes or numbers)."""
-    items = sorted(values, key=str)
-    assert all(isinstance(v, int) or str(v).isidentifier() for v in items), items
-    return f"{column} IN ({', '.join(repr(v) for v in items)})"
+def options(store: Store) -> Options:
+    from canxie_tui.store.site import get_setting
+
+    return Options(
+        living_low_income=bool(get_setting(store, LIVING_LOW_INCOME, False)),
+        care_extended=bool(get_setting(store, CARE_EXTENDED, False)),
+    )
 
 
-_POOR_SQL = "(" + " OR ".join(_has("h.flags", flag) for flag in sorted(codes.POOR_FLAGS)) + ")"
-_SEVERE_SQL = _in("p.level", codes.SEVERE_LEVELS)
-
-
-def _age_bounds(today: date) -> dict[str, str]:
-    """Birth dates bounding the age bands, compared as ISO text.
+def _params(today: date, opts: Options) -> dict[str, Any]:
+    """The rules' SQL parameters for `today` (see domain.indicators).
 
     Someone is 16 or over on `today` when born on or before the same month and day
-    16 years earlier: (born.year + 16, born.month, born.day) <= today.  As text,
-    `birth_date <= :adult` with adult = today's year minus 16 and today's month-day
-    (02-29 in a leap year compares correctly even when that year has no 02-29).
-    Likewise 6 or over: `birth_date <= :child`.
+    16 years earlier; as ISO text, `birth_date <= :adult`.  A 02-29 `today` compares
+    correctly even in a year without that day.
     """
 
     def back(years: int) -> str:
         return f"{today.year - years:04d}-{today.month:02d}-{today.day:02d}"
 
-    return {"adult": back(16), "child": back(6)}
+    return {
+        "adult": back(16),
+        "child": back(6),
+        "year_start": f"{today.year:04d}-01-01",
+        "today": today.isoformat(),
+        "living_low_income": int(opts.living_low_income),
+        "care_extended": int(opts.care_extended),
+    }
 
 
-# The register grouped by benefits: how many, how many 重度, adults, children, and
-# children at school.  Unknown birth dates (NULL or '') fall in neither age band.
-_PEOPLE_SQL = f"""
-SELECT p.benefits, count(*),
-    count(*) FILTER (WHERE {_SEVERE_SQL}),
-    count(*) FILTER (WHERE p.birth_date <= :adult AND p.birth_date <> ''),
-    count(*) FILTER (WHERE p.birth_date > :adult AND p.birth_date <= :child),
-    count(*) FILTER (WHERE p.birth_date > :adult AND p.birth_date <= :child
-        AND {_in("p.school", codes.ENROLLED_SCHOOL)})
-FROM persons p NOT INDEXED
-WHERE {_REGISTER}
-GROUP BY p.benefits
-"""
-# NOT INDEXED: one straight read of the table beats walking the partial register
-# index (the grouping alone: 17 against 35 ms at 28k people).
+def _counts_sql(group: str) -> str:
+    """Every rule's eligible and covered counts (and the trained) in one pass."""
+    columns = [TRAINED_SQL]
+    for rule in RULES:
+        columns += [rule.eligible_sql, f"({rule.eligible_sql}) AND {rule.covered_sql}"]
+    counted = ", ".join(f"count(*) FILTER (WHERE {c})" for c in columns)
+    return (
+        f"SELECT {group}, {counted} FROM persons p NOT INDEXED "
+        f"JOIN households h ON h.id = p.household_id WHERE {_REGISTER} GROUP BY 1"
+    )
 
-# The 困难 households, each summed over its register members, then grouped by
-# flags and whether a renovation is done.  CROSS JOIN keeps households outside:
-# the few thousand 困难 ones find their members through the register index.
-_HOMES_SQL = f"""
-SELECT flags, done, count(*), count(*) FILTER (WHERE severe > 0),
-    sum(members), sum(living), sum(severe)
-FROM (
-    SELECT h.flags AS flags, count(*) AS members,
-        count(*) FILTER (WHERE {_SEVERE_SQL}) AS severe,
-        max({_has("p.benefits", "barrier_free_done")} > 0) AS done,
-        count(*) FILTER (WHERE {_has("p.benefits", "living_subsidy")}) AS living
-    FROM households h CROSS JOIN persons p INDEXED BY idx_persons_register
-        ON p.household_id = h.id
-    WHERE h.flags <> '[]' AND {_POOR_SQL} AND {_REGISTER}
-    GROUP BY h.pk
+
+# The 困难 households with a 重度 member, each with whether a member needs or has
+# had the renovation; the household indicator counts those needing or done.
+def _homes_sql(group: str) -> str:
+    return (
+        f"SELECT g, count(*) FILTER (WHERE needed OR done), count(*) FILTER (WHERE done), "
+        f"sum(severe) FILTER (WHERE needed AND NOT done) FROM ("
+        f"  SELECT {group} AS g, count(*) FILTER (WHERE {SEVERE_SQL}) AS severe,"
+        f"    max(instr(p.benefits, '\"barrier_free_needed\"') > 0) AS needed,"
+        f"    max(instr(p.benefits, '\"barrier_free_done\"') > 0) AS done"
+        f"  FROM households h CROSS JOIN persons p INDEXED BY idx_persons_register"
+        f"    ON p.household_id = h.id"
+        f"  WHERE h.flags <> '[]' AND {POOR_SQL} AND {_REGISTER} GROUP BY h.pk"
+        f") WHERE severe > 0 GROUP BY g"
+    )
+
+
+def _grouped_counts(store: Store, today: date, group: str) -> dict[Any, dict[str, Counts]]:
+    params = _params(today, options(store))
+    conn = store.db.conn
+    found: dict[Any, dict[str, Counts]] = {}
+    for key, trained, *numbers in conn.execute(_counts_sql(group), params):
+        counts = found[key] = {"training": Counts(trained, 0, 0)}
+        for i, rule in enumerate(RULES):
+            eligible, covered = numbers[2 * i], numbers[2 * i + 1]
+            counts[rule.key] = Counts(covered, eligible, eligible - covered)
+    for key, counted, done, severe in conn.execute(_homes_sql(group)):
+        found.setdefault(key, {})["barrier_free"] = Counts(done, counted, severe or 0)
+    return found
+
+
+def counts(store: Store, today: date) -> dict[str, Counts]:
+    """Numerator, denominator and shortfall length of every counted indicator."""
+    return _grouped_counts(store, today, "1").get(1, {})
+
+
+def counts_by_division(store: Store, today: date) -> dict[str, dict[str, Counts]]:
+    """`counts` per community (the household's division code): the district roll-up."""
+    return _grouped_counts(store, today, "h.division_code")
+
+
+def indicators_by_division(store: Store, today: date) -> dict[str, list[Indicator]]:
+    """Every community's indicators, by the same rules (no shortfall lists)."""
+    return {
+        code: assemble(counted, {}) for code, counted in counts_by_division(store, today).items()
+    }
+
+
+_FACTS_COLUMNS = (
+    "p.id, p.household_id, p.name, p.birth_date, p.category, p.level, p.benefits, p.school, "
+    f"h.flags, p.hukou, p.pension_scheme, p.medical_scheme, {TRAINED_SQL}"
 )
-GROUP BY flags, done
-"""
 
 
 def _codes(cache: dict[str, frozenset[str]], text: str) -> frozenset[str]:
@@ -116,29 +146,6 @@ def _codes(cache: dict[str, frozenset[str]], text: str) -> frozenset[str]:
     if found is None:
         found = cache[text] = frozenset(json.loads(text))
     return found
-
-
-def counts(store: Store, today: date) -> dict[str, Counts]:
-    """Numerator, denominator and shortfall length of every indicator (`tally`'s Counts)."""
-    conn = store.db.conn
-    parsed: dict[str, frozenset[str]] = {}
-    people = [
-        PeopleAlike(_codes(parsed, benefits), *numbers)
-        for benefits, *numbers in conn.execute(_PEOPLE_SQL, _age_bounds(today))
-    ]
-    homes = [
-        HomesAlike(_codes(parsed, flags), bool(done), *numbers)
-        for flags, done, *numbers in conn.execute(_HOMES_SQL)
-    ]
-    return dict(tally(people, homes))
-
-
-_age = age_on_text
-
-
-_FACTS_COLUMNS = (
-    "p.id, p.household_id, p.name, p.birth_date, p.category, p.level, p.benefits, p.school, h.flags"
-)
 
 
 def _facts(rows: Iterable[tuple[Any, ...]], today: date) -> list[PersonFacts]:
@@ -149,85 +156,77 @@ def _facts(rows: Iterable[tuple[Any, ...]], today: date) -> list[PersonFacts]:
             person_id=pid,
             household_id=hid,
             name=name,
-            age=_age(birth, today),
+            age=age_on_text(birth, today),
             category=category,
             level=level,
             benefits=_codes(parsed, benefits),
             school=school,
             household_flags=_codes(parsed, flags),
+            hukou=hukou,
+            pension_scheme=pension,
+            medical_scheme=medical,
+            trained=bool(trained),
         )
-        for pid, hid, name, birth, category, level, benefits, school, flags in rows
+        for (
+            pid,
+            hid,
+            name,
+            birth,
+            category,
+            level,
+            benefits,
+            school,
+            flags,
+            hukou,
+            pension,
+            medical,
+            trained,
+        ) in rows
     ]
 
 
-def person_facts(store: Store, today: date) -> list[PersonFacts]:
-    """Everyone in the register (active certificate holders), as the indicators need them."""
+def person_facts(store: Store, today: date, where: str = "1") -> list[PersonFacts]:
+    """Everyone in the register (and matching `where`), as the indicator rules read them."""
     rows = store.db.conn.execute(
         f"SELECT {_FACTS_COLUMNS} "
         # NOT INDEXED: reading the whole register straight through beats the partial
         # indexes SQLite would otherwise pick (measured 133 -> 79 ms at 30k people).
         f"FROM persons p NOT INDEXED JOIN households h ON h.id = p.household_id "
-        f"WHERE {_REGISTER}"
+        f"WHERE {_REGISTER} AND ({where}) ORDER BY p.pk",
+        _params(today, options(store)),
     )
     return _facts(rows, today)
 
 
-# Per indicator, the people who can fall short of it: every one of its shortfall and
-# (for the household-based ones) the rest of their households.  A superset is
-# enough, `compute` decides; each selects a few thousand people at most.
-_CANDIDATES: dict[str, str] = {
-    "dibao_coverage": "poor",
-    "living_subsidy": "poor",
-    "barrier_free": "poor",
-    "care_subsidy": f"{_SEVERE_SQL} AND NOT {_has('p.benefits', 'care_subsidy')}",
-    "pension": (
-        f"p.birth_date <= :adult AND p.birth_date <> '' AND NOT {_has('p.benefits', 'pension_ins')}"
-    ),
-    "medical": f"NOT {_has('p.benefits', 'medical_ins')}",
-    "rehab": (
-        f"{_has('p.benefits', 'rehab_needed')} AND NOT {_has('p.benefits', 'rehab_received')}"
-    ),
-    "device": (
-        f"{_has('p.benefits', 'device_needed')} AND NOT {_has('p.benefits', 'device_fitted')}"
-    ),
-    "education": "p.birth_date > :adult AND p.birth_date <= :child",
-    "family_doctor": f"NOT {_has('p.benefits', 'family_doctor')}",
-}
-assert set(_CANDIDATES) == {spec.key for spec in INDICATORS}
-
-
 def shortfall_ids(store: Store, key: str, today: date) -> list[str]:
-    """Who falls short of indicator `key`, exactly as `compute` lists them (same order)."""
-    where = _CANDIDATES[key]
-    if where == "poor":
-        # Every register member of the 困难 households, in register order.
-        sql = (
-            f"SELECT {_FACTS_COLUMNS} FROM households h CROSS JOIN persons p "
-            "INDEXED BY idx_persons_register ON p.household_id = h.id "
-            f"WHERE h.flags <> '[]' AND {_POOR_SQL} AND {_REGISTER} ORDER BY p.pk"
-        )
-    else:
-        sql = (
-            f"SELECT {_FACTS_COLUMNS} FROM persons p NOT INDEXED "
-            f"JOIN households h ON h.id = p.household_id WHERE {_REGISTER} AND {where} "
-            "ORDER BY p.pk"
-        )
-    rows = store.db.conn.execute(sql, _age_bounds(today))
-    found = next(i for i in compute(_facts(rows, today)) if i.key == key)
-    return list(found.shortfall)
+    """Who falls short of indicator `key` (register order), by the rule's SQL side."""
+    if key == "barrier_free":
+        # Every register member of the 困难 households; the rule decides which fall short.
+        people = person_facts(store, today, f"h.flags <> '[]' AND {POOR_SQL}")
+        return barrier_homes(people)[2]
+    rule = RULES_BY_KEY.get(key)
+    if rule is None:
+        return []
+    rows = store.db.conn.execute(
+        f"SELECT p.id FROM persons p NOT INDEXED JOIN households h ON h.id = p.household_id "
+        f"WHERE {_REGISTER} AND ({rule.eligible_sql}) AND NOT ({rule.covered_sql}) "
+        "ORDER BY p.pk",
+        _params(today, options(store)),
+    )
+    return [row[0] for row in rows]
 
 
-# Indicators depend on the register alone; the last result is kept until a person
-# or household changes (every change writes an audit entry) or the day changes (ages).
+# Indicators depend on the register alone; the last result is kept until a person,
+# household or setting changes (every change writes an audit entry), or the day
+# changes (ages, the year's training).
 _cache: dict[tuple[str, date, int], list[Indicator]] = {}
 
 
 def register_generation(store: Store) -> int:
-    """The audit sequence number of the latest change to persons or households."""
+    """The audit sequence number of the latest change the indicators read."""
+    tables = ("persons", "households", "settings", "attendance")
     latest = "coalesce((SELECT max(seq) FROM audit_log WHERE table_name = '{}'), 0)"
-    return int(
-        store.scalar(f"SELECT max({latest.format('persons')}, {latest.format('households')})")
-    )
+    return int(store.scalar(f"SELECT max({', '.join(latest.format(t) for t in tables)})"))
 
 
 def indicators(store: Store, today: date) -> list[Indicator]:
@@ -241,6 +240,7 @@ def indicators(store: Store, today: date) -> list[Indicator]:
             {
                 k: Shortfall(c.short, partial(shortfall_ids, store, k, today))
                 for k, c in counted.items()
+                if k != "training"
             },
         )
         _cache.clear()

@@ -9,6 +9,7 @@ Never edit a migration that has shipped: add a new one.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 
@@ -333,6 +334,47 @@ def district_merge(db: Database) -> None:
     columns = {row[1] for row in db.execute("PRAGMA table_info(merge_conflicts)").fetchall()}
     if "resolved_by" not in columns:
         db.execute("ALTER TABLE merge_conflicts ADD COLUMN resolved_by TEXT NOT NULL DEFAULT ''")
+
+
+@migrations(name="0003_register_facts")
+def register_facts(db: Database) -> None:
+    """户籍, insurance schemes, certificate dates and training: what the indicators need.
+
+    Existing people get 重庆市内 户籍 (a certificate is issued where the 户籍 is);
+    the old yes/no 城乡居民养老/医疗保险 benefits become the scheme 城乡居民, or
+    '' (not recorded) where they were not ticked.
+    """
+    _run(
+        db,
+        """
+    ALTER TABLE persons ADD COLUMN hukou TEXT NOT NULL DEFAULT 'cq';
+    ALTER TABLE persons ADD COLUMN hukou_address TEXT NOT NULL DEFAULT '';
+    ALTER TABLE persons ADD COLUMN apart INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE persons ADD COLUMN pension_scheme TEXT NOT NULL DEFAULT '';
+    ALTER TABLE persons ADD COLUMN medical_scheme TEXT NOT NULL DEFAULT '';
+    ALTER TABLE persons ADD COLUMN cert_issued TEXT NOT NULL DEFAULT '';
+    ALTER TABLE persons ADD COLUMN cert_valid_until TEXT NOT NULL DEFAULT '';
+    ALTER TABLE persons ADD COLUMN trained_on TEXT NOT NULL DEFAULT '';
+    CREATE INDEX idx_persons_cert_valid ON persons(cert_valid_until)
+        WHERE status = 'active' AND category IS NOT NULL AND cert_valid_until <> '';
+    """,
+    )
+    old = ("pension_ins", "medical_ins")
+    rows = db.execute(
+        "SELECT pk, benefits FROM persons "
+        "WHERE instr(benefits, '\"pension_ins\"') OR instr(benefits, '\"medical_ins\"')"
+    ).fetchall()
+    for pk, text in rows:
+        benefits = json.loads(text)
+        db.execute(
+            "UPDATE persons SET benefits = ?, pension_scheme = ?, medical_scheme = ? WHERE pk = ?",
+            (
+                json.dumps(sorted(b for b in benefits if b not in old)),
+                "resident" if "pension_ins" in benefits else "",
+                "resident" if "medical_ins" in benefits else "",
+                pk,
+            ),
+        )
 
 
 SCHEMA_VERSION = len(migrations._migrations)

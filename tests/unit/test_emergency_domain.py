@@ -82,6 +82,10 @@ RAISED = [
     ("fire", {"care_flags": frozenset({"evac_help"})}, {"household_flags": frozenset({"alone"})}),
     ("fire", {"care_flags": frozenset({"blind"})}, {"household_flags": frozenset({"alone"})}),
     ("fire", {"care_flags": frozenset({"deaf_text"})}, {"household_flags": frozenset({"alone"})}),
+    ("landslide", {"household_flags": frozenset({"unsafe_house"})},
+     {"household_flags": frozenset({"alone"})}),
+    ("landslide", {"care_flags": frozenset({"evac_help"})},
+     {"household_flags": frozenset({"alone"})}),
 ]  # fmt: skip
 
 
@@ -225,6 +229,20 @@ def test_deaf_get_text_not_calls() -> None:
     assert row.contact == "发短信/微信文字，不要打电话"
 
 
+def test_severe_speech_disability_gets_text_and_the_guardian() -> None:
+    # They hear the call but cannot confirm their safety by voice (言语残疾).
+    mute = risk(category=3, level=1, guardian_phone="13900000000")
+    assert contact_advice(mute) == "发短信/微信文字，不要打电话；同时联系监护人"
+    assert contact_advice(risk(category=3, level=2)) == "发短信/微信文字，不要打电话"
+    assert contact_advice(risk(category=3, level=4)) == "电话"  # 四级 can talk
+
+
+def test_landslide_checks_the_slope_and_the_way_out() -> None:
+    checks = assess(risk(household_flags=frozenset({"unsafe_house"})), "landslide").checks
+    assert any(c.startswith("是否已撤离到安全地带") for c in checks)
+    assert "房屋及屋后山体有无裂缝、渗水、掉块" in checks
+
+
 def test_blind_and_others() -> None:
     assert contact_advice(risk(care_flags=frozenset({"blind"}))) == "电话或上门，勿只发文字"
     assert contact_advice(risk(category=1, level=1)) == "电话或上门，勿只发文字"
@@ -312,7 +330,8 @@ def test_group_by_grid() -> None:
 @pytest.mark.parametrize(
     ("text", "code"),
     [("停电", "power"), ("power", "power"), ("暴雨", "flood"), ("汛期", "flood"),
-     ("汛期/暴雨", "flood"), (" 高温 ", "heat"), ("寒潮", "cold"), ("疫情", "epidemic")],
+     ("汛期/暴雨", "flood"), (" 高温 ", "heat"), ("寒潮", "cold"), ("疫情", "epidemic"),
+     ("滑坡", "landslide"), ("崩塌", "landslide"), ("地质灾害", "landslide")],
 )  # fmt: skip
 def test_parse_kind(text: str, code: str) -> None:
     assert parse_kind(text) == code

@@ -121,7 +121,8 @@ def test_empty_register(store: Store) -> None:
     assert (board.overdue, board.due_today, board.followups_open) == (0, 0, 0)
     assert board.month.households_total == 0
     assert board.month.per_day == [0] * 29
-    assert all(i.denominator == 0 and i.rate_text == "—" for i in board.indicators)
+    assert all(i.denominator == 0 and i.short == 0 for i in board.indicators)
+    assert {i.rate_text for i in board.indicators if i.kind == "rate"} == {"—"}
 
 
 def test_month_stats_in_leap_february(tmp_path: Path) -> None:
@@ -168,7 +169,9 @@ def indicated(store: Store, make: Make) -> Indicated:
         "甲一",
         category=4,
         level=1,
-        benefits=["living_subsidy", "care_subsidy", "pension_ins", "medical_ins"],
+        benefits=["living_subsidy", "care_subsidy"],
+        pension_scheme="resident",
+        medical_scheme="resident",
     )
     make.person(h1, "甲母", category=None, relation="父母")  # no certificate: not counted
     h2 = make.household("建新东路2号", building="2栋", grid="第一网格", flags=["dibao_edge"])
@@ -179,7 +182,8 @@ def indicated(store: Store, make: Make) -> Indicated:
         level=2,
         birth=date(1970, 3, 8),
         phone="13900000002",
-        benefits=["medical_ins", "family_doctor"],
+        benefits=["family_doctor", "barrier_free_needed"],
+        medical_scheme="resident",
     )
     h3 = make.household("建新东路3号", building="3栋", grid="第二网格")
     p3 = make.person(
@@ -189,7 +193,8 @@ def indicated(store: Store, make: Make) -> Indicated:
         level=4,
         birth=date(2016, 3, 1),
         school="regular",
-        benefits=["in_school", "medical_ins", "rehab_needed"],
+        benefits=["in_school", "rehab_needed"],
+        medical_scheme="resident",
     )
     p4 = make.person(
         h3,
@@ -207,18 +212,13 @@ def indicated(store: Store, make: Make) -> Indicated:
         category=1,
         level=2,
         birth=date(1950, 1, 1),
-        benefits=[
-            "living_subsidy",
-            "care_subsidy",
-            "pension_ins",
-            "medical_ins",
-            "family_doctor",
-            "barrier_free_done",
-        ],
+        benefits=["living_subsidy", "care_subsidy", "family_doctor", "barrier_free_done"],
+        pension_scheme="resident",
+        medical_scheme="resident",
     )
     h8 = make.household("建新东路8号", building="8栋", grid="第二网格")
     p8 = make.person(
-        h8, "辛八", category=4, level=4, birth=date(2010, 11, 29), benefits=["medical_ins"]
+        h8, "辛八", category=4, level=4, birth=date(2010, 11, 29), medical_scheme="employee"
     )
     p9 = make.person(
         h8,
@@ -227,7 +227,7 @@ def indicated(store: Store, make: Make) -> Indicated:
         level=4,
         birth=date(2010, 11, 30),
         school="special",
-        benefits=["medical_ins"],
+        medical_scheme="resident",
         relation="子女",
     )
     gone = make.person(make.household("建新东路9号", flags=["dibao"]), "癸十", category=4, level=1)
@@ -249,7 +249,7 @@ def test_indicator_numerators_and_denominators(store: Store, indicated: Indicate
         assert set(i.shortfall) == {p.id for p in short}, key
 
     check("dibao_coverage", 2, 3, {ind.p2})  # 低保 + 特困 of the three 困难
-    check("living_subsidy", 2, 2, set())
+    check("living_subsidy", 1, 1, set())  # 低保 only: 特困 people receive 特困供养
     check("care_subsidy", 2, 3, {ind.p2})  # 一级/二级 without 护理补贴
     check("pension", 2, 4, {ind.p2, ind.p8})  # 16+, not at school
     check("medical", 6, 7, {ind.p4})
@@ -257,7 +257,8 @@ def test_indicator_numerators_and_denominators(store: Store, indicated: Indicate
     check("family_doctor", 2, 7, {ind.p1, ind.p3, ind.p4, ind.p8, ind.p9})
     check("rehab", 0, 1, {ind.p3})
     check("device", 0, 0, set())
-    check("barrier_free", 1, 3, {ind.p1, ind.p2})  # 困难 + 重度 households
+    # 困难 households with a 重度 member that need it or have it; 甲一's needs none.
+    check("barrier_free", 1, 2, {ind.p2})
     assert got["barrier_free"].unit == "户"
     assert got["care_subsidy"].rate_text == "66.7%"
     assert not got["care_subsidy"].met
@@ -279,7 +280,7 @@ def test_shortfall_lists_people_with_addresses(store: Store, indicated: Indicate
         ("辛八", "第二网格", "建新东路8号"),
     ]
     _, rows = store_indicators.shortfall(store, "barrier_free", TODAY)
-    assert [r["name"] for r in rows] == ["甲一", "乙二"]
+    assert [r["name"] for r in rows] == ["乙二"]
     _, rows = store_indicators.shortfall(store, "device", TODAY)
     assert rows == []
 
