@@ -7,6 +7,7 @@ mapping code -> label; the order is the order shown in forms and exports.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 # GB/T 26341-2010 disability categories and levels.
@@ -250,3 +251,99 @@ def parse_level(value: object) -> int | None:
         number = int(text) if len(text) <= 3 else 0
         return number if number in LEVELS else None
     return _CN_DIGITS.get(text)
+
+
+# -- register facts as district spreadsheets write them ------------------------------------
+_CHONGQING = ("重庆", "渝")
+
+
+def parse_hukou(value: object) -> str | None:
+    """户籍所在地 / 户籍地址 -> "cq" or "outside"; None when blank.
+
+    "重庆市江北区…", "重庆", "市内", "本市" are 重庆市内; "四川省…", "市外", "外省" are not.
+    An address without a province (e.g. "江北区观音桥街道…") is taken as 重庆市内: the
+    district's own rosters write local addresses that way.
+    """
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return None
+    if text in HUKOU_REGIONS:
+        return text
+    if text in ("市内", "本市", "重庆市内", "市内户籍", "本地"):
+        return HUKOU_CQ
+    if text in ("市外", "外省", "重庆市外", "市外户籍", "外地"):
+        return "outside"
+    if text.startswith(_CHONGQING):
+        return HUKOU_CQ
+    if re.match(r"^[^省市]{2,8}(省|自治区)", text) or re.match(r"^(北京|天津|上海)", text):
+        return "outside"
+    return HUKOU_CQ
+
+
+_SCHEME_WORDS = {
+    "城乡居民": "resident",
+    "居民": "resident",
+    "城乡居民养老保险": "resident",
+    "城乡居民医疗保险": "resident",
+    "城乡居民医保": "resident",
+    "城镇职工": "employee",
+    "职工": "employee",
+    "城镇职工养老保险": "employee",
+    "城镇职工医疗保险": "employee",
+    "职工医保": "employee",
+    "企业职工": "employee",
+    "未参保": "none",
+    "无": "none",
+    "否": "none",
+    "未参加": "none",
+}
+
+
+def parse_scheme(value: object) -> str | None:
+    """养老保险 / 医疗保险 column -> resident / employee / none; None when blank or unknown."""
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return None
+    return text if text in INSURANCE_SCHEMES else _SCHEME_WORDS.get(text.replace(" ", ""))
+
+
+_YES = frozenset({"是", "享受", "已享受", "有", "√", "✓", "y", "Y", "yes", "1"})
+_NO = frozenset({"否", "未享受", "不享受", "无", "没有", "×", "n", "N", "no", "0"})
+
+
+def parse_yes_no(value: object) -> bool | None:
+    """是/否/享受/未享受 (and ticks) -> True/False; None when blank or unknown."""
+    text = str(value).strip() if value is not None else ""
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    return None
+
+
+_POVERTY_WORDS = {
+    "低保": "dibao",
+    "城乡低保": "dibao",
+    "城市低保": "dibao",
+    "农村低保": "dibao",
+    "低保户": "dibao",
+    "特困": "tekun",
+    "特困供养": "tekun",
+    "特困人员": "tekun",
+    "五保": "tekun",
+    "低保边缘": "dibao_edge",
+    "低保边缘户": "dibao_edge",
+    "低收入": "low_income",
+    "低收入家庭": "low_income",
+    "无": "",
+    "否": "",
+    "非低保": "",
+}
+
+
+def parse_poverty(value: object) -> str | None:
+    """低保情况 -> one of POOR_FLAGS / low_income, "" for 无; None when blank or unknown."""
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return None
+    return _POVERTY_WORDS.get(text.replace(" ", ""))
