@@ -8,7 +8,7 @@
   who need help, could not be reached or were moved, with the notes.
 
 Cells, file names, print setup and saving are the shared ones of
-`canxie_tui.excel.xlsx`: every text cell is a string cell (``=HYPERLINK(...)``
+`canxie_tui.excel.cells`, `.table` and `.files`: every text cell is a string cell (``=HYPERLINK(...)``
 stays the characters it is), values beginning with = + - @ or a tab/CR also get
 Excel's quote prefix, so editing the cell in Excel does not turn it into a
 formula either, and files are written to a temporary file in the target folder
@@ -35,17 +35,10 @@ from canxie_tui.domain.emergency import (
     summarize,
 )
 from canxie_tui.domain.ids import mask_id
+from canxie_tui.excel.cells import column_letter, text_cell, text_width
 from canxie_tui.excel.errors import ExportError
-from canxie_tui.excel.xlsx import (
-    WIDTH_PADDING,
-    atomic_save,
-    column_letter,
-    exports_dir,
-    safe_filename,
-    setup_print,
-    text_cell,
-    text_width,
-)
+from canxie_tui.excel.files import atomic_save, exports_dir, safe_filename
+from canxie_tui.excel.table import WIDTH_PADDING, setup_print
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook

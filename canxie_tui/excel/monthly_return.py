@@ -23,7 +23,7 @@ Machine-readable part (for `excel.return_reader` and the district merge; the
 format and which rows each sheet holds: `excel.return_format`):
 
 - `_数据_<name>` sheets, hidden: every column of the month's records and of the
-  whole register, written losslessly (see `excel.xlsx`: NULL, '' and text with
+  whole register, written losslessly (see `excel.cells`: NULL, '' and text with
   any character survive);
 - `_元数据`: format and version, site codes and names, schema version, month,
   export time, operator, and per data sheet its table, row count and SHA-256,
@@ -43,7 +43,9 @@ from typing import Any
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.models import Site
 from canxie_tui.excel import return_lists, return_sheets
+from canxie_tui.excel.book import Book, DataSheet
 from canxie_tui.excel.errors import ExportError
+from canxie_tui.excel.files import Progress, exports_dir, safe_filename
 from canxie_tui.excel.return_format import (
     DATA_TABLES,
     FORMAT,
@@ -53,7 +55,6 @@ from canxie_tui.excel.return_format import (
     meta_checksum,
 )
 from canxie_tui.excel.return_sheets import ExportRun, Steps
-from canxie_tui.excel.xlsx import Book, DataSheet, Progress, exports_dir, safe_filename
 from canxie_tui.store import records
 from canxie_tui.store.connection import Store
 from canxie_tui.store.monthly import (
@@ -226,7 +227,8 @@ def export_monthly(
 def _write_meta(
     run: ExportRun, ws: Any, operator: tuple[str, str], sheets: list[tuple[DataTable, DataSheet]]
 ) -> None:
-    from canxie_tui.excel.xlsx import Look, data_value, setup_print, text_cell
+    from canxie_tui.excel.cells import data_value, text_cell
+    from canxie_tui.excel.table import Look, setup_print
 
     book = run.book
     items = _meta_items(run, operator)

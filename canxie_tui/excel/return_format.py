@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from canxie_tui.excel.xlsx import canonical_row
+from canxie_tui.excel.cells import canonical_row
 from canxie_tui.store.register_sql import in_register_at
 
 __all__ = [

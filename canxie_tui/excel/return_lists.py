@@ -15,7 +15,7 @@ from canxie_tui.domain import codes
 from canxie_tui.domain.daycare import GRID_LEGEND, WEEKDAY_NAMES, format_days
 from canxie_tui.excel.return_format import TOUCHED
 from canxie_tui.excel.return_sheets import ExportRun
-from canxie_tui.excel.xlsx import Column
+from canxie_tui.excel.table import Column
 from canxie_tui.store import daycare
 
 __all__ = ["write_daycare", "write_notes", "write_visits"]

@@ -2,12 +2,12 @@
 
 `read_monthly(path)` opens the workbook read-only, checks that it is a monthly
 return of a format and database schema this program understands, reads every
-`_数据_` sheet back into database values (exactly as exported: see `excel.xlsx`),
+`_数据_` sheet back into database values (exactly as exported: see `excel.cells`),
 and recomputes the row counts and SHA-256 checksums of `_元数据`.  Anything that
 does not match is refused with one Chinese message that says what and where:
 
 - not an .xlsx at all (CSV, .xls, ODS, zip), encrypted, damaged → the
-  `excel.xlsx.check_xlsx` errors;
+  `excel.files.check_xlsx` errors;
 - no `_元数据`, another format, a data sheet missing → NotMonthlyReturnError;
 - a newer format version → FormatVersionError;
 - another schema version → SchemaMismatchError (which side should upgrade);
@@ -26,26 +26,20 @@ from pathlib import Path
 from typing import Any
 
 from canxie_tui.domain.models import Site
+from canxie_tui.excel.cells import DataError, canonical_row, read_data_rows
 from canxie_tui.excel.errors import (
     ChecksumError,
     FormatVersionError,
     NotMonthlyReturnError,
     SchemaMismatchError,
 )
+from canxie_tui.excel.files import Progress, load_workbook, reading
 from canxie_tui.excel.return_format import (
     DATA_TABLES,
     FORMAT,
     FORMAT_VERSION,
     META_SHEET,
     meta_checksum,
-)
-from canxie_tui.excel.xlsx import (
-    DataError,
-    Progress,
-    canonical_row,
-    load_workbook,
-    read_data_rows,
-    reading,
 )
 
 __all__ = ["MonthlyData", "read_monthly"]

@@ -17,7 +17,9 @@ from canxie_tui.domain import codes
 from canxie_tui.domain.daycare import format_days
 from canxie_tui.domain.ids import mask_id
 from canxie_tui.domain.tiers import TIERS, interval_label
-from canxie_tui.excel.xlsx import Book, Column, Heading, Progress, TableSheet
+from canxie_tui.excel.book import Book
+from canxie_tui.excel.files import Progress
+from canxie_tui.excel.table import Column, Heading, TableSheet
 from canxie_tui.store import tiers
 from canxie_tui.store.connection import Store
 from canxie_tui.store.indicators import indicators

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from canxie_tui.domain.models import Person
 from canxie_tui.excel import emergency_sheets
+from canxie_tui.excel.cells import unescape_text
 from canxie_tui.excel.emergency_sheets import CALL_SHEET_HEADERS, ExportError, put
-from canxie_tui.excel.xlsx import unescape_text
 from canxie_tui.store import emergency
 from canxie_tui.store.connection import Store
 from tests.conftest import Make

@@ -15,23 +15,29 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from canxie_tui.excel import xlsx
+from canxie_tui.excel import table as table_module
+from canxie_tui.excel.book import Book
+from canxie_tui.excel.cells import (
+    data_value,
+    escape_text,
+    read_data_rows,
+    text_width,
+    unescape_text,
+)
 from canxie_tui.excel.errors import (
     CorruptWorkbookError,
     EncryptedWorkbookError,
     ExportError,
     NotAWorkbookError,
 )
-from canxie_tui.excel.xlsx import (
-    Book,
-    Column,
-    Heading,
+from canxie_tui.excel.files import (
     atomic_save,
     check_xlsx,
-    escape_text,
-    read_data_rows,
-    unescape_text,
+    exports_dir,
+    safe_filename,
 )
+from canxie_tui.excel.files import load_workbook as load_checked_workbook
+from canxie_tui.excel.table import LINE, MIN_WIDTH, Column, Heading, setup_print
 
 INJECTIONS = [
     '=HYPERLINK("http://x","点我")',
@@ -142,11 +148,11 @@ def test_null_and_empty_text_stay_apart(tmp_path: Path) -> None:
 
 def test_numbers_excel_cannot_keep_are_refused() -> None:
     with pytest.raises(ExportError, match="15 位"):
-        xlsx.data_value(None, 10**16)
+        data_value(None, 10**16)
     with pytest.raises(ExportError):
-        xlsx.data_value(None, 0.1 + 0.2)
+        data_value(None, 0.1 + 0.2)
     with pytest.raises(ExportError):
-        xlsx.data_value(None, b"bytes")
+        data_value(None, b"bytes")
 
 
 def test_data_sheet_checksum_is_over_canonical_content() -> None:
@@ -181,13 +187,13 @@ def test_widths_count_chinese_characters_double(tmp_path: Path) -> None:
     assert widths[2] == 12  # capped
     assert widths[3] == 7  # fixed
     assert widths[4] == 14 + 2  # the longest line
-    assert xlsx.text_width("王芳ab") == 6 and xlsx.text_width(12.5) == 4
+    assert text_width("王芳ab") == 6 and text_width(12.5) == 4
 
 
 def test_widths_measured_from_the_first_rows_then_streamed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(xlsx, "SAMPLE_ROWS", 5)
+    monkeypatch.setattr(table_module, "SAMPLE_ROWS", 5)
     book = Book()
     sheet = book.table("表", [Column("甲")])
     for n in range(20):
@@ -195,7 +201,7 @@ def test_widths_measured_from_the_first_rows_then_streamed(
     assert sheet._pending is None  # streaming after the sample
     path = book.save(tmp_path / "s.xlsx")
     ws = load_workbook(path)["表"]
-    assert ws.column_dimensions["A"].width == xlsx.MIN_WIDTH
+    assert ws.column_dimensions["A"].width == MIN_WIDTH
     assert ws.max_row == 21
 
 
@@ -218,7 +224,7 @@ def test_table_sheet_print_setup(tmp_path: Path) -> None:
 
 def test_setup_print_on_an_ordinary_worksheet(tmp_path: Path) -> None:
     wb = Workbook()
-    xlsx.setup_print(wb.active, repeat_rows=2, landscape=False)
+    setup_print(wb.active, repeat_rows=2, landscape=False)
     wb.save(tmp_path / "o.xlsx")
     ws = load_workbook(tmp_path / "o.xlsx").active
     assert ws.page_setup.orientation == "portrait" and ws.print_title_rows == "$1:$2"
@@ -297,11 +303,11 @@ def test_book_as_context_manager_discards_on_error(tmp_path: Path) -> None:
 
 def test_exports_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("CANXIE_EXPORTS", raising=False)
-    assert xlsx.exports_dir() == Path("exports")
+    assert exports_dir() == Path("exports")
     monkeypatch.setenv("CANXIE_EXPORTS", str(tmp_path))
-    assert xlsx.exports_dir() == tmp_path
-    assert xlsx.safe_filename('建新/东路:社区*"?') == "建新_东路_社区_"
-    assert xlsx.safe_filename(" .. ") == "未命名"
+    assert exports_dir() == tmp_path
+    assert safe_filename('建新/东路:社区*"?') == "建新_东路_社区_"
+    assert safe_filename(" .. ") == "未命名"
 
 
 # -- telling files apart -----------------------------------------------------------------------
@@ -345,12 +351,12 @@ def test_encrypted_and_damaged_workbooks(tmp_path: Path) -> None:
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(good.read_bytes()[:200])
     with pytest.raises(CorruptWorkbookError, match="已损坏"):
-        xlsx.load_workbook(broken)
+        load_checked_workbook(broken)
     assert check_xlsx(good) == good
 
 
 def test_importing_the_helpers_does_not_load_openpyxl() -> None:
-    code = "import sys, canxie_tui.excel.xlsx, canxie_tui.excel.monthly_return, canxie_tui.excel.return_reader; print('openpyxl' in sys.modules)"
+    code = "import sys, canxie_tui.excel.cells, canxie_tui.excel.table, canxie_tui.excel.book, canxie_tui.excel.files, canxie_tui.excel.monthly_return, canxie_tui.excel.return_reader; print('openpyxl' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
@@ -364,8 +370,8 @@ def test_rows_with_wrapped_text_get_their_height(tmp_path: Path) -> None:
     )
     ws = load_workbook(path)["表"]
     assert ws.row_dimensions[4].height is None  # one line: left to the spreadsheet
-    assert ws.row_dimensions[5].height == 3 * xlsx.LINE + 2
-    assert ws.row_dimensions[6].height == 5 * xlsx.LINE + 2  # 48 cells in 10.5 a line
+    assert ws.row_dimensions[5].height == 3 * LINE + 2
+    assert ws.row_dimensions[6].height == 5 * LINE + 2  # 48 cells in 10.5 a line
     assert ws.row_dimensions[1].height == 26  # the title
 
 

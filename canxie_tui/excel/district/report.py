@@ -126,7 +126,7 @@ def district_rows(store: Store, year: int, month: int) -> list[ReportRow]:
 
 
 def default_report_path(site: Site, year: int, month: int) -> Path:
-    from canxie_tui.excel.xlsx import exports_dir, safe_filename
+    from canxie_tui.excel.files import exports_dir, safe_filename
 
     name = safe_filename(site.district_name or site.name)
     return exports_dir() / f"区汇总_{name}_{year:04d}-{month:02d}.xlsx"
@@ -143,7 +143,8 @@ def district_report(
     """Write the district roll-up of `year`-`month`; returns the path written (atomically)."""
     from canxie_tui.domain.errors import InputError
     from canxie_tui.domain.indicators import INDICATORS, SHORT_NAMES
-    from canxie_tui.excel.xlsx import Book, Column, Heading
+    from canxie_tui.excel.book import Book
+    from canxie_tui.excel.table import Column, Heading
 
     site = get_site(store)
     if not site.district_code:

@@ -37,7 +37,9 @@ from typing import Any
 from canxie_tui.domain import codes, validate
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.tiers import TierFacts
+from canxie_tui.excel.book import Book
 from canxie_tui.excel.errors import SyncError
+from canxie_tui.excel.files import Progress, exports_dir, safe_filename
 from canxie_tui.excel.roster.read import (
     FIELD_LABELS,
     HEADER_SCAN_ROWS,
@@ -53,7 +55,7 @@ from canxie_tui.excel.roster.read import (
     match_header,
     read_roster,
 )
-from canxie_tui.excel.xlsx import Book, Column, Progress, exports_dir, safe_filename
+from canxie_tui.excel.table import Column
 from canxie_tui.store import records, register, search, tiers
 from canxie_tui.store.bulk import gc_paused
 from canxie_tui.store.connection import Store, new_id

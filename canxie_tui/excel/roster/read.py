@@ -1,7 +1,7 @@
 """Reading the district's 花名册 (roster workbook): the first step of `excel.roster.importer`.
 
 `read_roster(path)` refuses anything that is not a readable .xlsx (via
-`excel.xlsx.load_workbook`: .xls, an encrypted workbook, a CSV or a renamed text
+`excel.files.load_workbook`: .xls, an encrypted workbook, a CSV or a renamed text
 file, a damaged zip) and a workbook without a recognisable header, each with one
 Chinese message.  It finds the header row itself in the first `HEADER_SCAN_ROWS`
 rows of the first sheet that has one (title rows and merged cells above it are
@@ -38,9 +38,10 @@ from typing import Any, TypeVar
 
 from canxie_tui.domain import codes, ids, validate
 from canxie_tui.domain.errors import InputError
+from canxie_tui.excel.cells import unescape_text
 from canxie_tui.excel.errors import SyncError, WorkbookError
+from canxie_tui.excel.files import Progress, load_workbook, reading
 from canxie_tui.excel.roster import reader_process as row_reader
-from canxie_tui.excel.xlsx import Progress, load_workbook, reading, unescape_text
 from canxie_tui.store.bulk import gc_paused
 
 __all__ = [

@@ -111,7 +111,7 @@ class ExportScreen(CanxieScreen[None]):
             result.update(f"✓ 已导出：{self.written.resolve()}\n按 Ctrl+O 打开所在文件夹。")
 
     def action_open_folder(self) -> None:
-        from canxie_tui.excel.xlsx import exports_dir
+        from canxie_tui.excel.files import exports_dir
 
         folder = self.written.parent if self.written else exports_dir()
         try:
