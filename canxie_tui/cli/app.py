@@ -15,6 +15,7 @@ from pathlib import Path
 from canxie_tui import config
 from canxie_tui.cli import (
     admin,
+    certificates,
     daycare,
     demo,
     district,
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         search,
         visits,
         indicators,
+        certificates,
         daycare,
         emergency,
         admin,

@@ -167,7 +167,8 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[obje
 
     table = Table(title=title)
     for header in headers:
-        table.add_column(header)
+        # A long Chinese cell has no spaces to wrap at: fold it rather than cut it short.
+        table.add_column(header, overflow="fold")
     for row in rows:
         table.add_row(*(str(cell) for cell in row))
     Console().print(table)

@@ -5,6 +5,8 @@ the one random generator and the helpers every part draws from.
 The parts (`people`, `households`, `activity`, `daycare`) are mixins of one
 builder (`builder.DemoBuilder`): they share its generator, so the order of the
 draws, and with it the content for a seed, is that of the calls in `build_demo`.
+The register facts (户籍, insurance, certificate dates, training) have a second
+generator of their own (`facts_rng`), seeded from the same seed.
 """
 
 from __future__ import annotations
@@ -81,6 +83,15 @@ class DemoPerson:
     tier: str = ""  # by the site's tier rules (A weekly, B monthly, C quarterly by default)
     version: int = 1
     updated_at: str = ""
+    # Register facts (issue 12): 户籍, insurance schemes, certificate dates, training.
+    hukou: str = codes.HUKOU_CQ
+    hukou_address: str = ""
+    apart: bool = False
+    pension: str = ""  # codes.INSURANCE_SCHEMES; '' not recorded
+    medical: str = ""
+    cert_issued: str = ""
+    cert_valid_until: str = ""
+    trained_on: str = ""
 
     @property
     def certified(self) -> bool:
@@ -197,6 +208,10 @@ class BuilderBase:
         self.scale = scale
         self.scale_name = scale_name
         self.rng = random.Random(seed)
+        # The register facts added in issue 12 (people.PeopleBuilder._register_facts)
+        # draw from their own generator: adding them left the rest of a seed's demo
+        # (names, flags, visits, attendance) as it was.
+        self.facts_rng = random.Random(f"register-facts:{seed}")
         self.today = today
         self.today_o = today.toordinal()
         self.start_o = (today - timedelta(days=round(scale.months * 30.44))).toordinal()

@@ -96,6 +96,8 @@ class RegisterBuilder(PeopleBuilder):
             flags.append("dibao")
         elif r < poor_p + 0.04:
             flags.append("dibao_edge")
+        elif self.facts_rng.random() < 0.06:  # its own generator: see base.BuilderBase
+            flags.append("low_income")
         if len(certified) > 1:
             flags.append("multi_disabled")
         if carer_age >= 60 and primary.relation == "子女" and hh.guardian is not None:
@@ -335,6 +337,14 @@ class RegisterBuilder(PeopleBuilder):
                         "device_kind": p.device,
                         "benefits": _codes_json(p.benefits),
                         "school": p.school,
+                        "hukou": p.hukou,
+                        "hukou_address": p.hukou_address,
+                        "apart": int(p.apart),
+                        "pension_scheme": p.pension,
+                        "medical_scheme": p.medical,
+                        "cert_issued": p.cert_issued,
+                        "cert_valid_until": p.cert_valid_until,
+                        "trained_on": p.trained_on,
                     },
                 )
         self.out.flush()

@@ -7,13 +7,15 @@ from datetime import date
 
 from canxie_tui.demo.base import BuilderBase, DemoHousehold, DemoPerson
 from canxie_tui.demo.holidays import iso
-from canxie_tui.demo.places import DISTRICT_CODE
+from canxie_tui.demo.places import DISTRICT_CODE, DISTRICT_NAME
 from canxie_tui.demo.tables import (
     CATEGORY_BY_AGE,
     CHONGQING,
     COMMON,
     ELSEWHERE,
     GIVEN,
+    HUKOU_ELSEWHERE_CQ,
+    HUKOU_OUTSIDE,
     LEVEL_BY_CATEGORY,
     MOBILE_PREFIXES,
     SICHUAN,
@@ -177,17 +179,85 @@ class PeopleBuilder(BuilderBase):
             "living_subsidy": ("dibao" in hh.flags and chance(0.9))
             or ("tekun" in hh.flags and chance(0.5)),
             "in_school": in_school,
-            "pension_ins": age >= 16 and not in_school and chance(0.87),
-            "medical_ins": chance(0.96),
-            "family_doctor": chance(0.88),
         }
+        # Insured or not (the scheme is drawn in _register_facts); drawn here, in this
+        # order, since the demo's other content follows these draws.
+        pension_insured = age >= 16 and not in_school and chance(0.87)
+        medical_insured = chance(0.96)
+        got["family_doctor"] = chance(0.88)
         if chance(0.6 if severe else 0.35):
             got["rehab_needed"], got["rehab_received"] = True, chance(0.8)
         if cat in (1, 2, 4, 7) and chance(0.35):
             got["device_needed"], got["device_fitted"] = True, chance(0.8)
         if (hh.poor or severe) and cat in (1, 4, 7) and chance(0.6):
             got["barrier_free_needed"], got["barrier_free_done"] = True, chance(0.7)
+        self._register_facts(p, hh, got, pension_insured, medical_insured)
         p.benefits = [code for code in codes.BENEFITS if got.get(code)]
+
+    # -- register facts (issue 12), from their own generator ------------------------
+    def _register_facts(
+        self,
+        p: DemoPerson,
+        hh: DemoHousehold,
+        got: dict[str, bool],
+        pension_insured: bool,
+        medical_insured: bool,
+    ) -> None:
+        """户籍 (a few outside Chongqing or in another district: 人户分离), the insurance
+        schemes (urban retirees often 城镇职工), the certificate's dates (a few expired
+        or expiring within 90 days), training this year, 工伤保险护理费."""
+        f = self.facts_rng
+        age, village = p.age, hh.community.village
+        # 户籍: people whose ID was first assigned far away sometimes still have it there;
+        # they receive neither 补贴 (which need 重庆户籍).
+        area = p.id_number[:6]
+        local = area.startswith("50") or area in SICHUAN_CQ or area in ("510211", "510224")
+        if not got["care_subsidy"] and f.random() < (0.005 if local else 0.2):
+            p.hukou, p.apart = "outside", True
+            places = HUKOU_OUTSIDE.get(area[:2]) or HUKOU_OUTSIDE[f.choice(sorted(HUKOU_OUTSIDE))]
+            p.hukou_address = f"{f.choice(places)}{f.randint(1, 60)}号"
+            got["living_subsidy"] = False
+        elif f.random() < 0.05:
+            p.apart = True
+            p.hukou_address = f"{f.choice(HUKOU_ELSEWHERE_CQ)}{f.randint(1, 200)}号"
+        else:
+            p.hukou_address = f"重庆市{DISTRICT_NAME}{hh.address}"
+        # 养老保险 (16 and over, not in school) and 医疗保险: 城镇职工 for many urban
+        # retirees and some people in work, 城乡居民 for the rest; the uninsured are
+        # 未参保, or not yet recorded.
+        if pension_insured:
+            employee = (0.08 if village else 0.55) if age >= 60 else (0.05 if village else 0.25)
+            p.pension = "employee" if f.random() < employee else "resident"
+        elif age >= 16 and not got["in_school"]:
+            p.pension = "none" if f.random() < 0.6 else ""
+        if medical_insured:
+            employee = p.pension == "employee" and f.random() < 0.95
+            p.medical = "employee" if employee else "resident"
+        else:
+            p.medical = "none" if f.random() < 0.5 else ""
+        # 残疾人证: valid ten years from 发证日期; issued up to ten years ago (a few
+        # longer: expired, not yet renewed; a few more due for renewal within 90 days),
+        # after the first birthday; a few not recorded.
+        if f.random() >= 0.03:
+            lived = (self.today - p.birth).days
+            soon = f.random() < 0.02
+            back = f.randint(3650 - 85, 3650) if soon else f.randint(20, 3650 + 70)
+            back = min(back, max(20, lived - 365))
+            issued = date.fromordinal(self.today_o - back)
+            p.cert_issued = issued.isoformat()
+            until = _years_after(issued, 10)
+            p.cert_valid_until = until.isoformat() if f.random() >= 0.03 else ""  # 长期
+        # 职业技能培训: some working-age people this year, a few last year.
+        if 16 <= age <= 59:
+            r = f.random()
+            year_start = date(self.today.year, 1, 1).toordinal()
+            if r < 0.08:
+                p.trained_on = iso(year_start + f.randrange(self.today_o - year_start + 1))
+            elif r < 0.11:
+                p.trained_on = iso(year_start - 1 - f.randrange(365))
+        # 工伤保险护理费 instead of the 护理补贴 for some severe people injured at work.
+        if p.severe and not got["care_subsidy"] and age >= 18 and f.random() < 0.45:
+            got["injury_care"] = True
 
     def _status(self, p: DemoPerson) -> None:
         """About 5% have left the register (迁出/死亡/注销), with a date and a reason."""
@@ -207,3 +277,11 @@ class PeopleBuilder(BuilderBase):
         p.status_reason = rng.choice(STATUS_REASONS[status])
         p.version = 2
         p.updated_at = f"{iso(max(o, self.start_o - 20))}T10:{rng.randrange(60):02d}:00"
+
+
+def _years_after(day: date, years: int) -> date:
+    """The same day `years` later (28 February for 29 February in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

@@ -178,6 +178,19 @@ def _care_eligible(p: PersonFacts, o: Options) -> bool:
     return o.care_extended and p.category in codes.CARE_EXTENDED_CATEGORIES
 
 
+def _need_rule(key: str, source: str, needed: str, served: str) -> Rule:
+    """A service rate: counted = has the need or already served (a need met stays a
+    need); covered = served."""
+    return Rule(
+        key,
+        f"{source}（已享受的算作有需求）",
+        lambda p, o: needed in p.benefits or served in p.benefits,
+        lambda p: served in p.benefits,
+        f"({_has('p.benefits', needed)} OR {_has('p.benefits', served)})",
+        _has("p.benefits", served),
+    )
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "dibao_coverage",
@@ -227,22 +240,8 @@ RULES: tuple[Rule, ...] = (
         "1",
         _one_of("p.medical_scheme", _INSURED),
     ),
-    Rule(
-        "rehab",
-        "专栏1（8）：有基本康复服务需求的（已享受的算作有需求）",
-        lambda p, o: "rehab_needed" in p.benefits or "rehab_received" in p.benefits,
-        lambda p: "rehab_received" in p.benefits,
-        f"({_has('p.benefits', 'rehab_needed')} OR {_has('p.benefits', 'rehab_received')})",
-        _has("p.benefits", "rehab_received"),
-    ),
-    Rule(
-        "device",
-        "专栏1（9）：有辅助器具适配需求的（已适配的算作有需求）",
-        lambda p, o: "device_needed" in p.benefits or "device_fitted" in p.benefits,
-        lambda p: "device_fitted" in p.benefits,
-        f"({_has('p.benefits', 'device_needed')} OR {_has('p.benefits', 'device_fitted')})",
-        _has("p.benefits", "device_fitted"),
-    ),
+    _need_rule("rehab", "专栏1（8）：有基本康复服务需求的", "rehab_needed", "rehab_received"),
+    _need_rule("device", "专栏1（9）：有辅助器具适配需求的", "device_needed", "device_fitted"),
     Rule(
         "education",
         "专栏1（11）：6至15周岁；普通学校、特殊教育学校或送教上门均为入学",
@@ -276,6 +275,12 @@ TRAINED_SQL = (
 # (barrier_free_needed on a member) or has had it (barrier_free_done); covered =
 # done.  The shortfall lists the 重度 members of the households not yet done.
 BARRIER_SOURCE = "专栏1（10）：困难家庭中有重度残疾人且需要改造的家庭"
+# Where the rows without a Rule come from.
+OTHER_SOURCES = {
+    "income": "专栏1（1）：家庭人均收入来自统计部门的住户调查，花名册不能计算",
+    "training": "专栏1（2）：本年度参加职业技能培训的人数（本人培训记录，或渝馨家园技能培训出勤）",
+    "barrier_free": BARRIER_SOURCE,
+}
 POOR_SQL = "(" + " OR ".join(_has("h.flags", f) for f in sorted(codes.POOR_FLAGS)) + ")"
 
 
@@ -459,11 +464,7 @@ def assemble(
                 number=spec.number,
                 kind=spec.kind,
                 target_words=spec.target_words,
-                source=rule.source
-                if rule
-                else BARRIER_SOURCE
-                if spec.key == "barrier_free"
-                else "",
+                source=rule.source if rule else OTHER_SOURCES.get(spec.key, ""),
             )
         )
     return found

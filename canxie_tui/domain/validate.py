@@ -8,6 +8,7 @@ import can apply the very same rules.  Every rejection is an InputError whose
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -50,16 +51,22 @@ def clean_codes(values: Iterable[str], table: Mapping[str, str], field: str) -> 
     return chosen
 
 
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+
+
 def clean_date(text: str, field: str, label: str, today: date, *, future: bool = False) -> str:
-    """A date typed as 2026-11-29, 2026/11/29 or 20261129; not in the future unless allowed."""
-    raw = ids.normalize(text).replace("/", "-").replace(".", "-") if text else ""
+    """A date typed as 2026-11-29, 2026-1-5, 2026/1/5, 2026.1.5, 2026年1月5日 or 20261129
+    (full-width digits too); not in the future unless allowed."""
+    raw = unicodedata.normalize("NFKC", text).strip() if text else ""
     if not raw:
         return ""
     try:
         if re.fullmatch(r"\d{8}", raw):
             day = date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
+        elif found := _DATE.fullmatch(raw):
+            day = date(*(int(part) for part in found.groups()))
         else:
-            day = date.fromisoformat("-".join(p.zfill(2) for p in raw.split("-")))
+            raise ValueError(raw)
     except ValueError:
         raise InputError(
             f"{label}“{text}”不是有效日期，请按 2026-11-29 的格式填写", field

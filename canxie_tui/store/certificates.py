@@ -18,6 +18,13 @@ REMIND_DAYS = 90
 _WHERE = f"{in_register('p')} AND p.cert_valid_until <> '' AND p.cert_valid_until <= ?"
 
 
+def expiry_text(days_left: int) -> str:
+    """A certificate's time left in words (never colour alone): 已过期12天 / 今天到期 / 30天后到期."""
+    if days_left < 0:
+        return f"已过期{-days_left}天"
+    return "今天到期" if days_left == 0 else f"{days_left}天后到期"
+
+
 def _until(today: date, within_days: int) -> str:
     return (today + timedelta(days=within_days)).isoformat()
 

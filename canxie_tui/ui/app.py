@@ -115,6 +115,16 @@ class CanxieApp(App[None]):
 
         self.push_screen(EmergencyScreen())
 
+    def show_certificates(self) -> None:
+        from canxie_tui.ui.screens.certificates import CertificatesScreen
+
+        self.push_screen(CertificatesScreen())
+
+    def show_shortfall(self, key: str) -> None:
+        from canxie_tui.ui.screens.shortfall import ShortfallScreen
+
+        self.push_screen(ShortfallScreen(key))
+
     def show_export(self) -> None:
         from canxie_tui.ui.screens.export import ExportScreen
 
@@ -163,6 +173,12 @@ class CanxieApp(App[None]):
         from canxie_tui.ui.screens.settings import open_tier_settings
 
         await open_tier_settings(self)
+
+    @reported
+    async def show_subsidy_settings(self) -> None:
+        from canxie_tui.ui.screens.settings import open_subsidy_settings
+
+        await open_subsidy_settings(self)
 
     def action_new_household(self) -> None:
         from canxie_tui.ui.screens.household_form import new_household_flow

@@ -23,6 +23,16 @@ class MainCommands(Provider):
             ("跟进事项", "未完成的跟进事项", app.show_followups),
             ("渝馨家园考勤", "今日签到表、月考勤表、登记学员", app.show_daycare),
             ("突发事件点名", "停电、暴雨、高温等：优先名单、逐个点名、呼叫单", app.show_emergency),
+            (
+                "证件到期提醒",
+                "残疾人证90天内到期或已过期的人，已过期的在前（c）",
+                app.show_certificates,
+            ),
+            (
+                "家庭医生签约缺口名单",
+                "未签约家庭医生的持证残疾人（首页 s）",
+                partial(app.show_shortfall, "family_doctor"),
+            ),
             ("导出月报", "本月走访、考勤、个案、指标、急难救助的 Excel 工作簿", app.show_export),
             (
                 "导入花名册",
@@ -37,6 +47,11 @@ class MainCommands(Provider):
                 app.show_site_settings,
             ),
             ("设置：走访分级间隔", "A/B/C级多少天走访一次", app.show_tier_settings),
+            (
+                "设置：两项补贴扩面",
+                "生活补贴延伸至低收入家庭；护理补贴扩面至三、四级智力、精神残疾人",
+                app.show_subsidy_settings,
+            ),
             ("从备份恢复", "用自动或手动备份替换当前数据库（先确认）", app.show_restore),
             ("帮助", "列出本页所有按键（F1）", partial(run, "help")),
             ("退出", "退出残协工作台", partial(run, "quit")),

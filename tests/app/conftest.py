@@ -81,6 +81,29 @@ def build_register(path: Path) -> Store:
     return store
 
 
+def add_certificate_dates(store: Store) -> str:
+    """王芳 expired, 单丽 soon, 李华 (a new household) years away; 李华's person id."""
+    for id_number, until in ((WANG_FANG_ID, "2026-11-01"), (SHAN_LI_ID, "2027-01-15")):
+        person = register.get_person(
+            store, store.scalar("SELECT id FROM persons WHERE id_number = ?", (id_number,))
+        )
+        register.update_person(store, person, person.form_values() | {"cert_valid_until": until})
+    household = register.add_household(store, {"address": "观音桥街道北城一路2号"})
+    far = make_id("500105", date(1990, 1, 2), 33)
+    return register.add_person(
+        store,
+        household.id,
+        {
+            "name": "李华",
+            "id_number": far,
+            "cert_number": make_certificate(far, 2, 4),
+            "category": 2,
+            "level": 4,
+            "cert_valid_until": "2030-01-01",
+        },
+    ).id
+
+
 @pytest.fixture
 def register_store(tmp_path: Path) -> Store:
     return build_register(tmp_path / "canxie.db")

@@ -43,6 +43,19 @@ def test_household_screen_120x40(snap_compare, tmp_path: Path) -> None:  # type:
     assert snap_compare(make_app(tmp_path), terminal_size=(120, 40), run_before=open_household)
 
 
+async def edit_register_facts(pilot: Pilot[None]) -> None:
+    """王芳's form, at the 户籍 and insurance fields (the form scrolls at 80×24)."""
+    await open_household(pilot)
+    await pilot.press("e")
+    await settle(pilot)
+    pilot.app.screen.query_one("#hukou").focus()
+    await settle(pilot)
+
+
+def test_person_form_register_facts_80x24(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(tmp_path), terminal_size=(80, 24), run_before=edit_register_facts)
+
+
 def demo_app(tmp_path: Path) -> CanxieApp:
     """The community demo as of the fixture's 'today' (deterministic for a seed)."""
     from canxie_tui.demo.builder import build_demo

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 
 from tests.app.conftest import SHAN_LI_ID, WANG_FANG_ID
 from tests.e2e.conftest import run
@@ -124,16 +125,71 @@ def test_visits_due_json_and_filters(db: Path, capsys: pytest.CaptureFixture[str
     assert code == 2 and "无效的选项" in err
 
 
+PLAN_KEYS = [
+    "income",
+    "training",
+    "dibao_coverage",
+    "living_subsidy",
+    "care_subsidy",
+    "pension",
+    "medical",
+    "rehab",
+    "device",
+    "barrier_free",
+    "education",
+]
+
+
 def test_indicators_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--db", str(db), "indicators", "--json")
     assert code == 0
-    rows = {r["key"]: r for r in json.loads(out)["indicators"]}
-    assert len(rows) == 10
+    found = json.loads(out)["indicators"]
+    # The eleven rows of 专栏1 in the plan's order, then 家庭医生签约 from the plan's text.
+    assert [r["key"] for r in found] == [*PLAN_KEYS, "family_doctor"]
+    assert [r["number"] for r in found] == [*range(1, 12), 0]
+    for row in found:
+        assert {
+            "number", "key", "name", "kind", "numerator", "denominator", "rate", "target",
+            "target_text", "met", "shortfall", "unit", "source",
+        } <= set(row)  # fmt: skip
+    rows = {r["key"]: r for r in found}
+    assert (rows["income"]["kind"], rows["income"]["rate_text"]) == ("external", "由区残联统计")
+    assert rows["income"]["target_text"] == "与全区地区生产总值增长基本同步"
+    assert (rows["training"]["kind"], rows["training"]["numerator"]) == ("count", 0)
+    assert rows["pension"]["target_text"] == "＞90%"
+    assert rows["living_subsidy"]["source"].startswith("渝民发〔2021〕15号")
     # 王芳 (二级, 低保) has 护理补贴 but not 生活补贴.
     assert (rows["care_subsidy"]["numerator"], rows["care_subsidy"]["denominator"]) == (1, 1)
     assert (rows["living_subsidy"]["numerator"], rows["living_subsidy"]["shortfall"]) == (0, 1)
+    assert rows["living_subsidy"]["met"] is False and rows["income"]["met"] is None
+
+
+def test_indicators_table_in_the_plans_words(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "160")
     code, out, _ = run(capsys, "--db", str(db), "indicators")
-    assert "重度残疾人护理补贴覆盖率" in out and "未达标" in out
+    assert code == 0
+    for header in ("序号", "指标", "目标", "现状", "缺口"):
+        assert header in out
+    assert "符合条件的残疾人纳入最低生活保障比例" in out and "与全区地区生产总值增长基本同步" in out
+    assert "由区残联统计" in out and "今年0人" in out and "0/1 0.0% 未达标" in out
+    lines = out.splitlines()
+    at = [next(i for i, line in enumerate(lines) if word in line) for word in (
+        "残疾人家庭人均收入年均增长", "重度残疾人护理补贴覆盖率", "残疾儿童少年义务教育入学率",
+        "持证残疾人家庭医生签约服务率（规划正文，非专栏1）",
+    )]  # fmt: skip
+    assert at == sorted(at)
+
+
+def test_indicators_table_folds_long_words_at_80_columns(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = run(capsys, "--db", str(db), "indicators")
+    assert code == 0
+    assert "…" not in out  # folded onto a second line, never cut short
+    assert max(cell_len(line) for line in out.splitlines()) <= 80
 
 
 def test_unexpected_error_is_one_chinese_line(

@@ -351,6 +351,7 @@ COMMANDS = [
     ("search", "王"),
     ("visits", "due"),
     ("indicators",),
+    ("certificates",),
     ("daycare", "stats"),
     ("backup",),
     ("doctor",),

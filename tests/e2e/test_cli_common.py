@@ -188,6 +188,8 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Store]]:
         (["search", "王", "--json"], 0),
         (["visits", "due"], 0),
         (["indicators", "--json"], 0),
+        (["certificates", "--json"], 0),
+        (["certificates", "--full-ids"], 0),
         (["daycare", "stats", "--json"], 0),
         (["audit", "verify"], 0),
         (["emergency", "events"], 0),
@@ -280,6 +282,7 @@ COMMANDS = [
     ("visits",),
     ("visits", "due"),
     ("indicators",),
+    ("certificates",),
     ("daycare",),
     ("daycare", "stats"),
     ("emergency",),
@@ -385,7 +388,7 @@ def test_command_modules_do_not_import_the_parser() -> None:
         for m in pkgutil.iter_modules(canxie_tui.cli.__path__)
         if m.name not in ("app", "common")
     ]
-    assert len(groups) == 10
+    assert len(groups) == 11
     loaded = _modules_after("\n".join(f"import {name}" for name in groups))
     assert "canxie_tui.cli.app" not in loaded
 

@@ -115,3 +115,56 @@ def test_refused_files_get_one_chinese_line_and_change_nothing(
     assert err.count("\n") == 1
     assert persons(db) == 0
     assert not (tmp_path / "exports").exists()
+
+
+def test_register_facts_are_imported_and_their_changes_listed(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.unit.test_roster_import import MA, SUN, fact_row, write_facts
+
+    def roster(name: str, poverty: str, living: str) -> Path:
+        rows = [
+            fact_row(
+                "孙一", SUN, 4, 2, "建新东路1号",
+                hukou_address="四川省岳池县", valid="长期", poverty=poverty,
+                pension="城镇职工", medical="城乡居民", living=living, care="是",
+            ),
+            fact_row("马二", MA, 1, 1, "建新东路3号", poverty="无", valid="2031年1月1日"),
+        ]  # fmt: skip
+        return write_facts(tmp_path / name, rows)
+
+    first = roster("a.xlsx", "低保", "是")
+    code, out, err = run(capsys, "--db", str(db), "import", "roster", str(first))
+    assert code == 0, err
+    assert "已导入：新增 2 人、2 户" in out
+    store = session.open_store(db, create=False)
+    try:
+        sun = store.query(
+            "SELECT p.hukou, p.apart, p.pension_scheme, p.benefits, h.flags FROM persons p "
+            "JOIN households h ON h.id = p.household_id WHERE p.id_number = ?",
+            (SUN,),
+        )[0]
+    finally:
+        store.close()
+    assert sun == {
+        "hukou": "outside",
+        "apart": 1,
+        "pension_scheme": "employee",
+        "benefits": '["care_subsidy", "living_subsidy"]',
+        "flags": '["dibao"]',
+    }
+    code, out, err = run(capsys, "--db", str(db), "import", "roster", str(first), "--json")
+    assert code == 0, err
+    assert json.loads(out)["counts"]["unchanged"] == 2 and not json.loads(out)["changed"]
+
+    edited = roster("b.xlsx", "特困", "否")
+    code, out, err = run(capsys, "--db", str(db), "import", "roster", str(edited), "--dry-run")
+    assert code == 0, err
+    assert "困难生活补贴" in out and "低保情况" in out and "特困" in out
+    code, out, err = run(capsys, "--db", str(db), "import", "roster", str(edited), "--json")
+    assert code == 0, err
+    [change] = json.loads(out)["changed"]
+    assert change["fields"] == [
+        {"field": "living_subsidy", "label": "困难生活补贴", "old": "享受", "new": "未享受"},
+        {"field": "poverty", "label": "低保情况", "old": "低保", "new": "特困"},
+    ]

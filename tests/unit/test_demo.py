@@ -184,6 +184,68 @@ def test_flags_benefits_and_shortfalls(store: Store) -> None:
     assert 0.6 <= len(covered) / len(severe) < 1  # most receive it; the rest are the shortfall
 
 
+def test_register_facts_show_the_indicator_rules_working(store: Store) -> None:
+    """户籍, insurance schemes, certificate dates, training, 工伤护理费, 低收入家庭."""
+    from canxie_tui.domain import validate
+    from canxie_tui.excel.roster.read import same_place
+    from canxie_tui.store import certificates
+    from canxie_tui.store.indicators import indicators
+
+    people = store.query(
+        "SELECT p.*, h.address, h.building, h.unit, h.room, h.flags FROM persons p "
+        "JOIN households h ON h.id = p.household_id WHERE p.category IS NOT NULL"
+    )
+    today = TODAY.isoformat()
+    for p in people:
+        validate.clean_register_facts(p, TODAY)  # every fact as the person form takes it
+        assert "pension_ins" not in p["benefits"] and "medical_ins" not in p["benefits"]
+        if p["cert_issued"]:
+            assert p["birth_date"] < p["cert_issued"] <= today
+        # 人户分离 as the roster import decides it from the two addresses.
+        if p["hukou"] == "outside":
+            assert p["apart"] and not p["hukou_address"].startswith("重庆")
+            assert "living_subsidy" not in p["benefits"] and "care_subsidy" not in p["benefits"]
+        else:
+            assert p["hukou_address"].startswith("重庆市")
+            here = p["address"] + p["building"] + p["unit"] + p["room"]
+            assert bool(p["apart"]) == (not same_place(p["hukou_address"], here))
+    active = [p for p in people if p["status"] == "active"]
+
+    def share(rows: list[dict[str, Any]], column: str, value: str) -> float:
+        return sum(r[column] == value for r in rows) / len(rows)
+
+    adults = [p for p in active if p["birth_date"] <= "2010-11-27"]
+    old = [p for p in adults if p["birth_date"] <= "1966-11-27"]
+    assert share(old, "pension_scheme", "employee") > 0.35  # urban retirees
+    assert (
+        0.5
+        < share(adults, "pension_scheme", "resident") + share(adults, "pension_scheme", "employee")
+        < 0.95
+    )
+    for column in ("pension_scheme", "medical_scheme"):
+        assert {p[column] for p in active} == {"", *codes.INSURANCE_SCHEMES}, column
+    outside = [p for p in active if p["hukou"] == "outside"]
+    apart = [p for p in active if p["apart"]]
+    assert 2 <= len(outside) <= len(active) * 0.05 and len(outside) < len(apart)
+    expiring = certificates.expiring(store, TODAY)
+    assert 5 <= len(expiring) <= len(active) * 0.1
+    assert any(r["days_left"] < 0 for r in expiring) and any(r["days_left"] >= 0 for r in expiring)
+    assert sum(p["cert_valid_until"] > today for p in active) > 0.8 * len(active)
+    trained = [p for p in active if p["trained_on"] >= f"{TODAY.year}-01-01"]
+    assert 3 <= len(trained) <= len(active) * 0.15
+    injured = [p for p in active if "injury_care" in p["benefits"]]
+    assert injured and all("care_subsidy" not in p["benefits"] for p in injured)
+    flags = [set(json.loads(h["flags"])) for h in store.query("SELECT flags FROM households")]
+    low_income = [f for f in flags if "low_income" in f]
+    assert 3 <= len(low_income) <= len(flags) * 0.1
+    assert all(not f & codes.POOR_FLAGS for f in low_income)
+    found = {i.key: i for i in indicators(store, TODAY)}
+    assert found["pension"].short > 0 and found["pension"].numerator > sum(
+        p["pension_scheme"] == "resident" for p in adults
+    )  # 城镇职工 counts as insured
+    assert found["training"].numerator >= len(trained)
+
+
 def test_phones_guardians_and_addresses(store: Store) -> None:
     phones = _column(store, "SELECT phone FROM persons WHERE phone != ''")
     assert phones and all(len(p) == 11 and p[0] == "1" and p.isdigit() for p in phones)
@@ -348,7 +410,11 @@ def test_search_finds_people_by_name_and_id_tail(store: Store) -> None:
 
 
 def test_same_seed_same_content_other_seed_other_content(tmp_path: Path, store: Store) -> None:
-    sql = "SELECT name, id_number, cert_number, household_id FROM persons ORDER BY pk"
+    sql = (
+        "SELECT name, id_number, cert_number, household_id, benefits, hukou, hukou_address, "
+        "pension_scheme, medical_scheme, cert_issued, cert_valid_until, trained_on "
+        "FROM persons ORDER BY pk"
+    )
     again, _ = _build(tmp_path / "again.db")
     other, _ = _build(tmp_path / "other.db", seed=2)
     try:

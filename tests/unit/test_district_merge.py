@@ -28,6 +28,7 @@ from canxie_tui.store import records, register, session, site
 from canxie_tui.store.connection import Store
 from canxie_tui.store.district import conflicts, set_district
 from canxie_tui.store.district.content import RECORD_TABLES
+from canxie_tui.store.indicators import indicators
 from tests.conftest import SITE, Make, build_month, fixed_clock, open_store
 
 # Children without a UUID: compared by what identifies them.
@@ -147,6 +148,12 @@ def test_demo_month_round_trip_then_merging_again_changes_nothing(
     )
     assert (row.households_visited, row.overdue) == (summary.households_visited, summary.overdue)
     assert row.person_days == summary.daycare.person_days
+    # ... and its indicators with the community's own (the demo has every register fact).
+    shown = [(i.key, i.numerator, i.denominator) for i in row.indicators]
+    assert shown == [
+        (i.key, i.numerator, i.denominator) for i in indicators(community, date(2026, 11, 29))
+    ]
+    assert all(d for k, _, d in shown if k in ("pension", "medical", "care_subsidy"))
     community.close()
 
 
@@ -404,10 +411,20 @@ def test_a_community_database_cannot_be_the_district(tmp_path: Path) -> None:
 def test_district_report_one_row_per_community_with_totals(tmp_path: Path, dist: Store) -> None:
     one = _community(tmp_path / "one.db")
     two = _community(tmp_path / "two.db", OTHER_COMMUNITY, first_id=100)
-    # The second community has one more visit and one more household.
+    # The second community has one more visit and one more household, in 低保, whose
+    # member has register facts the indicators read.
     make = Make(two)
     make._seq = itertools.count(200)
-    extra = make.person(make.household("洋河一路8号"), "赵敏", category=1, level=1)
+    extra = make.person(
+        make.household("洋河一路8号", flags=["dibao"]),
+        "赵敏",
+        category=1,
+        level=1,
+        pension_scheme="employee",
+        medical_scheme="resident",
+        benefits=["care_subsidy", "family_doctor"],
+        trained_on="2026-05-06",
+    )
     make.visit(date(2026, 11, 20), extra)
     results = merge(
         dist, [_export(one, tmp_path / "one.xlsx"), _export(two, tmp_path / "two.xlsx")]
@@ -451,16 +468,62 @@ def test_district_report_one_row_per_community_with_totals(tmp_path: Path, dist:
         assert total[column] == sum(r[column] for r in communities) == street[column]
     assert total["走访覆盖率"] == pytest.approx(total["走访户数"] / total["在册户数"])
 
-    indicators = wb["指标"]
-    head = [c.value for c in indicators[3]]
-    assert len(head) == 4 + 3 * 10
-    rows = [[c.value for c in row] for row in indicators.iter_rows(min_row=4)]
-    body = [r for r in rows if isinstance(r[0], int)]
-    assert [r[0] for r in body] == [1, 2]
-    last = next(r for r in rows if r[1] == "全区合计")
-    for col in range(4, len(head), 3):  # numerators and denominators add up
-        assert last[col] == sum(r[col] for r in body)
-        assert last[col + 1] == sum(r[col + 1] for r in body)
+    # Every figure on 汇总 is a number cell with a number format, never a text.
+    for cells in ws.iter_rows(min_row=4):
+        if isinstance(cells[0].value, int) or cells[1].value == "全区合计":
+            for cell in cells[4:]:
+                assert isinstance(cell.value, int | float), (cell.coordinate, cell.value)
+                assert cell.number_format in ("0", "0.0", "0.0%"), cell.coordinate
+    assert {c.number_format for c in ws[4][4:]} == {"0", "0.0", "0.0%"}
+
+    # 指标: the 专栏1 rows by their plan numbers and short names, training as a count,
+    # 家庭医生签约 after them; 1 (income) only in the note.
+    sheet = wb["指标"]
+    head = [c.value for c in sheet[3]]
+    assert head[:4] == ["序号", "街道/镇", "村/社区", "区划代码"]
+    assert head[4] == "2 技能培训\n人数（本年）"
+    assert head[5:8] == ["3 纳入低保\n完成数", "3 纳入低保\n应覆盖数", "3 纳入低保\n完成率"]
+    numbers = [h.split()[0] for h in head[5:-3:3]]
+    assert numbers == [str(n) for n in range(3, 12)]
+    assert head[-3:] == ["家庭医生签约\n完成数", "家庭医生签约\n应覆盖数", "家庭医生签约\n完成率"]
+    assert len(head) == 4 + 1 + 3 * 9 + 3
+    assert sheet.freeze_panes == "E4"
+    rows = list(sheet.iter_rows(min_row=4))
+    note = next(r[0].value for r in rows if r[0].value and "由区残联统计" in str(r[0].value))
+    assert "残疾人家庭人均收入年均增长" in note
+    values = {
+        (r[2].value or r[1].value): [c.value for c in r]  # 村/社区, 小计 or 全区合计
+        for r in rows
+        if isinstance(r[0].value, int) or r[2].value == "小计" or r[1].value == "全区合计"
+    }
+    # A community's row is what its own dashboard counts (the same rules, the same day).
+    for store, name in ((one, "建新东路社区"), (two, "洋河路社区")):
+        expected = [i for i in indicators(store, date(2026, 11, 29)) if i.kind != "external"]
+        row = values[name]
+        assert row[4] == expected[0].numerator  # 技能培训 (a count)
+        for item, col in zip(expected[1:], range(5, len(head), 3), strict=True):
+            assert row[col : col + 2] == [item.numerator, item.denominator], (name, item.key)
+            if item.rate is None:
+                assert row[col + 2] is None  # an empty cell, not a text
+            else:
+                assert row[col + 2] == pytest.approx(item.rate)
+    assert values["洋河路社区"][4] == 1  # 赵敏 trained this year
+    # Subtotal and total add numerators and denominators up; rates are recomputed.
+    body = [v for k, v in values.items() if k not in ("小计", "全区合计")]
+    for key in ("小计", "全区合计"):
+        for col in range(4, len(head)):
+            if head[col].endswith("完成率"):
+                num, den = values[key][col - 2], values[key][col - 1]
+                assert values[key][col] == (pytest.approx(num / den) if den else None)
+            else:
+                assert values[key][col] == sum(r[col] for r in body), (key, head[col])
+    # Read back: every indicator cell is a number (or empty) with a number format.
+    for cells in rows:
+        if isinstance(cells[0].value, int) or cells[1].value == "全区合计":
+            for cell, title in zip(cells[4:], head[4:], strict=True):
+                assert cell.value is None or isinstance(cell.value, int | float), cell.coordinate
+                assert cell.value is not None or title.endswith("完成率")
+                assert cell.number_format == ("0.0%" if title.endswith("完成率") else "0")
     one.close()
     two.close()
 

@@ -114,3 +114,25 @@ def test_bad_register_facts_say_what_and_where(
         validate.clean_register_facts(values, TODAY)
     assert caught.value.field == field
     assert words in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-1-5",
+        "2026/1/5",
+        "2026.1.5",
+        "2026年1月5日",
+        "20260105",
+        "２０２６－０１－０５",
+        " 2026-01-05 ",
+    ],
+)
+def test_dates_as_people_write_them(text: str) -> None:
+    assert validate.clean_date(text, "d", "日期", TODAY) == "2026-01-05"
+
+
+@pytest.mark.parametrize("text", ["2026-13-01", "2026-2-30", "明天", "2026-1", "05/01/2026"])
+def test_dates_that_are_not(text: str) -> None:
+    with pytest.raises(InputError, match="不是有效日期"):
+        validate.clean_date(text, "d", "日期", TODAY)

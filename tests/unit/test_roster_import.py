@@ -716,3 +716,398 @@ def test_a_spool_that_cannot_be_read_is_said_in_chinese(registered: Store, tmp_p
     with pytest.raises(roster_read.SpoolError, match="导入用的临时数据无法读写"):
         roster.preview(registered, file)
     assert counts(registered) == before
+
+
+# -- register facts (issue 12): 户籍, certificate dates, 低保情况, insurance, subsidies --------
+FACT_HEADER = [
+    "姓名",
+    "身份证号",
+    "残疾类别",
+    "残疾等级",
+    "现住址",
+    "户籍所在地",
+    "户籍地址",
+    "发证日期",
+    "有效期至",
+    "低保情况",
+    "养老保险",
+    "医疗保险",
+    "困难生活补贴",
+    "重度护理补贴",
+]
+# The same columns as other rosters head them.
+FACT_VARIANTS = [
+    "姓名",
+    "公民身份号码",
+    "类别",
+    "等级",
+    "家庭住址",
+    "户口所在地",
+    "户口地址",
+    "办证日期",
+    "证件有效期（至）",
+    "是否低保",
+    "养老保险类型",
+    "医保",
+    "困难残疾人生活补贴",
+    "护理补贴",
+]
+SUN = ids.make_id("500105", date(1958, 4, 2), 71)
+MA = ids.make_id("510211", date(1949, 10, 1), 83)
+HE = ids.make_id("500105", date(1972, 12, 12), 95)
+
+
+def fact_row(
+    name: str, number: str, category: int, level: int, address: str | None, **facts: Any
+) -> list[Any]:
+    keys = ("hukou", "hukou_address", "issued", "valid", "poverty", "pension", "medical")
+    return [
+        name,
+        number,
+        category,
+        level,
+        address,
+        *(facts.get(k) for k in keys),
+        facts.get("living"),
+        facts.get("care"),
+    ]
+
+
+def write_facts(path: Path, rows: list[list[Any]], header: list[str] = FACT_HEADER) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["持证残疾人花名册（含户籍、保险、补贴）"])
+    ws.append(header)
+    for values in rows:
+        ws.append(values)
+    wb.save(path)
+    return path
+
+
+def test_register_fact_headers_and_their_variants() -> None:
+    wanted = [
+        "name",
+        "id_number",
+        "category",
+        "level",
+        "address",
+        "hukou",
+        "hukou_address",
+        "cert_issued",
+        "cert_valid_until",
+        "poverty",
+        "pension_scheme",
+        "medical_scheme",
+        "living_subsidy",
+        "care_subsidy",
+    ]
+    for header in (FACT_HEADER, FACT_VARIANTS):
+        assert list(roster.match_header(header)) == wanted
+    more = {
+        "户籍": "hukou",
+        "户籍地": "hukou",
+        "户籍详细地址": "hukou_address",
+        "发证时间": "cert_issued",
+        "有效期": "cert_valid_until",
+        "残疾证有效期至": "cert_valid_until",
+        "低保类型": "poverty",
+        "低保/特困": "poverty",
+        "医疗保险参保情况": "medical_scheme",
+        "养老保险参保情况": "pension_scheme",
+        "生活补贴": "living_subsidy",
+        "重度残疾人护理补贴": "care_subsidy",
+    }
+    for text, key in more.items():
+        assert roster.match_header([text]) == {key: 0}, text
+    # No name is claimed by two fields (the first would silently lose it).
+    seen: dict[str, str] = {}
+    for key, names in roster_read.HEADER_NAMES.items():
+        for name in names:
+            folded = roster_read._header_key(name)
+            assert seen.setdefault(folded, key) == key, name
+
+
+def _facts_of(file: roster.RosterFile) -> dict[str, dict[str, Any]]:
+    return {
+        r.person_values()["name"]: r.person_values() | r.household_values() for r in file.rows()
+    }
+
+
+def test_register_facts_are_read_with_their_values_and_rejections(tmp_path: Path) -> None:
+    bad = ids.make_id("500105", date(1980, 1, 1), 11)
+    rows = [
+        fact_row(
+            "孙一", SUN, 4, 2, "建新东路1号5栋2单元301",
+            hukou_address="重庆市江北区观音桥街道建新东路1号5栋2单元301",
+            issued=datetime(2019, 3, 8), valid="2029年3月8日", poverty="低保",
+            pension="职工", medical="城乡居民", living="是", care="未享受",
+        ),
+        fact_row(
+            "马二", MA, 1, 1, "建新东路3号",
+            hukou="四川省广安市岳池县", valid="长期", poverty="无", pension="未参保",
+            medical="城镇职工", living="否", care="享受",
+        ),
+        fact_row(
+            "何三", HE, 5, 3, "建新东路5号",
+            hukou_address="重庆市渝中区解放碑街道民族路5号", issued="2016.5.1",
+            valid="2016.05.01-2026.05.01", poverty="低收入",
+        ),
+        fact_row("吴九", WU, 5, 4, "北城天街8号"),  # no facts: none read
+        fact_row("甲", bad, 4, 3, "x路1号", pension="商业保险"),
+        fact_row("乙", ids.make_id("500105", date(1980, 1, 2), 11), 4, 3, "x路2号", care="待定"),
+        fact_row("丙", ids.make_id("500105", date(1980, 1, 3), 11), 4, 3, "x路3号", valid="明年"),
+        fact_row("丁", ids.make_id("500105", date(1980, 1, 4), 11), 4, 3, "x路4号", poverty="贫困"),
+        fact_row(
+            "戊", ids.make_id("500105", date(1980, 1, 5), 11), 4, 3, "x路5号", issued="2027-01-01"
+        ),
+        fact_row(
+            "己", ids.make_id("500105", date(1980, 1, 6), 11), 4, 3, "x路6号",
+            issued="2020-01-01", valid="2019-12-31",
+        ),
+    ]  # fmt: skip
+    file = roster.read_roster(write_facts(tmp_path / "f.xlsx", rows), today=TODAY)
+    facts = _facts_of(file)
+    assert {k: facts["孙一"][k] for k in (*roster_read.FACT_FIELDS, "poverty")} == {
+        "hukou": "cq",
+        "hukou_address": "重庆市江北区观音桥街道建新东路1号5栋2单元301",
+        "apart": 0,  # the same place, written with its city, district and street
+        "pension_scheme": "employee",
+        "medical_scheme": "resident",
+        "cert_issued": "2019-03-08",
+        "cert_valid_until": "2029-03-08",
+        "poverty": "dibao",
+    }
+    assert (facts["孙一"]["living_subsidy"], facts["孙一"]["care_subsidy"]) == (1, 0)
+    ma = facts["马二"]
+    assert (ma["hukou"], ma["apart"], ma["cert_valid_until"], ma["poverty"]) == (
+        "outside",  # 户籍 outside Chongqing: 人户分离 by itself
+        1,
+        "",  # 长期: no end date
+        "none",
+    )
+    assert "hukou_address" not in ma and "cert_issued" not in ma  # blank cells: nothing
+    assert (ma["pension_scheme"], ma["medical_scheme"], ma["living_subsidy"]) == (
+        "none",
+        "employee",
+        0,
+    )
+    he = facts["何三"]
+    assert (he["hukou"], he["apart"], he["cert_valid_until"], he["poverty"]) == (
+        "cq",
+        1,  # another road in another district
+        "2026-05-01",  # the end of the range
+        "low_income",
+    )
+    wu = facts["吴九"]
+    assert not set(wu) & {*roster_read.FACT_FIELDS, *roster_read.BENEFIT_FIELDS, "poverty"}
+    assert [(r.row, r.column, r.value, r.reason) for r in file.rejected] == [
+        (
+            7,
+            "养老保险",
+            "商业保险",
+            "养老保险“商业保险”无法识别，应为城乡居民、城镇职工（职工）或未参保",
+        ),
+        (8, "重度护理补贴", "待定", "重度护理补贴“待定”无法识别，应为是/否（或享受/未享受）"),
+        (
+            9,
+            "有效期至",
+            "明年",
+            "有效期至“明年”不是有效日期，请按 2026-11-29 的格式填写（没有期限的填“长期”）",
+        ),
+        (10, "低保情况", "贫困", "低保情况“贫困”无法识别，应为低保、特困、低保边缘、低收入或无"),
+        (11, "发证日期", "2027-01-01", "发证日期不能晚于今天"),
+        (12, "有效期至", "2019-12-31", "残疾人证“有效期至”应晚于发证日期"),
+    ]
+
+
+def test_register_fact_variants_read_the_same(tmp_path: Path) -> None:
+    row = fact_row(
+        "孙一", SUN, 4, 2, "建新东路1号",
+        hukou="重庆市", hukou_address="江北区建新东路1号", issued=43532, valid="2029/03/08",
+        poverty="是", pension="城乡居民", medical="职工", living="享受", care="否",
+    )  # fmt: skip
+    file = roster.read_roster(write_facts(tmp_path / "v.xlsx", [row], FACT_VARIANTS), today=TODAY)
+    [read] = _facts_of(file).values()
+    assert file.columns["cert_valid_until"] == "证件有效期（至）"
+    assert {
+        k: read[k] for k in (*roster_read.FACT_FIELDS, "poverty", *roster_read.BENEFIT_FIELDS)
+    } == {
+        "hukou": "cq",
+        "hukou_address": "江北区建新东路1号",
+        "apart": 0,
+        "pension_scheme": "resident",
+        "medical_scheme": "employee",
+        "cert_issued": "2019-03-08",  # Excel's serial number of a date without its format
+        "cert_valid_until": "2029-03-08",
+        "poverty": "dibao",  # 是否低保：是
+        "living_subsidy": 1,
+        "care_subsidy": 0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("column", "text", "code"),
+    [
+        ("低保情况", "低保边缘家庭", "dibao_edge"),
+        ("低保情况", "城市低保户", "dibao"),
+        ("低保情况", "特困人员", "tekun"),
+        ("低保情况", "低收入家庭", "low_income"),
+        ("低保情况", "否", "none"),
+        ("养老保险", "城镇职工基本养老保险", "employee"),
+        ("养老保险", "城乡居民养老保险", "resident"),
+        ("医疗保险", "职工医保", "employee"),
+        ("医疗保险", "无", "none"),
+    ],
+)
+def test_register_fact_values_as_rosters_write_them(
+    tmp_path: Path, column: str, text: str, code: str
+) -> None:
+    header = ["姓名", "身份证号", "残疾类别", "残疾等级", column]
+    path = write_facts(tmp_path / "w.xlsx", [["孙一", SUN, 4, 2, text]], header)
+    file = roster.read_roster(path, today=TODAY)
+    assert not file.rejected
+    [read] = _facts_of(file).values()
+    key = {"低保情况": "poverty", "养老保险": "pension_scheme", "医疗保险": "medical_scheme"}
+    assert read[key[column]] == code
+
+
+def test_hukou_kind_in_a_hukou_column_is_refused(tmp_path: Path) -> None:
+    header = ["姓名", "身份证号", "残疾类别", "残疾等级", "户籍"]
+    path = write_facts(tmp_path / "k.xlsx", [["孙一", SUN, 4, 2, "非农业"]], header)
+    [rejected] = roster.read_roster(path, today=TODAY).rejected
+    assert (rejected.column, rejected.reason) == (
+        "户籍",
+        "户籍所在地“非农业”是户口性质，这一列应填重庆市内、重庆市外或户籍地址",
+    )
+
+
+@pytest.mark.parametrize(
+    ("hukou_address", "address", "same"),
+    [
+        ("重庆市江北区观音桥街道建新东路1号5栋2单元301", "建新东路1号 5栋2单元301", True),
+        ("江北区建新东路1号", "观音桥街道建新东路1号5栋2单元301", True),
+        ("重庆市江北区", "建新东路1号", True),  # names no door: not a clear difference
+        ("重庆市江北区建新东路2号", "建新东路1号", False),
+        ("建新东路1号5栋2单元302", "建新东路1号5栋2单元301", False),
+        ("重庆市渝中区解放碑街道民族路5号", "观音桥街道建新东路1号", False),
+    ],
+)
+def test_same_place(hukou_address: str, address: str, same: bool) -> None:
+    assert roster_read.same_place(hukou_address, address) is same
+
+
+def add_with_facts(store: Store) -> tuple[str, str]:
+    """孙一 in a 低保边缘 household living alone, with benefits the roster does not name."""
+    home = register.add_household(
+        store, {"address": "建新东路1号5栋2单元301", "flags": ["dibao_edge", "alone"]}
+    )
+    person = register.add_person(
+        store,
+        home.id,
+        {
+            "name": "孙一",
+            "id_number": SUN,
+            "cert_number": ids.make_certificate(SUN, 4, 2),
+            "category": 4,
+            "level": 2,
+            "benefits": ["care_subsidy", "family_doctor", "rehab_received"],
+            "cert_issued": "2016-03-08",
+            "cert_valid_until": "2026-03-08",
+            "medical_scheme": "resident",
+        },
+    )
+    return home.id, person.id
+
+
+def test_register_facts_preview_apply_merge_and_reimport(store: Store, tmp_path: Path) -> None:
+    home_id, sun_id = add_with_facts(store)
+    rows = [
+        fact_row(
+            "孙一", SUN, 4, 2, None,  # no 现住址: the household's address stays
+            hukou_address="四川省岳池县九龙镇", issued="2026-03-01", valid="长期",
+            poverty="低保", pension="城镇职工", medical="城乡居民", living="是", care="否",
+        ),
+        fact_row(
+            "马二", MA, 4, 3, "建新东路9号",
+            hukou="市内", hukou_address="建新东路9号", poverty="特困",
+            pension="城乡居民", medical="城乡居民", living="否", care="是",
+        ),
+    ]  # fmt: skip
+    path = write_facts(tmp_path / "f.xlsx", rows)
+    before = counts(store)
+    plan = roster.preview(store, roster.read_roster(path, today=TODAY))
+    assert plan.counts == {
+        "new": 1,
+        "changed": 1,
+        "unchanged": 0,
+        "rejected": 0,
+        "new_households": 1,
+        "changed_households": 1,
+    }
+    [change] = plan.changed
+    assert [(d.label, d.old, d.new) for d in change.diffs] == [
+        ("户籍所在地", "重庆市内", "重庆市外"),
+        ("户籍地址", "", "四川省岳池县九龙镇"),
+        ("人户分离", "否", "是"),
+        ("发证日期", "2016-03-08", "2026-03-01"),
+        ("有效期至", "2026-03-08", ""),  # 长期
+        ("养老保险", "", "城镇职工"),
+        ("困难生活补贴", "未享受", "享受"),
+        ("重度护理补贴", "享受", "未享受"),
+        ("低保情况", "低保边缘", "低保"),  # the household's, shown on its first row
+    ]
+    assert counts(store) == before  # preview writes nothing
+
+    result = roster.apply(store, plan)
+    assert (result.added, result.updated, result.households_added) == (1, 1, 1)
+    assert result.households_updated == 1
+    sun = register.get_person(store, sun_id)
+    assert (sun.hukou, sun.hukou_address, sun.apart) == ("outside", "四川省岳池县九龙镇", True)
+    assert (sun.cert_issued, sun.cert_valid_until) == ("2026-03-01", "")
+    assert (sun.pension_scheme, sun.medical_scheme) == ("employee", "resident")
+    # Benefits merged: the two subsidies as the roster says, the others kept.
+    assert sun.benefits == {"living_subsidy", "family_doctor", "rehab_received"}
+    # Flags merged: 低保情况 replaced, 独居 kept.
+    assert register.get_household(store, home_id).flags == {"dibao", "alone"}
+    ma = store.query("SELECT * FROM persons WHERE id_number = ?", (MA,))[0]
+    assert (ma["hukou"], ma["hukou_address"], ma["apart"]) == ("cq", "建新东路9号", 0)
+    assert (ma["pension_scheme"], ma["medical_scheme"]) == ("resident", "resident")
+    assert ma["benefits"] == '["care_subsidy"]'
+    ma_home = register.get_household(store, ma["household_id"])
+    assert ma_home.flags == {"tekun"}
+    assert ma["tier"] == "B" and "特困" in ma["tier_reason"]  # the new household's flag counts
+    from canxie_tui.store.records import verify_audit_chain
+
+    assert verify_audit_chain(store) == []
+    actions = store.query(
+        "SELECT table_name, action FROM audit_log WHERE record_id IN (?, ?, ?, ?) ORDER BY seq",
+        (sun_id, home_id, ma["id"], ma_home.id),
+    )
+    assert [(a["table_name"], a["action"]) for a in actions][-4:] == [
+        ("households", "修改"),
+        ("persons", "修改"),
+        ("households", "导入花名册"),
+        ("persons", "导入花名册"),
+    ]
+
+    # The same file again: nothing to change.
+    again = roster.preview(store, roster.read_roster(path, today=TODAY))
+    assert (again.counts["changed"], again.counts["unchanged"], again.counts["new"]) == (0, 2, 0)
+    assert not again.has_changes
+    # Blank cells change nothing either.
+    blank = write_facts(tmp_path / "blank.xlsx", [fact_row("孙一", SUN, 4, 2, None)])
+    assert not roster.preview(store, roster.read_roster(blank, today=TODAY)).has_changes
+
+
+def test_register_facts_checked_against_what_the_register_holds(
+    store: Store, tmp_path: Path
+) -> None:
+    add_with_facts(store)
+    # 有效期至 before the 发证日期 the register holds.
+    path = write_facts(tmp_path / "f.xlsx", [fact_row("孙一", SUN, 4, 2, None, valid="2015-01-01")])
+    plan = roster.preview(store, roster.read_roster(path, today=TODAY))
+    assert [(r.row, r.column, r.reason) for r in plan.rejected] == [
+        (3, "有效期至", "残疾人证“有效期至”应晚于发证日期（与库中已登记的信息合并后）")
+    ]
+    assert not plan.has_changes

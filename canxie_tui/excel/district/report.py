@@ -1,17 +1,43 @@
-"""The district roll-up: one row per street and community, and its workbook."""
+"""The district roll-up: one row per street and community, and its workbook.
+
+Two sheets, one row per community with a subtotal per street and the district's
+total.  汇总: the month's figures as each community's return counts them
+(`store.monthly.month_figures`).  指标: the plan's 专栏1 indicators counted by the
+very rules of the community's dashboard and return (`store.indicators`, grouped by
+community: `indicators_by_division`), on the month's last counted day, with the
+district's own settings for the two subsidies' extensions.  Columns by the plan's
+序号 and short names: 2 (people trained this year) as a count, 3-11 as 完成数,
+应覆盖数 and 完成率; 1 (family income) is not in the register and is left to the
+district's own statistics (said in a note); 家庭医生签约, from the plan's text and
+not 专栏1, comes after them.  A street's subtotal and the total add up the
+communities' numerators and denominators (each person and household counts in one
+community), so their rates are recomputed, not averaged.
+
+Every count and rate is a number cell with a number format (a rate is the fraction,
+shown "71.7%"); a rate nobody is counted for is an empty cell, never a text.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from canxie_tui.domain.indicators import (
+    EXTERNAL_NOTE,
+    INDICATORS,
+    SHORT_NAMES,
+    Counts,
+    Indicator,
+    assemble,
+)
 from canxie_tui.domain.models import Site
 from canxie_tui.excel.district.merge import MergeError, Progress
+from canxie_tui.excel.table import Column
 from canxie_tui.store import records
 from canxie_tui.store.connection import Store
+from canxie_tui.store.indicators import indicators_by_division
 from canxie_tui.store.monthly import coverage, month_figures, month_period, snapshot
 from canxie_tui.store.site import get_site
 
@@ -34,7 +60,7 @@ class ReportRow:
     households_visited: int = 0
     overdue: int = 0
     person_days: float = 0.0
-    indicators: list[Any] = field(default_factory=list)  # domain Indicator, INDICATORS order
+    indicators: list[Indicator] = field(default_factory=list)  # in INDICATORS order
 
     @property
     def coverage(self) -> float | None:
@@ -52,15 +78,12 @@ class ReportRow:
 def district_rows(store: Store, year: int, month: int) -> list[ReportRow]:
     """The rows of the roll-up: per street its subtotal, then its communities; then the total.
 
-    The figures are the community return's own (`store.monthly.month_figures`), grouped
+    The figures are the community return's own (`store.monthly.month_figures`) and the
+    indicators the community's (`store.indicators.indicators_by_division`), grouped
     by the households' division codes: a handful of grouped queries over the whole database.
     """
-    from canxie_tui.domain.indicators import compute
-    from canxie_tui.store.indicators import person_facts
-
     period = month_period(store, year, month, refused="汇总以后月份")
     conn = store.db.conn
-    division = {hid: code for hid, code in conn.execute("SELECT id, division_code FROM households")}
     names: dict[str, str] = {}
     for code, name, _count in conn.execute(
         "SELECT division_code, division_name, count(*) FROM households "
@@ -92,16 +115,12 @@ def district_rows(store: Store, year: int, month: int) -> list[ReportRow]:
         row_of(code)
     with snapshot(store):
         figures = month_figures(store, period, by_division=True)
+        by_code = indicators_by_division(store, period.until)
     for code, counted in figures.items():
         row = row_of(code)
         row.persons, row.households = counted.persons, counted.households
         row.visits, row.households_visited = counted.visits, counted.households_visited
         row.overdue, row.person_days = counted.overdue, counted.person_days
-    # Indicators: the register read once, grouped by community in memory.
-    facts = person_facts(store, period.until)
-    by_code: dict[str, list[Any]] = defaultdict(list)
-    for fact in facts:
-        by_code[division.get(fact.household_id, "")].append(fact)
     for code in by_code:
         row_of(code)
     out: list[ReportRow] = []
@@ -111,18 +130,94 @@ def district_rows(store: Store, year: int, month: int) -> list[ReportRow]:
             (r for r in rows.values() if r.street_code == street), key=lambda r: r.code
         )
         subtotal = ReportRow("street", street, streets.get(street, ""), street, "小计")
-        street_facts = []
         for row in members:
-            row.indicators = compute(by_code.get(row.code, []))
-            street_facts += by_code.get(row.code, [])
+            row.indicators = by_code.get(row.code) or added_up([])
             subtotal.add(row)
-        subtotal.indicators = compute(street_facts)
+        subtotal.indicators = added_up(r.indicators for r in members)
         total.add(subtotal)
         out.append(subtotal)
         out += members
-    total.indicators = compute(facts)
+    total.indicators = added_up(r.indicators for r in out if r.level == "street")
     out.append(total)
     return out
+
+
+def added_up(groups: Iterable[list[Indicator]]) -> list[Indicator]:
+    """The indicators of several communities together: numerators and denominators
+    added (every person and household counts in one community), rates recomputed."""
+    counts: dict[str, Counts] = {}
+    for group in groups:
+        for item in group:
+            had = counts.get(item.key, Counts(0, 0, 0))
+            counts[item.key] = Counts(
+                had.numerator + item.numerator,
+                had.denominator + item.denominator,
+                had.short + max(0, item.denominator - item.numerator),
+            )
+    return assemble(counts, {})
+
+
+# -- the workbook's columns ------------------------------------------------------------------
+COUNT = "0"
+DAYS = "0.0"  # 出勤人天: half days count ½
+RATE = "0.0%"  # a rate is its fraction (0.717), shown 71.7%
+
+
+_PLACE_COLUMNS = (
+    Column("序号", align="center", max_width=6, number_format=COUNT),
+    Column("街道/镇", max_width=14),
+    Column("村/社区", max_width=16),
+    Column("区划代码", align="center", max_width=14),
+)
+
+
+def _indicator_title(spec: Any) -> str:
+    """2 技能培训 / 3 纳入低保 ... by the plan's 序号; 家庭医生签约 (not in 专栏1) without."""
+    short = SHORT_NAMES.get(spec.key, spec.name)
+    return f"{spec.number} {short}" if spec.number else short
+
+
+def _indicator_columns(spec: Any) -> list[Column]:
+    title = _indicator_title(spec)
+    if spec.kind == "count":
+        return [
+            Column(
+                f"{title}\n人数（本年）",
+                min_width=9,
+                align="center",
+                wrap=True,
+                number_format=COUNT,
+            )
+        ]
+    return [
+        Column(f"{title}\n完成数", min_width=7, align="center", wrap=True, number_format=COUNT),
+        Column(f"{title}\n应覆盖数", min_width=7, align="center", wrap=True, number_format=COUNT),
+        Column(f"{title}\n完成率", min_width=8, align="center", wrap=True, number_format=RATE),
+    ]
+
+
+def _indicator_note(year: int, month: int, day: int) -> str:
+    def words(spec: Any) -> str:
+        target = spec.target_words or (
+            f"{'＞' if spec.strict else ''}{spec.target * 100:g}%" if spec.kind == "rate" else ""
+        )
+        return f"{_indicator_title(spec)}＝{spec.name}（目标 {target}）"
+
+    table = [spec for spec in INDICATORS if spec.number]
+    income = next(spec for spec in INDICATORS if spec.kind == "external")
+    extra = [spec for spec in INDICATORS if not spec.number]
+    return (
+        "指标按“十四五”规划专栏1的序号和简称列出，与各社区首页和月报的指标用同一套规则计算，"
+        f"统计对象为{year}年{month}月{day}日在册的持证残疾人（年龄按该日计算）："
+        + "；".join(words(spec) for spec in table if spec.kind != "external")
+        + f"。序号{income.number}“{income.name}”{EXTERNAL_NOTE}，不在本表中。"
+        + "规划正文中的指标（不属专栏1）列在最后："
+        + "；".join(words(spec) for spec in extra)
+        + "。完成率 = 完成数 ÷ 应覆盖数（单元格中是小数，显示为百分数），没有应覆盖的人时留空；"
+        "缺口 = 应覆盖数 − 完成数（无障碍改造按户计）。小计和合计把各社区的完成数和应覆盖数相加后"
+        "重新计算完成率，不是各社区完成率的平均。两项补贴是否扩面（低收入家庭、三四级智力精神）"
+        "按本库（区级）的设置计算。"
+    )
 
 
 def default_report_path(site: Site, year: int, month: int) -> Path:
@@ -142,9 +237,8 @@ def district_report(
 ) -> Path:
     """Write the district roll-up of `year`-`month`; returns the path written (atomically)."""
     from canxie_tui.domain.errors import InputError
-    from canxie_tui.domain.indicators import INDICATORS, SHORT_NAMES
     from canxie_tui.excel.book import Book
-    from canxie_tui.excel.table import Column, Heading
+    from canxie_tui.excel.table import Heading
 
     site = get_site(store)
     if not site.district_code:
@@ -184,21 +278,19 @@ def district_report(
     kind = {"community": "body", "street": "total", "total": "total"}
     with Book() as book:
         columns = [
-            Column("序号", align="center", max_width=6),
-            Column("街道/镇", max_width=14),
-            Column("村/社区", max_width=16),
-            Column("区划代码", align="center", max_width=14),
-            Column("在册人数", align="center", min_width=8),
-            Column("在册户数", align="center", min_width=8),
-            Column("走访次数", align="center", min_width=8),
-            Column("走访户数", align="center", min_width=8),
-            Column("走访覆盖率", align="center", min_width=10, number_format="0.0%"),
-            Column("月末逾期未走访（人）", align="center", min_width=10, wrap=True),
-            Column("渝馨家园出勤人天", align="center", min_width=10, wrap=True),
+            *_PLACE_COLUMNS,
+            Column("在册人数", align="center", min_width=8, number_format=COUNT),
+            Column("在册户数", align="center", min_width=8, number_format=COUNT),
+            Column("走访次数", align="center", min_width=8, number_format=COUNT),
+            Column("走访户数", align="center", min_width=8, number_format=COUNT),
+            Column("走访覆盖率", align="center", min_width=10, number_format=RATE),
+            Column(
+                "月末逾期未走访（人）", align="center", min_width=10, wrap=True, number_format=COUNT
+            ),
+            Column("渝馨家园出勤人天", align="center", min_width=10, wrap=True, number_format=DAYS),
         ]
         sheet = book.table("汇总", columns, heading=heading)
         for row, first in placed():
-            coverage = row.coverage
             sheet.append(
                 [
                     *first,
@@ -206,7 +298,7 @@ def district_report(
                     row.households,
                     row.visits,
                     row.households_visited,
-                    "—" if coverage is None else coverage,
+                    row.coverage,  # None (an empty cell) when no household is in the register
                     row.overdue,
                     row.person_days,
                 ],
@@ -214,38 +306,29 @@ def district_report(
             )
         sheet.note(
             f"数据来自已合并到本库的各社区月报；在册人数为{year}年{month}月末在册的持证残疾人，"
-            "走访覆盖率 = 走访户数 ÷ 在册户数；逾期按走访分级的间隔计算；出勤人天半天计 ½。"
+            "走访覆盖率 = 走访户数 ÷ 在册户数（没有在册户的留空）；逾期按走访分级的间隔计算；"
+            "出勤人天半天计 ½。"
         )
         sheet.close()
-        ind_columns = [
-            Column("序号", align="center", max_width=6),
-            Column("街道/镇", max_width=14),
-            Column("村/社区", max_width=16),
-            Column("区划代码", align="center", max_width=14),
-        ]
-        for spec in INDICATORS:
-            short = SHORT_NAMES.get(spec.key, spec.name)
-            ind_columns += [
-                Column(f"{short}\n分子", align="center", min_width=7, wrap=True),
-                Column(f"{short}\n分母", align="center", min_width=7, wrap=True),
-                Column(
-                    f"{short}\n完成率", align="center", min_width=8, number_format="0.0%", wrap=True
-                ),
-            ]
-        table = book.table("指标", ind_columns, heading=heading)
+        shown = [spec for spec in INDICATORS if spec.kind != "external"]
+        table = book.table(
+            "指标",
+            [*_PLACE_COLUMNS, *(c for spec in shown for c in _indicator_columns(spec))],
+            heading=heading,
+            freeze_columns=len(_PLACE_COLUMNS),
+        )
         for row, first in placed():
             cells: list[Any] = []
-            for item in row.indicators:
-                cells += [item.numerator, item.denominator, "—" if item.rate is None else item.rate]
+            by_key = {item.key: item for item in row.indicators}
+            for spec in shown:
+                item = by_key[spec.key]
+                if spec.kind == "count":
+                    cells.append(item.numerator)
+                else:  # an empty cell for a rate nobody is counted for
+                    cells += [item.numerator, item.denominator, item.rate]
             table.append([*first, *cells], kind[row.level])
-        table.note(
-            "指标（专栏1）："
-            + "；".join(
-                f"{SHORT_NAMES.get(s.key, s.name)}＝{s.name}（目标 {s.target:.0%}）"
-                for s in INDICATORS
-            )
-            + "。小计和合计按人员重新计算，不是各社区完成率的平均。"
-        )
+        until = month_period(store, year, month, refused="汇总以后月份").until
+        table.note(_indicator_note(until.year, until.month, until.day))
         table.close()
         book.save(path)
     records.write_audit(

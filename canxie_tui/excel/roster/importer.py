@@ -6,7 +6,10 @@ Three steps, so that nothing is written before a person has seen what will be:
    and validates every row; accepted rows go to a spool on disk (memory stays flat).
 2. `preview(store, roster)` matches people by ID number: new / changed (field by
    field, old → new) / unchanged / rejected.  A blank cell never clears what the
-   register holds; columns the roster does not have are left alone.  It works
+   register holds; columns the roster does not have are left alone.  Two columns
+   change part of a set: 困难生活补贴 / 重度护理补贴 add or remove that benefit and
+   keep the person's others, and 低保情况 replaces the household's poverty flags
+   (低保, 特困, 低保边缘, 低收入家庭) and keeps its others (独居, 一户多残 ...).  It works
    through the spool 500 rows at a time and keeps in memory only what it shows:
    the changes and the rejections.
 3. `apply(store, plan)` backs the database up, then writes everything in ONE
@@ -41,12 +44,16 @@ from canxie_tui.excel.book import Book
 from canxie_tui.excel.errors import SyncError
 from canxie_tui.excel.files import Progress, exports_dir, safe_filename
 from canxie_tui.excel.roster.read import (
+    BENEFIT_FIELDS,
+    FACT_FIELDS,
     FIELD_LABELS,
     HEADER_SCAN_ROWS,
-    HOUSEHOLD_FIELDS,
+    HOUSEHOLD_COLUMNS,
     MASKED_FIELDS,
     NEW_TARGET,
+    NO_POVERTY,
     PERSON_FIELDS,
+    POVERTY_FLAGS,
     NoHeaderError,
     Rejection,
     RosterFile,
@@ -156,13 +163,27 @@ class ImportPlan:
         return next(self.roster.spool.chunks("kind = ?", ("new",), size=limit), [])
 
 
+_SHOWN_CODES: dict[str, Any] = {
+    "category": codes.CATEGORIES,
+    "level": codes.LEVELS,
+    "hukou": codes.HUKOU_REGIONS,
+    "pension_scheme": codes.INSURANCE_SCHEMES,
+    "medical_scheme": codes.INSURANCE_SCHEMES,
+}
+_YES_NO = {
+    "apart": ("否", "是"),
+    "living_subsidy": ("未享受", "享受"),
+    "care_subsidy": ("未享受", "享受"),
+}
+
+
 def _show_value(key: str, value: Any) -> str:
     if value in (None, ""):
         return ""
-    if key == "category":
-        return codes.label(codes.CATEGORIES, value, str(value))
-    if key == "level":
-        return codes.label(codes.LEVELS, value, str(value))
+    if key in _SHOWN_CODES:
+        return codes.label(_SHOWN_CODES[key], value, str(value))
+    if key in _YES_NO:
+        return _YES_NO[key][1 if value else 0]
     return str(value)
 
 
@@ -172,6 +193,55 @@ def _same(key: str, old: Any, new: Any) -> bool:
     if old == new:
         return True
     return key == "address" and address_key(str(old)) == address_key(str(new))
+
+
+def _stored(person: dict[str, Any], key: str) -> Any:
+    """A person's value of a roster field: a benefit the roster says yes or no to is
+    1 or 0 (whether the stored JSON list holds its code)."""
+    if key in BENEFIT_FIELDS:
+        return int(f'"{key}"' in person["benefits"])
+    return person.get(key)
+
+
+def _merge_person(form: dict[str, Any], items: tuple[tuple[str, Any], ...]) -> None:
+    """The roster's values over a person's form values: a benefit said yes or no to
+    is added or removed, the other benefits are kept."""
+    benefits: set[str] | None = None
+    for key, value in items:
+        if key in ("sex", "birth_date"):
+            continue
+        if key in BENEFIT_FIELDS:
+            if benefits is None:
+                benefits = set(form["benefits"])
+            if value:
+                benefits.add(key)
+            else:
+                benefits.discard(key)
+        else:
+            form[key] = value
+    if benefits is not None:
+        form["benefits"] = sorted(benefits)
+
+
+def _poverty(flags: frozenset[str] | set[str]) -> set[str]:
+    return set(flags) & POVERTY_FLAGS
+
+
+def _show_poverty(found: set[str]) -> str:
+    return codes.labels(codes.HOUSEHOLD_FLAGS, found) or "无"
+
+
+def _wanted_poverty(value: str) -> set[str]:
+    return set() if value == NO_POVERTY else {value}
+
+
+def _household_columns(values: dict[str, Any]) -> dict[str, Any]:
+    """A new household's form values from the roster's (低保情况 becomes its flag)."""
+    values = dict(values)
+    poverty = values.pop("poverty", None)
+    if poverty is not None:
+        values["flags"] = sorted(_wanted_poverty(poverty))
+    return values
 
 
 def _person_form(row: dict[str, Any]) -> dict[str, Any]:
@@ -195,7 +265,9 @@ def _rows_by(
 
 
 # What matching a row needs; the whole record is read only for those that differ.
-_MATCH_COLUMNS = ", ".join(("id", "id_number", "household_id", *PERSON_FIELDS))
+_MATCH_COLUMNS = ", ".join(
+    ("id", "id_number", "household_id", *PERSON_FIELDS, *FACT_FIELDS, "benefits")
+)
 
 
 def _known_addresses(store: Store) -> Iterator[tuple[str, str]]:
@@ -210,10 +282,10 @@ def _known_addresses(store: Store) -> Iterator[tuple[str, str]]:
 def _person_diffs(stored: dict[str, Any], row: RosterRow) -> list[FieldDiff]:
     return [
         FieldDiff(
-            key, FIELD_LABELS[key], _show_value(key, stored.get(key)), _show_value(key, value)
+            key, FIELD_LABELS[key], _show_value(key, _stored(stored, key)), _show_value(key, value)
         )
         for key, value in row.person
-        if key not in ("sex", "birth_date") and not _same(key, stored.get(key), value)
+        if key not in ("sex", "birth_date") and not _same(key, _stored(stored, key), value)
     ]
 
 
@@ -262,7 +334,7 @@ def _preview(store: Store, roster: RosterFile) -> ImportPlan:
             diffs = found[row.row]
             if diffs:
                 form = _person_form(person)
-                form.update((k, v) for k, v in row.person if k not in ("sex", "birth_date"))
+                _merge_person(form, row.person)
                 try:
                     validate.clean_person(form, today)
                 except InputError as err:
@@ -332,16 +404,27 @@ def _household_change(
 ) -> HouseholdChange | None:
     """The fields the file changes in a stored household, attributed to the first row."""
     diffs: list[tuple[int, FieldDiff]] = []
-    for key in HOUSEHOLD_FIELDS:
-        if key in wanted:
-            row_number, value = wanted[key]
-            if not _same(key, stored.get(key), value):
-                old = str(stored.get(key) or "")
-                diffs.append((row_number, FieldDiff(key, FIELD_LABELS[key], old, value)))
+    flags: set[str] | None = None  # the household's flags with the new 低保情况
+    for key in HOUSEHOLD_COLUMNS:
+        if key not in wanted:
+            continue
+        row_number, value = wanted[key]
+        if key == "poverty":
+            had = set(json.loads(stored["flags"]))
+            old_set, new_set = _poverty(had), _wanted_poverty(value)
+            if old_set != new_set:
+                flags = (had - POVERTY_FLAGS) | new_set
+                shown = (_show_poverty(old_set), _show_poverty(new_set))
+                diffs.append((row_number, FieldDiff(key, FIELD_LABELS[key], *shown)))
+        elif not _same(key, stored.get(key), value):
+            old = str(stored.get(key) or "")
+            diffs.append((row_number, FieldDiff(key, FIELD_LABELS[key], old, value)))
     if not diffs:
         return None
     form = _household_form(stored)
-    form.update((d.field, d.new) for _, d in diffs)
+    form.update((d.field, d.new) for _, d in diffs if d.field != "poverty")
+    if flags is not None:
+        form["flags"] = sorted(flags)
     first = min(row for row, _ in diffs)
     return HouseholdChange(stored["id"], stored["version"], first, tuple(d for _, d in diffs), form)
 
@@ -380,6 +463,18 @@ _NEW_PERSON: dict[str, Any] = {
     "tier": "C",
     "tier_reason": "",
     "next_due_date": "",
+}
+# With a roster that has register facts (every row has every key: `insert_many`).
+_NEW_PERSON_FACTS: dict[str, Any] = {
+    **_NEW_PERSON,
+    # FACT_FIELDS as the schema's defaults have them.
+    "hukou": codes.HUKOU_CQ,
+    "hukou_address": "",
+    "apart": 0,
+    "cert_issued": "",
+    "cert_valid_until": "",
+    "pension_scheme": "",
+    "medical_scheme": "",
 }
 
 
@@ -458,7 +553,7 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
         houses = [
             {
                 "id": new_id(),
-                **_encode(validate.clean_household(values)),
+                **_encode(validate.clean_household(_household_columns(values))),
                 "division_code": site.code,
                 "division_name": site.name,
             }
@@ -470,28 +565,36 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
         )
 
     # Tiers of people in new households are known here (no visits, no follow-ups,
-    # no flags, the household's certified members all in this file): computed as
-    # `tiers.refresh` would, without a query per household.  Households that
-    # existed get new members, so theirs are refreshed at the end.
+    # no care flags, the household's flags and certified members all from this file):
+    # computed as `tiers.refresh` would, without a query per household.  Households
+    # that existed get new members, so theirs are refreshed at the end.
     settings = tiers.get_settings(store)
     registered = date.fromisoformat(now[:10])
     derived: dict[TierFacts, tuple[str, str, str]] = {}
+    flag_sets: dict[str, frozenset[str]] = {}  # a household's flags (JSON) decoded once
+    template = _NEW_PERSON_FACTS if spool.facts else _NEW_PERSON
     for chunk in spool.new_people(size=_CHUNK):
         rows: list[dict[str, Any]] = []
         fresh: list[dict[str, Any]] = []  # households created above: indexed from here
         for item, target, house, certified in chunk:
-            person = {**_NEW_PERSON, **item.person_values(), "id_number": item.id_number}
+            person = {**template, **item.person_values(), "id_number": item.id_number}
+            if spool.facts and ("living_subsidy" in person or "care_subsidy" in person):
+                said = sorted(k for k in BENEFIT_FIELDS if person.pop(k, 0))
+                person["benefits"] = json.dumps(said)
             if house is None:
                 person["household_id"] = target
             else:
                 person["household_id"] = house["id"]
                 if person["category"] is not None:
+                    flags = flag_sets.get(house["flags"])
+                    if flags is None:
+                        flags = flag_sets[house["flags"]] = frozenset(json.loads(house["flags"]))
                     facts = TierFacts(
                         category=person["category"],
                         level=person["level"],
                         care_flags=frozenset(),
                         device_kind="",
-                        household_flags=frozenset(),
+                        household_flags=flags,
                         certified_in_household=certified,
                         urgent_followup=False,
                     )

@@ -13,6 +13,20 @@ two cores) through `domain.validate.clean_person` / `clean_household`.  A row co
 in Chinese).  Blank rows are skipped; a second row with the same ID number is
 rejected.
 
+Register facts (what the 专栏1 indicators read) come from their own columns, each
+optional (see HEADER_NAMES for the names and variants; `register_facts` reads the
+values, and a value it cannot read rejects the row with its column and reason):
+户籍所在地 (重庆市内/市外, or an address, by `codes.parse_hukou`); 户籍地址 (kept as
+written; on its own it also gives the 户籍 by `parse_hukou`); 发证日期 and 有效期至
+(a date cell or 2026-11-29 / 2026/11/29 / 2026.11.29 / 2026年11月29日; 有效期至 also
+"长期", stored as no end date, or a range, whose end counts); 养老保险 and 医疗保险
+(城乡居民 / 城镇职工 / 职工 / 未参保); 困难生活补贴 and 重度护理补贴 (是/否/享受/未享受: the
+benefit added or removed, the person's other benefits kept); 低保情况 (低保 / 特困 /
+低保边缘 / 低收入 / 无: the household's, see POVERTY_FLAGS).  人户分离 is derived: yes
+when the 户籍 is 重庆市外, else, when the row gives both a 户籍地址 and a 现住址, yes
+exactly when they clearly differ (`same_place`); otherwise the row leaves it alone.
+A blank cell, here as everywhere, says nothing.
+
 Accepted rows are not kept in Python: they go to a spool, a private temporary
 SQLite database (`sqlite3.connect("")`).  SQLite holds a small page cache of it
 and writes the rest to a file it has already unlinked, so memory stays flat in the
@@ -32,12 +46,13 @@ import unicodedata
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from canxie_tui.domain import codes, ids, validate
 from canxie_tui.domain.errors import InputError
+from canxie_tui.domain.models import address_with_place
 from canxie_tui.excel.cells import unescape_text
 from canxie_tui.excel.errors import SyncError, WorkbookError
 from canxie_tui.excel.files import Progress, load_workbook, reading
@@ -45,13 +60,18 @@ from canxie_tui.excel.roster import reader_process as row_reader
 from canxie_tui.store.bulk import gc_paused
 
 __all__ = [
+    "BENEFIT_FIELDS",
+    "FACT_FIELDS",
     "FIELD_LABELS",
     "HEADER_NAMES",
     "HEADER_SCAN_ROWS",
+    "HOUSEHOLD_COLUMNS",
     "HOUSEHOLD_FIELDS",
     "MASKED_FIELDS",
     "NEW_TARGET",
+    "NO_POVERTY",
     "PERSON_FIELDS",
+    "POVERTY_FLAGS",
     "NoHeaderError",
     "Rejection",
     "RosterFile",
@@ -61,6 +81,7 @@ __all__ = [
     "address_key",
     "match_header",
     "read_roster",
+    "same_place",
 ]
 
 HEADER_SCAN_ROWS = 30
@@ -112,6 +133,103 @@ HEADER_NAMES: dict[str, tuple[str, ...]] = {
     "grid": ("网格", "所属网格", "网格名称"),
     "guardian_name": ("监护人", "监护人姓名"),
     "guardian_phone": ("监护人电话", "监护人联系电话", "监护人手机", "监护人手机号"),
+    # Register facts the indicators read (issue 12); see "register facts" below.
+    "hukou": ("户籍所在地", "户口所在地", "户籍地", "户籍", "户籍地区", "户籍所在区域", "户籍区域"),
+    "hukou_address": (
+        "户籍地址",
+        "户口地址",
+        "户籍详细地址",
+        "户籍所在地址",
+        "户口所在地址",
+        "户籍住址",
+        "户籍登记地址",
+        "户口登记地址",
+    ),
+    "cert_issued": (
+        "发证日期",
+        "发证时间",
+        "办证日期",
+        "办证时间",
+        "领证日期",
+        "残疾证发证日期",
+        "残疾人证发证日期",
+    ),
+    "cert_valid_until": (
+        "有效期至",
+        "有效期",
+        "有效期限",
+        "有效期止",
+        "有效期截止",
+        "有效期截止日期",
+        "有效截止日期",
+        "证件有效期",
+        "证件有效期至",
+        "残疾证有效期",
+        "残疾证有效期至",
+        "残疾人证有效期",
+        "残疾人证有效期至",
+        "到期日期",
+    ),
+    "pension_scheme": (
+        "养老保险",
+        "养老保险类型",
+        "养老保险类别",
+        "养老保险险种",
+        "养老保险情况",
+        "养老保险参保情况",
+        "养老保险参保类型",
+        "参加养老保险",
+        "基本养老保险",
+    ),
+    "medical_scheme": (
+        "医疗保险",
+        "医保",
+        "医疗保险类型",
+        "医疗保险类别",
+        "医疗保险险种",
+        "医疗保险情况",
+        "医疗保险参保情况",
+        "医疗保险参保类型",
+        "医保类型",
+        "医保情况",
+        "医保参保情况",
+        "参加医疗保险",
+        "基本医疗保险",
+    ),
+    "poverty": (
+        "低保情况",
+        "低保",
+        "是否低保",
+        "低保类型",
+        "低保类别",
+        "低保状态",
+        "低保/特困",
+        "低保特困",
+        "低保特困情况",
+        "困难类型",
+        "困难类别",
+        "家庭困难类型",
+        "救助类型",
+    ),
+    "living_subsidy": (
+        "困难生活补贴",
+        "困难残疾人生活补贴",
+        "生活补贴",
+        "困难补贴",
+        "享受生活补贴",
+        "是否享受生活补贴",
+        "是否享受困难生活补贴",
+        "是否享受困难残疾人生活补贴",
+    ),
+    "care_subsidy": (
+        "重度护理补贴",
+        "重度残疾人护理补贴",
+        "护理补贴",
+        "享受护理补贴",
+        "是否享受护理补贴",
+        "是否享受重度护理补贴",
+        "是否享受重度残疾人护理补贴",
+    ),
 }
 FIELD_LABELS: dict[str, str] = {
     "name": "姓名",
@@ -129,9 +247,33 @@ FIELD_LABELS: dict[str, str] = {
     "grid": "网格",
     "guardian_name": "监护人",
     "guardian_phone": "监护人电话",
+    "hukou": "户籍所在地",
+    "hukou_address": "户籍地址",
+    "apart": "人户分离",
+    "cert_issued": "发证日期",
+    "cert_valid_until": "有效期至",
+    "pension_scheme": "养老保险",
+    "medical_scheme": "医疗保险",
+    "poverty": "低保情况",
+    "living_subsidy": "困难生活补贴",
+    "care_subsidy": "重度护理补贴",
 }
 MASKED_FIELDS = frozenset({"id_number", "cert_number"})
 PERSON_FIELDS = ("name", "cert_number", "category", "level", "phone", "relation")
+# The person's register facts a roster may give (a value, '' included, replaces the
+# register's; `apart` is derived from the two addresses, see `register_facts`).
+FACT_FIELDS = (
+    "hukou",
+    "hukou_address",
+    "apart",
+    "cert_issued",
+    "cert_valid_until",
+    "pension_scheme",
+    "medical_scheme",
+)
+# Benefits a roster says yes or no to: 1 adds the code to the person's benefits, 0
+# removes it, a blank cell leaves it; the other benefits are kept.
+BENEFIT_FIELDS = ("living_subsidy", "care_subsidy")
 HOUSEHOLD_FIELDS = (
     "address",
     "building",
@@ -141,6 +283,11 @@ HOUSEHOLD_FIELDS = (
     "guardian_name",
     "guardian_phone",
 )
+# 低保情况 replaces these flags of the household (the others are kept): the value
+# is one of them, or NO_POVERTY (无).
+POVERTY_FLAGS = codes.POOR_FLAGS | codes.LOW_INCOME_FLAGS
+NO_POVERTY = "none"
+HOUSEHOLD_COLUMNS = (*HOUSEHOLD_FIELDS, "poverty")
 _HEADER_KEYS = {
     unicodedata.normalize("NFKC", name): key
     for key, names in HEADER_NAMES.items()
@@ -177,8 +324,9 @@ class RosterRow:
 
     row: int
     id_number: str
-    person: tuple[tuple[str, Any], ...]  # (field, cleaned value) for PERSON_FIELDS + sex/birth
-    household: tuple[tuple[str, str], ...]  # (field, cleaned value) for HOUSEHOLD_FIELDS
+    # (field, cleaned value) for PERSON_FIELDS, sex/birth, FACT_FIELDS, BENEFIT_FIELDS
+    person: tuple[tuple[str, Any], ...]
+    household: tuple[tuple[str, str], ...]  # (field, cleaned value) for HOUSEHOLD_COLUMNS
 
     def person_values(self) -> dict[str, Any]:
         return dict(self.person)
@@ -208,10 +356,12 @@ def address_key(*parts: str) -> str:
 
 
 _DASHES = re.compile(r"[‐‑‒–—―−﹣－]")
-# The cleaned values a row may carry, as spool columns (NULL: the row has none).
+# The cleaned values a row may carry, as spool columns (NULL: the row has none); the
+# register facts' only in the spool of a roster that has such columns (`Spool.facts`),
+# so that a roster without them costs what it did before they existed.
 _PERSON_COLUMNS = (*PERSON_FIELDS, "sex", "birth_date")
-_VALUE_COLUMNS = ", ".join((*_PERSON_COLUMNS, *HOUSEHOLD_FIELDS))
-_SPOOL_SCHEMA = f"""
+_FACT_PERSON_COLUMNS = (*_PERSON_COLUMNS, *FACT_FIELDS, *BENEFIT_FIELDS)
+_SPOOL_SCHEMA = """
 PRAGMA journal_mode = OFF;
 PRAGMA synchronous = OFF;
 CREATE TABLE ids (id_number TEXT PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID;
@@ -222,7 +372,7 @@ CREATE TABLE rows (
     certified INTEGER NOT NULL,      -- has a category: counts towards 一户多残
     kind TEXT NOT NULL DEFAULT '',   -- preview: new / match / rejected
     target TEXT NOT NULL DEFAULT '', -- preview: the household id, or 'new:' + hkey
-    {_VALUE_COLUMNS}
+    {value_columns}
 );
 CREATE INDEX rows_kind ON rows(kind, row);
 CREATE INDEX rows_target ON rows(target, row);
@@ -285,9 +435,13 @@ class Spool:
     """The accepted rows of one roster and the preview's working tables, in a
     private temporary SQLite database (see the module doc): never the register."""
 
-    def __init__(self) -> None:
+    def __init__(self, facts: bool = True) -> None:
+        self.facts = facts  # carries the register facts (FACT_FIELDS, BENEFIT_FIELDS, poverty)
+        self.person_columns = _FACT_PERSON_COLUMNS if facts else _PERSON_COLUMNS
+        self.household_columns = HOUSEHOLD_COLUMNS if facts else HOUSEHOLD_FIELDS
+        self.value_columns = ", ".join((*self.person_columns, *self.household_columns))
         self.conn = sqlite3.connect("", check_same_thread=False)
-        self.conn.executescript(_SPOOL_SCHEMA)
+        self.conn.executescript(_SPOOL_SCHEMA.format(value_columns=self.value_columns))
         self._pending: list[tuple[Any, ...]] = []
         self._closer = weakref.finalize(self, self.conn.close)
 
@@ -311,17 +465,19 @@ class Spool:
                 item.id_number,
                 household_key(house),
                 "category" in person,
-                *map(person.get, _PERSON_COLUMNS),
-                *map(house.get, HOUSEHOLD_FIELDS),
+                *map(person.get, self.person_columns),
+                *map(house.get, self.household_columns),
             )
         )
         if len(self._pending) >= _FLUSH:
             self.flush()
 
     def flush(self) -> None:
-        marks = ", ".join("?" for _ in range(4 + len(_PERSON_COLUMNS) + len(HOUSEHOLD_FIELDS)))
+        width = 4 + len(self.person_columns) + len(self.household_columns)
+        marks = ", ".join("?" for _ in range(width))
         self.conn.executemany(
-            f"INSERT INTO rows (row, id_number, hkey, certified, {_VALUE_COLUMNS}) VALUES ({marks})",
+            f"INSERT INTO rows (row, id_number, hkey, certified, {self.value_columns}) "
+            f"VALUES ({marks})",
             self._pending,
         )
         self._pending.clear()
@@ -332,11 +488,11 @@ class Spool:
     ) -> Iterator[list[RosterRow]]:
         """The spooled rows (those matching `where`) in row order, `size` at a time."""
         cursor = self.conn.execute(
-            f"SELECT row, id_number, {_VALUE_COLUMNS} FROM rows WHERE {where} ORDER BY row",
+            f"SELECT row, id_number, {self.value_columns} FROM rows WHERE {where} ORDER BY row",
             params,
         )
         while batch := cursor.fetchmany(size):
-            yield [decode_row(*values) for values in batch]
+            yield [self._decode(*values) for values in batch]
 
     # -- what preview and apply keep here ----------------------------------------------
     def reset(self) -> None:
@@ -386,7 +542,7 @@ class Spool:
         """Per household the import touches: (target, field -> (first row giving a value,
         that value)), `size` households at a time."""
         cursor = self.conn.execute(
-            f"SELECT target, row, {', '.join(HOUSEHOLD_FIELDS)} FROM rows "
+            f"SELECT target, row, {', '.join(self.household_columns)} FROM rows "
             "WHERE kind IN ('new', 'match') ORDER BY target, row"
         )
         batch: list[tuple[str, dict[str, tuple[int, str]]]] = []
@@ -399,7 +555,7 @@ class Spool:
                         yield batch
                         batch = []
                 target, wanted = this, {}
-            for key, value in zip(HOUSEHOLD_FIELDS, values, strict=True):
+            for key, value in zip(self.household_columns, values, strict=True):
                 if value is not None and key not in wanted:
                     wanted[key] = (row, value)
         if target:
@@ -442,7 +598,7 @@ class Spool:
         cursor = self.conn.execute(
             "SELECT r.target, n.columns, (SELECT count(*) FROM rows c WHERE "
             "c.target = r.target AND c.kind = 'new' AND c.certified), r.row, r.id_number, "
-            + ", ".join(f"r.{c}" for c in (*_PERSON_COLUMNS, *HOUSEHOLD_FIELDS))
+            + ", ".join(f"r.{c}" for c in (*self.person_columns, *self.household_columns))
             + " FROM rows r LEFT JOIN new_households n ON n.target = r.target "
             "WHERE r.kind = 'new' ORDER BY r.row"
         )
@@ -455,7 +611,7 @@ class Spool:
                     house = houses.get(target)
                     if house is None:
                         house = houses[target] = json.loads(columns)
-                out.append((decode_row(*values), target, house, certified))
+                out.append((self._decode(*values), target, house, certified))
             houses.clear()
             yield out
 
@@ -469,17 +625,17 @@ class Spool:
             )
         ]
 
-
-def decode_row(row: int, number: str, *values: Any) -> RosterRow:
-    """A spooled row (row, id_number, then the value columns) as read."""
-    person = values[: len(_PERSON_COLUMNS)]
-    house = values[len(_PERSON_COLUMNS) :]
-    return RosterRow(
-        row,
-        number,
-        tuple((k, v) for k, v in zip(_PERSON_COLUMNS, person, strict=True) if v is not None),
-        tuple((k, v) for k, v in zip(HOUSEHOLD_FIELDS, house, strict=True) if v is not None),
-    )
+    def _decode(self, row: int, number: str, *values: Any) -> RosterRow:
+        """A spooled row (row, id_number, then the value columns) as read."""
+        people, houses = self.person_columns, self.household_columns
+        person = values[: len(people)]
+        house = values[len(people) :]
+        return RosterRow(
+            row,
+            number,
+            tuple((k, v) for k, v in zip(people, person, strict=True) if v is not None),
+            tuple((k, v) for k, v in zip(houses, house, strict=True) if v is not None),
+        )
 
 
 @dataclass(eq=False)
@@ -620,6 +776,7 @@ def _read(wb: Any, file: Path, today: date, progress: Progress | None) -> Roster
                     path=file,
                     sheet=ws.title,
                     header_row=number,
+                    spool=Spool(facts=not _FACT_KEYS.isdisjoint(found)),
                     columns={k: str(cells[i]).strip() for k, i in found.items()},
                     ignored_columns=[
                         str(c).strip()
@@ -708,6 +865,15 @@ def _clean_row(
     values["id_number"] = parsed.number
     if cert is not None:
         values["cert_number"] = cert if isinstance(cert, float) else _cell_text(cert)
+    facts: dict[str, Any] = {}
+    benefits: tuple[tuple[str, int], ...] = ()
+    poverty = None
+    if not _FACT_KEYS.isdisjoint(raw):
+        try:
+            facts, benefits, poverty = register_facts(raw, values)
+        except InputError as err:
+            return reject(err.field, err.message)
+        values.update(facts)
     try:
         person = validate.clean_person(values, today, parsed_id=parsed)
     except InputError as err:
@@ -730,9 +896,181 @@ def _clean_row(
         (k, person[k]) for k in PERSON_FIELDS if k in raw and person[k] not in (None, "")
     )
     person_items += (("sex", person["sex"]), ("birth_date", person["birth_date"]))
+    household = tuple((k, house[k]) for k in HOUSEHOLD_FIELDS if house[k])
+    if facts or benefits or poverty:
+        if facts.get("hukou") == "outside":
+            facts["apart"] = 1
+        elif "hukou_address" in facts and house["address"]:
+            here = address_with_place(
+                house["address"], "".join(house[k] for k in ("building", "unit", "room"))
+            )
+            facts["apart"] = 0 if same_place(person["hukou_address"], here) else 1
+        person_items += tuple(
+            (k, facts["apart"] if k == "apart" else person[k]) for k in FACT_FIELDS if k in facts
+        )
+        person_items += benefits
+        if poverty:
+            household += (("poverty", poverty),)
     return RosterRow(
         row=number,
         id_number=parsed.number,
         person=person_items,
-        household=tuple((k, house[k]) for k in HOUSEHOLD_FIELDS if house[k]),
+        household=household,
     )
+
+
+# -- register facts (issue 12) -----------------------------------------------------------
+_FACT_KEYS = frozenset(
+    {
+        "hukou",
+        "hukou_address",
+        "cert_issued",
+        "cert_valid_until",
+        "pension_scheme",
+        "medical_scheme",
+        "poverty",
+        *BENEFIT_FIELDS,
+    }
+)
+# 户口性质 (农业/非农业), which some rosters put in a column headed 户籍: not where the 户籍 is.
+_HUKOU_KINDS = frozenset(
+    {"农业", "非农业", "农业户口", "非农业户口", "农村", "城镇", "农村户口", "城镇户口", "居民户口"}
+)
+_LONG_TERM = frozenset({"长期", "长期有效", "永久", "永久有效", "无期限", "终身"})
+# "2016-05-01至2026-05-01", "2016.05.01—2026.05.01", "2016.5.1-2026.5.1": the end counts.
+_DATE_RANGE = re.compile(
+    r"^.+?\s*(?:至|到|~|～|—|–|－)\s*(?P<end>.+)$|^\d{4}[./年]\d{1,2}[./月]\d{1,2}日?\s*-\s*(?P<dot_end>.+)$"
+)
+# 2026-1-5, 2026/1/5, 2026.1.5, 2026年1月5日, 20260105.
+_DATE_TEXT = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$|^(\d{4})(\d\d)(\d\d)$"
+)
+_EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of Excel's date serial numbers (1900 system)
+# What `same_place` drops before comparing: 重庆市, then a 区/县, then a 街道/镇/乡.
+_DIVISIONS = re.compile(
+    r"^(?:重庆市?)?(?:[\u4e00-\u9fff]{1,4}?[区县])?(?:[\u4e00-\u9fff]{1,6}?(?:街道|镇|乡))?"
+)
+
+
+def _door(address: str) -> str:
+    return _DIVISIONS.sub("", address_key(address), count=1)
+
+
+def same_place(hukou_address: str, address: str) -> bool:
+    """Whether a 户籍地址 names the same place as the 现住址 (else 人户分离).
+
+    Both are compared as `address_key` has them, without the leading 重庆市, 区/县 and
+    街道/镇/乡 (rosters write them or not); they are the same place when one contains
+    the other (one may add the building and room, or write the district).  So only a
+    clear difference counts: another road or number, another building or room.  A
+    户籍地址 that names no more than a district or street is not taken as a difference.
+    """
+    first, second = _door(hukou_address), _door(address)
+    return first in second or second in first
+
+
+def _date_value(value: object, key: str, label: str) -> str:
+    """A date cell as ISO text: a date cell, 2026-11-29 / 2026/11/29 / 2026.11.29 /
+    20261129 / 2026年11月29日, or Excel's serial number of a date that lost its
+    format; for 有效期至 also 长期 ('': no end) and a range (its end)."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and float(value).is_integer()
+        and 10_000 <= value < 100_000
+    ):
+        return (_EXCEL_EPOCH + timedelta(days=int(value))).isoformat()
+    shown = str(_cell_text(value))
+    text = unicodedata.normalize("NFKC", shown).strip()
+    if key == "cert_valid_until":
+        if text.replace(" ", "") in _LONG_TERM:
+            return ""
+        ranged = _DATE_RANGE.match(text)
+        if ranged:
+            text = (ranged["end"] or ranged["dot_end"]).strip()
+    found = _iso_date(text)
+    if found is None:
+        raise InputError(
+            f"{label}“{shown}”不是有效日期，请按 2026-11-29 的格式填写"
+            + ("（没有期限的填“长期”）" if key == "cert_valid_until" else ""),
+            key,
+        )
+    return found
+
+
+@functools.lru_cache(maxsize=4096)  # a roster's dates repeat: each parsed once
+def _iso_date(text: str) -> str | None:
+    parts = _DATE_TEXT.match(text)
+    if parts is None:
+        return None
+    numbers = [int(p) for p in parts.groups() if p is not None]
+    try:
+        return date(*numbers).isoformat()
+    except ValueError:  # 2026-02-30
+        return None
+
+
+def register_facts(
+    raw: dict[str, Any], values: dict[str, Any]
+) -> tuple[dict[str, Any], tuple[tuple[str, int], ...], str | None]:
+    """The register facts of a row's cells (`raw` as read, `values` as text): the
+    person's facts (form values for `validate.clean_person`), the benefits it says
+    yes or no to ((code, 1/0)), and its 低保情况 (a POVERTY_FLAGS code, NO_POVERTY for
+    无, None when the row says nothing).  Raises InputError (field: the column's key)
+    for a value it cannot read.  `apart` is decided by the caller, which knows the
+    现住址 as cleaned.
+    """
+    facts: dict[str, Any] = {}
+    if "hukou" in raw:
+        text = values["hukou"]
+        if text.replace(" ", "") in _HUKOU_KINDS:
+            raise InputError(
+                f"户籍所在地“{text}”是户口性质，这一列应填重庆市内、重庆市外或户籍地址", "hukou"
+            )
+        facts["hukou"] = codes.parse_hukou(text)
+    if "hukou_address" in raw:
+        facts["hukou_address"] = values["hukou_address"]
+        facts.setdefault("hukou", codes.parse_hukou(values["hukou_address"]))
+    for key in ("cert_issued", "cert_valid_until"):
+        if key in raw:
+            facts[key] = _date_value(raw[key], key, FIELD_LABELS[key])
+    for key in ("pension_scheme", "medical_scheme"):
+        if key in raw:
+            text = values[key]
+            scheme = codes.parse_scheme(text) or codes.parse_scheme(text.replace("基本", ""))
+            if scheme is None:
+                raise InputError(
+                    f"{FIELD_LABELS[key]}“{values[key]}”无法识别，"
+                    "应为城乡居民、城镇职工（职工）或未参保",
+                    key,
+                )
+            facts[key] = scheme
+    benefits: list[tuple[str, int]] = []
+    for key in BENEFIT_FIELDS:
+        if key in raw:
+            cell = raw[key]
+            said = cell if isinstance(cell, bool) else codes.parse_yes_no(values[key])
+            if said is None:
+                raise InputError(
+                    f"{FIELD_LABELS[key]}“{values[key]}”无法识别，应为是/否（或享受/未享受）", key
+                )
+            benefits.append((key, int(said)))
+    poverty = None
+    if "poverty" in raw:
+        text = values["poverty"]
+        found = codes.parse_poverty(text)
+        for suffix in ("户", "家庭", "人员"):  # 低保户, 低保边缘家庭, 特困人员 ...
+            if found is None and text.endswith(suffix):
+                found = codes.parse_poverty(text.removesuffix(suffix))
+        if found is None and codes.parse_yes_no(text):
+            found = "dibao"  # 是否低保：是
+        if found is None:
+            raise InputError(
+                f"低保情况“{text}”无法识别，应为低保、特困、低保边缘、低收入或无", "poverty"
+            )
+        poverty = found or NO_POVERTY
+    return facts, tuple(benefits), poverty

@@ -28,16 +28,57 @@ def bar(rate: float | None, width: int = BAR_WIDTH) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def indicator_row(ind: Indicator) -> tuple[str, ...]:
-    verdict = "—" if ind.rate is None else ("达标" if ind.met else "未达标")
-    short = f"缺{ind.short}{ind.unit}" if ind.short else "—"
+# Targets too long for an 80-column row; the full words are said on Enter and at 120+.
+NARROW_TARGETS = {"income": "与GDP同步", "training": "全区0.2万人"}
+WIDE = 120  # from this width the table shows the plan's full words
+COLUMNS = ("指标", "分子/分母", "完成率", "目标", "评价", "缺口")
+
+
+def verdict(ind: Indicator) -> str:
+    """达标 / 未达标 in words; — for a count, a figure kept elsewhere, or nobody counted."""
+    if ind.kind != "rate" or ind.rate is None:
+        return "—"
+    return "达标" if ind.met else "未达标"
+
+
+def short_text(ind: Indicator) -> str:
+    return f"缺{ind.short}{ind.unit}" if ind.short else "—"
+
+
+def indicator_row(ind: Indicator, *, wide: bool = False) -> tuple[str, ...]:
+    """One row of 专栏1: 序号 and name, 分子/分母, rate, target, verdict, shortfall."""
+    name = ind.name if wide else SHORT_NAMES.get(ind.key, ind.name)
+    target = ind.target_text if wide else NARROW_TARGETS.get(ind.key, ind.target_text)
+    if ind.kind == "external":
+        figures, rate = "—", ind.rate_text
+    elif ind.kind == "count":
+        figures, rate = "—", f"今年{ind.rate_text}"
+    else:
+        figures, rate = f"{ind.numerator}/{ind.denominator}", f"{bar(ind.rate)} {ind.rate_text}"
+    return (f"{ind.number:>2} {name}", figures, rate, target, verdict(ind), short_text(ind))
+
+
+def beside_table(ind: Indicator, *, wide: bool = False) -> str:
+    """An indicator from the plan's text (not a row of 专栏1), as one line under the table."""
+    name = ind.name if wide else SHORT_NAMES.get(ind.key, ind.name)
+    figures = f"{ind.numerator}/{ind.denominator} {ind.rate_text}" if ind.denominator else "—"
     return (
-        SHORT_NAMES.get(ind.key, ind.name),
-        f"{ind.numerator}/{ind.denominator}",
-        f"{bar(ind.rate)} {ind.rate_text}",
-        ind.target_text,
-        verdict,
-        short,
+        f"专栏1之外·{name}：{figures}，目标{ind.target_text}，{verdict(ind)}，"
+        f"{short_text(ind)}（s 看名单）"
+    )
+
+
+def no_list_reason(ind: Indicator) -> str:
+    """Why a row of 专栏1 has no shortfall list (said when Enter is pressed on it)."""
+    if ind.kind == "external":
+        return (
+            f"“{ind.name}”（目标：{ind.target_text}）{ind.rate_text}："
+            "登记册中没有家庭收入，所以没有缺口名单。"
+        )
+    return (
+        f"“{ind.name}”是人数，不是比率（今年已培训 {ind.numerator} 人，目标 {ind.target_text}），"
+        "所以没有缺口名单。成员信息中填“最近一次职业技能培训日期”，"
+        "或渝馨家园登记“技能培训”服务，即计入当年人数。"
     )
 
 
@@ -48,8 +89,23 @@ class DashboardScreen(CanxieScreen[None]):
         Binding("f", "followups", "跟进", id="followups", tooltip="未完成的跟进事项"),
         Binding("y", "daycare", "渝馨家园", id="daycare", tooltip="渝馨家园今日考勤"),
         Binding("j", "emergency", "急难点名", id="emergency", tooltip="突发事件优先名单和点名"),
+        Binding(
+            "c",
+            "certificates",
+            "证件到期",
+            id="certificates",
+            tooltip="残疾人证90天内到期或已过期的人",
+        ),
         Binding("e", "export", "导出月报", id="export", tooltip="导出本月月报工作簿"),
         Binding("enter", "shortfall", "缺口名单", id="shortfall", tooltip="所选指标的缺口名单"),
+        Binding(
+            "s",
+            "family_doctor",
+            "家庭医生缺口",
+            id="family-doctor",
+            tooltip="未签约家庭医生的持证残疾人（表下一行的指标）",
+            show=False,
+        ),
         Binding("ctrl+n", "app.new_household", "新建户", id="new", tooltip="登记新的一户"),
         Binding("ctrl+r", "refresh", "刷新", id="refresh", tooltip="重新统计"),
     ]
@@ -57,6 +113,7 @@ class DashboardScreen(CanxieScreen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.data: Dashboard | None = None
+        self._wide: bool | None = None  # the table's words: full (120+ columns) or short
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -66,18 +123,22 @@ class DashboardScreen(CanxieScreen[None]):
             yield Label("本月每日走访", id="spark-label")
             yield Sparkline([], id="spark")
         table: DataTable[str] = DataTable(id="indicators", cursor_type="row")
+        table.border_title = "“十四五”专栏1指标（回车看缺口名单）"
         yield table
+        yield Static("", id="beside-table")
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#indicators", DataTable)
-        add_keyed_columns(
-            table, ("专栏1指标", "分子/分母", "完成率", "目标", "评价", "缺口（回车看名单）")
-        )
+        add_keyed_columns(table, COLUMNS)
         table.focus()
 
     def on_screen_resume(self) -> None:
         self.reload()
+
+    def on_resize(self) -> None:
+        if self.data is not None and self._wide != (self.size.width >= WIDE):
+            self._render_indicators(self.data)
 
     @work(exclusive=True, group="dashboard", exit_on_error=False)
     @reported
@@ -95,7 +156,8 @@ class DashboardScreen(CanxieScreen[None]):
             f"今日 {data.today.isoformat()}　到期走访：逾期 {data.overdue} 人 · 今天到期 "
             f"{data.due_today} 人（d）\n"
             f"　　跟进：未完成 {data.followups_open} 件 · 逾期 {data.followups_overdue} 件（f）"
-            f"　渝馨家园出勤：{attendance}"
+            f"　证件到期提醒 {data.certificates_expiring} 人（c）\n"
+            f"　　渝馨家园出勤：{attendance}"
             + (f"\n　　突发事件 {data.emergency}（j）" if data.emergency else "")
         )
         m = data.month
@@ -109,12 +171,26 @@ class DashboardScreen(CanxieScreen[None]):
             f"（{coverage}）\n　　　{methods}　{tiers}"
         )
         self.query_one("#spark", Sparkline).data = m.per_day or [0]
+        self._render_indicators(data)
+
+    def _render_indicators(self, data: Dashboard) -> None:
+        """The 专栏1 rows in the plan's order; one from the plan's text under the table."""
+        wide = self.size.width >= WIDE
         table = self.query_one("#indicators", DataTable)
         row = table.cursor_row
-        table.clear()
+        if self._wide is not None and wide != self._wide:
+            table.clear(columns=True)  # columns keep their widest content: narrow them again
+            add_keyed_columns(table, COLUMNS)
+        else:
+            table.clear()
+        self._wide = wide
         for ind in data.indicators:
-            table.add_row(*indicator_row(ind), key=ind.key)
+            if ind.in_table:
+                table.add_row(*indicator_row(ind, wide=wide), key=ind.key)
         keep_cursor(table, row)
+        self.query_one("#beside-table", Static).update(
+            "\n".join(beside_table(i, wide=wide) for i in data.indicators if not i.in_table)
+        )
 
     # -- actions -------------------------------------------------------------------
     def action_search(self) -> None:
@@ -132,16 +208,29 @@ class DashboardScreen(CanxieScreen[None]):
     def action_emergency(self) -> None:
         self.canxie.show_emergency()
 
+    def action_certificates(self) -> None:
+        self.canxie.show_certificates()
+
     def action_export(self) -> None:
         self.canxie.show_export()
 
+    def _indicator(self, key: str | None) -> Indicator | None:
+        if self.data is None:
+            return None
+        return next((i for i in self.data.indicators if i.key == key), None)
+
     @on(DataTable.RowSelected, "#indicators")
     def action_shortfall(self) -> None:
-        from canxie_tui.ui.screens.shortfall import ShortfallScreen
-
+        """Enter: the shortfall list of a rate; on a count or the district's figure, why not."""
         key = cursor_key(self.query_one("#indicators", DataTable))
-        if key:
-            self.app.push_screen(ShortfallScreen(key))
+        ind = self._indicator(key)
+        if ind is not None and ind.kind != "rate":
+            self.canxie.notify(no_list_reason(ind), title="没有缺口名单", timeout=10)
+        elif key:
+            self.canxie.show_shortfall(key)
+
+    def action_family_doctor(self) -> None:
+        self.canxie.show_shortfall("family_doctor")
 
     def action_refresh(self) -> None:
         self.reload()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from datetime import date
 from typing import ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Label, Static
@@ -15,6 +16,7 @@ from canxie_tui.domain import codes
 from canxie_tui.domain.ids import mask_id
 from canxie_tui.domain.models import Household, Person, TimelineEntry, address_with_place
 from canxie_tui.store import followups, notes, register, timeline, visits
+from canxie_tui.store.certificates import REMIND_DAYS, expiry_text
 from canxie_tui.store.connection import Store
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieScreen
@@ -24,6 +26,46 @@ from canxie_tui.ui.widgets.text import fit
 
 def _join(*parts: str) -> str:
     return " ".join(p for p in parts if p) or "—"
+
+
+def hukou_text(p: Person) -> str:
+    """重庆市内 / 重庆市外, with 人户分离 said when it is so."""
+    region = codes.label(codes.HUKOU_REGIONS, p.hukou, "未填")
+    return f"{region}·人户分离" if p.apart else region
+
+
+def scheme_text(code: str) -> str:
+    return codes.label(codes.INSURANCE_SCHEMES, code, "未填")
+
+
+def certificate_text(p: Person, today: date) -> str:
+    """有效期至 with the time left in words once within the reminder window."""
+    if not p.cert_valid_until:
+        return "—"
+    try:
+        left = (date.fromisoformat(p.cert_valid_until) - today).days
+    except ValueError:
+        return p.cert_valid_until
+    if left > REMIND_DAYS:
+        return p.cert_valid_until
+    return f"{p.cert_valid_until} {expiry_text(left)}"
+
+
+def member_detail(p: Person, today: date) -> str:
+    """The selected member's register facts in full words (under the members table)."""
+    parts = [f"户籍：{hukou_text(p).replace('·', '，')}"]
+    if p.hukou_address:
+        parts.append(f"户籍地址：{p.hukou_address}")
+    parts.append(
+        f"养老保险：{scheme_text(p.pension_scheme)}　医疗保险：{scheme_text(p.medical_scheme)}"
+    )
+    if p.is_certified:
+        issued = f"发证 {p.cert_issued}，" if p.cert_issued else ""
+        valid = certificate_text(p, today) if p.cert_valid_until else "未填"
+        parts.append(f"残疾人证：{issued}有效期至 {valid}")
+    if p.trained_on:
+        parts.append(f"最近培训：{p.trained_on}")
+    return f"{p.name}　" + "　".join(parts)
 
 
 @dataclass(frozen=True)
@@ -83,6 +125,7 @@ class HouseholdScreen(CanxieScreen[None]):
         yield Label("成员（a 添加  e 修改  s 状态  i 显示证号）", classes="section")
         members: DataTable[str] = DataTable(id="members", cursor_type="row")
         yield members
+        yield Static("", id="member-detail")
         yield Label(
             "跟进、走访与个案记录（w 走访  n 记录  f 跟进  c 完成  r 更正  v 历史）",
             classes="section",
@@ -94,7 +137,21 @@ class HouseholdScreen(CanxieScreen[None]):
     def on_mount(self) -> None:
         members = self.query_one("#members", DataTable)
         add_keyed_columns(
-            members, ("姓名", "性别", "年龄", "残疾", "身份证号", "关系", "电话", "补贴", "状态")
+            members,
+            (
+                "姓名",
+                "性别",
+                "年龄",
+                "残疾",
+                "身份证号",
+                "关系",
+                "电话",
+                "补贴",
+                "状态",
+                "户籍",
+                "养老/医疗",
+                "证件有效期至",
+            ),
         )
         add_keyed_columns(
             self.query_one("#timeline", DataTable), ("日期", "类型", "内容", "记录人")
@@ -148,9 +205,19 @@ class HouseholdScreen(CanxieScreen[None]):
                 p.phone,
                 benefits or "—",
                 codes.label(codes.PERSON_STATUSES, p.status),
+                hukou_text(p),
+                f"{scheme_text(p.pension_scheme)}/{scheme_text(p.medical_scheme)}",
+                certificate_text(p, today),
                 key=p.id,
             )
         self._move_to(table, keep)
+        self._show_member_detail()
+
+    @on(DataTable.RowHighlighted, "#members")
+    def _show_member_detail(self) -> None:
+        person = self.selected_person()
+        text = member_detail(person, self.canxie.store.today()) if person else ""
+        self.query_one("#member-detail", Static).update(text)
 
     def _render_timeline(self, entries: list[TimelineEntry]) -> None:
         table = self.query_one("#timeline", DataTable)

@@ -54,6 +54,10 @@ class ListScreen(CanxieScreen[None], Generic[ItemT]):
     def household_of(self, item: ItemT) -> str:
         return str(cast(Any, item).household_id)
 
+    def person_of(self, item: ItemT) -> str | None:
+        """The person to select in the household opened by Enter."""
+        return getattr(item, "person_id", None)
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield from self.filters()
@@ -111,9 +115,7 @@ class ListScreen(CanxieScreen[None], Generic[ItemT]):
         item = self.selected()
         if item is not None:
             self.app.push_screen(
-                HouseholdScreen(
-                    self.household_of(item), focus_person=getattr(item, "person_id", None)
-                )
+                HouseholdScreen(self.household_of(item), focus_person=self.person_of(item))
             )
 
     def on_select_changed(self, _: Any) -> None:

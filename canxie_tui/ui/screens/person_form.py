@@ -16,6 +16,8 @@ from canxie_tui.ui.widgets.field import Field, multi, select
 
 _RELATIONS = {r: r for r in codes.RELATIONS}
 _DEVICES = {d: d for d in codes.POWERED_DEVICES}
+_APART = {"apart": "人户分离（现住址与户籍地不一致）"}
+_UNKNOWN = "（未填）"
 
 
 class PersonForm(FormScreen[Person]):
@@ -64,6 +66,17 @@ class PersonForm(FormScreen[Person]):
                 Input(codes.label(codes.LEVELS, p.level), id="level"),
                 "一级、二级为重度",
             ),
+            Field(
+                "cert_issued",
+                "残疾人证发证日期（如 2021-03-15）",
+                Input(p.cert_issued, id="cert_issued", placeholder="未填"),
+            ),
+            Field(
+                "cert_valid_until",
+                "残疾人证有效期至（长期有效或不详留空）",
+                Input(p.cert_valid_until, id="cert_valid_until", placeholder="未填"),
+                "到期前90天起列入首页“证件到期提醒”",
+            ),
             Field("relation", "与户主关系", select(_RELATIONS, p.relation, id="relation")),
             Field("phone", "联系电话", Input(p.phone, id="phone")),
             Field("sex", "性别（无身份证号时填）", select(codes.SEXES, p.sex, id="sex")),
@@ -74,6 +87,22 @@ class PersonForm(FormScreen[Person]):
                     p.birth_date.isoformat() if p.birth_date and not p.id_number else "",
                     id="birth_date",
                 ),
+            ),
+            Field(
+                "hukou",
+                "户籍",
+                select(codes.HUKOU_REGIONS, p.hukou, blank=None, id="hukou"),
+                "两项补贴须为重庆市户籍",
+            ),
+            Field(
+                "hukou_address",
+                "户籍地址（现住址见户信息）",
+                Input(p.hukou_address, id="hukou_address", max_length=100),
+            ),
+            Field(
+                "apart",
+                "人户分离（空格勾选）",
+                multi(_APART, ["apart"] if p.apart else [], id="apart"),
             ),
             Field(
                 "care_flags",
@@ -89,14 +118,39 @@ class PersonForm(FormScreen[Person]):
                 multi(codes.BENEFITS, p.benefits, id="benefits"),
             ),
             Field(
+                "pension_scheme",
+                "养老保险",
+                select(
+                    codes.INSURANCE_SCHEMES, p.pension_scheme, blank=_UNKNOWN, id="pension_scheme"
+                ),
+            ),
+            Field(
+                "medical_scheme",
+                "医疗保险",
+                select(
+                    codes.INSURANCE_SCHEMES, p.medical_scheme, blank=_UNKNOWN, id="medical_scheme"
+                ),
+            ),
+            Field(
                 "school",
                 "就学情况（6–15岁）",
                 select(codes.SCHOOL_STATUSES, p.school, blank=None, id="school"),
+            ),
+            Field(
+                "trained_on",
+                "最近一次职业技能培训日期",
+                Input(p.trained_on, id="trained_on", placeholder="未参加"),
+                "计入专栏1“城乡残疾人职业技能培训人数”（当年）",
             ),
         ]
 
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
+
+    def values(self) -> dict[str, Any]:
+        values = super().values()
+        values["apart"] = "apart" in (values.get("apart") or ())  # a tick: True / False
+        return values
 
     def check(self, values: dict[str, Any]) -> None:
         validate.clean_person(values, self.canxie.store.today())

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from textual.widget import Widget
+from textual.widgets import Static
+
 from canxie_tui.domain import codes
 from canxie_tui.store import indicators
 from canxie_tui.ui.screens.listing import ListScreen
@@ -18,11 +21,16 @@ class ShortfallScreen(ListScreen[dict[str, Any]]):
         super().__init__()
         self.key = key
 
+    def filters(self) -> list[Widget]:
+        return [Static("", id="source")]  # the document the rule comes from
+
     async def load(self) -> tuple[list[dict[str, Any]], str]:
         indicator, rows = await self.canxie.db(
             indicators.shortfall, self.key, self.canxie.store.today()
         )
         self.sub_title = indicator.name
+        if indicator.source:
+            self.query_one("#source", Static).update(f"依据：{indicator.source}")
         return rows, (
             f"{indicator.name}：{indicator.numerator}/{indicator.denominator}"
             f"（{indicator.rate_text}，目标 {indicator.target_text}），缺口 {len(rows)} 人"
@@ -34,6 +42,9 @@ class ShortfallScreen(ListScreen[dict[str, Any]]):
 
     def household_of(self, item: dict[str, Any]) -> str:
         return str(item["household_id"])
+
+    def person_of(self, item: dict[str, Any]) -> str:
+        return str(item["id"])
 
     def cells(self, item: dict[str, Any]) -> Sequence[str]:
         disability = (
