@@ -14,7 +14,7 @@ from canxie_tui.domain.ids import mask_id
 from canxie_tui.domain.models import address_with_place
 from canxie_tui.store import certificates
 from canxie_tui.store.certificates import expiry_text
-from canxie_tui.ui.screens.listing import ListScreen
+from canxie_tui.ui.screens.listing import PersonRowsScreen
 from canxie_tui.ui.widgets.text import fit
 
 
@@ -28,7 +28,7 @@ def place(row: dict[str, Any]) -> str:
     return address_with_place(row["address"], "".join((row["building"], row["unit"], row["room"])))
 
 
-class CertificatesScreen(ListScreen[dict[str, Any]]):
+class CertificatesScreen(PersonRowsScreen):
     # What the worker needs to phone first stays inside 80 columns; the masked ID last.
     columns = ("姓名", "残疾", "有效期至", "剩余", "电话", "住址", "身份证号")
 
@@ -40,15 +40,6 @@ class CertificatesScreen(ListScreen[dict[str, Any]]):
             f"残疾人证{certificates.REMIND_DAYS}天内到期或已过期 {len(rows)} 人，"
             f"其中已过期 {expired} 人（Enter 打开户）"
         )
-
-    def item_key(self, item: dict[str, Any]) -> str:
-        return str(item["id"])
-
-    def household_of(self, item: dict[str, Any]) -> str:
-        return str(item["household_id"])
-
-    def person_of(self, item: dict[str, Any]) -> str:
-        return str(item["id"])
 
     def cells(self, item: dict[str, Any]) -> Sequence[str]:
         return (

@@ -22,6 +22,7 @@ from canxie_tui.ui.widgets.paging import PAGE, page_end, paging_note, rows_to_ke
 from canxie_tui.ui.widgets.tables import add_keyed_columns, cursor_key, keep_cursor
 
 ItemT = TypeVar("ItemT")
+PersonRow = dict[str, Any]  # a person row read by the store: id, household_id, name …
 
 
 class ListScreen(CanxieScreen[None], Generic[ItemT]):
@@ -120,3 +121,16 @@ class ListScreen(CanxieScreen[None], Generic[ItemT]):
 
     def on_select_changed(self, _: Any) -> None:
         self.reload()
+
+
+class PersonRowsScreen(ListScreen[PersonRow]):
+    """A list of person rows as the store reads them (`id`, `household_id`, …)."""
+
+    def item_key(self, item: PersonRow) -> str:
+        return str(item["id"])
+
+    def household_of(self, item: PersonRow) -> str:
+        return str(item["household_id"])
+
+    def person_of(self, item: PersonRow) -> str:
+        return str(item["id"])

@@ -10,11 +10,11 @@ from textual.widgets import Static
 
 from canxie_tui.domain import codes
 from canxie_tui.store import indicators
-from canxie_tui.ui.screens.listing import ListScreen
+from canxie_tui.ui.screens.listing import PersonRowsScreen
 from canxie_tui.ui.widgets.text import fit
 
 
-class ShortfallScreen(ListScreen[dict[str, Any]]):
+class ShortfallScreen(PersonRowsScreen):
     columns = ("姓名", "性别", "残疾", "电话", "楼栋", "网格", "住址")
 
     def __init__(self, key: str) -> None:
@@ -36,15 +36,6 @@ class ShortfallScreen(ListScreen[dict[str, Any]]):
             f"（{indicator.rate_text}，目标 {indicator.target_text}），缺口 {len(rows)} 人"
             "（Enter 打开户）"
         )
-
-    def item_key(self, item: dict[str, Any]) -> str:
-        return str(item["id"])
-
-    def household_of(self, item: dict[str, Any]) -> str:
-        return str(item["household_id"])
-
-    def person_of(self, item: dict[str, Any]) -> str:
-        return str(item["id"])
 
     def cells(self, item: dict[str, Any]) -> Sequence[str]:
         disability = (
