@@ -6,18 +6,25 @@ Print sheets (each with the title and 填报 rows, a frozen header repeated on
 every printed page, A4 landscape fitted to the width, page numbers), laid out
 by `excel.return_sheets` and `excel.return_lists`:
 
-- 汇总: the register by category and level, the month's visits (households
-  visited, coverage, by method and tier, overdue at month end), follow-ups,
-  渝馨家园 figures, case notes, emergency events, and a bar chart of visits per day
+- 汇总: 持证残疾人基本情况 (the register at month end by sex, age band,
+  category and level), the month's changes of the register by kind, visits
+  (households visited, coverage, by method, purpose and tier, overdue at month
+  end), follow-ups, 渝馨家园 figures, case notes, emergency roll calls, a bar
+  chart of visits per day, and the 单位负责人 / 审核人 / 填报人 / 联系电话 line
   (the figures: `store.monthly.summarize_month`);
-- 走访明细: one row per visit of the month;
+- 变动情况: who entered or left the register and why (`store.register_changes`);
+- 走访明细: one row per visit of the month, with category and level, the
+  六个清楚 and an empty 被走访人签字 column;
 - 渝馨家园考勤: members × days with the TUI's symbols, totals, monthly statistics;
 - 个案记录: notes written or revised in the month;
-- 指标: the 专栏1 indicators with their shortfall counts;
-- 急难救助: the month's emergency events with their roll-call totals.
+- 指标: the plan's 专栏1 indicators in its order (家庭医生签约 after the table);
+- 急难救助: the month's emergency events, each with the people on its list
+  (点名人数) by roll-call status, 未联系 last.
 
-ID numbers are masked (前6后4) in all of these — also inside free text — unless
-`full_ids`, which is recorded in the audit log.
+Every figure is a number cell with a number format, never text (see
+`excel.return_sheets`); every print sheet has a print area.  ID numbers are
+masked (前6后4) in all of these — also inside free text — unless `full_ids`,
+which is recorded in the audit log.
 
 Machine-readable part (for `excel.return_reader` and the district merge; the
 format and which rows each sheet holds: `excel.return_format`):
@@ -25,9 +32,9 @@ format and which rows each sheet holds: `excel.return_format`):
 - `_数据_<name>` sheets, hidden: every column of the month's records and of the
   whole register, written losslessly (see `excel.cells`: NULL, '' and text with
   any character survive);
-- `_元数据`: format and version, site codes and names, schema version, month,
-  export time, operator, and per data sheet its table, row count and SHA-256,
-  then one checksum over all of that.
+- `_元数据`, hidden too: format and version, site codes and names, schema
+  version, month, export time, operator, and per data sheet its table, row
+  count and SHA-256, then one checksum over all of that.
 
 Memory stays flat in the number of rows: every big sheet streams from an SQLite
 cursor into a write-only sheet.  All reads run in one read transaction, so the
@@ -207,16 +214,18 @@ def export_monthly(
             run = ExportRun(store, period, full_ids, steps, book)
             # Sheets appear in the order they are made; each is filled below.
             return_sheets.write_summary(run, summary)
+            return_lists.write_changes(run, summary.changes)
             return_lists.write_visits(run)
             return_lists.write_daycare(run)
             return_lists.write_notes(run)
             return_sheets.write_indicators(run)
             return_sheets.write_emergencies(run, summary.events)
-            meta = book.sheet(META_SHEET)
+            meta = book.sheet(META_SHEET, hidden=True)
             sheets = [(t, book.data_sheet(t.sheet, _columns(store, t.table))) for t in DATA_TABLES]
             for table, sheet in sheets:
                 _write_data(run, table, sheet)
             _write_meta(run, meta, operator, sheets)
+            run.close()
             steps.start("保存工作簿")
             book.save(path)
     _audit(store, path, period, full_ids, {t.key: s.rows for t, s in sheets})

@@ -2,8 +2,14 @@
 
 A return holds the print sheets (`PRINT_SHEETS`, for people), `_元数据` (format,
 version, site, month, and per data sheet its table, row count and SHA-256, then
-one checksum over all of it: `meta_checksum`) and one hidden `_数据_<key>` sheet
-per `DATA_TABLES` entry, parents before children.
+one checksum over all of it: `meta_checksum`) and one `_数据_<key>` sheet per
+`DATA_TABLES` entry, parents before children; `_元数据` and the data sheets are
+hidden (readers find them by name, whatever their state).
+
+`FORMAT_VERSION` counts changes of the machine-readable part that an older
+reader could not read; the print sheets are for people and change without it
+(version 1 still holds after 变动情况 was added, the figures became numbers and
+`_元数据` was hidden: the data sheets and the metadata's rows are as they were).
 
 Which rows a data sheet holds is part of the format, since the district merge
 relies on it: the month's records are those dated in the month (visit date,
@@ -40,7 +46,7 @@ FORMAT = "canxie_tui.monthly_return"
 FORMAT_VERSION = 1
 META_SHEET = "_元数据"
 DATA_PREFIX = "_数据_"
-PRINT_SHEETS = ("汇总", "走访明细", "渝馨家园考勤", "个案记录", "指标", "急难救助")
+PRINT_SHEETS = ("汇总", "变动情况", "走访明细", "渝馨家园考勤", "个案记录", "指标", "急难救助")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,19 @@
 heading, progress (`Steps`) and how ID numbers are shown (masked 前6后4, also
 inside free text, unless `full_ids`).  The sheets here lay out figures counted
 elsewhere: 汇总 (`store.monthly.MonthlySummary`), 指标 (`store.indicators`) and
-急难救助 (the month's events); the record lists are in `excel.return_lists`.
+急难救助 (`store.monthly.EventTotals`); the record lists are in `excel.return_lists`.
+
+Figures are numbers (a district officer adds 200 returns up): every count,
+person-day and rate on a print sheet is a number cell with a number format —
+`INT` "0" for counts, `DAYS` "0.0" for person-days, `AVERAGE` "0.00", `RATE`
+"0.0%" (a rate is the fraction: 0.717 shows 71.7%) — never text, and never a
+figure inside a sentence.  A rate nobody is counted for (no household, nobody
+eligible) is the text `NO_RATE` "—", never 0%; so is a cell that has no figure
+by definition (the denominator of a count).  A figure the register cannot give
+says so in words (指标 1: 由区残联统计).
+
+Every print sheet has a print area (`PrintSheet.print_until`): the 汇总's chart
+is printed, the table of its data below the signature line is not.
 """
 
 from __future__ import annotations
@@ -14,22 +26,30 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from canxie_tui.domain import codes
-from canxie_tui.domain.daycare import format_days
 from canxie_tui.domain.ids import mask_id
 from canxie_tui.domain.tiers import TIERS, interval_label
 from canxie_tui.excel.book import Book
+from canxie_tui.excel.cells import column_letter
 from canxie_tui.excel.files import Progress
-from canxie_tui.excel.table import Column, Heading, TableSheet
+from canxie_tui.excel.table import Column, Heading, Look, TableSheet
 from canxie_tui.store import tiers
 from canxie_tui.store.connection import Store
 from canxie_tui.store.indicators import indicators
-from canxie_tui.store.monthly import EventTotals, MonthlySummary, Period
+from canxie_tui.store.monthly import AGE_BANDS, SEXES, UNKNOWN, EventTotals, MonthlySummary, Period
+from canxie_tui.store.register_changes import CHANGE_KINDS
 from canxie_tui.store.site import get_site
 
 __all__ = [
+    "AVERAGE",
+    "DAYS",
+    "INT",
+    "NO_RATE",
+    "RATE",
     "REPORT_TITLE",
     "ExportRun",
+    "PrintSheet",
     "Steps",
+    "category_level",
     "mask_in_text",
     "write_emergencies",
     "write_indicators",
@@ -37,6 +57,12 @@ __all__ = [
 ]
 
 REPORT_TITLE = "残疾人工作月报"
+INT = "0"
+DAYS = "0.0"
+AVERAGE = "0.00"
+RATE = "0.0%"
+NO_RATE = "—"  # a rate nobody is counted for, or a cell with no figure by definition
+BLANK = "\u3000" * 6  # room to write by hand on the printed form
 
 # 18-character ID numbers inside free text (also the ID part of a 残疾人证号).
 _ID_IN_TEXT = re.compile(
@@ -79,6 +105,77 @@ class Steps:
             self.progress(self.label, self.done, self.total)
 
 
+# -- print sheets ----------------------------------------------------------------------------
+_FIGURES = "figures:"
+
+
+class PrintSheet(TableSheet):
+    """A print table whose rows may give each cell its own number format, and a print area.
+
+    `figures(values, formats)` writes a bordered row where cell i takes `formats[i]`
+    ('' keeps the column's format): the 汇总 has counts, person-days and a rate in
+    one column.  On closing, the print area is set to the table's columns down to
+    `print_until` (default: the last row).
+    """
+
+    print_until: int | None = None
+
+    def figures(
+        self,
+        values: Sequence[Any],
+        formats: Sequence[str],
+        *,
+        bold: bool = False,
+        merge: Sequence[tuple[int, int]] = (),
+    ) -> int:
+        """A row of figures (padded with bordered blanks to `len(formats)` cells)."""
+        cells = list(values) + [None] * (len(formats) - len(values))
+        kind = f"{_FIGURES}{int(bold)}:{chr(31).join(formats)}"
+        return self.append(cells, kind, merge=merge)
+
+    def _row_styles(self, kind: str) -> list[Any]:
+        if not kind.startswith(_FIGURES):
+            return super()._row_styles(kind)
+        found = self._styles.get(kind)
+        if found is None:
+            bold, _, given = kind[len(_FIGURES) :].partition(":")
+            formats = given.split(chr(31))
+            found = [
+                self.book.style(
+                    Look(
+                        bold=bold == "1",
+                        border=True,
+                        horizontal=column.align,
+                        wrap=column.wrap,
+                        number_format=(formats[i] if i < len(formats) else "")
+                        or column.number_format,
+                    )
+                )
+                for i, column in enumerate(self.columns)
+            ]
+            self._styles[kind] = found
+        return found
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        super().close()
+        last = self.print_until or self.next_row - 1
+        self.ws.print_area = f"A1:{column_letter(self.width)}{max(last, 1)}"
+
+
+def signature_line() -> str:
+    """The line official statistical forms carry; 填报人 is filled in by `ExportRun`."""
+    return "单位负责人：{0}审核人：{0}填报人：{1}联系电话：{0}"
+
+
+def category_level(category: int | None, level: int | None) -> str:
+    """肢体二级; 非持证 without a category (the level left out when not recorded)."""
+    if category is None:
+        return "非持证"
+    return codes.label(codes.CATEGORIES, category, str(category)) + codes.label(codes.LEVELS, level)
+
+
 # -- the run ------------------------------------------------------------------------------
 class ExportRun:
     """One export run: the store, the month, the book and how IDs are shown."""
@@ -93,6 +190,7 @@ class ExportRun:
         self.book = book
         self.site = get_site(store)
         self.params = period.params
+        self.sheets: list[PrintSheet] = []
         today = store.today()
         self.heading = Heading(
             divisions=self.site.full_name(),
@@ -112,8 +210,39 @@ class ExportRun:
     def free_text(self, text: str) -> str:
         return text if self.full_ids else mask_in_text(text)
 
-    def table(self, title: str, columns: Sequence[Column], **kwargs: Any) -> TableSheet:
-        return self.book.table(title, columns, heading=self.heading, **kwargs)
+    def table(
+        self,
+        title: str,
+        columns: Sequence[Column],
+        *,
+        header: bool = True,
+        extra_header: Sequence[Sequence[Any]] = (),
+        freeze_columns: int = 0,
+    ) -> PrintSheet:
+        """A print sheet with the return's heading (A4 landscape, see `excel.table`)."""
+        sheet = PrintSheet(
+            self.book,
+            self.book.sheet(title),
+            columns,
+            heading=self.heading,
+            header=header,
+            extra_header=extra_header,
+            freeze_columns=freeze_columns,
+            landscape=True,
+        )
+        self.sheets.append(sheet)
+        return sheet
+
+    def close(self) -> None:
+        """Finish every print sheet (their print areas are set on closing)."""
+        for sheet in self.sheets:
+            sheet.close()
+
+    def signature(self, sheet: PrintSheet) -> int:
+        """单位负责人 / 审核人 / 填报人 / 联系电话, blank to fill by hand but the reporter."""
+        text = signature_line().format(BLANK, (self.heading.reporter or BLANK) + "\u3000\u3000")
+        sheet.blank()
+        return sheet.append([text], "info")
 
     def rows(self, sql: str, params: Any = None) -> Iterator[dict[str, Any]]:
         cursor = self.store.db.conn.execute(sql, self.params if params is None else params)
@@ -122,8 +251,33 @@ class ExportRun:
             yield dict(zip(names, values, strict=True))
 
 
-def _label_value(sheet: TableSheet, label: str, value: Any, note: str = "") -> None:
-    sheet.append([label, value, note], merge=((3, sheet.width),))
+# -- 汇总 ----------------------------------------------------------------------------------
+_SUMMARY_WIDTH = 7  # the label and six figures
+
+
+def _figure(sheet: PrintSheet, label: str, value: Any, fmt: str = INT, note: str = "") -> int:
+    """One figure: its label, the number, and a note in words (never a figure)."""
+    return sheet.figures(
+        [label, value, note], ["", fmt, *[""] * (sheet.width - 2)], merge=((3, sheet.width),)
+    )
+
+
+def _breakdown(
+    sheet: PrintSheet,
+    title: str,
+    labels: Sequence[str],
+    row_label: str,
+    values: Sequence[Any],
+    fmt: str = INT,
+) -> None:
+    """A small table: a header of `labels`, then one row of figures (a total last if wanted)."""
+    width = len(labels) + 1
+    sheet.append([title, *labels], "header", columns=width)
+    sheet.figures([row_label, *values], ["", *[fmt] * len(values)])
+
+
+def _rate(value: float | None) -> float | str:
+    return NO_RATE if value is None else value
 
 
 def write_summary(run: ExportRun, summary: MonthlySummary) -> None:
@@ -131,104 +285,185 @@ def write_summary(run: ExportRun, summary: MonthlySummary) -> None:
 
     run.steps.start("写入汇总")
     columns = [Column("项目", width=30, wrap=True)] + [
-        Column("", width=13, align="center", wrap=True) for _ in range(5)
+        Column("", width=12, align="center", wrap=True) for _ in range(_SUMMARY_WIDTH - 1)
     ]
     sheet = run.table("汇总", columns, header=False)
     until = summary.until
     as_of = f"截至{until.month}月{until.day}日"
 
-    sheet.section(f"一、户籍情况（{as_of}在册持证残疾人）")
-    _label_value(
-        sheet, "在册持证残疾人（人）", summary.persons, f"其中重度（一、二级）{summary.severe}人"
+    sheet.section(f"一、持证残疾人基本情况（{as_of}在册）")
+    _figure(sheet, "在册持证残疾人（人）", summary.persons)
+    _figure(sheet, "其中：重度（一、二级）（人）", summary.severe)
+    _figure(sheet, "涉及户数（户）", summary.households)
+    sexes = [summary.by_sex.get(s, 0) for s in (*SEXES, UNKNOWN)]
+    _breakdown(sheet, "性别", [*SEXES, "未登记", "合计"], "人数", [*sexes, sum(sexes)])
+    ages = [summary.by_age.get(band, 0) for band in (*AGE_BANDS, UNKNOWN)]
+    _breakdown(
+        sheet,
+        f"年龄（{as_of}）",
+        [*AGE_BANDS.values(), "未登记", "合计"],
+        "人数",
+        [*ages, sum(ages)],
     )
-    _label_value(sheet, "涉及户数（户）", summary.households)
-    sheet.append(["残疾类别", *codes.LEVELS.values(), "合计"], "header")
+    levels = [*codes.LEVELS, 0]
+    sheet.append(["残疾类别", *codes.LEVELS.values(), "未定级", "合计"], "header")
     for category, name in codes.CATEGORIES.items():
-        counts = [summary.by_category_level.get((category, level), 0) for level in codes.LEVELS]
-        sheet.append([f"{name}残疾", *counts, sum(counts)])
+        counts = [summary.by_category_level.get((category, level), 0) for level in levels]
+        sheet.figures([f"{name}残疾", *counts, sum(counts)], ["", *[INT] * 6])
     totals = [
-        sum(summary.by_category_level.get((c, lv), 0) for c in codes.CATEGORIES)
-        for lv in codes.LEVELS
+        sum(summary.by_category_level.get((c, lv), 0) for c in codes.CATEGORIES) for lv in levels
     ]
-    sheet.append(["合计", *totals, sum(totals)], "total")
+    sheet.figures(["合计", *totals, sum(totals)], ["", *[INT] * 6], bold=True)
 
-    sheet.section("二、走访探视")
-    _label_value(sheet, "走访次数（次）", summary.visits)
-    _label_value(
-        sheet, "走访户数（户）", summary.households_visited, f"在册户数 {summary.households} 户"
+    changes = summary.change_counts
+    sheet.section("二、本月人员变动（名单见“变动情况”表）")
+    entries = [changes[k] for k in ("new_cert", "moved_in")]
+    _breakdown(
+        sheet,
+        "本月增加",
+        [CHANGE_KINDS["new_cert"], CHANGE_KINDS["moved_in"], "合计"],
+        "人数",
+        [*entries, sum(entries)],
     )
-    coverage = summary.coverage
-    _label_value(
+    exits = [changes[k] for k in ("moved", "deceased", "cancelled")]
+    _breakdown(
+        sheet,
+        "本月减少",
+        [*(CHANGE_KINDS[k] for k in ("moved", "deceased", "cancelled")), "合计"],
+        "人数",
+        [*exits, sum(exits)],
+    )
+    _breakdown(
+        sheet,
+        "其他变动",
+        [CHANGE_KINDS["reclassified"], CHANGE_KINDS["expiring"]],
+        "人数",
+        [changes["reclassified"], changes["expiring"]],
+    )
+    _figure(
+        sheet,
+        "首次建档登记（人）",
+        summary.changes.founded(),
+        note="上月末没有在册人员时，本月登记的是建立名册，不计入新办证、迁入",
+    )
+
+    sheet.section("三、走访探视")
+    _figure(sheet, "走访次数（次）", summary.visits)
+    _figure(sheet, "走访户数（户）", summary.households_visited)
+    _figure(
         sheet,
         "走访覆盖率",
-        "—" if coverage is None else f"{coverage * 100:.1f}%",
-        "走访户数 ÷ 在册户数",
+        _rate(summary.coverage),
+        RATE,
+        "走访户数 ÷ 在册户数（没有在册户时记“—”）",
     )
-    _label_value(sheet, f"{as_of}逾期未走访（人）", summary.overdue, "按走访分级的间隔计算")
-    methods = list(codes.VISIT_METHODS)
-    sheet.append(["走访方式", *codes.VISIT_METHODS.values(), "合计"], "header")
-    sheet.append(["次数", *(summary.by_method.get(m, 0) for m in methods), summary.visits])
+    _figure(sheet, f"{as_of}逾期未走访（人）", summary.overdue, note="按走访分级的间隔计算")
+    methods = [summary.by_method.get(m, 0) for m in codes.VISIT_METHODS]
+    _breakdown(
+        sheet, "走访方式", [*codes.VISIT_METHODS.values(), "合计"], "次数", [*methods, sum(methods)]
+    )
+    purposes = [summary.by_purpose.get(p, 0) for p in codes.VISIT_PURPOSES]
+    _breakdown(
+        sheet,
+        "走访目的",
+        [*codes.VISIT_PURPOSES.values(), "合计"],
+        "次数",
+        [*purposes, summary.visits],
+    )
     intervals = tiers.get_settings(run.store).intervals
     tier_names = list(TIERS)
     other = summary.visits - sum(summary.by_tier.get(t, 0) for t in tier_names)
-    tier_labels = [f"{t}级（{interval_label(intervals[t])}）" for t in tier_names]
-    sheet.append(["走访时的分级", *tier_labels, "未分级", "合计"], "header")
-    sheet.append(["次数", *(summary.by_tier.get(t, 0) for t in tier_names), other, summary.visits])
-
-    sheet.section("三、跟进事项")
-    _label_value(sheet, "本月新增（项）", summary.followups_opened)
-    _label_value(sheet, "本月完成（项）", summary.followups_closed)
-    _label_value(
+    _breakdown(
         sheet,
-        f"{as_of}未完成（项）",
-        summary.followups_open,
-        f"其中已逾期 {summary.followups_overdue} 项",
+        "走访时的分级",
+        [*(f"{t}级（{interval_label(intervals[t])}）" for t in tier_names), "未分级", "合计"],
+        "次数",
+        [*(summary.by_tier.get(t, 0) for t in tier_names), other, summary.visits],
     )
+
+    sheet.section("四、跟进事项")
+    _figure(sheet, "本月新增（项）", summary.followups_opened)
+    _figure(sheet, "本月完成（项）", summary.followups_closed)
+    _figure(sheet, f"{as_of}未完成（项）", summary.followups_open)
+    _figure(sheet, "其中：已逾期（项）", summary.followups_overdue)
 
     stats = summary.daycare
-    sheet.section("四、渝馨家园")
-    _label_value(sheet, "在册成员（人）", stats.members)
-    _label_value(sheet, "开放天数（天）", stats.open_days)
-    _label_value(sheet, "出勤人天", format_days(stats.person_days), "半天计 ½")
-    _label_value(sheet, "出勤人次", stats.attendances, f"其中半天 {stats.half_days} 次")
-    _label_value(sheet, "服务人数（人）", stats.people)
-    _label_value(sheet, "日均出勤（人天）", f"{stats.average_daily:.2f}")
-    _label_value(
-        sheet, "请假 / 缺勤 / 未登记（人次）", f"{stats.leave} / {stats.absent} / {stats.unmarked}"
-    )
-    _label_value(sheet, "用餐（人次）", stats.meals)
+    sheet.section("五、渝馨家园")
+    _figure(sheet, "在册成员（人）", stats.members)
+    _figure(sheet, "开放天数（天）", stats.open_days)
+    _figure(sheet, "出勤人天", stats.person_days, DAYS, "半天计 0.5 人天")
+    _figure(sheet, "出勤人次", stats.attendances)
+    _figure(sheet, "其中：半天（人次）", stats.half_days)
+    _figure(sheet, "服务人数（人）", stats.people)
+    _figure(sheet, "日均出勤（人天）", stats.average_daily, AVERAGE, "出勤人天 ÷ 开放天数")
+    _figure(sheet, "应到（人次）", stats.expected)
+    _figure(sheet, "请假（人次）", stats.leave)
+    _figure(sheet, "缺勤（人次）", stats.absent)
+    _figure(sheet, "未登记（人次）", stats.unmarked)
+    _figure(sheet, "用餐（人次）", stats.meals)
     services = [
-        f"{name} {stats.services.get(code, 0)}" for code, name in codes.DAYCARE_SERVICES.items()
+        (name, stats.services.get(code, 0)) for code, name in codes.DAYCARE_SERVICES.items()
     ]
-    _label_value(sheet, "服务人次", sum(stats.services.values()), "，".join(services))
-
-    sheet.section("五、个案记录")
-    _label_value(sheet, "本月新写（篇）", summary.notes_written)
-    _label_value(sheet, "本月修改（篇）", summary.notes_revised)
-    by_category = [
-        f"{name} {summary.notes_by_category.get(code, 0)}"
-        for code, name in codes.NOTE_CATEGORIES.items()
-    ]
-    _label_value(sheet, "新写按类别", "", "，".join(by_category))
-
-    sheet.section("六、急难救助")
-    _label_value(
-        sheet, "本月事件（起）", len(summary.events), "，".join(e.name for e in summary.events)
+    half = (len(services) + 1) // 2
+    _breakdown(
+        sheet,
+        "服务（人次）",
+        [name for name, _ in services[:half]],
+        "人次",
+        [n for _, n in services[:half]],
     )
-    _label_value(sheet, "点名人数（人）", sum(e.total for e in summary.events))
-    _label_value(sheet, "需要帮助（人次）", sum(e.by_status.get("help", 0) for e in summary.events))
-    _label_value(
-        sheet, "联系不上（人次）", sum(e.by_status.get("unreachable", 0) for e in summary.events)
+    _breakdown(
+        sheet,
+        "服务（人次，续）",
+        [*(name for name, _ in services[half:]), "合计"],
+        "人次",
+        [*(n for _, n in services[half:]), sum(n for _, n in services)],
     )
 
-    sheet.section(f"七、每日走访次数（{summary.label}）")
+    sheet.section("六、个案记录")
+    _figure(sheet, "本月新写（篇）", summary.notes_written)
+    _figure(sheet, "本月修改（篇）", summary.notes_revised)
+    by_category = [summary.notes_by_category.get(c, 0) for c in codes.NOTE_CATEGORIES]
+    _breakdown(
+        sheet,
+        "新写按类别",
+        [*codes.NOTE_CATEGORIES.values(), "合计"],
+        "篇数",
+        [*by_category, summary.notes_written],
+    )
+
+    events = summary.events
+    sheet.section("七、急难救助（各事件见“急难救助”表）")
+    _figure(sheet, "本月事件（起）", len(events), note="，".join(e.name for e in events))
+    statuses = [code for code in codes.ROLL_CALL_STATUSES if code != "pending"]
+    _breakdown(
+        sheet,
+        "点名情况",
+        [
+            "点名人数",
+            *(codes.ROLL_CALL_STATUSES[c] for c in statuses),
+            codes.ROLL_CALL_STATUSES["pending"],
+        ],
+        "人数",
+        [
+            sum(e.listed for e in events),
+            *(sum(e.by_status.get(c, 0) for e in events) for c in statuses),
+            sum(e.unreached for e in events),
+        ],
+    )
+
+    sheet.section(f"八、每日走访次数（{summary.label}）")
     anchor = sheet.next_row
-    chart_rows = 18
-    for _ in range(chart_rows):
+    for _ in range(18):  # room for the chart
         sheet.blank()
+    sheet.print_until = run.signature(sheet)
+
+    # The chart's data: on the sheet (the chart reads it) but outside the print area.
+    sheet.blank()
+    sheet.section("图表数据：每日走访次数（不打印）")
     header_row = sheet.append([f"日期（{summary.month}月）", "走访次数"], "header", columns=2)
     for day, count in enumerate(summary.per_day, start=1):
-        sheet.append([day, count], columns=2)
+        sheet.figures([day, count], [INT, INT])
     last_row = sheet.next_row - 1
     chart = BarChart()
     chart.type = "col"
@@ -238,7 +473,7 @@ def write_summary(run: ExportRun, summary: MonthlySummary) -> None:
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.legend = None
-    chart.width = 18  # cm: about the width of columns A-F
+    chart.width = 19  # cm: about the width of columns A-G
     chart.height = 8.5
     data = Reference(sheet.ws, min_col=2, min_row=header_row, max_row=last_row)
     categories = Reference(sheet.ws, min_col=1, min_row=header_row + 1, max_row=last_row)
@@ -248,53 +483,82 @@ def write_summary(run: ExportRun, summary: MonthlySummary) -> None:
     sheet.close()
 
 
+# -- 指标 ----------------------------------------------------------------------------------
 def write_indicators(run: ExportRun) -> None:
     run.steps.start("写入指标")
     columns = [
-        Column("序号", align="center", max_width=6),
-        Column("指标", max_width=40),
-        Column("分子", align="center", min_width=7),
-        Column("分母", align="center", min_width=7),
-        Column("完成率", align="center", min_width=9, number_format="0.0%"),
-        Column("目标", align="center", min_width=9),
+        Column("序号", align="center", max_width=6, number_format=INT),
+        Column("指标", max_width=40, wrap=True),
+        Column("单位", align="center", max_width=6),
+        Column("完成数", align="center", min_width=8, number_format=INT),
+        Column("应覆盖数", align="center", min_width=9, number_format=INT),
+        Column("完成率", align="center", min_width=9, number_format=RATE),
+        Column("目标", align="center", min_width=10, max_width=24, wrap=True),
         Column("评价", align="center", min_width=8),
-        Column("缺口", align="center", min_width=8),
+        Column("缺口", align="center", min_width=7, number_format=INT),
     ]
     sheet = run.table("指标", columns)
     until = run.period.until
-    for index, item in enumerate(indicators(run.store, until), start=1):
+    found = indicators(run.store, until)
+
+    def row(item: Any, number: Any) -> list[Any]:
+        if item.kind == "external":
+            return [number, item.name, "", NO_RATE, NO_RATE, item.rate_text, item.target_text]
+        if item.kind == "count":
+            shown = [item.numerator, NO_RATE, NO_RATE]
+            return [number, item.name, item.unit, *shown, item.target_text, NO_RATE, NO_RATE]
         rate = item.rate
-        sheet.append(
-            [
-                index,
-                item.name,
-                item.numerator,
-                item.denominator,
-                "—" if rate is None else rate,
-                item.target_text,
-                "—" if rate is None else ("达标" if item.met else "未达标"),
-                f"{item.short}{item.unit}" if item.short else "—",
-            ]
-        )
+        return [
+            number,
+            item.name,
+            item.unit,
+            item.numerator,
+            item.denominator,
+            _rate(rate),
+            item.target_text,
+            NO_RATE if rate is None else ("达标" if item.met else "未达标"),
+            item.short,
+        ]
+
+    for item in found:
+        if item.in_table:
+            values = row(item, item.number)
+            sheet.append(values + [NO_RATE] * (len(columns) - len(values)))
+    sheet.note(
+        "完成率 = 完成数 ÷ 应覆盖数（显示为百分数，单元格中是小数）；没有应覆盖的人时记“—”，不是 0%。"
+        "序号 2 是本年参加职业技能培训的人数，序号 1 由区残联统计。"
+    )
+    extra = [item for item in found if not item.in_table]
+    if extra:
+        sheet.section("规划正文中的其他指标（不在专栏1内）")
+        for item in extra:
+            sheet.append(row(item, ""))
     sheet.note(
         "统计对象：导出时在册的持证残疾人（户籍、补贴和服务情况以导出时的记录为准），"
         f"年龄按{until.year}年{until.month}月{until.day}日计算。"
-        "缺口名单可在残协工作台的“指标”页或 canxie indicators 中查看。"
+        "缺口是应覆盖而未覆盖的人数（无障碍改造为户数），名单可在残协工作台的“指标”页或 "
+        "canxie indicators 中查看。"
     )
     sheet.close()
 
 
+# -- 急难救助 --------------------------------------------------------------------------------
 def write_emergencies(run: ExportRun, events: list[EventTotals]) -> None:
     run.steps.start("写入急难救助")
-    statuses = list(codes.ROLL_CALL_STATUSES.items())
+    contacted = [code for code in codes.ROLL_CALL_STATUSES if code != "pending"]
     columns = [
-        Column("序号", align="center", max_width=6),
+        Column("序号", align="center", max_width=6, number_format=INT),
         Column("事件", wrap=True, max_width=24),
-        Column("类型", align="center", max_width=10),
+        Column("类型", align="center", max_width=12, wrap=True),
         Column("开始时间", align="center", max_width=17),
         Column("结束时间", align="center", max_width=17),
-        Column("点名人数", align="center", min_width=8),
-        *(Column(label, align="center", min_width=8) for _, label in statuses),
+        Column("点名人数", align="center", min_width=8, number_format=INT),
+        *(
+            Column(codes.ROLL_CALL_STATUSES[code], align="center", min_width=8, number_format=INT)
+            for code in contacted
+        ),
+        Column("未联系", align="center", min_width=8, number_format=INT),
+        Column("统计时点", align="center", min_width=8),
     ]
     sheet = run.table("急难救助", columns)
     for index, event in enumerate(events, start=1):
@@ -305,8 +569,10 @@ def write_emergencies(run: ExportRun, events: list[EventTotals]) -> None:
                 codes.label(codes.EMERGENCY_KINDS, event.kind, event.kind),
                 event.started_at[:16].replace("T", " "),
                 event.ended_at[:16].replace("T", " ") if event.ended_at else "进行中",
-                event.total,
-                *(event.by_status.get(code, 0) for code, _ in statuses),
+                event.listed,
+                *(event.by_status.get(code, 0) for code in contacted),
+                event.unreached,
+                "结束时" if event.closed else "导出时",
             ]
         )
     if events:
@@ -317,10 +583,18 @@ def write_emergencies(run: ExportRun, events: list[EventTotals]) -> None:
                 "",
                 "",
                 "",
-                sum(e.total for e in events),
-                *(sum(e.by_status.get(code, 0) for e in events) for code, _ in statuses),
+                sum(e.listed for e in events),
+                *(sum(e.by_status.get(code, 0) for e in events) for code in contacted),
+                sum(e.unreached for e in events),
+                "",
             ],
             "total",
+        )
+        sheet.note(
+            "点名人数：事件优先名单上的人数（按事件范围和风险因素列出的人，加上已点名的人），"
+            "已结束的事件按结束时的名单，进行中的按导出时的名单。"
+            "未联系：名单上还没有登记点名结果的人数（点名人数减去已登记其他状态的人数）。"
+            "各状态人数相加等于点名人数。"
         )
     else:
         sheet.note(f"{run.period.label}没有突发公共事件。")

@@ -20,7 +20,19 @@ disagree on the same data:
   (a district may hold only some months' visits; the return carries each
   person's last visit up to the month's end, see `excel.return_format`);
 - 渝馨家园 person-days: the month's marks, half a day = ½
-  (`domain.daycare.Mark.person_days`).
+  (`domain.daycare.Mark.person_days`);
+- the register by sex and by age band at `until` (0–17, 18–59, 60+ by
+  `domain.dates.age_on`: full years on `until`); a sex or birth date not
+  recorded is read from the ID number, and counted as 未登记 when there is none,
+  so the bands always add up to the register;
+- the register's changes of the month (新办证, 迁入, 迁出, 死亡, 注销,
+  类别/等级变更, 证件到期) by the rules of `store.register_changes`.
+
+Emergency events of the month (`EventTotals`, the community's 汇总 only): an
+event's 点名人数 is the size of its priority list as the worker saw it (the
+totals kept when it was closed, or the list as it stands for an open one:
+`store.emergency.event_summary`), and 未联系 is that list less everyone marked
+with another status than 未联系.
 
 Each figure is one query over the whole database, grouped, never a query per
 community: the district report counts ~30k people and ~1M visits this way.
@@ -35,13 +47,19 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from canxie_tui.domain.daycare import Mark, MonthStats
+from canxie_tui.domain.emergency import summarize as summarize_statuses
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.tiers import next_due
 from canxie_tui.store import daycare, tiers
 from canxie_tui.store.connection import Store
+from canxie_tui.store.emergency import event_summary, get_event
+from canxie_tui.store.register_changes import CHANGE_KINDS, RegisterChanges, register_changes
 from canxie_tui.store.register_sql import in_register_at
 
 __all__ = [
+    "AGE_BANDS",
+    "SEXES",
+    "UNKNOWN",
     "WHOLE",
     "EventTotals",
     "MonthFigures",
@@ -56,9 +74,35 @@ __all__ = [
 ]
 
 WHOLE = ""  # the key of the one group when the figures are not grouped by division
+UNKNOWN = ""  # the key of people whose sex or age is not recorded
+SEXES = ("男", "女")
+# Age bands at `until` (full years): key -> label; UNKNOWN when no birth date is known.
+AGE_BANDS = {"0-17": "0–17岁", "18-59": "18–59岁", "60+": "60岁及以上"}
 
 _IN_REGISTER = in_register_at("p", ":until")
 _PERSONS = "FROM persons p JOIN households h ON h.id = p.household_id"
+# The birth date, or the one the ID number carries (GB 11643: digits 7-14).
+_BIRTH = (
+    "coalesce(nullif(p.birth_date, ''), CASE WHEN length(p.id_number) = 18 THEN "
+    "substr(p.id_number, 7, 4) || '-' || substr(p.id_number, 11, 2) || '-' || "
+    "substr(p.id_number, 13, 2) END)"
+)
+# domain.dates.age_on in SQL: full years on :until (a birthday not yet reached that year).
+_AGE = (
+    f"(CAST(substr(:until, 1, 4) AS INTEGER) - CAST(substr({_BIRTH}, 1, 4) AS INTEGER) "
+    f"- (substr({_BIRTH}, 6, 5) > substr(:until, 6, 5)))"
+)
+_BAND = (
+    f"CASE WHEN {_BIRTH} IS NULL THEN '' WHEN {_AGE} < 18 THEN '0-17' "
+    f"WHEN {_AGE} < 60 THEN '18-59' ELSE '60+' END"
+)
+# The recorded sex, or the one the ID number carries (17th digit: odd 男, even 女).
+_SEX = (
+    "CASE WHEN p.sex IN ('男', '女') THEN p.sex WHEN length(p.id_number) = 18 "
+    "AND substr(p.id_number, 17, 1) BETWEEN '0' AND '9' THEN "
+    "CASE WHEN CAST(substr(p.id_number, 17, 1) AS INTEGER) % 2 = 1 THEN '男' ELSE '女' END "
+    "ELSE '' END"
+)
 _MONTH_VISITS = (
     "FROM visits v JOIN households h ON h.id = v.household_id "
     "WHERE v.deleted = 0 AND v.visit_date BETWEEN :first AND :last"
@@ -143,6 +187,12 @@ class MonthFigures:
     households_visited: int = 0  # in the register and visited in the month
     overdue: int = 0  # people overdue for a visit at `until`
     person_days: float = 0.0  # 渝馨家园 出勤人天
+    # of `persons`: by sex (SEXES, UNKNOWN) and age band (AGE_BANDS, UNKNOWN), every key
+    by_sex: dict[str, int] = field(default_factory=lambda: dict.fromkeys((*SEXES, UNKNOWN), 0))
+    by_age: dict[str, int] = field(default_factory=lambda: dict.fromkeys((*AGE_BANDS, UNKNOWN), 0))
+    # the register's changes of the month: people per CHANGE_KINDS code (every code)
+    changes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CHANGE_KINDS, 0))
+    founding: int = 0  # registered in the register's first month (not among `changes`)
 
     @property
     def coverage(self) -> float | None:
@@ -153,6 +203,16 @@ def month_figures(
     store: Store, period: Period, *, by_division: bool = False
 ) -> dict[str, MonthFigures]:
     """The figures of `period`: {WHOLE: ...}, or per household division code."""
+    return _month_figures(store, period, by_division, _changes(store, period))
+
+
+def _changes(store: Store, period: Period) -> RegisterChanges:
+    return register_changes(store, period.first, period.until, period.last)
+
+
+def _month_figures(
+    store: Store, period: Period, by_division: bool, changes: RegisterChanges
+) -> dict[str, MonthFigures]:
     group = "h.division_code" if by_division else "''"  # '' is WHOLE
     params = period.params
     conn = store.db.conn
@@ -173,6 +233,14 @@ def month_figures(
     ):
         figures = of(key)
         figures.persons, figures.households, figures.severe = persons, households, severe
+    for key, sex, band, count in conn.execute(
+        f"SELECT {group}, {_SEX}, {_BAND}, count(*) {_PERSONS} WHERE {_IN_REGISTER} "
+        "GROUP BY 1, 2, 3",
+        params,
+    ):
+        figures = of(key)
+        figures.by_sex[sex] += count
+        figures.by_age[band] += count
     for key, count in conn.execute(f"SELECT {group}, count(*) {_MONTH_VISITS} GROUP BY 1", params):
         of(key).visits = count
     for key, count in conn.execute(
@@ -191,6 +259,15 @@ def month_figures(
         params,
     ):
         of(key).person_days += Mark(status, bool(half_day)).person_days * count
+    if by_division:
+        for code in sorted(changes.divisions):
+            figures = of(code)
+            figures.changes = changes.counts(code)
+            figures.founding = changes.founded(code)
+    else:
+        figures = of(WHOLE)
+        figures.changes = changes.counts()
+        figures.founding = changes.founded()
     return found
 
 
@@ -222,13 +299,31 @@ def _overdue(store: Store, group: str, period: Period) -> dict[str, int]:
 # -- the community's 汇总 -------------------------------------------------------------------
 @dataclass(frozen=True)
 class EventTotals:
+    """An emergency event of the month and its roll call, as the 急难救助 sheet reports it."""
+
     id: str
     name: str
     kind: str
     started_at: str
     ended_at: str
-    total: int
-    by_status: dict[str, int]  # roll-call status code -> people
+    listed: int  # 点名人数: people on the event's priority list (as closed, or now)
+    by_status: dict[str, int]  # every roll-call status code -> people of the list
+    closed: bool = False  # the figures are those kept when the event was closed
+
+    @property
+    def total(self) -> int:
+        """The people on the list (点名人数)."""
+        return self.listed
+
+    @property
+    def unreached(self) -> int:
+        """未联系: on the list and not marked with another status."""
+        return self.by_status.get("pending", 0)
+
+    @property
+    def marked(self) -> int:
+        """Marked with a status other than 未联系 (联系不上 included)."""
+        return self.listed - self.unreached
 
 
 @dataclass(frozen=True)
@@ -242,7 +337,7 @@ class MonthlySummary:
     households: int
     persons: int
     severe: int
-    by_category_level: dict[tuple[int, int], int]
+    by_category_level: dict[tuple[int, int], int]  # level 0: not recorded
     # visits
     visits: int
     households_visited: int
@@ -262,6 +357,12 @@ class MonthlySummary:
     # 渝馨家园 and emergencies
     daycare: MonthStats
     events: list[EventTotals] = field(default_factory=list)
+    # the register by sex and age band (MonthFigures.by_sex / by_age), visits by purpose
+    by_sex: dict[str, int] = field(default_factory=dict)
+    by_age: dict[str, int] = field(default_factory=dict)
+    by_purpose: dict[str, int] = field(default_factory=dict)
+    # who entered or left the register (store.register_changes)
+    changes: RegisterChanges = field(default_factory=RegisterChanges)
 
     @property
     def coverage(self) -> float | None:
@@ -270,6 +371,10 @@ class MonthlySummary:
     @property
     def label(self) -> str:
         return f"{self.year}年{self.month}月"
+
+    @property
+    def change_counts(self) -> dict[str, int]:
+        return self.changes.counts()
 
 
 def summarize_month(store: Store, year: int, month: int) -> MonthlySummary:
@@ -283,45 +388,50 @@ def _count(store: Store, sql: str, params: dict[str, str]) -> int:
     return int(store.scalar(sql, params) or 0)
 
 
-def _events(store: Store, params: dict[str, str]) -> list[EventTotals]:
-    """The month's emergency events with their roll-call totals by status."""
-    counts: dict[str, dict[str, int]] = {}
-    for event_id, status, n in store.db.conn.execute(
-        "SELECT event_id, status, count(*) FROM emergency_checks WHERE event_id IN "
-        "(SELECT id FROM emergency_events WHERE started_at < :next "
-        "AND (ended_at = '' OR ended_at >= :first)) GROUP BY 1, 2",
-        params,
-    ):
-        counts.setdefault(event_id, {})[status] = int(n)
-    return [
-        EventTotals(
-            id=event["id"],
-            name=event["name"],
-            kind=event["kind"],
-            started_at=event["started_at"],
-            ended_at=event["ended_at"],
-            total=sum(counts.get(event["id"], {}).values()),
-            by_status=counts.get(event["id"], {}),
+def _events(store: Store, period: Period) -> list[EventTotals]:
+    """The events running at some time in the month, with their roll call (module doc)."""
+    found = []
+    for (event_id,) in store.db.conn.execute(
+        "SELECT id FROM emergency_events WHERE started_at < :next "
+        "AND (ended_at = '' OR ended_at >= :first) ORDER BY started_at, pk",
+        period.params,
+    ).fetchall():
+        event = get_event(store, event_id)
+        try:
+            progress = event_summary(store, event).progress
+        except InputError:  # a kind this program does not rank: the people checked
+            progress = summarize_statuses(
+                status
+                for (status,) in store.db.conn.execute(
+                    "SELECT status FROM emergency_checks WHERE event_id = ?", (event.id,)
+                )
+            )
+        found.append(
+            EventTotals(
+                id=event.id,
+                name=event.name,
+                kind=event.kind,
+                started_at=event.started_at,
+                ended_at=event.ended_at,
+                listed=progress.total,
+                by_status=progress.counts(),
+                closed=event.is_closed,
+            )
         )
-        for event in store.query(
-            "SELECT id, name, kind, started_at, ended_at FROM emergency_events "
-            "WHERE started_at < :next AND (ended_at = '' OR ended_at >= :first) "
-            "ORDER BY started_at, pk",
-            params,
-        )
-    ]
+    return found
 
 
 def summarize(store: Store, period: Period) -> MonthlySummary:
     """`summarize_month` of a checked period, inside the caller's snapshot."""
     params = period.params
     conn = store.db.conn
-    figures = month_figures(store, period)[WHOLE]
+    changes = _changes(store, period)
+    figures = _month_figures(store, period, False, changes)[WHOLE]
     by_category_level = {
         (int(c), int(lv)): int(n)
         for c, lv, n in conn.execute(
-            f"SELECT p.category, p.level, count(*) FROM persons p WHERE {_IN_REGISTER} "
-            "AND p.level IS NOT NULL GROUP BY 1, 2",
+            f"SELECT p.category, coalesce(p.level, 0), count(*) FROM persons p "
+            f"WHERE {_IN_REGISTER} GROUP BY 1, 2",
             params,
         )
     }
@@ -337,6 +447,15 @@ def summarize(store: Store, period: Period) -> MonthlySummary:
         "FROM followups WHERE substr(created_at, 1, 10) <= :until "
         "AND (status = 'open' OR closed_date > :until)"
     )
+
+    def grouped(column: str) -> dict[str, int]:
+        return {
+            code: int(n)
+            for code, n in conn.execute(
+                f"SELECT {column}, count(*) {window} GROUP BY {column}", params
+            )
+        }
+
     return MonthlySummary(
         year=period.year,
         month=period.month,
@@ -347,14 +466,8 @@ def summarize(store: Store, period: Period) -> MonthlySummary:
         by_category_level=by_category_level,
         visits=figures.visits,
         households_visited=figures.households_visited,
-        by_method={
-            m: int(n)
-            for m, n in conn.execute(f"SELECT method, count(*) {window} GROUP BY method", params)
-        },
-        by_tier={
-            t: int(n)
-            for t, n in conn.execute(f"SELECT tier, count(*) {window} GROUP BY tier", params)
-        },
+        by_method=grouped("method"),
+        by_tier=grouped("tier"),
         per_day=per_day,
         overdue=figures.overdue,
         followups_opened=_count(
@@ -392,5 +505,9 @@ def summarize(store: Store, period: Period) -> MonthlySummary:
             )
         },
         daycare=daycare.month_stats(store, period.year, period.month),
-        events=_events(store, params),
+        events=_events(store, period),
+        by_sex=figures.by_sex,
+        by_age=figures.by_age,
+        by_purpose=grouped("purpose"),
+        changes=changes,
     )

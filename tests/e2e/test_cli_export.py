@@ -51,6 +51,19 @@ def test_export_writes_the_workbook_and_prints_its_path(
     ]
     assert mask_id(month.wang.id_number) in "\n".join(texts)
     assert month.wang.id_number not in "\n".join(texts)
+    wb = load_workbook(out, read_only=True)
+    states = {ws.title: ws.sheet_state for ws in wb.worksheets}
+    assert [t for t, state in states.items() if state == "visible"] == [
+        "汇总",
+        "变动情况",
+        "走访明细",
+        "渝馨家园考勤",
+        "个案记录",
+        "指标",
+        "急难救助",
+    ]
+    assert states["_元数据"] == "hidden"
+    wb.close()
 
 
 def test_default_folder_from_the_environment(

@@ -9,6 +9,7 @@ the formula-like texts), one withdrawn, one in October, two notes (one edited),
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import zipfile
 from datetime import date, datetime
@@ -19,6 +20,7 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from canxie_tui.domain import codes
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.ids import mask_id
 from canxie_tui.excel import monthly_return as monthly
@@ -75,8 +77,8 @@ def test_sheets_in_order_and_data_hidden(exported: Path) -> None:
     wb = load_workbook(exported)
     assert wb.sheetnames == [*PRINT_SHEETS, "_元数据", *DATA_SHEETS]
     states = {ws.title: ws.sheet_state for ws in wb.worksheets}
-    assert all(states[name] == "visible" for name in (*PRINT_SHEETS, "_元数据"))
-    assert all(states[name] == "hidden" for name in DATA_SHEETS)
+    assert all(states[name] == "visible" for name in PRINT_SHEETS)
+    assert all(states[name] == "hidden" for name in ("_元数据", *DATA_SHEETS))
     assert wb.active.title == "汇总"
 
 
@@ -101,18 +103,31 @@ def test_print_sheets_are_print_ready(exported: Path, name: str) -> None:
     assert ws.freeze_panes == f"{frozen_column}{header_rows + 1}"
     if name != "汇总":
         assert ws.cell(3, 1).value == "序号" and ws.cell(3, 1).font.b
+    # A print area over the table's columns (the 汇总's ends above its chart data).
+    last_column = get_column_letter(ws.max_column)
+    last_row = ws.max_row
+    if name == "汇总":
+        last_row = next(
+            c.row for c in ws["A"] if isinstance(c.value, str) and c.value.startswith("单位负责人")
+        )
+    assert ws.print_area == f"'{name}'!$A$1:${last_column}${last_row}"
+    # Every number on a print sheet carries a number format of its own.
+    numbers = _figure_cells(ws, range(3, ws.max_row + 1))
+    assert numbers and all(c.number_format != "General" for c in numbers)
 
 
 def test_column_widths_fit_chinese_text(exported: Path) -> None:
     ws = load_workbook(exported)["走访明细"]
     widths = {
         ws.cell(3, c).value: ws.column_dimensions[ws.cell(3, c).column_letter].width
-        for c in range(1, 14)
+        for c in range(1, ws.max_column + 1)
     }
     assert widths["走访日期"] == len("2026-11-03") + 2
     assert widths["身份证号"] == 18 + 2
-    assert widths["住址"] == 26  # capped, the long texts wrap
+    assert widths["住址"] == 22  # capped, the long texts wrap
     assert ws["C4"].alignment.wrap_text
+    # Sixteen columns stay readable on A4 landscape: narrow enough together.
+    assert len(widths) == 16 and sum(widths.values()) <= 260
 
 
 def test_visit_rows(exported: Path, month: Month) -> None:
@@ -136,8 +151,32 @@ def test_visit_rows(exported: Path, month: Month) -> None:
     assert (first["帮扶措施"], first["转介"]) == ("-1", "民政")
     assert first["跟进事项"] == "协助申请护理补贴（11月17日前，紧急·未完成）"
     assert first["情况记录"] == INJECTION_TEXTS[1]
+    # Each person seen with their category and level (李 has no certificate).
+    assert first["残疾类别等级"] == "肢体二级\n非持证"
+    assert first["六个清楚"] == "未勾选"
     assert rows[1]["方式"] == "电话" and rows[1]["情况记录"] == "@SUM(A1)"
+    assert rows[1]["残疾类别等级"] == "精神三级"
     assert rows[2]["目的"] == "节日慰问"
+    # Paper 台账 are signed: an empty, bordered column for the person visited.
+    assert header[-1] == "被走访人签字"
+    assert all(r["被走访人签字"] is None for r in rows)
+    assert ws.cell(4, len(header)).border.left.style == "thin"
+
+
+def test_visit_rows_list_the_six_checks_ticked(store: Store, make: Make, tmp_path: Path) -> None:
+    person = make.person(make.household("建新东路8号"), "陈静", category=1, level=1)
+    make.visit(date(2026, 11, 5), person, checklist=["address", "phone", "needs"])
+    make.visit(date(2026, 11, 6), person, checklist=list(codes.VISIT_CHECKLIST))
+    ws = load_workbook(export_monthly(store, 2026, 11, out=tmp_path / "m.xlsx"))["走访明细"]
+    header = [c.value for c in ws[3]]
+    checks = [row[header.index("六个清楚")] for row in ws.iter_rows(min_row=4, values_only=True)]
+    assert checks == ["住址、电话、基本需求", "全部六项"]
+    assert [
+        row[header.index("残疾类别等级")] for row in ws.iter_rows(min_row=4, values_only=True)
+    ] == [
+        "视力一级",
+        "视力一级",
+    ]
 
 
 def test_formula_like_texts_stay_text(exported: Path) -> None:
@@ -156,31 +195,126 @@ def test_formula_like_texts_stay_text(exported: Path) -> None:
             assert cell.quotePrefix, text  # editing in Excel keeps it text
 
 
+def _lines(ws: Any) -> list[tuple[Any, ...]]:
+    return [row for row in ws.iter_rows(min_row=3, values_only=True) if row[0] is not None]
+
+
+def _after(lines: list[tuple[Any, ...]], label: str) -> tuple[Any, ...]:
+    """The row of figures under the header row whose first cell is `label`."""
+    return lines[[r[0] for r in lines].index(label) + 1]
+
+
 def test_summary_sheet(exported: Path) -> None:
     ws = load_workbook(exported)["汇总"]
-    lines = [row for row in ws.iter_rows(min_row=3, values_only=True) if row[0]]
+    lines = _lines(ws)
     rows = {row[0]: row[1:] for row in lines}
-    by_method = lines[[r[0] for r in lines].index("走访方式") + 1]
-    by_tier = lines[[r[0] for r in lines].index("走访时的分级") + 1]
-    assert rows["在册持证残疾人（人）"][:2] == (2, "其中重度（一、二级）1人")
-    assert rows["肢体残疾"] == (0, 1, 0, 0, 1)
-    assert rows["精神残疾"] == (0, 0, 1, 0, 1)
+    assert lines[0][0] == "一、持证残疾人基本情况（截至11月29日在册）"
+    assert not any("户籍情况" in str(r[0]) for r in lines)
+    assert rows["在册持证残疾人（人）"][0] == 2
+    assert rows["其中：重度（一、二级）（人）"][0] == 1
+    assert _after(lines, "性别") == ("人数", 2, 0, 0, 2, None, None)  # 男 女 未登记 合计
+    assert _after(lines, "年龄（截至11月29日）") == ("人数", 0, 2, 0, 0, 2, None)
+    assert rows["肢体残疾"] == (0, 1, 0, 0, 0, 1)  # 一级..四级 未定级 合计
+    assert rows["精神残疾"] == (0, 0, 1, 0, 0, 1)
     assert rows["走访次数（次）"][0] == 3
     assert rows["走访户数（户）"][0] == 2
-    assert rows["走访覆盖率"][0] == "100.0%"
-    assert by_method == ("次数", 1, 1, 1, 0, 3)  # 入户 电话 微信/视频 见面 合计
+    assert rows["走访覆盖率"][0] == 1.0
+    assert _after(lines, "走访方式") == ("次数", 1, 1, 1, 0, 3, None)  # 入户 电话 微信 见面 合计
+    # 常规走访 节日慰问 急难救助 动态更新调查 回访 合计
+    assert _after(lines, "走访目的") == ("次数", 2, 1, 0, 0, 0, 3)
     # The tier when visited: B (重度, 精神) except 11-10 at home, A by the urgent follow-up.
-    assert by_tier == ("次数", 1, 2, 0, 0, 3)
+    assert _after(lines, "走访时的分级") == ("次数", 1, 2, 0, 0, 3, None)
     assert rows["本月新增（项）"][0] == 1
-    assert rows["出勤人天"][0] == "3.5"
+    assert rows["出勤人天"][0] == 3.5
     assert rows["本月新写（篇）"][0] == 2 and rows["本月修改（篇）"][0] == 1
-    assert rows["本月事件（起）"] == (1, "高温橙色预警", None, None, None)
+    assert rows["本月事件（起）"][:2] == (1, "高温橙色预警")
+    # 点名人数, then each status, 未联系 last: they add up to the list.
+    roll_call = _after(lines, "点名情况")
+    assert roll_call == ("人数", 2, 1, 1, 0, 0, 0)
+    assert sum(roll_call[2:]) == roll_call[1]
+    # Registered in November, nobody the month before: the register being set up.
+    assert rows["首次建档登记（人）"][0] == 2
+    assert _after(lines, "本月增加") == ("人数", 0, 0, 0, None, None, None)
+    signature = next(r[0] for r in lines if str(r[0]).startswith("单位负责人："))
+    assert "审核人：" in signature and "填报人：李明" in signature and "联系电话：" in signature
     per_day = lines[[r[0] for r in lines].index("日期（11月）") + 1 :]
     assert [row[:2] for row in per_day][:3] == [(1, 0), (2, 0), (3, 1)]
     assert per_day[9][:2] == (10, 2) and len(per_day) == 30
-    assert all(row[2:] == (None,) * 4 for row in per_day)  # a two-column table
+    assert all(row[2:] == (None,) * 5 for row in per_day)  # a two-column table
     [chart] = ws._charts
     assert chart.tagname == "barChart"
+
+
+def _figure_cells(ws: Any, rows: range) -> list[Any]:
+    return [
+        cell
+        for row in ws.iter_rows(min_row=rows.start, max_row=rows.stop - 1)
+        for cell in row
+        if isinstance(cell.value, int | float) and not isinstance(cell.value, bool)
+    ]
+
+
+def test_every_figure_is_a_number_with_a_format(exported: Path) -> None:
+    wb = load_workbook(exported)
+    summary = wb["汇总"]
+    figures = _figure_cells(summary, range(3, summary.max_row + 1))
+    assert len(figures) > 100
+    assert all(c.number_format != "General" for c in figures)
+    # No count hides in a text: every text on the 汇总 outside the headings is a label,
+    # a note in words or "—".
+    for row in summary.iter_rows(min_row=3):
+        for cell in row[1:]:
+            if isinstance(cell.value, str):
+                assert not re.fullmatch(r"[\d.,%/ ]+", cell.value), cell.coordinate
+    labels = {row[0].value: row[1] for row in summary.iter_rows(min_row=3) if row[0].value}
+    assert labels["走访覆盖率"].number_format == "0.0%"
+    assert labels["出勤人天"].number_format == "0.0"
+    assert labels["日均出勤（人天）"].number_format == "0.00"
+    assert isinstance(labels["日均出勤（人天）"].value, float)
+
+    grid = wb["渝馨家园考勤"]
+    member = [c for c in grid[5]]
+    assert member[1].value == "王芳"
+    assert [c.value for c in member[-4:]] == [3.5, 1, 0, member[-1].value]
+    assert [c.number_format for c in member[-4:]] == ["0.0", "0", "0", "0"]
+    totals = [c for c in grid[6]]
+    assert totals[1].value == "每日出勤（人天）"
+    assert {c.value for c in totals[3:-4] if isinstance(c.value, str)} == {"闭"}
+    shown = [c for c in totals[3:-4] if c.value != "闭"]
+    assert all(isinstance(c.value, int | float) for c in shown)
+    # person-days show a half day when there is one (0.5), whole days as such (1)
+    assert all(c.number_format == ("0" if c.value == int(c.value) else "0.0") for c in shown)
+    assert {c.value for c in shown} == {0, 1, 0.5}
+    assert totals[-4].value == 3.5 and all(isinstance(c.value, int) for c in totals[-3:])
+    expected = [c for c in grid[7]]
+    assert all(c.number_format == "0" for c in expected[3:-4] if c.value != "闭")
+    stats = {
+        row[1].value: row[3] for row in grid.iter_rows(min_row=9) if isinstance(row[1].value, str)
+    }
+    assert stats["出勤人天（半天计0.5）"].value == 3.5
+    assert stats["出勤人次"].value == 4 and stats["其中：半天（人次）"].value == 1
+    assert all(
+        isinstance(cell.value, int | float) and cell.number_format != "General"
+        for label, cell in stats.items()
+        if label.endswith("）") or label == "出勤人次"
+    )
+
+
+def test_the_sex_and_age_bands_add_up_to_the_register(store: Store, make: Make) -> None:
+    home = make.household("建新东路6号")
+    make.person(home, "小明", category=5, level=2, birth=date(2012, 6, 1))  # 14
+    make.person(home, "刚满十八", category=5, level=3, birth=date(2008, 11, 30))  # 18 on 11-30
+    make.person(home, "老周", category=1, level=4, birth=date(1950, 1, 2), male=False)  # 76
+    make.person(home, "五十九", category=4, level=4, birth=date(1966, 12, 1))  # 59
+    make.person(home, "家属", category=None)  # not certified: not counted
+    # In a past month the age is taken on its last day.
+    store.clock = lambda: datetime(2026, 12, 5, 10)
+    summary = summarize_month(store, 2026, 11)
+    assert summary.persons == 4
+    assert summary.by_sex == {"男": 3, "女": 1, "": 0}
+    assert summary.by_age == {"0-17": 1, "18-59": 2, "60+": 1, "": 0}
+    assert sum(summary.by_sex.values()) == sum(summary.by_age.values()) == summary.persons
+    assert sum(summary.by_category_level.values()) == summary.persons
 
 
 def test_summary_figures(store: Store, month: Month) -> None:
@@ -194,7 +328,9 @@ def test_summary_figures(store: Store, month: Month) -> None:
     assert (summary.notes_written, summary.notes_revised) == (2, 1)
     assert summary.daycare == daycare.month_stats(store, 2026, 11)
     [event] = summary.events
-    assert (event.name, event.total, event.by_status) == ("高温橙色预警", 2, {"safe": 1, "help": 1})
+    # Nobody else is on a heat wave's list here: the list is the two people checked.
+    assert (event.name, event.listed, event.unreached) == ("高温橙色预警", 2, 0)
+    assert event.by_status == {"pending": 0, "safe": 1, "help": 1, "moved": 0, "unreachable": 0}
     # In the current month "overdue at month end" is today's overdue count of the due list.
     assert summary.overdue == duelist.due_counts(store, TODAY)["overdue"]
 
@@ -212,7 +348,7 @@ def test_daycare_grid_sheet(exported: Path, store: Store, month: Month) -> None:
     sheet_row = [c.value for c in ws[5]]
     assert sheet_row[:3] == [1, "王芳", mask_id(month.wang.id_number)]
     assert [v or "" for v in sheet_row[3:33]] == row.cells
-    assert sheet_row[33:] == ["3.5", 1, 0, row.unmarked]
+    assert sheet_row[33:] == [3.5, 1, 0, row.unmarked]
     assert [c.value for c in ws[4]][3:10] == [
         "日",
         "一",
@@ -240,16 +376,70 @@ def test_notes_sheet_masks_ids_in_text(exported: Path, month: Month) -> None:
     assert rows[1][4] == "全户" and rows[1][6] == "@SUM(A1)"
 
 
-def test_indicator_and_emergency_sheets(exported: Path) -> None:
-    wb = load_workbook(exported)
-    indicators = list(wb["指标"].iter_rows(min_row=4, max_row=13, values_only=True))
-    assert len(indicators) == 10
-    assert indicators[0][1] == "符合条件的残疾人纳入最低生活保障比例"
-    assert wb["指标"]["E4"].number_format == "0.0%" or indicators[0][4] == "—"
-    events = list(wb["急难救助"].iter_rows(min_row=4, values_only=True))
+def test_indicator_sheet(exported: Path, store: Store) -> None:
+    from canxie_tui.store.indicators import indicators
+
+    ws = load_workbook(exported)["指标"]
+    header = [c.value for c in ws[3]]
+    assert header == [
+        "序号",
+        "指标",
+        "单位",
+        "完成数",
+        "应覆盖数",
+        "完成率",
+        "目标",
+        "评价",
+        "缺口",
+    ]
+    table = [list(row) for row in ws.iter_rows(min_row=4, max_row=14)]
+    # The plan's eleven rows in its order: 1 is the district's own statistics, 2 a count.
+    assert [row[0].value for row in table] == list(range(1, 12))
+    assert table[0][1].value == "残疾人家庭人均收入年均增长"
+    assert table[0][5].value == "由区残联统计" and table[0][3].value == "—"
+    assert table[1][1].value == "城乡残疾人职业技能培训人数"
+    assert isinstance(table[1][3].value, int) and table[1][5].value == "—"
+    assert table[2][1].value == "符合条件的残疾人纳入最低生活保障比例"
+    found = {i.key: i for i in indicators(store, TODAY)}
+    pension = table[5]
+    assert pension[1].value == "残疾人城乡居民基本养老保险参保率"
+    assert (pension[3].value, pension[4].value) == (
+        found["pension"].numerator,
+        found["pension"].denominator,
+    )
+    assert pension[5].value == found["pension"].rate and pension[5].number_format == "0.0%"
+    assert isinstance(pension[8].value, int) and pension[8].value == found["pension"].short
+    for row in table[2:]:
+        rate = row[5]
+        # a number with a percent format, or "—" when nobody is counted (never 0%)
+        assert (isinstance(rate.value, int | float) and rate.number_format == "0.0%") or (
+            rate.value == "—" and row[4].value == 0
+        )
+        assert all(isinstance(c.value, int) for c in (row[3], row[4], row[8]))
+    # 家庭医生签约 is from the plan's text: below the table, not one of its rows.
+    rest = [list(row) for row in ws.iter_rows(min_row=15, values_only=True)]
+    [doctor] = [row for row in rest if row[1] == "持证残疾人家庭医生签约服务率"]
+    assert doctor[0] is None and isinstance(doctor[4], int)
+    assert rest.index(doctor) > 1  # after the table's note and a heading
+
+
+def test_emergency_sheet(exported: Path) -> None:
+    ws = load_workbook(exported)["急难救助"]
+    header = [c.value for c in ws[3]]
+    assert header[5:] == [
+        "点名人数",
+        "已联系·安全",
+        "需要帮助",
+        "已转移安置",
+        "联系不上",
+        "未联系",
+        "统计时点",
+    ]
+    events = list(ws.iter_rows(min_row=4, values_only=True))
     assert events[0][:6] == (1, "高温橙色预警", "高温", "2026-11-15 08:00", "进行中", 2)
-    assert events[0][6:] == (0, 1, 1, 0, 0)
-    assert events[1][1] == "合计"
+    assert events[0][6:] == (1, 1, 0, 0, 0, "导出时")
+    assert events[1][1] == "合计" and events[1][5] == 2
+    assert all(c.number_format == "0" for c in ws[4][5:11])
 
 
 # -- privacy ------------------------------------------------------------------------------
@@ -606,3 +796,125 @@ def test_rows_deleted_in_the_month_travel_as_audit_entries(
         row_id,
     )
     assert json.loads(deleted["before"])["day"] == day.isoformat()
+
+
+# -- 变动情况 and 急难救助 ------------------------------------------------------------------
+def test_the_changes_sheet_lists_who_entered_or_left(
+    store: Store, make: Make, tmp_path: Path
+) -> None:
+    from tests.conftest import Clock
+    from tests.unit.test_month_figures import LATER, november_changes, register_people
+
+    clock = Clock(date(2026, 9, 1))
+    store.clock = clock
+    people = register_people(store, make, clock)
+    november_changes(store, make, clock, people)
+    clock.set(LATER)
+    path = export_monthly(store, 2026, 11, out=tmp_path / "m.xlsx")
+    wb = load_workbook(path)
+    ws = wb["变动情况"]
+    header = [c.value for c in ws[3]]
+    assert header == [
+        "序号",
+        "变动类型",
+        "变动日期",
+        "姓名",
+        "性别",
+        "身份证号",
+        "残疾类别",
+        "残疾等级",
+        "发证日期",
+        "有效期至",
+        "说明",
+        "住址",
+    ]
+    rows = [
+        dict(zip(header, row, strict=True))
+        for row in ws.iter_rows(min_row=4, max_row=11, values_only=True)
+    ]
+    assert [(r["序号"], r["变动类型"], r["姓名"], r["变动日期"]) for r in rows] == [
+        (1, "新办证", "壬", "2026-11-05"),
+        (2, "新办证", "辛", "2026-11-05"),
+        (3, "新办证", "庚", "2026-11-14"),
+        (4, "迁入", "癸", "2026-11-05"),
+        (5, "迁出", "乙", "2026-11-20"),
+        (6, "死亡", "甲", "2026-11-09"),
+        (7, "类别/等级变更", "丙", "2026-11-12"),
+        (8, "证件到期", "丁", "2026-11-25"),
+    ]
+    by_name = {r["姓名"]: r for r in rows}
+    died = by_name["甲"]
+    assert died["身份证号"] == mask_id(people["甲"].id_number)
+    assert (died["残疾类别"], died["残疾等级"], died["说明"]) == ("肢体", "二级", "病故")
+    assert died["住址"] == "建新东路甲号" and died["性别"] == "男"
+    assert by_name["丙"]["说明"] == "原为肢体三级，现为肢体二级"
+    assert by_name["壬"]["发证日期"] == "未登记" and "发证日期未登记" in by_name["壬"]["说明"]
+    assert by_name["癸"]["发证日期"] == "2019-03-01" and "迁入" in by_name["癸"]["说明"]
+    assert by_name["庚"]["说明"] == "原为非持证家庭成员，本月登记残疾人证"
+    assert by_name["丁"]["有效期至"] == "2026-11-25"
+    counts = next(
+        row for row in ws.iter_rows(min_row=12, values_only=True) if row[1] == "人数（人）"
+    )
+    assert counts[2:10] == (3, 1, 1, 1, 0, 1, 1, 8)
+
+    # The 汇总 counts the same people.
+    lines = _lines(wb["汇总"])
+    assert _after(lines, "本月增加")[:4] == ("人数", 3, 1, 4)
+    assert _after(lines, "本月减少")[:5] == ("人数", 1, 1, 0, 2)
+    assert _after(lines, "其他变动")[:3] == ("人数", 1, 1)
+    assert {row[0]: row[1] for row in lines}["首次建档登记（人）"] == 0
+    # Full ID numbers only when asked for (and audited).
+    full = load_workbook(export_monthly(store, 2026, 11, out=tmp_path / "f.xlsx", full_ids=True))
+    assert people["甲"].id_number in [c.value for c in full["变动情况"]["F"]]
+
+
+def test_the_roll_call_counts_everyone_on_the_list(
+    store: Store, make: Make, tmp_path: Path
+) -> None:
+    """A power cut: 25 people on the list, 3 marked (one of them 联系不上)."""
+    from canxie_tui.store import emergency
+
+    listed = [
+        make.person(make.household(f"建新东路{n}号"), f"重度{n}", category=6, level=1)
+        for n in range(25)
+    ]
+    make.person(make.household("建新东路99号"), "轻度", category=4, level=4)  # no risk: not listed
+    event = emergency.start_event(store, "power", "11月29日停电")
+    assert emergency.progress(store, event).total == 25  # what the worker sees
+    for person, status in zip(listed, ("safe", "help", "unreachable"), strict=False):
+        emergency.set_status(store, event, person.id, status)
+
+    [totals] = summarize_month(store, 2026, 11).events
+    assert (totals.listed, totals.unreached, totals.marked) == (25, 22, 3)
+    assert totals.by_status == {"pending": 22, "safe": 1, "help": 1, "moved": 0, "unreachable": 1}
+    assert not totals.closed
+
+    wb = load_workbook(export_monthly(store, 2026, 11, out=tmp_path / "m.xlsx"))
+    ws = wb["急难救助"]
+    header = [c.value for c in ws[3]]
+    row = dict(zip(header, (c.value for c in ws[4]), strict=True))
+    assert (row["点名人数"], row["未联系"], row["统计时点"]) == (25, 22, "导出时")
+    assert (row["已联系·安全"], row["需要帮助"], row["联系不上"]) == (1, 1, 1)
+    assert _after(_lines(wb["汇总"]), "点名情况") == ("人数", 25, 1, 1, 0, 1, 22)
+
+    # A closed event keeps the list it had when it was closed.
+    emergency.close_event(store, event)
+    make.person(make.household("建新东路100号"), "后来登记", category=5, level=1)
+    [closed] = summarize_month(store, 2026, 11).events
+    assert (closed.listed, closed.unreached, closed.closed) == (25, 22, True)
+
+
+def test_an_event_of_an_unknown_kind_counts_the_people_checked(store: Store, make: Make) -> None:
+    from canxie_tui.store import records
+
+    person = make.person(make.household("建新东路5号"), "刘洋", category=6, level=1)
+    event_id = records.insert(
+        store,
+        "emergency_events",
+        {"kind": "meteor", "name": "新版本的事件类型", "started_at": "2026-11-20T08:00:00"},
+    )
+    records.insert(
+        store, "emergency_checks", {"event_id": event_id, "person_id": person.id, "status": "safe"}
+    )
+    [event] = summarize_month(store, 2026, 11).events
+    assert (event.listed, event.unreached, event.by_status["safe"]) == (1, 0, 1)
