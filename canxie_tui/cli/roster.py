@@ -132,6 +132,6 @@ def cmd_import_roster(args: argparse.Namespace) -> int:
 
 def _masked(field: str, value: str) -> str:
     from canxie_tui.domain.ids import mask_id
-    from canxie_tui.excel.roster.importer import MASKED_FIELDS
+    from canxie_tui.excel.roster.columns import MASKED_FIELDS
 
     return mask_id(value) if value and field in MASKED_FIELDS else value

@@ -4,7 +4,7 @@
 
 Print sheets (each with the title and 填报 rows, a frozen header repeated on
 every printed page, A4 landscape fitted to the width, page numbers), laid out
-by `excel.return_sheets` and `excel.return_lists`:
+by `excel.return_sheets` and `excel.return_lists` (through `excel.return_run`):
 
 - 汇总: 持证残疾人基本情况 (the register at month end by sex, age band,
   category and level), the month's changes of the register by kind, visits
@@ -22,7 +22,7 @@ by `excel.return_sheets` and `excel.return_lists`:
   (点名人数) by roll-call status, 未联系 last.
 
 Every figure is a number cell with a number format, never text (see
-`excel.return_sheets`); every print sheet has a print area.  ID numbers are
+`excel.return_run`); every print sheet has a print area.  ID numbers are
 masked (前6后4) in all of these — also inside free text — unless `full_ids`,
 which is recorded in the audit log.
 
@@ -61,7 +61,7 @@ from canxie_tui.excel.return_format import (
     DataTable,
     meta_checksum,
 )
-from canxie_tui.excel.return_sheets import ExportRun, Steps
+from canxie_tui.excel.return_run import ExportRun, Steps
 from canxie_tui.store import records
 from canxie_tui.store.connection import Store
 from canxie_tui.store.monthly import (

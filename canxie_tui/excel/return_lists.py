@@ -2,7 +2,7 @@
 
 One row per record of the month, streamed from an SQLite cursor, ID numbers
 shown as the run decides (`ExportRun.id_text` / `free_text`).  Counts and
-person-days are number cells with a number format (see `excel.return_sheets`).
+person-days are number cells with a number format (see `excel.return_run`).
 
 - 变动情况: who entered or left the register in the month and why
   (`store.register_changes`), then the count of each kind;
@@ -24,7 +24,7 @@ from typing import Any
 from canxie_tui.domain import codes
 from canxie_tui.domain.daycare import GRID_LEGEND, WEEKDAY_NAMES
 from canxie_tui.excel.return_format import TOUCHED
-from canxie_tui.excel.return_sheets import (
+from canxie_tui.excel.return_run import (
     AVERAGE,
     DAYS,
     INT,

@@ -187,7 +187,7 @@ def test_flags_benefits_and_shortfalls(store: Store) -> None:
 def test_register_facts_show_the_indicator_rules_working(store: Store) -> None:
     """户籍, insurance schemes, certificate dates, training, 工伤护理费, 低收入家庭."""
     from canxie_tui.domain import validate
-    from canxie_tui.excel.roster.read import same_place
+    from canxie_tui.excel.roster.columns import same_place
     from canxie_tui.store import certificates
     from canxie_tui.store.indicators import indicators
 

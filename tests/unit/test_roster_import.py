@@ -18,9 +18,12 @@ from canxie_tui.excel.errors import (
     EncryptedWorkbookError,
     NotAWorkbookError,
 )
+from canxie_tui.excel.roster import apply as roster_apply
+from canxie_tui.excel.roster import columns as roster_columns
 from canxie_tui.excel.roster import importer as roster
-from canxie_tui.excel.roster import read as roster_read
+from canxie_tui.excel.roster import plan as roster_plan
 from canxie_tui.excel.roster import reader_process as row_reader
+from canxie_tui.excel.roster import spool as roster_spool
 from canxie_tui.store import register, tiers
 from canxie_tui.store.connection import Store
 from canxie_tui.store.search import search
@@ -379,12 +382,12 @@ def test_crash_half_way_leaves_the_database_as_it_was(registered: Store, tmp_pat
     assert plan.counts["new"] == 23
     before = counts(store)
     chain = store.scalar("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-    roster._CHUNK, chunk = 4, roster._CHUNK
+    roster_apply._CHUNK, chunk = 4, roster_apply._CHUNK
     try:
         with pytest.raises(RuntimeError, match="模拟故障"):
             roster.apply(store, plan, _fail_after=12)
     finally:
-        roster._CHUNK = chunk
+        roster_apply._CHUNK = chunk
     assert counts(store) == before
     assert store.scalar("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1") == chain
     assert roster.apply(store, plan).added == 23  # and the plan still applies afterwards
@@ -548,8 +551,9 @@ def test_small_chunks_import_exactly_what_the_default_does(
     results = []
     for name, size in (("default.db", None), ("chunked.db", 2)):
         if size is not None:  # spool flushes, preview chunks and insert batches of 2 rows
-            monkeypatch.setattr(roster_read, "_FLUSH", size)
-            monkeypatch.setattr(roster, "_CHUNK", size)
+            monkeypatch.setattr(roster_spool, "_FLUSH", size)
+            monkeypatch.setattr(roster_plan, "_CHUNK", size)
+            monkeypatch.setattr(roster_apply, "_CHUNK", size)
         store = add_registered(open_store(tmp_path / name))
         plan = roster.preview(store, roster.read_roster(path, today=TODAY))
         result = roster.apply(store, plan)
@@ -713,7 +717,7 @@ def test_a_spool_that_cannot_be_read_is_said_in_chinese(registered: Store, tmp_p
     file = roster.read_roster(write_roster(tmp_path / "f.xlsx"), today=TODAY)
     before = counts(registered)
     file.spool.conn.close()  # as good as a spool whose pages can no longer be read
-    with pytest.raises(roster_read.SpoolError, match="导入用的临时数据无法读写"):
+    with pytest.raises(roster_spool.SpoolError, match="导入用的临时数据无法读写"):
         roster.preview(registered, file)
     assert counts(registered) == before
 
@@ -822,9 +826,9 @@ def test_register_fact_headers_and_their_variants() -> None:
         assert roster.match_header([text]) == {key: 0}, text
     # No name is claimed by two fields (the first would silently lose it).
     seen: dict[str, str] = {}
-    for key, names in roster_read.HEADER_NAMES.items():
+    for key, names in roster_columns.HEADER_NAMES.items():
         for name in names:
-            folded = roster_read._header_key(name)
+            folded = roster_columns._header_key(name)
             assert seen.setdefault(folded, key) == key, name
 
 
@@ -868,7 +872,7 @@ def test_register_facts_are_read_with_their_values_and_rejections(tmp_path: Path
     ]  # fmt: skip
     file = roster.read_roster(write_facts(tmp_path / "f.xlsx", rows), today=TODAY)
     facts = _facts_of(file)
-    assert {k: facts["孙一"][k] for k in (*roster_read.FACT_FIELDS, "poverty")} == {
+    assert {k: facts["孙一"][k] for k in (*roster_columns.FACT_FIELDS, "poverty")} == {
         "hukou": "cq",
         "hukou_address": "重庆市江北区观音桥街道建新东路1号5栋2单元301",
         "apart": 0,  # the same place, written with its city, district and street
@@ -900,7 +904,7 @@ def test_register_facts_are_read_with_their_values_and_rejections(tmp_path: Path
         "low_income",
     )
     wu = facts["吴九"]
-    assert not set(wu) & {*roster_read.FACT_FIELDS, *roster_read.BENEFIT_FIELDS, "poverty"}
+    assert not set(wu) & {*roster_columns.FACT_FIELDS, *roster_columns.BENEFIT_FIELDS, "poverty"}
     assert [(r.row, r.column, r.value, r.reason) for r in file.rejected] == [
         (
             7,
@@ -931,7 +935,7 @@ def test_register_fact_variants_read_the_same(tmp_path: Path) -> None:
     [read] = _facts_of(file).values()
     assert file.columns["cert_valid_until"] == "证件有效期（至）"
     assert {
-        k: read[k] for k in (*roster_read.FACT_FIELDS, "poverty", *roster_read.BENEFIT_FIELDS)
+        k: read[k] for k in (*roster_columns.FACT_FIELDS, "poverty", *roster_columns.BENEFIT_FIELDS)
     } == {
         "hukou": "cq",
         "hukou_address": "江北区建新东路1号",
@@ -994,7 +998,7 @@ def test_hukou_kind_in_a_hukou_column_is_refused(tmp_path: Path) -> None:
     ],
 )
 def test_same_place(hukou_address: str, address: str, same: bool) -> None:
-    assert roster_read.same_place(hukou_address, address) is same
+    assert roster_columns.same_place(hukou_address, address) is same
 
 
 def add_with_facts(store: Store) -> tuple[str, str]:

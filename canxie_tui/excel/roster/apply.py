@@ -1,0 +1,244 @@
+"""Applying a roster import: writing an `ImportPlan` to the register.
+
+`apply(store, plan)` backs the database up, then writes everything in ONE
+transaction: new people (a household per distinct address, reusing a household
+whose normalised address matches), changed people and households through the
+register's audited functions.  All or nothing.
+
+New people take a bulk path (the per-row `register.add_person` costs a duplicate
+check, an audit lookup and a tier refresh per row): `records.insert_many` writes
+the same rows with one audit entry per record in the same hash chain, their
+search terms and tiers computed from the rows in hand (`search.index_new`,
+`tiers.derived`); households in the register that gain members are re-tiered at
+the end.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from canxie_tui.domain import codes, validate
+from canxie_tui.domain.tiers import TierFacts
+from canxie_tui.excel.errors import SyncError
+from canxie_tui.excel.files import Progress
+from canxie_tui.excel.roster.columns import BENEFIT_FIELDS
+from canxie_tui.excel.roster.plan import ImportPlan, _wanted_poverty
+from canxie_tui.store import records, register, search, tiers
+from canxie_tui.store.bulk import gc_paused
+from canxie_tui.store.connection import Store, new_id
+
+__all__ = ["ImportResult", "RosterImportError", "apply"]
+
+_CHUNK = 500  # new persons written per batch
+_ACTION = "导入花名册"
+
+
+class RosterImportError(SyncError):
+    """The import could not be applied; nothing was written."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    updated: int
+    households_added: int
+    households_updated: int
+    backup: Path | None
+
+
+def _household_columns(values: dict[str, Any]) -> dict[str, Any]:
+    """A new household's form values from the roster's (低保情况 becomes its flag)."""
+    values = dict(values)
+    poverty = values.pop("poverty", None)
+    if poverty is not None:
+        values["flags"] = sorted(_wanted_poverty(poverty))
+    return values
+
+
+def _encode(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: json.dumps(sorted(v)) if k in ("flags", "care_flags", "benefits") else v
+        for k, v in values.items()
+    }
+
+
+_NEW_PERSON: dict[str, Any] = {
+    "name": "",
+    "sex": "",
+    "birth_date": None,
+    "cert_number": None,
+    "category": None,
+    "level": None,
+    "relation": "",
+    "phone": "",
+    "care_flags": "[]",
+    "device_kind": "",
+    "benefits": "[]",
+    "school": "",
+    # The schema's defaults; set for certified people in new households below.
+    "tier": "C",
+    "tier_reason": "",
+    "next_due_date": "",
+}
+# With a roster that has register facts (every row has every key: `insert_many`).
+_NEW_PERSON_FACTS: dict[str, Any] = {
+    **_NEW_PERSON,
+    # FACT_FIELDS as the schema's defaults have them.
+    "hukou": codes.HUKOU_CQ,
+    "hukou_address": "",
+    "apart": 0,
+    "cert_issued": "",
+    "cert_valid_until": "",
+    "pension_scheme": "",
+    "medical_scheme": "",
+}
+
+
+def apply(
+    store: Store,
+    plan: ImportPlan,
+    *,
+    progress: Progress | None = None,
+    _fail_after: int | None = None,
+) -> ImportResult:
+    """Write the plan: backup, then one transaction (all accepted rows or nothing)."""
+    if plan.generation != plan.roster.generation:
+        raise RosterImportError("这份预览已过期（同一文件之后又预览过），请按最新的预览导入。")
+    if not plan.has_changes:
+        return ImportResult(0, 0, 0, 0, None)
+    from canxie_tui.store.backup import backup_before
+
+    backup = backup_before(store, "before-import")
+    total = plan.new + len(plan.changed) + len(plan.household_changes)
+    done = 0
+
+    def step(count: int = 1) -> None:
+        nonlocal done
+        done += count
+        if _fail_after is not None and done >= _fail_after:
+            raise RuntimeError(f"模拟故障：写入{done}行后中断（测试用）")
+        if progress is not None and (done % 500 < count or done == total):
+            progress("写入数据库", done, total)
+
+    try:
+        with gc_paused(), store.transaction():
+            households_updated = _apply_changes(store, plan, step)
+            added, households_added = _apply_new(store, plan, step)
+    except sqlite3.IntegrityError as err:
+        raise RosterImportError(
+            "导入失败：预览之后有人登记了同一身份证号的人员（或数据库约束不满足："
+            f"{err}）。已全部撤销，数据库未做任何修改，请重新预览后再导入。"
+        ) from err
+    return ImportResult(
+        added=added,
+        updated=sum(1 for c in plan.changed if c.person_changed),
+        households_added=households_added,
+        households_updated=households_updated,
+        backup=backup,
+    )
+
+
+def _apply_changes(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> int:
+    from dataclasses import replace
+
+    for change in plan.household_changes:
+        household = register.get_household(store, change.household_id)
+        register.update_household(
+            store, replace(household, version=change.version), dict(change.values)
+        )
+        step(1)
+    for person_change in plan.changed:
+        if person_change.person_changed:
+            person = register.get_person(store, person_change.person_id)
+            register.update_person(
+                store, replace(person, version=person_change.version), dict(person_change.values)
+            )
+        step(1)
+    return len(plan.household_changes)
+
+
+def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> tuple[int, int]:
+    if not plan.new:
+        return 0, 0
+    from canxie_tui.store.site import get_site
+
+    site = get_site(store)
+    spool = plan.roster.spool
+    now = store.now()  # one time for every record the import adds
+    for batch in spool.new_households(size=_CHUNK * 4):
+        houses = [
+            {
+                "id": new_id(),
+                **_encode(validate.clean_household(_household_columns(values))),
+                "division_code": site.code,
+                "division_name": site.name,
+            }
+            for _, values in batch
+        ]
+        records.insert_many(store, "households", houses, action=_ACTION, now=now)
+        spool.set_columns(
+            [(target, house) for (target, _), house in zip(batch, houses, strict=True)]
+        )
+
+    # Tiers of people in new households are known here (no visits, no follow-ups,
+    # no care flags, the household's flags and certified members all from this file):
+    # computed as `tiers.refresh` would, without a query per household.  Households
+    # that existed get new members, so theirs are refreshed at the end.
+    settings = tiers.get_settings(store)
+    registered = date.fromisoformat(now[:10])
+    derived: dict[TierFacts, tuple[str, str, str]] = {}
+    flag_sets: dict[str, frozenset[str]] = {}  # a household's flags (JSON) decoded once
+    template = _NEW_PERSON_FACTS if spool.facts else _NEW_PERSON
+    for chunk in spool.new_people(size=_CHUNK):
+        rows: list[dict[str, Any]] = []
+        fresh: list[dict[str, Any]] = []  # households created above: indexed from here
+        for item, target, house, certified in chunk:
+            person = {**template, **item.person_values(), "id_number": item.id_number}
+            if spool.facts and ("living_subsidy" in person or "care_subsidy" in person):
+                said = sorted(k for k in BENEFIT_FIELDS if person.pop(k, 0))
+                person["benefits"] = json.dumps(said)
+            if house is None:
+                person["household_id"] = target
+            else:
+                person["household_id"] = house["id"]
+                if person["category"] is not None:
+                    flags = flag_sets.get(house["flags"])
+                    if flags is None:
+                        flags = flag_sets[house["flags"]] = frozenset(json.loads(house["flags"]))
+                    facts = TierFacts(
+                        category=person["category"],
+                        level=person["level"],
+                        care_flags=frozenset(),
+                        device_kind="",
+                        household_flags=flags,
+                        certified_in_household=certified,
+                        urgent_followup=False,
+                    )
+                    if facts not in derived:  # a few dozen distinct facts among thousands
+                        derived[facts] = tiers.derived(facts, settings, registered)
+                    person["tier"], person["tier_reason"], person["next_due_date"] = derived[facts]
+            rows.append({"id": new_id(), **person})
+            fresh.append(house or {})
+        pks = records.insert_many(store, "persons", rows, action=_ACTION, now=now)
+        search.index_new(
+            store,
+            [
+                {**house, **row, "pk": pk, "home_phone": house["phone"]}
+                for pk, row, house in zip(pks, rows, fresh, strict=True)
+                if house
+            ],
+        )
+        search.index_people(store, [pk for pk, house in zip(pks, fresh, strict=True) if not house])
+        step(len(chunk))
+    joined = spool.joined_households()
+    if len(joined) > _CHUNK:
+        tiers.refresh(store)
+    elif joined:
+        tiers.refresh(store, household_ids=joined)
+    return plan.new, plan.new_households
