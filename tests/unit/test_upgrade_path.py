@@ -259,3 +259,44 @@ def test_no_upgrade_without_a_backup(v1_copy: Path, next_migration: str) -> None
     assert "升级数据库结构前无法备份" in caught.value.message
     assert v1_copy.read_bytes() == before
     assert next_migration not in _applied(v1_copy)
+
+
+def test_register_facts_migration_turns_insurance_ticks_into_schemes(v1_copy: Path) -> None:
+    """0003: the old yes/no 养老/医疗 ticks become the 城乡居民 scheme and leave the benefits;
+    everyone gets 重庆市内 户籍 and empty certificate dates."""
+    conn = sqlite3.connect(v1_copy, isolation_level=None)
+    conn.execute(
+        "UPDATE persons SET benefits = ? WHERE name = '王芳'",
+        (json.dumps(["care_subsidy", "medical_ins", "pension_ins"]),),
+    )
+    conn.execute(
+        "UPDATE persons SET benefits = ? WHERE name = '张强'", (json.dumps(["medical_ins"]),)
+    )
+    conn.close()
+
+    store = session.open_store(v1_copy, create=False, clock=fixed_clock)
+    try:
+        rows = {
+            r["name"]: r
+            for r in store.query(
+                "SELECT name, benefits, pension_scheme, medical_scheme, hukou, apart, "
+                "cert_issued, cert_valid_until, trained_on FROM persons"
+            )
+        }
+        assert json.loads(rows["王芳"]["benefits"]) == ["care_subsidy"]
+        assert (rows["王芳"]["pension_scheme"], rows["王芳"]["medical_scheme"]) == (
+            "resident",
+            "resident",
+        )
+        assert json.loads(rows["张强"]["benefits"]) == []
+        assert (rows["张强"]["pension_scheme"], rows["张强"]["medical_scheme"]) == ("", "resident")
+        assert (rows["单丽"]["pension_scheme"], rows["单丽"]["medical_scheme"]) == ("", "")
+        for row in rows.values():
+            assert (row["hukou"], row["apart"]) == ("cq", 0)
+            assert row["cert_issued"] == row["cert_valid_until"] == row["trained_on"] == ""
+        wang = register.get_person(
+            store, store.scalar("SELECT id FROM persons WHERE name = '王芳'")
+        )
+        assert wang.benefits == frozenset({"care_subsidy"})  # a form can save it again
+    finally:
+        store.close()
