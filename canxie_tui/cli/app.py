@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -26,7 +27,13 @@ from canxie_tui.cli import (
     search,
     visits,
 )
-from canxie_tui.cli.common import ChineseArgumentParser, db_path, fail, run_tui
+from canxie_tui.cli.common import (
+    ChineseArgumentParser,
+    close_stdout_quietly,
+    db_path,
+    fail,
+    run_tui,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,7 +72,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
-        return handler(args) if handler else run_tui(db_path(args))
+        code = handler(args) if handler else run_tui(db_path(args))
+        sys.stdout.flush()  # a closed pipe shows here, not in Python's flush at exit
+        return code
+    except BrokenPipeError:  # `canxie … | head`: the reader has all it wanted
+        return close_stdout_quietly()
     except CanxieError as err:
         fail(err.message)
     except KeyboardInterrupt:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeAlias, TypeVar
@@ -29,27 +31,89 @@ STARTED = time.perf_counter()  # for the TUI's "started in N ms"
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `canxie … | head`
 
 T = TypeVar("T")
 
 _ARGPARSE_CN = (
     ("the following arguments are required: ", "缺少参数："),
     ("unrecognized arguments: ", "无法识别的参数："),
-    ("invalid choice: ", "无效的选项："),
-    ("(choose from ", "（可选："),
-    ("argument ", "参数 "),
     ("invalid int value: ", "不是整数："),
     ("expected one argument", "需要一个值"),
+    ("expected at least one argument", "至少需要一个值"),
+    ("ambiguous option: ", "有歧义的选项："),
+    (" could match ", " 可能是 "),
+    ("not allowed with argument ", "不能同时使用："),
+)
+_ARGPARSE_RE = (
+    # argparse wraps the choices in ASCII brackets: "(choose from 'A', 'B')"
+    (re.compile(r"invalid choice: (.*) \(choose from (.*)\)$"), r"无效的选项：\1（可选：\2）"),
+    (re.compile(r"invalid \w+ value: "), "无效的值："),
+    (re.compile(r"^argument (\S+): "), r"参数 \1："),
 )
 
 
+class _ChineseHelpFormatter(argparse.HelpFormatter):
+    def add_usage(
+        self,
+        usage: str | None,
+        actions: Iterable[argparse.Action],
+        groups: Iterable[argparse._MutuallyExclusiveGroup],
+        prefix: str | None = None,
+    ) -> None:
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+
 class ChineseArgumentParser(argparse.ArgumentParser):
+    """argparse with its own words (usage, sections, -h, errors) in Chinese."""
+
+    def __init__(
+        self,
+        prog: str | None = None,
+        *,
+        add_help: bool = True,
+        formatter_class: type[argparse.HelpFormatter] = _ChineseHelpFormatter,
+        **kwargs: Any,
+    ) -> None:
+        parents: Sequence[argparse.ArgumentParser] = kwargs.pop("parents", ())
+        super().__init__(prog, add_help=False, formatter_class=formatter_class, **kwargs)
+        # Renamed before the parents' options join, so theirs land in the same section.
+        self._positionals.title = "位置参数"
+        self._optionals.title = "选项"
+        if add_help:
+            self.add_argument(
+                "-h", "--help", action="help", default=argparse.SUPPRESS, help="显示本帮助并退出"
+            )
+        for parent in parents:  # as argparse does with `parents=`
+            self._add_container_actions(parent)
+            self._defaults.update(parent._defaults)
+
+    def format_help(self) -> str:
+        text = super().format_help()  # argparse ends section titles with an ASCII colon
+        return text.replace("\n位置参数:\n", "\n位置参数：\n").replace("\n选项:\n", "\n选项：\n")
+
     def error(self, message: str) -> NoReturn:
+        message = self._name_arguments(message)
         for english, chinese in _ARGPARSE_CN:
             message = message.replace(english, chinese)
+        for pattern, chinese in _ARGPARSE_RE:
+            message = pattern.sub(chinese, message)
         self.exit(
             EXIT_USAGE, f"{self.prog}: 参数错误：{message}\n用 {self.prog} --help 查看用法。\n"
         )
+
+    def _name_arguments(self, message: str) -> str:
+        """ "缺少参数：query" names a positional by its Chinese help ("查找内容")."""
+        prefix = "the following arguments are required: "
+        if not message.startswith(prefix):
+            return message
+        names = {
+            str(action.metavar or action.dest): re.split(r"[（(，,]", action.help)[0]
+            for action in self._actions
+            if not action.option_strings and action.help and action.help != argparse.SUPPRESS
+        }
+        missing = message.removeprefix(prefix).split(", ")
+        return prefix + "、".join(names.get(name, name) for name in missing)
 
 
 def subcommands(parser: argparse.ArgumentParser, dest: str) -> Commands:
@@ -130,8 +194,9 @@ def opened_store(args: argparse.Namespace, *, create: bool = False) -> Iterator[
 def run_tui(path: Path) -> int:
     from canxie_tui.ui.app import CanxieApp
 
-    CanxieApp(db_path=path, started=STARTED).run()
-    return 0
+    app = CanxieApp(db_path=path, started=STARTED)
+    app.run()
+    return app.return_code or 0
 
 
 # -- output --------------------------------------------------------------------------
@@ -161,17 +226,96 @@ def print_json(payload: object) -> None:
     print(json.dumps(payload, ensure_ascii=False, indent=2))
 
 
+def _console_class() -> type[Any]:
+    from rich.console import Console
+
+    class QuietConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # rich would exit 1 here; `main` ends every closed pipe the same way
+            raise BrokenPipeError
+
+    return QuietConsole
+
+
+# A run of ASCII (a number, phone, ID, date, "A"): never split across lines.
+_TOKEN = re.compile(r"[!-~]+|\s+|.")
+_BORDERS = 3  # "│ " before a cell and " " after it; one more "│" closes the row
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in _TOKEN.findall(text) if t not in ("\r",)]
+
+
+def _wrap(text: str, width: int) -> str:
+    """`text` folded to `width` cells between tokens: a number is never cut."""
+    from rich.cells import cell_len
+
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for token in _tokens(paragraph):
+            if line and cell_len(line + token) > width:
+                lines.append(line.rstrip())
+                line = "" if token.isspace() else token
+            else:
+                line += token
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def _widths(cells: list[list[str]], room: int | None) -> list[int]:
+    """Each column's width: whole lines if they fit in `room` (None: no limit), else the
+    widest columns folded, but never narrower than their longest number or word."""
+    from rich.cells import cell_len
+
+    columns = list(zip(*cells, strict=True))
+    natural = [max(cell_len(line) for c in col for line in c.split("\n")) for col in columns]
+    least = [
+        max((cell_len(t) for c in col for t in _tokens(c) if not t.isspace()), default=1)
+        for col in columns
+    ]
+    widths = list(natural)
+    if room is None:
+        return widths
+    while sum(widths) > room:
+        shrinkable = [i for i, w in enumerate(widths) if w > least[i]]
+        if not shrinkable:
+            break  # a row wider than the screen: the terminal wraps it, nothing is cut
+        widest = max(shrinkable, key=lambda i: widths[i])
+        widths[widest] -= 1
+    return widths
+
+
 def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A boxed table. On a terminal long cells fold to fit the screen, between words and
+    never inside a number; piped or redirected, every row is printed whole."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
+    cells = [list(headers)] + [[str(cell) for cell in row] for row in rows]
+    probe = Console()
+    room = probe.width - _BORDERS * len(headers) - 1 if probe.is_terminal else None
+    widths = _widths(cells, room)
     table = Table(title=title)
-    for header in headers:
-        # A long Chinese cell has no spaces to wrap at: fold it rather than cut it short.
-        table.add_column(header, overflow="fold")
-    for row in rows:
-        table.add_row(*(str(cell) for cell in row))
-    Console().print(table)
+    for header, width in zip(headers, widths, strict=True):
+        table.add_column(_wrap(header, width), width=width, no_wrap=True, overflow="ignore")
+    for row in cells[1:]:
+        table.add_row(*(Text(_wrap(cell, w)) for cell, w in zip(row, widths, strict=True)))
+    needed = sum(widths) + _BORDERS * len(widths) + 1
+    width = max(needed, probe.width) if probe.is_terminal else needed
+    _console_class()(width=width).print(table)
+
+
+def close_stdout_quietly() -> int:
+    """After BrokenPipeError (`canxie … | head`): point stdout at devnull so Python's own
+    flush at exit cannot fail again, as the Python docs on SIGPIPE advise."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (a test's capture): nothing left to flush
+    return EXIT_BROKEN_PIPE
 
 
 def print_rows(

@@ -243,6 +243,7 @@ class SearchHit:
     address: str
     place: str
     rank: int
+    matched: str = ""  # why it matched when no field shown in a row says so: 同户电话 …0657
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,15 @@ Rules
   surnames (欧阳, 司马, 诸葛, ...).
 * The given name is converted by pypinyin's default reading (with its phrase
   table); polyphonic characters in the given name are *not* expanded.
-* ü is written ``v`` only (绿 -> ``lv``, 女 -> ``nv``, 略 -> ``lve``), which is
-  the usual IME spelling; no ``u`` variant is produced.
+* Two more kinds of key follow, for what people type besides the above: the
+  surname in full and the given name's initials (张小伟 -> ``zhangxw``; only
+  when that is not a prefix of a key already there, as keys are matched by
+  prefix), and ü written ``u`` as well as ``v`` (吕德华 -> ``lvdehua``,
+  ``ludehua``; 绿 -> ``lv``/``lu``, 略 -> ``lve``/``lue``).
+* Surnames pypinyin reads wrongly (阚 kan, not han; 卜 bu; 薄 bo; 藏 zang; 佴
+  nai; 长 chang as a surname of its own) are in :data:`SURNAME_READINGS` too.
+  Keys are written when a person is saved: after changing these rules, re-index
+  an existing database (``search.rebuild_index``).
 * Latin letters and digits are kept (lower-cased, accents stripped, full-width
   forms folded); the middle dot of transliterated minority names
   (阿依古丽·买买提), spaces and other punctuation are dropped.  Names that
@@ -47,7 +54,10 @@ __all__ = [
     "normalize_query",
 ]
 
-MAX_KEYS = 8
+MAX_KEYS = 12
+# Raised whenever the keys a name gets change (readings, kinds of keys): a database
+# indexed by an earlier version is re-indexed once when it is opened (store.session).
+KEYS_VERSION = 2
 """Upper bound on the number of keys :func:`name_keys` returns."""
 
 # Surname -> readings, surname reading first, then the common (dictionary
@@ -92,6 +102,15 @@ SURNAME_READINGS: dict[str, tuple[str, ...]] = {
     "句": ("gou", "ju"),
     "能": ("nai", "neng"),
     "都": ("du", "dou"),
+    # surnames pypinyin reads with the wrong (non-surname) reading
+    "阚": ("kan",),
+    "闞": ("kan",),
+    "卜": ("bu",),
+    "薄": ("bo", "bao"),
+    "藏": ("zang", "cang"),
+    "佴": ("nai", "er"),
+    "长": ("chang", "zhang"),
+    "長": ("chang", "zhang"),
     # compound surnames
     "欧阳": ("ou yang",),
     "歐陽": ("ou yang",),
@@ -142,6 +161,9 @@ _NON_ASCII_ALNUM_RE = re.compile(r"[^a-z0-9]+")
 # Middle dots used in transliterated names (after NFKD; '．' folds to '.').
 _NAME_DOTS = frozenset("·・•‧∙⋅ꞏ.")
 
+# Syllables with ü, which pinyin writes v: the same syllable typed with u.
+_V_SYLLABLES = {"lv": "lu", "nv": "nu", "lve": "lue", "nve": "nue"}
+
 # A syllable/word: (full form, contribution to the initials).
 _Piece = tuple[str, str]
 
@@ -173,6 +195,12 @@ def _reading_pieces(reading: str) -> list[_Piece]:
 
 def _variants(name: str) -> list[list[_Piece]]:
     """Reading variants of *name*, primary first; each is a list of pieces."""
+    return [pieces for pieces, _ in _variants_with_surname(name)]
+
+
+def _variants_with_surname(name: str) -> list[tuple[list[_Piece], int]]:
+    """Reading variants of *name*, primary first, each with how many of its pieces
+    are the surname (0 when the name is not treated as surname + given name)."""
     text = unicodedata.normalize("NFKD", name).lower()
     tokens = [m for m in _TOKEN_RE.finditer(text)]
     if not tokens:
@@ -207,8 +235,12 @@ def _variants(name: str) -> list[list[_Piece]]:
             rest.append((digits, digits))
 
     if not surname_readings:
-        return [rest] if rest else []
-    return [_reading_pieces(reading) + rest for reading in surname_readings]
+        return [(rest, 0)] if rest else []
+    variants = []
+    for reading in surname_readings:
+        head = _reading_pieces(reading)
+        variants.append((head + rest, len(head)))
+    return variants
 
 
 def name_keys(name: str) -> list[str]:
@@ -226,13 +258,28 @@ def _name_keys(name: str) -> tuple[str, ...]:
     See the module docstring for the rules.
     """
     keys: list[str] = []
-    for pieces in _variants(name):
+    more: list[str] = []  # surname in full + given initials, then ü typed as u
+    u_forms: list[str] = []
+    for pieces, surname_len in _variants_with_surname(name):
         for key in ("".join(p[0] for p in pieces), "".join(p[1] for p in pieces)):
             if key and key not in keys:
                 keys.append(key)
-                if len(keys) >= MAX_KEYS:
-                    return tuple(keys)
-    return tuple(keys)
+        mixed: list[str] = []
+        if 0 < surname_len < len(pieces):
+            head, given = pieces[:surname_len], pieces[surname_len:]
+            mixed.append("".join(p[0] for p in head) + "".join(p[1] for p in given))
+            more += mixed
+        if any(p[0] in _V_SYLLABLES for p in pieces):
+            u_pieces = [(_V_SYLLABLES.get(p[0], p[0]), p[1]) for p in pieces]
+            u_forms.append("".join(p[0] for p in u_pieces))
+            if mixed:
+                head, given = u_pieces[:surname_len], u_pieces[surname_len:]
+                u_forms.append("".join(p[0] for p in head) + "".join(p[1] for p in given))
+    for key in [*more, *u_forms]:
+        # Matching is by prefix: a key that starts another one finds nothing new.
+        if key and not any(k.startswith(key) for k in keys):
+            keys.append(key)
+    return tuple(keys[:MAX_KEYS])
 
 
 def initials(text: str) -> str:

@@ -314,7 +314,7 @@ def clean_visit(values: Mapping[str, Any], today: date) -> tuple[dict[str, Any],
         raise InputError("填写了跟进期限，请写明要跟进什么", "followup_what")
     warnings = []
     if (today - day).days > VISIT_CONFIRM_DAYS:
-        warnings.append(f"走访日期{day.isoformat()}已是{(today - day).days}天前")
+        warnings.append(f"这次走访是{(today - day).days}天前（{day.isoformat()}）")
     return clean, warnings
 
 

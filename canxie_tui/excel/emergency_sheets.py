@@ -209,6 +209,20 @@ def _event_line(event: EmergencyEvent | None, kind: str, now: datetime, count: i
     )
 
 
+def _filter_text(status: str | None, query: str | None, total: int) -> str:
+    """What limits the sheet, after the event line: 　　筛选：“10栋”、未联系（全部 187 人中）.
+
+    "" for the whole list."""
+    parts = []
+    if query and query.strip():
+        parts.append(f"“{query.strip()}”")
+    if status:
+        parts.append(codes.label(codes.ROLL_CALL_STATUSES, status, status))
+    if not parts:
+        return ""
+    return f"　　筛选：{'、'.join(parts)}（全部 {total} 人中）"
+
+
 # -- the call sheet -----------------------------------------------------------------------
 def write_call_sheet(
     store: Store,
@@ -216,14 +230,17 @@ def write_call_sheet(
     *,
     kind: str | None = None,
     status: str | None = None,
+    query: str | None = None,
     out: Path | str | None = None,
     include_ids: bool = False,
 ) -> Path:
     """Write the call sheet of `event` (or of a hypothetical event of `kind`); return its path.
 
-    `status` limits it (e.g. "pending" for those not yet reached); `out` is a file
-    or a folder (default: `exports/` with a dated name).  With `include_ids` a
-    masked 身份证号 column follows the name (前6后4, never the full number).
+    `status` limits it (e.g. "pending" for those not yet reached) and so does
+    `query` (a building such as "10栋", a name: the screen's filter); a limited
+    sheet says so in its second title row.  `out` is a file or a folder (default:
+    `exports/` with a dated name).  With `include_ids` a masked 身份证号 column
+    follows the name (前6后4, never the full number).
     """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -231,7 +248,8 @@ def write_call_sheet(
     from canxie_tui.store.emergency import roll_call
     from canxie_tui.store.site import get_site
 
-    rows = roll_call(store, event, kind=kind, status=status, group_by_grid=True).rows
+    call = roll_call(store, event, kind=kind, status=status, query=query, group_by_grid=True)
+    rows = call.rows
     event_kind = event.kind if event is not None else str(kind)
     now = store.clock()
     site = get_site(store)
@@ -246,7 +264,8 @@ def write_call_sheet(
     ws.title = "呼叫单"
     columns = len(headers)
     _title(ws, 1, f"{site.full_name()} 急难救助呼叫单".strip(), columns, size=16)
-    _title(ws, 2, _event_line(event, event_kind, now, len(rows)), columns, size=11)
+    line = _event_line(event, event_kind, now, len(rows)) + _filter_text(status, query, call.total)
+    _title(ws, 2, line, columns, size=11)
     for column, header in enumerate(headers, start=1):
         put(ws, 3, column, header)
     _style_header(ws, 3, columns)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from canxie_tui.domain.indicators import Indicator
+from canxie_tui.domain.models import Followup
 from canxie_tui.store import certificates, daycare, duelist, followups, indicators
 from canxie_tui.store.connection import Store
 from canxie_tui.store.register_sql import in_register
@@ -34,6 +35,19 @@ class Dashboard:
     indicators: list[Indicator] = field(default_factory=list)
     emergency: str | None = None  # the current event and its roll-call progress
     certificates_expiring: int = 0  # 残疾人证 expiring within 90 days (or expired)
+    # The first few people to visit today (overdue first, in the due list's order) and the
+    # first few open follow-ups (most pressing first).
+    due_first: list[duelist.DueItem] = field(default_factory=list)
+    followups_first: list[Followup] = field(default_factory=list)
+
+
+AGENDA = 8  # people and follow-ups named on the home screen (the lists hold the rest)
+
+
+def due_first(store: Store, today: date, limit: int = AGENDA) -> list[duelist.DueItem]:
+    """Today's visits in the due list's order: overdue, then due today (not later)."""
+    items, _ = duelist.due_list(store, today, duelist.DueFilters(within_days=1), limit=limit)
+    return [i for i in items if i.overdue_days >= 0]
 
 
 def month_stats(store: Store, today: date) -> MonthStats:
@@ -98,6 +112,8 @@ def dashboard(store: Store, today: date | None = None) -> Dashboard:
         indicators=indicators.indicators(store, today),
         emergency=_emergency(store),
         certificates_expiring=certificates.expiring_count(store, today),
+        due_first=due_first(store, today),
+        followups_first=followups.open_followups(store, limit=AGENDA),
     )
 
 

@@ -63,12 +63,19 @@ class DueFilters:
 def due_list(
     store: Store, today: date, filters: DueFilters | None = None, *, limit: int = 200
 ) -> tuple[list[DueItem], int]:
-    """(items most overdue first, total count): overdue, then due in the next `within_days`
-    days counting today (so someone visited today on a weekly round is off the list)."""
+    """(items, total count): the overdue, then those due within `within_days` days
+    (today up to and including day 7), soonest first.
+
+    Among the overdue, people of a household with an open urgent follow-up come
+    first, then tier A, then everyone else; each group most days overdue first.
+    """
     f = filters or DueFilters()
-    horizon = today if f.overdue_only else today + timedelta(days=f.within_days)
-    where = [_IN_REGISTER, "p.next_due_date != ''", "p.next_due_date < ?"]
-    params: list[Any] = [horizon.isoformat()]
+    if f.overdue_only:
+        where = [_IN_REGISTER, "p.next_due_date != ''", "p.next_due_date < ?"]
+        params: list[Any] = [today.isoformat()]
+    else:
+        where = [_IN_REGISTER, "p.next_due_date != ''", "p.next_due_date <= ?"]
+        params = [(today + timedelta(days=f.within_days)).isoformat()]
     if f.tier:
         where.append("p.tier = ?")
         params.append(f.tier)
@@ -85,8 +92,8 @@ def due_list(
     rows = store.query(
         "SELECT p.id, p.household_id, p.name, p.tier, p.tier_reason, p.next_due_date, "
         "p.last_visit_date, p.last_visit_method, p.phone, h.phone AS home_phone, h.building, "
-        f"h.unit, h.room, h.grid, h.address {base} ORDER BY p.next_due_date, p.name LIMIT ?",
-        [*params, limit],
+        f"h.unit, h.room, h.grid, h.address {base} ORDER BY {_ORDER} LIMIT ?",
+        [*params, today.isoformat(), today.isoformat(), limit],
     )
     total = (
         len(rows)
@@ -112,6 +119,18 @@ def due_list(
         for r in rows
     ]
     return items, total
+
+
+# Overdue before due soon; among the overdue an open urgent follow-up of the person
+# (or of the household as a whole), then tier A, then the rest; then the date.
+_ORDER = (
+    "p.next_due_date >= ?, "
+    "CASE WHEN p.next_due_date >= ? THEN 2 "
+    "WHEN EXISTS (SELECT 1 FROM followups f WHERE f.household_id = p.household_id "
+    "AND f.status = 'open' AND f.urgent AND (f.person_id IS NULL OR f.person_id = p.id)) "
+    "THEN 0 WHEN p.tier = 'A' THEN 1 ELSE 2 END, "
+    "p.next_due_date, p.name"
+)
 
 
 def due_counts(store: Store, today: date) -> dict[str, int]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from canxie_tui.domain.ids import mask_id
 from canxie_tui.domain.models import SearchHit, SearchResult
 from canxie_tui.domain.search_keys import name_keys, normalize_query
 from canxie_tui.store.connection import Store
@@ -136,11 +137,11 @@ _DOC_FIELDS = (
 
 
 def rebuild_index(store: Store) -> int:
-    """Re-index everyone (after a bulk load); returns the number of persons."""
+    """Re-index everyone (after a bulk load, or when the keys changed); returns how many."""
     pks = [r[0] for r in store.db.conn.execute("SELECT pk FROM persons")]
     with store.transaction():
-        for pk in pks:
-            index_person(store, pk)
+        for start in range(0, len(pks), _INDEX_CHUNK):
+            index_people(store, pks[start : start + _INDEX_CHUNK])
     return len(pks)
 
 
@@ -225,7 +226,7 @@ def _result(
     page = sorted(found.items(), key=lambda item: item[1])[:limit]
     return SearchResult(
         query=raw_query,
-        hits=tuple(_hits(store, [(pk, rank) for pk, (rank, _, _) in page])),
+        hits=tuple(_hits(store, [(pk, rank) for pk, (rank, _, _) in page], raw_query)),
         total=min(total, COUNT_CAP),
         total_is_capped=total > COUNT_CAP,
     )
@@ -237,14 +238,15 @@ def _count(conn: Any, select_sql: str, params: list[Any]) -> int:
     return int(conn.execute(sql, params).fetchone()[0])
 
 
-def _hits(store: Store, page: list[tuple[int, int]]) -> list[SearchHit]:
+def _hits(store: Store, page: list[tuple[int, int]], query: str = "") -> list[SearchHit]:
     if not page:
         return []
     marks = ",".join("?" for _ in page)
     rows = store.query(
         "SELECT p.pk, p.id, p.household_id, p.name, p.sex, p.birth_date, p.id_number, "
         "p.category, p.level, p.status, p.phone, h.phone AS home_phone, h.address, "
-        "h.building, h.unit, h.room "
+        "h.building, h.unit, h.room, h.grid, p.cert_number, h.guardian_name, h.guardian_phone, "
+        "h.emergency_contact, h.emergency_phone "
         f"FROM persons p JOIN households h ON h.id = p.household_id WHERE p.pk IN ({marks})",
         [pk for pk, _ in page],
     )
@@ -267,6 +269,49 @@ def _hits(store: Store, page: list[tuple[int, int]]) -> list[SearchHit]:
                 address=r["address"],
                 place="".join((r["building"], r["unit"], r["room"])),
                 rank=rank,
+                matched=matched_field(normalize_query(query), r),
             )
         )
     return hits
+
+
+# Fields a row does not show, in the order a reason is looked for: (column, label, kind).
+_HIDDEN = (
+    ("home_phone", "同户电话", "phone"),
+    ("phone", "本人电话", "phone"),
+    ("guardian_phone", "监护人电话", "phone"),
+    ("emergency_phone", "紧急联系人电话", "phone"),
+    ("guardian_name", "监护人", "text"),
+    ("emergency_contact", "紧急联系人", "text"),
+    ("id_number", "身份证号", "number"),
+    ("cert_number", "残疾人证号", "number"),
+    ("grid", "网格", "text"),
+)
+
+
+def matched_field(q: str, row: Mapping[str, Any]) -> str:
+    """Why `row` matched `q` when the fields a result row shows (name, masked ID,
+    phone, address) do not say: "同户电话 …0657", "监护人 赵德明"; else ""."""
+    compact = q.replace(" ", "")
+    if not compact:
+        return ""
+    name = normalize_query(row["name"])
+    if q in name or any(k.startswith(compact) for k in name_keys(row["name"])):
+        return ""
+    phone = row["phone"] or row["home_phone"] or ""
+    place = "".join((row["building"], row["unit"], row["room"]))
+    shown = [phone, row["address"], place, mask_id(row["id_number"] or "")]
+    if any(q in normalize_query(text) for text in shown if text):
+        return ""
+    for column, label, kind in _HIDDEN:
+        value = row[column] or ""
+        if column == "phone" and value == phone:
+            continue  # shown
+        if q not in normalize_query(value):
+            continue
+        if kind == "phone":
+            return f"{label} …{value[-4:]}" if q in value[-6:] else f"{label} {value}"
+        if kind == "number":
+            return f"{label}含{q}"  # never more of a hidden number than was typed
+        return f"{label} {value}"
+    return ""

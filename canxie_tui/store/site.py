@@ -13,7 +13,9 @@ from canxie_tui.store import records
 from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import ValidationError
 
-_CODE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")  # 统计用区划代码: 6, 9 or 12 digits
+# 统计用区划代码 (国家统计局): 区县 6 digits, 街镇 9, 村/社区 12.
+CODE_DIGITS = {"district": 6, "street": 9, "community": 12}
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def get_setting(store: Store, key: str, default: Any = None) -> Any:
@@ -52,9 +54,15 @@ def validate_site(site: Site) -> None:
     if site.community_name and not site.street_name:
         raise ValidationError("填写了村/社区，也请填写所属街道/镇名称", "street_name")
     for key, name, code, label in pairs:
-        if code and not _CODE.match(code):
+        # A name is Chinese words: a mistyped code must not become the community's name.
+        if name and not _CJK.search(name):
             raise ValidationError(
-                f"{label}的统计用区划代码应为6、9或12位数字，“{code}”不对", f"{key}_code"
+                f"{label}名称应为中文名称（如“观音桥街道”），“{name}”像是代码", f"{key}_name"
+            )
+        digits = CODE_DIGITS[key]
+        if code and not re.fullmatch(rf"[0-9]{{{digits}}}", code):
+            raise ValidationError(
+                f"{label}的统计用区划代码应为{digits}位数字，“{code}”不对", f"{key}_code"
             )
         if code and not name:
             raise ValidationError(f"填写了{label}代码，也请填写{label}名称", f"{key}_name")

@@ -66,6 +66,47 @@ def check_visit(store: Store, values: dict[str, Any]) -> tuple[dict[str, Any], l
     return validate.clean_visit(values, store.today())
 
 
+def check_visit_for(
+    store: Store, household_id: str, values: dict[str, Any], visit: Visit | None = None
+) -> list[str]:
+    """The visit form's checks that read the store, after clean_visit (a read, no writes).
+
+    A date before the household or a person seen was registered (created_at) is refused
+    (InputError on visit_date; a correction keeping its date is let through); a visit of
+    the same household, date and purpose already logged is added to the warnings.
+    """
+    from canxie_tui.domain import codes
+    from canxie_tui.domain.errors import InputError
+
+    clean, warnings = check_visit(store, values)
+    day = clean["visit_date"]
+    if visit is None or day != visit.visit_date:
+        seen = list(clean["persons_seen"])
+        rows = store.query(
+            "SELECT '本户' AS name, substr(created_at, 1, 10) AS since FROM households "
+            "WHERE id = ?"
+            " UNION ALL "
+            "SELECT name, substr(created_at, 1, 10) FROM persons "
+            f"WHERE id IN ({', '.join('?' * len(seen))})",
+            (household_id, *seen),
+        )
+        late = max(rows, key=lambda r: r["since"], default=None)
+        if late is not None and day < late["since"]:
+            raise InputError(
+                f"走访日期 {day} 早于{late['name']}的登记日期 {late['since']}，请核对日期",
+                "visit_date",
+            )
+    same = store.scalar(
+        "SELECT count(*) FROM visits WHERE household_id = ? AND visit_date = ? AND purpose = ? "
+        "AND deleted = 0 AND id != ?",
+        (household_id, day, clean["purpose"], visit.id if visit else ""),
+    )
+    if same:
+        purpose = codes.label(codes.VISIT_PURPOSES, clean["purpose"])
+        warnings.append(f"本户 {day} 已记过{same}次{purpose}，可能重复")
+    return warnings
+
+
 def _columns(clean: dict[str, Any]) -> dict[str, Any]:
     skip = {"visitors", "persons_seen", "followup"}
     return {

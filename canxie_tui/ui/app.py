@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from textual import on
-from textual.app import App
+from textual.actions import SkipAction
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from canxie_tui.domain.errors import CanxieError
@@ -17,7 +21,7 @@ from canxie_tui.domain.models import Operator, Site
 from canxie_tui.store import site
 from canxie_tui.store.connection import Store
 from canxie_tui.store.session import open_store
-from canxie_tui.ui.commands import MainCommands
+from canxie_tui.ui.commands import PALETTE_PLACEHOLDER, QUIT_HINT, MainCommands, system_commands
 from canxie_tui.ui.errors import reported
 
 T = TypeVar("T")
@@ -30,6 +34,17 @@ class CanxieApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "帮助", id="help", tooltip="列出本页所有按键"),
         Binding("f2", "switch_operator", "操作员", id="operator", tooltip="切换当前操作员"),
+        # Not in the footers (they are full at 80 columns); F1 lists it on every screen.
+        Binding(
+            "home",
+            "home",
+            "首页",
+            id="home",
+            tooltip="回到首页",
+            key_display="Home",
+            priority=True,
+            show=False,
+        ),
         Binding("ctrl+q", "quit", "退出", id="quit", tooltip="退出残协工作台", priority=True),
         Binding(
             "ctrl+p",
@@ -77,6 +92,18 @@ class CanxieApp(App[None]):
         """Back to the dashboard (the home screen), closing whatever is above it."""
         while len(self.screen_stack) > 2:
             self.pop_screen()
+
+    def action_home(self) -> None:
+        """Home: the dashboard from any screen; in a text field it moves the cursor, and
+        it leaves a dialog or form alone (Esc closes those, so nothing typed is lost)."""
+        if isinstance(self.screen, ModalScreen) or isinstance(self.focused, (Input, TextArea)):
+            raise SkipAction()
+        self.show_home()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """On the home screen itself, Home is off: not in its footer (it fits 80 columns),
+        and the key moves in the table instead."""
+        return not (action == "home" and getattr(self.screen, "IS_HOME", False))
 
     def show_search(self) -> None:
         from canxie_tui.ui.screens.search import SearchScreen
@@ -237,6 +264,23 @@ class CanxieApp(App[None]):
             self.report_error(event.worker.error)
 
     # -- app-wide actions ------------------------------------------------------
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        return system_commands(self, screen)
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            self.push_screen(
+                CommandPalette(placeholder=PALETTE_PLACEHOLDER, id="--command-palette")
+            )
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C does not quit (it copies): say which key does, in Chinese."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                message, title = QUIT_HINT
+                self.notify(message.format(key=key.replace("ctrl+", "Ctrl+").title()), title=title)
+                return
+
     def action_help(self) -> None:
         from canxie_tui.ui.screens.help import HelpScreen
 

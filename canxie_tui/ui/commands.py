@@ -2,14 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
+from textual.app import SystemCommand
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from canxie_tui.ui.app import CanxieApp
+
+PALETTE_PLACEHOLDER = "输入要做的事，如：走访、查找、导出…"
+QUIT_HINT = ("按 {key} 退出残协工作台", "要退出吗？")
+
+
+def system_commands(app: CanxieApp, screen: Screen[object]) -> Iterator[SystemCommand]:
+    """Textual's own palette commands, in Chinese ("退出" is among MainCommands)."""
+    yield SystemCommand("配色主题", "更换界面配色", app.action_change_theme)
+    if screen.query("HelpPanel"):
+        yield SystemCommand("隐藏按键面板", "关闭右侧的按键说明", app.action_hide_help_panel)
+    else:
+        yield SystemCommand(
+            "按键面板", "在右侧显示当前输入框的说明和本页按键", app.action_show_help_panel
+        )
+    if screen.maximized is not None:
+        yield SystemCommand("还原大小", "把放大的部分恢复原样", screen.action_minimize)
+    elif screen.focused is not None and screen.focused.allow_maximize:
+        yield SystemCommand("放大当前部分", "把光标所在的部分铺满屏幕", screen.action_maximize)
+    yield SystemCommand(
+        "屏幕截图",
+        "把当前屏幕保存为 SVG 图片",
+        lambda: app.set_timer(0.1, app.deliver_screenshot),
+    )
 
 
 class MainCommands(Provider):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from textual.command import CommandPalette
 from textual.containers import VerticalScroll
@@ -119,3 +121,56 @@ async def test_restore_from_backup_in_the_tui(app: CanxieApp, register_store: St
         assert restored.scalar("SELECT count(*) FROM notes WHERE body = '备份之后写的记录'") == 0
         assert restored.scalar("SELECT count(*) FROM audit_log WHERE action LIKE '%恢复%'") >= 1
         assert "李明" in app.sub_title
+
+
+async def test_home_key_goes_to_dashboard_in_one_press(app: CanxieApp) -> None:
+    from textual.widgets import DataTable
+
+    from canxie_tui.ui.screens.dashboard import DashboardScreen
+    from canxie_tui.ui.screens.help import key_rows
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_search(pilot)
+        query = app.screen.query_one("#query", Input)
+        await type_text(pilot, "wf")
+        await pilot.press("home")  # in the query box Home moves the cursor, as usual
+        assert query.cursor_position == 0 and query.value == "wf"
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, HouseholdScreen)
+        assert isinstance(app.focused, DataTable)  # its own Home would scroll: the app's wins
+        assert ("Home", "首页", "回到首页") in key_rows(app.screen, app.BINDINGS)
+        await pilot.press("home")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        assert len(app.screen_stack) == 2
+
+
+async def test_palette_system_commands_are_chinese(app: CanxieApp) -> None:
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        assert "Search" not in palette.query_one(Input).placeholder
+        assert "输入" in palette.query_one(Input).placeholder
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        helps = [command.help for command in app.get_system_commands(app.screen)]
+        assert "配色主题" in titles and "屏幕截图" in titles
+        for text in titles + helps:
+            assert not re.search(r"[A-Za-z]{3,}", text.replace("SVG", "")), text
+
+
+async def test_ctrl_c_says_how_to_quit_in_chinese(app: CanxieApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+c")
+        await settle(pilot)
+        assert app.is_running
+        notes = list(app._notifications)
+        assert notes, "Ctrl+C should say which key quits"
+        assert notes[-1].title == "要退出吗？" and "Ctrl+Q" in notes[-1].message
+        assert "quit" not in notes[-1].message.lower()

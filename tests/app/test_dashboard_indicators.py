@@ -179,3 +179,72 @@ async def test_subsidy_extension_changes_the_living_subsidy_denominator(
         "AND record_id LIKE 'subsidy%'"
     )
     assert audit == [{"action": "修改设置", "record_id": "subsidy_living_low_income"}]
+
+
+async def test_names_todays_visits_scale_and_footer_fit_80x24(
+    app: CanxieApp, register_store: Store
+) -> None:
+    """今天先走访 names the first people in the due list's order; the sparkline says its
+    scale; the footer's keys end before Ctrl+P's label (nothing cut)."""
+    from textual.widgets import Footer, Label
+    from textual.widgets._footer import FooterKey
+
+    from canxie_tui.store import duelist
+
+    today = register_store.today()
+    due, _ = duelist.due_list(register_store, today, duelist.DueFilters(within_days=1))
+    due = [i for i in due if i.overdue_days >= 0]
+    assert due, "the fixture has someone to visit today"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        lines = str(app.screen.query_one("#today", Static).render()).splitlines()
+        assert lines[1].startswith("　　今天先走访：" + f"{due[0].name}（{due[0].due_text}）")
+        assert all(f"{i.name}（" in lines[1] for i in due[:2])
+        assert not app.screen.query_one("#agenda").display  # no room at 80×24
+        scale = str(app.screen.query_one("#spark-max", Label).render())
+        assert scale.strip().startswith("最多 ") and scale.endswith(" 次/日")
+        footer = app.screen.query_one(Footer)
+        keys = [k for k in footer.query(FooterKey) if not k.has_class("-command-palette")]
+        palette = footer.query_one(".-command-palette")
+        assert str(palette.render()).strip().endswith("命令")
+        assert keys and max(k.region.right for k in keys) <= palette.region.x
+        # Everything still fits: the table neither scrolls nor is cut.
+        table = app.screen.query_one("#indicators", DataTable)
+        assert table.virtual_size.height <= table.size.height
+        assert app.screen.query_one("#beside-table").region.bottom <= 23
+
+
+async def test_due_people_and_followups_beside_at_120x40(
+    app: CanxieApp, register_store: Store
+) -> None:
+    from canxie_tui.store import duelist, followups
+
+    household = register_store.query("SELECT id FROM households LIMIT 1")[0]["id"]
+    followups.add_followup(register_store, household, "送轮椅电池", "2026-11-30", urgent=True)
+    due, _ = duelist.due_list(
+        register_store, register_store.today(), duelist.DueFilters(within_days=1)
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.screen.query_one("#agenda").display
+        people = str(app.screen.query_one("#agenda-due", Static).render())
+        assert people.splitlines()[0].startswith(f"{due[0].name}　{due[0].due_text}")
+        open_ = str(app.screen.query_one("#agenda-followups", Static).render())
+        assert "急 " in open_ and "送轮椅电池　2026-11-30" in open_
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert not app.screen.query_one("#agenda").display
+
+
+async def test_notice_over_a_form_leaves_the_form_uncovered(app: CanxieApp) -> None:
+    from textual.widgets._toast import Toast
+
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        box = app.screen.query_one(".form-box")
+        app.notify("已保存 2026-11-29 的走访", title="走访")
+        await settle(pilot)
+        toast = app.screen.query_one(Toast)
+        assert toast.region.height and not toast.region.overlaps(box.region)

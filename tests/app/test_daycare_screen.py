@@ -110,7 +110,9 @@ async def test_month_grid_shows_symbols_and_totals(app: CanxieApp, register_stor
         assert str(rows["王芳"][27]).strip() == "✗"
         assert str(rows["王芳"][26]).strip() == "·"  # expected on Thursday, nothing recorded
         assert str(rows["每日合计"][27]).strip() == "½"
-        assert str(rows["单丽"][-1]).strip() == "0.5"
+        # One form for half days on the whole grid (not 12½ beside 56.5).
+        assert str(rows["单丽"][-1]).strip() == "½"
+        assert "." not in str(grid.query_one("#grid-head", Static).render()).split("日均")[0]
 
 
 async def test_close_day_and_end_enrolment(app: CanxieApp, register_store: Store) -> None:
@@ -149,3 +151,17 @@ async def test_close_day_and_end_enrolment(app: CanxieApp, register_store: Store
     )
     assert ended == [{"name": "单丽", "end_date": "2026-11-29", "end_reason": "入住养老机构"}]
     assert register_store.scalar("SELECT count(*) FROM daycare_closures") == 0
+
+
+def test_month_grid_marks_start_in_one_column() -> None:
+    """假 (two cells wide) starts where ✓ ½ ✗ · and the day number do, not one cell left."""
+    from rich.cells import cell_len
+
+    from canxie_tui.ui.screens.month_grid import CELL, cell, days_text
+
+    starts = {
+        m: len(cell(m)) - len(cell(m).lstrip()) for m in ("✓", "½", "✗", "·", "假", "7", "17")
+    }
+    assert set(starts.values()) == {1}, starts
+    assert all(cell_len(cell(m)) == CELL for m in (*starts, "17½", ""))
+    assert [days_text(v) for v in (0, 0.5, 12, 12.5, 307.5)] == ["0", "½", "12", "12½", "307½"]

@@ -187,7 +187,7 @@ async def test_duplicate_id_refused_and_existing_record_offered(
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, PersonForm)
-        error = str(app.screen.query_one("#form-error", Static).render())
+        error = str(app.screen.query_one("#field-id_number .message", Static).render())
         assert "已登记为“单丽”" in error and "Ctrl+O" in error
         await pilot.press("ctrl+o")
         await settle(pilot)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import DataTable, Input, Static
 
+from canxie_tui.store import register
+from canxie_tui.store.connection import Store
 from canxie_tui.ui.app import CanxieApp
 from canxie_tui.ui.screens.dashboard import DashboardScreen
 from canxie_tui.ui.screens.household import HouseholdScreen
@@ -76,3 +79,49 @@ async def test_enter_opens_household(app: CanxieApp) -> None:
         app.screen.query_one("#query", Input).value = ""
         await pilot.press("escape")  # an empty search: Esc goes home
         assert isinstance(app.screen, DashboardScreen)
+
+
+def _two_wang_na(store: Store) -> None:
+    street = "观音桥街道建新东路社区建新东路一巷128号附3号"
+    for building, unit, room, phone in (("3栋", "4单元", "502", ""), ("7栋", "1单元", "201", "")):
+        home = register.add_household(
+            store,
+            {"address": street, "building": building, "unit": unit, "room": room, "phone": phone},
+        )
+        register.add_person(store, home.id, {"name": "王娜", "relation": "户主"})
+    home = register.add_household(store, {"address": "北城三路8号", "phone": "023-67700657"})
+    register.add_person(
+        store, home.id, {"name": "王玲", "relation": "户主", "phone": "13812340000"}
+    )
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_address_uses_the_free_width_building_first(
+    app: CanxieApp, register_store: Store, size: tuple[int, int]
+) -> None:
+    _two_wang_na(register_store)
+    async with app.run_test(size=size) as pilot:
+        await open_search(pilot)
+        await type_text(pilot, "王娜")
+        await settle(pilot)
+        table = app.screen.query_one("#results", DataTable)
+        addresses = [str(table.get_row_at(i)[7]) for i in range(2)]
+        assert table.max_scroll_x == 0  # nothing runs off to the right
+        if size == (120, 40):
+            assert "3栋4单元502" in addresses[0] and "一巷128号附3号" in addresses[0]
+            assert not any("…" in a for a in addresses)
+        else:  # too long: the building comes first, so the two can be told apart
+            assert addresses[0].startswith("3栋4单元502 观音桥")
+            assert addresses[1].startswith("7栋1单元201 观音桥")
+
+
+async def test_row_says_why_it_matched(app: CanxieApp, register_store: Store) -> None:
+    _two_wang_na(register_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_search(pilot)
+        await type_text(pilot, "0657")
+        await settle(pilot)
+        assert names_shown(app) == ["王玲"]
+        row = app.screen.query_one("#results", DataTable).get_row_at(0)
+        assert str(row[5]) == "13812340000"
+        assert str(row[7]).startswith("（同户电话 …0657）")

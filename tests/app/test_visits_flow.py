@@ -19,7 +19,7 @@ def first_column(screen: object, table_id: str) -> list[str]:
     return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
 
 
-async def test_log_visit_from_due_list_drops_person_off(
+async def test_log_visit_from_due_list_moves_person_to_day_7(
     app: CanxieApp, register_store: Store
 ) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
@@ -40,7 +40,9 @@ async def test_log_visit_from_due_list_drops_person_off(
         await pilot.press("ctrl+s")  # today, 入户, whole household, current operator
         await settle(pilot)
         assert app.screen is due
-        assert first_column(due, "#rows") == ["单丽"]
+        # Visited today on a weekly round: due again on day 7, still within "7天内到期".
+        assert first_column(due, "#rows") == ["单丽", "王芳"]
+        assert str(due.query_one("#rows", DataTable).get_row_at(1)[0]) == "7天后到期"
         await pilot.press("escape")
         await settle(pilot)
         assert "今天到期 1 人" in str(app.screen.query_one("#today", Static).render())

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -91,7 +94,10 @@ def test_foreign_sqlite_database_refused(
 
 def test_bad_arguments_in_chinese(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "--db", str(db), "search")
-    assert code == 2 and "参数错误" in err and "缺少参数" in err
+    assert code == 2 and "参数错误" in err and "缺少参数：查找内容" in err and "query" not in err
+    code, _, err = run(capsys, "--db", str(db), "visits", "due", "--tier", "D")
+    assert code == 2 and "无效的选项：'D'（可选：'A', 'B', 'C'）" in err
+    assert "(" not in err and ")" not in err and "argument" not in err
     code, _, err = run(capsys, "--db", str(db), "search", "王", "--limit", "0")
     assert code == 2 and "--limit" in err
     code, _, err = run(capsys, "frobnicate")
@@ -182,14 +188,95 @@ def test_indicators_table_in_the_plans_words(
     assert at == sorted(at)
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _on_terminal(monkeypatch: pytest.MonkeyPatch, columns: int) -> None:
+    """rich treats stdout as a terminal `columns` wide."""
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setenv("COLUMNS", str(columns))
+
+
 def test_indicators_table_folds_long_words_at_80_columns(
     db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("COLUMNS", "80")
+    _on_terminal(monkeypatch, 80)
     code, out, _ = run(capsys, "--db", str(db), "indicators")
+    out = ANSI.sub("", out)
     assert code == 0
     assert "…" not in out  # folded onto a second line, never cut short
     assert max(cell_len(line) for line in out.splitlines()) <= 80
+
+
+def _digit_runs(text: str) -> set[str]:
+    return set(re.findall(r"[0-9]+", text))
+
+
+@pytest.mark.parametrize("columns", [80, 50])
+def test_terminal_tables_never_cut_a_number(
+    columns: int, db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run(capsys, "--db", str(db), "visits", "due", "--json")
+    due = json.loads(out)["results"]
+    code, out, _ = run(capsys, "--db", str(db), "search", "王", "--json")
+    found = json.loads(out)["results"]
+    assert due and found
+    _on_terminal(monkeypatch, columns)
+    code, out, _ = run(capsys, "--db", str(db), "visits", "due")
+    out = ANSI.sub("", out)
+    assert code == 0 and "…" not in out
+    runs = set().union(*(_digit_runs(line) for line in out.splitlines()))
+    for item in due:
+        assert item["phone"] in out  # "023880…" was a phone cut short
+        assert str(abs(item["overdue_days"] or 0)) in runs or "今天" in item["due_text"]
+    code, out, _ = run(capsys, "--db", str(db), "search", "王")
+    out = ANSI.sub("", out)
+    for person in found:
+        assert person["phone"] in out and person["id_number"] in out
+
+
+def test_piped_tables_print_whole_rows(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run(capsys, "--db", str(db), "search", "王", "--json")
+    found = json.loads(out)["results"]
+    monkeypatch.setenv("COLUMNS", "40")  # not a terminal: the width does not matter
+    code, out, _ = run(capsys, "--db", str(db), "search", "王")
+    assert code == 0
+    lines = out.splitlines()
+    for person in found:
+        whole = (person["name"], person["id_number"], person["phone"], person["address"])
+        assert any(all(value in line for value in whole) for line in lines), whole
+
+
+def test_closed_pipe_ends_quietly(db: Path) -> None:
+    """`canxie search 王 | head`: no "Broken pipe" line once the reader has gone."""
+    for argv in (("search", "王"), ("search", "王", "--json")):
+        read_end, write_end = os.pipe()
+        os.close(read_end)  # the reader (head) has already gone
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "canxie_tui", "--db", str(db), *argv],
+                stdout=write_end,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=120,
+            )
+        finally:
+            os.close(write_end)
+        assert (done.returncode, done.stderr) == (141, ""), argv
+
+
+def test_closed_pipe_in_process(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    code, _, err = run(capsys, "--db", str(db), "search", "王", "--json")
+    assert (code, err) == (141, "")
 
 
 def test_unexpected_error_is_one_chinese_line(

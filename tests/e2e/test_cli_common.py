@@ -333,7 +333,11 @@ def test_help_is_chinese(path: tuple[str, ...], capsys: pytest.CaptureFixture[st
         parser = _subcommands(parser)[name]
     code, out, err = run(capsys, *path, "--help")
     assert (code, err) == (0, "")
-    assert out.startswith(f"usage: {' '.join(('canxie', *path))} ")
+    assert out.startswith(f"用法：{' '.join(('canxie', *path))} ")
+    # argparse's own English words are Chinese too ("usage:", "options:", -h's help)
+    for english in ("usage", "positional arguments", "options:", "show this help"):
+        assert english not in out, english
+    assert "-h, --help" in out and "显示本帮助并退出" in out
     flat = "".join(out.split())  # argparse wraps long lines
     texts = [
         action.help

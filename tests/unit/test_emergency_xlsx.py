@@ -178,6 +178,21 @@ def test_hypothetical_sheet_and_status_filter(
     )
     text = all_text(pending)
     assert "王芳" not in text and "李强" in text
+    assert "筛选：未联系（全部 3 人中）" in cells(pending)[1][0]
+
+
+def test_sheet_holds_the_screens_filter_and_says_it(
+    store: Store, register: dict[str, Person], tmp_path: Path
+) -> None:
+    """Issue 15: the screen's 楼栋/姓名 filter narrows the sheet, and the sheet says so."""
+    event = emergency.start_event(store, "power", "停电")
+    path = emergency_sheets.write_call_sheet(store, event, query="3栋", out=tmp_path / "f.xlsx")
+    rows = cells(path)
+    assert "共 1 人" in rows[1][0] and rows[1][0].endswith("筛选：“3栋”（全部 3 人中）")
+    people = [row[1] for row in rows[3:] if isinstance(row[0], int)]
+    assert people == ["王芳"]
+    whole = cells(emergency_sheets.write_call_sheet(store, event, out=tmp_path / "w.xlsx"))
+    assert "筛选" not in whole[1][0] and "共 3 人" in whole[1][0]
 
 
 # -- text stays text ------------------------------------------------------------------------------

@@ -350,3 +350,66 @@ def test_index_people_writes_exactly_what_index_person_writes(store: Store, make
     with store.transaction():
         index_people(store, [])
     assert rows() == one_by_one
+
+
+@pytest.mark.parametrize(
+    ("name", "queries"),
+    [
+        ("阚德明", ["kdm", "kandeming", "kande"]),
+        ("卜一凡", ["byf", "buyifan"]),
+        ("薄明", ["bm", "boming"]),
+        ("藏建华", ["zjh", "zangjianhua"]),
+        ("佴军", ["naijun"]),
+        ("长明", ["changming"]),
+        ("张小伟", ["zhangxw", "zhangx", "zxw"]),
+        ("吕德华", ["lvdehua", "ludehua", "ldh", "lvdh", "ludh"]),
+    ],
+)
+def test_surname_readings_mixed_input_and_u_for_v(
+    store: Store, make: Make, name: str, queries: list[str]
+) -> None:
+    make.person(make.household("建新东路1号"), name)
+    make.person(make.household("建新东路2号"), "王芳")
+    for query in queries:
+        assert [h.name for h in search(store, query).hits] == [name], query
+
+
+def test_hit_says_why_it_matched_when_no_shown_field_does(store: Store, make: Make) -> None:
+    home = make.household(
+        "建新东路9号", phone="023-67700657", guardian_name="赵德明", guardian_phone="13500001234"
+    )
+    make.person(home, "王玲", phone="13812345678")
+    (hit,) = search(store, "0657").hits
+    assert (hit.name, hit.phone, hit.matched) == ("王玲", "13812345678", "同户电话 …0657")
+    assert search(store, "赵德明").hits[0].matched == "监护人 赵德明"
+    # A field the row shows needs no reason.
+    assert search(store, "5678").hits[0].matched == ""
+    assert search(store, "wl").hits[0].matched == ""
+    assert search(store, "建新东路").hits[0].matched == ""
+
+
+def test_a_database_indexed_by_an_earlier_version_is_reindexed_once(
+    tmp_path: Path,
+) -> None:
+    """`kdm` finds 阚德明 in a database whose keys were written before the surname fix."""
+    from canxie_tui.store import session
+    from tests.conftest import Make, open_store
+
+    path = tmp_path / "old.db"
+    store = open_store(path)
+    person = Make(store).person(name="阚德明")
+    # As an earlier version left it: none of its keys (here: no index at all), no mark.
+    store.db.conn.execute("DELETE FROM search_terms")
+    store.db.conn.execute("DELETE FROM person_fts")
+    store.db.conn.execute("DELETE FROM settings WHERE key = 'search_keys_version'")
+    store.db.conn.commit()
+    assert search(store, "kdm").hits == ()
+    store.close()
+
+    again = session.open_store(path)
+    try:
+        assert [h.person_id for h in search(again, "kdm").hits] == [person.id]
+        marked = again.scalar("SELECT value FROM settings WHERE key = 'search_keys_version'")
+        assert marked is not None
+    finally:
+        again.close()

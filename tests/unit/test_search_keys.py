@@ -47,7 +47,7 @@ def test_single_reading_surname_gives_exactly_two_keys() -> None:
 
 
 def test_three_character_name() -> None:
-    assert name_keys("张晓梅") == ["zhangxiaomei", "zxm"]
+    assert name_keys("张晓梅") == ["zhangxiaomei", "zxm", "zhangxm"]
 
 
 def test_empty_and_blank_give_no_keys() -> None:
@@ -71,7 +71,7 @@ def test_deterministic() -> None:
 def test_identical_initials_deduplicated() -> None:
     # 朴 piao/pu: both readings start with "p", so "pzx" appears once.
     keys = name_keys("朴智星")
-    assert keys == ["piaozhixing", "pzx", "puzhixing"]
+    assert keys == ["piaozhixing", "pzx", "puzhixing", "piaozx", "puzx"]
 
 
 def test_single_letter_name_full_equals_initials() -> None:
@@ -146,7 +146,7 @@ def test_surname_only_name() -> None:
 
 
 def test_ouyang_compound_surname() -> None:
-    assert name_keys("欧阳娜娜") == ["ouyangnana", "oynn"]
+    assert name_keys("欧阳娜娜") == ["ouyangnana", "oynn", "ouyangnn"]
 
 
 @pytest.mark.parametrize(
@@ -192,9 +192,39 @@ def test_lv_written_with_v() -> None:
     assert name_keys("吕女")[0] == "lvnv"
 
 
+@pytest.mark.parametrize(
+    ("name", "keys"),
+    [
+        ("阚德明", ["kandeming", "kdm"]),
+        ("卜一凡", ["buyifan", "byf"]),
+        ("薄明", ["boming", "bm"]),
+        ("藏建华", ["zangjianhua", "zjh"]),
+        ("佴军", ["naijun", "nj"]),
+        ("长明", ["changming", "cm"]),
+    ],
+)
+def test_surnames_pypinyin_reads_wrongly(name: str, keys: list[str]) -> None:
+    assert name_keys(name)[:2] == keys
+
+
+def test_surname_in_full_with_given_initials() -> None:
+    assert "zhangxw" in name_keys("张小伟")
+    assert "ouyangnn" in name_keys("欧阳娜娜")
+    assert "zengxh" in name_keys("曾小红") and "cengxh" in name_keys("曾小红")
+    assert name_keys("王芳") == ["wangfang", "wf"]  # "wangf" already starts "wangfang"
+
+
+def test_u_typed_for_v() -> None:
+    keys = name_keys("吕德华")
+    assert keys[:2] == ["lvdehua", "ldh"]
+    assert {"lvdh", "ludehua", "ludh"} <= set(keys)
+    assert "zhanglue" in name_keys("张略")
+    assert name_keys("Vivian") == ["vivian", "v"]  # a Latin v is not ü
+
+
 def test_given_name_polyphone_not_exploded() -> None:
     # 长 in the given name takes pypinyin's default (phrase-aware) reading only.
-    assert name_keys("王长春") == ["wangchangchun", "wcc"]
+    assert name_keys("王长春") == ["wangchangchun", "wcc", "wangcc"]
 
 
 def test_minority_name_with_middle_dot() -> None:
@@ -209,7 +239,7 @@ def test_middle_dot_variants_dropped(dot: str) -> None:
 
 
 def test_latin_and_digits_kept_lower_case() -> None:
-    assert name_keys("王芳2") == ["wangfang2", "wf2"]
+    assert name_keys("王芳2") == ["wangfang2", "wf2", "wangf2"]
     assert name_keys("ＡＢ 王") == ["abwang", "aw"]
     assert name_keys("Anna Li") == ["annali", "al"]
 

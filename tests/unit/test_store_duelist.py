@@ -2,8 +2,8 @@
 
 The register below is registered on 2026-08-01 and visited on chosen dates; "today" is
 2026-11-29.  Tiers: A 每周 (7 days), B 每月 (30), C 每季度 (90).  "Due within 7 days"
-counts today: due today .. 6 days out is listed, 7 days out is not (someone visited
-today on a weekly round is off the list).
+is today up to and including 7 days out.  The overdue come first: an open urgent
+follow-up, then tier A, then the rest, each most days overdue first.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 
 from canxie_tui.domain.models import Household, Person
 from canxie_tui.domain.tiers import DEFAULT_TIER_SETTINGS, TierSettings
-from canxie_tui.store import dashboard, register, tiers
+from canxie_tui.store import dashboard, followups, register, tiers
 from canxie_tui.store.connection import Store
 from canxie_tui.store.duelist import DueFilters, DueItem, due_counts, due_list, grids
 from tests.conftest import NOW, TODAY, Clock, Make, open_store
@@ -34,7 +34,7 @@ class Register:
     sun: Person  # C, visited 09-03 → due 12-02 (3天后到期)
     li: Person  # B: 智力残疾, visited 11-04 → due 12-04
     zhou: Person  # C, visited 09-06 → due 12-05 (6 days out: listed)
-    wu: Person  # C, visited 09-07 → due 12-06 (7 days out: not listed)
+    wu: Person  # C, visited 09-07 → due 12-06 (7 days out: listed)
     zheng: Person  # C, never visited → due from registration 08-01 (逾期120天)
     wang: Person  # C, never visited, moved out: never listed
 
@@ -88,11 +88,11 @@ def test_tiers_of_the_hand_built_register(store: Store, reg: Register) -> None:
     assert tier == {"赵一": "A", "钱二": "B", "孙三": "C", "李四": "B", "周五": "C", "郑七": "C"}
 
 
-def test_due_list_most_overdue_first_within_seven_days(store: Store, reg: Register) -> None:
+def test_due_list_tier_a_overdue_first_within_seven_days(store: Store, reg: Register) -> None:
     items, total = due_list(store, TODAY)
 
-    assert _names(items) == ["郑七", "赵一", "钱二", "孙三", "李四", "周五"]
-    assert total == 6
+    assert _names(items) == ["赵一", "郑七", "钱二", "孙三", "李四", "周五", "吴六"]
+    assert total == 7
     due = {i.name: (i.next_due_date, i.overdue_days, i.due_text) for i in items}
     assert due == {
         "郑七": ("2026-08-01", 120, "逾期120天"),
@@ -101,7 +101,21 @@ def test_due_list_most_overdue_first_within_seven_days(store: Store, reg: Regist
         "孙三": ("2026-12-02", -3, "3天后到期"),
         "李四": ("2026-12-04", -5, "5天后到期"),
         "周五": ("2026-12-05", -6, "6天后到期"),
+        "吴六": ("2026-12-06", -7, "7天后到期"),
     }
+
+
+def test_urgent_followup_first_then_tier_a_then_most_overdue(
+    store: Store, make: Make, reg: Register
+) -> None:
+    clock = Clock(REGISTERED)
+    store.clock = clock
+    late = make.person(make.household("建新东路40号"), "冯九", category=4, level=4)
+    clock.set(NOW)
+    make.visit("2026-08-20", late)  # C: due 11-18, 逾期11天 (less than 郑七's 120)
+    followups.add_followup(store, late.household_id, "漏水，尽快上门", "2026-12-01", urgent=True)
+    names = _names(due_list(store, TODAY, DueFilters(overdue_only=True))[0])
+    assert names[:3] == ["冯九", "赵一", "郑七"]
 
 
 def test_due_item_shows_where_and_when_last_seen(store: Store, reg: Register) -> None:
@@ -127,7 +141,7 @@ def test_never_listed_moved_out_or_without_certificate(store: Store, reg: Regist
     assert "王八" not in names
     assert "钱母" not in names
     assert store.scalar("SELECT next_due_date FROM persons WHERE id = ?", (reg.wang.id,)) == ""
-    assert "吴六" in names  # only excluded by the 7-day horizon
+    assert "吴六" in names
 
 
 def test_moving_out_takes_someone_off_the_list(store: Store, reg: Register) -> None:
@@ -136,10 +150,10 @@ def test_moving_out_takes_someone_off_the_list(store: Store, reg: Register) -> N
     )
     items, total = due_list(store, TODAY)
     assert "郑七" not in _names(items)
-    assert total == 5
+    assert total == 6
     # And back in the register: due again from the registration date.
     register.change_status(store, register.get_person(store, reg.zheng.id), "active", "", "")
-    assert _names(due_list(store, TODAY)[0])[0] == "郑七"
+    assert _names(due_list(store, TODAY)[0])[:2] == ["赵一", "郑七"]
 
 
 def test_never_visited_person_is_due_from_registration(store: Store, make: Make) -> None:
@@ -158,15 +172,15 @@ def test_never_visited_person_is_due_from_registration(store: Store, make: Make)
     [
         (DueFilters(tier="A"), ["赵一"]),
         (DueFilters(tier="B"), ["钱二", "李四"]),
-        (DueFilters(tier="C"), ["郑七", "孙三", "周五"]),
+        (DueFilters(tier="C"), ["郑七", "孙三", "周五", "吴六"]),
         (DueFilters(grid="第二网格"), ["孙三", "李四", "周五"]),
         (DueFilters(building="4栋"), ["李四", "周五"]),
-        (DueFilters(building="5栋"), ["郑七"]),
-        (DueFilters(grid="第一网格", tier="C"), ["郑七"]),
-        (DueFilters(overdue_only=True), ["郑七", "赵一"]),
+        (DueFilters(building="5栋"), ["郑七", "吴六"]),
+        (DueFilters(grid="第一网格", tier="C"), ["郑七", "吴六"]),
+        (DueFilters(overdue_only=True), ["赵一", "郑七"]),
         (DueFilters(grid="第二网格", overdue_only=True), []),
-        (DueFilters(within_days=1), ["郑七", "赵一", "钱二"]),
-        (DueFilters(within_days=8), ["郑七", "赵一", "钱二", "孙三", "李四", "周五", "吴六"]),
+        (DueFilters(within_days=0), ["赵一", "郑七", "钱二"]),
+        (DueFilters(within_days=6), ["赵一", "郑七", "钱二", "孙三", "李四", "周五"]),
     ],
 )
 def test_due_list_filters(
@@ -179,8 +193,8 @@ def test_due_list_filters(
 
 def test_total_counts_beyond_the_limit(store: Store, reg: Register) -> None:
     items, total = due_list(store, TODAY, limit=2)
-    assert _names(items) == ["郑七", "赵一"]
-    assert total == 6
+    assert _names(items) == ["赵一", "郑七"]
+    assert total == 7
 
 
 def test_due_counts(store: Store, reg: Register) -> None:
@@ -210,11 +224,12 @@ def test_grids_in_natural_order(store: Store, make: Make) -> None:
     ]
 
 
-def test_visit_today_takes_someone_off_the_list(store: Store, make: Make, reg: Register) -> None:
+def test_visit_today_makes_someone_due_in_7_days(store: Store, make: Make, reg: Register) -> None:
     make.visit("今天", reg.zhao, method="phone")
 
     assert due_counts(store, TODAY) == {"overdue": 1, "due_today": 1}
-    assert "赵一" not in _names(due_list(store, TODAY)[0])
+    assert _by_name(due_list(store, TODAY)[0])["赵一"].due_text == "7天后到期"
+    assert "赵一" not in _names(due_list(store, TODAY, DueFilters(overdue_only=True))[0])
     # Still weekly: back on the list the next day, due in 6 days.
     items = _by_name(due_list(store, date(2026, 11, 30))[0])
     assert (items["赵一"].next_due_date, items["赵一"].due_text) == ("2026-12-06", "6天后到期")
@@ -280,7 +295,15 @@ def test_new_tier_settings_retier_everyone(store: Store, reg: Register) -> None:
     assert items[1].due_text == "今天到期"
 
     tiers.save_settings(store, DEFAULT_TIER_SETTINGS)
-    assert _names(due_list(store, TODAY)[0]) == ["郑七", "赵一", "钱二", "孙三", "李四", "周五"]
+    assert _names(due_list(store, TODAY)[0]) == [
+        "赵一",
+        "郑七",
+        "钱二",
+        "孙三",
+        "李四",
+        "周五",
+        "吴六",
+    ]
 
 
 # -- month ends and a leap year ----------------------------------------------------------

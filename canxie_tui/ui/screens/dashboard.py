@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -12,7 +14,9 @@ from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.indicators import SHORT_NAMES, Indicator
+from canxie_tui.domain.models import Followup
 from canxie_tui.store.dashboard import Dashboard, dashboard
+from canxie_tui.store.duelist import DueItem
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.widgets.tables import add_keyed_columns, cursor_key, keep_cursor
@@ -32,6 +36,7 @@ def bar(rate: float | None, width: int = BAR_WIDTH) -> str:
 NARROW_TARGETS = {"income": "与GDP同步", "training": "全区0.2万人"}
 WIDE = 120  # from this width the table shows the plan's full words
 COLUMNS = ("指标", "分子/分母", "完成率", "目标", "评价", "缺口")
+AGENDA_HEIGHT = 34  # from this height the due people and follow-ups get a panel each
 
 
 def verdict(ind: Indicator) -> str:
@@ -68,6 +73,38 @@ def beside_table(ind: Indicator, *, wide: bool = False) -> str:
     )
 
 
+def visit_first_line(items: list[DueItem], total: int, width: int) -> str:
+    """今天先走访：张三（逾期12天）、李四（今天到期）… cut at a name, never inside one."""
+    lead = "　　今天先走访："
+    if not items:
+        return lead + "没有逾期或今天到期的人"
+    names = [f"{i.name}（{i.due_text}）" for i in items]
+    shown: list[str] = []
+    for name in names:
+        text = lead + "、".join([*shown, name])
+        more = "…" if len(shown) + 1 < total else ""
+        if shown and cell_len(text + more) > width:
+            break
+        shown.append(name)
+    return lead + "、".join(shown) + ("…" if len(shown) < total else "")
+
+
+def due_lines(items: list[DueItem]) -> str:
+    if not items:
+        return "没有逾期或今天到期的人"
+    return "\n".join(f"{i.name}　{i.due_text}　{i.tier}级　{i.place or i.address}" for i in items)
+
+
+def followup_lines(items: list[Followup], today: date) -> str:
+    if not items:
+        return "没有未完成的跟进事项"
+    return "\n".join(
+        f"{'急 ' if f.urgent else ''}{f.person_name or f.address}：{f.what}　"
+        f"{f.due_date}{'（逾期）' if f.is_overdue(today) else ''}"
+        for f in items
+    )
+
+
 def no_list_reason(ind: Indicator) -> str:
     """Why a row of 专栏1 has no shortfall list (said when Enter is pressed on it)."""
     if ind.kind == "external":
@@ -83,21 +120,30 @@ def no_list_reason(ind: Indicator) -> str:
 
 
 class DashboardScreen(CanxieScreen[None]):
+    IS_HOME: ClassVar[bool] = True  # the app's Home key is off here (see CanxieApp.check_action)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash,ctrl+f", "search", "查找", id="search", tooltip="查找人员或户"),
-        Binding("d", "due", "到期走访", id="due", tooltip="今天要走访或电话的人"),
+        Binding("d", "due", "走访", id="due", tooltip="今天要走访或电话的人"),
         Binding("f", "followups", "跟进", id="followups", tooltip="未完成的跟进事项"),
-        Binding("y", "daycare", "渝馨家园", id="daycare", tooltip="渝馨家园今日考勤"),
-        Binding("j", "emergency", "急难点名", id="emergency", tooltip="突发事件优先名单和点名"),
+        Binding("y", "daycare", "渝馨", id="daycare", tooltip="渝馨家园今日考勤"),
+        Binding("j", "emergency", "点名", id="emergency", tooltip="突发事件优先名单和点名"),
         Binding(
             "c",
             "certificates",
             "证件到期",
             id="certificates",
             tooltip="残疾人证90天内到期或已过期的人",
+            show=False,  # the footer fits 80 columns; said on the screen as （c） and in F1
         ),
-        Binding("e", "export", "导出月报", id="export", tooltip="导出本月月报工作簿"),
-        Binding("enter", "shortfall", "缺口名单", id="shortfall", tooltip="所选指标的缺口名单"),
+        Binding("e", "export", "导出月报", id="export", tooltip="导出本月月报工作簿", show=False),
+        Binding(
+            "enter",
+            "shortfall",
+            "缺口名单",
+            id="shortfall",
+            tooltip="所选指标的缺口名单",
+            show=False,  # the table's title says 回车看缺口名单
+        ),
         Binding(
             "s",
             "family_doctor",
@@ -106,8 +152,15 @@ class DashboardScreen(CanxieScreen[None]):
             tooltip="未签约家庭医生的持证残疾人（表下一行的指标）",
             show=False,
         ),
-        Binding("ctrl+n", "app.new_household", "新建户", id="new", tooltip="登记新的一户"),
-        Binding("ctrl+r", "refresh", "刷新", id="refresh", tooltip="重新统计"),
+        Binding(
+            "ctrl+n",
+            "app.new_household",
+            "新建户",
+            id="new",
+            tooltip="登记新的一户",
+            show=False,
+        ),
+        Binding("ctrl+r", "refresh", "刷新", id="refresh", tooltip="重新统计", show=False),
     ]
 
     def __init__(self) -> None:
@@ -122,9 +175,17 @@ class DashboardScreen(CanxieScreen[None]):
         with Horizontal(id="spark-row"):
             yield Label("本月每日走访", id="spark-label")
             yield Sparkline([], id="spark")
+            yield Label("", id="spark-max")
         table: DataTable[str] = DataTable(id="indicators", cursor_type="row")
         table.border_title = "“十四五”专栏1指标（回车看缺口名单）"
         yield table
+        with Horizontal(id="agenda"):
+            due = Static("", id="agenda-due")
+            due.border_title = "今天要走访（d 看全部）"
+            yield due
+            follow = Static("", id="agenda-followups")
+            follow.border_title = "未完成的跟进（f 看全部）"
+            yield follow
         yield Static("", id="beside-table")
         yield Footer()
 
@@ -137,6 +198,9 @@ class DashboardScreen(CanxieScreen[None]):
         self.reload()
 
     def on_resize(self) -> None:
+        self.set_class(self.size.height >= AGENDA_HEIGHT, "-agenda")
+        if self.data is not None:
+            self._render_today(self.data)
         if self.data is not None and self._wide != (self.size.width >= WIDE):
             self._render_indicators(self.data)
 
@@ -147,18 +211,10 @@ class DashboardScreen(CanxieScreen[None]):
         self._render_data(self.data)
 
     def _render_data(self, data: Dashboard) -> None:
-        attendance = (
-            f"实到 {data.attendance['present']}/应到 {data.attendance['expected']}（y）"
-            if data.attendance
-            else "—"
-        )
-        self.query_one("#today", Static).update(
-            f"今日 {data.today.isoformat()}　到期走访：逾期 {data.overdue} 人 · 今天到期 "
-            f"{data.due_today} 人（d）\n"
-            f"　　跟进：未完成 {data.followups_open} 件 · 逾期 {data.followups_overdue} 件（f）"
-            f"　证件到期提醒 {data.certificates_expiring} 人（c）\n"
-            f"　　渝馨家园出勤：{attendance}"
-            + (f"\n　　突发事件 {data.emergency}（j）" if data.emergency else "")
+        self._render_today(data)
+        self.query_one("#agenda-due", Static).update(due_lines(data.due_first))
+        self.query_one("#agenda-followups", Static).update(
+            followup_lines(data.followups_first, data.today)
         )
         m = data.month
         coverage = f"{m.households_visited / m.households_total:.0%}" if m.households_total else "—"
@@ -171,7 +227,25 @@ class DashboardScreen(CanxieScreen[None]):
             f"（{coverage}）\n　　　{methods}　{tiers}"
         )
         self.query_one("#spark", Sparkline).data = m.per_day or [0]
+        self.query_one("#spark-max", Label).update(f" 最多 {max(m.per_day, default=0)} 次/日")
         self._render_indicators(data)
+
+    def _render_today(self, data: Dashboard) -> None:
+        """Today's counts, and by name the first people to visit (as many as fit a line)."""
+        attendance = (
+            f"实到 {data.attendance['present']}/应到 {data.attendance['expected']}（y）"
+            if data.attendance
+            else "—"
+        )
+        first = visit_first_line(data.due_first, data.overdue + data.due_today, self.size.width - 2)
+        self.query_one("#today", Static).update(
+            f"今日 {data.today.isoformat()}　到期走访：逾期 {data.overdue} 人 · 今天到期 "
+            f"{data.due_today} 人（d）\n{first}\n"
+            f"　　跟进：未完成 {data.followups_open} 件 · 逾期 {data.followups_overdue} 件（f）"
+            f"　证件到期提醒 {data.certificates_expiring} 人（c）\n"
+            f"　　渝馨家园出勤：{attendance}"
+            + (f"\n　　突发事件 {data.emergency}（j）" if data.emergency else "")
+        )
 
     def _render_indicators(self, data: Dashboard) -> None:
         """The 专栏1 rows in the plan's order; one from the plan's text under the table."""

@@ -1,4 +1,5 @@
-"""到期走访: everyone overdue (most days first), then due within a week."""
+"""到期走访: everyone overdue (urgent follow-ups, then tier A, then the rest, each most
+days first), then those due within 7 days (day 7 included)."""
 
 from __future__ import annotations
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
+from weakref import WeakKeyDictionary
 
-from textual import on, work
-from textual.app import ComposeResult
+from rich.cells import cell_len
+from textual import events, on, work
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
@@ -38,10 +41,53 @@ def load(
 GROUPINGS = ("", "grid", "building")  # g cycles: risk order, by grid, by building
 GROUPING_LABELS = {"": "按风险排序", "grid": "按网格分组", "building": "按楼栋分组"}
 
+COLUMNS = ("序", "姓名", "状态", "年龄", "情况", "楼栋", "电话")
+NAME_WIDTH = 8
+REASONS_WIDTH = (4, 40)  # (least, most) cells of 情况 and of 楼栋
+PLACE_WIDTH = (4, 24)
+STATUS_WIDTH = max(cell_len(label) for label in codes.ROLL_CALL_STATUSES.values())
+
+# The filter (text, status) of each app's roll call, kept when the screen is left.
+_FILTERS: WeakKeyDictionary[App[Any], tuple[str, str | None]] = WeakKeyDictionary()
+
+
+def layout(
+    width: int, count: int, phones: Sequence[str], places: Sequence[str]
+) -> tuple[tuple[str, ...], int, int]:
+    """The columns that fit in `width` cells for `count` rows, and the widths of 情况
+    and 楼栋.
+
+    The phone is the number the worker dials: it always shows whole.  楼栋 takes
+    what its longest place needs, 情况 what is left (the detail pane says it all);
+    when both would be narrower than their headings, 年龄 goes (the detail pane says
+    the age too)."""
+    fixed = {
+        "序": max(cell_len("序"), len(str(count))),
+        "姓名": NAME_WIDTH,
+        "状态": STATUS_WIDTH,
+        "年龄": cell_len("年龄"),
+        "电话": max([cell_len("电话"), *map(cell_len, phones)]),
+    }
+    columns: tuple[str, ...] = COLUMNS
+    spare = width - sum(fixed.values()) - 2 * len(columns)  # 1 cell padding each side
+    if spare < REASONS_WIDTH[0] + PLACE_WIDTH[0]:
+        columns = tuple(c for c in COLUMNS if c != "年龄")
+        spare += fixed["年龄"] + 2
+    needed = max([PLACE_WIDTH[0], *map(cell_len, places)])
+    place = max(PLACE_WIDTH[0], min(needed, PLACE_WIDTH[1], spare - 2 * REASONS_WIDTH[0]))
+    reasons = max(REASONS_WIDTH[0], min(REASONS_WIDTH[1], spare - place))
+    return columns, reasons, place
+
 
 class EmergencyScreen(CanxieScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "返回", id="back", tooltip="返回首页"),
+        Binding(
+            "escape",
+            "back",
+            "返回",
+            id="back",
+            tooltip="返回首页（在筛选框里：清空筛选，回到名单）",
+        ),
         Binding("2", "status('safe')", "安全", id="safe", tooltip="已联系·安全"),
         Binding("3", "status('help')", "需帮助", id="help", tooltip="需要帮助（生成紧急跟进）"),
         Binding("4", "status('moved')", "已转移", id="moved", tooltip="已转移安置"),
@@ -70,29 +116,47 @@ class EmergencyScreen(CanxieScreen[None]):
         self.rank: dict[str, int] = {}  # person id -> place in risk order
         self.heading = ""  # event line and progress, without the paging note
         self.grouping = ""
+        self.columns: tuple[str, ...] = ()
+        self.widths = (REASONS_WIDTH[1], PLACE_WIDTH[1])  # 情况, 楼栋
 
     def compose(self) -> ComposeResult:
+        text, _ = _FILTERS.get(self.app, ("", None))
         yield Header()
         yield Static("正在读取…", id="event-head")
         with Horizontal(id="filters"):
-            yield Input(placeholder="楼栋或姓名，如 3栋", id="e-query")
+            yield Input(text, placeholder="楼栋或姓名，如 3栋", id="e-query")
             yield select(codes.ROLL_CALL_STATUSES, blank="全部状态", id="e-status")
         yield DataTable(id="rollcall", cursor_type="row", zebra_stripes=True)
         yield Static("", id="person-detail")
         yield Footer()
 
     def on_mount(self) -> None:
+        _, status = _FILTERS.get(self.app, ("", None))
+        if status is not None:
+            self.query_one("#e-status", Select).value = status
         table = self.query_one("#rollcall", DataTable)
-        add_keyed_columns(table, ("序", "姓名", "状态", "年龄", "情况", "楼栋", "电话"))
+        self.columns = COLUMNS
+        add_keyed_columns(table, COLUMNS)  # fitted to the width once the list is read
         table.focus()
 
     def on_screen_resume(self) -> None:
         self.reload()
 
+    def on_resize(self) -> None:
+        if self.event is not None:  # the columns are fitted to the width, once it is laid out
+            self.call_after_refresh(self.reload)
+
     # -- loading -------------------------------------------------------------------
+    def _filter(self) -> tuple[str, str | None]:
+        return (
+            self.query_one("#e-query", Input).value.strip(),
+            chosen(self.query_one("#e-status", Select)),
+        )
+
     @on(Input.Changed, "#e-query")
     @on(Select.Changed, "#e-status")
     def _filters_changed(self) -> None:
+        _FILTERS[self.app] = self._filter()
         self.reload(first_page=True)
 
     @work(exclusive=True, group="rollcall", exit_on_error=False)
@@ -100,8 +164,7 @@ class EmergencyScreen(CanxieScreen[None]):
     async def reload(self, first_page: bool = False) -> None:
         """Read the list again; `first_page` starts over at the top with one page,
         otherwise the cursor and as many rows as were loaded stay."""
-        status = chosen(self.query_one("#e-status", Select))
-        query = self.query_one("#e-query", Input).value.strip()
+        query, status = self._filter()
         event, call = await self.canxie.db(load, status, query)
         self.event = event
         head = self.query_one("#event-head", Static)
@@ -109,6 +172,7 @@ class EmergencyScreen(CanxieScreen[None]):
         if event is None or call is None:
             self.rows = []
             table.clear()
+            self.query_one("#person-detail", Static).update("")
             head.update("当前没有突发事件。按 e 开始一个事件（停电、暴雨、高温、寒潮…）。")
             return
         scope = f"　范围：{event.scope_text}" if event.scope else ""
@@ -124,10 +188,23 @@ class EmergencyScreen(CanxieScreen[None]):
         self.rank = {p.person.person_id: i for i, p in enumerate(call.rows, 1)}
         row_index = 0 if first_page else table.cursor_row
         loaded = PAGE if first_page else rows_to_keep(table)
-        table.clear()
+        self._fit_columns(table)
         self._add_rows(table, loaded)
         keep_cursor(table, row_index)
         self._show_detail()
+
+    def _fit_columns(self, table: DataTable[str]) -> None:
+        """Columns for the screen's width, made again: a column never narrows by itself."""
+        width = (table.size.width or self.app.size.width) - table.styles.scrollbar_size_vertical
+        places = [
+            self._place(p, label) for p, label in zip(self.rows, self.group_labels, strict=True)
+        ]
+        phones = [p.person.phone for p in self.rows]
+        columns, *widths = layout(width, len(self.rows), phones, places)
+        self.widths = (widths[0], widths[1])
+        self.columns = columns
+        table.clear(columns=True)
+        add_keyed_columns(table, columns)
 
     def _add_rows(self, table: DataTable[str], count: int = PAGE) -> None:
         """Append the next `count` rows of the view (whole pages) and say how many show."""
@@ -142,21 +219,22 @@ class EmergencyScreen(CanxieScreen[None]):
     def _add_row(self, table: DataTable[str], p: Priority, rank: int, group_label: str) -> None:
         """One person; in grouped order the place column leads with the group."""
         person = p.person
-        place = (
-            f"{group_label}·{person.place}"
-            if group_label and self.grouping == "grid"
-            else person.place
-        )
-        table.add_row(
-            str(rank),
-            fit(person.name, 8),
-            p.status_label,
-            str(person.age or ""),
-            fit(p.reasons_text, 20),
-            fit(place, 18),
-            person.phone,
-            key=person.person_id,
-        )
+        place = self._place(p, group_label)
+        cells = {
+            "序": str(rank),
+            "姓名": fit(person.name, NAME_WIDTH),
+            "状态": p.status_label,
+            "年龄": str(person.age or ""),
+            "情况": fit(p.reasons_text, self.widths[0]),
+            "楼栋": fit(place, self.widths[1]),
+            "电话": person.phone,
+        }
+        table.add_row(*(cells[c] for c in self.columns), key=person.person_id)
+
+    def _place(self, p: Priority, group_label: str) -> str:
+        """楼栋单元房号; grouped by grid, the grid first."""
+        place = p.person.place
+        return f"{group_label}·{place}" if group_label and self.grouping == "grid" else place
 
     def _load_more(self) -> bool:
         """At the last loaded row with more to show: append the next page."""
@@ -184,8 +262,9 @@ class EmergencyScreen(CanxieScreen[None]):
             detail.update("")
             return
         note = f"　备注：{p.note}" if p.note else ""
+        age = f"（{p.person.age}岁）" if p.person.age and "年龄" not in self.columns else ""
         detail.update(
-            f"{p.person.name}：{p.reasons_text}\n联系：{p.contact}　{p.person.contacts}\n"
+            f"{p.person.name}{age}：{p.reasons_text}\n联系：{p.contact}　{p.person.contacts}\n"
             f"检查：{p.checks_text}{note}"
         )
 
@@ -231,6 +310,24 @@ class EmergencyScreen(CanxieScreen[None]):
     def action_focus_filter(self) -> None:
         self.query_one("#e-query", Input).focus()
 
+    @on(Input.Submitted, "#e-query")
+    def _to_list(self) -> None:
+        self.query_one("#rollcall", DataTable).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key == "down" and self.focused is self.query_one("#e-query", Input):
+            self._to_list()
+            event.stop()
+
+    def action_back(self) -> None:
+        """Esc: in the filter, clear it and go to the list; elsewhere back home."""
+        query = self.query_one("#e-query", Input)
+        if self.focused is query:
+            query.value = ""
+            self._to_list()
+            return
+        self.app.pop_screen()
+
     # -- exports -----------------------------------------------------------------------
     @reported
     async def _export(self, what: str) -> None:
@@ -245,7 +342,11 @@ class EmergencyScreen(CanxieScreen[None]):
             else emergency_sheets.write_status_report
         )
         self.canxie.notify("正在导出…")
-        path = await self.canxie.db(writer, self.event)
+        if what == "sheet":  # what is on screen: the filter narrows the sheet too
+            query, status = self._filter()
+            path = await self.canxie.db(writer, self.event, status=status, query=query or None)
+        else:
+            path = await self.canxie.db(writer, self.event)
         self.canxie.notify(f"已导出：{path}", timeout=10)
 
     async def action_call_sheet(self) -> None:

@@ -33,6 +33,7 @@ class FormScreen(CanxieMixin, ModalScreen[ResultT]):
         self._touched: set[str] = set()
         self._saving = False
         self._warned: dict[str, Any] | None = None
+        self._opened_with: dict[str, Any] | None = None  # values as the form opened
 
     def build_fields(self) -> list[Field]:
         raise NotImplementedError
@@ -53,6 +54,17 @@ class FormScreen(CanxieMixin, ModalScreen[ResultT]):
                 yield Button("保存 Ctrl+S", variant="primary", id="save")
                 yield Button("取消 Esc", id="cancel")
             yield Footer()
+
+    def on_mount(self) -> None:
+        # After the first refresh: the fields hold their initial values by then.
+        self.call_after_refresh(self._remember_opened)
+
+    def _remember_opened(self) -> None:
+        self._opened_with = self.values()
+
+    def changed_since_opened(self) -> bool:
+        """Something was typed, picked or ticked since the form opened."""
+        return self._opened_with is not None and self.values() != self._opened_with
 
     # -- values and errors -----------------------------------------------------
     def fields(self) -> list[Field]:
@@ -138,4 +150,14 @@ class FormScreen(CanxieMixin, ModalScreen[ResultT]):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Close; after a change, ask first (an untouched form closes at once)."""
+        if not self.changed_since_opened():
+            self.dismiss(None)
+            return
+        from canxie_tui.ui.screens.confirm import ConfirmScreen
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmScreen("放弃已填写的内容并关闭？"), answered)

@@ -28,7 +28,7 @@ _GENERAL = [
 ]
 
 
-_KEY_NAMES = {"escape": "Esc", "enter": "回车", "space": "空格", "tab": "Tab"}
+_KEY_NAMES = {"escape": "Esc", "enter": "回车", "space": "空格", "tab": "Tab", "home": "Home"}
 
 
 def _key_name(key: str) -> str:

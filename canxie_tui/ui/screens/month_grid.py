@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Static
 
-from canxie_tui.domain.daycare import MonthGrid, MonthStats, format_days
+from canxie_tui.domain.daycare import MonthGrid, MonthStats
 from canxie_tui.store import daycare
 from canxie_tui.store.connection import Store
 from canxie_tui.ui.errors import reported
@@ -26,12 +26,15 @@ CELL = 3  # cells per day column: room for 假 (two cells wide) and a total like
 
 
 def cell(text: str) -> str:
-    """Right-align in CELL terminal cells; 假 is wide, ✓ ½ ✗ · are narrow."""
-    return " " * max(CELL - cell_len(text), 0) + text
+    """CELL terminal cells, every mark starting in the same column under its day:
+    " ✓ ", " 假" (wide), " 1 ", " 10", "17½"."""
+    width = cell_len(text)
+    left = max((CELL - width + 1) // 2, 0)
+    return " " * left + text + " " * max(CELL - width - left, 0)
 
 
 def days_text(value: float) -> str:
-    """Person-days in at most three cells: 17, 17½."""
+    """Person-days with ½ (one form on the whole grid): 17, 17½, 307½; 3 cells up to 99½."""
     whole = int(value)
     return f"{whole if whole else ''}{'½' if value != whole else ''}" or "0"
 
@@ -62,7 +65,7 @@ class MonthGridScreen(CanxieScreen[None]):
     async def reload(self) -> None:
         grid, stats = await self.canxie.db(load, self.year, self.month)
         self.query_one("#grid-head", Static).update(
-            f"{stats.label}　人天 {format_days(stats.person_days)} · 服务 {stats.people} 人 · "
+            f"{stats.label}　人天 {days_text(stats.person_days)} · 服务 {stats.people} 人 · "
             f"开放 {stats.open_days} 天 · 日均 {stats.average_daily:.1f} 人 · 用餐 {stats.meals}"
             f"\n{grid.legend}　最下一行为每日人天"
         )
@@ -77,13 +80,13 @@ class MonthGridScreen(CanxieScreen[None]):
             table.add_row(
                 pad(row.member.name, 10),
                 *(cell(s) for s in row.cells),
-                " " + format_days(row.person_days),
+                " " + days_text(row.person_days),
                 key=row.member.id,
             )
         table.add_row(
             pad("每日合计", 10),
             *(cell(days_text(t)) if t else cell("") for t in grid.day_totals),
-            " " + format_days(grid.total),
+            " " + days_text(grid.total),
             key="totals",
         )
 

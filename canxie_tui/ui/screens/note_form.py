@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
+from textual.binding import Binding, BindingType
 from textual.widgets import TextArea
 
 from canxie_tui.domain import codes, validate
@@ -14,6 +15,11 @@ from canxie_tui.ui.widgets.field import Field, select
 
 
 class NoteForm(FormScreen[Note]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+end", "text_edge(True)", "到末尾", show=False),
+        Binding("ctrl+home", "text_edge(False)", "到开头", show=False),
+    ]
+
     def __init__(self, household_id: str, note: Note | None = None) -> None:
         super().__init__()
         self.household_id = household_id
@@ -33,7 +39,13 @@ class NoteForm(FormScreen[Note]):
         ]
 
     def on_mount(self) -> None:
-        self.query_one("#body", TextArea).focus()
+        self.action_text_edge(True)  # correcting a note: carry on from its end
+
+    def action_text_edge(self, end: bool) -> None:
+        """Ctrl+End / Ctrl+Home: the cursor to the end / start of the text."""
+        body = self.query_one("#body", TextArea)
+        body.focus()
+        body.move_cursor(body.document.end if end else (0, 0))
 
     def check(self, values: dict[str, Any]) -> None:
         validate.clean_note(values["category"] or "", values["body"])

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from textual.binding import Binding, BindingType
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from canxie_tui.domain import codes, validate
+from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.models import Person
 from canxie_tui.store import register
 from canxie_tui.store.errors import DuplicateError
@@ -161,8 +162,10 @@ class PersonForm(FormScreen[Person]):
             _, warnings = await self.canxie.db(register.check_person, values, exclude)
         except DuplicateError as dup:
             self._existing_household = dup.household_id
-            self.query_one("#form-error", Static).update(
-                f"✗ {dup.message}（按 Ctrl+O 打开已有记录）"
+            # At 身份证号 itself, not in the line below the fields.
+            self.show_error(
+                InputError(f"{dup.message}（按 Ctrl+O 打开已有记录）", "id_number"),
+                everywhere=True,
             )
             self.query_one("#id_number", Input).focus()
             return None

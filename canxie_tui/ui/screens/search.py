@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -25,6 +26,21 @@ from canxie_tui.ui.widgets.tables import cursor_key
 from canxie_tui.ui.widgets.text import fit
 
 PAGE = 200
+_MIN_ADDRESS = 8  # cells: below this the address runs past the screen edge
+
+
+def address_cell(address: str, place: str, width: int, matched: str = "") -> str:
+    """The 住址 cell in `width` cells: the address with building/unit/room, the
+    building first when it all does not fit (the street is the same for many);
+    after why the row matched when no other column shows it (同户电话 …0657)."""
+    why = f"（{matched}）" if matched else ""
+    full = why + address_with_place(address, place)
+    if cell_len(full) <= width or not place:
+        return fit(full, width)
+    street = address.replace(place, "").strip() if place in address else address
+    return fit(f"{why}{place} {street}".strip(), width)
+
+
 _FLAGS = {**codes.HOUSEHOLD_FLAGS, **codes.CARE_FLAGS}
 
 
@@ -117,10 +133,19 @@ class SearchScreen(CanxieScreen[None]):
         if message.filters != self._filters():
             return
         self._result = message.result
+        self._fill(message.result)
+        self.query_one("#count", Static).update(self._count_text(message.result))
+
+    def _fill(self, result: SearchResult, *, keep_cursor: bool = False) -> None:
+        """The rows; the address gets every cell the other columns leave free."""
         table = self.query_one("#results", DataTable)
+        cursor = table.cursor_row if keep_cursor else 0
         table.clear()
+        for column in table.columns.values():  # as wide as these rows, not the last ones
+            column.content_width = column.label.cell_len
         today = self.canxie.store.today()
-        for hit in message.result.hits:
+        rows: list[tuple[str, ...]] = []
+        for hit in result.hits:
             age = ""
             if hit.birth_date:
                 age = str(age_on(hit.birth_date, today))
@@ -129,18 +154,40 @@ class SearchScreen(CanxieScreen[None]):
                 if hit.category
                 else "非持证"
             )
-            table.add_row(
-                fit(hit.name, 10),
-                hit.sex,
-                age,
-                disability,
-                mask_id(hit.id_number),
-                hit.phone,
-                codes.label(codes.PERSON_STATUSES, hit.status),
-                fit(address_with_place(hit.address, hit.place), 30),
-                key=hit.person_id,
+            rows.append(
+                (
+                    fit(hit.name, 10),
+                    hit.sex,
+                    age,
+                    disability,
+                    mask_id(hit.id_number),
+                    hit.phone,
+                    codes.label(codes.PERSON_STATUSES, hit.status),
+                )
             )
-        self.query_one("#count", Static).update(self._count_text(message.result))
+        width = self._address_width(table, rows)
+        for hit, cells in zip(result.hits, rows, strict=True):
+            address = address_cell(hit.address, hit.place, width, hit.matched)
+            table.add_row(*cells, address, key=hit.person_id)
+        if result.hits and cursor:
+            table.move_cursor(row=min(cursor, len(result.hits) - 1))
+
+    @staticmethod
+    def _address_width(table: DataTable[str], rows: list[tuple[str, ...]]) -> int:
+        """Cells left for 住址 once the other columns are as wide as their contents."""
+        columns = list(table.columns.values())
+        used = 0
+        for i, column in enumerate(columns[:-1]):
+            widest = max((cell_len(r[i]) for r in rows), default=0)
+            used += max(widest, cell_len(str(column.label))) + 2 * table.cell_padding
+        spare = table.scrollable_content_region.width or table.size.width
+        if len(rows) > table.size.height - 1:
+            spare -= table.styles.scrollbar_size_vertical
+        return max(spare - used - 2 * table.cell_padding, _MIN_ADDRESS)
+
+    def on_resize(self) -> None:
+        if self._result is not None:
+            self._fill(self._result, keep_cursor=True)
 
     @staticmethod
     def _count_text(result: SearchResult) -> str:

@@ -23,6 +23,10 @@ _SITE_FIELDS = (
 )
 
 
+# Shown under the first code field: where a worker finds the codes.
+_CODE_HINT = "代码查国家统计局“统计用区划代码”（stats.gov.cn），或问所属街道/镇残联"
+
+
 def _site(values: dict[str, Any]) -> Site:
     return Site(**{name: str(values.get(name) or "").strip() for name, _, _ in _SITE_FIELDS})
 
@@ -39,14 +43,22 @@ class SetupScreen(FormScreen[Operator]):
     """Asked on the first run; can be reopened later to correct the divisions."""
 
     form_title = "首次使用：请填写本辖区和您的姓名（名称和统计用区划代码）"
+    settings_title = "设置：辖区名称和统计用区划代码，以及操作员姓名"
 
     def __init__(self, current: Site) -> None:
         super().__init__()
         self.current = current
+        if current.is_configured:  # reopened from the palette: not the first use
+            self.form_title = self.settings_title
 
     def build_fields(self) -> list[Field]:
         fields = [
-            Field(name, label, Input(getattr(self.current, name), placeholder=hint), "")
+            Field(
+                name,
+                label,
+                Input(getattr(self.current, name), placeholder=hint),
+                _CODE_HINT if name == "district_code" else "",
+            )
             for name, label, hint in _SITE_FIELDS
         ]
         fields.append(
@@ -76,4 +88,13 @@ class SetupScreen(FormScreen[Operator]):
         if self.canxie.site.is_configured and self.canxie.store.operator_id:
             self.dismiss(None)
         else:
-            self.canxie.exit()
+            # First run: nothing is saved yet; leaving is a choice, not a slip of Esc.
+            from canxie_tui.ui.screens.confirm import ConfirmScreen
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.canxie.exit(return_code=1, message="未完成首次设置，已退出。")
+
+            self.app.push_screen(
+                ConfirmScreen("还没有保存辖区和操作员。现在退出残协工作台吗？"), answered
+            )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import Input, Select
+from textual.widgets import Input
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.models import Operator, Person, Visit
@@ -112,7 +112,7 @@ class VisitForm(FormScreen[Visit]):
         ]
 
     def on_mount(self) -> None:
-        self.query_one("#method", Select).focus()
+        self.query_one("#visit_date", Input).focus()  # "今天" selected: typing replaces it
 
     def check(self, values: dict[str, Any]) -> None:
         from canxie_tui.domain.validate import clean_visit
@@ -120,7 +120,9 @@ class VisitForm(FormScreen[Visit]):
         clean_visit(values, self.canxie.store.today())
 
     async def save(self, values: dict[str, Any]) -> Visit | None:
-        _, warnings = await self.canxie.db(visits.check_visit, values)
+        warnings = await self.canxie.db(
+            visits.check_visit_for, self.household_id, values, self.visit
+        )
         if self.needs_confirmation(values, warnings):
             return None
         if self.visit is None:
