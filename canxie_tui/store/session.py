@@ -113,7 +113,6 @@ def _migrate(db: Database, path: Path, clock: Callable[[], datetime]) -> None:
     schema.migrations.apply(db)
 
 
-_KEYS_VERSION = "search_keys_version"
 # A community or street re-indexes in about a second (0.3 s per 1,000 people); a
 # district's 40k people take ~12 s, which the first open must not wait for: a larger
 # database keeps its old keys (new and edited people get the new ones) until it is
@@ -124,29 +123,25 @@ REINDEX_ON_OPEN_MAX = 5_000
 def _reindex_if_keys_changed(store: Store) -> None:
     """Search keys are written when a person is saved; when this version makes other
     keys (new surname readings, mixed pinyin), everyone is re-indexed once, so that
-    `kdm` finds 阚德明 in a database filled by an earlier version too."""
+    `kdm` finds 阚德明 in a database filled by an earlier version too.
+
+    The keys' version is kept in the file header (PRAGMA user_version, unused
+    otherwise), not in a table: marking a new or re-indexed database adds no row.
+    """
     from canxie_tui.domain.search_keys import KEYS_VERSION
 
-    row = store.db.conn.execute(
-        "SELECT value FROM settings WHERE key = ?", (_KEYS_VERSION,)
-    ).fetchone()
-    if row is not None and int(row[0]) >= KEYS_VERSION:
+    conn = store.db.conn
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= KEYS_VERSION:
         return
     people = int(store.scalar("SELECT count(*) FROM persons"))
-    if not people or people > REINDEX_ON_OPEN_MAX:
-        # Nobody yet (a new database writes nothing on open), or a district database:
-        # seconds of work that the first open must not wait for.
+    if people > REINDEX_ON_OPEN_MAX:
         return
-    from canxie_tui.store.search import rebuild_index
+    with store.transaction():
+        if people:
+            from canxie_tui.store.search import rebuild_index
 
-    with store.transaction() as db:
-        rebuild_index(store)
-        # Derived data, like the index itself: a setting without an audit entry.
-        db.conn.execute(
-            "INSERT INTO settings (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (_KEYS_VERSION, str(KEYS_VERSION)),
-        )
+            rebuild_index(store)
+        conn.execute(f"PRAGMA user_version = {int(KEYS_VERSION)}")
 
 
 def restore_database(

@@ -392,6 +392,7 @@ def test_a_database_indexed_by_an_earlier_version_is_reindexed_once(
     tmp_path: Path,
 ) -> None:
     """`kdm` finds 阚德明 in a database whose keys were written before the surname fix."""
+    from canxie_tui.domain.search_keys import KEYS_VERSION
     from canxie_tui.store import session
     from tests.conftest import Make, open_store
 
@@ -401,15 +402,14 @@ def test_a_database_indexed_by_an_earlier_version_is_reindexed_once(
     # As an earlier version left it: none of its keys (here: no index at all), no mark.
     store.db.conn.execute("DELETE FROM search_terms")
     store.db.conn.execute("DELETE FROM person_fts")
-    store.db.conn.execute("DELETE FROM settings WHERE key = 'search_keys_version'")
     store.db.conn.commit()
+    store.db.conn.execute("PRAGMA user_version = 1")
     assert search(store, "kdm").hits == ()
     store.close()
 
     again = session.open_store(path)
     try:
         assert [h.person_id for h in search(again, "kdm").hits] == [person.id]
-        marked = again.scalar("SELECT value FROM settings WHERE key = 'search_keys_version'")
-        assert marked is not None
+        assert again.scalar("PRAGMA user_version") == KEYS_VERSION
     finally:
         again.close()
