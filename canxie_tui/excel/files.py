@@ -45,8 +45,6 @@ if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
 
 __all__ = [
-    "DEFAULT_EXPORTS",
-    "EXPORTS_ENV",
     "Progress",
     "atomic_save",
     "check_xlsx",
@@ -58,8 +56,6 @@ __all__ = [
 
 Progress = Callable[[str, int, int], None]  # (label in Chinese, done, total)
 
-EXPORTS_ENV = config.EXPORTS_ENV
-DEFAULT_EXPORTS = config.DEFAULT_EXPORTS
 
 _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 

@@ -24,7 +24,6 @@ from canxie_tui import config
 from canxie_tui.store import schema
 
 BUSY_TIMEOUT_MS = 10_000
-DEFAULT_DB = config.DEFAULT_DB
 
 
 def default_db_path() -> Path:
