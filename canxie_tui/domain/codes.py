@@ -185,9 +185,9 @@ EMERGENCY_KINDS: Mapping[str, str] = {
 }
 ROLL_CALL_STATUSES: Mapping[str, str] = {
     "pending": "未联系",
-    "safe": "已联系·安全",
+    "safe": "安全",
     "help": "需要帮助",
-    "moved": "已转移安置",
+    "moved": "已转移",
     "unreachable": "联系不上",
 }
 

@@ -100,10 +100,12 @@ def parse_kind(text: str) -> str:
     raise InputError(f"未知的事件类型“{raw}”，可选：{choices}", "kind")
 
 
+# Other words users type, and the labels of earlier versions (kept so old
+# scripts and call sheets still parse).
 _STATUS_WORDS = {
-    "安全": "safe",
+    "已联系·安全": "safe",
     "已联系": "safe",
-    "已转移": "moved",
+    "已转移安置": "moved",
     "转移": "moved",
     "帮助": "help",
     "需帮助": "help",
@@ -113,7 +115,7 @@ _STATUS_WORDS = {
 
 
 def parse_status(text: str) -> str:
-    """A roll-call status code from "safe", "已联系·安全", "安全", "需要帮助", "已转移" ..."""
+    """A roll-call status code from "safe", "安全", "已联系·安全", "需要帮助", "已转移" ..."""
     raw = (text or "").strip()
     if raw in codes.ROLL_CALL_STATUSES:
         return raw

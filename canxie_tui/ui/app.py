@@ -33,8 +33,16 @@ class CanxieApp(App[None]):
     COMMANDS: ClassVar = App.COMMANDS | {MainCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "帮助", id="help", tooltip="列出本页所有按键"),
-        Binding("f2", "switch_operator", "操作员", id="operator", tooltip="切换当前操作员"),
-        # Not in the footers (they are full at 80 columns); F1 lists it on every screen.
+        # Not in the footers (they are full at 80 columns; the dashboard's shows F2 and
+        # Ctrl+Q); F1 lists them on every screen.
+        Binding(
+            "f2",
+            "switch_operator",
+            "操作员",
+            id="operator",
+            tooltip="切换当前操作员",
+            show=False,
+        ),
         Binding(
             "home",
             "home",
@@ -45,7 +53,15 @@ class CanxieApp(App[None]):
             priority=True,
             show=False,
         ),
-        Binding("ctrl+q", "quit", "退出", id="quit", tooltip="退出残协工作台", priority=True),
+        Binding(
+            "ctrl+q",
+            "quit",
+            "退出",
+            id="quit",
+            tooltip="退出残协工作台",
+            priority=True,
+            show=False,
+        ),
         Binding(
             "ctrl+p",
             "command_palette",

@@ -52,7 +52,7 @@ async def test_phone_stays_whole_when_the_terminal_narrows(tmp_path: Path) -> No
     app = CanxieApp(store.path, store=store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await start_power_cut(pilot)
-        await pilot.resize_terminal(60, 20)
+        await pilot.resize_terminal(52, 20)
         await settle(pilot)
         assert_phones_whole(screen)
         table = screen.query_one("#rollcall", DataTable)

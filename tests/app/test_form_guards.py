@@ -227,3 +227,25 @@ async def test_duplicate_id_error_is_shown_at_the_id_field(
         assert "已登记" not in form_error(app)
         assert form.focused is form.query_one("#id_number", Input)
     assert register_store.scalar("SELECT count(*) FROM persons WHERE name = '单丽'") == 1
+
+
+async def test_error_lines_never_break_inside_a_number(
+    app: CanxieApp, register_store: Store
+) -> None:
+    """Issue 15, item 16: at 60 columns the refused phone number is read on one line."""
+    wrong = "1381234567890123"
+    async with app.run_test(size=(60, 24)) as pilot:
+        await open_wang_fang(app, pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, PersonForm)
+        await type_text(pilot, "林小雨")
+        form.query_one("#phone", Input).focus()
+        await type_text(pilot, wrong)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        lines = field_message(app, "phone").splitlines()
+        assert len(lines) > 1  # the message does wrap at this width …
+        assert any(wrong in line for line in lines)  # … but never inside the number
+    assert register_store.scalar("SELECT count(*) FROM persons WHERE name = '林小雨'") == 0

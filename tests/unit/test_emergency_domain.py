@@ -344,7 +344,7 @@ def test_parse_kind_and_status_refuse_unknown() -> None:
         parse_status("好")
     assert parse_status("已联系·安全") == parse_status("安全") == "safe"
     assert parse_status("联系不上") == "unreachable"
-    assert parse_status("已转移") == "moved"
+    assert parse_status("已转移") == parse_status("已转移安置") == "moved"
 
 
 def test_event_duration() -> None:

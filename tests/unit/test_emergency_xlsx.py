@@ -318,9 +318,9 @@ def test_status_report_totals_and_people(
     assert figures == {
         "应联系": 3,
         "已联系": 2,
-        "已联系·安全": 1,
+        "安全": 1,
         "需要帮助": 1,
-        "已转移安置": 0,
+        "已转移": 0,
         "联系不上": 1,
         "未联系": 0,
     }

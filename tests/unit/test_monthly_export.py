@@ -428,9 +428,9 @@ def test_emergency_sheet(exported: Path) -> None:
     header = [c.value for c in ws[3]]
     assert header[5:] == [
         "点名人数",
-        "已联系·安全",
+        "安全",
         "需要帮助",
-        "已转移安置",
+        "已转移",
         "联系不上",
         "未联系",
         "统计时点",
@@ -894,7 +894,7 @@ def test_the_roll_call_counts_everyone_on_the_list(
     header = [c.value for c in ws[3]]
     row = dict(zip(header, (c.value for c in ws[4]), strict=True))
     assert (row["点名人数"], row["未联系"], row["统计时点"]) == (25, 22, "导出时")
-    assert (row["已联系·安全"], row["需要帮助"], row["联系不上"]) == (1, 1, 1)
+    assert (row["安全"], row["需要帮助"], row["联系不上"]) == (1, 1, 1)
     assert _after(_lines(wb["汇总"]), "点名情况") == ("人数", 25, 1, 1, 0, 1, 22)
 
     # A closed event keeps the list it had when it was closed.

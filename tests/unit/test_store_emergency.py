@@ -193,14 +193,14 @@ def test_status_time_operator_and_history(store: Store, people: People) -> None:
 
     history = emergency.history(store, event, people.wang.id)
     assert [(h.at, h.status_label, h.note, h.operator_name) for h in history] == [
-        ("2026-11-29T10:00:00", "已联系·安全", "电话确认，有备用电池", "李明"),
+        ("2026-11-29T10:00:00", "安全", "电话确认，有备用电池", "李明"),
         ("2026-11-29T12:15:00", "需要帮助", "备用电池快没电了", "李明"),
-        ("2026-11-29T13:40:00", "已联系·安全", "备用电池快没电了", "李明"),
+        ("2026-11-29T13:40:00", "安全", "备用电池快没电了", "李明"),
     ]
     assert [h.action for h in history] == [
-        "点名：已联系·安全",
+        "点名：安全",
         "点名：需要帮助",
-        "点名：已联系·安全",
+        "点名：安全",
     ]
     [row] = [r for r in emergency.priority_list(store, event) if r.person.name == "王芳"]
     assert (row.status, row.note, row.checked_at) == (

@@ -161,6 +161,10 @@ class DashboardScreen(CanxieScreen[None]):
             show=False,
         ),
         Binding("ctrl+r", "refresh", "刷新", id="refresh", tooltip="重新统计", show=False),
+        # The app's keys that other footers leave out; priority, as the app's Ctrl+Q is,
+        # so that this one is the one the footer shows.
+        Binding("ctrl+q", "app.quit", "退出", tooltip="退出残协工作台", priority=True),
+        Binding("f2", "app.switch_operator", "操作员", tooltip="切换当前操作员"),
     ]
 
     def __init__(self) -> None:
@@ -187,7 +191,7 @@ class DashboardScreen(CanxieScreen[None]):
             follow.border_title = "未完成的跟进（f 看全部）"
             yield follow
         yield Static("", id="beside-table")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#indicators", DataTable)

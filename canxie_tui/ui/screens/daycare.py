@@ -9,7 +9,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.daycare import PRESENT, SheetRow, next_status
@@ -55,16 +55,20 @@ class DaycareScreen(CanxieScreen[None]):
         Binding("space", "cycle", "改状态", id="cycle", tooltip="未登记→出勤→请假→缺勤"),
         Binding("a", "all_present", "应到全出勤", id="all", tooltip="应到且未登记的全部记为出勤"),
         Binding("m", "meal", "用餐", id="meal", tooltip="切换是否用餐（记为出勤）"),
-        Binding("h", "half", "半天", id="half", tooltip="切换半天/全天（记为出勤）"),
-        Binding("s", "services", "服务", id="services", tooltip="选择今天接受的服务"),
+        Binding("h", "half", "半天", id="half", tooltip="切换半天/全天（记为出勤）", show=False),
+        Binding("s", "services", "服务", id="services", tooltip="选择今天接受的服务", show=False),
         Binding("left_square_bracket", "day(-1)", "前一天", id="prev", tooltip="前一天"),
         Binding("right_square_bracket", "day(1)", "后一天", id="next", tooltip="后一天"),
-        Binding("t", "today", "今天", id="today", tooltip="回到今天"),
-        Binding("g", "grid", "月表", id="grid", tooltip="本月考勤表"),
-        Binding("e", "enrol", "登记学员", id="enrol", tooltip="登记新的渝馨家园学员"),
-        Binding("n", "note", "备注", id="note", tooltip="为所选学员写当天备注"),
-        Binding("x", "end_enrolment", "退出学员", id="end", tooltip="所选学员退出渝馨家园"),
-        Binding("c", "toggle_closed", "闭馆", id="closed", tooltip="当天设为闭馆 / 取消闭馆"),
+        Binding("t", "today", "今天", id="today", tooltip="回到今天", show=False),
+        Binding("g", "grid", "月表", id="grid", tooltip="本月考勤表", show=False),
+        Binding("e", "enrol", "登记学员", id="enrol", tooltip="登记新的渝馨家园学员", show=False),
+        Binding("n", "note", "备注", id="note", tooltip="为所选学员写当天备注", show=False),
+        Binding(
+            "x", "end_enrolment", "退出学员", id="end", tooltip="所选学员退出渝馨家园", show=False
+        ),
+        Binding(
+            "c", "toggle_closed", "闭馆", id="closed", tooltip="当天设为闭馆 / 取消闭馆", show=False
+        ),
     ]
 
     def __init__(self, day: date | None = None) -> None:
@@ -76,8 +80,12 @@ class DaycareScreen(CanxieScreen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="sheet-head")
+        # The keys the footer has no room for at 80 columns (F1 lists them all).
+        yield Label(
+            "h 半天 s 服务 n 备注 t 今天 g 月表 c 闭馆 e 登记学员 x 退出学员", id="more-keys"
+        )
         yield DataTable(id="sheet", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.day = self.day or self.canxie.store.today()

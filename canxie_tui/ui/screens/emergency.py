@@ -11,7 +11,7 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.emergency import EmergencyEvent, Priority, group
@@ -23,7 +23,7 @@ from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.widgets.field import chosen, select
 from canxie_tui.ui.widgets.paging import PAGE, page_end, paging_note, rows_to_keep, wants_next_page
 from canxie_tui.ui.widgets.tables import add_keyed_columns, keep_cursor
-from canxie_tui.ui.widgets.text import fit
+from canxie_tui.ui.widgets.text import WrappedStatic, fit
 
 STATUS_KEYS = {"1": "pending", "2": "safe", "3": "help", "4": "moved", "5": "unreachable"}
 
@@ -88,9 +88,9 @@ class EmergencyScreen(CanxieScreen[None]):
             id="back",
             tooltip="返回首页（在筛选框里：清空筛选，回到名单）",
         ),
-        Binding("2", "status('safe')", "安全", id="safe", tooltip="已联系·安全"),
+        Binding("2", "status('safe')", "安全", id="safe", tooltip="已联系，安全"),
         Binding("3", "status('help')", "需帮助", id="help", tooltip="需要帮助（生成紧急跟进）"),
-        Binding("4", "status('moved')", "已转移", id="moved", tooltip="已转移安置"),
+        Binding("4", "status('moved')", "已转移", id="moved", tooltip="已转移安置到安全处"),
         Binding(
             "5",
             "status('unreachable')",
@@ -98,14 +98,34 @@ class EmergencyScreen(CanxieScreen[None]):
             id="unreachable",
             tooltip="联系不上→需上门（生成跟进）",
         ),
-        Binding("1", "status('pending')", "未联系", id="pending", tooltip="改回未联系"),
+        Binding("1", "status('pending')", "未联系", id="pending", tooltip="改回未联系", show=False),
         Binding("n", "note", "备注", id="note", tooltip="为所选的人写一句情况"),
         Binding("slash", "focus_filter", "筛选", id="filter", tooltip="按楼栋或姓名缩小名单"),
-        Binding("g", "grouping", "分组", id="group", tooltip="按风险 / 按网格 / 按楼栋排列"),
-        Binding("p", "call_sheet", "呼叫单", id="sheet", tooltip="导出可打印的呼叫单（Excel）"),
-        Binding("r", "report", "报告", id="report", tooltip="导出当前进展报告（Excel）"),
-        Binding("e", "start_event", "新事件", id="start", tooltip="开始一个新的突发事件"),
-        Binding("x", "close_event", "结束事件", id="close", tooltip="结束当前事件（保留记录）"),
+        Binding(
+            "g", "grouping", "分组", id="group", tooltip="按风险 / 按网格 / 按楼栋排列", show=False
+        ),
+        Binding(
+            "p",
+            "call_sheet",
+            "呼叫单",
+            id="sheet",
+            tooltip="导出可打印的呼叫单（Excel）",
+            show=False,
+        ),
+        Binding(
+            "r", "report", "报告", id="report", tooltip="导出当前进展报告（Excel）", show=False
+        ),
+        Binding(
+            "e", "start_event", "新事件", id="start", tooltip="开始一个新的突发事件", show=False
+        ),
+        Binding(
+            "x",
+            "close_event",
+            "结束事件",
+            id="close",
+            tooltip="结束当前事件（保留记录）",
+            show=False,
+        ),
     ]
 
     def __init__(self) -> None:
@@ -126,9 +146,11 @@ class EmergencyScreen(CanxieScreen[None]):
         with Horizontal(id="filters"):
             yield Input(text, placeholder="楼栋或姓名，如 3栋", id="e-query")
             yield select(codes.ROLL_CALL_STATUSES, blank="全部状态", id="e-status")
+        # The keys the footer has no room for at 80 columns (F1 lists them all).
+        yield Label("1 改回未联系 g 分组 p 呼叫单 r 报告 e 新事件 x 结束事件", id="more-keys")
         yield DataTable(id="rollcall", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="person-detail")
-        yield Footer()
+        yield WrappedStatic("", id="person-detail")  # phones never split
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         _, status = _FILTERS.get(self.app, ("", None))
@@ -172,7 +194,7 @@ class EmergencyScreen(CanxieScreen[None]):
         if event is None or call is None:
             self.rows = []
             table.clear()
-            self.query_one("#person-detail", Static).update("")
+            self.query_one("#person-detail", WrappedStatic).show("")
             head.update("当前没有突发事件。按 e 开始一个事件（停电、暴雨、高温、寒潮…）。")
             return
         scope = f"　范围：{event.scope_text}" if event.scope else ""
@@ -257,13 +279,13 @@ class EmergencyScreen(CanxieScreen[None]):
 
     def _show_detail(self) -> None:
         p = self.selected()
-        detail = self.query_one("#person-detail", Static)
+        detail = self.query_one("#person-detail", WrappedStatic)
         if p is None:
-            detail.update("")
+            detail.show("")
             return
         note = f"　备注：{p.note}" if p.note else ""
         age = f"（{p.person.age}岁）" if p.person.age and "年龄" not in self.columns else ""
-        detail.update(
+        detail.show(
             f"{p.person.name}{age}：{p.reasons_text}\n联系：{p.contact}　{p.person.contacts}\n"
             f"检查：{p.checks_text}{note}"
         )

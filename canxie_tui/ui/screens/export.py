@@ -50,7 +50,7 @@ class ExportScreen(CanxieScreen[None]):
         yield Static("", id="summary")
         yield ProgressBar(id="progress", show_eta=False)
         yield Static("", id="result")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#export-month", Input).focus()

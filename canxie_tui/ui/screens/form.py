@@ -9,12 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Footer, Input, Label, Select, TextArea
 
 from canxie_tui.domain.errors import CanxieError, InputError
 from canxie_tui.ui.screens.base import CanxieMixin
 from canxie_tui.ui.widgets.checklist import CheckList
 from canxie_tui.ui.widgets.field import Field
+from canxie_tui.ui.widgets.text import WrappedStatic
 
 ResultT = TypeVar("ResultT")
 
@@ -49,11 +50,11 @@ class FormScreen(CanxieMixin, ModalScreen[ResultT]):
             yield Label(self.form_title, classes="form-title")
             with VerticalScroll(classes="form-fields"):
                 yield from self.build_fields()
-            yield Static("", id="form-error")
+            yield WrappedStatic("", id="form-error")
             with Horizontal(classes="form-buttons"):
                 yield Button("保存 Ctrl+S", variant="primary", id="save")
                 yield Button("取消 Esc", id="cancel")
-            yield Footer()
+            yield Footer(compact=True)
 
     def on_mount(self) -> None:
         # After the first refresh: the fields hold their initial values by then.
@@ -82,7 +83,7 @@ class FormScreen(CanxieMixin, ModalScreen[ResultT]):
             on_field = on_field or here
             field.set_error(error.message if here and error else "")
         message = f"✗ {error.message}" if visible and error and not on_field else ""
-        self.query_one("#form-error", Static).update(message)
+        self.query_one("#form-error", WrappedStatic).show(message)
 
     def validate_now(self, *, everywhere: bool = False) -> InputError | None:
         try:
@@ -130,7 +131,7 @@ class FormScreen(CanxieMixin, ModalScreen[ResultT]):
             self.show_error(err, everywhere=True)
             self._focus_field(err.field)
         except CanxieError as err:
-            self.query_one("#form-error", Static).update(f"✗ {err.message}")
+            self.query_one("#form-error", WrappedStatic).show(f"✗ {err.message}")
         return None
 
     def needs_confirmation(self, values: dict[str, Any], warnings: list[str]) -> bool:
@@ -138,7 +139,7 @@ class FormScreen(CanxieMixin, ModalScreen[ResultT]):
         if not warnings or self._warned == values:
             return False
         self._warned = values
-        self.query_one("#form-error", Static).update(
+        self.query_one("#form-error", WrappedStatic).show(
             "⚠ " + "；".join(warnings) + "。确认无误请再按 Ctrl+S 保存。"
         )
         return True

@@ -107,7 +107,7 @@ class HelpScreen(ModalScreen[None]):
             yield Label(f"按键帮助 · {self.under.title or self.app.title}", classes="form-title")
             with VerticalScroll(id="keys-scroll"):
                 yield KeysTable(key_rows(self.under, self.app.BINDINGS), id="keys")
-            yield Footer()
+            yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#keys-scroll").focus()  # ↑ ↓ PgUp PgDn scroll a long list

@@ -87,25 +87,49 @@ class HouseholdScreen(CanxieScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "返回", id="back", tooltip="回到查找"),
         Binding("a", "add_member", "加成员", id="add-member", tooltip="为本户添加成员"),
-        Binding("e", "edit_member", "改成员", id="edit-member", tooltip="修改所选成员"),
+        Binding("e", "edit_member", "改成员", id="edit-member", tooltip="修改所选成员", show=False),
         Binding(
             "h", "edit_household", "改户", id="edit-household", tooltip="修改住址、情况、联系人"
         ),
-        Binding("s", "change_status", "状态", id="status", tooltip="迁出/死亡/注销或恢复在册"),
+        Binding(
+            "s",
+            "change_status",
+            "状态",
+            id="status",
+            tooltip="迁出/死亡/注销或恢复在册",
+            show=False,
+        ),
         Binding(
             "w", "log_visit", "走访", id="visit", tooltip="记录一次走访（默认今天、入户、全户）"
         ),
         Binding("n", "new_note", "记录", id="new-note", tooltip="写一条个案记录"),
         Binding("f", "new_followup", "跟进", id="new-followup", tooltip="新增跟进事项"),
-        Binding("c", "close_followup", "完成", id="close-followup", tooltip="完成所选跟进事项"),
-        Binding("r", "edit_entry", "更正", id="edit-entry", tooltip="修改所选记录或更正所选走访"),
-        Binding("v", "note_history", "历史", id="history", tooltip="查看所选记录的历次修改"),
+        Binding(
+            "c",
+            "close_followup",
+            "完成",
+            id="close-followup",
+            tooltip="完成所选跟进事项",
+            show=False,
+        ),
+        Binding(
+            "r",
+            "edit_entry",
+            "更正",
+            id="edit-entry",
+            tooltip="修改所选记录或更正所选走访",
+            show=False,
+        ),
+        Binding(
+            "v", "note_history", "历史", id="history", tooltip="查看所选记录的历次修改", show=False
+        ),
         Binding(
             "i",
             "reveal_id",
             "显示证号",
             id="reveal",
             tooltip="显示所选成员完整身份证号（记入审计）",
+            show=False,  # the footer fits 80 columns: the section titles name these keys
         ),
     ]
 
@@ -132,7 +156,7 @@ class HouseholdScreen(CanxieScreen[None]):
         )
         entries: DataTable[str] = DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
         yield entries
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         members = self.query_one("#members", DataTable)

@@ -64,7 +64,7 @@ class ListScreen(CanxieScreen[None], Generic[ItemT]):
         yield from self.filters()
         yield Static("正在读取…", id="count")
         yield DataTable(id="rows", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#rows", DataTable)

@@ -54,7 +54,7 @@ class MonthGridScreen(CanxieScreen[None]):
         yield Header()
         yield Static("", id="grid-head")
         yield DataTable(id="grid", cursor_type="row", fixed_columns=1, cell_padding=0)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#grid", DataTable).focus()

@@ -41,7 +41,7 @@ class NoteHistoryScreen(ModalScreen[None]):
                 yield from _version(
                     "当前版", note.updated_at, note.author_name, note.category_label, note.body
                 )
-            yield Footer()
+            yield Footer(compact=True)
 
 
 def _version(label: str, at: str, author: str, category: str, body: str) -> ComposeResult:

@@ -42,7 +42,7 @@ class OperatorScreen(CanxieMixin, ModalScreen[Operator]):
             yield OptionList(id="operators")
             yield Input(placeholder="新操作员姓名", id="new-operator")
             yield Static("", id="form-error")
-            yield Footer()
+            yield Footer(compact=True)
 
     @reported
     async def on_mount(self) -> None:

@@ -35,7 +35,7 @@ class RestoreScreen(CanxieMixin, ModalScreen[None]):
                 "从备份恢复：选择一个备份后回车（恢复前会先备份当前数据库）", classes="form-title"
             )
             yield OptionList(id="backups")
-            yield Footer()
+            yield Footer(compact=True)
 
     def on_mount(self) -> None:
         options = self.query_one("#backups", OptionList)

@@ -63,7 +63,7 @@ class RosterImportScreen(CanxieScreen[None]):
         yield ProgressBar(id="progress", show_eta=False)
         yield Static("", id="plan")
         yield DataTable(id="details", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         files = self.query_one("#files", OptionList)

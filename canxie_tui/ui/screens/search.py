@@ -77,7 +77,7 @@ class SearchScreen(CanxieScreen[None]):
         yield Static("", id="count")
         table: DataTable[str] = DataTable(id="results", cursor_type="row", zebra_stripes=True)
         yield table
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#results", DataTable)

@@ -8,9 +8,10 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets import Input, Label, OptionList, Select, TextArea
 
 from canxie_tui.ui.widgets.checklist import CheckList
+from canxie_tui.ui.widgets.text import WrappedStatic
 
 
 def select(
@@ -65,7 +66,7 @@ class Field(Vertical):
         self.set_class(bool(self.hint), "-has-message")
         yield Label(self.label)
         yield self.widget
-        yield Static(self.hint, classes="message")
+        yield WrappedStatic(self.hint, classes="message")
 
     @property
     def value(self) -> Any:
@@ -87,4 +88,4 @@ class Field(Vertical):
         """Show `message` (prefixed with a marker, so it is not said by colour alone)."""
         self.set_class(bool(message), "-invalid")
         self.set_class(bool(message or self.hint), "-has-message")
-        self.query_one(".message", Static).update(f"✗ {message}" if message else self.hint)
+        self.query_one(".message", WrappedStatic).show(f"✗ {message}" if message else self.hint)

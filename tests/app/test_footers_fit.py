@@ -1,0 +1,55 @@
+"""Issue 15, item 16: at 80 columns every footer key is drawn whole.
+
+A footer with more keys than fit used to run under the Ctrl+P key at the right
+("^p   令"), hiding the last keys and garbling the palette's.  The keys a footer
+leaves out are on the screen itself and in F1.
+"""
+
+from __future__ import annotations
+
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+from canxie_tui.ui.app import CanxieApp
+from tests.app.conftest import open_search, settle, type_text
+
+
+def footer_overflow(app: CanxieApp) -> list[str]:
+    """The keys of the current footer that are cut or run under the palette key."""
+    footer = app.screen.query_one(Footer)
+    keys = list(footer.query(FooterKey))
+    palette = [k for k in keys if k.has_class("-command-palette")]
+    right = palette[0].region.x if palette else footer.region.right
+    return [
+        f"{key.key_display} {key.description}"
+        for key in keys
+        if key not in palette and key.region.width and key.region.right > right
+    ] + [
+        f"{key.key_display} {key.description}"
+        for key in palette
+        if key.region.right > footer.region.right
+        or key.region.width < key.get_content_width(key.region.size, key.region.size)
+    ]
+
+
+async def test_every_main_screen_footer_fits_at_80_columns(app: CanxieApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        seen = {"首页": footer_overflow(app)}
+        for key, name in (("d", "走访"), ("f", "跟进"), ("y", "渝馨"), ("j", "点名")):
+            await pilot.press(key)
+            await settle(pilot)
+            seen[name] = footer_overflow(app)
+            await pilot.press("escape")
+            await settle(pilot)
+        await open_search(pilot)
+        await type_text(pilot, "王芳")
+        await settle(pilot)
+        seen["查找"] = footer_overflow(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        seen["户"] = footer_overflow(app)
+        await pilot.press("w")
+        await settle(pilot)
+        seen["走访表"] = footer_overflow(app)
+    assert {name: cut for name, cut in seen.items() if cut} == {}
