@@ -71,9 +71,12 @@ def check_visit_for(
 ) -> list[str]:
     """The visit form's checks that read the store, after clean_visit (a read, no writes).
 
-    A date before the household or a person seen was registered (created_at) is refused
-    (InputError on visit_date; a correction keeping its date is let through); a visit of
-    the same household, date and purpose already logged is added to the warnings.
+    A date before the household or a person seen was registered by hand (created_at of
+    a record whose first audit entry is 新增) is refused (InputError on visit_date; a
+    correction keeping its date is let through).  Records that came from a roster import,
+    a restore or a merge entered this file later than they were registered, so paper visits
+    from before are let through (the form still asks about any date over 30 days old).
+    A visit of the same household, date and purpose already logged is added to the warnings.
     """
     from canxie_tui.domain import codes
     from canxie_tui.domain.errors import InputError
@@ -82,13 +85,17 @@ def check_visit_for(
     day = clean["visit_date"]
     if visit is None or day != visit.visit_date:
         seen = list(clean["persons_seen"])
+        by_hand = (
+            "EXISTS (SELECT 1 FROM audit_log a WHERE a.record_id = r.id "
+            "AND a.table_name = ? AND a.before IS NULL AND a.action = '新增')"
+        )
         rows = store.query(
-            "SELECT '本户' AS name, substr(created_at, 1, 10) AS since FROM households "
-            "WHERE id = ?"
+            "SELECT '本户' AS name, substr(created_at, 1, 10) AS since FROM households r "
+            f"WHERE id = ? AND {by_hand}"
             " UNION ALL "
-            "SELECT name, substr(created_at, 1, 10) FROM persons "
-            f"WHERE id IN ({', '.join('?' * len(seen))})",
-            (household_id, *seen),
+            "SELECT name, substr(created_at, 1, 10) FROM persons r "
+            f"WHERE id IN ({', '.join('?' * len(seen))}) AND {by_hand}",
+            (household_id, "households", *seen, "persons"),
         )
         late = max(rows, key=lambda r: r["since"], default=None)
         if late is not None and day < late["since"]:

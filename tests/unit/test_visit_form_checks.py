@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from canxie_tui.domain.errors import InputError
+from canxie_tui.excel.roster import importer as roster
 from canxie_tui.store import register, visits
 from canxie_tui.store.connection import Store
 from tests.conftest import Make
@@ -67,3 +70,17 @@ def test_correction_keeping_an_old_date_is_let_through(store: Store, make: Make)
     values = make.visit_values("2026-01-05", [person], note="补记")
     warnings = visits.check_visit_for(store, person.household_id, values, logged)
     assert warnings == ["这次走访是328天前（2026-01-05）"]
+
+
+def test_imported_household_accepts_paper_visits_from_before_the_import(
+    store: Store, make: Make, tmp_path: Path
+) -> None:
+    """A roster imported today: last month's paper visits can still be entered."""
+    from tests.unit.test_roster_import import write_roster
+
+    plan = roster.preview(store, roster.read_roster(write_roster(tmp_path / "花名册.xlsx")))
+    roster.apply(store, plan)
+    person = register.get_person(store, store.scalar("SELECT id FROM persons LIMIT 1"))
+    values = make.visit_values("2026-10-20", [person])
+    warnings = visits.check_visit_for(store, person.household_id, values)
+    assert any("40天前" in w for w in warnings), warnings  # asked about, not refused
