@@ -27,6 +27,21 @@ from canxie_tui.ui.widgets.text import fit
 
 PAGE = 200
 _MIN_ADDRESS = 8  # cells: below this the address runs past the screen edge
+COLUMNS = (
+    ("姓名", "name"),
+    ("性别", "sex"),
+    ("年龄", "age"),
+    ("残疾", "disability"),
+    ("身份证号", "id"),
+    ("电话", "phone"),
+    ("状态", "status"),
+    ("住址", "address"),
+)
+# Left out, in this order, while the address would get fewer cells than this (at 80
+# columns): building and room tell two 王娜 apart, 性别 does not; a status other than
+# 在册 then leads the address.
+_WANT_ADDRESS = 20
+_DROPPABLE = ("sex", "status")
 
 
 def address_cell(address: str, place: str, width: int, matched: str = "") -> str:
@@ -81,16 +96,7 @@ class SearchScreen(CanxieScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#results", DataTable)
-        for label, key in (
-            ("姓名", "name"),
-            ("性别", "sex"),
-            ("年龄", "age"),
-            ("残疾", "disability"),
-            ("身份证号", "id"),
-            ("电话", "phone"),
-            ("状态", "status"),
-            ("住址", "address"),
-        ):
+        for label, key in COLUMNS:
             table.add_column(label, key=key)
         self.focus_query()
 
@@ -140,11 +146,8 @@ class SearchScreen(CanxieScreen[None]):
         """The rows; the address gets every cell the other columns leave free."""
         table = self.query_one("#results", DataTable)
         cursor = table.cursor_row if keep_cursor else 0
-        table.clear()
-        for column in table.columns.values():  # as wide as these rows, not the last ones
-            column.content_width = column.label.cell_len
         today = self.canxie.store.today()
-        rows: list[tuple[str, ...]] = []
+        rows: list[dict[str, str]] = []
         for hit in result.hits:
             age = ""
             if hit.birth_date:
@@ -155,31 +158,44 @@ class SearchScreen(CanxieScreen[None]):
                 else "非持证"
             )
             rows.append(
-                (
-                    fit(hit.name, 10),
-                    hit.sex,
-                    age,
-                    disability,
-                    mask_id(hit.id_number),
-                    hit.phone,
-                    codes.label(codes.PERSON_STATUSES, hit.status),
-                )
+                {
+                    "name": fit(hit.name, 10),
+                    "sex": hit.sex,
+                    "age": age,
+                    "disability": disability,
+                    "id": mask_id(hit.id_number),
+                    "phone": hit.phone,
+                    "status": codes.label(codes.PERSON_STATUSES, hit.status),
+                }
             )
-        width = self._address_width(table, rows)
+        keys = [key for _, key in COLUMNS[:-1]]
+        width = self._address_width(table, rows, keys)
+        for dropped in _DROPPABLE:
+            if width >= _WANT_ADDRESS:
+                break
+            keys.remove(dropped)
+            width = self._address_width(table, rows, keys)
+        table.clear(columns=True)  # as wide as these rows, not the last ones
+        for label, key in COLUMNS:
+            if key in keys or key == "address":
+                table.add_column(label, key=key)
         for hit, cells in zip(result.hits, rows, strict=True):
-            address = address_cell(hit.address, hit.place, width, hit.matched)
-            table.add_row(*cells, address, key=hit.person_id)
+            status = (
+                "" if "status" in keys or hit.status == codes.ACTIVE else f"［{cells['status']}］"
+            )
+            address = status + address_cell(hit.address, hit.place, width, hit.matched)
+            table.add_row(*(cells[key] for key in keys), fit(address, width), key=hit.person_id)
         if result.hits and cursor:
             table.move_cursor(row=min(cursor, len(result.hits) - 1))
 
     @staticmethod
-    def _address_width(table: DataTable[str], rows: list[tuple[str, ...]]) -> int:
-        """Cells left for 住址 once the other columns are as wide as their contents."""
-        columns = list(table.columns.values())
+    def _address_width(table: DataTable[str], rows: list[dict[str, str]], keys: list[str]) -> int:
+        """Cells left for 住址 once the `keys` columns are as wide as their contents."""
+        labels = {key: label for label, key in COLUMNS}
         used = 0
-        for i, column in enumerate(columns[:-1]):
-            widest = max((cell_len(r[i]) for r in rows), default=0)
-            used += max(widest, cell_len(str(column.label))) + 2 * table.cell_padding
+        for key in keys:
+            widest = max((cell_len(r[key]) for r in rows), default=0)
+            used += max(widest, cell_len(labels[key])) + 2 * table.cell_padding
         spare = table.scrollable_content_region.width or table.size.width
         if len(rows) > table.size.height - 1:
             spare -= table.styles.scrollbar_size_vertical
