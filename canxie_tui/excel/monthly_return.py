@@ -62,7 +62,7 @@ from canxie_tui.excel.return_format import (
     meta_checksum,
 )
 from canxie_tui.excel.return_run import ExportRun, Steps
-from canxie_tui.store import records
+from canxie_tui.store import anchors, records
 from canxie_tui.store.connection import Store
 from canxie_tui.store.monthly import (
     MonthlySummary,
@@ -134,6 +134,7 @@ def _meta_items(run: ExportRun, operator: tuple[str, str]) -> list[tuple[str, An
     from canxie_tui.store import schema
 
     site, period = run.site, run.period
+    head = anchors.chain_head(run.store.db.conn)
     return [
         ("format", FORMAT, "文件格式（残协工作台月报）"),
         ("format_version", FORMAT_VERSION, "格式版本"),
@@ -166,6 +167,10 @@ def _meta_items(run: ExportRun, operator: tuple[str, str]) -> list[tuple[str, An
             "#NULL!=空值(NULL)；空单元格=空文本；文字按 ECMA-376 _xHHHH_ 转义",
             "数据表单元格约定",
         ),
+        # The audit chain's head, kept by the district (store.anchors): a later rewrite
+        # of the community's log before this entry shows against it.
+        (anchors.META_SEQ, head.seq, "导出时审计日志的最后一条（链头序号）"),
+        (anchors.META_HASH, head.hash, "导出时审计日志最后一条的哈希（链头）"),
     ]
 
 

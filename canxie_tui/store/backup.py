@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from canxie_tui.store import schema
+from canxie_tui.store import anchors, integrity, records, schema
 from canxie_tui.store.connection import BUSY_TIMEOUT_MS, Store
 from canxie_tui.store.errors import StoreError
 from canxie_tui.store.register_sql import in_register
@@ -157,7 +157,7 @@ def _private_empty_file(path: Path) -> None:
 
 
 def _remove_with_side_files(path: Path) -> None:
-    for suffix in ("", *_SIDE_FILES):
+    for suffix in ("", *_SIDE_FILES, anchors.HEAD_SUFFIX):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
@@ -211,7 +211,12 @@ def backup_database(
         out = _new_backup_path(db_path, reason, when or datetime.now())
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
-    return _copy(conn, out)
+    made = _copy(conn, out)
+    try:  # the chain's head kept beside the copy (store.anchors)
+        anchors.write_sidecar(made)
+    except (OSError, sqlite3.Error) as err:
+        log.warning("备份“%s”的审计链头没有写下：%s", made, _describe(err))
+    return made
 
 
 def backup_file(
@@ -492,6 +497,7 @@ def check_backup(path: Path | str, *, shown: Path | None = None) -> BackupCheck:
             )
         if not applied:
             raise StoreError(f"“{name}”不是完整的残协工作台数据库（没有结构版本），不能用来恢复。")
+        _check_trust(conn, name)
         households = conn.execute("SELECT count(*) FROM households").fetchone()[0]
         persons = conn.execute(f"SELECT count(*) FROM persons WHERE {in_register('')}").fetchone()[
             0
@@ -502,6 +508,27 @@ def check_backup(path: Path | str, *, shown: Path | None = None) -> BackupCheck:
     finally:
         conn.close()
     return BackupCheck(name, len(applied), households, persons, last[0] if last else "")
+
+
+def _check_trust(conn: sqlite3.Connection, name: Path) -> None:
+    """Refuse a backup whose audit chain is broken or whose schema holds objects not ours.
+
+    A restored file becomes the database everyone works in: a trigger hidden in
+    it would run on every later write (copying each new person elsewhere).
+    """
+    foreign = integrity.foreign_objects(conn)
+    if foreign:
+        raise StoreError(
+            f"备份“{name}”含有不属于残协工作台的数据库对象（{integrity.describe_objects(foreign)}），"
+            "可能被人改动过，不能用来恢复。请换一个备份，并把这个文件交给负责人检查。"
+        )
+    problems = records.verify_chain(conn)
+    if problems:
+        shown = "；".join(problems[:3]) + ("……" if len(problems) > 3 else "")
+        raise StoreError(
+            f"备份“{name}”的审计日志不完整（{shown}），可能被人改动过，不能用来恢复。"
+            "请换一个备份，并把这个文件交给负责人检查。"
+        )
 
 
 # -- restoring --------------------------------------------------------------------------

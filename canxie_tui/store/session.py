@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from canxie_tui.store import backup, records, schema
+from canxie_tui.store import anchors, backup, integrity, records, schema
 from canxie_tui.store.connection import Store, connect, default_db_path
 from canxie_tui.store.errors import StoreError
 
@@ -111,6 +111,18 @@ def _migrate(db: Database, path: Path, clock: Callable[[], datetime]) -> None:
     if applied:  # never upgrade without a copy of what was there
         backup.backup_before_migration(db.conn, path, clock())
     schema.migrations.apply(db)
+    _baseline_if_pending(db)
+
+
+def _baseline_if_pending(db: Database) -> None:
+    """Migration 0007 leaves a marker: record rows earlier migrations changed silently."""
+    conn = db.conn
+    key = schema.BASELINE_PENDING
+    if not conn.execute("SELECT 1 FROM settings WHERE key = ?", (key,)).fetchone():
+        return
+    with db.atomic():
+        integrity.baseline(conn)
+        conn.execute("DELETE FROM settings WHERE key = ?", (key,))
 
 
 # A community or street re-indexes in about a second (0.3 s per 1,000 people); a
@@ -164,7 +176,7 @@ def restore_database(
     try:
         records.write_audit(
             store,
-            "从备份恢复",
+            anchors.RESTORE_ACTION,
             "database",
             store.path.name,
             None,
