@@ -20,6 +20,7 @@ from canxie_tui.excel.monthly_return import export_monthly
 from canxie_tui.store import anchors, backup, health, integrity, records, session, site
 from canxie_tui.store.connection import Store
 from canxie_tui.store.district import set_district
+from canxie_tui.store.errors import StoreError
 from tests.conftest import SITE, Make, build_month, fixed_clock, open_store
 
 TRIGGERS = (
@@ -212,3 +213,75 @@ def test_an_upgraded_database_matches_its_log(tmp_path: Path) -> None:
         assert integrity.drifted_records(store.db.conn) == []
     finally:
         store.close()
+
+
+# -- restore trusts nothing (item 9) -------------------------------------------------------
+SPY = (
+    "CREATE TABLE copied (id_number TEXT)",
+    "CREATE TRIGGER copy_people AFTER INSERT ON persons "
+    "BEGIN INSERT INTO copied VALUES (new.id_number); END",
+)
+
+
+def _doctor(path: Path) -> dict[str, health.Finding]:
+    return {f.topic: f for f in health.diagnose(path, opener=session.open_store)}
+
+
+def test_restore_refuses_a_backup_with_a_trigger_of_someone_else(
+    filled: tuple[Path, str],
+) -> None:
+    path, _ = filled
+    [saved] = [b.path for b in backup.list_backups(path)]
+    conn = _sql(saved)
+    for sql in SPY:
+        conn.execute(sql)
+    conn.close()
+    before = path.read_bytes()
+
+    with pytest.raises(StoreError) as caught:
+        backup.restore(path, saved)
+
+    assert "不属于残协工作台" in caught.value.message
+    assert "copy_people" in caught.value.message and "copied" in caught.value.message
+    assert path.read_bytes() == before
+
+
+def test_restore_refuses_a_backup_whose_chain_is_broken(filled: tuple[Path, str]) -> None:
+    path, _ = filled
+    [saved] = [b.path for b in backup.list_backups(path)]
+    conn = _sql(saved)
+    conn.execute("DROP TRIGGER audit_log_no_update")
+    conn.execute("UPDATE audit_log SET operator_name = '别人' WHERE seq = 2")
+    conn.execute(TRIGGERS[0])
+    conn.close()
+
+    with pytest.raises(StoreError) as caught:
+        backup.restore(path, saved)
+
+    assert "审计日志不完整" in caught.value.message and "第2条" in caught.value.message
+
+
+def test_doctor_flags_unknown_tables_and_triggers(filled: tuple[Path, str]) -> None:
+    path, _ = filled
+    assert _doctor(path)["数据库结构"].ok
+    conn = _sql(path)
+    for sql in SPY:
+        conn.execute(sql)
+    conn.close()
+
+    found = _doctor(path)["数据库结构"]
+
+    assert not found.ok
+    assert "触发器 copy_people" in found.detail and "表 copied" in found.detail
+
+
+def test_a_trigger_of_ours_with_another_body_counts_as_foreign(filled: tuple[Path, str]) -> None:
+    path, _ = filled
+    conn = _sql(path)
+    conn.execute("DROP TRIGGER audit_log_no_delete")
+    conn.execute(
+        "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT 1; END"
+    )
+    conn.close()
+
+    assert integrity.foreign_objects(_sql(path)) == [("trigger", "audit_log_no_delete")]
