@@ -19,9 +19,11 @@ from canxie_tui.cli.common import (
     EXIT_USAGE,
     Commands,
     add_json_flag,
+    add_out_options,
     db_path,
     fail,
     opened_store,
+    overwrite,
     positive_int,
     print_rows,
     print_table,
@@ -36,7 +38,7 @@ def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
     backup = commands.add_parser(
         "backup", help="立即备份数据库（默认存到数据库旁的 backups 文件夹）", parents=[common]
     )
-    backup.add_argument("--out", type=Path, help="备份到指定的文件或文件夹（如U盘）")
+    add_out_options(backup, "备份到指定的文件或文件夹（如U盘）")
     backup.add_argument("--list", action="store_true", help="列出已有的备份，不做新备份")
     backup.set_defaults(handler=cmd_backup)
 
@@ -88,13 +90,16 @@ def cmd_backup(args: argparse.Namespace) -> int:
     path = db_path(args)
     if args.list:
         return _list_backups(path)
+    overwrite(args)
     with opened_store(args) as store:
         out: Path | None = args.out
         if out is not None and out.is_dir():
             stamp = store.clock().strftime("%Y%m%d-%H%M%S")
             out = out / f"{path.stem}-{stamp}-manual.db"
-        if out is not None and out.exists():
-            fail(f"“{out}”已存在。为免覆盖，请换一个文件名或文件夹。")
+        if out is not None and out.exists() and not args.force:
+            from canxie_tui.excel.files import exists_message
+
+            fail(exists_message(out))
         made = backup.backup_file(path, reason=backup.MANUAL, out=out, when=store.clock())
     checked = backup.check_backup(made)  # a backup is only a backup once it reads back
     print(

@@ -68,8 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from canxie_tui.domain.errors import CanxieError
+    args = build_parser().parse_args(argv)  # --help ends here, before the store is imported
+    from canxie_tui.store import scratch
 
-    args = build_parser().parse_args(argv)
+    scratch.install_signal_handlers()  # closing the terminal leaves no temporary file behind
     try:
         handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
         code = handler(args) if handler else run_tui(db_path(args))

@@ -21,9 +21,7 @@ so memory stays flat however many rows a sheet has.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator, Sequence
-from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +36,7 @@ from canxie_tui.excel.cells import (
 )
 from canxie_tui.excel.files import atomic_save
 from canxie_tui.excel.table import Column, Heading, Look, TableSheet
+from canxie_tui.store import scratch
 
 if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell
@@ -78,6 +77,7 @@ class Book:
         """A bare write-only worksheet (for layouts the table helpers do not cover)."""
         ws = self.wb.create_sheet(title)
         _take_cells_directly(ws)
+        _stream_to_private_folder(ws)
         if hidden:
             ws.sheet_state = "hidden"
         return ws
@@ -173,15 +173,17 @@ class Book:
         return found
 
     # saving
-    def save(self, path: Path | str) -> Path:
-        """Finish every sheet and write the workbook atomically to `path`."""
+    def save(
+        self, path: Path | str, *, password: str | None = None, overwrite: bool = True
+    ) -> Path:
+        """Finish every sheet and write the workbook atomically to `path` (encrypted with
+        `password` before it gets that name; refused if `path` exists unless `overwrite`)."""
         try:
             for table in self._tables:
                 table.close()
-            return atomic_save(self.wb.save, path)
-        except BaseException:
-            self.discard()
-            raise
+            return atomic_save(self.wb.save, path, password=password, overwrite=overwrite)
+        finally:
+            self.discard()  # after a save only empty streams are left; remove them too
 
     def discard(self) -> None:
         """Drop a workbook that will not be saved: remove openpyxl's temporary files."""
@@ -200,8 +202,7 @@ class Book:
                     pass
             out = getattr(writer, "out", None)
             if isinstance(out, str):
-                with suppress(OSError):
-                    os.remove(out)
+                scratch.release(Path(out))
                 if out in _writer.ALL_TEMP_FILES:
                     _writer.ALL_TEMP_FILES.remove(out)
 
@@ -240,6 +241,30 @@ def _take_cells_directly(ws: Any) -> None:
                 scratch = Cell(ws, 1, 1)
 
     ws._values_to_row = values_to_row
+
+
+def _stream_to_private_folder(ws: Any) -> None:
+    """Stream the sheet's rows to a file in our private folder (`store.scratch`).
+
+    openpyxl's write-only sheet makes its stream with `NamedTemporaryFile` in the
+    system's shared temporary folder, where an interrupted export left thousands
+    of ID numbers.  Its writer takes the file to use (`out`); the sheet makes the
+    writer on its first row (`_get_writer`), so that is where ours goes in.
+    """
+    from openpyxl.worksheet import _writer
+
+    if not hasattr(type(ws), "_get_writer"):
+        return
+
+    def get_writer() -> Any:
+        if ws._writer is None:
+            out = str(scratch.new_file("openpyxl.", ".xml"))
+            _writer.ALL_TEMP_FILES.append(out)  # openpyxl's cleanup after saving expects it
+            ws._writer = _writer.WorksheetWriter(ws, out=out)
+            ws._writer.write_top()
+        return ws._writer
+
+    ws._get_writer = get_writer
 
 
 class _StyleHost:

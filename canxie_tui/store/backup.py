@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from canxie_tui.store import anchors, integrity, records, schema
+from canxie_tui.store import anchors, integrity, records, schema, scratch
 from canxie_tui.store.connection import BUSY_TIMEOUT_MS, Store
 from canxie_tui.store.errors import StoreError
 from canxie_tui.store.register_sql import in_register
@@ -167,14 +167,15 @@ def _copy(source: sqlite3.Connection, out: Path) -> Path:
     partial = out.with_name(f"{out.name}.{os.getpid()}.part")
     _private_empty_file(partial)
     try:
-        target = sqlite3.connect(str(partial), isolation_level=None)
-        try:
-            source.backup(target)
-            # A backup needs no -wal/-shm beside it: readable from a read-only folder.
-            target.execute("PRAGMA journal_mode = DELETE")
-        finally:
-            target.close()
-        os.replace(partial, out)
+        with scratch.in_flight(partial):
+            target = sqlite3.connect(str(partial), isolation_level=None)
+            try:
+                source.backup(target)
+                # A backup needs no -wal/-shm beside it: readable from a read-only folder.
+                target.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                target.close()
+            os.replace(partial, out)
     except BaseException:
         _remove_with_side_files(partial)
         raise
@@ -613,7 +614,9 @@ def restore(
         raise StoreError("备份文件就是当前数据库本身，不需要恢复。")
     _check_kind(backup, backup)  # the quick refusals, before anything is created
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    temp = db_path.with_name(f".{db_path.name}.restore-{os.getpid()}.tmp")
+    # In our private folder beside the database (same disk: the rename below is atomic);
+    # a restore killed half-way leaves it there, for the next start to remove.
+    temp = scratch.private_dir(db_path) / f"restore-{db_path.name}.tmp"
     try:
         source = _read_only(backup)
         try:
@@ -640,6 +643,7 @@ def restore(
         fsync_dir(db_path.parent)
     finally:
         _remove_with_side_files(temp)
+        scratch.release(temp)
     if safety is not None:
         prune(db_path)
     return RestoreResult(checked, safety)

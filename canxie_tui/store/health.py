@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from canxie_tui.store import anchors, backup, integrity, records, schema, session
+from canxie_tui.store import anchors, backup, integrity, records, schema, scratch, session
 from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import StoreError
 
@@ -70,6 +70,7 @@ def diagnose(
     found.append(Finding("备份文件夹", True, str(backup.backup_dir(path).absolute())))
     if exports is not None:
         found.append(Finding("导出文件夹", True, str(exports.absolute())))
+    left = scratch.leftovers(path)  # seen before the open below removes them
     try:
         store = opener(path, create=False)
     except StoreError as err:
@@ -81,7 +82,36 @@ def diagnose(
     finally:
         store.close()
     found.append(_disk(path))
+    found.append(_leftovers(path, left))
     return found
+
+
+def _leftovers(path: Path, left: list[scratch.Leftover]) -> Finding:
+    """Temporary files an interrupted run left (they may hold ID numbers)."""
+    remaining = [item for item in left if item.path.exists()]
+    system = scratch.system_temp_leftovers()
+    size = size_text(sum(item.size for item in left))
+    removed = f"上次被中断的程序留下的临时文件 {len(left)} 项（{size}），已删除" if left else ""
+    if not remaining and not system:
+        detail = removed or f"没有残留（{scratch.root(path)}）"
+        return Finding("临时文件", True, detail)
+    wrong = []
+    if remaining:
+        shown = "、".join(str(item.path) for item in remaining[:3])
+        wrong.append(f"无法删除的残留临时文件：{shown}")
+    if system:
+        folder = system[0].path.parent
+        weight = size_text(sum(item.size for item in system))
+        wrong.append(
+            f"系统临时文件夹“{folder}”里有 {len(system)} 个 openpyxl.* 文件（{weight}），"
+            "是旧版本导出被中断时留下的，可能含身份证号"
+        )
+    return Finding(
+        "临时文件",
+        False,
+        "；".join([*([removed] if removed else []), *wrong]),
+        "确认没有正在运行的导出后，删除上面列出的文件（它们可能含个人信息）",
+    )
 
 
 def _open_advice(path: Path) -> str:

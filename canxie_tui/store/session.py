@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from canxie_tui.store import anchors, backup, integrity, records, schema
+from canxie_tui.store import anchors, backup, integrity, records, schema, scratch
 from canxie_tui.store.connection import Store, connect, default_db_path
 from canxie_tui.store.errors import StoreError
 
@@ -65,6 +65,8 @@ def open_store(
     path = Path(path) if path is not None else default_db_path()
     clock = clock or datetime.now
     is_new = _check_file(path, create)
+    scratch.activate(path)
+    scratch.sweep(path)  # what a killed run left (an export's rows, a restore's copy)
     if is_new:
         _create_private_file(path)
     had_data = not is_new and path.stat().st_size > 0
