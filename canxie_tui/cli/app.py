@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from canxie_tui.domain.errors import CanxieError
+
     args = build_parser().parse_args(argv)  # --help ends here, before the store is imported
     from canxie_tui.store import scratch
 

@@ -32,8 +32,10 @@ from canxie_tui.excel.cells import (
     column_letter,
     data_row,
     number_cell,
+    split_row,
     text_cell,
 )
+from canxie_tui.excel.errors import ExportError
 from canxie_tui.excel.files import atomic_save
 from canxie_tui.excel.table import Column, Heading, Look, TableSheet
 from canxie_tui.store import scratch
@@ -294,7 +296,11 @@ class DataSheet:
         ws.append([text_cell(ws, name, bold) for name in self.columns])
 
     def append(self, values: Sequence[Any]) -> None:
-        self.ws.append(data_row(self.ws, values))
+        try:
+            self.ws.append(data_row(self.ws, values))
+        except ExportError:  # a text longer than a cell: parts in rows of their own
+            for row in split_row(self.ws, values):
+                self.ws.append(row)
         self._hash.update(canonical_row(values))
         self.rows += 1
 
