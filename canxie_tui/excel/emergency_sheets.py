@@ -34,7 +34,7 @@ from canxie_tui.domain.emergency import (
     kind_label,
     summarize,
 )
-from canxie_tui.domain.ids import mask_id
+from canxie_tui.domain.ids import mask_id, mask_ids_in_text
 from canxie_tui.excel.cells import column_letter, text_cell, text_width
 from canxie_tui.excel.errors import ExportError
 from canxie_tui.excel.files import atomic_save, exports_dir, safe_filename
@@ -437,7 +437,7 @@ def _people_sheet(
             p.place,
             item.reasons_text or p.disability,
             item.status_label,
-            item.note,
+            mask_ids_in_text(item.note),
             _stamp(item.checked_at),
             item.checked_by,
             p.phone,
