@@ -7,6 +7,7 @@ from canxie_tui.domain.errors import CanxieError, InputError
 ValidationError = InputError  # input refused; raised by the store as by the domain
 
 __all__ = [
+    "BusyError",
     "CanxieError",
     "DuplicateError",
     "NotFoundError",
@@ -39,3 +40,15 @@ class DuplicateError(StoreError):
 
 class NotFoundError(StoreError):
     pass
+
+
+class BusyError(StoreError):
+    """Another connection held the write lock past the busy timeout; nothing was written."""
+
+    def __init__(self, doing: str | None) -> None:
+        what = f"正在{doing}" if doing else "正被另一个操作（如导入花名册、合并月报）写入"
+        super().__init__(
+            f"数据库{what}，等了一会儿仍未结束，这次没有保存。您填写的内容还在，"
+            "请等它完成后再保存一次。"
+        )
+        self.doing = doing

@@ -132,6 +132,35 @@ def cleanup() -> None:
             folder.parent.rmdir()  # the root too, unless another process works in it
 
 
+# -- long writes --------------------------------------------------------------------------
+BUSY_FILE = "busy"
+
+
+@contextmanager
+def busy(db_path: Path, label: str) -> Iterator[None]:
+    """Say, while a long write runs ("导入花名册"), what holds the database: another
+    program that waits for it in vain can then tell the user (`busy_with`)."""
+    marker = private_dir(db_path) / BUSY_FILE
+    marker.write_text(label, encoding="utf-8")
+    try:
+        yield
+    finally:
+        release(marker)
+
+
+def busy_with(db_path: Path) -> str | None:
+    """What a live process said it is doing with the database (`busy`); None if nothing."""
+    base = root(db_path)
+    with suppress(OSError):
+        for entry in base.iterdir():
+            pid = _pid(entry.name)
+            marker = entry / BUSY_FILE
+            if pid is not None and _alive(pid) and marker.is_file():
+                with suppress(OSError):
+                    return marker.read_text(encoding="utf-8")[:40] or None
+    return None
+
+
 # -- signals ---------------------------------------------------------------------------
 _SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 

@@ -83,9 +83,7 @@ def test_a_35000_character_note_goes_out_and_comes_back_whole(tmp_path: Path) ->
     bodies = {r["id"]: r["body"] for r in data.rows("notes")}
     assert (bodies[note_id], bodies[kept_id]) == ("改短了", LONG)
     book = load_workbook(out)
-    printed = [
-        str(c.value) for r in book["个案记录"].iter_rows() for c in r if c.value is not None
-    ]
+    printed = [str(c.value) for r in book["个案记录"].iter_rows() for c in r if c.value is not None]
     [shown] = [text for text in printed if "单元格放不下" in text]  # the start, and its length
     assert shown.startswith(LONG[:1000]) and f"共 {len(LONG)} 字" in shown
     assert all(len(text) <= MAX_CELL_TEXT for text in printed)

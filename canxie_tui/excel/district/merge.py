@@ -17,7 +17,7 @@ from typing import Any
 from canxie_tui.domain.models import Site
 from canxie_tui.excel.errors import SyncError, WorkbookError
 from canxie_tui.excel.return_reader import MonthlyData
-from canxie_tui.store import anchors
+from canxie_tui.store import anchors, scratch
 from canxie_tui.store.connection import Store
 from canxie_tui.store.district.apply import MergeCounts
 from canxie_tui.store.district.content import CHILD_TABLES, RECORD_TABLES
@@ -180,7 +180,7 @@ def merge(
             backup_before(store, "merge")
             backed_up = True
         try:
-            with store.transaction():
+            with scratch.busy(store.path, "合并月报"), store.transaction():
                 merge_rows(store, _incoming(data), result, progress=step)
                 anchors.record_received(
                     store.db.conn,
