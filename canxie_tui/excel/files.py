@@ -42,6 +42,7 @@ from canxie_tui.excel.errors import (
 )
 from canxie_tui.store import scratch
 from canxie_tui.store.backup import fsync_dir
+from canxie_tui.store.errors import DISK_FULL, is_disk_full
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
@@ -151,6 +152,8 @@ def atomic_save(
     folder = target.parent
     if target.is_dir():
         raise ExportError(f"“{target}”是一个文件夹，请指定要写入的文件名（.xlsx）。")
+    if target.exists() and not target.is_file():  # /dev/null, a pipe: never renamed over
+        raise ExportError(f"“{target}”不是普通文件（可能是设备或管道），请指定要写入的文件名。")
     if not overwrite and target.exists():
         raise ExportError(exists_message(target))
     try:
@@ -158,6 +161,23 @@ def atomic_save(
     except OSError as err:
         raise ExportError(f"无法建立文件夹“{folder}”：{err.strerror or err}") from err
     work = scratch.new_file(".workbook-", target.suffix)
+    try:
+        _write_and_install(workbook_writer, work, target, password, overwrite)
+    except OSError as err:
+        if is_disk_full(err):
+            raise ExportError(DISK_FULL.format(where=f"“{target}”")) from err
+        raise
+    fsync_dir(folder)  # the rename survives a power cut
+    return target
+
+
+def _write_and_install(
+    workbook_writer: Callable[[Path], object],
+    work: Path,
+    target: Path,
+    password: str | None,
+    overwrite: bool,
+) -> None:
     sealed: Path | None = None
     try:
         workbook_writer(work)
@@ -174,8 +194,6 @@ def atomic_save(
         scratch.release(work)
         if sealed is not None:
             scratch.release(sealed)
-    fsync_dir(folder)  # the rename survives a power cut
-    return target
 
 
 # -- reading ------------------------------------------------------------------------------

@@ -610,6 +610,8 @@ def restore(
     db_path, backup = Path(db_path), Path(backup)
     if db_path.is_dir():
         raise StoreError(f"“{db_path}”是一个文件夹，不是数据库文件。请指定数据库文件的路径。")
+    if db_path.exists() and not db_path.is_file():
+        raise StoreError(f"“{db_path}”不是普通文件（可能是设备或管道），不能用作数据库。")
     if _same_file(db_path, backup):
         raise StoreError("备份文件就是当前数据库本身，不需要恢复。")
     _check_kind(backup, backup)  # the quick refusals, before anything is created

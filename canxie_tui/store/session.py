@@ -18,7 +18,7 @@ from sqlite_utils import Database
 
 from canxie_tui.store import anchors, backup, integrity, records, schema, scratch
 from canxie_tui.store.connection import Store, connect, default_db_path
-from canxie_tui.store.errors import StoreError
+from canxie_tui.store.errors import StoreError, explain
 
 
 def _create_private_file(path: Path) -> None:
@@ -36,6 +36,10 @@ def _check_file(path: Path, create: bool) -> bool:
         if not create:
             raise StoreError(f"找不到数据库文件“{path}”。可用 canxie demo 建立演示数据库。")
         return True
+    if not path.is_file():  # /dev/null, a pipe, a device: SQLite would make files beside it
+        raise StoreError(
+            f"“{path}”不是普通文件（可能是设备或管道），不能用作数据库。请指定数据库文件的路径。"
+        )
     if path.stat().st_size > 0:
         with path.open("rb") as handle:
             header = handle.read(16)
@@ -70,7 +74,10 @@ def open_store(
     if is_new:
         _create_private_file(path)
     had_data = not is_new and path.stat().st_size > 0
-    conn = connect(path)
+    try:
+        conn = connect(path)
+    except sqlite3.DatabaseError as err:
+        raise StoreError(f"无法打开数据库“{path}”：{explain(err) or err}") from err
     try:
         db = Database(conn, execute_plugins=False)
         _check_ownership(db, path)
@@ -80,7 +87,7 @@ def open_store(
     except BaseException as err:
         conn.close()  # a refused file must not stay open (and locked, on Windows)
         if isinstance(err, sqlite3.DatabaseError):
-            raise StoreError(f"无法打开数据库“{path}”：{err}") from err
+            raise StoreError(f"无法打开数据库“{path}”：{explain(err) or err}") from err
         raise
     store = Store(db, path, clock=clock)
     store.load_operator()
