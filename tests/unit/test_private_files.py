@@ -108,27 +108,25 @@ def test_an_encrypted_export_is_encrypted_under_its_name(month_db: Path, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "out.xlsx"]
 
 
+def _actions(db: Path) -> list[str]:
+    store = session.open_store(db, create=False)
+    try:
+        return [r["action"] for r in store.query("SELECT action FROM audit_log ORDER BY seq")]
+    finally:
+        store.close()
+
+
 def test_full_ids_are_audited_before_the_file_is_written(month_db: Path, tmp_path: Path) -> None:
     blocked = tmp_path / "a-file"
     blocked.write_text("")  # the folder to write in cannot be made: the export fails at the end
     with pytest.raises(ExportError):
         _export(month_db, blocked / "out.xlsx", full_ids=True)
-    store = session.open_store(month_db, create=False)
-    try:
-        actions = [r["action"] for r in store.query("SELECT action FROM audit_log ORDER BY seq")]
-    finally:
-        store.close()
-    assert actions[-1] == FULL_IDS_STARTED
+    assert _actions(month_db)[-1] == FULL_IDS_STARTED
 
 
 def test_full_ids_entry_comes_before_the_export_s(month_db: Path, tmp_path: Path) -> None:
     _export(month_db, tmp_path / "out.xlsx", full_ids=True)
-    store = session.open_store(month_db, create=False)
-    try:
-        actions = [r["action"] for r in store.query("SELECT action FROM audit_log ORDER BY seq")]
-    finally:
-        store.close()
-    assert actions[-2:] == [FULL_IDS_STARTED, "导出月报（显示完整身份证号）"]
+    assert _actions(month_db)[-2:] == [FULL_IDS_STARTED, "导出月报（显示完整身份证号）"]
 
 
 # -- what a killed run left ------------------------------------------------------------
