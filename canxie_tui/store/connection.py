@@ -21,7 +21,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from canxie_tui import config
-from canxie_tui.store import schema, scratch
+from canxie_tui.store import schema
 from canxie_tui.store.errors import BusyError
 
 BUSY_TIMEOUT_MS = 10_000
@@ -101,6 +101,8 @@ class Store:
             except sqlite3.OperationalError as err:
                 if "locked" not in str(err) and "busy" not in str(err):
                     raise
+                from canxie_tui.store import scratch  # only now: what holds it
+
                 raise BusyError(scratch.busy_with(self.path)) from err
             try:
                 yield self.db
