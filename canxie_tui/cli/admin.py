@@ -19,9 +19,11 @@ from canxie_tui.cli.common import (
     EXIT_USAGE,
     Commands,
     add_json_flag,
+    add_out_options,
     db_path,
     fail,
     opened_store,
+    overwrite,
     positive_int,
     print_rows,
     print_table,
@@ -36,7 +38,7 @@ def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
     backup = commands.add_parser(
         "backup", help="立即备份数据库（默认存到数据库旁的 backups 文件夹）", parents=[common]
     )
-    backup.add_argument("--out", type=Path, help="备份到指定的文件或文件夹（如U盘）")
+    add_out_options(backup, "备份到指定的文件或文件夹（如U盘）")
     backup.add_argument("--list", action="store_true", help="列出已有的备份，不做新备份")
     backup.set_defaults(handler=cmd_backup)
 
@@ -59,7 +61,14 @@ def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
     audit = commands.add_parser("audit", help="审计日志", parents=[common])
     audit_commands = subcommands(audit, "audit_command")
     verify = audit_commands.add_parser(
-        "verify", help="核对审计日志的哈希链，找出被修改或删除的条目", parents=[common]
+        "verify",
+        help="核对审计日志：哈希链、每条记录与日志是否相符、与备份和区里收到的链头是否一致",
+        parents=[common],
+    )
+    verify.add_argument(
+        "--district",
+        type=Path,
+        help="区数据库文件：再与区里合并本社区月报时收到的链头核对",
     )
     verify.set_defaults(handler=cmd_audit_verify)
     show = audit_commands.add_parser(
@@ -81,13 +90,16 @@ def cmd_backup(args: argparse.Namespace) -> int:
     path = db_path(args)
     if args.list:
         return _list_backups(path)
+    overwrite(args)
     with opened_store(args) as store:
         out: Path | None = args.out
         if out is not None and out.is_dir():
             stamp = store.clock().strftime("%Y%m%d-%H%M%S")
             out = out / f"{path.stem}-{stamp}-manual.db"
-        if out is not None and out.exists():
-            fail(f"“{out}”已存在。为免覆盖，请换一个文件名或文件夹。")
+        if out is not None and out.exists() and not args.force:
+            from canxie_tui.excel.files import exists_message
+
+            fail(exists_message(out))
         made = backup.backup_file(path, reason=backup.MANUAL, out=out, when=store.clock())
     checked = backup.check_backup(made)  # a backup is only a backup once it reads back
     print(
@@ -208,13 +220,20 @@ def _backup_space(path: Path) -> Finding:
 
 # -- audit ----------------------------------------------------------------------------
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from canxie_tui.store import records
+    from canxie_tui.store.health import audit_problems, backup_anchors
 
+    district: Path | None = args.district
+    if district is not None and not district.is_file():
+        fail(f"找不到区数据库文件“{district}”。")
     with opened_store(args) as store:
         entries = store.scalar("SELECT count(*) FROM audit_log") or 0
-        problems = records.verify_audit_chain(store)
+        problems = audit_problems(store, district=district)
+        seen = len(backup_anchors(store.path))
     if not problems:
-        print(f"审计日志完整：共 {entries} 条，哈希链没有断裂。")
+        print(
+            f"审计日志完整：共 {entries} 条，哈希链没有断裂，每条记录都与日志相符，"
+            f"与 {seen} 份备份{'和区数据库' if district else ''}记下的链头一致。"
+        )
         return 0
     for problem in problems:
         print(problem)

@@ -12,6 +12,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from canxie_tui import config
 from canxie_tui.cli import (
@@ -28,12 +29,20 @@ from canxie_tui.cli import (
     visits,
 )
 from canxie_tui.cli.common import (
+    EXIT_USAGE,
     ChineseArgumentParser,
     close_stdout_quietly,
     db_path,
     fail,
     run_tui,
 )
+
+
+def _quiet_unraisable(unraisable: Any) -> None:
+    """An error Python can only report (a file closed while the interpreter exits, on a
+    full disk): the user already got one Chinese line; the details only with CANXIE_DEBUG."""
+    if config.debug():
+        sys.__unraisablehook__(unraisable)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,10 +75,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _undecodable(text: str) -> bool:
+    """Bytes that were not UTF-8 reach Python as lone surrogates (surrogateescape)."""
+    return any("\udc80" <= char <= "\udcff" for char in text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from canxie_tui.domain.errors import CanxieError
 
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    bad = next((a for a in arguments if _undecodable(a)), None)
+    if bad is not None:  # refused here: printing or storing it would fail anywhere later
+        shown = bad.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        fail(
+            f"参数“{shown}”里有无法识别的字节（不是 UTF-8 编码的文字，显示为 �）。"
+            "请检查终端或文件名的编码，用 UTF-8 重新输入。",
+            EXIT_USAGE,
+        )
+    sys.unraisablehook = _quiet_unraisable
+    args = build_parser().parse_args(arguments)  # --help ends here, before the store is imported
+    from canxie_tui.store import scratch
+
+    scratch.install_signal_handlers()  # closing the terminal leaves no temporary file behind
     try:
         handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
         code = handler(args) if handler else run_tui(db_path(args))
@@ -81,16 +108,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         fail(err.message)
     except KeyboardInterrupt:
         fail("已中断。", 130)
-    except sqlite3.Error as err:
-        text = str(err)
-        if "readonly" in text:
-            fail("数据库文件是只读的，无法写入。请检查文件权限。")
-        if "locked" in text or "busy" in text:
-            fail("数据库正被另一个程序长时间占用，请稍后再试。")
-        fail(f"数据库操作失败：{text}")
-    except PermissionError as err:
-        fail(f"没有权限访问“{err.filename}”。")
-    except OSError as err:
+    except (sqlite3.Error, OSError) as err:
+        from canxie_tui.store.errors import explain
+
+        known = explain(err)
+        if known:
+            fail(known)
+        if isinstance(err, sqlite3.Error):
+            fail(f"数据库操作失败：{err}")
         fail(f"文件操作失败：{err.strerror or err}（{err.filename or ''}）")
     except Exception as err:  # never a traceback for a user; CANXIE_DEBUG=1 shows it
         if config.debug():

@@ -172,6 +172,31 @@ def positive_int(option: str) -> Callable[[str], int]:
     return convert
 
 
+# -- output files --------------------------------------------------------------------------
+def add_out_options(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """`--out PATH` and `--force`, alike in every command that writes a file."""
+    parser.add_argument("--out", type=Path, help=help_text)
+    parser.add_argument(
+        "--force", action="store_true", help="--out 指定的文件已存在时覆盖它（不加则不覆盖）"
+    )
+
+
+def overwrite(args: argparse.Namespace) -> bool:
+    """Whether the file written may replace one already there; exits when it may not.
+
+    `--out` names a file that must not exist unless `--force` (a mistyped name must
+    not destroy last month's return); a folder's file is checked where its name is
+    made (ExportError).  Without `--out` the default name in exports/ is replaced,
+    as re-exporting a month always did.
+    """
+    out: Path | None = args.out
+    if out is not None and not args.force and out.is_file():
+        from canxie_tui.excel.files import exists_message
+
+        fail(exists_message(out))
+    return bool(args.force) or out is None
+
+
 # -- the database ------------------------------------------------------------------------
 def db_path(args: argparse.Namespace) -> Path:
     """--db, else $CANXIE_DB, else data/canxie.db."""

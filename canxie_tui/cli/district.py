@@ -25,9 +25,11 @@ from canxie_tui.cli.common import (
     EXIT_USAGE,
     Commands,
     add_json_flag,
+    add_out_options,
     fail,
     month,
     opened_store,
+    overwrite,
     print_json,
     progress_bar,
     subcommands,
@@ -54,9 +56,7 @@ def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
         "report", help="生成区汇总工作簿（每个街道、社区一行，含合计）", parents=[common]
     )
     report.add_argument("--month", type=month, required=True, help="月份，如 2026-11")
-    report.add_argument(
-        "--out", type=Path, help="输出文件或文件夹（默认 exports/区汇总_<区名>_<YYYY-MM>.xlsx）"
-    )
+    add_out_options(report, "输出文件或文件夹（默认 exports/区汇总_<区名>_<YYYY-MM>.xlsx）")
     report.set_defaults(handler=cmd_district_report)
 
     conflicts = sub.add_parser(
@@ -132,9 +132,12 @@ def cmd_district_report(args: argparse.Namespace) -> int:
     from canxie_tui.excel.district.report import district_report
 
     year, number = args.month.year, args.month.number
+    replace = overwrite(args)
     with opened_store(args) as store, progress_bar("生成区汇总") as report:
         try:
-            path = district_report(store, year, number, out=args.out, progress=report)
+            path = district_report(
+                store, year, number, out=args.out, progress=report, overwrite=replace
+            )
         except InputError as err:
             fail(err.message, EXIT_USAGE)
     print(f"已生成 {year}年{number}月 区汇总：{path}")

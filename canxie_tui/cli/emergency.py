@@ -18,8 +18,10 @@ from canxie_tui.cli.common import (
     EXIT_USAGE,
     Commands,
     add_json_flag,
+    add_out_options,
     fail,
     opened_store,
+    overwrite,
     positive_int,
     print_rows,
     subcommands,
@@ -67,13 +69,13 @@ def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
     sheet.add_argument("--event", help=_EVENT_HELP)
     sheet.add_argument("--kind", help="没有当前事件时：按此类型导出假设呼叫单")
     sheet.add_argument("--status", help="只导出某一点名状态的人（如 未联系）")
-    sheet.add_argument("--out", help=_OUT_HELP)
+    add_out_options(sheet, _OUT_HELP)
     sheet.add_argument("--show-ids", action="store_true", help="加一列身份证号（脱敏：前6后4）")
     sheet.set_defaults(handler=cmd_sheet)
 
     report = sub.add_parser("report", help="导出给街道的情况报告（xlsx）", parents=[common])
     report.add_argument("--event", help=_EVENT_HELP)
-    report.add_argument("--out", help=_OUT_HELP)
+    add_out_options(report, _OUT_HELP)
     report.set_defaults(handler=cmd_report)
 
 
@@ -249,6 +251,7 @@ def cmd_sheet(args: argparse.Namespace) -> int:
 
     kind = _kind(args.kind)
     status = _status(args.status)
+    replace = overwrite(args)
     with opened_store(args) as store:
         event = _chosen_event(store, args.event)
         if event is None and kind is None:
@@ -256,7 +259,13 @@ def cmd_sheet(args: argparse.Namespace) -> int:
         if event is None and status not in (None, "pending"):
             fail("假设呼叫单没有点名记录，不能按点名状态筛选", EXIT_USAGE)
         path = write_call_sheet(
-            store, event, kind=kind, status=status, out=args.out, include_ids=args.show_ids
+            store,
+            event,
+            kind=kind,
+            status=status,
+            out=args.out,
+            include_ids=args.show_ids,
+            overwrite=replace,
         )
     print(path)
     return 0
@@ -265,10 +274,11 @@ def cmd_sheet(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from canxie_tui.excel.emergency_sheets import write_status_report
 
+    replace = overwrite(args)
     with opened_store(args) as store:
         event = _chosen_event(store, args.event)
         if event is None:
             fail(_no_current())
-        path = write_status_report(store, event, out=args.out)
+        path = write_status_report(store, event, out=args.out, overwrite=replace)
     print(path)
     return 0

@@ -9,15 +9,16 @@ A month that cannot be read, or one still to come, is a usage error (exit 2).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from canxie_tui import config
 from canxie_tui.cli.common import (
     EXIT_USAGE,
     Commands,
+    add_out_options,
     fail,
     month,
     opened_store,
+    overwrite,
     progress_bar,
     subcommands,
 )
@@ -32,10 +33,9 @@ def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
         parents=[common],
     )
     monthly.add_argument("--month", type=month, required=True, help="月份，如 2026-11")
-    monthly.add_argument(
-        "--out",
-        type=Path,
-        help="输出文件或文件夹（默认 exports/月报_<社区>_<YYYY-MM>.xlsx；"
+    add_out_options(
+        monthly,
+        "输出文件或文件夹（默认 exports/月报_<社区>_<YYYY-MM>.xlsx；"
         "文件夹也可用环境变量 CANXIE_EXPORTS 指定）",
     )
     monthly.add_argument(
@@ -80,6 +80,7 @@ def cmd_export_monthly(args: argparse.Namespace) -> int:
     from canxie_tui.store.monthly import month_period
 
     year, number = args.month.year, args.month.number
+    replace = overwrite(args)
     password = ask_password() if args.password else None
     with opened_store(args) as store:
         try:
@@ -89,18 +90,17 @@ def cmd_export_monthly(args: argparse.Namespace) -> int:
         with progress_bar("导出月报") as report:
             try:
                 path = export_monthly(
-                    store, year, number, out=args.out, full_ids=args.full_ids, progress=report
+                    store,
+                    year,
+                    number,
+                    out=args.out,
+                    full_ids=args.full_ids,
+                    progress=report,
+                    password=password,
+                    overwrite=replace,
                 )
             except InputError as err:
                 fail(err.message, EXIT_USAGE)
-        if password:
-            from canxie_tui.excel.encrypt import encrypt_workbook
-            from canxie_tui.store.records import write_audit
-
-            encrypt_workbook(path, password)
-            write_audit(
-                store, "加密导出月报", "exports", path.name, None, {"month": args.month.text}
-            )
     locked = "（已加密）" if password else ""
     print(f"已导出 {year}年{number}月 月报{locked}：{path}")
     return 0

@@ -219,6 +219,53 @@ def mask_id(number: str) -> str:
     return "*" * (n - 4) + text[-4:]
 
 
+# An ID number inside free text, in any of the forms people type or paste it:
+# digits of any script (full-width ５１０…), up to three separators between any two
+# (spaces, hyphens and dashes, dots, underscores, zero-width and other invisible
+# characters), and x/X/ｘ/Ｘ as the check character.  Not preceded by a digit; followed
+# by no digit, or by two or more (the ID part of a 残疾人证号 is masked too).
+_SEP = r"[\s\-‐‑‒–—―−﹣－_.·・\u00ad\u200b-\u200f\u2060-\u2064\ufeff]{0,3}"
+_ID_IN_TEXT = re.compile(rf"(?<!\d)(?:\d{_SEP}){{17}}[\dXxＸｘ](?=\d{{2}}|(?!\d))")
+
+
+def _plausible_birth(digits: str) -> bool:
+    year, month, day = int(digits[:4]), int(digits[4:6]), int(digits[6:8])
+    return 1900 <= year <= 2099 and 1 <= month <= 12 and 1 <= day <= 31
+
+
+def _masked_in_text(span: str) -> str | None:
+    """The masked form of a matched span; None when it is not an ID after all."""
+    number = "".join(
+        str(unicodedata.decimal(c)) if c.isdecimal() else "X" for c in span if c.isalnum()
+    )
+    # Separated or non-ASCII digits are an ID only with a birth date in the middle
+    # (a phone number and a few more digits are not); a plain 18-digit run always is.
+    if span != number and not _plausible_birth(number[6:14]):
+        return None
+    return number[:6] + "*" * 8 + number[14:]
+
+
+def mask_ids_in_text(text: str) -> str:
+    """`text` with every ID number in it masked as `mask_id` does (前6后4), in any form.
+
+    The one rule for free text (notes, visit texts, audit values) wherever IDs are
+    masked: `510211 19680126 5154`, `510211-19680126-5154`, full-width digits, a
+    zero-width space inside, a lower-case x all come out as `510211********5154`.
+    """
+    if not text or not any(c.isdecimal() for c in text):
+        return text
+    out: list[str] = []
+    done = start = 0
+    while match := _ID_IN_TEXT.search(text, start):
+        masked = _masked_in_text(match.group())
+        if masked is None:  # not an ID here: one may start inside it (a phone, then an ID)
+            start = match.start() + 1
+            continue
+        out += [text[done : match.start()], masked]
+        done = start = match.end()
+    return "".join(out) + text[done:]
+
+
 def make_id(area_code: str, birth: date, seq: int) -> str:
     """Build a valid 18-char ID (for demo data and tests).  Odd ``seq`` gives 男."""
     if len(area_code) != 6 or not _is_digits(area_code) or area_code[0] == "0":

@@ -292,9 +292,13 @@ def normalize_query(q: str) -> str:
     """Strip, NFKC-fold (full-width -> half-width), lower-case, collapse spaces.
 
     Chinese characters are kept as they are: ``" ＷＦ "`` -> ``"wf"``,
-    ``"王　芳"`` -> ``"王 芳"``.
+    ``"王　芳"`` -> ``"王 芳"``.  Control characters (a NUL pasted in) count as spaces:
+    they can mean nothing in a name, and SQLite's full-text syntax stops at a NUL.
     """
-    return " ".join(unicodedata.normalize("NFKC", q).lower().split())
+    return " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFKC", q)).lower().split())
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def is_pinyin_query(q: str) -> bool:

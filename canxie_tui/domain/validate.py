@@ -20,6 +20,35 @@ _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^(0\d{2,3})?[2-9]\d{6,7}$")
 
 
+# How long free text may be, in characters (一个汉字一个字).  A case note of 10,000
+# characters is some six printed pages; anything longer was pasted by mistake.  The
+# forms show the count against these, and the store refuses longer text: it would
+# not fit an Excel cell of the monthly return's print sheets either (32,767).
+NOTE_MAX = 10_000  # 个案记录 (the body)
+VISIT_TEXT_MAX = 2_000  # a visit's 问题说明, 提供的帮助, 备注
+FOLLOWUP_MAX = 500  # 要跟进什么
+TEXT_LIMITS = {
+    "body": NOTE_MAX,
+    "problem_text": VISIT_TEXT_MAX,
+    "help_given": VISIT_TEXT_MAX,
+    "note": VISIT_TEXT_MAX,
+    "followup_what": FOLLOWUP_MAX,
+    "what": FOLLOWUP_MAX,
+}
+
+
+def check_length(text: str, field: str, label: str) -> str:
+    """`text` if within its field's limit (`TEXT_LIMITS`), else InputError saying by how much."""
+    limit = TEXT_LIMITS[field]
+    if len(text) > limit:
+        raise InputError(
+            f"{label}最多 {limit} 字，现在 {len(text)} 字（多了 {len(text) - limit} 字），"
+            "请删减或分成几条记录",
+            field,
+        )
+    return text
+
+
 def _text(values: Mapping[str, Any], key: str) -> str:
     value = values.get(key)
     if value is None:
@@ -256,7 +285,7 @@ def clean_note(category: str, body: str) -> dict[str, str]:
         raise InputError("请选择记录类别", "category")
     if not body.strip():
         raise InputError("记录内容不能为空", "body")
-    return {"category": category, "body": body.strip()}
+    return {"category": category, "body": check_length(body.strip(), "body", "记录内容")}
 
 
 VISIT_CONFIRM_DAYS = 30  # older visits need a second confirmation
@@ -285,16 +314,16 @@ def clean_visit(values: Mapping[str, Any], today: date) -> tuple[dict[str, Any],
         "purpose": purpose,
         "checklist": clean_codes(values.get("checklist") or (), codes.VISIT_CHECKLIST, "checklist"),
         "problems": clean_codes(values.get("problems") or (), codes.VISIT_PROBLEMS, "problems"),
-        "problem_text": _text(values, "problem_text"),
-        "help_given": _text(values, "help_given"),
+        "problem_text": check_length(_text(values, "problem_text"), "problem_text", "问题说明"),
+        "help_given": check_length(_text(values, "help_given"), "help_given", "提供的帮助"),
         "referrals": clean_codes(values.get("referrals") or (), codes.REFERRALS, "referrals"),
-        "note": _text(values, "note"),
+        "note": check_length(_text(values, "note"), "note", "备注"),
         "visitors": visitors,
         "persons_seen": seen,
     }
     if "other" in clean["problems"] and not clean["problem_text"]:
         raise InputError("选了“其他”问题，请在问题说明中写明", "problem_text")
-    followup = _text(values, "followup_what")
+    followup = check_length(_text(values, "followup_what"), "followup_what", "需要跟进的事")
     if followup:
         due = parse_day(
             _text(values, "followup_due"),
@@ -323,5 +352,6 @@ def clean_followup(what: str, due: str, today: date) -> dict[str, str]:
 
     if not what.strip():
         raise InputError("请写明要跟进什么", "what")
+    check_length(what.strip(), "what", "要跟进的事")
     day = parse_day(due, today, field="due_date", label="跟进期限", allow_future=True)
     return {"what": what.strip(), "due_date": day.isoformat()}

@@ -21,9 +21,7 @@ so memory stays flat however many rows a sheet has.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator, Sequence
-from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,10 +32,13 @@ from canxie_tui.excel.cells import (
     column_letter,
     data_row,
     number_cell,
+    split_row,
     text_cell,
 )
+from canxie_tui.excel.errors import ExportError
 from canxie_tui.excel.files import atomic_save
 from canxie_tui.excel.table import Column, Heading, Look, TableSheet
+from canxie_tui.store import scratch
 
 if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell
@@ -78,6 +79,7 @@ class Book:
         """A bare write-only worksheet (for layouts the table helpers do not cover)."""
         ws = self.wb.create_sheet(title)
         _take_cells_directly(ws)
+        _stream_to_private_folder(ws)
         if hidden:
             ws.sheet_state = "hidden"
         return ws
@@ -173,15 +175,17 @@ class Book:
         return found
 
     # saving
-    def save(self, path: Path | str) -> Path:
-        """Finish every sheet and write the workbook atomically to `path`."""
+    def save(
+        self, path: Path | str, *, password: str | None = None, overwrite: bool = True
+    ) -> Path:
+        """Finish every sheet and write the workbook atomically to `path` (encrypted with
+        `password` before it gets that name; refused if `path` exists unless `overwrite`)."""
         try:
             for table in self._tables:
                 table.close()
-            return atomic_save(self.wb.save, path)
-        except BaseException:
-            self.discard()
-            raise
+            return atomic_save(self.wb.save, path, password=password, overwrite=overwrite)
+        finally:
+            self.discard()  # after a save only empty streams are left; remove them too
 
     def discard(self) -> None:
         """Drop a workbook that will not be saved: remove openpyxl's temporary files."""
@@ -200,8 +204,7 @@ class Book:
                     pass
             out = getattr(writer, "out", None)
             if isinstance(out, str):
-                with suppress(OSError):
-                    os.remove(out)
+                scratch.release(Path(out))
                 if out in _writer.ALL_TEMP_FILES:
                     _writer.ALL_TEMP_FILES.remove(out)
 
@@ -242,6 +245,30 @@ def _take_cells_directly(ws: Any) -> None:
     ws._values_to_row = values_to_row
 
 
+def _stream_to_private_folder(ws: Any) -> None:
+    """Stream the sheet's rows to a file in our private folder (`store.scratch`).
+
+    openpyxl's write-only sheet makes its stream with `NamedTemporaryFile` in the
+    system's shared temporary folder, where an interrupted export left thousands
+    of ID numbers.  Its writer takes the file to use (`out`); the sheet makes the
+    writer on its first row (`_get_writer`), so that is where ours goes in.
+    """
+    from openpyxl.worksheet import _writer
+
+    if not hasattr(type(ws), "_get_writer"):
+        return
+
+    def get_writer() -> Any:
+        if ws._writer is None:
+            out = str(scratch.new_file("openpyxl.", ".xml"))
+            _writer.ALL_TEMP_FILES.append(out)  # openpyxl's cleanup after saving expects it
+            ws._writer = _writer.WorksheetWriter(ws, out=out)
+            ws._writer.write_top()
+        return ws._writer
+
+    ws._get_writer = get_writer
+
+
 class _StyleHost:
     """Stands in for a worksheet when registering styles (cells need `parent.parent`)."""
 
@@ -269,7 +296,11 @@ class DataSheet:
         ws.append([text_cell(ws, name, bold) for name in self.columns])
 
     def append(self, values: Sequence[Any]) -> None:
-        self.ws.append(data_row(self.ws, values))
+        try:
+            self.ws.append(data_row(self.ws, values))
+        except ExportError:  # a text longer than a cell: parts in rows of their own
+            for row in split_row(self.ws, values):
+                self.ws.append(row)
         self._hash.update(canonical_row(values))
         self.rows += 1
 

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from openpyxl.styles.cell_style import StyleArray
 
 __all__ = [
+    "CONTINUED",
     "ERROR_VALUES",
     "FORMULA_LEADS",
     "MAX_CELL_TEXT",
@@ -60,10 +61,13 @@ __all__ = [
     "data_row",
     "data_value",
     "escape_text",
+    "fit_text",
     "is_formula_like",
     "number_cell",
     "read_data_rows",
     "read_data_value",
+    "split_row",
+    "split_text",
     "text_cell",
     "text_width",
     "unescape_text",
@@ -257,13 +261,79 @@ def data_row(ws: Any, values: Sequence[Any]) -> list[Any]:
     return row
 
 
+# -- texts longer than a cell ------------------------------------------------------------
+# A text that does not fit one cell (a 35,000-character case note) goes into as many
+# cells as it needs: the first part in its column, each further part in a row of its
+# own right after, [CONTINUED, column number, part].  A data cell never holds the
+# error value #N/A (`data_value` writes a text "#N/A" as a string cell), so such a row
+# cannot be mistaken for data.  Readers join the parts back (`read_data_rows`).
+CONTINUED = "#N/A"
+
+
+def split_text(text: str) -> list[str]:
+    """`text` cut into parts that each fit one cell once escaped (see `escape_text`)."""
+    parts: list[str] = []
+    start = 0
+    while start < len(text):
+        size = MAX_CELL_TEXT
+        while len(escape_text(text[start : start + size])) > MAX_CELL_TEXT:
+            size //= 2  # control characters take 7 cells each once escaped
+        parts.append(text[start : start + size])
+        start += size
+    return parts
+
+
+def split_row(ws: Any, values: Sequence[Any]) -> list[list[Any]]:
+    """The rows a data row takes: its own, then one per further part of each long text."""
+    head = list(values)
+    more: list[list[Any]] = []
+    for index, value in enumerate(values):
+        if type(value) is str and len(escape_text(value)) > MAX_CELL_TEXT:
+            first, *rest = split_text(value)
+            head[index] = first
+            more += [[CONTINUED, index + 1, data_value(ws, part)] for part in rest]
+    return [data_row(ws, head), *more]
+
+
+def fit_text(text: str) -> str:
+    """A text for a print sheet, cut to what one cell holds (the data sheets keep it all)."""
+    if len(escape_text(text)) <= MAX_CELL_TEXT:
+        return text
+    shown = split_text(text)[0][: MAX_CELL_TEXT - 100]
+    return f"{shown}……（共 {len(text)} 字，单元格放不下，此处只显示前 {len(shown)} 字）"
+
+
+def _continuation(row: Sequence[Any], width: int) -> tuple[int, str] | None:
+    """(column index, text) of a continuation row; None for a data row."""
+    first = row[0] if row else None
+    if first is None or first.data_type != "e" or first.value != CONTINUED:
+        return None
+    column, part = (row[1].value if len(row) > 1 else None), (row[2] if len(row) > 2 else None)
+    text = read_data_value(part) if part is not None else None
+    if type(column) is not int or not 1 <= column <= width or not isinstance(text, str):
+        raise DataError(f"单元格 {first.coordinate} 所在的续行格式不对")
+    return column - 1, text
+
+
 def read_data_rows(ws: Any, width: int, *, first_row: int = 2) -> Iterator[list[Any]]:
-    """Rows of a data sheet as database values, `width` columns each.
+    """Rows of a data sheet as database values, `width` columns each, long texts joined.
 
     Raises DataError (with the cell) for a cell that `data_value` cannot have written.
     """
-    for row in ws.iter_rows(min_row=first_row, max_col=width):
-        values = [read_data_value(cell) for cell in row]
+    pending: list[Any] | None = None
+    for row in ws.iter_rows(min_row=first_row, max_col=max(width, 3)):
+        continued = _continuation(row, width)
+        if continued is not None:
+            index, text = continued
+            if pending is None or not isinstance(pending[index], str):
+                raise DataError(f"单元格 {row[0].coordinate} 的续行前没有可接续的文字")
+            pending[index] += text
+            continue
+        if pending is not None:
+            yield pending
+        values = [read_data_value(cell) for cell in row[:width]]
         if len(values) < width:
             values += [""] * (width - len(values))
-        yield values
+        pending = values
+    if pending is not None:
+        yield pending

@@ -34,7 +34,7 @@ from canxie_tui.domain.emergency import (
     kind_label,
     summarize,
 )
-from canxie_tui.domain.ids import mask_id
+from canxie_tui.domain.ids import mask_id, mask_ids_in_text
 from canxie_tui.excel.cells import column_letter, text_cell, text_width
 from canxie_tui.excel.errors import ExportError
 from canxie_tui.excel.files import atomic_save, exports_dir, safe_filename
@@ -136,8 +136,8 @@ def _target(out: Path | str | None, default_name: str) -> Path:
     return path / default_name
 
 
-def _save(wb: Workbook, target: Path) -> Path:
-    return atomic_save(lambda tmp: wb.save(tmp), target)
+def _save(wb: Workbook, target: Path, overwrite: bool) -> Path:
+    return atomic_save(lambda tmp: wb.save(tmp), target, overwrite=overwrite)
 
 
 def _style_header(ws: Worksheet, row: int, columns: int) -> None:
@@ -233,6 +233,7 @@ def write_call_sheet(
     query: str | None = None,
     out: Path | str | None = None,
     include_ids: bool = False,
+    overwrite: bool = True,
 ) -> Path:
     """Write the call sheet of `event` (or of a hypothetical event of `kind`); return its path.
 
@@ -312,7 +313,7 @@ def write_call_sheet(
     ws.row_dimensions[row_number].height = 30
     _page_setup(ws, 3)
     name = event.name if event is not None else f"预案{kind_label(event_kind)}"
-    return _save(wb, _target(out, export_name("呼叫单", name, now)))
+    return _save(wb, _target(out, export_name("呼叫单", name, now)), overwrite)
 
 
 def _id_numbers(store: Store, person_ids: list[str]) -> dict[str, str]:
@@ -330,7 +331,7 @@ def _id_numbers(store: Store, person_ids: list[str]) -> dict[str, str]:
 
 # -- the status report -------------------------------------------------------------------
 def write_status_report(
-    store: Store, event: EmergencyEvent, *, out: Path | str | None = None
+    store: Store, event: EmergencyEvent, *, out: Path | str | None = None, overwrite: bool = True
 ) -> Path:
     """Write the status report of `event` at this moment; return its path."""
     from openpyxl import Workbook
@@ -353,7 +354,7 @@ def write_status_report(
     )
     people = wb.create_sheet("需帮助及联系不上")
     _people_sheet(people, site.full_name(), event, flagged, now)
-    return _save(wb, _target(out, export_name("情况报告", event.name, now)))
+    return _save(wb, _target(out, export_name("情况报告", event.name, now)), overwrite)
 
 
 def _summary_sheet(
@@ -436,7 +437,7 @@ def _people_sheet(
             p.place,
             item.reasons_text or p.disability,
             item.status_label,
-            item.note,
+            mask_ids_in_text(item.note),
             _stamp(item.checked_at),
             item.checked_by,
             p.phone,

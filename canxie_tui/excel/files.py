@@ -7,9 +7,10 @@ not load it.
 
 Saving
 ------
-`atomic_save(writer, path)` writes a temporary file in the same folder, renamed
-over the final name only when complete.  On any failure no file is left under
-the final name and no temporary file anywhere.
+`atomic_save(writer, path)` writes a temporary file in the program's private
+folder (encrypted there too, with a password), and gives it the final name only
+when complete.  On any failure no file is left under the final name and no
+temporary file anywhere.
 
 Reading
 -------
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
+import shutil
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -39,7 +40,9 @@ from canxie_tui.excel.errors import (
     NotAWorkbookError,
     WorkbookError,
 )
+from canxie_tui.store import scratch
 from canxie_tui.store.backup import fsync_dir
+from canxie_tui.store.errors import DISK_FULL, is_disk_full
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
@@ -78,40 +81,119 @@ def _fsync(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def atomic_save(workbook_writer: Callable[[Path], object], path: Path | str) -> Path:
-    """Write a file through `workbook_writer(temporary path)`, then rename it to `path`.
+def exists_message(target: Path) -> str:
+    return f"“{target}”已存在。为免覆盖，没有写入；请换一个文件名，或加 --force 覆盖它。"
 
-    The temporary file is in the same folder (so the rename is atomic) and readable
-    by its owner only.  If anything fails — the writer, the flush, the rename — the
-    temporary file is removed and nothing appears under `path` (an older file there
-    stays as it was).  Returns `path`.
+
+def _link_into_place(source: Path, target: Path, overwrite: bool) -> None:
+    """Give `source` the name `target` in one step; an existing `target` is replaced
+    only when `overwrite` (a hard link fails rather than replace, where links work)."""
+    try:
+        if overwrite:
+            os.replace(source, target)
+            return
+        try:
+            os.link(source, target)
+        except FileExistsError:
+            raise ExportError(exists_message(target)) from None
+        except OSError:  # no hard links here (FAT on a USB stick): check, then rename
+            if target.exists():
+                raise ExportError(exists_message(target)) from None
+            os.replace(source, target)
+            return
+        source.unlink()
+    except PermissionError as err:
+        raise ExportError(
+            f"无法写入“{target}”：该文件可能正在 Excel 或 WPS 中打开，请关闭后重试。"
+        ) from err
+
+
+def _install(work: Path, target: Path, overwrite: bool) -> None:
+    """Move the finished `work` file (in our private folder) to `target`.
+
+    On the same disk that is one rename.  Elsewhere (a USB stick) the file is
+    copied to a hidden `.part` beside `target` first, then renamed: the final name
+    only ever holds a complete file.
+    """
+    folder = target.parent
+    if os.stat(work.parent).st_dev == os.stat(folder).st_dev:
+        _link_into_place(work, target, overwrite)
+        return
+    part = folder / f".{target.name}.{os.getpid()}.part"
+    with scratch.in_flight(part):
+        try:
+            shutil.copyfile(work, part)
+            os.chmod(part, 0o600)
+            _fsync(part)
+            _link_into_place(part, target, overwrite)
+        finally:
+            with suppress(OSError):
+                part.unlink()
+
+
+def atomic_save(
+    workbook_writer: Callable[[Path], object],
+    path: Path | str,
+    *,
+    password: str | None = None,
+    overwrite: bool = True,
+) -> Path:
+    """Write a file through `workbook_writer(temporary path)`, then give it the name `path`.
+
+    The file is written in the program's private folder (`store.scratch`, 0700,
+    never the system's shared temporary folder) and, with a `password`, encrypted
+    there too: nothing unencrypted ever comes near `path`.  Only the finished file
+    is renamed to `path`.  If anything fails — the writer, the encryption, the
+    rename — the temporary files are removed and nothing appears under `path` (an
+    older file there stays as it was).  An existing `path` is refused (ExportError)
+    unless `overwrite`.  Returns `path`.
     """
     target = Path(path)
     folder = target.parent
     if target.is_dir():
         raise ExportError(f"“{target}”是一个文件夹，请指定要写入的文件名（.xlsx）。")
+    if target.exists() and not target.is_file():  # /dev/null, a pipe: never renamed over
+        raise ExportError(f"“{target}”不是普通文件（可能是设备或管道），请指定要写入的文件名。")
+    if not overwrite and target.exists():
+        raise ExportError(exists_message(target))
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise ExportError(f"无法建立文件夹“{folder}”：{err.strerror or err}") from err
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    temp = Path(name)
+    work = scratch.new_file(".workbook-", target.suffix)
     try:
-        workbook_writer(temp)
-        _fsync(temp)
-        try:
-            os.replace(temp, target)
-        except PermissionError as err:
-            raise ExportError(
-                f"无法写入“{target}”：该文件可能正在 Excel 或 WPS 中打开，请关闭后重试。"
-            ) from err
-    except BaseException:
-        with suppress(OSError):
-            temp.unlink(missing_ok=True)
+        _write_and_install(workbook_writer, work, target, password, overwrite)
+    except OSError as err:
+        if is_disk_full(err):
+            raise ExportError(DISK_FULL.format(where=f"“{target}”")) from err
         raise
     fsync_dir(folder)  # the rename survives a power cut
     return target
+
+
+def _write_and_install(
+    workbook_writer: Callable[[Path], object],
+    work: Path,
+    target: Path,
+    password: str | None,
+    overwrite: bool,
+) -> None:
+    sealed: Path | None = None
+    try:
+        workbook_writer(work)
+        if password is not None:
+            from canxie_tui.excel.encrypt import encrypt_file
+
+            sealed = scratch.new_file(".encrypted-", target.suffix)
+            encrypt_file(work, sealed, password)
+            scratch.release(work)  # the plaintext goes as soon as it is not needed
+            work = sealed
+        _fsync(work)
+        _install(work, target, overwrite)
+    finally:
+        scratch.release(work)
+        if sealed is not None:
+            scratch.release(sealed)
 
 
 # -- reading ------------------------------------------------------------------------------

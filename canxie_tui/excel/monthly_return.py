@@ -52,7 +52,7 @@ from canxie_tui.domain.models import Site
 from canxie_tui.excel import return_lists, return_sheets
 from canxie_tui.excel.book import Book, DataSheet
 from canxie_tui.excel.errors import ExportError
-from canxie_tui.excel.files import Progress, exports_dir, safe_filename
+from canxie_tui.excel.files import Progress, exists_message, exports_dir, safe_filename
 from canxie_tui.excel.return_format import (
     DATA_TABLES,
     FORMAT,
@@ -62,7 +62,7 @@ from canxie_tui.excel.return_format import (
     meta_checksum,
 )
 from canxie_tui.excel.return_run import ExportRun, Steps
-from canxie_tui.store import records
+from canxie_tui.store import anchors, records
 from canxie_tui.store.connection import Store
 from canxie_tui.store.monthly import (
     MonthlySummary,
@@ -87,6 +87,11 @@ __all__ = [
     "meta_checksum",
     "summarize_month",
 ]
+
+
+# The entry written before an export with full ID numbers starts (issue 16: a crash
+# half-way must not leave such a file without a trace in the log).
+FULL_IDS_STARTED = "开始导出，含完整身份证号"
 
 
 def _count(store: Store, sql: str, params: dict[str, str]) -> int:
@@ -134,6 +139,7 @@ def _meta_items(run: ExportRun, operator: tuple[str, str]) -> list[tuple[str, An
     from canxie_tui.store import schema
 
     site, period = run.site, run.period
+    head = anchors.chain_head(run.store.db.conn)
     return [
         ("format", FORMAT, "文件格式（残协工作台月报）"),
         ("format_version", FORMAT_VERSION, "格式版本"),
@@ -166,6 +172,10 @@ def _meta_items(run: ExportRun, operator: tuple[str, str]) -> list[tuple[str, An
             "#NULL!=空值(NULL)；空单元格=空文本；文字按 ECMA-376 _xHHHH_ 转义",
             "数据表单元格约定",
         ),
+        # The audit chain's head, kept by the district (store.anchors): a later rewrite
+        # of the community's log before this entry shows against it.
+        (anchors.META_SEQ, head.seq, "导出时审计日志的最后一条（链头序号）"),
+        (anchors.META_HASH, head.hash, "导出时审计日志最后一条的哈希（链头）"),
     ]
 
 
@@ -177,14 +187,18 @@ def export_monthly(
     out: Path | str | None = None,
     full_ids: bool = False,
     progress: Progress | None = None,
+    password: str | None = None,
+    overwrite: bool = True,
 ) -> Path:
     """Write the monthly return of `year`-`month`; returns the path written.
 
     out: a file (.xlsx) or a folder (default: `default_path`).  full_ids: show
-    complete ID numbers in the print sheets (audited).  progress(label, done,
-    total) is called as the export advances.  Raises InputError for a bad or
-    future month or file name, ExportError when the site is not set up or the
-    file cannot be written; on any failure nothing is left under `out`.
+    complete ID numbers in the print sheets (audited before anything is written).
+    password: encrypt the workbook before it gets its name.  overwrite: False
+    refuses an existing file.  progress(label, done, total) is called as the
+    export advances.  Raises InputError for a bad or future month or file name,
+    ExportError when the site is not set up or the file cannot be written (or
+    exists); on any failure nothing is left under `out`.
     """
     period = month_period(store, year, month)
     site = get_site(store)
@@ -194,7 +208,18 @@ def export_monthly(
             "区里合并各社区的月报时要靠它区分来源。"
         )
     path = _target(out, site, year, month)
+    if not overwrite and path.exists():
+        raise ExportError(exists_message(path))
     operator = (store.operator_id, store.operator_name)
+    if full_ids:  # recorded first: a crash while writing must not leave an unrecorded file
+        records.write_audit(
+            store,
+            FULL_IDS_STARTED,
+            "monthly_return",
+            f"{site.code}:{period.text}",
+            None,
+            {"path": str(path), "month": period.text, "full_ids": True},
+        )
     with snapshot(store):
         params = period.params
         counts = {
@@ -227,8 +252,9 @@ def export_monthly(
             _write_meta(run, meta, operator, sheets)
             run.close()
             steps.start("保存工作簿")
-            book.save(path)
-    _audit(store, path, period, full_ids, {t.key: s.rows for t, s in sheets})
+            book.save(path, password=password, overwrite=overwrite)
+    rows = {t.key: s.rows for t, s in sheets}
+    _audit(store, path, period, full_ids, rows, encrypted=password is not None)
     steps.finish()
     return path
 
@@ -267,9 +293,19 @@ def _write_meta(
     )
 
 
-def _audit(store: Store, path: Path, period: Period, full_ids: bool, rows: dict[str, int]) -> None:
+def _audit(
+    store: Store,
+    path: Path,
+    period: Period,
+    full_ids: bool,
+    rows: dict[str, int],
+    *,
+    encrypted: bool,
+) -> None:
     """Record the export; if that fails, the file must not stay behind unrecorded."""
     action = "导出月报（显示完整身份证号）" if full_ids else "导出月报"
+    if encrypted:
+        action = f"加密{action}"
     try:
         records.write_audit(
             store,
@@ -277,7 +313,13 @@ def _audit(store: Store, path: Path, period: Period, full_ids: bool, rows: dict[
             "monthly_return",
             f"{get_site(store).code}:{period.text}",
             None,
-            {"path": str(path), "month": period.text, "full_ids": full_ids, "rows": rows},
+            {
+                "path": str(path),
+                "month": period.text,
+                "full_ids": full_ids,
+                "encrypted": encrypted,
+                "rows": rows,
+            },
         )
     except BaseException:
         path.unlink(missing_ok=True)

@@ -6,6 +6,11 @@ one checksum over all of it: `meta_checksum`) and one `_数据_<key>` sheet per
 `DATA_TABLES` entry, parents before children; `_元数据` and the data sheets are
 hidden (readers find them by name, whatever their state).
 
+A text longer than one cell holds (32,767 characters) continues in rows right
+after its record's row, `[#N/A, column number, next part]` (`excel.cells`);
+such rows are not records (row counts and checksums are of the joined rows).
+A return without such a text is byte for byte what an older writer made.
+
 `FORMAT_VERSION` counts changes of the machine-readable part that an older
 reader could not read; the print sheets are for people and change without it
 (version 1 still holds after 变动情况 was added, the figures became numbers and

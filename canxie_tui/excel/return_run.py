@@ -18,12 +18,11 @@ Every print sheet has a print area (`PrintSheet.print_until`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from canxie_tui.domain import codes
-from canxie_tui.domain.ids import mask_id
+from canxie_tui.domain.ids import mask_id, mask_ids_in_text
 from canxie_tui.excel.book import Book
 from canxie_tui.excel.cells import column_letter
 from canxie_tui.excel.files import Progress
@@ -54,14 +53,8 @@ RATE = "0.0%"
 NO_RATE = "—"  # a rate nobody is counted for, or a cell with no figure by definition
 BLANK = "\u3000" * 6  # room to write by hand on the printed form
 
-# 18-character ID numbers inside free text (also the ID part of a 残疾人证号).
-_ID_IN_TEXT = re.compile(
-    r"(?<![0-9])([1-9][0-9]{5})[0-9]{8}([0-9]{3}[0-9Xx])(?=[0-9]{2}|(?![0-9]))"
-)
-
-
-def mask_in_text(text: str) -> str:
-    return _ID_IN_TEXT.sub(lambda m: m[1] + "*" * 8 + m[2], text) if text else text
+# ID numbers inside free text, in every form they are typed: the domain's one rule.
+mask_in_text = mask_ids_in_text
 
 
 # -- progress -------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from canxie_tui.excel.cells import (
     _new_cell,
     column_letter,
     escape_text,
-    text_cell,
+    fit_text,
     text_width,
 )
 from canxie_tui.excel.errors import ExportError
@@ -400,8 +400,9 @@ class TableSheet:
             cell.data_type = "n"
         elif type(value) is str:
             stored = escape_text(value)
-            if len(stored) > MAX_CELL_TEXT:
-                text_cell(self.ws, value)  # raises the error that says so
+            if len(stored) > MAX_CELL_TEXT:  # people read it: the start, and how long it is
+                value = fit_text(value)
+                stored = escape_text(value)
             cell._value = stored
             cell.data_type = "s"
             if value[0] in FORMULA_LEADS:

@@ -2,7 +2,8 @@
 
 Writing is `records.write_audit` (the one write path); the log is append-only and
 hash-chained, checked by `records.verify_audit_chain`.  What is read here is fit
-to show: ID and certificate numbers in the recorded values come out masked.
+to show: ID and certificate numbers in the recorded values come out masked, and so
+does any ID number typed inside a text (`domain.ids.mask_ids_in_text`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from canxie_tui.domain.ids import mask_id
+from canxie_tui.domain.ids import mask_id, mask_ids_in_text
 from canxie_tui.store.connection import Store
 from canxie_tui.store.records import _BOOKKEEPING, FIELD_LABELS, TABLE_LABELS
 
@@ -40,7 +41,16 @@ class AuditEntry:
 
 
 def _mask(key: str, value: Any) -> Any:
-    return mask_id(value) if key in _MASKED and isinstance(value, str) and value else value
+    """ID and certificate numbers masked, and ID numbers inside any text (a note's body)."""
+    if isinstance(value, str):
+        if key in _MASKED and value:
+            return mask_id(value)
+        return mask_ids_in_text(value)
+    if isinstance(value, list):
+        return [_mask(key, item) for item in value]
+    if isinstance(value, dict):
+        return {k: _mask(k, v) for k, v in value.items()}
+    return value
 
 
 def _changes(before: str | None, after: str | None) -> dict[str, tuple[Any, Any]]:

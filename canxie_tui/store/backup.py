@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from canxie_tui.store import schema
+from canxie_tui.store import anchors, integrity, records, schema, scratch
 from canxie_tui.store.connection import BUSY_TIMEOUT_MS, Store
 from canxie_tui.store.errors import StoreError
 from canxie_tui.store.register_sql import in_register
@@ -157,7 +157,7 @@ def _private_empty_file(path: Path) -> None:
 
 
 def _remove_with_side_files(path: Path) -> None:
-    for suffix in ("", *_SIDE_FILES):
+    for suffix in ("", *_SIDE_FILES, anchors.HEAD_SUFFIX):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
@@ -167,14 +167,15 @@ def _copy(source: sqlite3.Connection, out: Path) -> Path:
     partial = out.with_name(f"{out.name}.{os.getpid()}.part")
     _private_empty_file(partial)
     try:
-        target = sqlite3.connect(str(partial), isolation_level=None)
-        try:
-            source.backup(target)
-            # A backup needs no -wal/-shm beside it: readable from a read-only folder.
-            target.execute("PRAGMA journal_mode = DELETE")
-        finally:
-            target.close()
-        os.replace(partial, out)
+        with scratch.in_flight(partial):
+            target = sqlite3.connect(str(partial), isolation_level=None)
+            try:
+                source.backup(target)
+                # A backup needs no -wal/-shm beside it: readable from a read-only folder.
+                target.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                target.close()
+            os.replace(partial, out)
     except BaseException:
         _remove_with_side_files(partial)
         raise
@@ -211,7 +212,12 @@ def backup_database(
         out = _new_backup_path(db_path, reason, when or datetime.now())
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
-    return _copy(conn, out)
+    made = _copy(conn, out)
+    try:  # the chain's head kept beside the copy (store.anchors)
+        anchors.write_sidecar(made)
+    except (OSError, sqlite3.Error) as err:
+        log.warning("备份“%s”的审计链头没有写下：%s", made, _describe(err))
+    return made
 
 
 def backup_file(
@@ -492,6 +498,7 @@ def check_backup(path: Path | str, *, shown: Path | None = None) -> BackupCheck:
             )
         if not applied:
             raise StoreError(f"“{name}”不是完整的残协工作台数据库（没有结构版本），不能用来恢复。")
+        _check_trust(conn, name)
         households = conn.execute("SELECT count(*) FROM households").fetchone()[0]
         persons = conn.execute(f"SELECT count(*) FROM persons WHERE {in_register('')}").fetchone()[
             0
@@ -502,6 +509,27 @@ def check_backup(path: Path | str, *, shown: Path | None = None) -> BackupCheck:
     finally:
         conn.close()
     return BackupCheck(name, len(applied), households, persons, last[0] if last else "")
+
+
+def _check_trust(conn: sqlite3.Connection, name: Path) -> None:
+    """Refuse a backup whose audit chain is broken or whose schema holds objects not ours.
+
+    A restored file becomes the database everyone works in: a trigger hidden in
+    it would run on every later write (copying each new person elsewhere).
+    """
+    foreign = integrity.foreign_objects(conn)
+    if foreign:
+        raise StoreError(
+            f"备份“{name}”含有不属于残协工作台的数据库对象（{integrity.describe_objects(foreign)}），"
+            "可能被人改动过，不能用来恢复。请换一个备份，并把这个文件交给负责人检查。"
+        )
+    problems = records.verify_chain(conn)
+    if problems:
+        shown = "；".join(problems[:3]) + ("……" if len(problems) > 3 else "")
+        raise StoreError(
+            f"备份“{name}”的审计日志不完整（{shown}），可能被人改动过，不能用来恢复。"
+            "请换一个备份，并把这个文件交给负责人检查。"
+        )
 
 
 # -- restoring --------------------------------------------------------------------------
@@ -582,11 +610,15 @@ def restore(
     db_path, backup = Path(db_path), Path(backup)
     if db_path.is_dir():
         raise StoreError(f"“{db_path}”是一个文件夹，不是数据库文件。请指定数据库文件的路径。")
+    if db_path.exists() and not db_path.is_file():
+        raise StoreError(f"“{db_path}”不是普通文件（可能是设备或管道），不能用作数据库。")
     if _same_file(db_path, backup):
         raise StoreError("备份文件就是当前数据库本身，不需要恢复。")
     _check_kind(backup, backup)  # the quick refusals, before anything is created
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    temp = db_path.with_name(f".{db_path.name}.restore-{os.getpid()}.tmp")
+    # In our private folder beside the database (same disk: the rename below is atomic);
+    # a restore killed half-way leaves it there, for the next start to remove.
+    temp = scratch.private_dir(db_path) / f"restore-{db_path.name}.tmp"
     try:
         source = _read_only(backup)
         try:
@@ -613,6 +645,7 @@ def restore(
         fsync_dir(db_path.parent)
     finally:
         _remove_with_side_files(temp)
+        scratch.release(temp)
     if safety is not None:
         prune(db_path)
     return RestoreResult(checked, safety)

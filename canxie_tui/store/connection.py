@@ -22,6 +22,7 @@ from sqlite_utils import Database
 
 from canxie_tui import config
 from canxie_tui.store import schema
+from canxie_tui.store.errors import BusyError
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -95,7 +96,14 @@ class Store:
                 with self.db.atomic():
                     yield self.db
                 return
-            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) and "busy" not in str(err):
+                    raise
+                from canxie_tui.store import scratch  # only now: what holds it
+
+                raise BusyError(scratch.busy_with(self.path)) from err
             try:
                 yield self.db
             except BaseException:

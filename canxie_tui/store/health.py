@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from canxie_tui.store import backup, records, schema, session
+from canxie_tui.store import anchors, backup, integrity, records, schema, scratch, session
 from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import StoreError
 
@@ -70,6 +70,7 @@ def diagnose(
     found.append(Finding("备份文件夹", True, str(backup.backup_dir(path).absolute())))
     if exports is not None:
         found.append(Finding("导出文件夹", True, str(exports.absolute())))
+    left = scratch.leftovers(path)  # seen before the open below removes them
     try:
         store = opener(path, create=False)
     except StoreError as err:
@@ -81,7 +82,36 @@ def diagnose(
     finally:
         store.close()
     found.append(_disk(path))
+    found.append(_leftovers(path, left))
     return found
+
+
+def _leftovers(path: Path, left: list[scratch.Leftover]) -> Finding:
+    """Temporary files an interrupted run left (they may hold ID numbers)."""
+    remaining = [item for item in left if item.path.exists()]
+    system = scratch.system_temp_leftovers()
+    size = size_text(sum(item.size for item in left))
+    removed = f"上次被中断的程序留下的临时文件 {len(left)} 项（{size}），已删除" if left else ""
+    if not remaining and not system:
+        detail = removed or f"没有残留（{scratch.root(path)}）"
+        return Finding("临时文件", True, detail)
+    wrong = []
+    if remaining:
+        shown = "、".join(str(item.path) for item in remaining[:3])
+        wrong.append(f"无法删除的残留临时文件：{shown}")
+    if system:
+        folder = system[0].path.parent
+        weight = size_text(sum(item.size for item in system))
+        wrong.append(
+            f"系统临时文件夹“{folder}”里有 {len(system)} 个 openpyxl.* 文件（{weight}），"
+            "是旧版本导出被中断时留下的，可能含身份证号"
+        )
+    return Finding(
+        "临时文件",
+        False,
+        "；".join([*([removed] if removed else []), *wrong]),
+        "确认没有正在运行的导出后，删除上面列出的文件（它们可能含个人信息）",
+    )
 
 
 def _open_advice(path: Path) -> str:
@@ -148,6 +178,7 @@ def _store_findings(store: Store) -> list[Finding]:
     else:
         found.append(Finding("外键检查", True, "通过（foreign_key_check）"))
     found.append(_audit(store))
+    found.append(_objects(store))
     found.append(_backups(store))
     return found
 
@@ -155,9 +186,39 @@ def _store_findings(store: Store) -> list[Finding]:
 AUDIT_TRIGGERS = ("audit_log_no_update", "audit_log_no_delete")
 
 
+def backup_anchors(db_path: Path) -> list[anchors.Anchor]:
+    """The chain heads beside the local backups (`<backup>.head`), newest backup first."""
+    found = []
+    for info in backup.list_backups(db_path):
+        head = anchors.read_sidecar(info.path)
+        if head is not None and head.seq:
+            when = info.taken_at.isoformat(timespec="seconds")
+            found.append(anchors.Anchor(f"备份“{info.path.name}”", head, when, info.path))
+    return found
+
+
+def audit_problems(store: Store, *, district: Path | None = None) -> list[str]:
+    """Everything `canxie audit verify` reports, in Chinese; empty when all is well.
+
+    The chain itself, every record against its last entry, and the chain against
+    the heads kept outside the file: the local backups' sidecars and, given
+    `district`, the heads the district database received with this site's returns.
+    """
+    from canxie_tui.store.site import get_site
+
+    conn = store.db.conn
+    problems = records.verify_chain(conn)
+    problems += integrity.drift_problems(conn)
+    seen = backup_anchors(store.path)
+    if district is not None:
+        seen += anchors.district_anchors(district, get_site(store).code)
+    problems += anchors.check_anchors(conn, seen)
+    return problems
+
+
 def _audit(store: Store) -> Finding:
     entries = store.scalar("SELECT count(*) FROM audit_log") or 0
-    problems = records.verify_audit_chain(store)
+    problems = audit_problems(store)
     present = {
         r[0] for r in store.db.conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
     }
@@ -172,6 +233,20 @@ def _audit(store: Store) -> Finding:
         "；".join(problems),
         "审计日志被程序以外的工具改动或删除过。请保留当前文件作为证据（canxie backup --out），"
         "报告负责人；可用改动前的备份核对原来的内容",
+    )
+
+
+def _objects(store: Store) -> Finding:
+    """Tables, triggers, views and indexes the program did not make."""
+    foreign = integrity.foreign_objects(store.db.conn)
+    if not foreign:
+        return Finding("数据库结构", True, "只有本程序建立的表、触发器、视图和索引")
+    return Finding(
+        "数据库结构",
+        False,
+        f"有本程序没有建立的对象：{integrity.describe_objects(foreign)}",
+        "有人用其他工具改动过数据库结构（例如加了把新数据复制到别处的触发器）。"
+        f"请保留当前文件作为证据（canxie backup --out），报告负责人；{RESTORE_HINT}",
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -322,10 +323,15 @@ def update(
 
 def verify_audit_chain(store: Store) -> list[str]:
     """Problems found in the audit chain, in Chinese; empty when intact."""
+    return verify_chain(store.db.conn)
+
+
+def verify_chain(conn: sqlite3.Connection) -> list[str]:
+    """`verify_audit_chain` of any connection (a backup being checked, too)."""
     problems: list[str] = []
     prev_hash = GENESIS_HASH
     expected_seq = None
-    cursor = store.db.conn.execute("SELECT * FROM audit_log ORDER BY seq")
+    cursor = conn.execute("SELECT * FROM audit_log ORDER BY seq")
     names = [d[0] for d in cursor.description]
     for values in cursor:
         entry = dict(zip(names, values, strict=True))
@@ -339,7 +345,8 @@ def verify_audit_chain(store: Store) -> list[str]:
         prev_hash = entry["hash"]
         expected_seq = seq + 1
     # AUTOINCREMENT remembers the highest seq ever issued: entries cut off the end show here.
-    issued = store.scalar("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'") or 0
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
+    issued = row[0] if row else 0
     last = (expected_seq or 1) - 1
     if issued > last:
         problems.append(f"审计日志最后的第{last + 1}至{issued}条缺失（被删除）")

@@ -377,5 +377,34 @@ def register_facts(db: Database) -> None:
         )
 
 
+BASELINE_PENDING = "audit_baseline_pending"
+
+
+@migrations(name="0007_integrity")
+def integrity(db: Database) -> None:
+    """The chain heads a district received with each return (`store.anchors`), and a
+    baseline: a record an earlier migration changed without an audit entry (0003's
+    insurance schemes) gets one (`store.integrity.baseline`), so `canxie doctor` compares
+    rows with the log from here on."""
+    _run(
+        db,
+        """
+    CREATE TABLE audit_anchors (
+        site_code TEXT NOT NULL,
+        month TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        exported_at TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT '',
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (site_code, seq, hash)
+    );
+    """,
+    )
+    # The baseline needs the record tables' code: `store.session` runs it right after,
+    # in its own transaction, while this marker is there.
+    db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, '1')", (BASELINE_PENDING,))
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 MIGRATION_NAMES = tuple(m.name for m in migrations._migrations)

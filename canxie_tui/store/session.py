@@ -16,9 +16,9 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from canxie_tui.store import backup, records, schema
+from canxie_tui.store import anchors, backup, integrity, records, schema, scratch
 from canxie_tui.store.connection import Store, connect, default_db_path
-from canxie_tui.store.errors import StoreError
+from canxie_tui.store.errors import StoreError, explain
 
 
 def _create_private_file(path: Path) -> None:
@@ -36,6 +36,10 @@ def _check_file(path: Path, create: bool) -> bool:
         if not create:
             raise StoreError(f"找不到数据库文件“{path}”。可用 canxie demo 建立演示数据库。")
         return True
+    if not path.is_file():  # /dev/null, a pipe, a device: SQLite would make files beside it
+        raise StoreError(
+            f"“{path}”不是普通文件（可能是设备或管道），不能用作数据库。请指定数据库文件的路径。"
+        )
     if path.stat().st_size > 0:
         with path.open("rb") as handle:
             header = handle.read(16)
@@ -65,10 +69,15 @@ def open_store(
     path = Path(path) if path is not None else default_db_path()
     clock = clock or datetime.now
     is_new = _check_file(path, create)
+    scratch.activate(path)
+    scratch.sweep(path)  # what a killed run left (an export's rows, a restore's copy)
     if is_new:
         _create_private_file(path)
     had_data = not is_new and path.stat().st_size > 0
-    conn = connect(path)
+    try:
+        conn = connect(path)
+    except sqlite3.DatabaseError as err:
+        raise StoreError(f"无法打开数据库“{path}”：{explain(err) or err}") from err
     try:
         db = Database(conn, execute_plugins=False)
         _check_ownership(db, path)
@@ -78,7 +87,7 @@ def open_store(
     except BaseException as err:
         conn.close()  # a refused file must not stay open (and locked, on Windows)
         if isinstance(err, sqlite3.DatabaseError):
-            raise StoreError(f"无法打开数据库“{path}”：{err}") from err
+            raise StoreError(f"无法打开数据库“{path}”：{explain(err) or err}") from err
         raise
     store = Store(db, path, clock=clock)
     store.load_operator()
@@ -111,6 +120,18 @@ def _migrate(db: Database, path: Path, clock: Callable[[], datetime]) -> None:
     if applied:  # never upgrade without a copy of what was there
         backup.backup_before_migration(db.conn, path, clock())
     schema.migrations.apply(db)
+    _baseline_if_pending(db)
+
+
+def _baseline_if_pending(db: Database) -> None:
+    """Migration 0007 leaves a marker: record rows earlier migrations changed silently."""
+    conn = db.conn
+    key = schema.BASELINE_PENDING
+    if not conn.execute("SELECT 1 FROM settings WHERE key = ?", (key,)).fetchone():
+        return
+    with db.atomic():
+        integrity.baseline(conn)
+        conn.execute("DELETE FROM settings WHERE key = ?", (key,))
 
 
 # A community or street re-indexes in about a second (0.3 s per 1,000 people); a
@@ -164,7 +185,7 @@ def restore_database(
     try:
         records.write_audit(
             store,
-            "从备份恢复",
+            anchors.RESTORE_ACTION,
             "database",
             store.path.name,
             None,

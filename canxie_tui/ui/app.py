@@ -20,6 +20,7 @@ from canxie_tui.domain.errors import CanxieError
 from canxie_tui.domain.models import Operator, Site
 from canxie_tui.store import site
 from canxie_tui.store.connection import Store
+from canxie_tui.store.errors import explain
 from canxie_tui.store.session import open_store
 from canxie_tui.ui.commands import PALETTE_PLACEHOLDER, QUIT_HINT, MainCommands, system_commands
 from canxie_tui.ui.errors import reported
@@ -261,8 +262,11 @@ class CanxieApp(App[None]):
         """Tell the user what went wrong, in Chinese; never a traceback."""
         if isinstance(error, WorkerCancelled):
             return  # superseded by newer work (e.g. a later search): nothing went wrong
+        known = explain(error)
         if isinstance(error, CanxieError):
             self.notify(error.message, title="未能完成", severity="error", timeout=8)
+        elif known is not None:
+            self.notify(known, title="未能完成", severity="error", timeout=10)
         else:
             self.log.error(repr(error))
             self.notify(

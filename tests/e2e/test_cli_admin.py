@@ -124,7 +124,7 @@ def test_restore_with_yes(db: Path, saved: Path, capsys: pytest.CaptureFixture[s
     finally:
         store.close()
     code, out, _ = run(capsys, "--db", str(db), "audit", "verify")
-    assert code == 0
+    assert code == 0, out
 
 
 def test_restore_refuses_a_damaged_backup_even_with_yes(

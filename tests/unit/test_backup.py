@@ -54,7 +54,8 @@ def test_backup_holds_exactly_what_the_database_holds(store: Store, make: Make) 
     assert conn.execute("PRAGMA application_id").fetchone()[0] == schema.APPLICATION_ID
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # no -wal needed
     conn.close()
-    assert sorted(p.name for p in out.parent.iterdir()) == [out.name]  # no .part, no -journal
+    # no .part, no -journal; the audit chain's head beside it (store.anchors)
+    assert sorted(p.name for p in out.parent.iterdir()) == [out.name, f"{out.name}.head"]
 
 
 def test_backup_sees_committed_data_only(store: Store, make: Make) -> None:
@@ -352,7 +353,8 @@ def test_check_backup_describes_a_good_one(store: Store, make: Make) -> None:
         2,
     )
     assert checked.last_change == NOW.isoformat(timespec="seconds")
-    assert sorted(p.name for p in out.parent.iterdir()) == [out.name]  # nothing beside it
+    # nothing beside it but the chain's head written with the backup
+    assert sorted(p.name for p in out.parent.iterdir()) == [out.name, f"{out.name}.head"]
 
 
 def test_restore_backs_up_the_current_database_then_replaces_it(

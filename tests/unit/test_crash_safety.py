@@ -4,6 +4,11 @@ A writer process adds visits and 渝馨家园 attendance in a loop, printing the
 each write once it has committed.  It is killed at a random moment, many times
 over; after each kill the database must pass integrity_check, hold every write
 reported committed (with its audit entries, the hash chain unbroken), and open.
+
+An encrypted export and a restore are killed (SIGKILL; the export also SIGTERM,
+what closing the terminal sends) at random moments too: the workbook's name never
+holds an unencrypted file, nothing goes to the system's temporary folder, and
+after the next start no temporary copy is left anywhere.
 """
 
 from __future__ import annotations
@@ -157,3 +162,121 @@ def test_sigkill_at_random_moments_loses_nothing_committed(tmp_path: Path) -> No
         f"{KILLS} kills in {elapsed:.1f} s; {len(reported['visits'])} visits and "
         f"{len(reported['attendance'])} attendance rows reported committed, all present"
     )
+
+
+# -- export and restore (issue 16) ---------------------------------------------------------
+EXPORT_KILLS = 8
+RESTORE_KILLS = 8
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _canxie(argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "canxie_tui", *argv],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _files(folder: Path) -> set[Path]:
+    return {p for p in folder.rglob("*") if p.is_file()}
+
+
+def _strays(root: Path, known: set[Path]) -> set[Path]:
+    """Files that were not there before and are not an expected result."""
+    return {
+        p
+        for p in _files(root) - known
+        if p.suffix not in (".head",)
+        and "backups" not in p.parts
+        and not p.name.endswith("-wal")
+        and not p.name.endswith("-shm")
+    }
+
+
+@pytest.mark.slow
+@needs_sigkill
+@pytest.mark.parametrize("signum", ["SIGKILL", "SIGTERM"])
+def test_killing_an_encrypted_export_leaves_no_plaintext_and_no_stray_file(
+    tmp_path: Path, signum: str
+) -> None:
+    from tests.conftest import build_month
+
+    data = tmp_path / "data"
+    data.mkdir()
+    path = data / "canxie.db"
+    store = open_store(path, clock=datetime.now)
+    build_month(store, Make(store), 2024, 3)
+    store.close()
+    exports, system_temp = tmp_path / "exports", tmp_path / "system-tmp"
+    exports.mkdir()
+    system_temp.mkdir()
+    out = exports / "月报.xlsx"
+    env = {"CANXIE_EXPORT_PASSWORD": "jb-2024-ok", "TMPDIR": str(system_temp)}
+    argv = ["--db", str(path), "export", "monthly", "--month", "2024-03", "--out", str(out)]
+    seed = int.from_bytes(os.urandom(4), "big")
+    rng = random.Random(seed)
+    known = _files(tmp_path)
+    sig = getattr(signal, signum)
+    interrupted = 0
+    for kill in range(1, EXPORT_KILLS + 1):
+        note = f"{signum} {kill} (seed {seed})"
+        out.unlink(missing_ok=True)
+        proc = _canxie([*argv, "--password", "--force"], env)
+        time.sleep(rng.uniform(0.1, 1.0))
+        proc.send_signal(sig)
+        proc.wait(30)
+        if out.exists():  # done before the kill, or killed after the rename: encrypted either way
+            assert out.read_bytes()[:8] == OLE, note
+        assert list(system_temp.iterdir()) == [], note
+        interrupted += proc.returncode == -sig
+        if signum == "SIGTERM":  # the process removed its own files before dying
+            assert _files(data / ".canxie-tmp") == set(), note
+        session.open_store(path, create=False).close()  # the next start
+        strays = _strays(tmp_path, known | {out})
+        assert strays == set(), f"{note}: {sorted(map(str, strays))}"
+        assert proc.stderr is not None
+        proc.stderr.close()
+    assert interrupted, f"no {signum} landed before the export ended (seed {seed})"
+
+
+@pytest.mark.slow
+@needs_sigkill
+def test_killing_a_restore_leaves_a_database_and_no_stray_copy(tmp_path: Path) -> None:
+    from canxie_tui.store import backup
+
+    path = tmp_path / "canxie.db"
+    store = open_store(path, clock=datetime.now)
+    make = Make(store)
+    for n in range(40):
+        make.person(make.household(f"建新东路{n}号"), "王芳")
+    saved = backup.backup_file(path, reason="manual")
+    make.person(make.household("北城三路8号"), "张强")  # the restore will wind this back
+    store.close()
+    seed = int.from_bytes(os.urandom(4), "big")
+    rng = random.Random(seed)
+    known = _files(tmp_path)
+    interrupted = 0
+    for kill in range(1, RESTORE_KILLS + 1):
+        note = f"kill {kill} (seed {seed})"
+        proc = _canxie(["--db", str(path), "restore", str(saved), "--yes"], {})
+        time.sleep(rng.uniform(0.05, 0.8))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        interrupted += proc.returncode == -signal.SIGKILL
+        assert proc.stderr is not None
+        proc.stderr.close()
+        store = session.open_store(path, create=False)  # the next start
+        try:
+            assert store.scalar("PRAGMA integrity_check") == "ok", note
+            assert records.verify_audit_chain(store) == [], note
+        finally:
+            store.close()
+        assert not list(tmp_path.glob(".*.restore-*.tmp")), note
+        assert not (tmp_path / ".canxie-tmp").exists(), note
+        strays = _strays(tmp_path, known)
+        assert strays == set(), f"{note}: {sorted(map(str, strays))}"
+    assert interrupted, f"no kill landed before the restore ended (seed {seed})"

@@ -267,11 +267,11 @@ def test_a_failing_writer_leaves_no_partial_file(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("openpyxl.workbook.workbook.Workbook.save", broken_save)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(ExportError, match="磁盘空间已满"):  # one Chinese line, issue 16
         emergency_sheets.write_call_sheet(store, event, out=target)
     assert target.read_bytes() == b"the previous export"
     assert sorted(p.name for p in target.parent.iterdir()) == ["sheet.xlsx"]
-    with pytest.raises(OSError):
+    with pytest.raises(ExportError):
         emergency_sheets.write_status_report(store, event, out=tmp_path / "new")
     assert not (tmp_path / "new").exists() or not any((tmp_path / "new").iterdir())
 

@@ -17,6 +17,7 @@ from typing import Any
 from canxie_tui.domain.models import Site
 from canxie_tui.excel.errors import SyncError, WorkbookError
 from canxie_tui.excel.return_reader import MonthlyData
+from canxie_tui.store import anchors, scratch
 from canxie_tui.store.connection import Store
 from canxie_tui.store.district.apply import MergeCounts
 from canxie_tui.store.district.content import CHILD_TABLES, RECORD_TABLES
@@ -179,7 +180,16 @@ def merge(
             backup_before(store, "merge")
             backed_up = True
         try:
-            merge_rows(store, _incoming(data), result, progress=step)
+            with scratch.busy(store.path, "合并月报"), store.transaction():
+                merge_rows(store, _incoming(data), result, progress=step)
+                anchors.record_received(
+                    store.db.conn,
+                    data.site.code,
+                    data.month_text,
+                    data.meta,
+                    path.name,
+                    store.now(),
+                )
         except InconsistentRowsError as err:
             fresh = FileResult(path, True, err.message)
             fresh.site_code, fresh.site_name, fresh.month = (

@@ -234,8 +234,10 @@ def district_report(
     *,
     out: Path | str | None = None,
     progress: Progress | None = None,
+    overwrite: bool = True,
 ) -> Path:
-    """Write the district roll-up of `year`-`month`; returns the path written (atomically)."""
+    """Write the district roll-up of `year`-`month`; returns the path written (atomically;
+    an existing file is refused unless `overwrite`)."""
     from canxie_tui.domain.errors import InputError
     from canxie_tui.excel.book import Book
     from canxie_tui.excel.table import Heading
@@ -330,7 +332,7 @@ def district_report(
         until = month_period(store, year, month, refused="汇总以后月份").until
         table.note(_indicator_note(until.year, until.month, until.day))
         table.close()
-        book.save(path)
+        book.save(path, overwrite=overwrite)
     records.write_audit(
         store,
         "导出区汇总",

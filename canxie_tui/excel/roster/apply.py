@@ -29,7 +29,7 @@ from canxie_tui.excel.errors import SyncError
 from canxie_tui.excel.files import Progress
 from canxie_tui.excel.roster.columns import BENEFIT_FIELDS
 from canxie_tui.excel.roster.plan import ImportPlan, _wanted_poverty
-from canxie_tui.store import records, register, search, tiers
+from canxie_tui.store import records, register, scratch, search, tiers
 from canxie_tui.store.bulk import gc_paused
 from canxie_tui.store.connection import Store, new_id
 
@@ -127,7 +127,7 @@ def apply(
             progress("写入数据库", done, total)
 
     try:
-        with gc_paused(), store.transaction():
+        with gc_paused(), scratch.busy(store.path, "导入花名册"), store.transaction():
             households_updated = _apply_changes(store, plan, step)
             added, households_added = _apply_new(store, plan, step)
     except sqlite3.IntegrityError as err:

@@ -26,7 +26,7 @@ class FollowupForm(FormScreen[Followup]):
     def build_fields(self) -> list[Field]:
         week = (self.canxie.store.today() + timedelta(days=7)).isoformat()
         return [
-            Field("what", "要跟进什么", Input("", id="what")),
+            Field("what", "要跟进什么", Input("", id="what"), limit=validate.FOLLOWUP_MAX),
             Field("due_date", "期限", Input(week, id="due_date"), "如 2026-12-06"),
             Field(
                 "urgent", "紧急程度", multi({"urgent": "紧急（该户改为每周走访）"}, (), id="urgent")

@@ -35,7 +35,7 @@ class NoteForm(FormScreen[Note]):
                 "类别",
                 select(codes.NOTE_CATEGORIES, category, blank=None, id="category"),
             ),
-            Field("body", "内容（Ctrl+S 保存）", body),
+            Field("body", "内容（Ctrl+S 保存）", body, limit=validate.NOTE_MAX),
         ]
 
     def on_mount(self) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from textual.widgets import Input
 
-from canxie_tui.domain import codes
+from canxie_tui.domain import codes, validate
 from canxie_tui.domain.models import Operator, Person, Visit
 from canxie_tui.store import visits
 from canxie_tui.store.connection import Store
@@ -89,22 +89,37 @@ class VisitForm(FormScreen[Visit]):
                 multi(codes.VISIT_PROBLEMS, v.problems if v else (), id="problems"),
             ),
             Field(
-                "problem_text", "问题说明", Input(v.problem_text if v else "", id="problem_text")
+                "problem_text",
+                "问题说明",
+                Input(v.problem_text if v else "", id="problem_text"),
+                limit=validate.VISIT_TEXT_MAX,
             ),
-            Field("help_given", "提供的帮助", Input(v.help_given if v else "", id="help_given")),
+            Field(
+                "help_given",
+                "提供的帮助",
+                Input(v.help_given if v else "", id="help_given"),
+                limit=validate.VISIT_TEXT_MAX,
+            ),
             Field(
                 "referrals",
                 "转介部门",
                 multi(codes.REFERRALS, v.referrals if v else (), id="referrals"),
             ),
-            Field("note", "备注", Input(v.note if v else "", id="note")),
+            Field(
+                "note", "备注", Input(v.note if v else "", id="note"), limit=validate.VISIT_TEXT_MAX
+            ),
             *([] if v else self._followup_fields()),
         ]
 
     @staticmethod
     def _followup_fields() -> list[Field]:
         return [
-            Field("followup_what", "需要跟进的事（可空）", Input("", id="followup_what")),
+            Field(
+                "followup_what",
+                "需要跟进的事（可空）",
+                Input("", id="followup_what"),
+                limit=validate.FOLLOWUP_MAX,
+            ),
             Field("followup_due", "跟进期限", Input("", id="followup_due"), "如 2026-12-06"),
             Field(
                 "followup_urgent", "紧急程度", multi({"urgent": "紧急"}, (), id="followup_urgent")

@@ -55,18 +55,48 @@ class Field(Vertical):
     Field TextArea { height: 6; }
     """
 
-    def __init__(self, name: str, label: str, widget: Widget, hint: str = "") -> None:
+    def __init__(
+        self, name: str, label: str, widget: Widget, hint: str = "", *, limit: int | None = None
+    ) -> None:
+        """`limit`: the most characters the field takes (`validate.TEXT_LIMITS`): an Input
+        stops there, a TextArea shows its count and the form refuses more on saving."""
         super().__init__(id=f"field-{name}")
         self.field_name = name
         self.label = label
         self.widget = widget
         self.hint = hint
+        self.limit = limit
+        self._error = ""
+        if limit is not None and isinstance(widget, Input):
+            widget.max_length = limit
 
     def compose(self) -> ComposeResult:
-        self.set_class(bool(self.hint), "-has-message")
+        self.set_class(bool(self._message()), "-has-message")
         yield Label(self.label)
         yield self.widget
-        yield WrappedStatic(self.hint, classes="message")
+        yield WrappedStatic(self._message(), classes="message")
+
+    def _message(self) -> str:
+        """The hint, with the count when the field has a limit and a long text (or is a
+        TextArea, where long text is typed)."""
+        if self.limit is None:
+            return self.hint
+        size = len(self.value or "")
+        if not isinstance(self.widget, TextArea) and size < self.limit // 2:
+            return self.hint
+        count = f"{size}/{self.limit} 字" + ("，超出上限" if size > self.limit else "")
+        return f"{self.hint}（{count}）" if self.hint else count
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._show_count()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._show_count()
+
+    def _show_count(self) -> None:
+        if self.limit is not None and not self._error and self.is_mounted:
+            self.set_class(bool(self._message()), "-has-message")
+            self.query_one(".message", WrappedStatic).show(self._message())
 
     @property
     def value(self) -> Any:
@@ -86,6 +116,9 @@ class Field(Vertical):
 
     def set_error(self, message: str) -> None:
         """Show `message` (prefixed with a marker, so it is not said by colour alone)."""
+        self._error = message
         self.set_class(bool(message), "-invalid")
-        self.set_class(bool(message or self.hint), "-has-message")
-        self.query_one(".message", WrappedStatic).show(f"✗ {message}" if message else self.hint)
+        self.set_class(bool(message or self._message()), "-has-message")
+        self.query_one(".message", WrappedStatic).show(
+            f"✗ {message}" if message else self._message()
+        )
