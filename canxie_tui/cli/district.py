@@ -4,7 +4,7 @@
                                   [--district-name 江北区 --district-code 500105]
     canxie district report --month YYYY-MM [--out PATH]
     canxie district conflicts [--json] [--all]
-    canxie district resolve ID --keep district|incoming
+    canxie district resolve ID --keep district|incoming|link
 
 merge prints one line per file (new / updated / unchanged / conflicts, or why it
 was refused) and exits non-zero only when every file was refused or on a hard
@@ -73,8 +73,9 @@ def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
     resolve.add_argument(
         "--keep",
         required=True,
-        choices=("district", "incoming"),
-        help="district：保留区里的版本；incoming：采用月报的版本",
+        choices=("district", "incoming", "link"),
+        help="district：保留区里的版本；incoming：采用月报的版本；"
+        "link：认定为同一人（仅限身份证号相同的人员）",
     )
     resolve.set_defaults(handler=cmd_district_resolve)
 
@@ -141,7 +142,7 @@ def cmd_district_report(args: argparse.Namespace) -> int:
     return 0
 
 
-_SIDES = {"district": "保留区里的版本", "incoming": "采用月报的版本"}
+_SIDES = {"district": "保留区里的版本", "incoming": "采用月报的版本", "link": "认定为同一人"}
 
 
 def _value(value: Any) -> str:

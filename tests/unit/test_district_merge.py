@@ -29,7 +29,7 @@ from canxie_tui.store.connection import Store
 from canxie_tui.store.district import conflicts, set_district
 from canxie_tui.store.district.content import RECORD_TABLES
 from canxie_tui.store.indicators import indicators
-from tests.conftest import SITE, Make, build_month, fixed_clock, open_store
+from tests.conftest import DISTRICT_SECRET, SITE, Make, build_month, fixed_clock, open_store
 
 # Children without a UUID: compared by what identifies them.
 KEYS = {
@@ -43,7 +43,7 @@ OTHER_DISTRICT = Site("渝北区", "500112", "龙溪街道", "500112001", "松�
 
 def _district(path: Path) -> Store:
     store = session.open_store(path, clock=fixed_clock)
-    set_district(store, "江北区", "500105")
+    set_district(store, "江北区", "500105", secret=DISTRICT_SECRET)
     site.switch_operator(store, site.add_operator(store, "区残联张敏"))
     return store
 
@@ -542,34 +542,6 @@ def test_report_default_path_and_bad_month(
         report.district_report(dist, 2026, 11, out=tmp_path / "x.csv")
 
 
-def test_the_same_id_number_in_two_communities_is_a_conflict_and_both_are_kept(
-    tmp_path: Path, dist: Store
-) -> None:
-    one = _community(tmp_path / "one.db")
-    two = _community(tmp_path / "two.db", OTHER_COMMUNITY)  # the same ID numbers
-    first, second = merge(
-        dist, [_export(one, tmp_path / "one.xlsx"), _export(two, tmp_path / "two.xlsx")]
-    )
-    assert first.conflicts == 0
-    assert second.by_table["persons"]["conflicts"] == 2  # 王芳 and 张强 (李明's has none)
-    wang = two.scalar("SELECT id FROM persons WHERE name = '王芳'")
-    assert dist.scalar("SELECT id_number FROM persons WHERE id = ?", (wang,)) is None
-    kept = {c["record_id"]: c for c in conflicts.list_conflicts(dist)}
-    assert kept[wang]["kind"] == "duplicate"
-    assert (
-        kept[wang]["incoming_version"]["id_number"] == kept[wang]["district_version"]["id_number"]
-    )
-    # Their visits are merged all the same, linked to them.
-    assert dist.scalar("SELECT count(*) FROM visit_persons WHERE person_id = ?", (wang,))
-    audit = _audit_count(dist)
-    again = merge(dist, [tmp_path / "two.xlsx"])[0]
-    # Merged as it came (without the number): nothing new; the conflicts stay listed.
-    assert (again.new, again.updated, again.conflicts) == (0, 0, 0)
-    assert _audit_count(dist) == audit and len(conflicts.list_conflicts(dist)) == 2
-    one.close()
-    two.close()
-
-
 def test_an_attendance_mark_undone_in_the_community_is_deleted(tmp_path: Path, dist: Store) -> None:
     from canxie_tui.store import daycare
 
@@ -692,25 +664,3 @@ def test_incoming_is_refused_when_the_district_row_changed_since(
     assert _home(dist).grid == "第9网格"
     a.close()
     b.close()
-
-
-def test_a_duplicate_id_number_cannot_take_the_incoming_version(
-    tmp_path: Path, dist: Store
-) -> None:
-    from canxie_tui.domain.errors import InputError
-
-    one = _community(tmp_path / "one.db")
-    two = _community(tmp_path / "two.db", OTHER_COMMUNITY)
-    merge(dist, [_export(one, tmp_path / "one.xlsx"), _export(two, tmp_path / "two.xlsx")])
-    wang = two.scalar("SELECT id FROM persons WHERE name = '王芳'")
-    (kept,) = [c for c in conflicts.list_conflicts(dist) if c["record_id"] == wang]
-    audit = _audit_count(dist)
-    with pytest.raises(InputError, match="重复"):
-        conflicts.resolve_conflict(dist, kept["id"], "incoming")
-    assert _audit_count(dist) == audit and len(conflicts.list_conflicts(dist)) == 2
-    conflicts.resolve_conflict(dist, kept["id"], "district")
-    assert dist.scalar("SELECT id_number FROM persons WHERE id = ?", (wang,)) is None
-    again = _only(merge(dist, [tmp_path / "two.xlsx"]))
-    assert again.conflicts == 0 and len(conflicts.list_conflicts(dist)) == 1
-    one.close()
-    two.close()
