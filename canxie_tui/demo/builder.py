@@ -29,7 +29,6 @@ records and the generator every part shares; `people`, `households`,
 from __future__ import annotations
 
 import hashlib
-
 from dataclasses import asdict
 from datetime import date
 

@@ -6,7 +6,9 @@ their November returns are merged into a district database (`test_district_merge
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,10 +21,17 @@ from canxie_tui.store.monthly import month_figures, month_period
 from tests.unit.test_district_merge import (
     OTHER_COMMUNITY,
     _community,
+    _district,
     _export,
     _only,
-    dist,  # noqa: F401  (the district database fixture)
 )
+
+
+@pytest.fixture
+def dist(tmp_path: Path) -> Iterator[Store]:
+    store = _district(tmp_path / "district.db")
+    yield store
+    store.close()
 
 
 def _figures(dist: Store) -> dict[str, tuple[int, int]]:
@@ -83,7 +92,7 @@ def test_a_rebuilt_database_is_linked_and_counts_do_not_change(tmp_path: Path, d
     new.close()
 
 
-def _moved(tmp_path: Path, dist: Store) -> tuple[Store, Store, dict[str, object]]:
+def _moved(tmp_path: Path, dist: Store) -> tuple[Store, Store, dict[str, Any]]:
     one = _community(tmp_path / "one.db")
     two = _community(tmp_path / "two.db", OTHER_COMMUNITY)  # the same people, registered again
     first, second = merge(

@@ -21,9 +21,9 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from canxie_tui.domain import codes, ids
-from canxie_tui.domain.transit import id_token
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.ids import mask_id
+from canxie_tui.domain.transit import id_token
 from canxie_tui.excel import monthly_return as monthly
 from canxie_tui.excel import return_sheets
 from canxie_tui.excel.errors import (
