@@ -183,5 +183,15 @@ def test_two_databases_sending_one_community_are_named(tmp_path: Path, dist: Sto
     assert any(TWO_DATABASES in w for w in b.warnings)
     assert TWO_DATABASES in b.line and "first.xlsx" in b.line
     assert b.to_json()["warnings"] == b.warnings
+    # ...and in the district report, under the table.
+    from openpyxl import load_workbook
+
+    from canxie_tui.excel.district.report import district_report
+
+    path = district_report(dist, 2026, 11, out=tmp_path / "report.xlsx")
+    wb = load_workbook(path, read_only=True)
+    texts = [str(v) for row in wb["汇总"].iter_rows(values_only=True) for v in row if v]
+    wb.close()
+    assert any(TWO_DATABASES in t and "建新东路社区" in t for t in texts)
     first.close()
     second.close()

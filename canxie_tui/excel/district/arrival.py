@@ -21,12 +21,11 @@ from canxie_tui.excel.return_ids import Tokens
 from canxie_tui.excel.return_reader import MonthlyData
 from canxie_tui.store import keys
 from canxie_tui.store.connection import Store
+from canxie_tui.store.district.status import TWO_DATABASES, two_databases
 from canxie_tui.store.recode import Recode, apply_recodes, list_recodes, map_code
 from canxie_tui.store.recode import parse_recodes_json as _parse
 
-__all__ = ["TWO_DATABASES", "Arrival", "refusal", "two_databases"]
-
-TWO_DATABASES = "本月收到该社区两个不同数据库的月报"
+__all__ = ["TWO_DATABASES", "Arrival", "refusal"]
 
 
 def refusal(store: Store, data: MonthlyData) -> str:
@@ -132,17 +131,3 @@ class Arrival:
             return []
         files = "、".join(f"“{f}”" for f in others)
         return [f"{TWO_DATABASES}（{files}），请核实该社区用的是哪台电脑上的数据库"]
-
-
-def two_databases(store: Store, month: str) -> dict[str, list[str]]:
-    """site code -> the files of its month that came from different databases (2 or more)."""
-    found: dict[str, list[str]] = {}
-    for code, files in store.db.conn.execute(
-        "SELECT site_code, group_concat(source_file, '|') FROM ("
-        "SELECT site_code, database_id, min(source_file) AS source_file FROM merge_databases "
-        "WHERE month = ? GROUP BY site_code, database_id) GROUP BY site_code "
-        "HAVING count(*) > 1 ORDER BY site_code",
-        (month,),
-    ):
-        found[code] = str(files).split("|")
-    return found
