@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from canxie_tui.cli.common import (
     EXIT_FAILURE,
@@ -168,24 +167,6 @@ def cmd_district_report(args: argparse.Namespace) -> int:
 _SIDES = {"district": "保留区里的版本", "incoming": "采用月报的版本", "link": "认定为同一人"}
 
 
-def _value(value: Any) -> str:
-    if value is None or value == "":
-        return "（空）"
-    if isinstance(value, list):
-        return f"{len(value)}条"
-    text = str(value)
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
-def _record_name(conflict: dict[str, Any]) -> str:
-    short = conflict["record_id"][:8]
-    for version in (conflict["district_version"], conflict["incoming_version"]):
-        for key in ("name", "address", "title", "day", "visit_date"):
-            if version and version.get(key):
-                return f"{version[key]}（{short}）"
-    return short
-
-
 def cmd_district_conflicts(args: argparse.Namespace) -> int:
     from canxie_tui.store.district import conflicts
     from canxie_tui.store.records import FIELD_LABELS, TABLE_LABELS
@@ -221,7 +202,7 @@ def cmd_district_conflicts(args: argparse.Namespace) -> int:
         )
         table = TABLE_LABELS.get(c["table_name"], c["table_name"])
         print(
-            f"{c['id'][:8]}  {table} {_record_name(c)}  {c['source_file']}  "
+            f"{c['id'][:8]}  {table} {conflicts.record_name(c)}  {c['source_file']}  "
             f"{c['detected_at'].replace('T', ' ')[:16]}  {state}"
         )
         if c["reason"]:
@@ -229,7 +210,9 @@ def cmd_district_conflicts(args: argparse.Namespace) -> int:
         if c["incoming_version"] is None:
             print("    月报中已删除这条记录")
         for column, old, new in conflicts.conflict_changes(c):
-            print(f"    {label(column)}：{_value(old)} → {_value(new)}")
+            print(
+                f"    {label(column)}：{conflicts.short_value(old)} → {conflicts.short_value(new)}"
+            )
     opened = sum(c["status"] == "open" for c in found)
     print(f"共 {len(found)} 条冲突，待处理 {opened} 条（“区里的值 → 月报的值”）。")
     if opened:
@@ -254,7 +237,7 @@ def cmd_district_resolve(args: argparse.Namespace) -> int:
         left = len(conflicts.list_conflicts(store))
     table = TABLE_LABELS.get(done["table_name"], done["table_name"])
     print(
-        f"冲突 {done['id'][:8]}（{table} {_record_name(done)}）已处理：{_SIDES[args.keep]}。"
+        f"冲突 {done['id'][:8]}（{table} {conflicts.record_name(done)}）已处理：{_SIDES[args.keep]}。"
         f"还有 {left} 条冲突待处理。"
     )
     return 0

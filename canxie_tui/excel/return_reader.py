@@ -42,7 +42,7 @@ from canxie_tui.excel.return_format import (
     meta_checksum,
 )
 
-__all__ = ["MonthlyData", "read_monthly"]
+__all__ = ["MonthlyData", "ReturnHeader", "read_header", "read_monthly"]
 
 _TABLES = {t.table: t for t in DATA_TABLES}
 _SITE_FIELDS = (
@@ -212,6 +212,43 @@ def _ticker(progress: Progress | None, label: str, done: int, total: int) -> Cal
             progress(label, done + count, total)
 
     return tick
+
+
+@dataclass(frozen=True)
+class ReturnHeader:
+    """A return's `_元数据` alone (verified by its checksum): enough to list it."""
+
+    path: Path
+    site: Site
+    month_text: str
+    checksum: str
+    meta: Mapping[str, str]
+
+
+def read_header(path: Path | str) -> ReturnHeader:
+    """The metadata of a return, without its data sheets (the district screen lists files).
+
+    Raises the errors `read_monthly` raises for the metadata; the data sheets are
+    verified only when the return is merged.
+    """
+    file = Path(path)
+    wb = load_workbook(file, read_only=True)
+    try:
+        with reading(file):
+            items, sheets, checksum = _meta(wb, file)
+            meta = dict(items)
+            _check_versions(meta, file)
+            if not checksum or meta_checksum(items, [list(e[:4]) for e in sheets]) != checksum:
+                raise _tampered(file, META_SHEET, "元数据", "的内容与校验和不符")
+    finally:
+        wb.close()
+    return ReturnHeader(
+        file,
+        Site(**{f: str(meta.get(f, "")) for f in _SITE_FIELDS}),
+        str(meta.get("month", "")),
+        checksum,
+        {k: str(v) for k, v in items},
+    )
 
 
 def read_monthly(path: Path | str, *, progress: Progress | None = None) -> MonthlyData:

@@ -157,6 +157,11 @@ class CanxieApp(App[None]):
 
         self.push_screen(ExportScreen())
 
+    def show_district(self) -> None:
+        from canxie_tui.ui.screens.district import DistrictScreen
+
+        self.push_screen(DistrictScreen())
+
     def show_roster_import(self) -> None:
         from canxie_tui.ui.screens.roster_import import RosterImportScreen
 

@@ -38,11 +38,23 @@ def system_commands(app: CanxieApp, screen: Screen[object]) -> Iterator[SystemCo
     )
 
 
+def _district_commands(app: CanxieApp) -> list[tuple[str, str, Callable[[], object]]]:
+    """Only a district's (or street's) database merges returns."""
+    from canxie_tui.ui.screens.district import is_district
+
+    if not is_district(app.site):
+        return []
+    return [
+        ("区里：合并各社区月报", "选文件夹、全部合并、处理冲突、生成区汇总（m）", app.show_district)
+    ]
+
+
 class MainCommands(Provider):
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         app = cast("CanxieApp", self.app)
         run = partial(app.run_action)
         return [
+            *_district_commands(app),
             ("首页", "今日待办、本月统计和专栏1指标", app.show_home),
             ("查找人员/户", "按姓名、拼音首字母、身份证尾号、电话、地址查找", app.show_search),
             ("到期走访", "已逾期和7天内到期要走访的人", app.show_due),

@@ -18,7 +18,7 @@ from typing import Any
 from canxie_tui.domain import transit
 from canxie_tui.domain.models import Site
 from canxie_tui.excel.return_ids import Tokens
-from canxie_tui.excel.return_reader import MonthlyData
+from canxie_tui.excel.return_reader import MonthlyData, ReturnHeader
 from canxie_tui.store import keys
 from canxie_tui.store.connection import Store
 from canxie_tui.store.district.status import TWO_DATABASES, two_databases
@@ -28,7 +28,7 @@ from canxie_tui.store.recode import parse_recodes_json as _parse
 __all__ = ["TWO_DATABASES", "Arrival", "refusal"]
 
 
-def refusal(store: Store, data: MonthlyData) -> str:
+def refusal(store: Store, data: MonthlyData | ReturnHeader) -> str:
     """Why the district cannot take this return's ID tokens ("" when it can)."""
     secret = keys.district_secret(store)
     if secret is None:
@@ -59,7 +59,7 @@ class Arrival:
     tokens: Tokens
 
     @classmethod
-    def of(cls, store: Store, data: MonthlyData) -> Arrival:
+    def of(cls, store: Store, data: MonthlyData | ReturnHeader) -> Arrival:
         sent = data.site
         code = sent.community_code
         own = [

@@ -109,7 +109,7 @@ def _district_site(store: Store) -> Site:
     return site
 
 
-def _check_site(district: Site, incoming: Site) -> str:
+def check_site(district: Site, incoming: Site) -> str:
     """Why a workbook of `incoming` does not belong in `district`'s database ("" if it does)."""
     code = incoming.code
     if not code:
@@ -192,7 +192,7 @@ def merge(
             continue
         arrival = Arrival.of(store, data)
         result.site_code, result.site_name = arrival.site.code, arrival.site.full_name()
-        why = _check_site(district, arrival.site)
+        why = check_site(district, arrival.site)
         if why:
             result.refused, result.reason = True, why
             continue

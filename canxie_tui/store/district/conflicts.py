@@ -41,6 +41,26 @@ CHILD_LABELS = {
 }
 
 
+def short_value(value: Any, width: int = 40) -> str:
+    """A version's value as a conflict listing shows it (Chinese for empty, lists counted)."""
+    if value is None or value == "":
+        return "（空）"
+    if isinstance(value, list):
+        return f"{len(value)}条"
+    text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def record_name(conflict: dict[str, Any]) -> str:
+    """What a person recognises a conflict's record by, with the id's first 8 characters."""
+    short = conflict["record_id"][:8]
+    for version in (conflict["district_version"], conflict["incoming_version"]):
+        for key in ("name", "address", "title", "day", "visit_date"):
+            if version and version.get(key):
+                return f"{version[key]}（{short}）"
+    return short
+
+
 def conflict_changes(conflict: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     """(column, district's value, incoming value) of the columns the two versions differ in."""
     mine = conflict.get("district_version") or {}
