@@ -19,7 +19,7 @@ from canxie_tui.ui.app import CanxieApp
 from canxie_tui.ui.screens.dashboard import DashboardScreen
 from canxie_tui.ui.screens.district import DistrictScreen
 from tests.app.conftest import open_store, settle
-from tests.conftest import DISTRICT_SECRET
+from tests.conftest import DISTRICT_SECRET, SITE
 from tests.unit.test_district_merge import OTHER_COMMUNITY, OTHER_DISTRICT, _community, _export
 
 
@@ -32,11 +32,11 @@ def folder(tmp_path: Path) -> Path:
     where = tmp_path / "returns"
     where.mkdir()
     for name, place, first in (
-        ("jianxin", None, 1),
+        ("jianxin", SITE, 1),
         ("yanghe", OTHER_COMMUNITY, 1),  # the same ID numbers: moved people
         ("yubei", OTHER_DISTRICT, 300),
     ):
-        store = _community(tmp_path / f"{name}.db", *((place,) if place else ()), first_id=first)
+        store = _community(tmp_path / f"{name}.db", place, first_id=first)
         _export(store, where / f"{name}.xlsx")
         store.close()
     return where
