@@ -178,6 +178,15 @@ class DistrictScreen(CanxieScreen[None]):
             return None
         return self.conflicts[min(table.cursor_row, len(self.conflicts) - 1)]
 
+    @on(DataTable.RowHighlighted, "#district-returns")
+    def _show_return(self, event: DataTable.RowHighlighted) -> None:
+        """The whole state of the highlighted file (a refusal's reason is long)."""
+        if event.data_table.has_focus and 0 <= event.cursor_row < len(self.entries):
+            entry = self.entries[event.cursor_row]
+            self.query_one("#district-result", Static).update(
+                f"{entry.path.name}：{entry.state_text}"
+            )
+
     @on(DataTable.RowHighlighted, "#district-conflicts")
     def _show_detail(self) -> None:
         from canxie_tui.store.district.conflicts import CHILD_LABELS, conflict_changes, short_value
