@@ -89,7 +89,7 @@ def map_code(code: str, recodes: Iterable[Recode]) -> str:
 def check(old: str, new: str, name: str = "") -> Recode:
     """A recode as typed, checked: same length 6/9/12, digits, different; ValidationError."""
     old, new, name = old.strip(), new.strip(), name.strip()
-    for value, field in ((old, "from"), (new, "to")):
+    for value, field in ((old, "old"), (new, "new")):
         if not (value.isdigit() and len(value) in _LENGTHS):
             raise ValidationError(
                 f"统计用区划代码应为6位（区县）、9位（街道/镇）或12位（村/社区）数字，“{value}”不对",
@@ -98,10 +98,10 @@ def check(old: str, new: str, name: str = "") -> Recode:
     if len(old) != len(new):
         raise ValidationError(
             f"新旧代码应同级：“{old}”是{_LENGTHS[len(old)]}代码，“{new}”是{_LENGTHS[len(new)]}代码",
-            "to",
+            "new",
         )
     if old == new:
-        raise ValidationError("新代码与旧代码相同，无需变更", "to")
+        raise ValidationError("新代码与旧代码相同，无需变更", "new")
     return Recode(old, new, name)
 
 

@@ -207,6 +207,18 @@ class CanxieApp(App[None]):
         await open_tier_settings(self)
 
     @reported
+    async def show_key_settings(self) -> None:
+        from canxie_tui.ui.screens.site_keys import open_key_form
+
+        await open_key_form(self)
+
+    @reported
+    async def show_recode_settings(self) -> None:
+        from canxie_tui.ui.screens.site_keys import open_recode_form
+
+        await open_recode_form(self)
+
+    @reported
     async def show_subsidy_settings(self) -> None:
         from canxie_tui.ui.screens.settings import open_subsidy_settings
 

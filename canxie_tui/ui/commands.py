@@ -54,7 +54,6 @@ class MainCommands(Provider):
         app = cast("CanxieApp", self.app)
         run = partial(app.run_action)
         return [
-            *_district_commands(app),
             ("首页", "今日待办、本月统计和专栏1指标", app.show_home),
             ("查找人员/户", "按姓名、拼音首字母、身份证尾号、电话、地址查找", app.show_search),
             ("到期走访", "已逾期和7天内到期要走访的人", app.show_due),
@@ -84,6 +83,7 @@ class MainCommands(Provider):
                 "区县、街镇、村社区名称和统计用区划代码",
                 app.show_site_settings,
             ),
+            *_district_commands(app),
             ("设置：走访分级间隔", "A/B/C级多少天走访一次", app.show_tier_settings),
             (
                 "设置：两项补贴扩面",
