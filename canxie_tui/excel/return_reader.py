@@ -41,6 +41,7 @@ from canxie_tui.excel.return_format import (
     META_SHEET,
     meta_checksum,
 )
+from canxie_tui.excel.sheet_stream import stream_data_rows
 
 __all__ = ["MonthlyData", "ReturnHeader", "read_header", "read_monthly"]
 
@@ -191,7 +192,7 @@ def _read_sheet(
     digest = hashlib.sha256(canonical_row(columns))
     rows: list[dict[str, Any]] = []
     try:
-        for values in read_data_rows(ws, len(columns)):
+        for values in stream_data_rows(ws, len(columns)):
             if all(v == "" for v in values):
                 continue  # an empty row (never exported: every row has an id)
             digest.update(canonical_row(values))
