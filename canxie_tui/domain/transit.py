@@ -36,6 +36,7 @@ __all__ = [
     "issue_key",
     "key_fingerprint",
     "parse_key",
+    "return_mac",
     "token_key",
 ]
 
@@ -77,6 +78,16 @@ def cert_token(key: bytes, cert_number: str) -> str:
     if len(text) < _ID_LENGTH:
         return id_token(key, text)
     return id_token(key, text[:_ID_LENGTH]) + "|" + text[_ID_LENGTH:]
+
+
+def return_mac(key: bytes, community_code: str, checksum: str) -> str:
+    """The MAC of a return: HMAC-SHA256 under the community's key over its checksum.
+
+    The checksum of `_元数据` covers every metadata row (site, month, the key's
+    community) and each data sheet's SHA-256, so this one MAC vouches for all of it.
+    """
+    message = f"canxie return v1|{community_code}|{checksum}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)

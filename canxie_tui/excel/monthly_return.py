@@ -179,6 +179,7 @@ def _meta_items(
         ),
         ("database_id", transit["database_id"], "导出数据库的编号（同一社区换了数据库时可分辨）"),
         ("recodes", transit["recodes"], "区划代码变更（旧代码→新代码，JSON）"),
+        ("mac_code", transit["mac_code"], "签名密钥所属社区的代码（区里发放密钥时的代码）"),
         (
             "cells",
             "#NULL!=空值(NULL)；空单元格=空文本；文字按 ECMA-376 _xHHHH_ 转义",
@@ -242,9 +243,10 @@ def export_monthly(
             meta = book.sheet(META_SHEET, hidden=True)
             sheets = [(t, book.data_sheet(t.sheet, _columns(store, t.table))) for t in DATA_TABLES]
             tokens = Tokens(transit.pop("key"))
+            mac_key = transit.pop("mac_key")
             for table, sheet in sheets:
                 _write_data(run, table, sheet, tokens)
-            _write_meta(run, meta, operator, sheets, transit)
+            _write_meta(run, meta, operator, sheets, transit, mac_key)
             run.close()
             steps.start("保存工作簿")
             book.save(path)
@@ -261,6 +263,8 @@ def _transit(store: Store) -> dict[str, Any]:
     found = keys.return_keys(store)
     return {
         "key": found.token,
+        "mac_key": found.mac,
+        "mac_code": found.mac_code,
         "id_key": found.fingerprint,
         "id_key_issued": int(found.issued),
         "database_id": keys.database_id(store),
@@ -274,6 +278,7 @@ def _write_meta(
     operator: tuple[str, str],
     sheets: list[tuple[DataTable, DataSheet]],
     transit: dict[str, Any],
+    mac_key: bytes | None,
 ) -> None:
     from canxie_tui.excel.cells import data_value, text_cell
     from canxie_tui.excel.table import Look, setup_print
@@ -304,6 +309,17 @@ def _write_meta(
             data_value(ws, "以上全部内容的 SHA-256 校验和"),
         ]
     )
+    if mac_key is not None:  # signed with the key only this community and the district hold
+        from canxie_tui.domain.transit import return_mac
+
+        mac = return_mac(mac_key, transit["mac_code"], checksum)
+        ws.append(
+            [
+                data_value(ws, "mac"),
+                data_value(ws, mac),
+                data_value(ws, "以区里发给本社区的密钥签名"),
+            ]
+        )
 
 
 def _audit(store: Store, path: Path, period: Period, full_ids: bool, rows: dict[str, int]) -> None:

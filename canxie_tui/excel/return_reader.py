@@ -74,6 +74,7 @@ class MonthlyData:
     # database table -> rows, each a dict column -> value (None, int, float or str)
     tables: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
     meta: Mapping[str, str] = field(default_factory=dict)
+    mac: str = ""  # the community's signature over `checksum` ("" when unsigned)
 
     @property
     def month_text(self) -> str:
@@ -92,15 +93,15 @@ def _name(path: Path) -> str:
     return f"“{path.name}”"
 
 
-def _meta(wb: Any, path: Path) -> tuple[list[tuple[str, Any]], list[list[Any]], str]:
-    """(key/value items in order, sheet rows, checksum) of `_元数据`."""
+def _meta(wb: Any, path: Path) -> tuple[list[tuple[str, Any]], list[list[Any]], str, str]:
+    """(key/value items in order, sheet rows, checksum, MAC or "") of `_元数据`."""
     if META_SHEET not in wb.sheetnames:
         raise NotMonthlyReturnError(
             f"{_name(path)}不是残协工作台导出的月报（没有“{META_SHEET}”工作表）。", str(path)
         )
     items: list[tuple[str, Any]] = []
     sheets: list[list[Any]] = []
-    checksum = ""
+    checksum = mac = ""
     try:
         for row in read_data_rows(wb[META_SHEET], 5):
             key = row[0]
@@ -108,6 +109,8 @@ def _meta(wb: Any, path: Path) -> tuple[list[tuple[str, Any]], list[list[Any]], 
                 sheets.append(row[1:5])
             elif key == "checksum":
                 checksum = str(row[1])
+            elif key == "mac":  # after the checksum, over it (domain.transit.return_mac)
+                mac = str(row[1])
             elif key:
                 items.append((str(key), row[1]))
     except DataError as err:
@@ -117,7 +120,7 @@ def _meta(wb: Any, path: Path) -> tuple[list[tuple[str, Any]], list[list[Any]], 
             str(path),
             META_SHEET,
         ) from err
-    return items, sheets, checksum
+    return items, sheets, checksum, mac
 
 
 def _int(value: Any) -> int | None:
@@ -224,6 +227,7 @@ class ReturnHeader:
     month_text: str
     checksum: str
     meta: Mapping[str, str]
+    mac: str = ""
 
 
 def read_header(path: Path | str) -> ReturnHeader:
@@ -236,7 +240,7 @@ def read_header(path: Path | str) -> ReturnHeader:
     wb = load_workbook(file, read_only=True)
     try:
         with reading(file):
-            items, sheets, checksum = _meta(wb, file)
+            items, sheets, checksum, mac = _meta(wb, file)
             meta = dict(items)
             _check_versions(meta, file)
             if not checksum or meta_checksum(items, [list(e[:4]) for e in sheets]) != checksum:
@@ -249,6 +253,7 @@ def read_header(path: Path | str) -> ReturnHeader:
         str(meta.get("month", "")),
         checksum,
         {k: str(v) for k, v in items},
+        mac,
     )
 
 
@@ -264,7 +269,7 @@ def read_monthly(path: Path | str, *, progress: Progress | None = None) -> Month
 
 
 def _read(wb: Any, path: Path, progress: Progress | None) -> MonthlyData:
-    items, sheets, checksum = _meta(wb, path)
+    items, sheets, checksum, mac = _meta(wb, path)
     meta = dict(items)
     version, schema_version = _check_versions(meta, path)
     if not checksum:
@@ -316,4 +321,5 @@ def _read(wb: Any, path: Path, progress: Progress | None) -> MonthlyData:
         checksum=checksum,
         tables=tables,
         meta={k: str(v) for k, v in items},
+        mac=mac,
     )

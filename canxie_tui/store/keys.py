@@ -25,6 +25,7 @@ from canxie_tui.store.errors import ValidationError
 
 __all__ = [
     "ReturnKeys",
+    "community_mac_key",
     "database_id",
     "district_secret",
     "ensure_district_secret",
@@ -56,6 +57,12 @@ def _put(store: Store, key: str, value: str, shown: dict[str, str]) -> None:
         records.write_audit(
             store, "设置密钥", "settings", key, {"set": had is not None} if had else None, shown
         )
+
+
+def community_mac_key(store: Store, community_code: str) -> bytes | None:
+    """The key the district issued to `community_code` (None: this is no district)."""
+    secret = district_secret(store)
+    return None if secret is None else transit.community_mac_key(secret, community_code)
 
 
 def district_secret(store: Store) -> bytes | None:
@@ -94,7 +101,12 @@ def issue_key(store: Store, community_code: str) -> str:
 def set_community_key(store: Store, text: str, community_code: str) -> transit.CommunityKey:
     """Keep the key text the district issued to this community (checked first)."""
     key = transit.parse_key(text, community_code)
-    _put(store, _KEY, text.strip(), {"token_key": key.fingerprint, "community": community_code})
+    _put(
+        store,
+        _KEY,
+        json.dumps({"key": text.strip(), "code": community_code}),
+        {"token_key": key.fingerprint, "community": community_code},
+    )
     return key
 
 
@@ -104,7 +116,8 @@ class ReturnKeys:
 
     token: bytes
     issued: bool  # False: a key of its own, unknown to the district
-    mac: bytes | None = None
+    mac: bytes | None = None  # the community's own key: signs its returns
+    mac_code: str = ""  # the community code the key was issued for
 
     @property
     def fingerprint(self) -> str:
@@ -116,10 +129,11 @@ def return_keys(store: Store) -> ReturnKeys:
     secret = district_secret(store)
     if secret is not None:  # the district's own exports (a street may merge and export)
         return ReturnKeys(transit.token_key(secret), True)
-    text = _get(store, _KEY)
-    if text:
-        key = transit.parse_key(text)
-        return ReturnKeys(key.token, True, key.mac)
+    stored = _get(store, _KEY)
+    if stored:
+        found = json.loads(stored)
+        key = transit.parse_key(found["key"])
+        return ReturnKeys(key.token, True, key.mac, found["code"])
     local = _get(store, _LOCAL)
     if not local:
         made = secrets.token_bytes(16)

@@ -29,7 +29,15 @@ from canxie_tui.store.connection import Store
 from canxie_tui.store.district import conflicts, set_district
 from canxie_tui.store.district.content import RECORD_TABLES
 from canxie_tui.store.indicators import indicators
-from tests.conftest import DISTRICT_SECRET, SITE, Make, build_month, fixed_clock, open_store
+from tests.conftest import (
+    DISTRICT_SECRET,
+    SITE,
+    Make,
+    build_month,
+    fixed_clock,
+    give_key,
+    open_store,
+)
 
 # Children without a UUID: compared by what identifies them.
 KEYS = {
@@ -60,6 +68,7 @@ def _community(path: Path, where: Site = SITE, first_id: int = 1) -> Store:
     store = open_store(path)
     if where != SITE:
         site.save_site(store, where)
+        give_key(store, where.community_code)  # the key its district issued to it
     make = Make(store)
     make._seq = itertools.count(first_id)
     build_month(store, make)
@@ -198,10 +207,17 @@ def test_the_store_merges_plain_rows_without_a_workbook(tmp_path: Path, dist: St
     merge_rows(dist, incoming, again)
     assert (again.new, again.unchanged, again.changed) == (0, first.new, False)
     assert _audit_count(dist) == audit and not records.verify_audit_chain(dist)
-    # Rows the database cannot hold (a person of no household): nothing of them is written.
+    # A person of no household of the community: refused and named, nothing written.
     orphan = {**tables["persons"][0], "id": "orphan", "id_number": None, "household_id": "x"}
+    refused = MergeCounts()
+    merge_rows(dist, Incoming("x.db", SITE, "2026-11", tables={"persons": [orphan]}), refused)
+    assert refused.foreign and "不是本社区的" in refused.foreign[0]
+    # Rows the database cannot hold (a visit seeing nobody it knows): nothing of them written.
+    visit = {**tables["visits"][0], "id": "orphan-visit"}
+    seen = [{"visit_id": "orphan-visit", "person_id": "x"}]
+    broken = Incoming("x.db", SITE, "2026-11", tables={"visits": [visit], "visit_persons": seen})
     with pytest.raises(InconsistentRowsError, match="没有合并"):
-        merge_rows(dist, Incoming("x.db", SITE, "2026-11", tables={"persons": [orphan]}), again)
+        merge_rows(dist, broken, again)
     assert _audit_count(dist) == audit and not dist.query(
         "SELECT 1 FROM persons WHERE id = 'orphan'"
     )

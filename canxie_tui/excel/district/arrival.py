@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -35,7 +36,7 @@ def refusal(store: Store, data: MonthlyData | ReturnHeader) -> str:
         return "本库没有区密钥，无法核对月报中的身份证号代号"
     theirs = data.meta.get("id_key", "")
     if theirs == transit.key_fingerprint(transit.token_key(secret)):
-        return ""
+        return _unsigned(secret, data)
     if data.meta.get("id_key_issued", "0") != "1":
         return (
             "该社区还没有填写区里发放的密钥，月报中的身份证号代号无法与本区核对：请为该社区发放密钥"
@@ -43,6 +44,20 @@ def refusal(store: Store, data: MonthlyData | ReturnHeader) -> str:
             "或用 canxie site key 填写后重新导出月报"
         )
     return "月报所用的密钥不是本区发放的（可能来自别的区，或密钥填错了），无法核对身份证号代号"
+
+
+def _unsigned(secret: bytes, data: MonthlyData | ReturnHeader) -> str:
+    """Why the return's MAC does not verify under its community's key ("" when it does)."""
+    code = data.meta.get("mac_code", "")
+    if not data.mac or not code:
+        return "月报没有用区里发给社区的密钥签名，无法确认来源，已拒绝（请社区填写密钥后重新导出）"
+    expected = transit.return_mac(transit.community_mac_key(secret, code), code, data.checksum)
+    if not hmac.compare_digest(expected, data.mac):
+        return (
+            "月报的签名核对不上：文件在导出后被改动过，或不是用区里发给该社区的密钥导出的，"
+            "已拒绝合并。请让社区重新导出月报"
+        )
+    return ""
 
 
 @dataclass
@@ -57,16 +72,40 @@ class Arrival:
     recodes: list[Recode]
     own: list[Recode]  # the return's recodes the district takes (its own community's)
     tokens: Tokens
+    signer: str  # the community the signing key was issued to, under today's codes
+
+    def impostor(self, store: Store) -> str:
+        """Why the return may not speak for the site it names ("" when it may)."""
+        code = self.site.community_code
+        if self.signer != code:
+            return (
+                f"月报自称来自{self.site.name}（{code}），但签名密钥是发给代码为 {self.signer} "
+                "的社区的：一个社区只能报送本社区的数据，已拒绝合并"
+            )
+        known = {r.old for r in list_recodes(store)}
+        for item in self.own:
+            if item.old in known:
+                continue
+            taken = store.scalar(
+                "SELECT 1 FROM households WHERE division_code = ? LIMIT 1", (item.new,)
+            ) or store.scalar("SELECT 1 FROM merge_sources WHERE site_code = ?", (item.new,))
+            if taken:
+                return (
+                    f"月报把本社区的代码 {item.old} 改为 {item.new}，但该代码已是本区另一个社区的，"
+                    "已拒绝合并（整条街道或区的代码变更请由区里导入对照表）"
+                )
+        return ""
 
     @classmethod
     def of(cls, store: Store, data: MonthlyData | ReturnHeader) -> Arrival:
         sent = data.site
         code = sent.community_code
-        own = [
-            r
-            for r in _parse(data.meta.get("recodes", ""))
-            if code and len(r.old) == 12 and (r.old == code or r.new == code)
-        ]
+        signer = data.meta.get("mac_code", "")
+        own = []
+        for item in _parse(data.meta.get("recodes", "")):  # its own code's chain, nothing else
+            if signer and len(item.old) == 12 and item.old == signer:
+                own.append(item)
+                signer = item.new
         recodes = [*list_recodes(store), *own]
         site = replace(
             sent,
@@ -91,6 +130,7 @@ class Arrival:
             recodes,
             own,
             Tokens(transit.token_key(secret)),
+            map_code(data.meta.get("mac_code", ""), recodes),
         )
 
     def apply(self, store: Store) -> None:

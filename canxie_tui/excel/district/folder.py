@@ -81,6 +81,7 @@ def scan(store: Store, folder: Path | str) -> list[ReturnEntry]:
         entry.site_code, entry.site_name = arrival.site.code, arrival.site.name
         entry.month, entry.checksum = header.month_text, header.checksum
         why = refusal(store, header) or check_site(district, arrival.site)
+        why = why or arrival.impostor(store)
         if why:
             entry.state, entry.reason = "refused", why
         elif header.checksum in merged:

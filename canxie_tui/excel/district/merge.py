@@ -66,6 +66,8 @@ class FileResult(MergeCounts):
             text += f"，暂不计入 {self.held}"
         if self.skipped:
             text += f"，跳过 {len(self.skipped)}"
+        if self.foreign:
+            text += f"，拒收其他社区的记录 {len(self.foreign)}（{self.foreign[0]}…）"
         return "；".join([text, *self.warnings])
 
     def to_json(self) -> dict[str, Any]:
@@ -85,6 +87,7 @@ class FileResult(MergeCounts):
             "held": self.held,
             "warnings": list(self.warnings),
             "skipped": list(self.skipped),
+            "foreign": list(self.foreign),
             "by_table": self.by_table,
             "conflict_records": [list(c) for c in self.conflict_records],
         }
@@ -192,7 +195,7 @@ def merge(
             continue
         arrival = Arrival.of(store, data)
         result.site_code, result.site_name = arrival.site.code, arrival.site.full_name()
-        why = check_site(district, arrival.site)
+        why = check_site(district, arrival.site) or arrival.impostor(store)
         if why:
             result.refused, result.reason = True, why
             continue

@@ -44,6 +44,8 @@ class MergeCounts:
     linked: int = 0  # taken as a record the district has (a rebuilt database)
     held: int = 0  # an ID number another record has: out of the counts until decided
     skipped: list[str] = field(default_factory=list)  # notes on rows not merged (Chinese)
+    # rows of another community's records, refused (Chinese, naming each): store.district.ownership
+    foreign: list[str] = field(default_factory=list)
     by_table: dict[str, dict[str, int]] = field(default_factory=dict)
     conflict_records: list[tuple[str, str]] = field(default_factory=list)  # (table, id)
 

@@ -28,6 +28,7 @@ from canxie_tui.store.district.content import (
     group,
 )
 from canxie_tui.store.district.identity import Identities, remap_rows
+from canxie_tui.store.district.ownership import screen
 from canxie_tui.store.errors import StoreError
 from canxie_tui.store.records import TABLE_LABELS
 
@@ -100,7 +101,19 @@ class _Run(Writer):
         incoming = self.incoming
         ident = self.identities = Identities(self.store, self.site_code, self.source)
         ident.prepare(incoming.rows("persons"), incoming.rows("households"))
-        self.tables = {t: remap_rows(rows, t, ident.aliases) for t, rows in incoming.tables.items()}
+        mapped = {t: remap_rows(rows, t, ident.aliases) for t, rows in incoming.tables.items()}
+        deletions = [
+            d._replace(record_id=ident.aliases.get(d.table, {}).get(d.record_id, d.record_id))
+            for d in incoming.deletions
+        ]
+        allowed = screen(self.store, self.site_code, mapped, deletions)
+        self.tables, self.deletions = allowed.tables, allowed.deletions
+        for table, line in allowed.refused:
+            self.counts.foreign.append(line)
+            self.counts.by_table.setdefault(table, {})
+            self.counts.by_table[table]["refused"] = (
+                self.counts.by_table[table].get("refused", 0) + 1
+            )
         self.linked_now = {t: set(found.values()) for t, found in ident.new_links.items()}
         children = {
             parent: {child: group(self.rows(child), key) for child, key, _ in CHILDREN[parent]}
@@ -188,9 +201,7 @@ class _Run(Writer):
     def _deletions(self) -> None:
         """Delete what the community deleted, unless the district changed it since."""
         present = {t: {r["id"] for r in self.rows(t)} for t in RECORD_TABLES}
-        aliases = self.identities.aliases
-        for table, rid, before in self.incoming.deletions:
-            rid = aliases.get(table, {}).get(rid, rid)
+        for table, rid, before in self.deletions:
             if table not in present or rid in present[table]:
                 continue  # deleted, then there again: the rows say what it is now
             found = self.store.query(f"SELECT * FROM {table} WHERE id = ?", (rid,))
