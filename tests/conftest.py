@@ -278,3 +278,21 @@ def folder_state(folder: Path) -> dict[str, tuple[bytes, int]]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+def district_store(path: Path) -> Store:
+    """A district database (江北区 500105) with the tests' secret and its operator."""
+    from canxie_tui.store.district import set_district
+
+    store = session.open_store(path, clock=fixed_clock)
+    set_district(store, "江北区", "500105", secret=DISTRICT_SECRET)
+    site.switch_operator(store, site.add_operator(store, "区残联张敏"))
+    return store
+
+
+@pytest.fixture
+def dist(tmp_path: Path) -> Iterator[Store]:
+    """The district database of the merge tests."""
+    store = district_store(tmp_path / "district.db")
+    yield store
+    store.close()

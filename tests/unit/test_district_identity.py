@@ -6,7 +6,6 @@ their November returns are merged into a district database (`test_district_merge
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +20,9 @@ from canxie_tui.store.monthly import month_figures, month_period
 from tests.unit.test_district_merge import (
     OTHER_COMMUNITY,
     _community,
-    _district,
     _export,
     _only,
 )
-
-
-@pytest.fixture
-def dist(tmp_path: Path) -> Iterator[Store]:
-    store = _district(tmp_path / "district.db")
-    yield store
-    store.close()
 
 
 def _figures(dist: Store) -> dict[str, tuple[int, int]]:

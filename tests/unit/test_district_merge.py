@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import shutil
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -26,11 +25,10 @@ from canxie_tui.excel.monthly_return import DATA_TABLES, export_monthly, summari
 from canxie_tui.excel.return_reader import read_monthly
 from canxie_tui.store import records, register, session, site
 from canxie_tui.store.connection import Store
-from canxie_tui.store.district import conflicts, set_district
+from canxie_tui.store.district import conflicts
 from canxie_tui.store.district.content import RECORD_TABLES
 from canxie_tui.store.indicators import indicators
 from tests.conftest import (
-    DISTRICT_SECRET,
     SITE,
     Make,
     build_month,
@@ -47,20 +45,6 @@ KEYS = {
 }
 OTHER_COMMUNITY = Site("江北区", "500105", "观音桥街道", "500105006", "洋河路社区", "500105006002")
 OTHER_DISTRICT = Site("渝北区", "500112", "龙溪街道", "500112001", "松牌路社区", "500112001001")
-
-
-def _district(path: Path) -> Store:
-    store = session.open_store(path, clock=fixed_clock)
-    set_district(store, "江北区", "500105", secret=DISTRICT_SECRET)
-    site.switch_operator(store, site.add_operator(store, "区残联张敏"))
-    return store
-
-
-@pytest.fixture
-def dist(tmp_path: Path) -> Iterator[Store]:
-    store = _district(tmp_path / "district.db")
-    yield store
-    store.close()
 
 
 def _community(path: Path, where: Site = SITE, first_id: int = 1) -> Store:

@@ -526,27 +526,20 @@ def test_round_trip_is_lossless(exported: Path, store: Store, month: Month) -> N
     assert data.rows("visits") == _sent(store, "visits", month_visits)
     assert {v["id"] for v in month_visits} == {*(v.id for v in month.visits), month.withdrawn.id}
     assert month.earlier.id not in {v["id"] for v in data.rows("visits")}
-    assert data.rows("notes") == _sent(store, "notes", _db_rows(store, "notes"))
-    assert data.rows("note_revisions") == _sent(
-        store, "note_revisions", _db_rows(store, "note_revisions")
-    )
-    assert data.rows("attendance") == _sent(store, "attendance", _db_rows(store, "attendance"))
-    assert data.rows("followups") == _sent(store, "followups", _db_rows(store, "followups"))
-    assert data.rows("daycare_members") == _sent(
-        store, "daycare_members", _db_rows(store, "daycare_members")
-    )
-    assert data.rows("daycare_closures") == _sent(
-        store, "daycare_closures", _db_rows(store, "daycare_closures")
-    )
-    assert data.rows("households") == _sent(store, "households", _db_rows(store, "households"))
-    assert data.rows("persons") == _sent(store, "persons", _db_rows(store, "persons"))
-    assert data.rows("operators") == _sent(store, "operators", _db_rows(store, "operators"))
-    assert data.rows("emergency_events") == _sent(
-        store, "emergency_events", _db_rows(store, "emergency_events")
-    )
-    assert data.rows("emergency_checks") == _sent(
-        store, "emergency_checks", _db_rows(store, "emergency_checks")
-    )
+    for table in (
+        "notes",
+        "note_revisions",
+        "attendance",
+        "followups",
+        "daycare_members",
+        "daycare_closures",
+        "households",
+        "persons",
+        "operators",
+        "emergency_events",
+        "emergency_checks",
+    ):
+        assert data.rows(table) == _sent(store, table, _db_rows(store, table)), table
     seen = {(r["visit_id"], r["person_id"]) for r in data.rows("visit_persons")}
     assert (month.visits[0].id, month.li.id) in seen
     assert {r["visit_id"] for r in data.rows("visit_visitors")} == {r["id"] for r in month_visits}

@@ -7,7 +7,6 @@ the change merge under the new code and the roll-up lists each community once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,17 +20,9 @@ from canxie_tui.store.recode import list_recodes, map_code, recode
 from tests.unit.test_district_merge import (
     OTHER_COMMUNITY,
     _community,
-    _district,
     _export,
     _only,
 )
-
-
-@pytest.fixture
-def dist(tmp_path: Path) -> Iterator[Store]:
-    store = _district(tmp_path / "district.db")
-    yield store
-    store.close()
 
 
 def _communities(dist: Store) -> list[tuple[str, str, int]]:

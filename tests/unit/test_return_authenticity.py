@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from canxie_tui.domain import transit
 from canxie_tui.excel.district.merge import merge
@@ -24,17 +21,9 @@ from tests.conftest import DISTRICT_SECRET, SITE
 from tests.unit.test_district_merge import (
     OTHER_COMMUNITY,
     _community,
-    _district,
     _export,
     _only,
 )
-
-
-@pytest.fixture
-def dist(tmp_path: Path) -> Iterator[Store]:
-    store = _district(tmp_path / "district.db")
-    yield store
-    store.close()
 
 
 def test_a_return_cannot_change_or_delete_another_communitys_records(

@@ -96,17 +96,22 @@ def _find_conflict(store: Store, conflict_id: str) -> dict[str, Any]:
 KEEPS = ("district", "incoming", "link")
 
 
-def _decided(store: Store, conflict: dict[str, Any], keep: str) -> dict[str, Any]:
-    """A held person decided (`identity.decide_held`), the conflict marked, audited."""
-    if conflict["kind"] != "identity":
-        raise InputError("只有“身份证号相同”的人员冲突才能认定为同一人", "keep")
-    writer = Writer(
+def _writer(store: Store, conflict: dict[str, Any]) -> Writer:
+    """A writer doing what the merge of the conflict's file would have done."""
+    return Writer(
         store,
         MergeCounts(),
         source=conflict["source_file"],
         site_code=conflict["site_code"],
         month=conflict["month"],
     )
+
+
+def _decided(store: Store, conflict: dict[str, Any], keep: str) -> dict[str, Any]:
+    """A held person decided (`identity.decide_held`), the conflict marked, audited."""
+    if conflict["kind"] != "identity":
+        raise InputError("只有“身份证号相同”的人员冲突才能认定为同一人", "keep")
+    writer = _writer(store, conflict)
     decide_held(writer, conflict, keep)
     writer.finish()
     return _mark(store, conflict, keep)
@@ -175,13 +180,7 @@ def resolve_conflict(store: Store, conflict_id: str, keep: str) -> dict[str, Any
             return _decided(store, conflict, keep)
         if table not in RECORD_TABLES:
             raise InputError(f"冲突中的表“{table}”不认识，无法处理", "id")
-        writer = Writer(
-            store,
-            MergeCounts(),
-            source=conflict["source_file"],
-            site_code=conflict["site_code"],
-            month=conflict["month"],
-        )
+        writer = _writer(store, conflict)
         incoming = json.loads(conflict["incoming_version"] or "null")
         row: dict[str, Any] | None = None
         kids: Children = {}
