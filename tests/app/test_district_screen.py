@@ -42,7 +42,7 @@ def folder(tmp_path: Path) -> Path:
     return where
 
 
-async def test_merge_a_folder_of_three_returns_and_decide_one_conflict(
+async def test_merge_a_folder_of_three_returns_and_decide_conflicts(
     tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CANXIE_EXPORTS", str(tmp_path / "exports"))
@@ -82,13 +82,16 @@ async def test_merge_a_folder_of_three_returns_and_decide_one_conflict(
         await pilot.press("2")  # take the incoming: she lives in 洋河路社区 now
         await settle(pilot)
         assert screen.query_one("#district-conflicts", DataTable).row_count == 1
+        await pilot.press("exclamation_mark")  # Shift+1: the rest of that file keeps the district's
+        await settle(pilot)
+        assert screen.query_one("#district-conflicts", DataTable).row_count == 0
         await pilot.press("r")
         await settle(pilot)
         assert "✓ 已生成 2026年11月 区汇总" in str(
             screen.query_one("#district-result", Static).render()
         )
     decided = [c for c in conflicts.list_conflicts(store, status=None) if c["status"] == "resolved"]
-    assert len(decided) == 1 and decided[0]["resolution"] == "incoming"
+    assert [c["resolution"] for c in decided] == ["incoming", "district"]
     assert store.scalar("SELECT count(*) FROM persons WHERE held = 1") == 2  # one each way
     assert list((tmp_path / "exports").glob("区汇总_*.xlsx"))
 

@@ -235,28 +235,28 @@ class DistrictScreen(CanxieScreen[None]):
             result.update("\n".join(lines))
             self.reload()
 
+    def action_decide(self, keep: str) -> None:
+        self._decide(keep, whole_file=False)
+
+    def action_decide_file(self, keep: str) -> None:
+        self._decide(keep, whole_file=True)
+
     @work(exclusive=True, group="district-decide", exit_on_error=False)
-    async def action_decide(self, keep: str) -> None:
-        from canxie_tui.store.district.conflicts import resolve_conflict
+    async def _decide(self, keep: str, *, whole_file: bool) -> None:
+        """The selected conflict, or every open one of its file, decided `keep`."""
+        from canxie_tui.store.district.conflicts import resolve_conflict, resolve_file
 
         conflict = self._selected()
         if conflict is None:
             return
         with self.reporting():
-            await self.canxie.db(resolve_conflict, conflict["id"], keep)
-            self.canxie.notify(f"冲突 {conflict['id'][:8]} 已处理：{_KEEP[keep]}")
-            self.reload()
-
-    @work(exclusive=True, group="district-decide", exit_on_error=False)
-    async def action_decide_file(self, keep: str) -> None:
-        from canxie_tui.store.district.conflicts import resolve_file
-
-        conflict = self._selected()
-        if conflict is None:
-            return
-        with self.reporting():
-            count = await self.canxie.db(resolve_file, conflict["source_file"], keep)
-            self.canxie.notify(f"“{conflict['source_file']}”的 {count} 条冲突已处理：{_KEEP[keep]}")
+            if whole_file:
+                count = await self.canxie.db(resolve_file, conflict["source_file"], keep)
+                what = f"“{conflict['source_file']}”的 {count} 条冲突"
+            else:
+                await self.canxie.db(resolve_conflict, conflict["id"], keep)
+                what = f"冲突 {conflict['id'][:8]}"
+            self.canxie.notify(f"{what}已处理：{_KEEP[keep]}")
             self.reload()
 
     @work(exclusive=True, group="district-report", exit_on_error=False)
