@@ -50,6 +50,12 @@ def test_a_return_cannot_change_or_delete_another_communitys_records(
             )
         for visit in visits:
             records.write_audit(b, "删除", "visits", visit["id"], dict(visit), None)
+        # ...and says one of its own visits saw her (her last visit would move).
+        own_visit = db.conn.execute(
+            "SELECT id FROM visits WHERE household_id <> ? ORDER BY visit_date DESC LIMIT 1",
+            (home["id"],),
+        ).fetchone()[0]
+        db.conn.execute("INSERT INTO visit_persons VALUES (?, ?)", (own_visit, wang["id"]))
     forged = _only(merge(dist, [_export(b, tmp_path / "b.xlsx")]))
     assert not forged.refused, forged.reason
     # Nothing of A's changed or went; each refusal is named in the result.
@@ -60,6 +66,11 @@ def test_a_return_cannot_change_or_delete_another_communitys_records(
     )
     assert forged.by_table["persons"]["refused"] == 1
     assert forged.by_table["visits"]["refused"] == merged_visits
+    assert forged.by_table["visit_persons"]["refused"] == 1
+    assert not dist.scalar(
+        "SELECT count(*) FROM visit_persons WHERE visit_id = ? AND person_id = ?",
+        (own_visit, wang["id"]),
+    )
     assert any("王芳" in line and "属于其他社区" in line for line in forged.foreign)
     assert "拒收其他社区的记录" in forged.line
     assert forged.to_json()["foreign"] == forged.foreign

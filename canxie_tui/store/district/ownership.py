@@ -10,7 +10,8 @@ that is not the sending community's to touch, and names it in the result:
   household, a visit, note or follow-up from a household, a day-care member or
   a roll-call entry from a person, attendance from a member, a roll-call entry
   also from an event) — its own incoming ones or the district's of its code;
-- children (visitors, people seen, note revisions) go with their record.
+- children (visitors, people seen, note revisions) go with their record, and a
+  visit names only the community's own people as seen.
 
 The return's signature (`domain.transit.return_mac`) says which community sent
 it; this says what that community may write.
@@ -132,7 +133,22 @@ def screen(
     for parent, kids in CHILDREN.items():
         gone = dropped.get(parent, set())
         for child, key, _ in kids:
-            out.tables[child] = [r for r in tables.get(child, []) if r[key] not in gone]
+            rows = [r for r in tables.get(child, []) if r[key] not in gone]
+            if child == "visit_persons":  # a visit may only name the community's own people
+                owners.load("persons", [r["person_id"] for r in rows])
+                foreign = [
+                    r
+                    for r in rows
+                    if r["person_id"] not in accepted["persons"]
+                    and not owners.owned("persons", r["person_id"])
+                ]
+                for row in foreign:
+                    line = (
+                        f"走访记录（{str(row['visit_id'])[:8]}）中的走访对象不是本社区的人，已拒收"
+                    )
+                    out.refused.append(("visit_persons", line))
+                rows = [r for r in rows if r not in foreign]
+            out.tables[child] = rows
     for deletion in deletions:
         table, rid = deletion.table, deletion.record_id
         owners.load(table, [rid])
