@@ -38,8 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from export import fill_visits  # noqa: E402  (the benchmark next door)
 
 from canxie_tui.demo.builder import DEMO_DISTRICT_SECRET, build_demo  # noqa: E402
+from canxie_tui.domain.transit import issue_key  # noqa: E402
 from canxie_tui.excel.monthly_return import export_monthly  # noqa: E402
 from canxie_tui.store import session  # noqa: E402
+from canxie_tui.store.keys import set_community_key  # noqa: E402
 from canxie_tui.store.recode import recode  # noqa: E402
 from canxie_tui.store.site import get_site  # noqa: E402
 
@@ -64,10 +66,14 @@ def build_returns(folder: Path, communities: int, certified: int, visits: int) -
         db = folder / f"community-{index:03d}.db"
         db.unlink(missing_ok=True)
         store = session.open_store(db, clock=lambda: NOW)
-        build_demo(store, scale="community", seed=100 + index, today=NOW.date(), certified=certified)
+        build_demo(
+            store, scale="community", seed=100 + index, today=NOW.date(), certified=certified
+        )
         site = get_site(store)
         code = f"{site.street_code}{index + 101:03d}"
         recode(store, site.community_code, code, f"演示社区{index + 1}")
+        # Each community holds the key the district issued to its own code.
+        set_community_key(store, issue_key(DEMO_DISTRICT_SECRET, code), code)
         fill_visits(store, *MONTH, visits // communities, random.Random(index))
         export_monthly(store, *MONTH, out=path)
         store.close()
