@@ -35,15 +35,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from export import fill_visits  # noqa: E402  (the benchmark next door)
+from export import fill_visits
 
-from canxie_tui.demo.builder import DEMO_DISTRICT_SECRET, build_demo  # noqa: E402
-from canxie_tui.domain.transit import issue_key  # noqa: E402
-from canxie_tui.excel.monthly_return import export_monthly  # noqa: E402
-from canxie_tui.store import session  # noqa: E402
-from canxie_tui.store.keys import set_community_key  # noqa: E402
-from canxie_tui.store.recode import recode  # noqa: E402
-from canxie_tui.store.site import get_site  # noqa: E402
+from canxie_tui.demo.builder import DEMO_DISTRICT_SECRET, build_demo
+from canxie_tui.domain.transit import issue_key
+from canxie_tui.excel.monthly_return import export_monthly
+from canxie_tui.store import session
+from canxie_tui.store.keys import set_community_key
+from canxie_tui.store.recode import recode
+from canxie_tui.store.site import get_site
 
 NOW = datetime(2026, 11, 29, 18, 0)
 MONTH = (2026, 10)
