@@ -35,18 +35,18 @@ def is_district(site: Any) -> bool:
 class DistrictScreen(CanxieScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "返回", id="back", tooltip="返回首页"),
-        Binding("ctrl+s", "merge", "全部合并", id="merge", tooltip="合并文件夹中所有新的月报"),
+        Binding("ctrl+s", "merge", "合并", id="merge", tooltip="合并文件夹中所有新的月报"),
         Binding(
             "1",
             "decide('district')",
-            "保留区里",
+            "留区里",
             id="keep-district",
             tooltip="所选冲突：保留区里的版本",
         ),
         Binding(
             "2",
             "decide('incoming')",
-            "采用月报",
+            "用月报",
             id="keep-incoming",
             tooltip="所选冲突：采用月报的版本",
         ),
@@ -60,7 +60,8 @@ class DistrictScreen(CanxieScreen[None]):
         Binding("exclamation_mark", "decide_file('district')", "整个文件保留区里", show=False),
         Binding("at", "decide_file('incoming')", "整个文件采用月报", show=False),
         Binding("number_sign", "decide_file('link')", "整个文件认定同一人", show=False),
-        Binding("r", "report", "区汇总", id="report", tooltip="生成本月区汇总工作簿"),
+        # Said on the screen (the footer fits 80 columns): r and the whole-file keys.
+        Binding("r", "report", "区汇总", id="report", tooltip="生成本月区汇总工作簿", show=False),
     ]
 
     def __init__(self, folder: Path | None = None) -> None:
@@ -74,6 +75,11 @@ class DistrictScreen(CanxieScreen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Label("区里：合并各社区月报、处理冲突、生成区汇总", classes="section")
+        yield Label(
+            "Enter 列出文件夹中的月报 · Ctrl+S 全部合并 · r 生成区汇总 · "
+            "冲突：1 保留区里 2 采用月报 3 同一人，Shift+1/2/3 整个文件",
+            id="district-keys",
+        )
         with Horizontal(id="district-inputs"):
             yield Label("文件夹")
             yield Input(str(self.folder), id="district-folder")
