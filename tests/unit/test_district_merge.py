@@ -196,10 +196,10 @@ def test_the_store_merges_plain_rows_without_a_workbook(tmp_path: Path, dist: St
     refused = MergeCounts()
     merge_rows(dist, Incoming("x.db", SITE, "2026-11", tables={"persons": [orphan]}), refused)
     assert refused.foreign and "不是本社区的" in refused.foreign[0]
-    # Rows the database cannot hold (a visit seeing nobody it knows): nothing of them written.
+    # Rows the database cannot hold (a visit by an unknown visitor): nothing of them written.
     visit = {**tables["visits"][0], "id": "orphan-visit"}
-    seen = [{"visit_id": "orphan-visit", "person_id": "x"}]
-    broken = Incoming("x.db", SITE, "2026-11", tables={"visits": [visit], "visit_persons": seen})
+    by = [{"visit_id": "orphan-visit", "operator_id": "x"}]
+    broken = Incoming("x.db", SITE, "2026-11", tables={"visits": [visit], "visit_visitors": by})
     with pytest.raises(InconsistentRowsError, match="没有合并"):
         merge_rows(dist, broken, again)
     assert _audit_count(dist) == audit and not dist.query(
