@@ -17,10 +17,14 @@ because a migration's SQL must never change).
 from __future__ import annotations
 
 
-def in_register(alias: str = "p") -> str:
-    """Certified and in the register now; `alias` is the persons table's alias ('' for none)."""
+def in_register(alias: str = "p", *, held: bool = True) -> str:
+    """Certified and in the register now; `alias` is the persons table's alias ('' for none).
+
+    `held=False` for a database from before `persons.held` (a backup being checked).
+    """
     p = f"{alias}." if alias else ""
-    return f"{p}status = 'active' AND {p}category IS NOT NULL AND {p}held = 0"
+    rule = f"{p}status = 'active' AND {p}category IS NOT NULL"
+    return f"{rule} AND {p}held = 0" if held else rule
 
 
 def in_register_at(alias: str = "p", day: str = ":until") -> str:
