@@ -186,3 +186,33 @@ def test_two_databases_sending_one_community_are_named(tmp_path: Path, dist: Sto
     assert any(TWO_DATABASES in t and "建新东路社区" in t for t in texts)
     first.close()
     second.close()
+
+
+def test_a_district_merged_into_before_tokens_takes_its_people_as_tokens(
+    tmp_path: Path, dist: Store
+) -> None:
+    """An upgraded district held full ID numbers; the next return raises no conflict."""
+    from canxie_tui.store.district.content import content_hash, full_record
+
+    one = _community(tmp_path / "one.db")
+    path = _export(one, tmp_path / "one.xlsx")
+    merge(dist, [path])
+    # As the previous version left it: full numbers, merged state hashed with them.
+    for row in one.query("SELECT id, id_number, cert_number FROM persons"):
+        dist.db.conn.execute(
+            "UPDATE persons SET id_number = ?, cert_number = ? WHERE id = ?",
+            (row["id_number"], row["cert_number"], row["id"]),
+        )
+        mine = dist.query("SELECT * FROM persons WHERE id = ?", (row["id"],))[0]
+        dist.db.conn.execute(
+            "UPDATE merge_state SET row_hash = ? WHERE table_name = 'persons' AND record_id = ?",
+            (content_hash(full_record("persons", mine, {})), row["id"]),
+        )
+    wang = one.scalar("SELECT id_number FROM persons WHERE name = '王芳'")
+    assert dist.scalar("SELECT count(*) FROM persons WHERE id_number = ?", (wang,)) == 1
+    again = _only(merge(dist, [path]))
+    assert (again.new, again.updated, again.conflicts, again.held) == (0, 0, 0, 0)
+    assert dist.scalar("SELECT count(*) FROM persons WHERE id_number = ?", (wang,)) == 0
+    assert not dist.scalar("SELECT count(*) FROM persons WHERE id_number NOT LIKE 'idt:%'")
+    assert dist.scalar("SELECT count(*) FROM audit_log WHERE action = '身份证号改为代号'") == 2
+    one.close()

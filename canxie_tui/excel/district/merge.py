@@ -165,6 +165,8 @@ def merge(
     """
     from canxie_tui.excel.return_reader import read_monthly
     from canxie_tui.store.backup import backup_before
+    from canxie_tui.store.district.tokens import tokenise_register
+    from canxie_tui.store.keys import district_secret
 
     files = [Path(p) for p in paths]
     district = _district_site(store)
@@ -202,6 +204,8 @@ def merge(
         if not backed_up:
             backup_before(store, "merge")
             backed_up = True
+            # Merged into before ID tokens: its people's numbers become tokens first.
+            tokenise_register(store, district_secret(store) or b"")
         try:
             arrival.apply(store)
             merge_rows(store, _incoming(data, arrival), result, progress=step)
