@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from canxie_tui.demo.builder import DEMO_DISTRICT_SECRET
 from canxie_tui.domain import ids
 from canxie_tui.domain.models import Household, Person, Site, Visit
 from canxie_tui.store import register, session, site, visits
@@ -25,6 +26,8 @@ NOW = datetime(2026, 11, 29, 10, 0)
 TODAY = NOW.date()
 SITE = Site("江北区", "500105", "观音桥街道", "500105006", "建新东路社区", "500105006001")
 OPERATOR = "李明"
+# The test district's secret: communities opened here hold the key it issues.
+DISTRICT_SECRET = DEMO_DISTRICT_SECRET
 
 
 def fixed_clock() -> datetime:
@@ -38,7 +41,16 @@ def open_store(
     store = session.open_store(path, clock=clock)
     site.save_site(store, SITE)
     site.switch_operator(store, site.add_operator(store, operator))
+    give_key(store)
     return store
+
+
+def give_key(store: Store, community_code: str = SITE.community_code) -> None:
+    """Keep the key the test district (DISTRICT_SECRET) issues to `community_code`."""
+    from canxie_tui.domain.transit import issue_key
+    from canxie_tui.store.keys import set_community_key
+
+    set_community_key(store, issue_key(DISTRICT_SECRET, community_code), community_code)
 
 
 class Clock:
@@ -266,3 +278,21 @@ def folder_state(folder: Path) -> dict[str, tuple[bytes, int]]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+def district_store(path: Path) -> Store:
+    """A district database (江北区 500105) with the tests' secret and its operator."""
+    from canxie_tui.store.district import set_district
+
+    store = session.open_store(path, clock=fixed_clock)
+    set_district(store, "江北区", "500105", secret=DISTRICT_SECRET)
+    site.switch_operator(store, site.add_operator(store, "区残联张敏"))
+    return store
+
+
+@pytest.fixture
+def dist(tmp_path: Path) -> Iterator[Store]:
+    """The district database of the merge tests."""
+    store = district_store(tmp_path / "district.db")
+    yield store
+    store.close()

@@ -26,6 +26,7 @@ from canxie_tui.cli import (
     indicators,
     roster,
     search,
+    site,
     visits,
 )
 from canxie_tui.cli.common import (
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", metavar="命令", parser_class=ChineseArgumentParser
     )
     for group in (
+        site,
         demo,
         search,
         visits,

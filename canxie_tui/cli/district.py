@@ -4,7 +4,9 @@
                                   [--district-name 江北区 --district-code 500105]
     canxie district report --month YYYY-MM [--out PATH]
     canxie district conflicts [--json] [--all]
-    canxie district resolve ID --keep district|incoming
+    canxie district resolve ID --keep district|incoming|link [--file]
+    canxie district key --community-code CODE [--json]
+    canxie district recodes FILE.xlsx [--json]
 
 merge prints one line per file (new / updated / unchanged / conflicts, or why it
 was refused) and exits non-zero only when every file was refused or on a hard
@@ -18,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from canxie_tui.cli.common import (
     EXIT_FAILURE,
@@ -73,10 +74,32 @@ def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
     resolve.add_argument(
         "--keep",
         required=True,
-        choices=("district", "incoming"),
-        help="district：保留区里的版本；incoming：采用月报的版本",
+        choices=("district", "incoming", "link"),
+        help="district：保留区里的版本；incoming：采用月报的版本；"
+        "link：认定为同一人（仅限身份证号相同的人员）",
+    )
+    resolve.add_argument(
+        "--file", action="store_true", help="ID 是月报文件名：该文件的全部待处理冲突一并处理"
     )
     resolve.set_defaults(handler=cmd_district_resolve)
+
+    key = sub.add_parser(
+        "key",
+        help="为一个社区发放密钥（社区用 canxie init --key 或 canxie site key 填写）",
+        parents=[common],
+    )
+    key.add_argument("--community-code", required=True, help="社区统计用区划代码（12位）")
+    add_json_flag(key)
+    key.set_defaults(handler=cmd_district_key)
+
+    recodes = sub.add_parser(
+        "recodes",
+        help="导入区划代码对照表（xlsx：旧代码、新代码、新名称；可整条街道）",
+        parents=[common],
+    )
+    recodes.add_argument("file", type=Path, metavar="FILE", help="对照表 .xlsx")
+    add_json_flag(recodes)
+    recodes.set_defaults(handler=cmd_district_recodes)
 
 
 def cmd_district_merge(args: argparse.Namespace) -> int:
@@ -144,25 +167,7 @@ def cmd_district_report(args: argparse.Namespace) -> int:
     return 0
 
 
-_SIDES = {"district": "保留区里的版本", "incoming": "采用月报的版本"}
-
-
-def _value(value: Any) -> str:
-    if value is None or value == "":
-        return "（空）"
-    if isinstance(value, list):
-        return f"{len(value)}条"
-    text = str(value)
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
-def _record_name(conflict: dict[str, Any]) -> str:
-    short = conflict["record_id"][:8]
-    for version in (conflict["district_version"], conflict["incoming_version"]):
-        for key in ("name", "address", "title", "day", "visit_date"):
-            if version and version.get(key):
-                return f"{version[key]}（{short}）"
-    return short
+_SIDES = {"district": "保留区里的版本", "incoming": "采用月报的版本", "link": "认定为同一人"}
 
 
 def cmd_district_conflicts(args: argparse.Namespace) -> int:
@@ -200,7 +205,7 @@ def cmd_district_conflicts(args: argparse.Namespace) -> int:
         )
         table = TABLE_LABELS.get(c["table_name"], c["table_name"])
         print(
-            f"{c['id'][:8]}  {table} {_record_name(c)}  {c['source_file']}  "
+            f"{c['id'][:8]}  {table} {conflicts.record_name(c)}  {c['source_file']}  "
             f"{c['detected_at'].replace('T', ' ')[:16]}  {state}"
         )
         if c["reason"]:
@@ -208,7 +213,9 @@ def cmd_district_conflicts(args: argparse.Namespace) -> int:
         if c["incoming_version"] is None:
             print("    月报中已删除这条记录")
         for column, old, new in conflicts.conflict_changes(c):
-            print(f"    {label(column)}：{_value(old)} → {_value(new)}")
+            print(
+                f"    {label(column)}：{conflicts.short_value(old)} → {conflicts.short_value(new)}"
+            )
     opened = sum(c["status"] == "open" for c in found)
     print(f"共 {len(found)} 条冲突，待处理 {opened} 条（“区里的值 → 月报的值”）。")
     if opened:
@@ -220,12 +227,58 @@ def cmd_district_resolve(args: argparse.Namespace) -> int:
     from canxie_tui.store.district import conflicts
     from canxie_tui.store.records import TABLE_LABELS
 
+    if args.file:
+        with opened_store(args) as store:
+            count = conflicts.resolve_file(store, args.id, args.keep)
+            left = len(conflicts.list_conflicts(store))
+        print(
+            f"“{args.id}”的 {count} 条冲突已处理：{_SIDES[args.keep]}。还有 {left} 条冲突待处理。"
+        )
+        return 0
     with opened_store(args) as store:
         done = conflicts.resolve_conflict(store, args.id, args.keep)
         left = len(conflicts.list_conflicts(store))
     table = TABLE_LABELS.get(done["table_name"], done["table_name"])
     print(
-        f"冲突 {done['id'][:8]}（{table} {_record_name(done)}）已处理：{_SIDES[args.keep]}。"
+        f"冲突 {done['id'][:8]}（{table} {conflicts.record_name(done)}）已处理：{_SIDES[args.keep]}。"
         f"还有 {left} 条冲突待处理。"
     )
+    return 0
+
+
+def cmd_district_key(args: argparse.Namespace) -> int:
+    from canxie_tui.store import keys
+
+    with opened_store(args) as store:
+        text = keys.issue_key(store, args.community_code)
+    if args.json:
+        print_json({"community_code": args.community_code.strip(), "key": text})
+    else:
+        print(
+            f"社区 {args.community_code.strip()} 的密钥（请当面或电话交给社区，不要和月报一起发送）："
+        )
+        print(text)
+    return 0
+
+
+def cmd_district_recodes(args: argparse.Namespace) -> int:
+    from canxie_tui.excel.district.recode_table import read_recodes
+    from canxie_tui.store.recode import apply_recodes
+
+    rows = read_recodes(args.file)
+    with opened_store(args) as store:
+        applied = apply_recodes(store, rows, source=f"对照表：{args.file.name}")
+    if args.json:
+        print_json(
+            {
+                "file": str(args.file),
+                "rows": len(rows),
+                "applied": applied,
+                "recodes": [[r.old, r.new, r.name] for r in rows],
+            }
+        )
+    else:
+        print(
+            f"对照表 {args.file.name}：{len(rows)} 行，新应用 {applied} 条；户和合并记录已改为新代码。"
+        )
     return 0

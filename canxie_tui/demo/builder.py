@@ -28,6 +28,7 @@ records and the generator every part shares; `people`, `households`,
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict
 from datetime import date
 
@@ -92,6 +93,23 @@ def _site_for(scale_name: str) -> Site:
     return Site(DISTRICT_NAME, DISTRICT_CODE)
 
 
+# The demo district's secret: public, for demo databases only (a real district's is
+# random, made at `canxie init`).  A demo community holds the key it issues, so its
+# returns merge into a demo district (and into the tests' district).
+DEMO_DISTRICT_SECRET = hashlib.sha256(b"canxie demo district").digest()
+
+
+def _demo_keys(store: Store, site: Site) -> None:
+    from canxie_tui.domain.transit import issue_key
+    from canxie_tui.store import keys
+
+    if site.community_code:
+        text = issue_key(DEMO_DISTRICT_SECRET, site.community_code)
+        keys.set_community_key(store, text, site.community_code)
+    else:
+        keys.ensure_district_secret(store, DEMO_DISTRICT_SECRET)
+
+
 def _save_site(store: Store, site: Site) -> None:
     try:
         site_store.save_site(store, site)
@@ -137,6 +155,7 @@ def build_demo(
         with store.transaction():
             builder.report("设置站点和操作员", 0, 1)
             _save_site(store, _site_for(scale))
+            _demo_keys(store, _site_for(scale))
             for name, phone in OPERATOR_NAMES[: spec.operators]:
                 builder.operators.append(site_store.add_operator(store, name, phone))
             site_store.switch_operator(store, builder.operators[0])

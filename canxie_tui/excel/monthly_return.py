@@ -31,7 +31,9 @@ format and which rows each sheet holds: `excel.return_format`):
 
 - `_数据_<name>` sheets, hidden: every column of the month's records and of the
   whole register, written losslessly (see `excel.cells`: NULL, '' and text with
-  any character survive);
+  any character survive) — but for ID numbers, which never travel: a person's
+  ID and certificate numbers are tokens under the district's key, and one typed
+  in free text is masked (`excel.return_ids`);
 - `_元数据`, hidden too: format and version, site codes and names, schema
   version, month, export time, operator, and per data sheet its table, row
   count and SHA-256, then one checksum over all of that.
@@ -61,6 +63,7 @@ from canxie_tui.excel.return_format import (
     DataTable,
     meta_checksum,
 )
+from canxie_tui.excel.return_ids import Tokens
 from canxie_tui.excel.return_run import ExportRun, Steps
 from canxie_tui.store import anchors, records
 from canxie_tui.store.connection import Store
@@ -114,12 +117,16 @@ def _target(out: Path | str | None, site: Site, year: int, month: int) -> Path:
     return path
 
 
-def _write_data(run: ExportRun, table: DataTable, sheet: DataSheet) -> None:
+def _write_data(run: ExportRun, table: DataTable, sheet: DataSheet, tokens: Tokens) -> None:
     run.steps.start(f"写入数据表：{table.label}")
     cursor = run.store.db.conn.execute(
         f"SELECT * FROM {table.table} WHERE {table.where} ORDER BY {table.order}", run.params
     )
-    append = sheet.append
+    plain, name, columns = sheet.append, table.table, sheet.columns
+
+    def append(values: Any) -> None:
+        plain(tokens.row(name, columns, values))
+
     count = 0
     for values in cursor:
         append(values)
@@ -134,7 +141,9 @@ def _columns(store: Store, table: str) -> list[str]:
     return [row[1] for row in store.db.conn.execute(f"PRAGMA table_info({table})")]
 
 
-def _meta_items(run: ExportRun, operator: tuple[str, str]) -> list[tuple[str, Any, str]]:
+def _meta_items(
+    run: ExportRun, operator: tuple[str, str], transit: dict[str, Any]
+) -> list[tuple[str, Any, str]]:
     from canxie_tui import __version__ as program_version
     from canxie_tui.store import schema
 
@@ -167,6 +176,16 @@ def _meta_items(run: ExportRun, operator: tuple[str, str]) -> list[tuple[str, An
         ("operator_name", operator[1], "导出操作员"),
         ("full_ids", int(run.full_ids), "打印表是否显示完整身份证号（1=是，已记入审计日志）"),
         ("register", "full", "户籍数据范围：全部户和人员"),
+        ("id_numbers", "token", "数据表中的身份证号、残疾人证号：以区密钥生成的代号，不含号码本身"),
+        ("id_key", transit["id_key"], "身份证号代号所用密钥的指纹（区里据此核对）"),
+        (
+            "id_key_issued",
+            transit["id_key_issued"],
+            "密钥是否为区里发放（0=本机自生成，区里无法核对）",
+        ),
+        ("database_id", transit["database_id"], "导出数据库的编号（同一社区换了数据库时可分辨）"),
+        ("recodes", transit["recodes"], "区划代码变更（旧代码→新代码，JSON）"),
+        ("mac_code", transit["mac_code"], "签名密钥所属社区的代码（区里发放密钥时的代码）"),
         (
             "cells",
             "#NULL!=空值(NULL)；空单元格=空文本；文字按 ECMA-376 _xHHHH_ 转义",
@@ -220,6 +239,7 @@ def export_monthly(
             None,
             {"path": str(path), "month": period.text, "full_ids": True},
         )
+    transit = _transit(store)
     with snapshot(store):
         params = period.params
         counts = {
@@ -247,9 +267,11 @@ def export_monthly(
             return_sheets.write_emergencies(run, summary.events)
             meta = book.sheet(META_SHEET, hidden=True)
             sheets = [(t, book.data_sheet(t.sheet, _columns(store, t.table))) for t in DATA_TABLES]
+            tokens = Tokens(transit.pop("key"))
+            mac_key = transit.pop("mac_key")
             for table, sheet in sheets:
-                _write_data(run, table, sheet)
-            _write_meta(run, meta, operator, sheets)
+                _write_data(run, table, sheet, tokens)
+            _write_meta(run, meta, operator, sheets, transit, mac_key)
             run.close()
             steps.start("保存工作簿")
             book.save(path, password=password, overwrite=overwrite)
@@ -259,14 +281,36 @@ def export_monthly(
     return path
 
 
+def _transit(store: Store) -> dict[str, Any]:
+    """The token key of this database and what the metadata says about it (see store.keys)."""
+    from canxie_tui.store import keys
+    from canxie_tui.store.recode import recodes_json
+
+    found = keys.return_keys(store)
+    return {
+        "key": found.token,
+        "mac_key": found.mac,
+        "mac_code": found.mac_code,
+        "id_key": found.fingerprint,
+        "id_key_issued": int(found.issued),
+        "database_id": keys.database_id(store),
+        "recodes": recodes_json(store),
+    }
+
+
 def _write_meta(
-    run: ExportRun, ws: Any, operator: tuple[str, str], sheets: list[tuple[DataTable, DataSheet]]
+    run: ExportRun,
+    ws: Any,
+    operator: tuple[str, str],
+    sheets: list[tuple[DataTable, DataSheet]],
+    transit: dict[str, Any],
+    mac_key: bytes | None,
 ) -> None:
     from canxie_tui.excel.cells import data_value, text_cell
     from canxie_tui.excel.table import Look, setup_print
 
     book = run.book
-    items = _meta_items(run, operator)
+    items = _meta_items(run, operator, transit)
     rows = [(t.sheet, t.table, s.rows, s.sha256) for t, s in sheets]
     checksum = meta_checksum([(k, v) for k, v, _ in items], rows)
     for letter, width in zip("ABCDE", (16, 34, 40, 10, 66), strict=True):
@@ -291,6 +335,17 @@ def _write_meta(
             data_value(ws, "以上全部内容的 SHA-256 校验和"),
         ]
     )
+    if mac_key is not None:  # signed with the key only this community and the district hold
+        from canxie_tui.domain.transit import return_mac
+
+        mac = return_mac(mac_key, transit["mac_code"], checksum)
+        ws.append(
+            [
+                data_value(ws, "mac"),
+                data_value(ws, mac),
+                data_value(ws, "以区里发给本社区的密钥签名"),
+            ]
+        )
 
 
 def _audit(

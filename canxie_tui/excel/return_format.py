@@ -2,9 +2,11 @@
 
 A return holds the print sheets (`PRINT_SHEETS`, for people), `_元数据` (format,
 version, site, month, and per data sheet its table, row count and SHA-256, then
-one checksum over all of it: `meta_checksum`) and one `_数据_<key>` sheet per
+one checksum over all of it: `meta_checksum`, then the community's MAC over that
+checksum, `domain.transit.return_mac`) and one `_数据_<key>` sheet per
 `DATA_TABLES` entry, parents before children; `_元数据` and the data sheets are
-hidden (readers find them by name, whatever their state).
+hidden (readers find them by name, whatever their state).  ID numbers never
+travel: the data sheets hold tokens (`excel.return_ids`).
 
 A text longer than one cell holds (32,767 characters) continues in rows right
 after its record's row, `[#N/A, column number, next part]` (`excel.cells`);

@@ -41,8 +41,9 @@ from canxie_tui.excel.return_format import (
     META_SHEET,
     meta_checksum,
 )
+from canxie_tui.excel.sheet_stream import stream_data_rows
 
-__all__ = ["MonthlyData", "read_monthly"]
+__all__ = ["MonthlyData", "ReturnHeader", "read_header", "read_monthly"]
 
 _TABLES = {t.table: t for t in DATA_TABLES}
 _SITE_FIELDS = (
@@ -73,6 +74,7 @@ class MonthlyData:
     # database table -> rows, each a dict column -> value (None, int, float or str)
     tables: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
     meta: Mapping[str, str] = field(default_factory=dict)
+    mac: str = ""  # the community's signature over `checksum` ("" when unsigned)
 
     @property
     def month_text(self) -> str:
@@ -91,15 +93,15 @@ def _name(path: Path) -> str:
     return f"“{path.name}”"
 
 
-def _meta(wb: Any, path: Path) -> tuple[list[tuple[str, Any]], list[list[Any]], str]:
-    """(key/value items in order, sheet rows, checksum) of `_元数据`."""
+def _meta(wb: Any, path: Path) -> tuple[list[tuple[str, Any]], list[list[Any]], str, str]:
+    """(key/value items in order, sheet rows, checksum, MAC or "") of `_元数据`."""
     if META_SHEET not in wb.sheetnames:
         raise NotMonthlyReturnError(
             f"{_name(path)}不是残协工作台导出的月报（没有“{META_SHEET}”工作表）。", str(path)
         )
     items: list[tuple[str, Any]] = []
     sheets: list[list[Any]] = []
-    checksum = ""
+    checksum = mac = ""
     try:
         for row in read_data_rows(wb[META_SHEET], 5):
             key = row[0]
@@ -107,6 +109,8 @@ def _meta(wb: Any, path: Path) -> tuple[list[tuple[str, Any]], list[list[Any]], 
                 sheets.append(row[1:5])
             elif key == "checksum":
                 checksum = str(row[1])
+            elif key == "mac":  # after the checksum, over it (domain.transit.return_mac)
+                mac = str(row[1])
             elif key:
                 items.append((str(key), row[1]))
     except DataError as err:
@@ -116,7 +120,7 @@ def _meta(wb: Any, path: Path) -> tuple[list[tuple[str, Any]], list[list[Any]], 
             str(path),
             META_SHEET,
         ) from err
-    return items, sheets, checksum
+    return items, sheets, checksum, mac
 
 
 def _int(value: Any) -> int | None:
@@ -191,7 +195,7 @@ def _read_sheet(
     digest = hashlib.sha256(canonical_row(columns))
     rows: list[dict[str, Any]] = []
     try:
-        for values in read_data_rows(ws, len(columns)):
+        for values in stream_data_rows(ws, len(columns)):
             if all(v == "" for v in values):
                 continue  # an empty row (never exported: every row has an id)
             digest.update(canonical_row(values))
@@ -214,6 +218,45 @@ def _ticker(progress: Progress | None, label: str, done: int, total: int) -> Cal
     return tick
 
 
+@dataclass(frozen=True)
+class ReturnHeader:
+    """A return's `_元数据` alone (verified by its checksum): enough to list it."""
+
+    path: Path
+    site: Site
+    month_text: str
+    checksum: str
+    meta: Mapping[str, str]
+    mac: str = ""
+
+
+def read_header(path: Path | str) -> ReturnHeader:
+    """The metadata of a return, without its data sheets (the district screen lists files).
+
+    Raises the errors `read_monthly` raises for the metadata; the data sheets are
+    verified only when the return is merged.
+    """
+    file = Path(path)
+    wb = load_workbook(file, read_only=True)
+    try:
+        with reading(file):
+            items, sheets, checksum, mac = _meta(wb, file)
+            meta = dict(items)
+            _check_versions(meta, file)
+            if not checksum or meta_checksum(items, [list(e[:4]) for e in sheets]) != checksum:
+                raise _tampered(file, META_SHEET, "元数据", "的内容与校验和不符")
+    finally:
+        wb.close()
+    return ReturnHeader(
+        file,
+        Site(**{f: str(meta.get(f, "")) for f in _SITE_FIELDS}),
+        str(meta.get("month", "")),
+        checksum,
+        {k: str(v) for k, v in items},
+        mac,
+    )
+
+
 def read_monthly(path: Path | str, *, progress: Progress | None = None) -> MonthlyData:
     """Read and verify a monthly return written by `export_monthly` (see the module doc)."""
     file = Path(path)
@@ -226,7 +269,7 @@ def read_monthly(path: Path | str, *, progress: Progress | None = None) -> Month
 
 
 def _read(wb: Any, path: Path, progress: Progress | None) -> MonthlyData:
-    items, sheets, checksum = _meta(wb, path)
+    items, sheets, checksum, mac = _meta(wb, path)
     meta = dict(items)
     version, schema_version = _check_versions(meta, path)
     if not checksum:
@@ -278,4 +321,5 @@ def _read(wb: Any, path: Path, progress: Progress | None) -> MonthlyData:
         checksum=checksum,
         tables=tables,
         meta={k: str(v) for k, v in items},
+        mac=mac,
     )

@@ -500,9 +500,10 @@ def check_backup(path: Path | str, *, shown: Path | None = None) -> BackupCheck:
             raise StoreError(f"“{name}”不是完整的残协工作台数据库（没有结构版本），不能用来恢复。")
         _check_trust(conn, name)
         households = conn.execute("SELECT count(*) FROM households").fetchone()[0]
-        persons = conn.execute(f"SELECT count(*) FROM persons WHERE {in_register('')}").fetchone()[
-            0
-        ]
+        held = "held" in {r[1] for r in conn.execute("PRAGMA table_info(persons)")}
+        persons = conn.execute(
+            f"SELECT count(*) FROM persons WHERE {in_register('', held=held)}"
+        ).fetchone()[0]
         last = conn.execute("SELECT at FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     except sqlite3.DatabaseError as err:
         raise StoreError(f"{damaged}（{err}）") from err

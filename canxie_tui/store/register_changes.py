@@ -219,7 +219,7 @@ def register_changes(store: Store, first: date, until: date, last: date) -> Regi
     founding: dict[str, int] = {}
     for values in _rows(
         store,
-        "p.category IS NOT NULL AND substr(p.created_at, 1, 10) BETWEEN :first AND :until",
+        "p.category IS NOT NULL AND p.held = 0 AND substr(p.created_at, 1, 10) BETWEEN :first AND :until",
         params,
     ):
         if values["division_code"] not in had:
@@ -230,7 +230,7 @@ def register_changes(store: Store, first: date, until: date, last: date) -> Regi
         rows.append(_row(kind, values["registered"], values))
     for values in _rows(
         store,
-        "p.category IS NOT NULL AND p.status != 'active' "
+        "p.category IS NOT NULL AND p.held = 0 AND p.status != 'active' "
         "AND p.status_date BETWEEN :first AND :until AND substr(p.created_at, 1, 10) <= :until",
         params,
     ):

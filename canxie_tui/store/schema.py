@@ -377,6 +377,51 @@ def register_facts(db: Database) -> None:
         )
 
 
+@migrations(name="0006_district_identity")
+def district_identity(db: Database) -> None:
+    """One person once at the district, division recodes, and which database sent a return.
+
+    `persons.held` (1: an incoming person whose ID number another record of the
+    district already has, out of every count until someone decides; a community
+    database never sets it).  `identity_links`: incoming records taken as another
+    record of the district (a rebuilt database, or a decision), so their later
+    rows land on it.  `division_recodes`: old → new 统计用区划代码 (a code or the
+    prefix of a street's or district's codes).  `merge_databases`: which
+    database sent each site's return of a month (two at once is named).
+    """
+    _run(
+        db,
+        """
+    ALTER TABLE persons ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE identity_links (
+        table_name TEXT NOT NULL,
+        alias_id TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        kind TEXT NOT NULL,  -- rebuilt / decided
+        site_code TEXT NOT NULL DEFAULT '',
+        source_file TEXT NOT NULL DEFAULT '',
+        linked_at TEXT NOT NULL,
+        PRIMARY KEY (table_name, alias_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE division_recodes (
+        old_code TEXT PRIMARY KEY,
+        new_code TEXT NOT NULL,
+        new_name TEXT NOT NULL DEFAULT '',
+        recorded_at TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT ''
+    ) WITHOUT ROWID;
+    CREATE TABLE merge_databases (
+        site_code TEXT NOT NULL,
+        database_id TEXT NOT NULL,
+        month TEXT NOT NULL,
+        source_file TEXT NOT NULL DEFAULT '',
+        merged_at TEXT NOT NULL,
+        PRIMARY KEY (site_code, month, database_id)
+    ) WITHOUT ROWID;
+    """,
+    )
+
+
 BASELINE_PENDING = "audit_baseline_pending"
 
 

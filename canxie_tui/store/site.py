@@ -78,6 +78,31 @@ def save_site(store: Store, site: Site) -> None:
     set_setting(store, "site", asdict(site))
 
 
+def check_setup(site: Site, operator_name: str) -> None:
+    """What the first-run screen and `canxie init` both check; ValidationError names the field."""
+    validate_site(site)
+    if not operator_name.strip():
+        raise ValidationError("请填写操作员姓名", "operator_name")
+
+
+def setup_site(store: Store, site: Site, operator_name: str) -> Operator:
+    """Save the divisions and switch in the operator, in one transaction (checked first).
+
+    A district's own database (no street, no community) gets its secret here: the
+    keys it issues to its communities come from it (`store.keys`).
+    """
+    from canxie_tui.store.keys import ensure_district_secret
+
+    check_setup(site, operator_name)
+    with store.transaction():
+        save_site(store, site)
+        operator = add_operator(store, operator_name)
+        switch_operator(store, operator)
+        if site.district_code and not site.street_code and not site.community_code:
+            ensure_district_secret(store)
+    return operator
+
+
 def add_operator(store: Store, name: str, phone: str = "") -> Operator:
     name = name.strip()
     if not name:

@@ -174,6 +174,11 @@ class CanxieApp(App[None]):
 
         self.push_screen(ExportScreen())
 
+    def show_district(self) -> None:
+        from canxie_tui.ui.screens.district import DistrictScreen
+
+        self.push_screen(DistrictScreen())
+
     def show_roster_import(self) -> None:
         from canxie_tui.ui.screens.roster_import import RosterImportScreen
 
@@ -217,6 +222,18 @@ class CanxieApp(App[None]):
         from canxie_tui.ui.screens.settings import open_tier_settings
 
         await open_tier_settings(self)
+
+    @reported
+    async def show_key_settings(self) -> None:
+        from canxie_tui.ui.screens.site_keys import open_key_form
+
+        await open_key_form(self)
+
+    @reported
+    async def show_recode_settings(self) -> None:
+        from canxie_tui.ui.screens.site_keys import open_recode_form
+
+        await open_recode_form(self)
 
     @reported
     async def show_subsidy_settings(self) -> None:

@@ -38,6 +38,17 @@ def system_commands(app: CanxieApp, screen: Screen[object]) -> Iterator[SystemCo
     )
 
 
+def _district_commands(app: CanxieApp) -> list[tuple[str, str, Callable[[], object]]]:
+    """Only a district's (or street's) database merges returns."""
+    from canxie_tui.ui.screens.district import is_district
+
+    if not is_district(app.site):
+        return []
+    return [
+        ("区里：合并各社区月报", "选文件夹、全部合并、处理冲突、生成区汇总（m）", app.show_district)
+    ]
+
+
 class MainCommands(Provider):
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         app = cast("CanxieApp", self.app)
@@ -72,6 +83,7 @@ class MainCommands(Provider):
                 "区县、街镇、村社区名称和统计用区划代码",
                 app.show_site_settings,
             ),
+            *_district_commands(app),
             ("设置：走访分级间隔", "A/B/C级多少天走访一次", app.show_tier_settings),
             (
                 "设置：两项补贴扩面",

@@ -277,6 +277,10 @@ def test_config_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
 
 COMMANDS = [
     (),
+    ("init",),
+    ("site",),
+    ("site", "key"),
+    ("site", "recode"),
     ("demo",),
     ("search",),
     ("visits",),
@@ -305,6 +309,8 @@ COMMANDS = [
     ("district", "report"),
     ("district", "conflicts"),
     ("district", "resolve"),
+    ("district", "key"),
+    ("district", "recodes"),
 ]
 
 
@@ -392,7 +398,7 @@ def test_command_modules_do_not_import_the_parser() -> None:
         for m in pkgutil.iter_modules(canxie_tui.cli.__path__)
         if m.name not in ("app", "common")
     ]
-    assert len(groups) == 11
+    assert len(groups) == 12  # site.py (init, site key|recode) added
     loaded = _modules_after("\n".join(f"import {name}" for name in groups))
     assert "canxie_tui.cli.app" not in loaded
 

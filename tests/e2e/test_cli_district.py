@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from canxie_tui.domain.models import Site
 from canxie_tui.excel.monthly_return import export_monthly
 from canxie_tui.store import session, site
-from tests.conftest import SITE, Make, build_month, open_store
+from tests.conftest import DISTRICT_SECRET, SITE, Make, build_month, give_key, open_store
 from tests.e2e.test_cli import run
 
 YANGHE = Site("江北区", "500105", "观音桥街道", "500105006", "洋河路社区", "500105006002")
@@ -27,6 +27,7 @@ def _workbook(folder: Path, name: str, where: Site, first_id: int) -> Path:
     store = open_store(folder / f"{name}.db")
     if where != SITE:
         site.save_site(store, where)
+        give_key(store, where.community_code)  # the key its district issued to it
     make = Make(store)
     make._seq = itertools.count(first_id)
     build_month(store, make)
@@ -45,7 +46,14 @@ def workbooks(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 
 def _new_district(tmp_path: Path) -> list[str]:
+    """A district database with the tests' secret (its communities hold the keys it issues)."""
+    from canxie_tui.store.district import set_district
+
     db = tmp_path / "district.db"
+    if not db.exists():
+        store = session.open_store(db)
+        set_district(store, "江北区", "500105", secret=DISTRICT_SECRET)
+        store.close()
     return ["--db", str(db), "--district-name", "江北区", "--district-code", "500105"]
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import shutil
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -26,10 +25,17 @@ from canxie_tui.excel.monthly_return import DATA_TABLES, export_monthly, summari
 from canxie_tui.excel.return_reader import read_monthly
 from canxie_tui.store import records, register, session, site
 from canxie_tui.store.connection import Store
-from canxie_tui.store.district import conflicts, set_district
+from canxie_tui.store.district import conflicts
 from canxie_tui.store.district.content import RECORD_TABLES
 from canxie_tui.store.indicators import indicators
-from tests.conftest import SITE, Make, build_month, fixed_clock, open_store
+from tests.conftest import (
+    SITE,
+    Make,
+    build_month,
+    fixed_clock,
+    give_key,
+    open_store,
+)
 
 # Children without a UUID: compared by what identifies them.
 KEYS = {
@@ -41,25 +47,12 @@ OTHER_COMMUNITY = Site("江北区", "500105", "观音桥街道", "500105006", "�
 OTHER_DISTRICT = Site("渝北区", "500112", "龙溪街道", "500112001", "松牌路社区", "500112001001")
 
 
-def _district(path: Path) -> Store:
-    store = session.open_store(path, clock=fixed_clock)
-    set_district(store, "江北区", "500105")
-    site.switch_operator(store, site.add_operator(store, "区残联张敏"))
-    return store
-
-
-@pytest.fixture
-def dist(tmp_path: Path) -> Iterator[Store]:
-    store = _district(tmp_path / "district.db")
-    yield store
-    store.close()
-
-
 def _community(path: Path, where: Site = SITE, first_id: int = 1) -> Store:
     """A community database holding `build_month`; its ID numbers start at `first_id`."""
     store = open_store(path)
     if where != SITE:
         site.save_site(store, where)
+        give_key(store, where.community_code)  # the key its district issued to it
     make = Make(store)
     make._seq = itertools.count(first_id)
     build_month(store, make)
@@ -198,10 +191,17 @@ def test_the_store_merges_plain_rows_without_a_workbook(tmp_path: Path, dist: St
     merge_rows(dist, incoming, again)
     assert (again.new, again.unchanged, again.changed) == (0, first.new, False)
     assert _audit_count(dist) == audit and not records.verify_audit_chain(dist)
-    # Rows the database cannot hold (a person of no household): nothing of them is written.
+    # A person of no household of the community: refused and named, nothing written.
     orphan = {**tables["persons"][0], "id": "orphan", "id_number": None, "household_id": "x"}
+    refused = MergeCounts()
+    merge_rows(dist, Incoming("x.db", SITE, "2026-11", tables={"persons": [orphan]}), refused)
+    assert refused.foreign and "不是本社区的" in refused.foreign[0]
+    # Rows the database cannot hold (a visit by an unknown visitor): nothing of them written.
+    visit = {**tables["visits"][0], "id": "orphan-visit"}
+    by = [{"visit_id": "orphan-visit", "operator_id": "x"}]
+    broken = Incoming("x.db", SITE, "2026-11", tables={"visits": [visit], "visit_visitors": by})
     with pytest.raises(InconsistentRowsError, match="没有合并"):
-        merge_rows(dist, Incoming("x.db", SITE, "2026-11", tables={"persons": [orphan]}), again)
+        merge_rows(dist, broken, again)
     assert _audit_count(dist) == audit and not dist.query(
         "SELECT 1 FROM persons WHERE id = 'orphan'"
     )
@@ -542,34 +542,6 @@ def test_report_default_path_and_bad_month(
         report.district_report(dist, 2026, 11, out=tmp_path / "x.csv")
 
 
-def test_the_same_id_number_in_two_communities_is_a_conflict_and_both_are_kept(
-    tmp_path: Path, dist: Store
-) -> None:
-    one = _community(tmp_path / "one.db")
-    two = _community(tmp_path / "two.db", OTHER_COMMUNITY)  # the same ID numbers
-    first, second = merge(
-        dist, [_export(one, tmp_path / "one.xlsx"), _export(two, tmp_path / "two.xlsx")]
-    )
-    assert first.conflicts == 0
-    assert second.by_table["persons"]["conflicts"] == 2  # 王芳 and 张强 (李明's has none)
-    wang = two.scalar("SELECT id FROM persons WHERE name = '王芳'")
-    assert dist.scalar("SELECT id_number FROM persons WHERE id = ?", (wang,)) is None
-    kept = {c["record_id"]: c for c in conflicts.list_conflicts(dist)}
-    assert kept[wang]["kind"] == "duplicate"
-    assert (
-        kept[wang]["incoming_version"]["id_number"] == kept[wang]["district_version"]["id_number"]
-    )
-    # Their visits are merged all the same, linked to them.
-    assert dist.scalar("SELECT count(*) FROM visit_persons WHERE person_id = ?", (wang,))
-    audit = _audit_count(dist)
-    again = merge(dist, [tmp_path / "two.xlsx"])[0]
-    # Merged as it came (without the number): nothing new; the conflicts stay listed.
-    assert (again.new, again.updated, again.conflicts) == (0, 0, 0)
-    assert _audit_count(dist) == audit and len(conflicts.list_conflicts(dist)) == 2
-    one.close()
-    two.close()
-
-
 def test_an_attendance_mark_undone_in_the_community_is_deleted(tmp_path: Path, dist: Store) -> None:
     from canxie_tui.store import daycare
 
@@ -692,25 +664,3 @@ def test_incoming_is_refused_when_the_district_row_changed_since(
     assert _home(dist).grid == "第9网格"
     a.close()
     b.close()
-
-
-def test_a_duplicate_id_number_cannot_take_the_incoming_version(
-    tmp_path: Path, dist: Store
-) -> None:
-    from canxie_tui.domain.errors import InputError
-
-    one = _community(tmp_path / "one.db")
-    two = _community(tmp_path / "two.db", OTHER_COMMUNITY)
-    merge(dist, [_export(one, tmp_path / "one.xlsx"), _export(two, tmp_path / "two.xlsx")])
-    wang = two.scalar("SELECT id FROM persons WHERE name = '王芳'")
-    (kept,) = [c for c in conflicts.list_conflicts(dist) if c["record_id"] == wang]
-    audit = _audit_count(dist)
-    with pytest.raises(InputError, match="重复"):
-        conflicts.resolve_conflict(dist, kept["id"], "incoming")
-    assert _audit_count(dist) == audit and len(conflicts.list_conflicts(dist)) == 2
-    conflicts.resolve_conflict(dist, kept["id"], "district")
-    assert dist.scalar("SELECT id_number FROM persons WHERE id = ?", (wang,)) is None
-    again = _only(merge(dist, [tmp_path / "two.xlsx"]))
-    assert again.conflicts == 0 and len(conflicts.list_conflicts(dist)) == 1
-    one.close()
-    two.close()

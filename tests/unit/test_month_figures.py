@@ -21,7 +21,7 @@ from canxie_tui.store.connection import Store
 from canxie_tui.store.district import set_district
 from canxie_tui.store.monthly import WHOLE, month_figures, month_period, summarize_month
 from canxie_tui.store.register_changes import register_changes
-from tests.conftest import SITE, Clock, Make, build_month, open_store
+from tests.conftest import DISTRICT_SECRET, SITE, Clock, Make, build_month, open_store
 
 LATER = date(2026, 12, 5)
 
@@ -132,7 +132,7 @@ def test_a_merged_return_gives_the_district_the_communitys_figures(tmp_path: Pat
     path = export_monthly(community, 2026, 11, out=tmp_path / "november.xlsx")
 
     district = session.open_store(tmp_path / "district.db", clock=_clock)
-    set_district(district, "江北区", "500105")
+    set_district(district, "江北区", "500105", secret=DISTRICT_SECRET)
     site.switch_operator(district, site.add_operator(district, "区残联张敏"))
     [result] = merge(district, [path])
     assert not result.refused and result.conflicts == 0
@@ -322,7 +322,7 @@ def test_the_district_sees_each_communitys_changes(tmp_path: Path) -> None:
     community.clock = _clock
 
     district = session.open_store(tmp_path / "district.db", clock=_clock)
-    set_district(district, "江北区", "500105")
+    set_district(district, "江北区", "500105", secret=DISTRICT_SECRET)
     site.switch_operator(district, site.add_operator(district, "区残联张敏"))
     results = merge(district, [october, path])
     assert all(not r.refused and r.conflicts == 0 for r in results)

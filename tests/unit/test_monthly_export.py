@@ -20,9 +20,10 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from canxie_tui.domain import codes
+from canxie_tui.domain import codes, ids
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.ids import mask_id
+from canxie_tui.domain.transit import id_token
 from canxie_tui.excel import monthly_return as monthly
 from canxie_tui.excel import return_sheets
 from canxie_tui.excel.errors import (
@@ -35,9 +36,11 @@ from canxie_tui.excel.errors import (
 )
 from canxie_tui.excel.monthly_return import export_monthly, summarize_month
 from canxie_tui.excel.return_format import DATA_TABLES, PRINT_SHEETS
+from canxie_tui.excel.return_ids import Tokens
 from canxie_tui.excel.return_reader import read_monthly
 from canxie_tui.store import daycare, duelist, session, site
 from canxie_tui.store.connection import Store
+from canxie_tui.store.keys import return_keys
 from tests.conftest import INJECTION_TEXTS, OPERATOR, SITE, TODAY, Make, Month, build_month
 
 DATA_SHEETS = [t.sheet for t in DATA_TABLES]
@@ -453,11 +456,43 @@ def test_ids_masked_in_every_print_sheet(exported: Path, store: Store, month: Mo
     for number in numbers:
         assert number not in texts
     assert mask_id(month.wang.id_number) in texts
-    # The data sheets keep them whole (the district merges by them).
+    # The data sheets hold tokens under the district's key (the district merges by them).
     data = read_monthly(exported)
-    assert {p["id_number"] for p in data.rows("persons")} >= set(numbers)
+    key = return_keys(store).token
+    assert {p["id_number"] for p in data.rows("persons")} >= {id_token(key, n) for n in numbers}
     assert store.scalar("SELECT count(*) FROM audit_log WHERE action LIKE '%完整身份证号%'") == 0
     assert store.scalar("SELECT count(*) FROM audit_log WHERE action = '导出月报'") == 1
+
+
+def test_a_default_return_holds_no_full_id_number_in_any_sheet(
+    exported: Path, store: Store, month: Month
+) -> None:
+    """Opened with openpyxl, every cell of every sheet (hidden ones too): no 18-character ID."""
+    pattern = re.compile(r"[1-9][0-9]{16}[0-9Xx]")
+    wb = load_workbook(exported, read_only=True)
+    cells = 0
+    try:
+        for ws in wb.worksheets:
+            for row in ws.iter_rows(values_only=True):
+                for value in row:
+                    if value is None:
+                        continue
+                    cells += 1
+                    found = [
+                        m
+                        for m in pattern.findall(str(value))
+                        if ids.check_char(m[:17]) == m[17].upper()
+                    ]
+                    assert not found, (ws.title, value)
+    finally:
+        wb.close()
+    assert cells > 500
+    # ...yet the data sheets name every person by a token the district can compare.
+    data = read_monthly(exported)
+    wang = next(p for p in data.rows("persons") if p["id"] == month.wang.id)
+    assert wang["id_number"] == id_token(return_keys(store).token, month.wang.id_number)
+    assert wang["cert_number"].startswith(wang["id_number"] + "|")
+    assert data.meta["id_numbers"] == "token" and data.meta["id_key_issued"] == "1"
 
 
 def test_full_ids_are_shown_and_audited(store: Store, month: Month, tmp_path: Path) -> None:
@@ -472,6 +507,12 @@ def test_full_ids_are_shown_and_audited(store: Store, month: Month, tmp_path: Pa
 
 
 # -- read back ----------------------------------------------------------------------------
+def _sent(store: Store, table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` as a return carries them: ID numbers as tokens, masked inside free text."""
+    tokens = Tokens(return_keys(store).token)
+    return [dict(zip(r, tokens.row(table, list(r), list(r.values())), strict=True)) for r in rows]
+
+
 def test_round_trip_is_lossless(exported: Path, store: Store, month: Month) -> None:
     data = read_monthly(exported)
     assert (data.year, data.month, data.month_text) == (2026, 11, "2026-11")
@@ -482,20 +523,23 @@ def test_round_trip_is_lossless(exported: Path, store: Store, month: Month) -> N
     month_visits = _db_rows(
         store, "visits", "visit_date >= '2026-11-01' OR updated_at >= '2026-11-01'"
     )
-    assert data.rows("visits") == month_visits
+    assert data.rows("visits") == _sent(store, "visits", month_visits)
     assert {v["id"] for v in month_visits} == {*(v.id for v in month.visits), month.withdrawn.id}
     assert month.earlier.id not in {v["id"] for v in data.rows("visits")}
-    assert data.rows("notes") == _db_rows(store, "notes")
-    assert data.rows("note_revisions") == _db_rows(store, "note_revisions")
-    assert data.rows("attendance") == _db_rows(store, "attendance")
-    assert data.rows("followups") == _db_rows(store, "followups")
-    assert data.rows("daycare_members") == _db_rows(store, "daycare_members")
-    assert data.rows("daycare_closures") == _db_rows(store, "daycare_closures")
-    assert data.rows("households") == _db_rows(store, "households")
-    assert data.rows("persons") == _db_rows(store, "persons")
-    assert data.rows("operators") == _db_rows(store, "operators")
-    assert data.rows("emergency_events") == _db_rows(store, "emergency_events")
-    assert data.rows("emergency_checks") == _db_rows(store, "emergency_checks")
+    for table in (
+        "notes",
+        "note_revisions",
+        "attendance",
+        "followups",
+        "daycare_members",
+        "daycare_closures",
+        "households",
+        "persons",
+        "operators",
+        "emergency_events",
+        "emergency_checks",
+    ):
+        assert data.rows(table) == _sent(store, table, _db_rows(store, table)), table
     seen = {(r["visit_id"], r["person_id"]) for r in data.rows("visit_persons")}
     assert (month.visits[0].id, month.li.id) in seen
     assert {r["visit_id"] for r in data.rows("visit_visitors")} == {r["id"] for r in month_visits}
@@ -509,7 +553,8 @@ def test_nulls_empty_texts_and_odd_characters_survive(
     assert li["id_number"] is None and li["category"] is None and li["phone"] == ""
     note = next(n for n in data.rows("notes") if n["id"] == month.note_id)
     assert "\r\n" in note["body"] and "\x07" in note["body"]
-    assert note["body"] == store.scalar("SELECT body FROM notes WHERE id = ?", (month.note_id,))
+    body = store.scalar("SELECT body FROM notes WHERE id = ?", (month.note_id,))
+    assert note["body"] == body.replace(month.wang.id_number, ids.mask_id(month.wang.id_number))
 
 
 def test_a_workbook_saved_again_by_a_spreadsheet_still_reads(

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from canxie_tui.domain.models import Site
+from canxie_tui.excel.district.arrival import Arrival, refusal
 from canxie_tui.excel.errors import SyncError, WorkbookError
 from canxie_tui.excel.return_reader import MonthlyData
 from canxie_tui.store import anchors, scratch
@@ -47,6 +48,7 @@ class FileResult(MergeCounts):
     site_code: str = ""
     site_name: str = ""
     month: str = ""
+    warnings: list[str] = field(default_factory=list)  # said beside the counts (Chinese)
 
     @property
     def line(self) -> str:
@@ -59,9 +61,15 @@ class FileResult(MergeCounts):
         )
         if self.deleted:
             text += f"，删除 {self.deleted}"
+        if self.linked:
+            text += f"，认定为同一人 {self.linked}"
+        if self.held:
+            text += f"，暂不计入 {self.held}"
         if self.skipped:
             text += f"，跳过 {len(self.skipped)}"
-        return text
+        if self.foreign:
+            text += f"，拒收其他社区的记录 {len(self.foreign)}（{self.foreign[0]}…）"
+        return "；".join([text, *self.warnings])
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -76,7 +84,11 @@ class FileResult(MergeCounts):
             "unchanged": self.unchanged,
             "conflicts": self.conflicts,
             "deleted": self.deleted,
+            "linked": self.linked,
+            "held": self.held,
+            "warnings": list(self.warnings),
             "skipped": list(self.skipped),
+            "foreign": list(self.foreign),
             "by_table": self.by_table,
             "conflict_records": [list(c) for c in self.conflict_records],
         }
@@ -84,6 +96,8 @@ class FileResult(MergeCounts):
 
 # -- which database, which files -----------------------------------------------------------
 def _district_site(store: Store) -> Site:
+    from canxie_tui.store.keys import ensure_district_secret
+
     site = get_site(store)
     if not site.district_code or not site.code:
         raise MergeError(
@@ -95,10 +109,11 @@ def _district_site(store: Store) -> Site:
             f"这个数据库是{site.full_name()}（社区）的数据库，不是区或街道的数据库，"
             "不能合并其他社区的月报。请用 --db 指定区数据库。"
         )
+    ensure_district_secret(store)  # a district set up before keys existed gets one now
     return site
 
 
-def _check_site(district: Site, incoming: Site) -> str:
+def check_site(district: Site, incoming: Site) -> str:
     """Why a workbook of `incoming` does not belong in `district`'s database ("" if it does)."""
     code = incoming.code
     if not code:
@@ -114,8 +129,11 @@ def _check_site(district: Site, incoming: Site) -> str:
     return ""
 
 
-def _incoming(data: MonthlyData) -> Incoming:
-    """The workbook's rows as the store merges them; its audit sheet gives the deletions."""
+def _incoming(data: MonthlyData, arrival: Arrival) -> Incoming:
+    """The workbook's rows as the store merges them; its audit sheet gives the deletions.
+
+    `arrival` maps them to the district's codes and tokens (`district.arrival`).
+    """
     deletions: list[Deletion] = []
     for entry in data.rows("audit_log"):
         table, rid = entry.get("table_name"), entry.get("record_id")
@@ -128,10 +146,10 @@ def _incoming(data: MonthlyData) -> Incoming:
         deletions.append(Deletion(str(table), str(rid), before))
     return Incoming(
         source=data.path.name,
-        site=data.site,
+        site=arrival.site,
         month=data.month_text,
         checksum=data.checksum,
-        tables={t: data.rows(t) for t in (*RECORD_TABLES, *CHILD_TABLES)},
+        tables={t: arrival.rows(t, data.rows(t)) for t in (*RECORD_TABLES, *CHILD_TABLES)},
         deletions=deletions,
     )
 
@@ -148,6 +166,8 @@ def merge(
     """
     from canxie_tui.excel.return_reader import read_monthly
     from canxie_tui.store.backup import backup_before
+    from canxie_tui.store.district.tokens import tokenise_register
+    from canxie_tui.store.keys import district_secret
 
     files = [Path(p) for p in paths]
     district = _district_site(store)
@@ -170,21 +190,31 @@ def merge(
         except OSError as err:
             result.refused, result.reason = True, f"无法读取文件：{err.strerror or err}"
             continue
-        result.site_code, result.site_name = data.site.code, data.site.full_name()
         result.month = data.month_text
-        why = _check_site(district, data.site)
+        why = refusal(store, data)
+        if why:
+            result.site_code, result.site_name = data.site.code, data.site.full_name()
+            result.refused, result.reason = True, why
+            continue
+        arrival = Arrival.of(store, data)
+        result.site_code, result.site_name = arrival.site.code, arrival.site.full_name()
+        why = check_site(district, arrival.site) or arrival.impostor(store)
         if why:
             result.refused, result.reason = True, why
             continue
         if not backed_up:
             backup_before(store, "merge")
             backed_up = True
+            # Merged into before ID tokens: its people's numbers become tokens first.
+            tokenise_register(store, district_secret(store) or b"")
         try:
             with scratch.busy(store.path, "合并月报"), store.transaction():
-                merge_rows(store, _incoming(data), result, progress=step)
+                arrival.apply(store)
+                merge_rows(store, _incoming(data, arrival), result, progress=step)
+                result.warnings += arrival.after_merge(store)
                 anchors.record_received(
                     store.db.conn,
-                    data.site.code,
+                    arrival.site.code,
                     data.month_text,
                     data.meta,
                     path.name,

@@ -37,6 +37,7 @@ from canxie_tui.excel.district.merge import MergeError, Progress
 from canxie_tui.excel.table import Column
 from canxie_tui.store import records
 from canxie_tui.store.connection import Store
+from canxie_tui.store.district.status import report_notes
 from canxie_tui.store.indicators import indicators_by_division
 from canxie_tui.store.monthly import coverage, month_figures, month_period, snapshot
 from canxie_tui.store.site import get_site
@@ -311,6 +312,8 @@ def district_report(
             "走访覆盖率 = 走访户数 ÷ 在册户数（没有在册户的留空）；逾期按走访分级的间隔计算；"
             "出勤人天半天计 ½。"
         )
+        for line in report_notes(store, f"{year:04d}-{month:02d}"):
+            sheet.note(line)
         sheet.close()
         shown = [spec for spec in INDICATORS if spec.kind != "external"]
         table = book.table(

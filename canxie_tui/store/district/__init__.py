@@ -41,8 +41,14 @@ Audit: every record written gets its own hash-chained entry (合并新增 / 合�
 anything.  Only changed rows are written, so merging the same file twice leaves
 the database and its audit log as they were.
 
+An incoming person whose ID number another record already has is never a
+second counted person: linked when plainly the same (a rebuilt database), held
+out of every count until decided otherwise (`identity`).  ID numbers arrive as
+tokens under the district's key (`store.keys`, `domain.transit`).
+
 The tables (`merge_state`, `merge_conflicts`, `merge_sources`) come from the
-migration `0002_district_merge` in `store.schema`.
+migration `0002_district_merge` in `store.schema`; `identity_links`,
+`merge_databases`, `division_recodes` and `persons.held` from `0006_district_identity`.
 """
 
 from __future__ import annotations
@@ -53,7 +59,7 @@ from canxie_tui.domain.models import Site
 from canxie_tui.store.connection import Store
 
 
-def set_district(store: Store, name: str, code: str) -> Site:
+def set_district(store: Store, name: str, code: str, *, secret: bytes | None = None) -> Site:
     """Make `store` a district database (江北区, 500105): its site is the district alone.
 
     `site.validate_site` asks for a street (a community install needs one), so
@@ -67,6 +73,10 @@ def set_district(store: Store, name: str, code: str) -> Site:
         raise ValidationError("请填写区县名称", "district_name")
     if not (len(code) == 6 and code.isdigit()):
         raise ValidationError(f"区县的统计用区划代码应为6位数字，“{code}”不对", "district_code")
+    from canxie_tui.store.keys import ensure_district_secret
+
     site = Site(district_name=name, district_code=code)
-    set_setting(store, "site", asdict(site))
+    with store.transaction():
+        set_setting(store, "site", asdict(site))
+        ensure_district_secret(store, secret)
     return site

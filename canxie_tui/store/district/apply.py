@@ -41,7 +41,11 @@ class MergeCounts:
     unchanged: int = 0
     conflicts: int = 0
     deleted: int = 0
+    linked: int = 0  # taken as a record the district has (a rebuilt database)
+    held: int = 0  # an ID number another record has: out of the counts until decided
     skipped: list[str] = field(default_factory=list)  # notes on rows not merged (Chinese)
+    # rows of another community's records, refused (Chinese, naming each): store.district.ownership
+    foreign: list[str] = field(default_factory=list)
     by_table: dict[str, dict[str, int]] = field(default_factory=dict)
     conflict_records: list[tuple[str, str]] = field(default_factory=list)  # (table, id)
 
@@ -229,6 +233,33 @@ class Writer:
         district = content(table, other) if other is not None else None
         self.conflict(table, row["id"], district, incoming, digest, "duplicate", reason)
         return False
+
+    def hold(
+        self,
+        row: dict[str, Any],
+        kids: Children,
+        incoming: dict[str, Any],
+        digest: str,
+        other: dict[str, Any],
+    ) -> None:
+        """An incoming person whose ID number `other` has: kept, held out of every count."""
+        where = other.get("division_code") or "本库"
+        reason = (
+            f"身份证号与本库已有人员“{other['name']}”（{where}）相同：可能是迁居（在另一社区重新登记）"
+            "或同一人的两条记录。月报的这条记录暂不计入任何统计，请决定：保留区里的、采用月报的，"
+            "或认定为同一人"
+        )
+        self.conflict(
+            "persons", row["id"], content("persons", other), incoming, digest, "identity", reason
+        )
+        values = {**self._values("persons", row), "id_number": None, "held": 1}
+        self._insert_row("persons", values)
+        self._insert_children("persons", row["id"], kids)
+        after = self._row("persons", row["id"])
+        self._record("合并暂挂", "persons", row["id"], None, after)
+        self.remember("persons", row, digest)
+        self._touched("persons", after)
+        self.counts.count("persons", "held")
 
     def _insert_children(self, table: str, rid: str, kids: Children) -> None:
         for child, key, _ in CHILDREN.get(table, ()):

@@ -16,6 +16,7 @@ from canxie_tui.store.district.content import (
     full_record,
     to_json,
 )
+from canxie_tui.store.district.identity import decide_held
 
 
 def list_conflicts(store: Store, *, status: str | None = "open") -> list[dict[str, Any]]:
@@ -38,6 +39,26 @@ CHILD_LABELS = {
     "_visit_persons": "走访对象",
     "_note_revisions": "修订记录",
 }
+
+
+def short_value(value: Any, width: int = 40) -> str:
+    """A version's value as a conflict listing shows it (Chinese for empty, lists counted)."""
+    if value is None or value == "":
+        return "（空）"
+    if isinstance(value, list):
+        return f"{len(value)}条"
+    text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def record_name(conflict: dict[str, Any]) -> str:
+    """What a person recognises a conflict's record by, with the id's first 8 characters."""
+    short = conflict["record_id"][:8]
+    for version in (conflict["district_version"], conflict["incoming_version"]):
+        for key in ("name", "address", "title", "day", "visit_date"):
+            if version and version.get(key):
+                return f"{version[key]}（{short}）"
+    return short
 
 
 def conflict_changes(conflict: dict[str, Any]) -> list[tuple[str, Any, Any]]:
@@ -72,6 +93,66 @@ def _find_conflict(store: Store, conflict_id: str) -> dict[str, Any]:
     return conflict
 
 
+KEEPS = ("district", "incoming", "link")
+
+
+def _writer(store: Store, conflict: dict[str, Any]) -> Writer:
+    """A writer doing what the merge of the conflict's file would have done."""
+    return Writer(
+        store,
+        MergeCounts(),
+        source=conflict["source_file"],
+        site_code=conflict["site_code"],
+        month=conflict["month"],
+    )
+
+
+def _decided(store: Store, conflict: dict[str, Any], keep: str) -> dict[str, Any]:
+    """A held person decided (`identity.decide_held`), the conflict marked, audited."""
+    if conflict["kind"] != "identity":
+        raise InputError("只有“身份证号相同”的人员冲突才能认定为同一人", "keep")
+    writer = _writer(store, conflict)
+    decide_held(writer, conflict, keep)
+    writer.finish()
+    return _mark(store, conflict, keep)
+
+
+def _mark(store: Store, conflict: dict[str, Any], keep: str) -> dict[str, Any]:
+    before = {k: v for k, v in conflict.items() if k not in ("pk",)}
+    store.db.conn.execute(
+        "UPDATE merge_conflicts SET status = 'resolved', resolved_at = ?, resolution = ?, "
+        "resolved_by = ? WHERE id = ?",
+        (store.now(), keep, store.operator_name, conflict["id"]),
+    )
+    after = store.query("SELECT * FROM merge_conflicts WHERE id = ?", (conflict["id"],))[0]
+    records.write_audit(store, "处理合并冲突", "merge_conflicts", conflict["id"], before, after)
+    for key in ("district_version", "incoming_version"):
+        after[key] = json.loads(after[key]) if after[key] else None
+    return after
+
+
+def resolve_file(store: Store, source_file: str, keep: str) -> int:
+    """Decide every open conflict of one file the same way; how many were decided.
+
+    A conflict that cannot take `keep` (link on a non-identity conflict, an
+    incoming version that would clash) is left open; the rest go in one transaction.
+    """
+    done = 0
+    with store.transaction():
+        for conflict in list_conflicts(store):
+            if conflict["source_file"] != source_file:
+                continue
+            if keep == "link" and conflict["kind"] != "identity":
+                continue
+            try:
+                with store.transaction():
+                    resolve_conflict(store, conflict["id"], keep)
+            except InputError:
+                continue
+            done += 1
+    return done
+
+
 def resolve_conflict(store: Store, conflict_id: str, keep: str) -> dict[str, Any]:
     """Decide an open conflict; return it, resolved (both versions as dicts).
 
@@ -87,22 +168,19 @@ def resolve_conflict(store: Store, conflict_id: str, keep: str) -> dict[str, Any
     and when the incoming version cannot be written (it would still clash with
     another record, or the district's row changed after the conflict was found).
     """
-    if keep not in ("district", "incoming"):
+    if keep not in KEEPS:
         raise InputError(
-            f"只能保留 district（区里）或 incoming（月报）的版本，不是“{keep}”", "keep"
+            f"只能保留 district（区里）或 incoming（月报）的版本，或 link（认定为同一人），不是“{keep}”",
+            "keep",
         )
     with store.transaction():
         conflict = _find_conflict(store, conflict_id)
         table, rid = conflict["table_name"], conflict["record_id"]
+        if conflict["kind"] == "identity" or keep == "link":
+            return _decided(store, conflict, keep)
         if table not in RECORD_TABLES:
             raise InputError(f"冲突中的表“{table}”不认识，无法处理", "id")
-        writer = Writer(
-            store,
-            MergeCounts(),
-            source=conflict["source_file"],
-            site_code=conflict["site_code"],
-            month=conflict["month"],
-        )
+        writer = _writer(store, conflict)
         incoming = json.loads(conflict["incoming_version"] or "null")
         row: dict[str, Any] | None = None
         kids: Children = {}
@@ -140,14 +218,4 @@ def resolve_conflict(store: Store, conflict_id: str, keep: str) -> dict[str, Any
             writer.finish()
         elif row is not None and conflict["kind"] == "edit":
             writer.remember(table, row, conflict["incoming_hash"])
-        before = {k: v for k, v in conflict.items() if k not in ("pk",)}
-        store.db.conn.execute(
-            "UPDATE merge_conflicts SET status = 'resolved', resolved_at = ?, resolution = ?, "
-            "resolved_by = ? WHERE id = ?",
-            (store.now(), keep, store.operator_name, conflict["id"]),
-        )
-        after = store.query("SELECT * FROM merge_conflicts WHERE id = ?", (conflict["id"],))[0]
-        records.write_audit(store, "处理合并冲突", "merge_conflicts", conflict["id"], before, after)
-    for key in ("district_version", "incoming_version"):
-        after[key] = json.loads(after[key]) if after[key] else None
-    return after
+        return _mark(store, conflict, keep)

@@ -34,7 +34,9 @@ CHILDREN: dict[str, tuple[tuple[str, str, tuple[str, ...]], ...]] = {
 }
 CHILD_TABLES: tuple[str, ...] = tuple(c for kids in CHILDREN.values() for c, _, _ in kids)
 DERIVED = frozenset(records.DERIVED)
-LOCAL = frozenset({"pk"})  # a database's own numbering, never compared
+# A database's own numbering, and whether the district holds a person out of its
+# counts (store.district.identity): never compared, never taken from a return.
+LOCAL = frozenset({"pk", "held"})
 
 # child table -> parent id -> rows
 Children = dict[str, dict[str, list[dict[str, Any]]]]

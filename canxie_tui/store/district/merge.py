@@ -27,6 +27,8 @@ from canxie_tui.store.district.content import (
     full_record,
     group,
 )
+from canxie_tui.store.district.identity import Identities, remap_rows
+from canxie_tui.store.district.ownership import screen
 from canxie_tui.store.errors import StoreError
 from canxie_tui.store.records import TABLE_LABELS
 
@@ -97,14 +99,31 @@ class _Run(Writer):
 
     def run(self) -> None:
         incoming = self.incoming
+        ident = self.identities = Identities(self.store, self.site_code, self.source)
+        ident.prepare(incoming.rows("persons"), incoming.rows("households"))
+        mapped = {t: remap_rows(rows, t, ident.aliases) for t, rows in incoming.tables.items()}
+        deletions = [
+            d._replace(record_id=ident.aliases.get(d.table, {}).get(d.record_id, d.record_id))
+            for d in incoming.deletions
+        ]
+        allowed = screen(self.store, self.site_code, mapped, deletions)
+        self.tables, self.deletions = allowed.tables, allowed.deletions
+        for table, line in allowed.refused:
+            self.counts.foreign.append(line)
+            self.counts.by_table.setdefault(table, {})
+            self.counts.by_table[table]["refused"] = (
+                self.counts.by_table[table].get("refused", 0) + 1
+            )
+        self.linked_now = {t: set(found.values()) for t, found in ident.new_links.items()}
         children = {
-            parent: {child: group(incoming.rows(child), key) for child, key, _ in CHILDREN[parent]}
+            parent: {child: group(self.rows(child), key) for child, key, _ in CHILDREN[parent]}
             for parent in CHILDREN
         }
-        total = sum(len(incoming.rows(t)) for t in RECORD_TABLES)
+        total = sum(len(self.rows(t)) for t in RECORD_TABLES)
         done = 0
+        ident.save_links(self.now)
         for table in RECORD_TABLES:
-            rows = incoming.rows(table)
+            rows = self.rows(table)
             self.step(f"合并{TABLE_LABELS[table]}", done, total)
             if rows:
                 self._table(table, rows, children.get(table, {}))
@@ -134,16 +153,31 @@ class _Run(Writer):
             )
         self.step("完成", total, total)
 
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        return self.tables.get(table, [])
+
     def _table(self, table: str, rows: list[dict[str, Any]], kids: Children) -> None:
         ids = [r["id"] for r in rows]
         local = self.load(table, ids)
         states = self.states(table, ids)
         local_kids = self.local_children(table, list(local))
+        linked = self.linked_now.get(table, set())
+        ident = self.identities
         for row in rows:
             rid = row["id"]
             incoming = full_record(table, row, kids)
             digest = content_hash(incoming)
+            if rid in linked:  # the same record from a rebuilt database: linked, not new
+                self.remember(table, row, digest)
+                self.counts.count(table, "linked")
+                continue
+            if rid in ident.held_before:  # still waiting for a decision
+                self.counts.count(table, "held")
+                continue
             mine = local.get(rid)
+            if mine is None and rid in ident.held:
+                self.hold(row, kids, incoming, digest, ident.held[rid])
+                continue
             if mine is None:
                 self.insert(table, row, kids, incoming, digest)
                 continue
@@ -166,8 +200,8 @@ class _Run(Writer):
 
     def _deletions(self) -> None:
         """Delete what the community deleted, unless the district changed it since."""
-        present = {t: {r["id"] for r in self.incoming.rows(t)} for t in RECORD_TABLES}
-        for table, rid, before in self.incoming.deletions:
+        present = {t: {r["id"] for r in self.rows(t)} for t in RECORD_TABLES}
+        for table, rid, before in self.deletions:
             if table not in present or rid in present[table]:
                 continue  # deleted, then there again: the rows say what it is now
             found = self.store.query(f"SELECT * FROM {table} WHERE id = ?", (rid,))

@@ -165,6 +165,9 @@ class DashboardScreen(CanxieScreen[None]):
         # so that this one is the one the footer shows.
         Binding("ctrl+q", "app.quit", "退出", tooltip="退出残协工作台", priority=True),
         Binding("f2", "app.switch_operator", "操作员", tooltip="切换当前操作员"),
+        Binding(
+            "m", "district", "区里合并", id="district", tooltip="区里：合并各社区月报", show=False
+        ),
     ]
 
     def __init__(self) -> None:
@@ -291,6 +294,15 @@ class DashboardScreen(CanxieScreen[None]):
 
     def action_export(self) -> None:
         self.canxie.show_export()
+
+    def action_district(self) -> None:
+        self.canxie.show_district()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """m (区里合并) only where returns are merged: a district's database."""
+        from canxie_tui.ui.screens.district import is_district
+
+        return action != "district" or is_district(self.canxie.site)
 
     def _indicator(self, key: str | None) -> Indicator | None:
         if self.data is None:

@@ -6,10 +6,8 @@ from typing import Any
 
 from textual.widgets import Input
 
-from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.models import Operator, Site
 from canxie_tui.store import site as site_store
-from canxie_tui.store.connection import Store
 from canxie_tui.ui.screens.form import FormScreen
 from canxie_tui.ui.widgets.field import Field
 
@@ -29,14 +27,6 @@ _CODE_HINT = "代码查国家统计局“统计用区划代码”（stats.gov.cn
 
 def _site(values: dict[str, Any]) -> Site:
     return Site(**{name: str(values.get(name) or "").strip() for name, _, _ in _SITE_FIELDS})
-
-
-def save_setup(store: Store, new_site: Site, operator_name: str) -> Operator:
-    with store.transaction():
-        site_store.save_site(store, new_site)
-        operator = site_store.add_operator(store, operator_name)
-        site_store.switch_operator(store, operator)
-    return operator
 
 
 class SetupScreen(FormScreen[Operator]):
@@ -67,13 +57,11 @@ class SetupScreen(FormScreen[Operator]):
         return fields
 
     def check(self, values: dict[str, Any]) -> None:
-        site_store.validate_site(_site(values))
-        if not str(values.get("operator_name") or "").strip():
-            raise InputError("请填写操作员姓名", "operator_name")
+        site_store.check_setup(_site(values), str(values.get("operator_name") or ""))
 
     async def save(self, values: dict[str, Any]) -> Operator | None:
         new_site = _site(values)
-        operator = await self.canxie.db(save_setup, new_site, values["operator_name"])
+        operator = await self.canxie.db(site_store.setup_site, new_site, values["operator_name"])
         self.canxie.site_saved(new_site, operator)
         self.canxie.notify(f"已保存：{new_site.full_name()}，操作员 {operator.name}")
         return operator

@@ -1,0 +1,89 @@
+"""ID numbers in a return's data sheets: tokens, never the numbers (see `domain.transit`).
+
+The writer passes every data row through `Tokens.row`: a person's `id_number`
+and `cert_number` become tokens, and so do those inside the `before` of a
+deletion's audit entry; an ID number typed inside free text (a note, a visit's
+text) is masked as the print sheets mask it (前6后4), so no sheet of a return
+holds a full one.  The district turns a full number that still arrives (a
+return of an older version has none: the schema check refuses it) into the
+same token with its own key (`Tokens.value`), so it compares like with like.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from canxie_tui.domain import transit
+from canxie_tui.excel.return_run import mask_in_text
+
+__all__ = ["ID_COLUMNS", "Tokens"]
+
+# Columns of the persons table holding an ID number (or a certificate built on one).
+ID_COLUMNS = ("id_number", "cert_number")
+# Columns that never hold free text (ids, hashes, codes, times): not searched for ID numbers.
+_NOT_TEXT = frozenset({"id", "hash", "prev_hash", "created_at", "updated_at", "at", "version"})
+
+
+def _free_text(column: str) -> bool:
+    return column not in _NOT_TEXT and not column.endswith("_id") and column not in ID_COLUMNS
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str) and len(value) >= 18:
+        return mask_in_text(value)
+    return value
+
+
+class Tokens:
+    """Tokenises the ID numbers of data rows under one token key."""
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+        self._positions: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+
+    def value(self, column: str, value: Any) -> Any:
+        """`value` of `column` as it travels (None, '' and tokens unchanged)."""
+        if not isinstance(value, str) or not value or transit.is_token(value):
+            return value
+        if column == "cert_number":
+            return transit.cert_token(self.key, value)
+        return transit.id_token(self.key, value)
+
+    def record(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A person's row (or any row holding `ID_COLUMNS`) with its numbers tokenised."""
+        if not any(row.get(c) for c in ID_COLUMNS):
+            return row
+        return {k: self.value(k, v) if k in ID_COLUMNS else v for k, v in row.items()}
+
+    def positions(self, table: str, columns: Sequence[str]) -> list[int]:
+        """Where in a row of `table` values may hold an ID number ([] for none)."""
+        return [i for i, c in enumerate(columns) if c in ID_COLUMNS or _free_text(c)]
+
+    def row(self, table: str, columns: Sequence[str], values: Sequence[Any]) -> Sequence[Any]:
+        """A data row of `table` (values in `columns` order) as it goes into the return."""
+        where = self._positions.get((table, tuple(columns)))
+        if where is None:
+            where = self._positions[(table, tuple(columns))] = self.positions(table, columns)
+        out = list(values)
+        for index in where:
+            column, value = columns[index], out[index]
+            if column in ID_COLUMNS:
+                out[index] = self.value(column, value)
+            elif table == "audit_log" and column in ("before", "after"):
+                out[index] = self._entry(value) if isinstance(value, str) and value else value
+            else:
+                out[index] = _masked(value)
+        return out
+
+    def _entry(self, text: str) -> str:
+        """An audit entry's JSON with the ID numbers of the row inside tokenised."""
+        try:
+            found = json.loads(text)
+        except ValueError:
+            return text
+        if not isinstance(found, dict):
+            return mask_in_text(text)
+        clean = {k: _masked(v) for k, v in self.record(found).items()}
+        return json.dumps(clean, ensure_ascii=False, sort_keys=True)
