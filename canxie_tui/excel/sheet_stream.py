@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 from xml.etree.ElementTree import iterparse
 
-from canxie_tui.excel.cells import NULL_VALUE, DataError, unescape_text
+from canxie_tui.excel.cells import CONTINUED, NULL_VALUE, DataError, unescape_text
 
 __all__ = ["stream_data_rows"]
 
@@ -85,8 +85,45 @@ def _value(cell: Any, shared: list[str]) -> Any:
 def stream_data_rows(ws: Any, width: int, *, first_row: int = 2) -> Iterator[list[Any]]:
     """Rows of an openpyxl read-only data sheet as database values, `width` columns each.
 
-    The same values as `cells.read_data_rows` (DataError naming the cell likewise).
+    The same values as `cells.read_data_rows` (DataError naming the cell likewise),
+    long texts' continuation rows joined back onto their row.
     """
+    pending: list[Any] | None = None
+    for number, cells in _raw_rows(ws, first_row, max(width, 3)):
+        continued = _continuation(number, cells, width)
+        if continued is not None:
+            index, text = continued
+            if pending is None or not isinstance(pending[index], str):
+                raise DataError(f"单元格 A{number} 的续行前没有可接续的文字")
+            pending[index] += text
+            continue
+        if pending is not None:
+            yield pending
+        values: list[Any] = [""] * width
+        for position, value in cells.items():
+            if position <= width:  # a continuation needs 3 columns, a sheet may have fewer
+                values[position - 1] = value
+        pending = values
+    if pending is not None:
+        yield pending
+
+
+def _continuation(number: int, cells: dict[int, Any], width: int) -> tuple[int, str] | None:
+    """(column index, text) of a continuation row [CONTINUED, column, part]; None else."""
+    if cells.get(1) is not _CONTINUED:
+        return None
+    column, text = cells.get(2), cells.get(3)
+    if type(column) is not int or not 1 <= column <= width or not isinstance(text, str):
+        raise DataError(f"单元格 A{number} 所在的续行格式不对")
+    return column - 1, text
+
+
+# Marks the first cell of a continuation row while a row is read (never a value).
+_CONTINUED = object()
+
+
+def _raw_rows(ws: Any, first_row: int, width: int) -> Iterator[tuple[int, dict[int, Any]]]:
+    """(row number, {column: value}) of the first `width` columns, rows from `first_row` on."""
     shared = list(getattr(ws, "_shared_strings", None) or [])
     source = ws.parent._archive.open(ws._worksheet_path)
     try:
@@ -98,14 +135,18 @@ def stream_data_rows(ws: Any, width: int, *, first_row: int = 2) -> Iterator[lis
             if number < first_row:
                 element.clear()
                 continue
-            values: list[Any] = [""] * width
+            cells: dict[int, Any] = {}
             position = 0
             for cell in element.iterfind(_CELL):
                 ref = cell.get("r")
                 position = _column(ref) if ref else position + 1
-                if position <= width:
-                    values[position - 1] = _value(cell, shared)
+                if position > width:
+                    break
+                if position == 1 and cell.get("t") == "e" and cell.findtext(_V) == CONTINUED:
+                    cells[1] = _CONTINUED
+                else:
+                    cells[position] = _value(cell, shared)
             element.clear()
-            yield values
+            yield number, cells
     finally:
         source.close()

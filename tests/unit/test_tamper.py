@@ -17,11 +17,10 @@ import pytest
 
 from canxie_tui.excel.district.merge import merge
 from canxie_tui.excel.monthly_return import export_monthly
-from canxie_tui.store import anchors, backup, health, integrity, records, session, site
+from canxie_tui.store import anchors, backup, health, integrity, records, session
 from canxie_tui.store.connection import Store
-from canxie_tui.store.district import set_district
 from canxie_tui.store.errors import StoreError
-from tests.conftest import SITE, Make, build_month, fixed_clock, open_store
+from tests.conftest import SITE, Make, build_month, district_store, fixed_clock, open_store
 
 TRIGGERS = (
     "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log\n"
@@ -182,9 +181,7 @@ def test_the_district_keeps_each_return_s_head_and_verify_compares(tmp_path: Pat
     returned = export_monthly(community, 2026, 11, out=tmp_path / "return.xlsx")
     head = anchors.chain_head(community.db.conn)
     community.close()
-    district = session.open_store(tmp_path / "district.db", clock=fixed_clock)
-    set_district(district, "江北区", "500105")
-    site.switch_operator(district, site.add_operator(district, "区残联张敏"))
+    district = district_store(tmp_path / "district.db")
     [result] = merge(district, [returned])
     assert not result.refused, result.reason
     kept = district.query("SELECT site_code, seq, hash FROM audit_anchors")
