@@ -14,7 +14,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeAlias, TypeVar
 
@@ -184,11 +184,17 @@ def opened_store(args: argparse.Namespace, *, create: bool = False) -> Iterator[
     # Looked up when called: tests replace session.open_store to fix the clock.
     from canxie_tui.store import session
 
-    store = session.open_store(db_path(args), create=create)
+    store = session.open_store(db_path(args), create=create, daily_backup=False)
     try:
         yield store
     finally:
-        store.close()
+        try:
+            # The first open of the day's backup comes after the answer, not before it.
+            with suppress(OSError):  # a closed pipe is reported by main's own flush
+                sys.stdout.flush()
+            session.run_pending_backup(store)
+        finally:
+            store.close()
 
 
 def run_tui(path: Path) -> int:
