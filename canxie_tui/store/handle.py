@@ -30,7 +30,8 @@ class Database:
         self.conn = conn
         self._full: Any = None
 
-    def _utils(self) -> Any:
+    def full(self) -> Any:
+        """sqlite-utils' Database on this connection (imported now)."""
         if self._full is None:
             from sqlite_utils import Database as Full
 
@@ -38,10 +39,10 @@ class Database:
         return self._full
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._utils(), name)
+        return getattr(self.full(), name)
 
     def __getitem__(self, table: str) -> Any:
-        return self._utils()[table]
+        return self.full()[table]
 
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
@@ -141,4 +142,4 @@ class Migrations:
         full = Full(self.name)
         for migration in self._migrations:
             full(name=migration.name)(migration.fn)
-        full.apply(db)
+        full.apply(db.full())  # as before: the migrations see sqlite-utils itself
