@@ -278,8 +278,9 @@ def _overdue(store: Store, group: str, period: Period) -> dict[str, int]:
     The due list's stored columns hold this very rule for everyone whose last visit
     is not after `until` (`persons.next_due_date`, kept by `store.tiers`): one indexed
     count.  Only people visited after `until` (a past month's return) or out of the
-    register now (no stored due date) are worked out from their visits up to `until`;
-    a latest-visit subquery per person made this step super-linear at district scale.
+    register now (no stored due date) are worked out from the visits of the longest
+    interval before `until` (one range scan; a latest-visit subquery per person made
+    this step super-linear at district scale).
     """
     params = period.params
     conn = store.db.conn
@@ -294,15 +295,27 @@ def _overdue(store: Store, group: str, period: Period) -> dict[str, int]:
     settings = tiers.get_settings(store)
     longest = max(settings.intervals.values())
     until = period.until
-    for key, tier, registered, recorded, kept in conn.execute(
-        f"SELECT {group}, p.tier, substr(p.created_at, 1, 10), "
-        "(SELECT max(v.visit_date) FROM visit_persons vp JOIN visits v ON v.id = vp.visit_id "
-        "WHERE vp.person_id = p.id AND v.deleted = 0 AND v.visit_date <= :until), "
+    rest = conn.execute(
+        f"SELECT {group}, p.id, p.tier, substr(p.created_at, 1, 10), "
         "CASE WHEN p.last_visit_date <= :until THEN p.last_visit_date ELSE '' END "
         f"{_PERSONS} WHERE {_IN_REGISTER} AND NOT ({stored})",
         params,
-    ):
-        seen = max(recorded or "", kept or "")
+    ).fetchall()
+    # Their latest visit up to `until`, looked for within the longest interval only:
+    # one visited before that is overdue whatever the date, as is one never visited
+    # (due on registration, before `until`), so "none in the window" counts the same.
+    since = (until - timedelta(days=longest)).isoformat()
+    recent: dict[str, str] = {}
+    if rest:
+        for pid, day in conn.execute(
+            "SELECT vp.person_id, max(v.visit_date) FROM visits v "
+            "JOIN visit_persons vp ON vp.visit_id = v.id "
+            "WHERE v.visit_date BETWEEN :since AND :until AND v.deleted = 0 GROUP BY 1",
+            {**params, "since": since},
+        ):
+            recent[pid] = day
+    for key, pid, tier, registered, kept in rest:
+        seen = max(recent.get(pid, ""), kept or "")
         due = next_due(
             date.fromisoformat(seen) if seen else None,
             settings.intervals.get(tier, longest),
