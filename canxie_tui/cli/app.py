@@ -29,6 +29,7 @@ from canxie_tui.cli import (
 )
 from canxie_tui.cli.common import (
     ChineseArgumentParser,
+    backups_after_answer,
     close_stdout_quietly,
     db_path,
     fail,
@@ -71,10 +72,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
-        code = handler(args) if handler else run_tui(db_path(args))
-        sys.stdout.flush()  # a closed pipe shows here, not in Python's flush at exit
-        return code
+        try:
+            handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+            code = handler(args) if handler else run_tui(db_path(args))
+            sys.stdout.flush()  # a closed pipe shows here, not in Python's flush at exit
+            return code
+        finally:
+            backups_after_answer()  # the first open of the day's backup, after the answer
     except BrokenPipeError:  # `canxie … | head`: the reader has all it wanted
         return close_stdout_quietly()
     except CanxieError as err:

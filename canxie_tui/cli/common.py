@@ -14,7 +14,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeAlias, TypeVar
 
@@ -185,16 +185,25 @@ def opened_store(args: argparse.Namespace, *, create: bool = False) -> Iterator[
     from canxie_tui.store import session
 
     store = session.open_store(db_path(args), create=create, daily_backup=False)
+    if store.backup_pending:  # made once the command has answered (`backups_after_answer`)
+        _after_answer.append(store)
     try:
         yield store
     finally:
-        try:
-            # The first open of the day's backup comes after the answer, not before it.
-            with suppress(OSError):  # a closed pipe is reported by main's own flush
-                sys.stdout.flush()
-            session.run_pending_backup(store)
-        finally:
-            store.close()
+        store.close()
+
+
+# Databases whose first open of the day's backup is still to be made.
+_after_answer: list[Store] = []
+
+
+def backups_after_answer() -> None:
+    """Make today's backups of the databases the command opened, after its answer is
+    out (`cli.app.main` calls this last); each reads only the store's path and clock."""
+    from canxie_tui.store import session
+
+    while _after_answer:
+        session.run_pending_backup(_after_answer.pop())
 
 
 def run_tui(path: Path) -> int:

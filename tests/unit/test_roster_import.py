@@ -3,7 +3,6 @@ the error workbook, re-import, an edited file, a crash half-way, and refused fil
 
 from __future__ import annotations
 
-import sys
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
