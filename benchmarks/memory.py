@@ -57,11 +57,11 @@ PRINT_OWN_PEAK = (
 )
 
 
-def peak_tree_rss(argv: list[str]) -> tuple[int, str]:
+def peak_tree_rss(argv: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
     """(peak resident bytes of the process tree, its stdout) of running `argv`, whose
     last line of output is `PRINT_OWN_PEAK`'s: the larger of that and the tree's
     resident memory sampled every `SAMPLE_S` (which sees helper processes too)."""
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env)
     peak = 0
     while process.poll() is None:
         peak = max(peak, tree_rss(process.pid))
