@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from memory import PRINT_OWN_PEAK, peak_tree_rss  # benchmarks/memory.py
+from startup import compiled
 
 from canxie_tui.demo.builder import build_demo
 from canxie_tui.store import session
@@ -256,12 +257,14 @@ def export(
     db: Path, month: tuple[int, int], out: Path, src: Path | None = None
 ) -> tuple[float, int]:
     out.unlink(missing_ok=True)
-    return timed_process([sys.executable, "-c", EXPORT, str(db), *map(str, month), str(out)], src)
+    return timed_process(
+        [sys.executable, "-P", "-c", EXPORT, str(db), *map(str, month), str(out)], src
+    )
 
 
 def floor(cells: Path, out: Path) -> float:
     out.unlink(missing_ok=True)
-    return timed_process([sys.executable, "-c", FLOOR, str(cells), str(out)])[0]
+    return timed_process([sys.executable, "-P", "-c", FLOOR, str(cells), str(out)])[0]
 
 
 def counts(store: Store, month: tuple[int, int]) -> dict[str, int]:
@@ -312,6 +315,8 @@ def main() -> int:
             f"{BIG[0]}年{BIG[1]}月 走访 {big['visits']} 次，渝馨家园成员 {big['members']} 人，"
             f"考勤 {big['attendance']} 条"
         )
+        for src in (args.before, None) if args.before else (None,):
+            compiled(src)
         out, cells = Path(scratch) / "export.xlsx", Path(scratch) / "cells.pickle"
         export(db, BIG, out)  # warm-up (the OS file cache), and the cells for the floor
         sheets = read_cells(out)

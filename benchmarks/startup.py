@@ -82,6 +82,8 @@ print(json.dumps(marks))
 
 
 def _env(src: Path | None) -> dict[str, str]:
+    """The children's environment: `src` first on the path (they run with -P, so the
+    current folder, a source tree itself, never shadows it)."""
     env = dict(os.environ)
     if src is not None:
         env["PYTHONPATH"] = str(src)
@@ -92,7 +94,7 @@ def run_app(script: str, *args: str, src: Path | None = None) -> dict[str, float
     """Milliseconds from spawning a fresh interpreter to each mark the script prints."""
     start = time.time()
     out = subprocess.run(
-        [sys.executable, "-c", script, *args],
+        [sys.executable, "-P", "-c", script, *args],
         capture_output=True,
         text=True,
         check=True,
@@ -109,7 +111,7 @@ def run_search(db: Path, src: Path | None = None) -> dict[str, float]:
     """Milliseconds to the first byte of `canxie search 王`'s answer, and to its end."""
     start = time.time()
     process = subprocess.Popen(
-        [sys.executable, "-m", "canxie_tui", "--db", str(db), "search", "王"],
+        [sys.executable, "-P", "-m", "canxie_tui", "--db", str(db), "search", "王"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         env=_env(src),
@@ -131,6 +133,15 @@ def first_of_the_day(db: Path) -> None:
         for made in folder.iterdir():
             if re.fullmatch(rf"{re.escape(db.stem)}-{today}-\d{{6}}(?:-\d+)?-daily\.db", made.name):
                 made.unlink()
+
+
+def compiled(src: Path | None) -> None:
+    """Byte-compile a source tree, as installing a package does: with
+    PYTHONDONTWRITEBYTECODE set, every start would otherwise compile it again."""
+    import compileall
+
+    root = src if src is not None else Path(__file__).resolve().parent.parent
+    compileall.compile_dir(root / "canxie_tui", quiet=1)
 
 
 def build(folder: Path, scale: str) -> Path:
@@ -239,6 +250,8 @@ def main() -> int:
         folder = args.dir or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         db = build(folder, args.scale)
+        for src in (args.before, None) if args.before else (None,):
+            compiled(src)
         run_app(BARE)  # warm the OS file cache
         bare = statistics.median(run_app(BARE)["paint"] for _ in range(args.runs))
         print(f"bare Textual app (one Static, {SIZE[0]}x{SIZE[1]}): {bare:6.0f} ms to first paint")
