@@ -47,6 +47,7 @@ from startup import compiled
 from canxie_tui.demo.builder import build_demo
 from canxie_tui.store import session
 from canxie_tui.store.connection import Store
+from canxie_tui.store.visits import refresh_last_visits
 
 NOW = datetime(2026, 11, 29, 18, 0)
 BIG = (2026, 10)
@@ -198,6 +199,12 @@ def build(path: Path, args: argparse.Namespace) -> Store:
         fill_visits(store, *BIG, args.visits, rng)
         fill_visits(store, *SMALL, args.small_visits, rng)
         fill_daycare(store, args.members, [SMALL, BIG], rng)
+        # What the audited visit path keeps per person (last visit, tier, due date): the
+        # overdue counts read them.
+        with store.transaction():
+            refresh_last_visits(
+                store, [r[0] for r in store.db.conn.execute("SELECT id FROM persons")]
+            )
     print(f"（建库 {time.perf_counter() - started:.1f} 秒）")
     return store
 
