@@ -32,6 +32,7 @@ from canxie_tui.cli import (
 from canxie_tui.cli.common import (
     EXIT_USAGE,
     ChineseArgumentParser,
+    backups_after_answer,
     close_stdout_quietly,
     db_path,
     fail,
@@ -100,10 +101,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     scratch.install_signal_handlers()  # closing the terminal leaves no temporary file behind
     try:
-        handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
-        code = handler(args) if handler else run_tui(db_path(args))
-        sys.stdout.flush()  # a closed pipe shows here, not in Python's flush at exit
-        return code
+        try:
+            handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+            code = handler(args) if handler else run_tui(db_path(args))
+            sys.stdout.flush()  # a closed pipe shows here, not in Python's flush at exit
+            return code
+        finally:
+            backups_after_answer()  # the first open of the day's backup, after the answer
     except BrokenPipeError:  # `canxie … | head`: the reader has all it wanted
         return close_stdout_quietly()
     except CanxieError as err:

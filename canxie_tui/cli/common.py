@@ -209,11 +209,26 @@ def opened_store(args: argparse.Namespace, *, create: bool = False) -> Iterator[
     # Looked up when called: tests replace session.open_store to fix the clock.
     from canxie_tui.store import session
 
-    store = session.open_store(db_path(args), create=create)
+    store = session.open_store(db_path(args), create=create, daily_backup=False)
+    if store.backup_pending:  # made once the command has answered (`backups_after_answer`)
+        _after_answer.append(store)
     try:
         yield store
     finally:
         store.close()
+
+
+# Databases whose first open of the day's backup is still to be made.
+_after_answer: list[Store] = []
+
+
+def backups_after_answer() -> None:
+    """Make today's backups of the databases the command opened, after its answer is
+    out (`cli.app.main` calls this last); each reads only the store's path and clock."""
+    from canxie_tui.store import session
+
+    while _after_answer:
+        session.run_pending_backup(_after_answer.pop())
 
 
 def run_tui(path: Path) -> int:

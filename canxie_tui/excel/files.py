@@ -40,6 +40,7 @@ from canxie_tui.excel.errors import (
     NotAWorkbookError,
     WorkbookError,
 )
+from canxie_tui.excel.limits import check_expansion, corrupt_error
 from canxie_tui.store import scratch
 from canxie_tui.store.backup import fsync_dir
 from canxie_tui.store.errors import DISK_FULL, is_disk_full
@@ -301,10 +302,7 @@ def check_xlsx(path: Path | str, what: str = "") -> Path:
 
 
 def _corrupt(file: Path, what: str) -> CorruptWorkbookError:
-    name = what or f"“{file.name}”"
-    return CorruptWorkbookError(
-        f"{name}已损坏（文件不完整或内容有误），无法读取。请重新获取该文件。", str(file)
-    )
+    return corrupt_error(file, what)
 
 
 def _read_errors() -> tuple[type[BaseException], ...]:
@@ -344,6 +342,7 @@ def load_workbook(path: Path | str, *, read_only: bool = True, what: str = "") -
     from openpyxl import load_workbook as openpyxl_load
 
     file = check_xlsx(path, what)
+    check_expansion(file, what)  # a zip bomb is refused before openpyxl loads a part
     with reading(file, what), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl warns about unknown extensions etc.
         return openpyxl_load(file, read_only=read_only, data_only=False)

@@ -6,7 +6,7 @@ owner only, in rollback-journal mode so it can be read from a read-only folder.
 
 When: before a migration (`backup_before_migration`, called by `Store.open`), before
 an import or a merge (`backup_before`), on the first open of each day
-(`daily_backup`, called by `Store.open`), and on request (`canxie backup`).
+(`daily_backup`, after the first paint or the command's answer), and on request (`canxie backup`).
 
 Kept: the newest 30 daily backups and the newest 30 taken before an operation;
 then, while the automatic ones (daily and before an operation) together weigh more
@@ -162,15 +162,18 @@ def _remove_with_side_files(path: Path) -> None:
 
 
 # -- copying ----------------------------------------------------------------------------
-def _copy(source: sqlite3.Connection, out: Path) -> Path:
-    """Copy what `source` sees into `out` (0600) through a temporary file and a rename."""
+def _copy(source: sqlite3.Connection, out: Path, pages: int = -1) -> Path:
+    """Copy what `source` sees into `out` (0600) through a temporary file and a rename.
+
+    `pages` > 0 copies in steps of that many pages, holding no read transaction
+    between them (the daily backup, running beside the user's work)."""
     partial = out.with_name(f"{out.name}.{os.getpid()}.part")
     _private_empty_file(partial)
     try:
         with scratch.in_flight(partial):
             target = sqlite3.connect(str(partial), isolation_level=None)
             try:
-                source.backup(target)
+                source.backup(target, pages=pages)
                 # A backup needs no -wal/-shm beside it: readable from a read-only folder.
                 target.execute("PRAGMA journal_mode = DELETE")
             finally:
@@ -200,6 +203,7 @@ def backup_database(
     reason: str,
     out: Path | None = None,
     when: datetime | None = None,
+    pages: int = -1,
 ) -> Path:
     """Copy the database `conn` reads to `out` (default: the backups folder).
 
@@ -212,7 +216,7 @@ def backup_database(
         out = _new_backup_path(db_path, reason, when or datetime.now())
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
-    made = _copy(conn, out)
+    made = _copy(conn, out, pages)
     try:  # the chain's head kept beside the copy (store.anchors)
         anchors.write_sidecar(made)
     except (OSError, sqlite3.Error) as err:
@@ -221,12 +225,17 @@ def backup_database(
 
 
 def backup_file(
-    db_path: Path, *, reason: str, out: Path | None = None, when: datetime | None = None
+    db_path: Path,
+    *,
+    reason: str,
+    out: Path | None = None,
+    when: datetime | None = None,
+    pages: int = -1,
 ) -> Path:
     """Back up the database file at `db_path` through a fresh connection; prune old ones."""
     conn = _reader(db_path)
     try:
-        made = backup_database(conn, db_path, reason=reason, out=out, when=when)
+        made = backup_database(conn, db_path, reason=reason, out=out, when=when, pages=pages)
     finally:
         conn.close()
     if out is None:
@@ -263,8 +272,11 @@ def backup_before_migration(conn: sqlite3.Connection, db_path: Path, when: datet
     return made
 
 
-def daily_backup(store: Store) -> Path | None:
+def daily_backup(store: Store, *, pages: int = -1) -> Path | None:
     """The first open of each day backs the database up; returns the new file or None.
+
+    The app and the command line run it after the first paint or the answer
+    (`store.session.run_pending_backup`), in steps of `pages` pages.
 
     Cheap when today's backup exists (one directory listing).  Never raises: a
     backups folder that cannot be written is logged and skipped, the work goes on.
@@ -280,7 +292,7 @@ def daily_backup(store: Store) -> Path | None:
             wanted = re.compile(re.escape(f"{stem}-{today}-") + r"\d{6}(?:-\d+)?-daily\.db")
             if any(wanted.fullmatch(name) for name in os.listdir(folder)):
                 return None
-        return backup_file(store.path, reason=DAILY, when=now)
+        return backup_file(store.path, reason=DAILY, when=now, pages=pages)
     except Exception as err:
         log.warning(
             "今天的自动备份没有完成（%s）：已跳过，工作不受影响。请检查文件夹“%s”是否可写、磁盘是否已满。",

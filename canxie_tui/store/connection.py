@@ -18,11 +18,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-
 from canxie_tui import config
 from canxie_tui.store import schema
 from canxie_tui.store.errors import BusyError
+from canxie_tui.store.handle import Database
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -47,6 +46,7 @@ def connect(path: Path) -> sqlite3.Connection:
     # bulk writes (roster import, district merge) touch many index pages; measured
     # 4.7 -> 4.3 s for a 30k-row import.  Memory stays bounded by this figure.
     conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    conn.execute("PRAGMA recursive_triggers = ON")  # as sqlite-utils always set it
     return conn
 
 
@@ -60,11 +60,14 @@ class Store:
         self.operator_name = ""
         self.clock: Callable[[], datetime] = clock or datetime.now
         self._lock = threading.RLock()
+        # Set by `open_store(daily_backup=False)`: today's backup is still to be made,
+        # after the first paint or the command's answer (`session.run_pending_backup`).
+        self.backup_pending = False
 
     def clone(self) -> Store:
         """A new connection to the same file for another thread (no migration check)."""
         conn = connect(self.path)
-        other = Store(Database(conn, execute_plugins=False), self.path, clock=self.clock)
+        other = Store(Database(conn), self.path, clock=self.clock)
         other.operator_id, other.operator_name = self.operator_id, self.operator_name
         return other
 

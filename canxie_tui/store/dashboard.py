@@ -118,6 +118,9 @@ def dashboard(store: Store, today: date | None = None) -> Dashboard:
 
 
 def _emergency(store: Store) -> str | None:
+    # Most days there is no event: the roll-call modules are not loaded for nothing.
+    if not store.scalar("SELECT EXISTS (SELECT 1 FROM emergency_events WHERE is_current = 1)"):
+        return None
     from canxie_tui.store import emergency
 
     event = emergency.current_event(store)

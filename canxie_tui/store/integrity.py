@@ -166,21 +166,20 @@ def applied_migrations(conn: sqlite3.Connection) -> list[str]:
 @lru_cache(maxsize=8)
 def our_objects(applied: tuple[str, ...]) -> dict[tuple[str, str], str]:
     """(type, name) -> SQL of every object the migrations `applied` create, in that order."""
-    from sqlite_utils import Database
-    from sqlite_utils.migrations import Migrations
+    from canxie_tui.store.handle import Database, Migrations
 
     by_name = {m.name: m for m in schema.migrations._migrations}
     subset = Migrations(schema.migrations.name)
     subset._migrations = [by_name[name] for name in applied if name in by_name]
-    db = Database(memory=True)
+    conn = sqlite3.connect(":memory:")
     try:
-        subset.apply(db)
+        subset.apply(Database(conn))
         return {
             (kind, name): _normal(sql)
-            for kind, name, sql in db.execute("SELECT type, name, sql FROM sqlite_master")
+            for kind, name, sql in conn.execute("SELECT type, name, sql FROM sqlite_master")
         }
     finally:
-        db.close()
+        conn.close()
 
 
 def foreign_objects(conn: sqlite3.Connection) -> list[tuple[str, str]]:

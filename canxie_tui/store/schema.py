@@ -1,4 +1,4 @@
-"""The schema, as ordered sqlite-utils migrations.
+"""The schema, as ordered migrations (sqlite-utils' bookkeeping, `store.handle`).
 
 Every business table has a stable UUID `id` (the identity that survives export
 and district merge), an INTEGER `pk` (a stable rowid for FTS and joins; VACUUM
@@ -13,8 +13,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from canxie_tui.store.handle import Database, Migrations
 
 APPLICATION_ID = 0x43585549  # "CXUI": marks a file as ours in the SQLite header
 

@@ -1,7 +1,9 @@
 """Opening a database and restoring one: everything that happens around a connection.
 
 `open_store` checks the file is ours and writable, migrates it (after a backup
-of what was there) and takes the first backup of the day; `restore_database`
+of what was there) and takes the first backup of the day, or leaves it pending
+for the app and the command line to take after the first paint or the answer
+(`run_pending_backup`, in steps: a save never waits for it); `restore_database`
 replaces the database by a backup and records that in the restored audit log.
 The connection itself (`store.connection.Store`) knows none of this.
 """
@@ -10,15 +12,15 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from canxie_tui.store import anchors, backup, integrity, records, schema, scratch
 from canxie_tui.store.connection import Store, connect, default_db_path
 from canxie_tui.store.errors import StoreError, explain
+from canxie_tui.store.handle import Database
 
 
 def _create_private_file(path: Path) -> None:
@@ -64,8 +66,14 @@ def open_store(
     *,
     create: bool = True,
     clock: Callable[[], datetime] | None = None,
+    daily_backup: bool = True,
 ) -> Store:
-    """Open (and if needed create and migrate) the database at `path`."""
+    """Open (and if needed create and migrate) the database at `path`.
+
+    `daily_backup=False`: the first open of the day's backup is not made here but
+    marked pending (`store.backup_pending`) for `run_pending_backup` to make once
+    the user has what they opened for.
+    """
     path = Path(path) if path is not None else default_db_path()
     clock = clock or datetime.now
     is_new = _check_file(path, create)
@@ -79,7 +87,7 @@ def open_store(
     except sqlite3.DatabaseError as err:
         raise StoreError(f"无法打开数据库“{path}”：{explain(err) or err}") from err
     try:
-        db = Database(conn, execute_plugins=False)
+        db = Database(conn)
         _check_ownership(db, path)
         if db.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             db.enable_wal()
@@ -92,9 +100,42 @@ def open_store(
     store = Store(db, path, clock=clock)
     store.load_operator()
     _reindex_if_keys_changed(store)
-    if had_data:
+    if had_data and daily_backup:
         backup.daily_backup(store)  # the first open of each day; never fails the open
+    store.backup_pending = had_data and not daily_backup
     return store
+
+
+# Pages copied per step of the deferred daily backup (4 MiB at SQLite's 4 KiB pages):
+# no read transaction is held between steps, so checkpoints go on and the copy of a
+# 1 GB district database never holds anything for long.
+BACKUP_STEP_PAGES = 1024
+
+
+def run_pending_backup(store: Store) -> Path | None:
+    """Make today's backup if `open_store(daily_backup=False)` left it pending.
+
+    Safe in another thread: it reads `store.path` and `store.clock` only and copies
+    through a connection of its own.  Never raises (see `backup.daily_backup`).
+    """
+    if not store.backup_pending:
+        return None
+    store.backup_pending = False
+    return backup.daily_backup(store, pages=BACKUP_STEP_PAGES)
+
+
+def start_pending_backup(store: Store) -> threading.Thread | None:
+    """`run_pending_backup` in a thread of its own, started now.
+
+    Not a daemon: a process that is quitting finishes the copy before it exits
+    (a half-made copy is never kept, but then today would have none)."""
+    if not store.backup_pending:
+        return None
+    thread = threading.Thread(
+        target=run_pending_backup, args=(store,), name="canxie-daily-backup", daemon=False
+    )
+    thread.start()
+    return thread
 
 
 def _check_ownership(db: Database, path: Path) -> None:
@@ -134,25 +175,36 @@ def _baseline_if_pending(db: Database) -> None:
         conn.execute("DELETE FROM settings WHERE key = ?", (key,))
 
 
-# A community or street re-indexes in about a second (0.3 s per 1,000 people); a
-# district's 40k people take ~12 s, which the first open must not wait for: a larger
-# database keeps its old keys (new and edited people get the new ones) until it is
-# re-indexed some other way.
+# A community or street re-indexes in about a second (0.3 s per 1,000 people) on open;
+# a district's 40k people take ~12 s, which the first open must not wait for: a larger
+# database keeps its old keys (new and edited people get the new ones) until the app
+# re-indexes it in the background after the first paint (`reindex_in_steps`).
 REINDEX_ON_OPEN_MAX = 5_000
+REINDEX_STEP = 500  # people per transaction: a save waits for one step at most
 
 
-def _reindex_if_keys_changed(store: Store) -> None:
-    """Search keys are written when a person is saved; when this version makes other
-    keys (new surname readings, mixed pinyin), everyone is re-indexed once, so that
-    `kdm` finds 阚德明 in a database filled by an earlier version too.
+def keys_outdated(store: Store) -> bool:
+    """Whether this version makes other search keys than the database holds.
 
     The keys' version is kept in the file header (PRAGMA user_version, unused
     otherwise), not in a table: marking a new or re-indexed database adds no row.
     """
     from canxie_tui.domain.search_keys import KEYS_VERSION
 
-    conn = store.db.conn
-    if conn.execute("PRAGMA user_version").fetchone()[0] >= KEYS_VERSION:
+    return int(store.scalar("PRAGMA user_version")) < KEYS_VERSION
+
+
+def _mark_keys_current(store: Store) -> None:
+    from canxie_tui.domain.search_keys import KEYS_VERSION
+
+    store.db.conn.execute(f"PRAGMA user_version = {int(KEYS_VERSION)}")
+
+
+def _reindex_if_keys_changed(store: Store) -> None:
+    """Search keys are written when a person is saved; when this version makes other
+    keys (new surname readings, mixed pinyin), everyone is re-indexed once, so that
+    `kdm` finds 阚德明 in a database filled by an earlier version too."""
+    if not keys_outdated(store):
         return
     people = int(store.scalar("SELECT count(*) FROM persons"))
     if people > REINDEX_ON_OPEN_MAX:
@@ -162,7 +214,29 @@ def _reindex_if_keys_changed(store: Store) -> None:
             from canxie_tui.store.search import rebuild_index
 
             rebuild_index(store)
-        conn.execute(f"PRAGMA user_version = {int(KEYS_VERSION)}")
+        _mark_keys_current(store)
+
+
+def reindex_in_steps(store: Store, progress: Callable[[int, int], None] | None = None) -> int:
+    """Re-index everyone when the keys are outdated, `REINDEX_STEP` people per
+    transaction (saves go on between steps); returns how many were re-indexed.
+
+    Someone saved meanwhile is indexed by the save itself with the new keys, so
+    the steps need no lock across them.
+    """
+    if not keys_outdated(store):
+        return 0
+    from canxie_tui.store.search import index_people
+
+    pks = [r[0] for r in store.db.conn.execute("SELECT pk FROM persons")]
+    for start in range(0, len(pks), REINDEX_STEP):
+        with store.transaction():
+            index_people(store, pks[start : start + REINDEX_STEP])
+        if progress:
+            progress(min(start + REINDEX_STEP, len(pks)), len(pks))
+    with store.transaction():
+        _mark_keys_current(store)
+    return len(pks)
 
 
 def restore_database(

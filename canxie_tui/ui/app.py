@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -26,6 +27,7 @@ from canxie_tui.ui.commands import PALETTE_PLACEHOLDER, QUIT_HINT, MainCommands,
 from canxie_tui.ui.errors import reported
 
 T = TypeVar("T")
+UPKEEP_AT_LATEST_S = 3.0  # seconds after start-up
 
 
 class CanxieApp(App[None]):
@@ -84,9 +86,13 @@ class CanxieApp(App[None]):
         super().__init__()
         self.db_path = db_path
         self.started = started if started is not None else time.perf_counter()
-        self.store = store or open_store(db_path)
+        # Today's backup waits until the figures are on screen (`start_upkeep`).
+        self.store = store or open_store(db_path, daily_backup=False)
         self.site: Site = site.get_site(self.store)
         self.startup_ms: float | None = None
+        self._backup_thread: threading.Thread | None = None
+        self._upkeep_started = False
+        self._upkeep_status = ""  # background work in progress, said in the header
 
     # -- start-up ------------------------------------------------------------
     def on_mount(self) -> None:
@@ -100,10 +106,31 @@ class CanxieApp(App[None]):
 
             self.push_screen(SetupScreen(self.site))
         self.call_after_refresh(self._log_startup)
+        # The dashboard starts the upkeep when its figures are shown; this is in case
+        # they never are (an error).
+        self.set_timer(UPKEEP_AT_LATEST_S, self.start_upkeep)
 
     def _log_startup(self) -> None:
         self.startup_ms = (time.perf_counter() - self.started) * 1000
         self.log.info(f"started in {self.startup_ms:.0f} ms")
+
+    def start_upkeep(self) -> None:
+        """After the first figures are on screen (once): today's backup, in steps in a
+        thread of its own, and the search keys of a large database re-indexed when this
+        version makes other keys (`ui.upkeep`)."""
+        if self._upkeep_started:
+            return
+        self._upkeep_started = True
+        from canxie_tui.store.session import start_pending_backup
+        from canxie_tui.ui.upkeep import reindex_when_outdated
+
+        self._backup_thread = start_pending_backup(self.store)
+        reindex_when_outdated(self)
+
+    def wait_for_backup(self) -> None:
+        """Today's backup finished (before the database file is replaced)."""
+        if self._backup_thread is not None:
+            self._backup_thread.join()
 
     def show_home(self) -> None:
         """Back to the dashboard (the home screen), closing whatever is above it."""
@@ -194,6 +221,7 @@ class CanxieApp(App[None]):
         from canxie_tui.store.session import restore_database
 
         self.show_home()  # screens holding their own connections close them on unmount
+        self.wait_for_backup()
         operator = (self.store.operator_id, self.store.operator_name)
         clock = self.store.clock
         self.store.close()
@@ -253,7 +281,13 @@ class CanxieApp(App[None]):
 
     def _refresh_subtitle(self) -> None:
         who = self.store.operator_name or "未设置操作员"
-        self.sub_title = f"{self.site.full_name() or '未设置辖区'} · 操作员：{who}"
+        status = f" · {self._upkeep_status}" if self._upkeep_status else ""
+        self.sub_title = f"{self.site.full_name() or '未设置辖区'} · 操作员：{who}{status}"
+
+    def show_upkeep(self, status: str) -> None:
+        """Say in the header what the app is doing in the background ('' when done)."""
+        self._upkeep_status = status
+        self._refresh_subtitle()
 
     # -- database work off the UI thread ----------------------------------------
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -57,7 +57,7 @@ async def test_a_failing_key_action_is_told_in_chinese(
 async def test_a_refusal_while_loading_is_told_with_its_own_message(
     app: CanxieApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from canxie_tui.ui.screens import dashboard
+    from canxie_tui.store import dashboard  # read by the screen's worker when it runs
 
     def refused(*args: object) -> None:
         raise CanxieError("数据库正忙，请稍后再试。")

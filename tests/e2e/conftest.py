@@ -24,8 +24,11 @@ def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
         *,
         create: bool = True,
         clock: Callable[[], datetime] | None = None,
+        daily_backup: bool = True,
     ) -> Store:
-        return original(path, create=create, clock=clock or (lambda: NOW))
+        return original(
+            path, create=create, clock=clock or (lambda: NOW), daily_backup=daily_backup
+        )
 
     monkeypatch.setattr(session, "open_store", open_at_now)
 

@@ -109,10 +109,17 @@ def test_the_connection_imports_nothing_of_the_project_but_schema_and_errors() -
         "canxie_tui.store",
         "canxie_tui.store.connection",
         "canxie_tui.store.errors",
+        "canxie_tui.store.handle",  # the connection handle (no project imports)
         "canxie_tui.store.schema",
         "canxie_tui.domain",
         "canxie_tui.domain.errors",
     }, sorted(ours)
+
+
+def test_opening_a_database_does_not_load_sqlite_utils() -> None:
+    """sqlite-utils (~30 ms of imports) is for migrations only: loaded when one runs."""
+    loaded, _ = _import_in_fresh_python("canxie_tui.store.session")
+    assert _top_level(loaded, "sqlite_utils") == []
 
 
 def test_layer_contracts_are_declared_for_ci() -> None:

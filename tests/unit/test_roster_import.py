@@ -3,7 +3,6 @@ the error workbook, re-import, an edited file, a crash half-way, and refused fil
 
 from __future__ import annotations
 
-import sys
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -22,7 +21,6 @@ from canxie_tui.excel.roster import apply as roster_apply
 from canxie_tui.excel.roster import columns as roster_columns
 from canxie_tui.excel.roster import importer as roster
 from canxie_tui.excel.roster import plan as roster_plan
-from canxie_tui.excel.roster import reader_process as row_reader
 from canxie_tui.excel.roster import spool as roster_spool
 from canxie_tui.store import register, tiers
 from canxie_tui.store.connection import Store
@@ -306,8 +304,16 @@ def test_error_workbook_contents(tmp_path: Path) -> None:
 
 
 def test_error_values_stay_text(tmp_path: Path) -> None:
+    """Text that looks like a formula (typed after an apostrophe in Excel) is rejected as
+    a phone and stays text in the error workbook."""
     rows = body_rows(王芳={"phone": '=HYPERLINK("http://x","点我")'})[:1]
     path = write_roster(tmp_path / "f.xlsx", rows)
+    wb = load_workbook(path)
+    for row in wb.active.iter_rows():  # type: ignore[union-attr]
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
+    wb.save(path)
     file = roster.read_roster(path, today=TODAY)
     [rejected] = file.rejected
     assert rejected.column == "联系电话（手机）"
@@ -630,32 +636,7 @@ def test_garbage_collection_is_back_on_after_every_step(registered: Store, tmp_p
     assert gc.isenabled()
 
 
-# -- big files: rows parsed by a reader process ---------------------------------------------
-def read_summary(file: roster.RosterFile) -> tuple[Any, ...]:
-    rows = [(r.row, r.id_number, r.person, r.household) for r in file.rows()]
-    rejected = [(r.row, r.column, r.value, r.reason) for r in file.rejected]
-    return file.sheet, file.header_row, file.blank_rows, rows, rejected
-
-
-def test_reader_process_gives_what_an_in_process_read_gives(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = write_roster(tmp_path / "f.xlsx", [*body_rows(), None, None, *_many(2500)])
-    in_process = read_summary(roster.read_roster(path, today=TODAY))
-    started: list[Any] = []
-    real_start = row_reader.start_reader
-
-    def spy(*args: Any) -> Any:
-        started.append(args)
-        return real_start(*args)
-
-    monkeypatch.setattr(row_reader, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(row_reader, "start_reader", spy)
-    assert read_summary(roster.read_roster(path, today=TODAY)) == in_process
-    assert started == [(path, 0, 4)]  # the header is row 3 of the first sheet
-    assert len(in_process[3]) == 2505 and in_process[2] == 4  # rows past the batch size
-
-
+# -- hostile and damaged files ---------------------------------------------------------------
 def _truncated_sheet(tmp_path: Path) -> Path:
     """A roster whose sheet XML stops in the middle of the data rows."""
     good = write_roster(tmp_path / "good.xlsx", [*body_rows(), *_many(300)])
@@ -669,43 +650,68 @@ def _truncated_sheet(tmp_path: Path) -> Path:
     return bad
 
 
-@pytest.mark.parametrize("parallel", [False, True])
-def test_a_sheet_cut_short_is_refused_the_same_way(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel: bool
-) -> None:
-    if parallel:
-        monkeypatch.setattr(row_reader, "PARALLEL_MIN_BYTES", 0)
+def test_a_sheet_cut_short_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CorruptWorkbookError, match=r"cut\.xlsx”已损坏"):
         roster.read_roster(_truncated_sheet(tmp_path), today=TODAY)
 
 
-def test_a_reader_that_dies_half_way_is_reported(
+def _with_part(tmp_path: Path, part: str, data: bytes, *, size: int | None = None) -> Path:
+    """The test roster with `part` replaced by `data` (deflated); `size` overrides the
+    uncompressed size the zip declares (a lie)."""
+    good = write_roster(tmp_path / "good.xlsx")
+    bad = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            if item.filename != part:
+                out.writestr(item, src.read(item))
+        out.writestr(part, data)
+    if size is not None:  # patch the central directory's uncompressed size
+        raw = bytearray(bad.read_bytes())
+        central = raw.rfind(part.encode()) - 46  # the name follows a 46-byte header
+        assert raw[central : central + 4] == b"PK\x01\x02"
+        raw[central + 24 : central + 28] = size.to_bytes(4, "little")
+        bad.write_bytes(bytes(raw))
+    return bad
+
+
+def test_a_workbook_that_expands_beyond_the_limits_is_refused_before_reading(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = tmp_path / "fake-python"  # sends one batch of one blank row, then ends
-    fake.write_text(
-        f"#!{sys.executable}\n"
-        "import pickle, sys\n"
-        "sys.stdout.buffer.write(pickle.dumps(('rows', [(None,)])))\n",
-        encoding="utf-8",
-    )
-    fake.chmod(0o755)
-    monkeypatch.setattr(row_reader, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(row_reader.sys, "executable", str(fake))
-    with pytest.raises(row_reader.ReaderStopped, match="后台进程意外结束"):
-        roster.read_roster(write_roster(tmp_path / "f.xlsx"), today=TODAY)
+    """Shared strings that decompress to more than the limit (a zip bomb): one Chinese
+    line, nothing read (the limit is lowered here: the real one is 64 MB)."""
+    from canxie_tui.excel import limits
+    from canxie_tui.excel.files import load_workbook
+
+    monkeypatch.setattr(limits, "MAX_SHARED_STRINGS_BYTES", 1 << 20)
+    strings = b"<sst>" + b"<si><t>" + b"A" * (3 << 20) + b"</t></si></sst>"
+    bomb = _with_part(tmp_path, "xl/sharedStrings.xml", strings)
+    assert bomb.stat().st_size < 100_000
+    for read in (lambda: roster.read_roster(bomb, today=TODAY), lambda: load_workbook(bomb)):
+        with pytest.raises(limits.OversizedWorkbookError) as caught:
+            read()
+        assert "bomb.xlsx”解压后远大于正常的花名册或报表" in caught.value.message
+        assert "\n" not in caught.value.message
 
 
-@pytest.mark.parametrize("python", ["/bin/true", "no-such-python"])
-def test_without_a_working_reader_the_file_is_read_here(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, python: str
+def test_a_zip_that_lies_about_its_sizes_is_refused_as_damaged(tmp_path: Path) -> None:
+    strings = b"<sst>" + b"<si><t>x</t></si>" * 20_000 + b"</sst>"
+    liar = _with_part(tmp_path, "xl/sharedStrings.xml", strings, size=100)
+    with pytest.raises(CorruptWorkbookError, match=r"bomb\.xlsx”已损坏"):
+        roster.read_roster(liar, today=TODAY)
+
+
+def test_a_sheet_formatted_out_to_column_xfd_reads_up_to_its_last_header_column(
+    tmp_path: Path,
 ) -> None:
-    """A reader that cannot start, or ends before its first batch: read in-process."""
-    path = write_roster(tmp_path / "f.xlsx")
-    monkeypatch.setattr(row_reader, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(
-        row_reader.sys, "executable", str(tmp_path / python) if "/" not in python else python
-    )
+    """16,384 columns (formatting or a stray value at XFD on every row): the rows are
+    those of the header's columns, the rest is not read."""
+    path = write_roster(tmp_path / "wide.xlsx")
+    wb = load_workbook(path)
+    ws = wb.active
+    assert ws is not None
+    for row in range(1, ws.max_row + 1):
+        ws.cell(row=row, column=16_384, value=" ")
+    wb.save(path)
     file = roster.read_roster(path, today=TODAY)
     assert [r.row for r in file.rows()] == [4, 5, 6, 12, 13]
     assert [r.row for r in file.rejected] == [8, 9, 10]

@@ -1,14 +1,18 @@
 """Reading the district's 花名册 (roster workbook): the first step of `excel.roster.importer`.
 
 `read_roster(path)` refuses anything that is not a readable .xlsx (via
-`excel.files.load_workbook`: .xls, an encrypted workbook, a CSV or a renamed text
-file, a damaged zip) and a workbook without a recognisable header, each with one
+`excel.files.check_xlsx`: .xls, an encrypted workbook, a CSV or a renamed text
+file, a damaged zip), a workbook whose parts expand beyond sane limits (a zip
+bomb, `excel.limits`) and a workbook without a recognisable header, each with one
 Chinese message.  It finds the header row itself in the first `HEADER_SCAN_ROWS`
 rows of the first sheet that has one (title rows and merged cells above it are
-common), matches the columns by their usual names and variants, then streams the
-rows (openpyxl read-only: the workbook is never held in memory; for a big file
-from a reader process, `excel.roster.reader_process`, so that parsing and validating run on
-two cores) through `domain.validate.clean_person` / `clean_household`.  A row comes out accepted
+common), matches the columns by their usual names and variants, then takes the
+rows, up to the header's last column only (a sheet formatted out to column XFD
+costs nothing more), through `domain.validate.clean_person` / `clean_household`.
+
+The sheet is read by python-calamine (Rust): ~7x faster than openpyxl's
+read-only mode, holding one sheet's cells (~40 MB for 30,000 rows) while Python
+takes its rows one at a time.  A row comes out accepted
 (cleaned values) or rejected (row number as Excel shows it, column, value, reason
 in Chinese).  Blank rows are skipped; a second row with the same ID number is
 rejected.
@@ -35,8 +39,8 @@ from canxie_tui.domain import codes, ids, validate
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.models import address_with_place
 from canxie_tui.excel.errors import WorkbookError
-from canxie_tui.excel.files import Progress, load_workbook, reading
-from canxie_tui.excel.roster import reader_process as row_reader
+from canxie_tui.excel.files import Progress, check_xlsx
+from canxie_tui.excel.limits import check_expansion, corrupt_error
 from canxie_tui.excel.roster.columns import (
     _FACT_KEYS,
     FACT_FIELDS,
@@ -145,25 +149,42 @@ def read_roster(
     progress: Progress | None = None,
 ) -> RosterFile:
     """Read and validate a roster workbook (see the module doc); nothing is written."""
-    file = Path(path)
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    file = check_xlsx(path)
+    check_expansion(file)
     today = today or date.today()
-    wb = load_workbook(file)
     try:
-        with reading(file), gc_paused():
-            return _read(wb, file, today, progress)
+        book = CalamineWorkbook.from_path(str(file))
+    except CalamineError as err:
+        raise corrupt_error(file) from err
+    try:
+        with gc_paused():
+            return _read(book, file, today, progress)
+    except CalamineError as err:
+        raise corrupt_error(file) from err
     finally:
-        wb.close()
+        book.close()
 
 
-def _read(wb: Any, file: Path, today: date, progress: Progress | None) -> RosterFile:
-    partial: tuple[str, int, dict[str, int]] | None = None
-    for index, ws in enumerate(wb.worksheets):
-        if getattr(ws, "sheet_state", "visible") != "visible" and len(wb.worksheets) > 1:
+def _sheets(book: Any) -> Iterator[Any]:
+    """The worksheets to look in: the visible ones (or the only one, even hidden)."""
+    from python_calamine import SheetTypeEnum, SheetVisibleEnum
+
+    sheets = book.sheets_metadata
+    for index, meta in enumerate(sheets):
+        if meta.typ != SheetTypeEnum.WorkSheet:
             continue
-        estimate = ws.max_row or 0
-        if hasattr(ws, "reset_dimensions"):
-            ws.reset_dimensions()  # wrong <dimension> in the file must not cut rows off
-        rows = ws.iter_rows(values_only=True)
+        if meta.visible != SheetVisibleEnum.Visible and len(sheets) > 1:
+            continue
+        yield book.get_sheet_by_index(index)
+
+
+def _read(book: Any, file: Path, today: date, progress: Progress | None) -> RosterFile:
+    partial: tuple[str, int, dict[str, int]] | None = None
+    for sheet in _sheets(book):
+        # From row 1 (its row numbers are Excel's); columns from the first one used.
+        rows = sheet.iter_rows()
         for number, cells in enumerate(rows, 1):
             if number > HEADER_SCAN_ROWS:
                 break
@@ -171,7 +192,7 @@ def _read(wb: Any, file: Path, today: date, progress: Progress | None) -> Roster
             if _is_header(found):
                 roster = RosterFile(
                     path=file,
-                    sheet=ws.title,
+                    sheet=sheet.name,
                     header_row=number,
                     spool=Spool(facts=not _FACT_KEYS.isdisjoint(found)),
                     columns={k: str(cells[i]).strip() for k, i in found.items()},
@@ -181,13 +202,14 @@ def _read(wb: Any, file: Path, today: date, progress: Progress | None) -> Roster
                         if c not in (None, "") and i not in found.values()
                     ],
                 )
-                if file.stat().st_size >= row_reader.PARALLEL_MIN_BYTES:
-                    # A big file: the rows below come from a reader process.
-                    rows = row_reader.start_reader(file, index, number + 1) or rows
-                _read_rows(roster, found, rows, number, today, progress, estimate)
+                # Nothing right of the header's last column is read (16,384 styled
+                # columns cost what 20 do).
+                width = 1 + max(i for i, c in enumerate(cells) if c not in (None, ""))
+                below = (row[:width] for row in rows)
+                _read_rows(roster, found, below, number, today, progress, sheet.total_height)
                 return roster
             if partial is None and len(found) >= 2 and ("name" in found or "id_number" in found):
-                partial = (ws.title, number, found)
+                partial = (sheet.name, number, found)
     raise NoHeaderError(_no_header_message(file.name, partial), str(file))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.cells import cell_len
 from textual import on, work
@@ -12,14 +12,15 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
 
-from canxie_tui.domain import codes
-from canxie_tui.domain.indicators import SHORT_NAMES, Indicator
-from canxie_tui.domain.models import Followup
-from canxie_tui.store.dashboard import Dashboard, dashboard
-from canxie_tui.store.duelist import DueItem
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.widgets.tables import add_keyed_columns, cursor_key, keep_cursor
+
+if TYPE_CHECKING:  # the data modules load in the worker, after the first paint
+    from canxie_tui.domain.indicators import Indicator
+    from canxie_tui.domain.models import Followup
+    from canxie_tui.store.dashboard import Dashboard
+    from canxie_tui.store.duelist import DueItem
 
 BAR_WIDTH = 10
 
@@ -52,6 +53,8 @@ def short_text(ind: Indicator) -> str:
 
 def indicator_row(ind: Indicator, *, wide: bool = False) -> tuple[str, ...]:
     """One row of 专栏1: 序号 and name, 分子/分母, rate, target, verdict, shortfall."""
+    from canxie_tui.domain.indicators import SHORT_NAMES
+
     name = ind.name if wide else SHORT_NAMES.get(ind.key, ind.name)
     target = ind.target_text if wide else NARROW_TARGETS.get(ind.key, ind.target_text)
     if ind.kind == "external":
@@ -65,6 +68,8 @@ def indicator_row(ind: Indicator, *, wide: bool = False) -> tuple[str, ...]:
 
 def beside_table(ind: Indicator, *, wide: bool = False) -> str:
     """An indicator from the plan's text (not a row of 专栏1), as one line under the table."""
+    from canxie_tui.domain.indicators import SHORT_NAMES
+
     name = ind.name if wide else SHORT_NAMES.get(ind.key, ind.name)
     figures = f"{ind.numerator}/{ind.denominator} {ind.rate_text}" if ind.denominator else "—"
     return (
@@ -214,10 +219,15 @@ class DashboardScreen(CanxieScreen[None]):
     @work(exclusive=True, group="dashboard", exit_on_error=False)
     @reported
     async def reload(self) -> None:
+        from canxie_tui.store.dashboard import dashboard
+
         self.data = await self.canxie.db(dashboard)
         self._render_data(self.data)
+        self.canxie.start_upkeep()  # today's backup and such, now that the figures are shown
 
     def _render_data(self, data: Dashboard) -> None:
+        from canxie_tui.domain import codes
+
         self._render_today(data)
         self.query_one("#agenda-due", Static).update(due_lines(data.due_first))
         self.query_one("#agenda-followups", Static).update(

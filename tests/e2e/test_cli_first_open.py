@@ -1,0 +1,34 @@
+"""The first command of the day answers first; today's backup is made after."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from canxie_tui.store import backup, session
+from canxie_tui.store.connection import Store
+from tests.e2e.conftest import run
+
+
+def test_the_daily_backup_is_made_after_the_answer(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for made in backup.list_backups(db):  # as if yesterday's: today has none yet
+        made.path.unlink()
+    printed_before_backup: list[str] = []
+    real = session.run_pending_backup
+
+    def after_answer(store: Store) -> Path | None:
+        printed_before_backup.append(capsys.readouterr().out)
+        return real(store)
+
+    monkeypatch.setattr(session, "run_pending_backup", after_answer)
+    code, _, _ = run(capsys, "--db", str(db), "search", "王", "--json")
+
+    assert code == 0
+    assert '"name": "王' in printed_before_backup[0]  # the answer was out already
+    [made] = backup.list_backups(db)
+    assert made.reason == backup.DAILY
+    code, _, _ = run(capsys, "--db", str(db), "search", "王")
+    assert code == 0 and len(backup.list_backups(db)) == 1  # once a day
