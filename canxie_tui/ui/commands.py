@@ -74,7 +74,7 @@ class MainCommands(Provider):
             ),
             ("设置：走访分级间隔", "A/B/C级多少天走访一次", app.show_tier_settings),
             (
-                "设置：两项补贴扩面",
+                "设置：两项补贴标准（扩面、金额）",
                 "生活补贴延伸至低收入家庭；护理补贴扩面至三、四级智力、精神残疾人",
                 app.show_subsidy_settings,
             ),
