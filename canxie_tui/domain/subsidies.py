@@ -69,6 +69,29 @@ SOURCE_2021 = "渝民发〔2021〕15号"
 SOURCE_2026 = "重庆市民政局关于2026年困难残疾人生活补贴和重度残疾人护理补贴标准的通知"
 
 
+def parse_state(value: object) -> str | None:
+    """A roster's 享受/未享受 (是/否, ticks) or a state's name -> a state code; None unknown.
+
+    未享受 / 否 is 停发: a person never receiving it has nothing to stop (see
+    `same_state`), one receiving it stops.
+    """
+    if isinstance(value, bool):
+        return RECEIVING if value else STOPPED
+    text = str(value).strip() if value is not None else ""
+    for code, label in STATES.items():
+        if text in (code, label):
+            return code
+    if text in ("停止", "已停发", "取消"):
+        return STOPPED
+    said = codes.parse_yes_no(text)
+    return None if said is None else (RECEIVING if said else STOPPED)
+
+
+def same_state(old: str | None, new: str | None) -> bool:
+    """Whether a roster's state says nothing new: none recorded and 停发 are alike."""
+    return (old or STOPPED) == (new or STOPPED)
+
+
 # -- months ("YYYY-MM" text compares in calendar order) ---------------------------------
 def check_month(text: str) -> str:
     """ "2026-01" as stored; anything else refused in words."""

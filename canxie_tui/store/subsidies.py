@@ -142,13 +142,16 @@ def set_state(
     from_month: str,
     reason: str = "",
     level: int | None = None,
+    *,
+    refresh: bool = True,
 ) -> Entry:
     """Record that `kind` is in `state` from `from_month` on; returns the new entry.
 
     The period covering or following `from_month` is closed the month before;
     a period starting that same month is replaced.  A period starting later is
     refused (say it there, or end it first).  For 护理补贴 `level` is the level the
-    amount is paid at (default: the person's).  One transaction, audited.
+    amount is paid at (default: the person's).  One transaction, audited; the
+    register's cache is refreshed unless `refresh` is False (the caller does it).
     """
     if kind not in KINDS or state not in STATES:
         raise InputError("补贴种类或状态不对", "kind")
@@ -188,7 +191,8 @@ def set_state(
                 | values,
                 action=_ACTION,
             )
-        refresh_flags(store, [person_id])
+        if refresh:
+            refresh_flags(store, [person_id])
         row = store.query("SELECT * FROM subsidies WHERE id = ?", (entry_id,))[0]
     return _entry(row)
 
@@ -265,7 +269,7 @@ def follow_ticks(
     for code in sorted(had ^ has):
         kind = KIND_OF_CODE[code]
         if code in has and kind not in latest:
-            set_state(store, person_id, kind, RECEIVING, month, f"{reason}：享受")
+            set_state(store, person_id, kind, RECEIVING, month, f"{reason}：享受", refresh=False)
         elif code not in has and kind in latest:
-            set_state(store, person_id, kind, STOPPED, month, f"{reason}：未享受")
+            set_state(store, person_id, kind, STOPPED, month, f"{reason}：未享受", refresh=False)
     refresh_flags(store, [person_id])
