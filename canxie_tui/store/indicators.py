@@ -42,6 +42,7 @@ from canxie_tui.store.register_sql import in_register
 
 _REGISTER = in_register("p")
 
+
 def options(store: Store, today: date) -> Options:
     """The 两项补贴 rule set in force on `today` (settings), as the rules read it."""
     from canxie_tui.store.subsidies import month_on, rule_sets

@@ -400,3 +400,43 @@ def changes(store: Store, month: str) -> list[ChangeLine]:
 
 def _level(entry: Entry | None, row: Row) -> int | None:
     return entry.level if entry is not None and entry.level is not None else row.level
+
+
+# -- per community (the district roll-up) ---------------------------------------------------
+@dataclass
+class Totals:
+    """One community's 两项补贴 of a month: people and 元 per kind, and the check's stops."""
+
+    people: dict[str, int] = field(default_factory=dict)  # kind -> 人数
+    money: dict[str, int] = field(default_factory=dict)  # kind -> 元
+    stops: int = 0  # 应停未停 lines
+    overpaid: int = 0  # 多发金额 (元)
+
+    def add(self, other: Totals) -> None:
+        for kind in KINDS:
+            self.people[kind] = self.people.get(kind, 0) + other.people.get(kind, 0)
+            self.money[kind] = self.money.get(kind, 0) + other.money.get(kind, 0)
+        self.stops += other.stops
+        self.overpaid += other.overpaid
+
+
+def totals_by_division(store: Store, month: str) -> dict[str, Totals]:
+    """The payroll and the check of `month` summed per community (household division)."""
+    from canxie_tui.domain.errors import InputError
+
+    try:
+        _, lines = payroll(store, month)
+        found = check(store, month)
+    except InputError:
+        return {}
+    division = dict(store.db.conn.execute("SELECT id, division_code FROM households"))
+    totals: dict[str, Totals] = {}
+    for line in lines:
+        t = totals.setdefault(division.get(line.person.household_id, ""), Totals())
+        t.people[line.kind] = t.people.get(line.kind, 0) + 1
+        t.money[line.kind] = t.money.get(line.kind, 0) + line.amount
+    for item in found.stop:
+        t = totals.setdefault(division.get(item.person.household_id, ""), Totals())
+        t.stops += 1
+        t.overpaid += item.overpaid
+    return totals
