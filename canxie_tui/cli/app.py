@@ -25,6 +25,7 @@ from canxie_tui.cli import (
     indicators,
     roster,
     search,
+    subsidy,
     visits,
 )
 from canxie_tui.cli.common import (
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         visits,
         indicators,
         certificates,
+        subsidy,
         daycare,
         emergency,
         admin,

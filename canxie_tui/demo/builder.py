@@ -42,6 +42,7 @@ from canxie_tui.demo.places import (
     STREETS,
     communities_of,
 )
+from canxie_tui.demo.subsidies import SubsidyBuilder
 from canxie_tui.demo.tables import OPERATOR_NAMES
 from canxie_tui.domain.models import Site
 from canxie_tui.store import records, search
@@ -53,7 +54,7 @@ from canxie_tui.store.errors import StoreError, ValidationError
 __all__ = ["SCALES", "DemoScale", "Progress", "build_demo"]
 
 
-class DemoBuilder(RegisterBuilder, ActivityBuilder, DaycareBuilder):
+class DemoBuilder(RegisterBuilder, SubsidyBuilder, ActivityBuilder, DaycareBuilder):
     """The whole builder: the register, its history and the 渝馨家园 (see `base`)."""
 
     # -- search index ------------------------------------------------------------------
@@ -141,6 +142,7 @@ def build_demo(
                 builder.operators.append(site_store.add_operator(store, name, phone))
             site_store.switch_operator(store, builder.operators[0])
             builder.build_register()
+            builder.build_subsidies()
             builder.write_register()
             if activity:
                 builder.build_visits()
