@@ -397,6 +397,15 @@ def state_in(entries: Sequence[Entry], kind: str, month: str) -> Entry | None:
     return found
 
 
+def latest(entries: Sequence[Entry]) -> dict[str, Entry]:
+    """Each kind's latest entry (the person's latest decision about it)."""
+    found: dict[str, Entry] = {}
+    for entry in entries:
+        if entry.kind not in found or entry.from_month > found[entry.kind].from_month:
+            found[entry.kind] = entry
+    return found
+
+
 def overpaid(
     entries: Sequence[Entry],
     kind: str,

@@ -35,6 +35,7 @@ from canxie_tui.domain.subsidies import (
     RuleSet,
     check_month,
     in_force,
+    latest,
     month_label,
     month_of,
     prev_month,
@@ -227,11 +228,7 @@ def latest_receiving(store: Store, person_ids: Sequence[str]) -> dict[str, set[s
     """Each person's subsidies whose latest decision is 享受 (the cache's meaning)."""
     found: dict[str, set[str]] = {pid: set() for pid in person_ids}
     for pid, entries in histories(store, person_ids).items():
-        latest: dict[str, Entry] = {}
-        for entry in entries:
-            if entry.kind not in latest or entry.from_month > latest[entry.kind].from_month:
-                latest[entry.kind] = entry
-        found[pid] = {k for k, e in latest.items() if e.state == RECEIVING}
+        found[pid] = {k for k, e in latest(entries).items() if e.state == RECEIVING}
     return found
 
 
@@ -265,11 +262,11 @@ def follow_ticks(
     if had == has:
         return
     month = current_month(store)
-    latest = latest_receiving(store, [person_id])[person_id]
+    receiving = latest_receiving(store, [person_id])[person_id]
     for code in sorted(had ^ has):
         kind = KIND_OF_CODE[code]
-        if code in has and kind not in latest:
+        if code in has and kind not in receiving:
             set_state(store, person_id, kind, RECEIVING, month, f"{reason}：享受", refresh=False)
-        elif code not in has and kind in latest:
+        elif code not in has and kind in receiving:
             set_state(store, person_id, kind, STOPPED, month, f"{reason}：未享受", refresh=False)
     refresh_flags(store, [person_id])

@@ -55,6 +55,11 @@ class MainCommands(Provider):
                 app.show_certificates,
             ),
             (
+                "两项补贴核对",
+                "本月应停未停（含多发金额）、应享未享、等级变更（首页 b）",
+                app.show_subsidy_check,
+            ),
+            (
                 "家庭医生签约缺口名单",
                 "未签约家庭医生的持证残疾人（首页 s）",
                 partial(app.show_shortfall, "family_doctor"),
