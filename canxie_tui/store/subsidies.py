@@ -148,9 +148,10 @@ def set_state(
 ) -> Entry:
     """Record that `kind` is in `state` from `from_month` on; returns the new entry.
 
-    The period covering or following `from_month` is closed the month before;
-    a period starting that same month is replaced.  A period starting later is
-    refused (say it there, or end it first).  For 护理补贴 `level` is the level the
+    The period covering `from_month` is closed the month before; a period
+    starting that same month is replaced.  A later period in the same state (and
+    level) starts earlier instead (back-dating a 享受); any other later period
+    refuses the change (say it there, or change that one first).  For 护理补贴 `level` is the level the
     amount is paid at (default: the person's).  One transaction, audited; the
     register's cache is refreshed unless `refresh` is False (the caller does it).
     """
@@ -170,17 +171,21 @@ def set_state(
             level = None
         entries = [e for e in history(store, person_id) if e.kind == kind]
         later = [e for e in entries if e.from_month > from_month]
-        if later:
+        # The same state from an earlier month than the next period: move its start back.
+        moved = later[0] if later and (later[0].state, later[0].level) == (state, level) else None
+        if later and moved is None:
             raise InputError(
                 f"{KINDS[kind]}已有{later[-1].from_month}起的记录，不能在它之前插入"
                 f"{from_month}起的状态；请先修改那条记录。",
                 "from_month",
             )
-        same = next((e for e in entries if e.from_month == from_month), None)
+        same = moved or next((e for e in entries if e.from_month == from_month), None)
         for entry in entries:
             if entry is not same and entry.covers(from_month):
                 _update(store, entry.id, {"to_month": prev_month(from_month)})
-        values = {"state": state, "reason": reason, "level": level, "to_month": ""}
+        values: dict[str, Any] = {"state": state, "reason": reason, "level": level, "to_month": ""}
+        if moved is not None:  # its end stays: periods after it may follow
+            values = {"from_month": from_month, "reason": reason or moved.reason}
         if same is not None:
             _update(store, same.id, values)
             entry_id = same.id

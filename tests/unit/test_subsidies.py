@@ -23,6 +23,7 @@ from canxie_tui.domain.subsidies import (
     CARE,
     CHONGQING_2026,
     LIVING,
+    PAUSED,
     RECEIVING,
     STOPPED,
     RuleSet,
@@ -351,3 +352,40 @@ def test_the_migration_carries_the_old_flags_into_the_history(tmp_path: Path) ->
         assert store.scalar("SELECT count(*) FROM settings WHERE key LIKE 'subsidy_care%'") == 0
     finally:
         store.close()
+
+
+# -- the roster import ----------------------------------------------------------------------
+def test_a_roster_import_sets_subsidy_states(store: Store, make: Make, tmp_path: Path) -> None:
+    from canxie_tui.domain import ids
+    from canxie_tui.excel.roster import importer as roster
+    from tests.unit.test_roster_import import fact_row, write_facts
+
+    home = make.household("建新东路1号5栋2单元301", flags=["dibao"])
+    known = make.person(home, "孙一", category=4, level=2, benefits=["care_subsidy"])
+    new_id = ids.make_id("500105", date(1971, 3, 4), 21)
+    rows = [
+        # known: 护理补贴 paused this month, 生活补贴 applied for
+        fact_row("孙一", known.id_number, 4, 2, None, living="申请中", care="暂停"),
+        # new: 护理补贴 享受, 生活补贴 未享受 (nothing to stop)
+        fact_row("周二", new_id, 4, 1, "建新东路9号", poverty="低保", living="否", care="享受"),
+    ]  # fmt: skip
+    path = write_facts(tmp_path / "f.xlsx", rows)
+    plan = roster.preview(store, roster.read_roster(path, today=TODAY))
+    [change] = plan.changed
+    assert [(d.label, d.old, d.new) for d in change.diffs] == [
+        ("困难生活补贴", "未享受", "申请中"),
+        ("重度护理补贴", "享受", "暂停"),
+    ]
+    roster.apply(store, plan)
+    sun = [(e.kind, e.state, e.from_month) for e in subsidies.history(store, known.id)]
+    # 享受 since this month, now 暂停 from it: the same month's entry is replaced.
+    assert sun == [(LIVING, APPLYING, MONTH), (CARE, PAUSED, MONTH)]
+    zhou = store.scalar("SELECT id FROM persons WHERE name = '周二'")
+    assert [(e.kind, e.state, e.level) for e in subsidies.history(store, zhou)] == [
+        (CARE, RECEIVING, 1)
+    ]
+    assert register.get_person(store, zhou).benefits == {"care_subsidy"}
+    assert register.get_person(store, known.id).benefits == frozenset()
+    # The same file again changes nothing.
+    again = roster.preview(store, roster.read_roster(path, today=TODAY))
+    assert not again.changed and not again.new
