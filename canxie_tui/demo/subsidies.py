@@ -1,7 +1,7 @@
 """The demo's 两项补贴 histories: a realistic mix, with what the monthly check should find.
 
-Built after the register is made and before it is written (it may change who is
-still in it), from a generator of its own so the rest of the demo stays as it was:
+Built last, from a generator of its own, so the rest of the demo (names, visits,
+attendance) stays as it was; the few register rows it changes are updated here:
 
 - everyone the register marks as receiving gets a 享受 period, most from the
   month the roster was loaded, some approved later after a month 申请中;
@@ -16,9 +16,9 @@ still in it), from a generator of its own so the rest of the demo stays as it wa
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
-from datetime import date
 
 from canxie_tui.demo.base import BuilderBase, DemoPerson
 from canxie_tui.demo.holidays import iso
@@ -49,17 +49,29 @@ class SubsidyBuilder(BuilderBase):
         this_month = iso(self.today_o)[:7]
         people = [p for hh in self.households for p in hh.certified()]
         active = [p for p in people if p.status == codes.ACTIVE]
-        severe = [
+        changed: dict[str, DemoPerson] = {}  # whose register row this changes
+
+        def entitled(p: DemoPerson) -> bool:
+            return p.level == 1 and p.hukou == codes.HUKOU_CQ and "injury_care" not in p.benefits
+
+        # The two the issue names.  Picked among what the register already holds, so
+        # the rest of the demo (visits, attendance) stays as it was: the latest 一级
+        # death before the 8th two months ago becomes a death on that day, not reported.
+        target = f"{prev_month(prev_month(this_month))}-08"
+        gone = [
             p
-            for p in active
-            if p.level == 1 and p.hukou == codes.HUKOU_CQ and "injury_care" not in p.benefits
+            for p in people
+            if p.status == "deceased" and entitled(p) and "" < p.status_date <= target
         ]
-        # The two the issue names, picked first so every scale has them.
-        if len(severe) >= 2:
-            died, never = severe[0], severe[1]
-            self._died_unreported(died, rng)
+        if gone:
+            died = max(gone, key=lambda p: p.status_date)
+            died.status_date, died.status_reason = target, DIED_UNREPORTED
             died.benefits = sorted({*died.benefits, "care_subsidy"})
-            never.benefits = [b for b in never.benefits if b != "care_subsidy"]
+            changed[died.id] = died
+        never = [p for p in active if entitled(p)]
+        if never and all("care_subsidy" in p.benefits for p in never):
+            never[0].benefits = [b for b in never[0].benefits if b != "care_subsidy"]
+            changed[never[0].id] = never[0]
         tekun_ids = {p.id for hh in self.households if "tekun" in hh.flags for p in hh.certified()}
 
         def add(p: DemoPerson, kind: str, state: str, first: str, last: str, why: str) -> None:
@@ -100,6 +112,7 @@ class SubsidyBuilder(BuilderBase):
                         add(p, kind, RECEIVING, start, prev_month(stop), "审核通过")
                         add(p, kind, STOPPED, stop, "", stop_why)
                         p.benefits = [b for b in p.benefits if b != code]
+                        changed[p.id] = p
                         continue
                 level = p.level
                 if kind == CARE and level == 1 and restated < 2 and rng.random() < 0.1:
@@ -115,18 +128,15 @@ class SubsidyBuilder(BuilderBase):
                 waiting = p.status == codes.ACTIVE and p.hukou == codes.HUKOU_CQ
                 if waiting and BENEFIT_CODES[LIVING] not in p.benefits and rng.random() < 0.3:
                     add(p, LIVING, APPLYING, this_month, "", "本人申请，待街道审核")
+        self.out.flush()
+        self.out.conn.executemany(
+            "UPDATE persons SET benefits = ?, status_date = ?, status_reason = ? WHERE id = ?",
+            [
+                (json.dumps(sorted(p.benefits)), p.status_date, p.status_reason, p.id)
+                for p in changed.values()
+            ],
+        )
         self.report("生成两项补贴记录", 1, 1)
-
-    def _died_unreported(self, p: DemoPerson, rng: random.Random) -> None:
-        """Died on the 8th two months ago; nobody told the subsidy office."""
-        today = iso(self.today_o)
-        month = prev_month(prev_month(today[:7]))
-        day = f"{month}-08"
-
-        p.status, p.status_date, p.status_reason = "deceased", day, DIED_UNREPORTED
-        p.until = date.fromisoformat(day).toordinal()
-        p.version = 2
-        p.updated_at = f"{today}T09:{rng.randrange(60):02d}:00"
 
 
 def _months_after(month: str, n: int) -> str:

@@ -196,7 +196,7 @@ def add_person(store: Store, household_id: str, values: dict[str, Any]) -> Perso
         pk = store.scalar("SELECT pk FROM persons WHERE id = ?", (person_id,))
         search.index_person(store, pk)
         tiers.refresh(store, household_ids=[household_id])
-        subsidies.follow_ticks(store, person_id, (), clean["benefits"], "登记")
+        subsidies.follow_ticks(store, person_id, (), clean["benefits"], "新增人员")
     return get_person(store, person_id)
 
 
@@ -205,7 +205,7 @@ def update_person(store: Store, person: Person, values: dict[str, Any]) -> Perso
     clean, _ = check_person(store, values, exclude_id=person.id)
     with store.transaction():
         records.update(store, "persons", person.id, _encode(clean), expected_version=person.version)
-        subsidies.follow_ticks(store, person.id, person.benefits, clean["benefits"], "登记表修改")
+        subsidies.follow_ticks(store, person.id, person.benefits, clean["benefits"], "修改人员")
         search.index_person(
             store, store.scalar("SELECT pk FROM persons WHERE id = ?", (person.id,))
         )

@@ -387,7 +387,7 @@ def subsidies(db: Database) -> None:
     known; the check only judges months a rule set covers, from 2026-01), 护理补贴 at
     the person's level.  The flags stay in `benefits` as a cache of each person's
     latest decision, kept by store.subsidies.  The district's old extension settings
-    move into the first rule set: Chongqing's of 2026 (渝民发〔2021〕15号 and the
+    (when it had any) move into the first rule set: Chongqing's of 2026 (渝民发〔2021〕15号 and the
     重庆市民政局 notice on the 2026 standards), written out here because a migration
     never changes.
     """
@@ -446,10 +446,11 @@ def subsidies(db: Database) -> None:
         "care_extended_amount": 0,
         "source": "渝民发〔2021〕15号；重庆市民政局关于2026年困难残疾人生活补贴和重度残疾人护理补贴标准的通知",
     }
-    db.execute(
-        "INSERT OR IGNORE INTO settings (key, value) VALUES ('subsidy_rules', ?)",
-        (json.dumps([first], ensure_ascii=False),),
-    )
+    if old:  # else the shipped rule set applies until the district saves its own
+        db.execute(
+            "INSERT OR IGNORE INTO settings (key, value) VALUES ('subsidy_rules', ?)",
+            (json.dumps([first], ensure_ascii=False),),
+        )
     db.execute(
         "DELETE FROM settings WHERE key IN ('subsidy_living_low_income', 'subsidy_care_extended')"
     )

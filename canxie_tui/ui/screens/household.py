@@ -104,7 +104,14 @@ class HouseholdScreen(CanxieScreen[None]):
             "h", "edit_household", "改户", id="edit-household", tooltip="修改住址、情况、联系人"
         ),
         Binding("s", "change_status", "状态", id="status", tooltip="迁出/死亡/注销或恢复在册"),
-        Binding("b", "subsidy", "补贴", id="subsidy", tooltip="登记所选成员的两项补贴状态"),
+        Binding(
+            "b",
+            "subsidy",
+            "补贴",
+            id="subsidy",
+            tooltip="登记所选成员的两项补贴状态",
+            show=False,  # the members' title says b 补贴; the footer fits 80 columns
+        ),
         Binding(
             "w", "log_visit", "走访", id="visit", tooltip="记录一次走访（默认今天、入户、全户）"
         ),
