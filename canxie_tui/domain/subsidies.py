@@ -345,14 +345,16 @@ _SEVERE_SQL = f"p.level IN ({', '.join(str(v) for v in sorted(codes.SEVERE_LEVEL
 _EXTENDED_SQL = (
     f"p.category IN ({', '.join(str(v) for v in sorted(codes.CARE_EXTENDED_CATEGORIES))})"
 )
+# The most selective terms first (SQLite tests them in order): a district's 30k
+# people are mostly not 重度 and mostly not in 低保.
 _ELIGIBLE_SQL: Mapping[str, str] = {
     LIVING: (
-        f"({_CERTIFIED_SQL} AND NOT {_has('h.flags', 'tekun')} AND ({_has('h.flags', 'dibao')} "
-        f"OR (:living_low_income AND ({_LOW_INCOME_SQL}))))"
+        f"(({_has('h.flags', 'dibao')} OR (:living_low_income AND ({_LOW_INCOME_SQL}))) "
+        f"AND NOT {_has('h.flags', 'tekun')} AND {_CERTIFIED_SQL})"
     ),
     CARE: (
-        f"({_CERTIFIED_SQL} AND NOT {_has('p.benefits', 'injury_care')} AND ({_SEVERE_SQL} "
-        f"OR (:care_extended AND p.level IS NOT NULL AND {_EXTENDED_SQL})))"
+        f"(({_SEVERE_SQL} OR (:care_extended AND p.level IS NOT NULL AND {_EXTENDED_SQL})) "
+        f"AND {_CERTIFIED_SQL} AND NOT {_has('p.benefits', 'injury_care')})"
     ),
 }
 

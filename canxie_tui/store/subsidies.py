@@ -271,7 +271,9 @@ def follow_ticks(
     for code in sorted(had ^ has):
         kind = KIND_OF_CODE[code]
         if code in has and kind not in receiving:
-            set_state(store, person_id, kind, RECEIVING, month, f"{reason}时勾选享受", refresh=False)
+            set_state(
+                store, person_id, kind, RECEIVING, month, f"{reason}时勾选享受", refresh=False
+            )
         elif code not in has and kind in receiving:
             set_state(store, person_id, kind, STOPPED, month, f"{reason}时取消享受", refresh=False)
     refresh_flags(store, [person_id])

@@ -73,6 +73,7 @@ class Row:
     status_date: str
     address: str = ""
     registered: str = ""  # the month the person entered the register (YYYY-MM)
+    pk: int = 0  # register order
 
 
 @dataclass(frozen=True)
@@ -124,32 +125,55 @@ _IN_MONTH = (
     "(p.status = 'active' OR p.status_date >= :month_first) "
     "AND substr(p.created_at, 1, 7) <= :month"
 )
-_OPEN_TO_START = f"IS NULL OR {{}}.state NOT IN ('{RECEIVING}', '{APPLYING}', '{PAUSED}')"
 
 _COLUMNS = (
     "p.id, p.household_id, p.name, p.id_number, p.category, p.level, p.hukou, h.flags, "
     "p.benefits, p.cert_valid_until, p.status, p.status_date, h.address, "
-    "substr(p.created_at, 1, 7)"
+    "substr(p.created_at, 1, 7), p.pk"
 )
-_N = 14  # how many of a query's columns `_row` reads
+_N = 15  # how many of a query's columns `_row` reads
 
 
 def _candidates_sql() -> str:
-    def side(alias: str, kind: str) -> str:
-        eligible = eligible_sql(kind)
+    """(row, kind, state, level) of everyone the check must judge, in three parts, each
+    driven by what is small: the entries marked 享受 that month (to stop or restate);
+    the certified people the 护理补贴 rule admits (read from `persons` alone); and the
+    members of 低保 (and, when extended, 低收入) households for the 生活补贴.  Those who
+    may start are those with no 享受 / 申请中 / 暂停 entry covering the month."""
+    held = f"('{RECEIVING}', '{APPLYING}', '{PAUSED}')"
+
+    def not_held(kind: str) -> str:
         return (
-            f"({alias}.state = '{RECEIVING}' AND NOT ({_IN_MONTH} AND {eligible})) "
-            f"OR (({alias}.state {_OPEN_TO_START.format(alias)}) AND {_IN_MONTH} AND {eligible})"
+            f"NOT EXISTS (SELECT 1 FROM subsidies s WHERE {covering('s', kind)} "
+            f"AND s.state IN {held})"
         )
 
-    return (
-        f"SELECT {_COLUMNS}, l.state, l.level, c.state, c.level FROM persons p "
-        "JOIN households h ON h.id = p.household_id "
-        f"LEFT JOIN subsidies l ON {covering('l', LIVING)} "
-        f"LEFT JOIN subsidies c ON {covering('c', CARE)} "
-        f"WHERE p.category IS NOT NULL AND ({side('l', LIVING)} OR {side('c', CARE)} "
-        f"OR (c.state = '{RECEIVING}' AND c.level IS NOT p.level)) ORDER BY p.pk"
+    receiving = (
+        f"SELECT {_COLUMNS}, s.kind, s.state, s.level FROM subsidies s "
+        "CROSS JOIN persons p ON p.id = s.person_id "
+        "CROSS JOIN households h ON h.id = p.household_id "
+        f"WHERE s.state = '{RECEIVING}' AND s.from_month <= :month "
+        "AND (s.to_month = '' OR s.to_month >= :month) AND p.category IS NOT NULL AND (("
+        f"s.kind = '{LIVING}' AND NOT ({_IN_MONTH} AND {eligible_sql(LIVING)})) OR "
+        f"(s.kind = '{CARE}' AND (s.level IS NOT p.level OR NOT ({_IN_MONTH} AND "
+        f"{eligible_sql(CARE)}))))"
     )
+    care = (
+        f"SELECT {_COLUMNS}, '{CARE}', NULL, NULL FROM persons p NOT INDEXED "
+        "CROSS JOIN households h ON h.id = p.household_id "
+        f"WHERE p.category IS NOT NULL AND {eligible_sql(CARE)} AND {_IN_MONTH} "
+        f"AND {not_held(CARE)}"
+    )
+    poor = " OR ".join(
+        f"instr(h.flags, '\"{flag}\"') > 0" for flag in ("dibao", *sorted(codes.LOW_INCOME_FLAGS))
+    )
+    living = (
+        f"SELECT {_COLUMNS}, '{LIVING}', NULL, NULL FROM households h "
+        "CROSS JOIN persons p INDEXED BY idx_persons_household ON p.household_id = h.id "
+        f"WHERE h.flags <> '[]' AND ({poor}) AND p.category IS NOT NULL "
+        f"AND {eligible_sql(LIVING)} AND {_IN_MONTH} AND {not_held(LIVING)}"
+    )
+    return f"{receiving} UNION ALL {care} UNION ALL {living}"
 
 
 _CANDIDATES = _candidates_sql()
@@ -165,7 +189,7 @@ def _row(values: tuple[Any, ...], parsed: dict[str, frozenset[str]]) -> Row:
         return found
 
     pid, hid, name, id_number, category, level, hukou, flags, benefits, *rest = values[:_N]
-    valid, status, day, address, registered = rest
+    valid, status, day, address, registered, pk = rest
     return Row(
         pid,
         hid,
@@ -181,6 +205,7 @@ def _row(values: tuple[Any, ...], parsed: dict[str, frozenset[str]]) -> Row:
         day,
         address,
         registered,
+        pk,
     )
 
 
@@ -250,11 +275,13 @@ def check(store: Store, month: str) -> Check:
     found = Check(month, rules)
     parsed: dict[str, frozenset[str]] = {}
     pending: Pending = []
+    rows: dict[str, Row] = {}  # one Row per person, however many lines they are on
     for values in store.db.conn.execute(_CANDIDATES, params(rules, month)):
-        row = _row(values[:_N], parsed)
-        l_state, l_level, c_state, c_level = values[_N:]
-        _place(found, pending, row, LIVING, l_state, l_level)
-        _place(found, pending, row, CARE, c_state, c_level)
+        row = rows.get(values[0]) or rows.setdefault(values[0], _row(values, parsed))
+        kind, state, level = values[_N:]
+        _place(found, pending, row, kind, state, level)
+    for items in (found.start, found.change):
+        items.sort(key=lambda i: (i.person.pk, i.kind != LIVING))
     _add_stops(store, found, pending)
     return found
 
@@ -271,6 +298,7 @@ def _add_stops(store: Store, found: Check, pending: Pending) -> None:
             entries[row.person_id], kind, first, found.month, sets, row.level, row.category
         )
         found.stop.append(Item(STOP, kind, row, reason, since, amount, 0, tuple(paid), total))
+    found.stop.sort(key=lambda i: (i.person.pk, i.kind != LIVING))
 
 
 def counts(store: Store, month: str) -> dict[str, int]:
