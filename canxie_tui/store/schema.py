@@ -403,8 +403,12 @@ def subsidies(db: Database) -> None:
         level INTEGER CHECK (level BETWEEN 1 AND 4),
         reason TEXT NOT NULL DEFAULT ''
     );
-    CREATE INDEX idx_subsidies_person ON subsidies(person_id, kind, from_month);
-    CREATE INDEX idx_subsidies_month ON subsidies(from_month, to_month);
+    -- Both cover what the monthly check reads (store.subsidy_check): a person's entry
+    -- covering a month, and the month's entries in a state.
+    CREATE INDEX idx_subsidies_person
+        ON subsidies(person_id, kind, from_month, to_month, state, level);
+    CREATE INDEX idx_subsidies_state
+        ON subsidies(state, kind, from_month, to_month, person_id, level);
     """,
     )
     rows = db.execute(

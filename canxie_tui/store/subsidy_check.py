@@ -148,15 +148,20 @@ def _candidates_sql() -> str:
             f"AND s.state IN {held})"
         )
 
-    receiving = (
-        f"SELECT {_COLUMNS}, s.kind, s.state, s.level FROM subsidies s "
-        "CROSS JOIN persons p ON p.id = s.person_id "
-        "CROSS JOIN households h ON h.id = p.household_id "
-        f"WHERE s.state = '{RECEIVING}' AND s.from_month <= :month "
-        "AND (s.to_month = '' OR s.to_month >= :month) AND p.category IS NOT NULL AND (("
-        f"s.kind = '{LIVING}' AND NOT ({_IN_MONTH} AND {eligible_sql(LIVING)})) OR "
-        f"(s.kind = '{CARE}' AND (s.level IS NOT p.level OR NOT ({_IN_MONTH} AND "
-        f"{eligible_sql(CARE)}))))"
+    def receiving(kind: str, wrong: str) -> str:
+        """Entries of `kind` marked 享受 that month where the rule finds `wrong`."""
+        return (
+            f"SELECT {_COLUMNS}, s.kind, s.state, s.level FROM subsidies s "
+            "CROSS JOIN persons p ON p.id = s.person_id "
+            "CROSS JOIN households h ON h.id = p.household_id "
+            f"WHERE s.state = '{RECEIVING}' AND s.kind = '{kind}' AND s.from_month <= :month "
+            f"AND (s.to_month = '' OR s.to_month >= :month) AND p.category IS NOT NULL AND {wrong}"
+        )
+
+    # 护理补贴's rule reads `persons` alone: its entries are judged before any household is.
+    stops = (
+        receiving(LIVING, f"NOT ({_IN_MONTH} AND {eligible_sql(LIVING)})"),
+        receiving(CARE, f"(s.level IS NOT p.level OR NOT ({_IN_MONTH} AND {eligible_sql(CARE)}))"),
     )
     care = (
         f"SELECT {_COLUMNS}, '{CARE}', NULL, NULL FROM persons p NOT INDEXED "
@@ -173,7 +178,7 @@ def _candidates_sql() -> str:
         f"WHERE h.flags <> '[]' AND ({poor}) AND p.category IS NOT NULL "
         f"AND {eligible_sql(LIVING)} AND {_IN_MONTH} AND {not_held(LIVING)}"
     )
-    return f"{receiving} UNION ALL {care} UNION ALL {living}"
+    return " UNION ALL ".join((*stops, care, living))
 
 
 _CANDIDATES = _candidates_sql()
@@ -269,8 +274,27 @@ def _place(
         found.start.append(Item(START, kind, row, reason, "", amount))
 
 
+# The last check is kept until a person, household, setting or subsidy changes (every
+# change writes an audit entry: store.indicators.register_generation).
+_cache: dict[tuple[str, str, int], Check] = {}
+
+
 def check(store: Store, month: str) -> Check:
-    """The check of `month` (YYYY-MM) by the rule set in force then."""
+    """The check of `month` (YYYY-MM) by the rule set in force then (kept while the
+    register is unchanged: the dashboard asks on every return to it)."""
+    from canxie_tui.store.indicators import register_generation
+
+    key = (str(store.path.resolve()), month, register_generation(store))
+    found = _cache.get(key)
+    if found is None:
+        found = fresh_check(store, month)
+        _cache.clear()
+        _cache[key] = found
+    return found
+
+
+def fresh_check(store: Store, month: str) -> Check:
+    """The check of `month`, computed now (see `check`)."""
     rules = rules_for(store, month)
     found = Check(month, rules)
     parsed: dict[str, frozenset[str]] = {}
