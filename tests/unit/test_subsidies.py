@@ -389,3 +389,32 @@ def test_a_roster_import_sets_subsidy_states(store: Store, make: Make, tmp_path:
     # The same file again changes nothing.
     again = roster.preview(store, roster.read_roster(path, today=TODAY))
     assert not again.changed and not again.new
+
+
+def test_a_rule_set_from_the_settings_form_is_checked_and_kept_beside_the_old(
+    store: Store,
+) -> None:
+    from canxie_tui.domain.subsidies import clean_rule_set
+    from canxie_tui.ui.screens.settings import save_rules
+
+    values = {
+        "start": "2027-01",
+        "living_amount": "120",
+        "care_level1": "130",
+        "care_level2": "120",
+        "care_extended_amount": "",
+        "living_low_income": False,
+        "care_extended": True,
+        "source": "2027年标准通知",
+    }
+    with pytest.raises(InputError, match="三、四级智力精神护理补贴标准应为"):
+        clean_rule_set(values)
+    with pytest.raises(InputError, match="应写成 2026-01"):
+        clean_rule_set({**values, "start": "2027-13", "care_extended_amount": "80"})
+    rules = clean_rule_set({**values, "care_extended_amount": "80"})
+    changed = save_rules(store, rules)
+    assert changed[0].startswith("2027年1月起：生活补贴120元")
+    assert "重度残疾人护理补贴扩面至三、四级智力、精神残疾人：已实行" in changed
+    sets = subsidies.rule_sets(store)
+    assert [r.start for r in sets] == ["2026-01", "2027-01"]
+    assert sets[0] == CHONGQING_2026  # the old one kept: 2026 months are judged by it
