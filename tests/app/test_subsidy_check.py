@@ -101,3 +101,47 @@ async def test_household_screen_records_a_members_subsidy(
         assert "困难残疾人生活补贴 申请中 2026-11起" in detail
     kinds = {(e.kind, e.state) for e in subsidies.history(register_store, wang)}
     assert kinds == {("care", RECEIVING), ("living", "applying")}
+
+
+async def test_apply_for_someone_eligible_who_never_did(
+    app: CanxieApp, register_store: Store
+) -> None:
+    from datetime import date
+
+    from canxie_tui.domain.ids import make_certificate, make_id
+
+    home = register.add_household(register_store, {"address": "观音桥街道北城一路9号"})
+    number = make_id("500105", date(1960, 2, 2), 57)
+    person = register.add_person(
+        register_store,
+        home.id,
+        {
+            "name": "赵刚",
+            "id_number": number,
+            "cert_number": make_certificate(number, 4, 1),
+            "category": 4,
+            "level": 1,
+        },
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one("#rows", DataTable)
+        row = table.get_row_index(f"start:care:{person.id}")
+        table.move_cursor(row=row)
+        shown = [str(c) for c in table.get_row_at(row)]
+        assert shown[:4] == ["应享未享", "赵刚", "护理补贴", "一级肢体 · 重庆户籍"]
+        before = table.row_count  # 王芳 (低保) is short of 生活补贴 too
+        await pilot.press("s")  # not a 应停未停 line: said, nothing opened
+        await settle(pilot)
+        assert app.screen is screen
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, SubsidyForm)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen and table.row_count == before - 1
+    [entry] = subsidies.history(register_store, person.id)
+    assert (entry.kind, entry.state, entry.from_month) == (CARE, "applying", "2026-11")
