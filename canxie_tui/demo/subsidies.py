@@ -51,17 +51,20 @@ class SubsidyBuilder(BuilderBase):
         active = [p for p in people if p.status == codes.ACTIVE]
         changed: dict[str, DemoPerson] = {}  # whose register row this changes
 
-        def entitled(p: DemoPerson) -> bool:
-            return p.level == 1 and p.hukou == codes.HUKOU_CQ and "injury_care" not in p.benefits
+        def entitled(p: DemoPerson, levels: frozenset[int] = frozenset({1})) -> bool:
+            cq = p.hukou == codes.HUKOU_CQ and "injury_care" not in p.benefits
+            return cq and p.level in levels
 
         # The two the issue names.  Picked among what the register already holds, so
-        # the rest of the demo (visits, attendance) stays as it was: the latest 一级
+        # the rest of the demo (visits, attendance) stays as it was: the latest 重度
         # death before the 8th two months ago becomes a death on that day, not reported.
         target = f"{prev_month(prev_month(this_month))}-08"
         gone = [
             p
             for p in people
-            if p.status == "deceased" and entitled(p) and "" < p.status_date <= target
+            if p.status == "deceased"
+            and entitled(p, codes.SEVERE_LEVELS)
+            and "" < p.status_date <= target
         ]
         if gone:
             died = max(gone, key=lambda p: p.status_date)

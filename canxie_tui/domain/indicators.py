@@ -158,7 +158,6 @@ _ENROLLED = codes.ENROLLED_SCHOOL
 SEVERE_SQL = _one_of("p.level", _SEVERE)
 ADULT_SQL = "(p.birth_date <= :adult AND p.birth_date <> '')"  # 16 and over
 CHILD_SQL = "(p.birth_date > :adult AND p.birth_date <= :child)"  # 6 to 15
-CQ_SQL = f"p.hukou = '{codes.HUKOU_CQ}'"
 
 
 def _in_dibao(f: frozenset[str]) -> bool:
