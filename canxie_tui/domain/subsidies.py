@@ -123,12 +123,9 @@ def prev_month(month: str) -> str:
 
 def months(first: str, last: str) -> list[str]:
     """Every month from `first` to `last`, both included (empty when first > last)."""
-    found: list[str] = []
-    month = first
-    while month <= last:
-        found.append(month)
-        month = next_month(month)
-    return found
+    start = int(first[:4]) * 12 + int(first[5:7]) - 1
+    end = int(last[:4]) * 12 + int(last[5:7]) - 1
+    return [f"{n // 12:04d}-{n % 12 + 1:02d}" for n in range(start, end + 1)]
 
 
 def month_label(month: str) -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.subsidies import (
@@ -55,8 +55,7 @@ START, STOP, CHANGE = "start", "stop", "change"
 LISTS = {START: "应享未享", STOP: "应停未停", CHANGE: "变更"}
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """A person as the rules read them (domain.subsidies.Facts) and where to find them."""
 
     person_id: str
@@ -76,9 +75,8 @@ class Row:
     pk: int = 0  # register order
 
 
-@dataclass(frozen=True)
-class Item:
-    """One line of the check."""
+class Item(NamedTuple):
+    """One line of the check (tuples: a district's check makes a thousand of them)."""
 
     list: str  # START / STOP / CHANGE
     kind: str
@@ -121,10 +119,7 @@ def covering(alias: str, kind: str) -> str:
 
 
 # In the register during the month (leaving in it keeps the month) and registered by its end.
-_IN_MONTH = (
-    "(p.status = 'active' OR p.status_date >= :month_first) "
-    "AND substr(p.created_at, 1, 7) <= :month"
-)
+_IN_MONTH = "(p.status = 'active' OR p.status_date >= :month_first) AND p.created_at < :next_first"
 
 _COLUMNS = (
     "p.id, p.household_id, p.name, p.id_number, p.category, p.level, p.hukou, h.flags, "
@@ -215,7 +210,7 @@ def _row(values: tuple[Any, ...], parsed: dict[str, frozenset[str]]) -> Row:
 
 
 def params(rules: RuleSet, month: str) -> dict[str, Any]:
-    return {"month": month, **sql_params(rules, month)}
+    return {"month": month, "next_first": f"{next_month(month)}-01", **sql_params(rules, month)}
 
 
 # -- the check ---------------------------------------------------------------------------
