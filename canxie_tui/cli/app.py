@@ -27,6 +27,7 @@ from canxie_tui.cli import (
     roster,
     search,
     site,
+    subsidy,
     visits,
 )
 from canxie_tui.cli.common import (
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         visits,
         indicators,
         certificates,
+        subsidy,
         daycare,
         emergency,
         admin,

@@ -148,6 +148,7 @@ class Compound:
 _TABLE_ORDER = (
     "households",
     "persons",
+    "subsidies",
     "visits",
     "visit_visitors",
     "visit_persons",
@@ -208,6 +209,7 @@ class BuilderBase:
         self.scale = scale
         self.scale_name = scale_name
         self.rng = random.Random(seed)
+        self.seed = seed
         # The register facts added in issue 12 (people.PeopleBuilder._register_facts)
         # draw from their own generator: adding them left the rest of a seed's demo
         # (names, flags, visits, attendance) as it was.

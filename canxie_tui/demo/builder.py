@@ -43,6 +43,7 @@ from canxie_tui.demo.places import (
     STREETS,
     communities_of,
 )
+from canxie_tui.demo.subsidies import SubsidyBuilder
 from canxie_tui.demo.tables import OPERATOR_NAMES
 from canxie_tui.domain.models import Site
 from canxie_tui.store import records, search
@@ -54,7 +55,7 @@ from canxie_tui.store.errors import StoreError, ValidationError
 __all__ = ["SCALES", "DemoScale", "Progress", "build_demo"]
 
 
-class DemoBuilder(RegisterBuilder, ActivityBuilder, DaycareBuilder):
+class DemoBuilder(RegisterBuilder, SubsidyBuilder, ActivityBuilder, DaycareBuilder):
     """The whole builder: the register, its history and the 渝馨家园 (see `base`)."""
 
     # -- search index ------------------------------------------------------------------
@@ -166,6 +167,7 @@ def build_demo(
                 builder.build_notes()
                 builder.build_daycare()
                 builder.write_last_visits()
+            builder.build_subsidies()
             builder.report("计算走访分级", 0, 1)
             tier_store.refresh(store)
             builder.build_index()

@@ -17,7 +17,8 @@ builds a register and checks both give the same people.
 The SQL uses these parameters (the store supplies them): :adult and :child (the
 latest birth dates of a 16- and a 6-year-old on the day, ISO text), :year_start
 (1 January of the day's year), :today, :living_low_income and :care_extended
-(0/1, the district's extensions of the two subsidies).
+(0/1, the extensions of the 两项补贴 rule set in force), :month and :month_first
+(the day's month and its first day: the subsidies' history and certificates).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, overload
 
-from canxie_tui.domain import codes
+from canxie_tui.domain import codes, subsidies
+from canxie_tui.domain.subsidies import CARE, LIVING, RECEIVING
 
 __all__ = [
     "INDICATORS",
@@ -61,16 +63,32 @@ class PersonFacts:
     pension_scheme: str = ""  # codes.INSURANCE_SCHEMES code, '' unknown
     medical_scheme: str = ""
     trained: bool = False  # 职业技能培训 this year (a training entry or 渝馨家园 技能培训)
+    cert_valid_until: str = ""  # 有效期至 (ISO), '' not recorded
+    receiving: frozenset[str] = frozenset()  # 两项补贴 marked 享受 that month (subsidies.KINDS)
 
 
 @dataclass(frozen=True)
 class Options:
-    """A district's extensions of the two subsidies (the plan asks districts to adopt them)."""
+    """The 两项补贴 rule set in force (its extensions) and the month judged.
+
+    The store builds it from the rule set in force on the day (store.indicators).
+    """
 
     # 困难残疾人生活补贴 extended to 低收入家庭 (低保边缘 and other 低收入 households).
     living_low_income: bool = False
     # 重度残疾人护理补贴 extended to 三、四级 智力/精神.
     care_extended: bool = False
+    # The month judged (YYYY-MM): a certificate that ended before it does not count;
+    # '' judges no certificate dates.
+    month: str = ""
+
+    @property
+    def rules(self) -> subsidies.RuleSet:
+        return subsidies.RuleSet(
+            start=self.month,
+            living_low_income=self.living_low_income,
+            care_extended=self.care_extended,
+        )
 
 
 class IndicatorSpec(NamedTuple):
@@ -140,7 +158,6 @@ _ENROLLED = codes.ENROLLED_SCHOOL
 SEVERE_SQL = _one_of("p.level", _SEVERE)
 ADULT_SQL = "(p.birth_date <= :adult AND p.birth_date <> '')"  # 16 and over
 CHILD_SQL = "(p.birth_date > :adult AND p.birth_date <= :child)"  # 6 to 15
-CQ_SQL = f"p.hukou = '{codes.HUKOU_CQ}'"
 
 
 def _in_dibao(f: frozenset[str]) -> bool:
@@ -161,21 +178,18 @@ class Rule(NamedTuple):
     covered_sql: str
 
 
-def _living_eligible(p: PersonFacts, o: Options) -> bool:
-    flags = p.household_flags
-    if p.hukou != codes.HUKOU_CQ or "tekun" in flags:
-        return False
-    return "dibao" in flags or (
-        o.living_low_income and not codes.LOW_INCOME_FLAGS.isdisjoint(flags)
+def _subsidy_rule(kind: str) -> Callable[[PersonFacts, Options], bool]:
+    """Eligible for `kind` by domain.subsidies (the monthly check's very rule)."""
+    return lambda p, o: subsidies.refusal(kind, p, o.rules, o.month) is None
+
+
+def _receiving_sql(kind: str) -> str:
+    """SQL: the person's history marks `kind` 享受 in :month (store.subsidy_check)."""
+    return (
+        f"EXISTS (SELECT 1 FROM subsidies s WHERE s.person_id = p.id AND s.kind = '{kind}' "
+        f"AND s.state = '{RECEIVING}' AND s.from_month <= :month "
+        "AND (s.to_month = '' OR s.to_month >= :month))"
     )
-
-
-def _care_eligible(p: PersonFacts, o: Options) -> bool:
-    if p.hukou != codes.HUKOU_CQ or "injury_care" in p.benefits:
-        return False
-    if p.level in _SEVERE:
-        return True
-    return o.care_extended and p.category in codes.CARE_EXTENDED_CATEGORIES
 
 
 def _need_rule(key: str, source: str, needed: str, served: str) -> Rule:
@@ -206,23 +220,21 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "living_subsidy",
-        "渝民发〔2021〕15号：持证、重庆户籍、城乡低保；特困供养人员不享受（享受特困供养）",
-        _living_eligible,
-        lambda p: "living_subsidy" in p.benefits,
-        f"({CQ_SQL} AND NOT {_has('h.flags', 'tekun')} AND ({_has('h.flags', 'dibao')} OR "
-        f"(:living_low_income AND ("
-        + " OR ".join(_has("h.flags", f) for f in sorted(codes.LOW_INCOME_FLAGS))
-        + "))))",
-        _has("p.benefits", "living_subsidy"),
+        "渝民发〔2021〕15号：持证、重庆户籍、城乡低保；特困供养人员不享受（享受特困供养）；"
+        "按补贴发放记录当月为“享受”计为已覆盖",
+        _subsidy_rule(LIVING),
+        lambda p: LIVING in p.receiving,
+        subsidies.eligible_sql(LIVING),
+        _receiving_sql(LIVING),
     ),
     Rule(
         "care_subsidy",
-        "渝民发〔2021〕15号：一、二级持证、重庆户籍；享受工伤保险护理费的不享受",
-        _care_eligible,
-        lambda p: "care_subsidy" in p.benefits,
-        f"({CQ_SQL} AND NOT {_has('p.benefits', 'injury_care')} AND ({SEVERE_SQL} OR "
-        f"(:care_extended AND {_one_of('p.category', codes.CARE_EXTENDED_CATEGORIES)})))",
-        _has("p.benefits", "care_subsidy"),
+        "渝民发〔2021〕15号：一、二级持证、重庆户籍；享受工伤保险护理费的不享受；"
+        "按补贴发放记录当月为“享受”计为已覆盖",
+        _subsidy_rule(CARE),
+        lambda p: CARE in p.receiving,
+        subsidies.eligible_sql(CARE),
+        _receiving_sql(CARE),
     ),
     Rule(
         "pension",

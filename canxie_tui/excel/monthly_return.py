@@ -19,7 +19,8 @@ by `excel.return_sheets` and `excel.return_lists` (through `excel.return_run`):
 - 个案记录: notes written or revised in the month;
 - 指标: the plan's 专栏1 indicators in its order (家庭医生签约 after the table);
 - 急难救助: the month's emergency events, each with the people on its list
-  (点名人数) by roll-call status, 未联系 last.
+  (点名人数) by roll-call status, 未联系 last;
+- 两项补贴发放名册 and 两项补贴变动表 (`excel.subsidy_sheets`).
 
 Every figure is a number cell with a number format, never text (see
 `excel.return_run`); every print sheet has a print area.  ID numbers are
@@ -51,7 +52,7 @@ from typing import Any
 
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.models import Site
-from canxie_tui.excel import return_lists, return_sheets
+from canxie_tui.excel import return_lists, return_sheets, subsidy_sheets
 from canxie_tui.excel.book import Book, DataSheet
 from canxie_tui.excel.errors import ExportError
 from canxie_tui.excel.files import Progress, exists_message, exports_dir, safe_filename
@@ -265,6 +266,8 @@ def export_monthly(
             return_lists.write_notes(run)
             return_sheets.write_indicators(run)
             return_sheets.write_emergencies(run, summary.events)
+            subsidy_sheets.write_payroll(run)
+            subsidy_sheets.write_changes(run)
             meta = book.sheet(META_SHEET, hidden=True)
             sheets = [(t, book.data_sheet(t.sheet, _columns(store, t.table))) for t in DATA_TABLES]
             tokens = Tokens(transit.pop("key"))

@@ -53,7 +53,17 @@ FORMAT = "canxie_tui.monthly_return"
 FORMAT_VERSION = 1
 META_SHEET = "_元数据"
 DATA_PREFIX = "_数据_"
-PRINT_SHEETS = ("汇总", "变动情况", "走访明细", "渝馨家园考勤", "个案记录", "指标", "急难救助")
+PRINT_SHEETS = (
+    "汇总",
+    "变动情况",
+    "走访明细",
+    "渝馨家园考勤",
+    "个案记录",
+    "指标",
+    "急难救助",
+    "两项补贴发放名册",
+    "两项补贴变动表",
+)
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,7 @@ DATA_TABLES: tuple[DataTable, ...] = (
     DataTable("operators", "operators", "操作员", "1"),
     DataTable("households", "households", "户（全部）", "1"),
     DataTable("persons", "persons", "人员（全部）", "1"),
+    DataTable("subsidies", "subsidies", "两项补贴记录（全部）", "1"),
     DataTable(
         "members",
         "daycare_members",

@@ -8,7 +8,15 @@ from datetime import date
 
 from canxie_tui.domain.indicators import Indicator
 from canxie_tui.domain.models import Followup
-from canxie_tui.store import certificates, daycare, duelist, followups, indicators
+from canxie_tui.store import (
+    certificates,
+    daycare,
+    duelist,
+    followups,
+    indicators,
+    subsidies,
+    subsidy_check,
+)
 from canxie_tui.store.connection import Store
 from canxie_tui.store.register_sql import in_register
 
@@ -35,6 +43,7 @@ class Dashboard:
     indicators: list[Indicator] = field(default_factory=list)
     emergency: str | None = None  # the current event and its roll-call progress
     certificates_expiring: int = 0  # 残疾人证 expiring within 90 days (or expired)
+    subsidies: dict[str, int] = field(default_factory=dict)  # this month's 两项补贴 check
     # The first few people to visit today (overdue first, in the due list's order) and the
     # first few open follow-ups (most pressing first).
     due_first: list[duelist.DueItem] = field(default_factory=list)
@@ -112,6 +121,7 @@ def dashboard(store: Store, today: date | None = None) -> Dashboard:
         indicators=indicators.indicators(store, today),
         emergency=_emergency(store),
         certificates_expiring=certificates.expiring_count(store, today),
+        subsidies=subsidy_check.counts(store, subsidies.month_on(today)),
         due_first=due_first(store, today),
         followups_first=followups.open_followups(store, limit=AGENDA),
     )

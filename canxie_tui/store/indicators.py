@@ -36,23 +36,22 @@ from canxie_tui.domain.indicators import (
     barrier_homes,
 )
 from canxie_tui.domain.natural import natural_key
+from canxie_tui.domain.subsidies import KINDS, RECEIVING, in_force
 from canxie_tui.store.connection import Store
 from canxie_tui.store.register_sql import in_register
 
 _REGISTER = in_register("p")
 
-# The district's extensions of the two subsidies (settings screen; off by default).
-LIVING_LOW_INCOME = "subsidy_living_low_income"
-CARE_EXTENDED = "subsidy_care_extended"
 
+def options(store: Store, today: date) -> Options:
+    """The 两项补贴 rule set in force on `today` (settings), as the rules read it."""
+    from canxie_tui.store.subsidies import month_on, rule_sets
 
-def options(store: Store) -> Options:
-    from canxie_tui.store.site import get_setting
-
-    return Options(
-        living_low_income=bool(get_setting(store, LIVING_LOW_INCOME, False)),
-        care_extended=bool(get_setting(store, CARE_EXTENDED, False)),
-    )
+    month = month_on(today)
+    rules = in_force(rule_sets(store), month)
+    if rules is None:
+        return Options(month=month)
+    return Options(rules.living_low_income, rules.care_extended, month)
 
 
 def _params(today: date, opts: Options) -> dict[str, Any]:
@@ -73,6 +72,8 @@ def _params(today: date, opts: Options) -> dict[str, Any]:
         "today": today.isoformat(),
         "living_low_income": int(opts.living_low_income),
         "care_extended": int(opts.care_extended),
+        "month": opts.month,
+        "month_first": f"{opts.month}-01",
     }
 
 
@@ -105,7 +106,7 @@ def _homes_sql(group: str) -> str:
 
 
 def _grouped_counts(store: Store, today: date, group: str) -> dict[Any, dict[str, Counts]]:
-    params = _params(today, options(store))
+    params = _params(today, options(store, today))
     conn = store.db.conn
     found: dict[Any, dict[str, Counts]] = {}
     for key, trained, *numbers in conn.execute(_counts_sql(group), params):
@@ -137,8 +138,12 @@ def indicators_by_division(store: Store, today: date) -> dict[str, list[Indicato
 
 _FACTS_COLUMNS = (
     "p.id, p.household_id, p.name, p.birth_date, p.category, p.level, p.benefits, p.school, "
-    f"h.flags, p.hukou, p.pension_scheme, p.medical_scheme, {TRAINED_SQL}"
+    f"h.flags, p.hukou, p.pension_scheme, p.medical_scheme, {TRAINED_SQL}, p.cert_valid_until, "
+    "(SELECT group_concat(s.kind) FROM subsidies s WHERE s.person_id = p.id "
+    f"AND s.state = '{RECEIVING}' AND s.from_month <= :month "
+    "AND (s.to_month = '' OR s.to_month >= :month))"
 )
+_KINDS = frozenset(KINDS)
 
 
 def _codes(cache: dict[str, frozenset[str]], text: str) -> frozenset[str]:
@@ -166,6 +171,8 @@ def _facts(rows: Iterable[tuple[Any, ...]], today: date) -> list[PersonFacts]:
             pension_scheme=pension,
             medical_scheme=medical,
             trained=bool(trained),
+            cert_valid_until=valid_until,
+            receiving=_KINDS & frozenset((receiving or "").split(",")),
         )
         for (
             pid,
@@ -181,6 +188,8 @@ def _facts(rows: Iterable[tuple[Any, ...]], today: date) -> list[PersonFacts]:
             pension,
             medical,
             trained,
+            valid_until,
+            receiving,
         ) in rows
     ]
 
@@ -193,7 +202,7 @@ def person_facts(store: Store, today: date, where: str = "1") -> list[PersonFact
         # indexes SQLite would otherwise pick (measured 133 -> 79 ms at 30k people).
         f"FROM persons p NOT INDEXED JOIN households h ON h.id = p.household_id "
         f"WHERE {_REGISTER} AND ({where}) ORDER BY p.pk",
-        _params(today, options(store)),
+        _params(today, options(store, today)),
     )
     return _facts(rows, today)
 
@@ -211,7 +220,7 @@ def shortfall_ids(store: Store, key: str, today: date) -> list[str]:
         f"SELECT p.id FROM persons p NOT INDEXED JOIN households h ON h.id = p.household_id "
         f"WHERE {_REGISTER} AND ({rule.eligible_sql}) AND NOT ({rule.covered_sql}) "
         "ORDER BY p.pk",
-        _params(today, options(store)),
+        _params(today, options(store, today)),
     )
     return [row[0] for row in rows]
 
@@ -224,7 +233,7 @@ _cache: dict[tuple[str, date, int], list[Indicator]] = {}
 
 def register_generation(store: Store) -> int:
     """The audit sequence number of the latest change the indicators read."""
-    tables = ("persons", "households", "settings", "attendance")
+    tables = ("persons", "households", "settings", "attendance", "subsidies")
     latest = "coalesce((SELECT max(seq) FROM audit_log WHERE table_name = '{}'), 0)"
     return int(store.scalar(f"SELECT max({', '.join(latest.format(t) for t in tables)})"))
 

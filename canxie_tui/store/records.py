@@ -28,6 +28,7 @@ TABLE_LABELS = {
     "operators": "操作员",
     "households": "户",
     "persons": "人员",
+    "subsidies": "两项补贴记录",
     "daycare_members": "渝馨家园成员",
     "daycare_closures": "渝馨家园闭馆日",
     "visits": "走访记录",

@@ -8,7 +8,7 @@ from typing import Any
 
 from canxie_tui.domain import codes, ids, validate
 from canxie_tui.domain.models import Household, Person
-from canxie_tui.store import daycare, records, search, tiers
+from canxie_tui.store import daycare, records, search, subsidies, tiers
 from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import DuplicateError, NotFoundError
 from canxie_tui.store.register_sql import in_register
@@ -196,6 +196,7 @@ def add_person(store: Store, household_id: str, values: dict[str, Any]) -> Perso
         pk = store.scalar("SELECT pk FROM persons WHERE id = ?", (person_id,))
         search.index_person(store, pk)
         tiers.refresh(store, household_ids=[household_id])
+        subsidies.follow_ticks(store, person_id, (), clean["benefits"], "新增人员")
     return get_person(store, person_id)
 
 
@@ -204,6 +205,7 @@ def update_person(store: Store, person: Person, values: dict[str, Any]) -> Perso
     clean, _ = check_person(store, values, exclude_id=person.id)
     with store.transaction():
         records.update(store, "persons", person.id, _encode(clean), expected_version=person.version)
+        subsidies.follow_ticks(store, person.id, person.benefits, clean["benefits"], "修改人员")
         search.index_person(
             store, store.scalar("SELECT pk FROM persons WHERE id = ?", (person.id,))
         )

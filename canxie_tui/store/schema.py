@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from collections.abc import Iterator
 
 from canxie_tui.store.handle import Database, Migrations
@@ -374,6 +375,88 @@ def register_facts(db: Database) -> None:
                 pk,
             ),
         )
+
+
+@migrations(name="0004_subsidies")
+def subsidies(db: Database) -> None:
+    """两项补贴: each person's history, and the rule sets as a dated setting.
+
+    The register's old yes/no flags (`benefits` living_subsidy / care_subsidy) become
+    a 享受 entry from the month the person was registered (nothing before it is
+    known; the check only judges months a rule set covers, from 2026-01), 护理补贴 at
+    the person's level.  The flags stay in `benefits` as a cache of each person's
+    latest decision, kept by store.subsidies.  The district's old extension settings
+    (when it had any) move into the first rule set: Chongqing's of 2026 (渝民发〔2021〕15号 and the
+    重庆市民政局 notice on the 2026 standards), written out here because a migration
+    never changes.
+    """
+    _run(
+        db,
+        f"""
+    CREATE TABLE subsidies ({_RECORD},
+        person_id TEXT NOT NULL REFERENCES persons(id),
+        kind TEXT NOT NULL CHECK (kind IN ('living', 'care')),
+        state TEXT NOT NULL CHECK (state IN ('applying', 'receiving', 'paused', 'stopped')),
+        from_month TEXT NOT NULL,
+        to_month TEXT NOT NULL DEFAULT '',
+        level INTEGER CHECK (level BETWEEN 1 AND 4),
+        reason TEXT NOT NULL DEFAULT ''
+    );
+    -- Both cover what the monthly check reads (store.subsidy_check): a person's entry
+    -- covering a month, and the month's entries in a state.
+    CREATE INDEX idx_subsidies_person
+        ON subsidies(person_id, kind, from_month, to_month, state, level);
+    CREATE INDEX idx_subsidies_state
+        ON subsidies(state, kind, from_month, to_month, person_id, level);
+    """,
+    )
+    rows = db.execute(
+        "SELECT id, level, benefits, created_at, updated_at FROM persons "
+        "WHERE instr(benefits, '\"living_subsidy\"') OR instr(benefits, '\"care_subsidy\"')"
+    ).fetchall()
+    for person_id, level, text, created_at, updated_at in rows:
+        held = json.loads(text)
+        for code, kind in (("living_subsidy", "living"), ("care_subsidy", "care")):
+            if code in held:
+                db.execute(
+                    "INSERT INTO subsidies (id, created_at, created_by, updated_at, updated_by, "
+                    "person_id, kind, state, from_month, level, reason) "
+                    "VALUES (?, ?, '结构迁移', ?, '结构迁移', ?, ?, 'receiving', ?, ?, ?)",
+                    (
+                        str(uuid.uuid4()),
+                        updated_at,
+                        updated_at,
+                        person_id,
+                        kind,
+                        created_at[:7],
+                        level if kind == "care" else None,
+                        "由登记表“享受”标记转入",
+                    ),
+                )
+    old = dict(
+        db.execute(
+            "SELECT key, value FROM settings WHERE key IN "
+            "('subsidy_living_low_income', 'subsidy_care_extended')"
+        ).fetchall()
+    )
+    first = {
+        "start": "2026-01",
+        "living_amount": 100,
+        "care_level1": 110,
+        "care_level2": 100,
+        "living_low_income": json.loads(old.get("subsidy_living_low_income", "false")) is True,
+        "care_extended": json.loads(old.get("subsidy_care_extended", "false")) is True,
+        "care_extended_amount": 0,
+        "source": "渝民发〔2021〕15号；重庆市民政局关于2026年困难残疾人生活补贴和重度残疾人护理补贴标准的通知",
+    }
+    if old:  # else the shipped rule set applies until the district saves its own
+        db.execute(
+            "INSERT OR IGNORE INTO settings (key, value) VALUES ('subsidy_rules', ?)",
+            (json.dumps([first], ensure_ascii=False),),
+        )
+    db.execute(
+        "DELETE FROM settings WHERE key IN ('subsidy_living_low_income', 'subsidy_care_extended')"
+    )
 
 
 @migrations(name="0006_district_identity")

@@ -191,6 +191,11 @@ class CanxieApp(App[None]):
 
         self.push_screen(CertificatesScreen())
 
+    def show_subsidy_check(self) -> None:
+        from canxie_tui.ui.screens.subsidies import SubsidyCheckScreen
+
+        self.push_screen(SubsidyCheckScreen())
+
     def show_shortfall(self, key: str) -> None:
         from canxie_tui.ui.screens.shortfall import ShortfallScreen
 

@@ -66,6 +66,11 @@ class MainCommands(Provider):
                 app.show_certificates,
             ),
             (
+                "两项补贴核对",
+                "本月应停未停（含多发金额）、应享未享、等级变更（首页 b）",
+                app.show_subsidy_check,
+            ),
+            (
                 "家庭医生签约缺口名单",
                 "未签约家庭医生的持证残疾人（首页 s）",
                 partial(app.show_shortfall, "family_doctor"),
@@ -86,7 +91,7 @@ class MainCommands(Provider):
             *_district_commands(app),
             ("设置：走访分级间隔", "A/B/C级多少天走访一次", app.show_tier_settings),
             (
-                "设置：两项补贴扩面",
+                "设置：两项补贴标准（扩面、金额）",
                 "生活补贴延伸至低收入家庭；护理补贴扩面至三、四级智力、精神残疾人",
                 app.show_subsidy_settings,
             ),

@@ -8,7 +8,7 @@ from textual.widgets import DataTable, Static
 
 from canxie_tui.domain.ids import make_certificate, make_id
 from canxie_tui.domain.indicators import INDICATORS
-from canxie_tui.store import register
+from canxie_tui.store import register, subsidies
 from canxie_tui.store.connection import Store
 from canxie_tui.ui.app import CanxieApp
 from canxie_tui.ui.screens.certificates import CertificatesScreen
@@ -160,7 +160,7 @@ async def test_subsidy_extension_changes_the_living_subsidy_denominator(
         table = app.screen.query_one("#indicators", DataTable)
         assert rows(table)["living_subsidy"][1] == "0/1"
         await pilot.press("ctrl+p")
-        await type_text(pilot, "两项补贴")
+        await type_text(pilot, "两项补贴标准")
         await pilot.press("enter")
         await settle(pilot)
         form = app.screen
@@ -178,7 +178,9 @@ async def test_subsidy_extension_changes_the_living_subsidy_denominator(
         "SELECT action, record_id FROM audit_log WHERE table_name = 'settings' "
         "AND record_id LIKE 'subsidy%'"
     )
-    assert audit == [{"action": "修改设置", "record_id": "subsidy_living_low_income"}]
+    # A rule set from this month (the 2026-01 one is kept): one audited setting.
+    assert audit == [{"action": "修改设置", "record_id": "subsidy_rules"}]
+    assert [r.start for r in subsidies.rule_sets(register_store)] == ["2026-01", "2026-11"]
 
 
 async def test_names_todays_visits_scale_and_footer_fit_80x24(

@@ -287,6 +287,10 @@ COMMANDS = [
     ("visits", "due"),
     ("indicators",),
     ("certificates",),
+    ("subsidy",),
+    ("subsidy", "check"),
+    ("subsidy", "roster"),
+    ("subsidy", "changes"),
     ("daycare",),
     ("daycare", "stats"),
     ("emergency",),
@@ -398,7 +402,7 @@ def test_command_modules_do_not_import_the_parser() -> None:
         for m in pkgutil.iter_modules(canxie_tui.cli.__path__)
         if m.name not in ("app", "common")
     ]
-    assert len(groups) == 12  # site.py (init, site key|recode) added
+    assert len(groups) == 13  # site.py (init, site key|recode), subsidy.py added
     loaded = _modules_after("\n".join(f"import {name}" for name in groups))
     assert "canxie_tui.cli.app" not in loaded
 

@@ -61,6 +61,8 @@ def test_export_writes_the_workbook_and_prints_its_path(
         "个案记录",
         "指标",
         "急难救助",
+        "两项补贴发放名册",
+        "两项补贴变动表",
     ]
     assert states["_元数据"] == "hidden"
     wb.close()

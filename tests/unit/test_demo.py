@@ -448,3 +448,22 @@ def test_refuses_a_database_that_has_data(store: Store) -> None:
     with pytest.raises(StoreError, match="空数据库"):
         build_demo(store, today=TODAY)
     assert _count(store, "audit_log") == before
+
+
+def test_subsidy_histories_give_the_check_something_to_find(store: Store) -> None:
+    """A 一级 person who died two months ago still marked 享受, an eligible 一级 person
+    who never applied, and the register's ticks saying each latest decision."""
+    from canxie_tui.domain.subsidies import KIND_OF_CODE
+    from canxie_tui.store.subsidies import latest_receiving
+    from canxie_tui.store.subsidy_check import check
+
+    found = check(store, "2026-11")
+    died = [i for i in found.stop if i.reason == "死亡" and i.since == "2026-09-08"]
+    assert died and died[0].overpaid_months == ("2026-10", "2026-11")
+    assert died[0].overpaid == 2 * died[0].amount > 0
+    assert any(i.kind == "care" and i.reason.startswith("一级") for i in found.start)
+    ids = _column(store, "SELECT id FROM persons WHERE category IS NOT NULL")
+    receiving = latest_receiving(store, ids)
+    for pid, text in store.db.conn.execute("SELECT id, benefits FROM persons"):
+        ticked = {KIND_OF_CODE[c] for c in json.loads(text) if c in KIND_OF_CODE}
+        assert ticked == receiving.get(pid, set()), pid

@@ -434,7 +434,20 @@ def test_district_report_one_row_per_community_with_totals(tmp_path: Path, dist:
 
     out = report.district_report(dist, 2026, 11, out=tmp_path / "report.xlsx")
     wb = load_workbook(out)
-    assert wb.sheetnames == ["汇总", "指标"]
+    assert wb.sheetnames == ["汇总", "指标", "两项补贴"]
+    # 两项补贴: each community's payroll as its own return counts it, summed up.
+    sub = wb["两项补贴"]
+    sub_header = [c.value for c in sub[3]]
+    sub_rows = {
+        row[2].value or row[1].value: dict(zip(sub_header, (c.value for c in row), strict=True))
+        for row in sub.iter_rows(min_row=4)
+        if row[1].value is not None
+    }
+    assert sub_rows["洋河路社区"]["护理补贴人数"] == 1  # 赵敏, 一级: 110 元
+    assert sub_rows["洋河路社区"]["护理补贴金额（元）"] == 110
+    assert sub_rows["全区合计"]["两项补贴金额合计（元）"] == sum(
+        sub_rows[n]["两项补贴金额合计（元）"] for n in ("建新东路社区", "洋河路社区")
+    )
     ws = wb["汇总"]
     assert ws["A1"].value.startswith("江北区残疾人工作月报区汇总（2026年11月）")
     assert "填报单位：江北区" in ws["A2"].value and "填报人：区残联张敏" in ws["A2"].value

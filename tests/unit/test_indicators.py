@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from canxie_tui.domain.indicators import INDICATORS, Indicator, Options, PersonFacts, compute
+from canxie_tui.domain.subsidies import KIND_OF_CODE
 
 
 def person(
@@ -43,6 +44,8 @@ def person(
         pension_scheme=pension,
         medical_scheme=medical,
         trained=trained,
+        # The 两项补贴 are the history's (享受 that month); the codes stand for it here.
+        receiving=frozenset(KIND_OF_CODE[b] for b in benefits if b in KIND_OF_CODE),
     )
 
 

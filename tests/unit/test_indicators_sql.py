@@ -13,7 +13,7 @@ by hand for the reporting day.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -21,7 +21,8 @@ import pytest
 
 from canxie_tui.domain.indicators import INDICATORS, Indicator, Shortfall, compute
 from canxie_tui.domain.models import Household, Person
-from canxie_tui.store import dashboard, register, site
+from canxie_tui.domain.subsidies import CHONGQING_2026
+from canxie_tui.store import dashboard, register, subsidies
 from canxie_tui.store import indicators as store_indicators
 from canxie_tui.store.connection import Store
 from tests.conftest import TODAY, Make
@@ -160,7 +161,7 @@ def built(store: Store, make: Make) -> Register:
 
 def _reference(store: Store, day: date) -> dict[str, Indicator]:
     facts = store_indicators.person_facts(store, day)
-    return {i.key: i for i in compute(facts, store_indicators.options(store))}
+    return {i.key: i for i in compute(facts, store_indicators.options(store, day))}
 
 
 @pytest.mark.parametrize("day", DAYS, ids=str)
@@ -183,8 +184,13 @@ def test_sql_counts_match_the_reference(store: Store, built: Register, day: date
 def test_the_districts_extensions_count_alike(
     store: Store, built: Register, low_income: bool, extended: bool
 ) -> None:
-    site.set_setting(store, store_indicators.LIVING_LOW_INCOME, low_income)
-    site.set_setting(store, store_indicators.CARE_EXTENDED, extended)
+    rules = replace(
+        CHONGQING_2026,
+        living_low_income=low_income,
+        care_extended=extended,
+        care_extended_amount=90 if extended else 0,
+    )
+    subsidies.save_rule_set(store, rules)
     got = {i.key: i for i in store_indicators.indicators(store, TODAY)}
     reference = _reference(store, TODAY)
     for key in ("living_subsidy", "care_subsidy"):

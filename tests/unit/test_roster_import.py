@@ -888,7 +888,11 @@ def test_register_facts_are_read_with_their_values_and_rejections(tmp_path: Path
         "cert_valid_until": "2029-03-08",
         "poverty": "dibao",
     }
-    assert (facts["孙一"]["living_subsidy"], facts["孙一"]["care_subsidy"]) == (1, 0)
+    # 享受 / 未享受 read as the 两项补贴 states (未享受: 停发, nothing to stop if none)
+    assert (facts["孙一"]["living_subsidy"], facts["孙一"]["care_subsidy"]) == (
+        "receiving",
+        "stopped",
+    )
     ma = facts["马二"]
     assert (ma["hukou"], ma["apart"], ma["cert_valid_until"], ma["poverty"]) == (
         "outside",  # 户籍 outside Chongqing: 人户分离 by itself
@@ -900,7 +904,7 @@ def test_register_facts_are_read_with_their_values_and_rejections(tmp_path: Path
     assert (ma["pension_scheme"], ma["medical_scheme"], ma["living_subsidy"]) == (
         "none",
         "employee",
-        0,
+        "stopped",
     )
     he = facts["何三"]
     assert (he["hukou"], he["apart"], he["cert_valid_until"], he["poverty"]) == (
@@ -918,7 +922,12 @@ def test_register_facts_are_read_with_their_values_and_rejections(tmp_path: Path
             "商业保险",
             "养老保险“商业保险”无法识别，应为城乡居民、城镇职工（职工）或未参保",
         ),
-        (8, "重度护理补贴", "待定", "重度护理补贴“待定”无法识别，应为是/否（或享受/未享受）"),
+        (
+            8,
+            "重度护理补贴",
+            "待定",
+            "重度护理补贴“待定”无法识别，应为是/否（或享受/未享受/申请中/暂停/停发）",
+        ),
         (
             9,
             "有效期至",
@@ -951,8 +960,8 @@ def test_register_fact_variants_read_the_same(tmp_path: Path) -> None:
         "cert_issued": "2019-03-08",  # Excel's serial number of a date without its format
         "cert_valid_until": "2029-03-08",
         "poverty": "dibao",  # 是否低保：是
-        "living_subsidy": 1,
-        "care_subsidy": 0,
+        "living_subsidy": "receiving",
+        "care_subsidy": "stopped",
     }
 
 

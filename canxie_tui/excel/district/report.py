@@ -1,6 +1,6 @@
 """The district roll-up: one row per street and community, and its workbook.
 
-Two sheets, one row per community with a subtotal per street and the district's
+Three sheets, one row per community with a subtotal per street and the district's
 total.  汇总: the month's figures as each community's return counts them
 (`store.monthly.month_figures`).  指标: the plan's 专栏1 indicators counted by the
 very rules of the community's dashboard and return (`store.indicators`, grouped by
@@ -9,7 +9,8 @@ district's own settings for the two subsidies' extensions.  Columns by the plan'
 序号 and short names: 2 (people trained this year) as a count, 3-11 as 完成数,
 应覆盖数 and 完成率; 1 (family income) is not in the register and is left to the
 district's own statistics (said in a note); 家庭医生签约, from the plan's text and
-not 专栏1, comes after them.  A street's subtotal and the total add up the
+not 专栏1, comes after them.  两项补贴: each community's payroll and check of the month
+(`excel.district.subsidy_report`).  A street's subtotal and the total add up the
 communities' numerators and denominators (each person and household counts in one
 community), so their rates are recomputed, not averaged.
 
@@ -33,6 +34,7 @@ from canxie_tui.domain.indicators import (
     assemble,
 )
 from canxie_tui.domain.models import Site
+from canxie_tui.excel.district import subsidy_report
 from canxie_tui.excel.district.merge import MergeError, Progress
 from canxie_tui.excel.table import Column
 from canxie_tui.store import records
@@ -335,6 +337,9 @@ def district_report(
         until = month_period(store, year, month, refused="汇总以后月份").until
         table.note(_indicator_note(until.year, until.month, until.day))
         table.close()
+        subsidy_report.write_sheet(
+            book, heading, _PLACE_COLUMNS, list(placed()), store, year, month
+        )
         book.save(path, overwrite=overwrite)
     records.write_audit(
         store,

@@ -17,19 +17,20 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from canxie_tui.domain import codes, validate
+from canxie_tui.domain.subsidies import KIND_OF_CODE, RECEIVING, STOPPED
 from canxie_tui.domain.tiers import TierFacts
 from canxie_tui.excel.errors import SyncError
 from canxie_tui.excel.files import Progress
 from canxie_tui.excel.roster.columns import BENEFIT_FIELDS
 from canxie_tui.excel.roster.plan import ImportPlan, _wanted_poverty
-from canxie_tui.store import records, register, scratch, search, tiers
+from canxie_tui.store import records, register, scratch, search, subsidies, tiers
 from canxie_tui.store.bulk import gc_paused
 from canxie_tui.store.connection import Store, new_id
 
@@ -159,6 +160,7 @@ def _apply_changes(store: Store, plan: ImportPlan, step: Callable[[int], None]) 
             register.update_person(
                 store, replace(person, version=person_change.version), dict(person_change.values)
             )
+            _set_states(store, person.id, person_change.subsidy_states)
         step(1)
     return len(plan.household_changes)
 
@@ -195,14 +197,17 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
     derived: dict[TierFacts, tuple[str, str, str]] = {}
     flag_sets: dict[str, frozenset[str]] = {}  # a household's flags (JSON) decoded once
     template = _NEW_PERSON_FACTS if spool.facts else _NEW_PERSON
+    stated: list[tuple[str, int | None, dict[str, str]]] = []  # new people's 两项补贴
     for chunk in spool.new_people(size=_CHUNK):
         rows: list[dict[str, Any]] = []
         fresh: list[dict[str, Any]] = []  # households created above: indexed from here
         for item, target, house, certified in chunk:
             person = {**template, **item.person_values(), "id_number": item.id_number}
-            if spool.facts and ("living_subsidy" in person or "care_subsidy" in person):
-                said = sorted(k for k in BENEFIT_FIELDS if person.pop(k, 0))
-                person["benefits"] = json.dumps(said)
+            said: dict[str, str] = {k: person.pop(k) for k in BENEFIT_FIELDS if k in person}
+            if said:
+                person["benefits"] = json.dumps(
+                    sorted(k for k, v in said.items() if v == RECEIVING)
+                )
             if house is None:
                 person["household_id"] = target
             else:
@@ -225,6 +230,8 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
                     person["tier"], person["tier_reason"], person["next_due_date"] = derived[facts]
             rows.append({"id": new_id(), **person})
             fresh.append(house or {})
+            if said:
+                stated.append((rows[-1]["id"], person["level"], said))
         pks = records.insert_many(store, "persons", rows, action=_ACTION, now=now)
         search.index_new(
             store,
@@ -236,9 +243,34 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
         )
         search.index_people(store, [pk for pk, house in zip(pks, fresh, strict=True) if not house])
         step(len(chunk))
+    _start_states(store, stated)
     joined = spool.joined_households()
     if len(joined) > _CHUNK:
         tiers.refresh(store)
     elif joined:
         tiers.refresh(store, household_ids=joined)
     return plan.new, plan.new_households
+
+
+def _set_states(store: Store, person_id: str, states: Iterable[tuple[str, str]]) -> None:
+    """A roster's 申请中 / 暂停 for a person (享受 and 停发 follow the ticks)."""
+    month = subsidies.current_month(store)
+    for code, state in states:
+        if state not in (RECEIVING, STOPPED):
+            subsidies.set_state(store, person_id, KIND_OF_CODE[code], state, month, _ACTION)
+
+
+def _start_states(store: Store, stated: list[tuple[str, int | None, dict[str, str]]]) -> None:
+    """New people's 两项补贴 from the roster: 享受 in bulk, 申请中 / 暂停 one by one."""
+    subsidies.start_many(
+        store,
+        (
+            (pid, KIND_OF_CODE[code], level)
+            for pid, level, said in stated
+            for code, state in said.items()
+            if state == RECEIVING
+        ),
+        _ACTION,
+    )
+    for pid, _, said in stated:
+        _set_states(store, pid, said.items())

@@ -13,8 +13,9 @@ values, and a value it cannot read rejects the row with its column and reason):
 written; on its own it also gives the 户籍 by `parse_hukou`); 发证日期 and 有效期至
 (a date cell or 2026-11-29 / 2026/11/29 / 2026.11.29 / 2026年11月29日; 有效期至 also
 "长期", stored as no end date, or a range, whose end counts); 养老保险 and 医疗保险
-(城乡居民 / 城镇职工 / 职工 / 未参保); 困难生活补贴 and 重度护理补贴 (是/否/享受/未享受: the
-benefit added or removed, the person's other benefits kept); 低保情况 (低保 / 特困 /
+(城乡居民 / 城镇职工 / 职工 / 未参保); 困难生活补贴 and 重度护理补贴 (是/否/享受/未享受, or
+申请中/暂停/停发: the person's 两项补贴 state from the import's month, see
+`store.subsidies`; the other benefits kept); 低保情况 (低保 / 特困 /
 低保边缘 / 低收入 / 无: the household's, see POVERTY_FLAGS).  人户分离 is derived (by
 `excel.roster.read`): yes when the 户籍 is 重庆市外, else, when the row gives both a
 户籍地址 and a 现住址, yes exactly when they clearly differ (`same_place`); otherwise
@@ -32,6 +33,7 @@ from typing import Any
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.errors import InputError
+from canxie_tui.domain.subsidies import parse_state
 from canxie_tui.excel.cells import unescape_text
 
 __all__ = [
@@ -238,8 +240,8 @@ FACT_FIELDS = (
     "pension_scheme",
     "medical_scheme",
 )
-# Benefits a roster says yes or no to: 1 adds the code to the person's benefits, 0
-# removes it, a blank cell leaves it; the other benefits are kept.
+# The 两项补贴 a roster gives a state of (享受/未享受/申请中/暂停/停发); a blank cell
+# leaves it.  The person's other benefits are kept.
 BENEFIT_FIELDS = ("living_subsidy", "care_subsidy")
 HOUSEHOLD_FIELDS = (
     "address",
@@ -416,10 +418,10 @@ def _iso_date(text: str) -> str | None:
 
 def register_facts(
     raw: dict[str, Any], values: dict[str, Any]
-) -> tuple[dict[str, Any], tuple[tuple[str, int], ...], str | None]:
+) -> tuple[dict[str, Any], tuple[tuple[str, str], ...], str | None]:
     """The register facts of a row's cells (`raw` as read, `values` as text): the
-    person's facts (form values for `validate.clean_person`), the benefits it says
-    yes or no to ((code, 1/0)), and its 低保情况 (a POVERTY_FLAGS code, NO_POVERTY for
+    person's facts (form values for `validate.clean_person`), the 两项补贴 states it
+    gives ((code, state code), `domain.subsidies.parse_state`), and its 低保情况 (a POVERTY_FLAGS code, NO_POVERTY for
     无, None when the row says nothing).  Raises InputError (field: the column's key)
     for a value it cannot read.  `apart` is decided by the caller, which knows the
     现住址 as cleaned.
@@ -449,16 +451,18 @@ def register_facts(
                     key,
                 )
             facts[key] = scheme
-    benefits: list[tuple[str, int]] = []
+    benefits: list[tuple[str, str]] = []
     for key in BENEFIT_FIELDS:
         if key in raw:
             cell = raw[key]
-            said = cell if isinstance(cell, bool) else codes.parse_yes_no(values[key])
-            if said is None:
+            state = parse_state(cell if isinstance(cell, bool) else values[key])
+            if state is None:
                 raise InputError(
-                    f"{FIELD_LABELS[key]}“{values[key]}”无法识别，应为是/否（或享受/未享受）", key
+                    f"{FIELD_LABELS[key]}“{values[key]}”无法识别，应为是/否"
+                    "（或享受/未享受/申请中/暂停/停发）",
+                    key,
                 )
-            benefits.append((key, int(said)))
+            benefits.append((key, state))
     poverty = None
     if "poverty" in raw:
         text = values["poverty"]

@@ -21,6 +21,7 @@ from typing import Any
 
 from canxie_tui.domain import codes, validate
 from canxie_tui.domain.errors import InputError
+from canxie_tui.domain.subsidies import KIND_OF_CODE, RECEIVING, STATES, STOPPED, same_state
 from canxie_tui.excel.roster.columns import (
     BENEFIT_FIELDS,
     FACT_FIELDS,
@@ -60,6 +61,8 @@ class PersonChange:
     diffs: tuple[FieldDiff, ...]  # person and (for the row that carries them) household
     values: dict[str, Any]  # full person form values (register holds + roster overrides)
     person_changed: bool
+    # The 两项补贴 states the roster gives that differ from the history ((code, state)).
+    subsidy_states: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,14 +118,12 @@ _SHOWN_CODES: dict[str, Any] = {
     "pension_scheme": codes.INSURANCE_SCHEMES,
     "medical_scheme": codes.INSURANCE_SCHEMES,
 }
-_YES_NO = {
-    "apart": ("否", "是"),
-    "living_subsidy": ("未享受", "享受"),
-    "care_subsidy": ("未享受", "享受"),
-}
+_YES_NO = {"apart": ("否", "是")}
 
 
 def _show_value(key: str, value: Any) -> str:
+    if key in BENEFIT_FIELDS:
+        return codes.label(STATES, value, "未享受") if value != STOPPED else "未享受"
     if value in (None, ""):
         return ""
     if key in _SHOWN_CODES:
@@ -137,20 +138,21 @@ def _same(key: str, old: Any, new: Any) -> bool:
     new = new if new is not None else ""
     if old == new:
         return True
+    if key in BENEFIT_FIELDS:
+        return same_state(old, new)
     return key == "address" and address_key(str(old)) == address_key(str(new))
 
 
 def _stored(person: dict[str, Any], key: str) -> Any:
-    """A person's value of a roster field: a benefit the roster says yes or no to is
-    1 or 0 (whether the stored JSON list holds its code)."""
-    if key in BENEFIT_FIELDS:
-        return int(f'"{key}"' in person["benefits"])
+    """A person's value of a roster field (a 两项补贴: the latest state in its history,
+    read as `_SUBSIDY_COLUMNS` names it)."""
     return person.get(key)
 
 
 def _merge_person(form: dict[str, Any], items: tuple[tuple[str, Any], ...]) -> None:
-    """The roster's values over a person's form values: a benefit said yes or no to
-    is added or removed, the other benefits are kept."""
+    """The roster's values over a person's form values: a 两项补贴 said 享受 ticks its
+    benefit code, any other state unticks it (`apply` writes the state itself); the
+    other benefits are kept."""
     benefits: set[str] | None = None
     for key, value in items:
         if key in ("sex", "birth_date"):
@@ -158,7 +160,7 @@ def _merge_person(form: dict[str, Any], items: tuple[tuple[str, Any], ...]) -> N
         if key in BENEFIT_FIELDS:
             if benefits is None:
                 benefits = set(form["benefits"])
-            if value:
+            if value == RECEIVING:
                 benefits.add(key)
             else:
                 benefits.discard(key)
@@ -200,10 +202,17 @@ def _rows_by(
     return {row[column]: row for row in found}
 
 
+# Each 两项补贴's latest state, under its roster field's name.
+_SUBSIDY_COLUMNS = ", ".join(
+    f"(SELECT s.state FROM subsidies s WHERE s.person_id = persons.id AND s.kind = "
+    f"'{KIND_OF_CODE[key]}' ORDER BY s.from_month DESC LIMIT 1) AS {key}"
+    for key in BENEFIT_FIELDS
+)
 # What matching a row needs; the whole record is read only for those that differ.
 _MATCH_COLUMNS = ", ".join(
-    ("id", "id_number", "household_id", *PERSON_FIELDS, *FACT_FIELDS, "benefits")
+    ("id", "id_number", "household_id", *PERSON_FIELDS, *FACT_FIELDS, "benefits", _SUBSIDY_COLUMNS)
 )
+_WHOLE_PERSON = f"*, {_SUBSIDY_COLUMNS}"
 
 
 def _known_addresses(store: Store) -> Iterator[tuple[str, str]]:
@@ -248,6 +257,7 @@ def _preview(store: Store, roster: RosterFile) -> ImportPlan:
 
     # 1. Match each row to the register by ID number.
     person_diffs: dict[int, tuple[dict[str, Any], list[FieldDiff], dict[str, Any]]] = {}
+    states: dict[int, dict[str, str]] = {}  # row -> the 两项补贴 states it gives
     matched = 0
     for chunk in spool.chunks(size=_CHUNK):
         numbers = [r.id_number for r in chunk]
@@ -256,7 +266,7 @@ def _preview(store: Store, roster: RosterFile) -> ImportPlan:
             r.row: _person_diffs(stored[r.id_number], r) for r in chunk if r.id_number in stored
         }
         differ = [r.id_number for r in chunk if found.get(r.row)]
-        stored |= _rows_by(store, "persons", "id_number", differ)  # their whole records
+        stored |= _rows_by(store, "persons", "id_number", differ, _WHOLE_PERSON)  # whole records
         marks: list[tuple[str, str, int]] = []
         for row in chunk:
             person = stored.get(row.id_number)
@@ -279,6 +289,7 @@ def _preview(store: Store, roster: RosterFile) -> ImportPlan:
                     marks.append(("rejected", "", row.row))
                     continue
                 person_diffs[row.row] = (person, diffs, form)
+                states[row.row] = {k: v for k, v in row.person if k in BENEFIT_FIELDS}
             marks.append(("match", person["household_id"], row.row))
             matched += 1
         spool.mark(marks)
@@ -310,7 +321,9 @@ def _preview(store: Store, roster: RosterFile) -> ImportPlan:
     kinds = spool.kinds(sorted(set(carried) - set(person_diffs)))
     extra = [number for kind, number in kinds.values() if kind == "match"]
     for start in range(0, len(extra), _CHUNK):
-        stored = _rows_by(store, "persons", "id_number", extra[start : start + _CHUNK])
+        stored = _rows_by(
+            store, "persons", "id_number", extra[start : start + _CHUNK], _WHOLE_PERSON
+        )
         for row_number, (kind, number) in kinds.items():
             if kind == "match" and number in stored:
                 person = stored[number]
@@ -327,6 +340,11 @@ def _preview(store: Store, roster: RosterFile) -> ImportPlan:
                 (*diffs, *carried.get(row_number, ())),
                 form,
                 bool(diffs),
+                tuple(
+                    (d.field, states[row_number][d.field])
+                    for d in diffs
+                    if d.field in BENEFIT_FIELDS
+                ),
             )
         )
     plan.unchanged = matched - len(plan.changed)

@@ -285,7 +285,7 @@ def _clean_row(
     if cert is not None:
         values["cert_number"] = cert if isinstance(cert, float) else _cell_text(cert)
     facts: dict[str, Any] = {}
-    benefits: tuple[tuple[str, int], ...] = ()
+    benefits: tuple[tuple[str, str], ...] = ()
     poverty = None
     if not _FACT_KEYS.isdisjoint(raw):
         try:

@@ -14,6 +14,7 @@ RECORD_TABLES: tuple[str, ...] = (
     "operators",
     "households",
     "persons",
+    "subsidies",
     "daycare_members",
     "daycare_closures",
     "visits",

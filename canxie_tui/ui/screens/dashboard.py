@@ -124,6 +124,13 @@ def no_list_reason(ind: Indicator) -> str:
     )
 
 
+def subsidy_line(counts: dict[str, int]) -> str:
+    """两项补贴: what this month's check found (nothing when no rule set is in force)."""
+    if not counts:
+        return ""
+    return f"　两项补贴：应停未停 {counts['stop']} · 应享未享 {counts['start']}（b）"
+
+
 class DashboardScreen(CanxieScreen[None]):
     IS_HOME: ClassVar[bool] = True  # the app's Home key is off here (see CanxieApp.check_action)
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -139,6 +146,14 @@ class DashboardScreen(CanxieScreen[None]):
             id="certificates",
             tooltip="残疾人证90天内到期或已过期的人",
             show=False,  # the footer fits 80 columns; said on the screen as （c） and in F1
+        ),
+        Binding(
+            "b",
+            "subsidies",
+            "两项补贴",
+            id="subsidies",
+            tooltip="两项补贴核对：应停未停、应享未享、变更",
+            show=False,  # said on the screen as （b） and in F1
         ),
         Binding("e", "export", "导出月报", id="export", tooltip="导出本月月报工作簿", show=False),
         Binding(
@@ -260,7 +275,7 @@ class DashboardScreen(CanxieScreen[None]):
             f"{data.due_today} 人（d）\n{first}\n"
             f"　　跟进：未完成 {data.followups_open} 件 · 逾期 {data.followups_overdue} 件（f）"
             f"　证件到期提醒 {data.certificates_expiring} 人（c）\n"
-            f"　　渝馨家园出勤：{attendance}"
+            f"　　渝馨家园出勤：{attendance}{subsidy_line(data.subsidies)}"
             + (f"\n　　突发事件 {data.emergency}（j）" if data.emergency else "")
         )
 
@@ -301,6 +316,9 @@ class DashboardScreen(CanxieScreen[None]):
 
     def action_certificates(self) -> None:
         self.canxie.show_certificates()
+
+    def action_subsidies(self) -> None:
+        self.canxie.show_subsidy_check()
 
     def action_export(self) -> None:
         self.canxie.show_export()

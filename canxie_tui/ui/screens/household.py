@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar
 
@@ -15,7 +15,8 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 from canxie_tui.domain import codes
 from canxie_tui.domain.ids import mask_id
 from canxie_tui.domain.models import Household, Person, TimelineEntry, address_with_place
-from canxie_tui.store import followups, notes, register, timeline, visits
+from canxie_tui.domain.subsidies import Entry, latest
+from canxie_tui.store import followups, notes, register, subsidies, timeline, visits
 from canxie_tui.store.certificates import REMIND_DAYS, expiry_text
 from canxie_tui.store.connection import Store
 from canxie_tui.ui.errors import reported
@@ -68,18 +69,29 @@ def member_detail(p: Person, today: date) -> str:
     return f"{p.name}　" + "　".join(parts)
 
 
+def subsidy_detail(entries: list[Entry]) -> str:
+    """Each 两项补贴's latest entry (the history is in the audit log and the check)."""
+    found = latest(entries)
+    if not found:
+        return ""
+    return "　两项补贴：" + "；".join(subsidies.history_text(e) for e in found.values())
+
+
 @dataclass(frozen=True)
 class HouseholdView:
     household: Household
     members: list[Person]
     timeline: list[TimelineEntry]
+    subsidies: dict[str, list[Entry]] = field(default_factory=dict)  # person -> history
 
 
 def load_view(store: Store, household_id: str) -> HouseholdView:
+    members = register.members(store, household_id)
     return HouseholdView(
         register.get_household(store, household_id),
-        register.members(store, household_id),
+        members,
         timeline.household_timeline(store, household_id),
+        subsidies.histories(store, [p.id for p in members]),
     )
 
 
@@ -98,6 +110,14 @@ class HouseholdScreen(CanxieScreen[None]):
             id="status",
             tooltip="迁出/死亡/注销或恢复在册",
             show=False,
+        ),
+        Binding(
+            "b",
+            "subsidy",
+            "补贴",
+            id="subsidy",
+            tooltip="登记所选成员的两项补贴状态",
+            show=False,  # the members' title says b 补贴; the footer fits 80 columns
         ),
         Binding(
             "w", "log_visit", "走访", id="visit", tooltip="记录一次走访（默认今天、入户、全户）"
@@ -146,7 +166,7 @@ class HouseholdScreen(CanxieScreen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("正在读取…", id="hh-info")
-        yield Label("成员（a 添加  e 修改  s 状态  i 显示证号）", classes="section")
+        yield Label("成员（a 添加  e 修改  s 状态  b 补贴  i 显示证号）", classes="section")
         members: DataTable[str] = DataTable(id="members", cursor_type="row")
         yield members
         yield Static("", id="member-detail")
@@ -241,6 +261,8 @@ class HouseholdScreen(CanxieScreen[None]):
     def _show_member_detail(self) -> None:
         person = self.selected_person()
         text = member_detail(person, self.canxie.store.today()) if person else ""
+        if person is not None and self.view is not None:
+            text += subsidy_detail(self.view.subsidies.get(person.id, []))
         self.query_one("#member-detail", Static).update(text)
 
     def _render_timeline(self, entries: list[TimelineEntry]) -> None:
@@ -324,6 +346,17 @@ class HouseholdScreen(CanxieScreen[None]):
             self.reload_when_saved(
                 lambda saved: f"{saved.name}：{codes.label(codes.PERSON_STATUSES, saved.status)}"
             ),
+        )
+
+    def action_subsidy(self) -> None:
+        from canxie_tui.ui.screens.subsidy_form import Proposal, SubsidyForm, saved_text
+
+        person = self._person_or_warn()
+        if person is None:
+            return
+        self.app.push_screen(
+            SubsidyForm(Proposal(person.id, person.name)),
+            self.reload_when_saved(lambda saved: saved_text(person.name, saved)),
         )
 
     def action_new_note(self) -> None:

@@ -117,6 +117,7 @@ class PersonForm(FormScreen[Person]):
                 "benefits",
                 "补贴与服务（空格勾选）",
                 multi(codes.BENEFITS, p.benefits, id="benefits"),
+                "两项补贴：勾选或取消即从本月起享受或停发（记入补贴记录；其他状态在户页按 b）",
             ),
             Field(
                 "pension_scheme",

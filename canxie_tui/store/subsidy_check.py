@@ -1,0 +1,489 @@
+"""The monthly 两项补贴 check, the month's payroll (发放名册) and its changes (变动表).
+
+The check (`check`) compares the rules (the rule set in force that month,
+`domain.subsidies`) and the register with each person's history:
+
+- 应享未享 (start): eligible, in the register, not receiving, applying or paused
+  (暂停 is a decision someone took), with why they qualify;
+- 应停未停 (stop): marked 享受 that month but not eligible — left the register
+  (死亡/迁出/注销, eligible until the end of that month), certificate expired, not
+  (or no longer) in 低保, in 特困供养, 户籍 outside Chongqing, 工伤保险护理费, a level
+  the rule set does not cover — with the day it ended where the register knows
+  it (the status date, the certificate's end) and the months marked 享受 since,
+  with what they paid (多发金额, each month by its own rule set); where the day is
+  not known, the month checked is counted (at least that one was paid wrongly);
+- 变更 (change): receiving 护理补贴 at a level whose amount differs from the
+  register's level now.
+
+SQL picks the candidates (the eligibility rule's SQL side, the history joined by
+index), so a district's 30k people are never judged one by one in Python; the
+candidates are then judged by the Python side, which gives the reasons.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from canxie_tui.domain import codes
+from canxie_tui.domain.subsidies import (
+    APPLYING,
+    CARE,
+    KINDS,
+    LIVING,
+    PAUSED,
+    RECEIVING,
+    Entry,
+    RuleSet,
+    eligible_sql,
+    in_force,
+    left_reason,
+    next_month,
+    overpaid,
+    prev_month,
+    qualify_reason,
+    refusal,
+    sql_params,
+    state_in,
+    stop_day,
+)
+from canxie_tui.store.connection import Store
+from canxie_tui.store.subsidies import histories, rule_sets, rules_for
+
+START, STOP, CHANGE = "start", "stop", "change"
+LISTS = {START: "应享未享", STOP: "应停未停", CHANGE: "变更"}
+
+
+class Row(NamedTuple):
+    """A person as the rules read them (domain.subsidies.Facts) and where to find them."""
+
+    person_id: str
+    household_id: str
+    name: str
+    id_number: str
+    category: int | None
+    level: int | None
+    hukou: str
+    household_flags: frozenset[str]
+    benefits: frozenset[str]
+    cert_valid_until: str
+    status: str
+    status_date: str
+    address: str = ""
+    registered: str = ""  # the month the person entered the register (YYYY-MM)
+    pk: int = 0  # register order
+
+
+class Item(NamedTuple):
+    """One line of the check (tuples: a district's check makes a thousand of them)."""
+
+    list: str  # START / STOP / CHANGE
+    kind: str
+    person: Row
+    reason: str
+    since: str = ""  # the day eligibility ended (stop), '' when the register cannot say
+    amount: int = 0  # the month's amount: by the rules (start, change) or as paid (stop)
+    old_amount: int = 0  # change: what the history pays
+    overpaid_months: tuple[str, ...] = ()
+    overpaid: int = 0
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS[self.kind]
+
+
+@dataclass
+class Check:
+    month: str
+    rules: RuleSet
+    start: list[Item] = field(default_factory=list)
+    stop: list[Item] = field(default_factory=list)
+    change: list[Item] = field(default_factory=list)
+
+    @property
+    def overpaid(self) -> int:
+        return sum(item.overpaid for item in self.stop)
+
+    def items(self) -> list[Item]:
+        return [*self.stop, *self.start, *self.change]
+
+
+# -- SQL ---------------------------------------------------------------------------------
+def covering(alias: str, kind: str) -> str:
+    """LEFT JOIN condition: `alias` is the history entry of `kind` covering :month."""
+    return (
+        f"{alias}.person_id = p.id AND {alias}.kind = '{kind}' AND {alias}.from_month <= :month "
+        f"AND ({alias}.to_month = '' OR {alias}.to_month >= :month)"
+    )
+
+
+# In the register during the month (leaving in it keeps the month) and registered by its end.
+_IN_MONTH = "(p.status = 'active' OR p.status_date >= :month_first) AND p.created_at < :next_first"
+
+_COLUMNS = (
+    "p.id, p.household_id, p.name, p.id_number, p.category, p.level, p.hukou, h.flags, "
+    "p.benefits, p.cert_valid_until, p.status, p.status_date, h.address, "
+    "substr(p.created_at, 1, 7), p.pk"
+)
+_N = 15  # how many of a query's columns `_row` reads
+
+
+def _candidates_sql() -> str:
+    """(row, kind, state, level) of everyone the check must judge, in three parts, each
+    driven by what is small: the entries marked 享受 that month (to stop or restate);
+    the certified people the 护理补贴 rule admits (read from `persons` alone); and the
+    members of 低保 (and, when extended, 低收入) households for the 生活补贴.  Those who
+    may start are those with no 享受 / 申请中 / 暂停 entry covering the month."""
+    held = f"('{RECEIVING}', '{APPLYING}', '{PAUSED}')"
+
+    def not_held(kind: str) -> str:
+        return (
+            f"NOT EXISTS (SELECT 1 FROM subsidies s WHERE {covering('s', kind)} "
+            f"AND s.state IN {held})"
+        )
+
+    def receiving(kind: str, wrong: str) -> str:
+        """Entries of `kind` marked 享受 that month where the rule finds `wrong`."""
+        return (
+            f"SELECT {_COLUMNS}, s.kind, s.state, s.level FROM subsidies s "
+            "CROSS JOIN persons p ON p.id = s.person_id "
+            "CROSS JOIN households h ON h.id = p.household_id "
+            f"WHERE s.state = '{RECEIVING}' AND s.kind = '{kind}' AND s.from_month <= :month "
+            f"AND (s.to_month = '' OR s.to_month >= :month) AND p.category IS NOT NULL AND {wrong}"
+        )
+
+    # 护理补贴's rule reads `persons` alone: its entries are judged before any household is.
+    stops = (
+        receiving(LIVING, f"NOT ({_IN_MONTH} AND {eligible_sql(LIVING)})"),
+        receiving(CARE, f"(s.level IS NOT p.level OR NOT ({_IN_MONTH} AND {eligible_sql(CARE)}))"),
+    )
+    care = (
+        f"SELECT {_COLUMNS}, '{CARE}', NULL, NULL FROM persons p NOT INDEXED "
+        "CROSS JOIN households h ON h.id = p.household_id "
+        f"WHERE p.category IS NOT NULL AND {eligible_sql(CARE)} AND {_IN_MONTH} "
+        f"AND {not_held(CARE)}"
+    )
+    poor = " OR ".join(
+        f"instr(h.flags, '\"{flag}\"') > 0" for flag in ("dibao", *sorted(codes.LOW_INCOME_FLAGS))
+    )
+    living = (
+        f"SELECT {_COLUMNS}, '{LIVING}', NULL, NULL FROM households h "
+        "CROSS JOIN persons p INDEXED BY idx_persons_household ON p.household_id = h.id "
+        f"WHERE h.flags <> '[]' AND ({poor}) AND p.category IS NOT NULL "
+        f"AND {eligible_sql(LIVING)} AND {_IN_MONTH} AND {not_held(LIVING)}"
+    )
+    return " UNION ALL ".join((*stops, care, living))
+
+
+_CANDIDATES = _candidates_sql()
+
+
+def _row(values: tuple[Any, ...], parsed: dict[str, frozenset[str]]) -> Row:
+    """A `Row` from the first `_N` columns of `_COLUMNS` (each JSON list parsed once)."""
+
+    def codes_of(text: str) -> frozenset[str]:
+        found = parsed.get(text)
+        if found is None:
+            found = parsed[text] = frozenset(json.loads(text))
+        return found
+
+    pid, hid, name, id_number, category, level, hukou, flags, benefits, *rest = values[:_N]
+    valid, status, day, address, registered, pk = rest
+    return Row(
+        pid,
+        hid,
+        name,
+        id_number or "",
+        category,
+        level,
+        hukou,
+        codes_of(flags),
+        codes_of(benefits),
+        valid,
+        status,
+        day,
+        address,
+        registered,
+        pk,
+    )
+
+
+def params(rules: RuleSet, month: str) -> dict[str, Any]:
+    return {"month": month, "next_first": f"{next_month(month)}-01", **sql_params(rules, month)}
+
+
+# -- the check ---------------------------------------------------------------------------
+def judge(
+    row: Row, kind: str, state: str | None, paid_level: int | None, rules: RuleSet, month: str
+) -> tuple[str, str, str, int] | None:
+    """(list, reason, since, amount) for one person and subsidy, or None when in order.
+
+    The Python side of the check, also the per-person reference the tests and the
+    benchmark compare the SQL with.
+    """
+    if state == RECEIVING:
+        left = left_reason(row.status, row.status_date, month)
+        if left is not None:
+            return STOP, left[0], left[1], rules.amount(kind, paid_level or row.level)
+        why = refusal(kind, row, rules, month)
+        if why is not None:
+            return STOP, why, stop_day(why, row), rules.amount(kind, paid_level or row.level)
+        if kind == CARE and paid_level is not None and paid_level != row.level:
+            now, then = rules.amount(kind, row.level), rules.amount(kind, paid_level)
+            if now != then:
+                was, is_ = (codes.label(codes.LEVELS, v) for v in (paid_level, row.level))
+                return CHANGE, f"等级由{was}变为{is_}", "", now
+        return None
+    if state in (APPLYING, PAUSED):
+        return None
+    if row.registered > month or left_reason(row.status, row.status_date, month) is not None:
+        return None
+    if refusal(kind, row, rules, month) is None:
+        return (
+            START,
+            qualify_reason(kind, row, rules),
+            "",
+            rules.amount(kind, row.level, row.category),
+        )
+    return None
+
+
+Pending = list[tuple[Row, str, str, str, int]]  # 应停未停 before their months are counted
+
+
+def _place(
+    found: Check, pending: Pending, row: Row, kind: str, state: str | None, level: int | None
+) -> None:
+    """Judge one person's subsidy and put it on its list (a stop waits in `pending`)."""
+    rules, month = found.rules, found.month
+    verdict = judge(row, kind, state, level, rules, month)
+    if verdict is None:
+        return
+    where, reason, since, amount = verdict
+    if where == STOP:
+        pending.append((row, kind, reason, since, amount))
+    elif where == CHANGE:
+        found.change.append(Item(CHANGE, kind, row, reason, "", amount, rules.amount(kind, level)))
+    else:
+        found.start.append(Item(START, kind, row, reason, "", amount))
+
+
+# The last check is kept until a person, household, setting or subsidy changes (every
+# change writes an audit entry: store.indicators.register_generation).
+_cache: dict[tuple[str, str, int], Check] = {}
+
+
+def check(store: Store, month: str) -> Check:
+    """The check of `month` (YYYY-MM) by the rule set in force then (kept while the
+    register is unchanged: the dashboard asks on every return to it)."""
+    from canxie_tui.store.indicators import register_generation
+
+    key = (str(store.path.resolve()), month, register_generation(store))
+    found = _cache.get(key)
+    if found is None:
+        found = fresh_check(store, month)
+        _cache.clear()
+        _cache[key] = found
+    return found
+
+
+def fresh_check(store: Store, month: str) -> Check:
+    """The check of `month`, computed now (see `check`)."""
+    rules = rules_for(store, month)
+    found = Check(month, rules)
+    parsed: dict[str, frozenset[str]] = {}
+    pending: Pending = []
+    rows: dict[str, Row] = {}  # one Row per person, however many lines they are on
+    for values in store.db.conn.execute(_CANDIDATES, params(rules, month)):
+        row = rows.get(values[0]) or rows.setdefault(values[0], _row(values, parsed))
+        kind, state, level = values[_N:]
+        _place(found, pending, row, kind, state, level)
+    for items in (found.start, found.change):
+        items.sort(key=lambda i: (i.person.pk, i.kind != LIVING))
+    _add_stops(store, found, pending)
+    return found
+
+
+def _add_stops(store: Store, found: Check, pending: Pending) -> None:
+    """应停未停 with the months marked 享受 since eligibility ended, and their amounts."""
+    if not pending:
+        return
+    sets = rule_sets(store)
+    entries = histories(store, sorted({p[0].person_id for p in pending}))
+    for row, kind, reason, since, amount in pending:
+        first = next_month(since[:7]) if since else found.month
+        paid, total = overpaid(
+            entries[row.person_id], kind, first, found.month, sets, row.level, row.category
+        )
+        found.stop.append(Item(STOP, kind, row, reason, since, amount, 0, tuple(paid), total))
+    found.stop.sort(key=lambda i: (i.person.pk, i.kind != LIVING))
+
+
+def counts(store: Store, month: str) -> dict[str, int]:
+    """How many lines each list has (the dashboard); empty when no rule set is in force."""
+    from canxie_tui.domain.errors import InputError
+
+    try:
+        found = check(store, month)
+    except InputError:
+        return {}
+    return {START: len(found.start), STOP: len(found.stop), CHANGE: len(found.change)}
+
+
+def naive_check(store: Store, month: str) -> Check:
+    """The check person by person (a query each for the register row and the history):
+    the reference the benchmark measures the SQL against and the tests compare with."""
+    rules = rules_for(store, month)
+    found = Check(month, rules)
+    parsed: dict[str, frozenset[str]] = {}
+    ids = [r[0] for r in store.db.conn.execute("SELECT id FROM persons WHERE category IS NOT NULL")]
+    pending: Pending = []
+    for pid in ids:
+        values = store.db.conn.execute(
+            f"SELECT {_COLUMNS} FROM persons p JOIN households h ON h.id = p.household_id "
+            "WHERE p.id = ?",
+            (pid,),
+        ).fetchone()
+        row = _row(values, parsed)
+        entries = histories(store, [pid])[pid]
+        for kind in (LIVING, CARE):
+            entry = state_in(entries, kind, month)
+            state, level = (entry.state, entry.level) if entry else (None, None)
+            _place(found, pending, row, kind, state, level)
+    _add_stops(store, found, pending)
+    return found
+
+
+# -- the payroll and the changes ------------------------------------------------------------
+@dataclass(frozen=True)
+class PayLine:
+    person: Row
+    kind: str
+    level: int | None  # the level paid at
+    amount: int
+
+
+def payroll(store: Store, month: str) -> tuple[RuleSet, list[PayLine]]:
+    """Everyone marked 享受 in `month`, one line per person and subsidy (register order)."""
+    rules = rules_for(store, month)
+    parsed: dict[str, frozenset[str]] = {}
+    lines: list[PayLine] = []
+    for values in store.db.conn.execute(
+        f"SELECT {_COLUMNS}, s.kind, s.level FROM subsidies s "
+        "JOIN persons p ON p.id = s.person_id JOIN households h ON h.id = p.household_id "
+        f"WHERE s.state = '{RECEIVING}' AND s.from_month <= :month "
+        "AND (s.to_month = '' OR s.to_month >= :month) ORDER BY s.kind DESC, p.pk",
+        {"month": month},
+    ):
+        row = _row(values[:_N], parsed)
+        kind, level = values[_N], values[_N + 1] if values[_N + 1] is not None else values[5]
+        lines.append(PayLine(row, kind, level, rules.amount(kind, level, row.category)))
+    return rules, lines
+
+
+ADDED, STOPPED_KIND, RESTATED = "added", "stopped", "restated"
+CHANGE_KINDS = {ADDED: "新增", STOPPED_KIND: "停发", RESTATED: "标准变更"}
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    kind_of_change: str  # ADDED / STOPPED_KIND / RESTATED
+    person: Row
+    kind: str
+    reason: str
+    from_month: str
+    old_amount: int
+    new_amount: int
+
+
+def changes(store: Store, month: str) -> list[ChangeLine]:
+    """The month's 新增 / 停发 / 标准变更 against the month before, from the history."""
+    before = prev_month(month)
+    sets = rule_sets(store)
+    rules = rules_for(store, month)
+    old_rules = in_force(sets, before)
+    parsed: dict[str, frozenset[str]] = {}
+    people: dict[str, Row] = {}
+    entries: dict[tuple[str, str], list[Entry]] = {}
+    for values in store.db.conn.execute(
+        f"SELECT {_COLUMNS}, s.kind, s.state, s.from_month, s.to_month, s.level, s.reason, s.id "
+        "FROM subsidies s JOIN persons p ON p.id = s.person_id "
+        "JOIN households h ON h.id = p.household_id WHERE s.from_month <= :month "
+        "AND (s.to_month = '' OR s.to_month >= :before) ORDER BY p.pk, s.from_month",
+        {"month": month, "before": before},
+    ):
+        row = people.setdefault(values[0], _row(values[:_N], parsed))
+        entry = Entry(*values[_N:])
+        entries.setdefault((row.person_id, entry.kind), []).append(entry)
+    found: list[ChangeLine] = []
+    for (pid, kind), items in entries.items():
+        row = people[pid]
+        was, now = state_in(items, kind, before), state_in(items, kind, month)
+        paid_before = was is not None and was.state == RECEIVING
+        paid_now = now is not None and now.state == RECEIVING
+        new = rules.amount(kind, _level(now, row), row.category) if paid_now else 0
+        old = (
+            old_rules.amount(kind, _level(was, row), row.category)
+            if paid_before and old_rules
+            else 0
+        )
+        if paid_now and not paid_before:
+            found.append(ChangeLine(ADDED, row, kind, now.reason if now else "", month, 0, new))
+        elif paid_before and not paid_now:
+            reason = now.reason if now is not None else "享受期限到期"
+            found.append(ChangeLine(STOPPED_KIND, row, kind, reason, month, old, 0))
+        elif paid_now and paid_before and old_rules is not None and old != new:
+            assert was is not None and now is not None
+            if was.level != now.level:
+                why = f"等级由{codes.label(codes.LEVELS, was.level)}变为{codes.label(codes.LEVELS, now.level)}"
+            else:
+                why = f"补贴标准调整（{rules.start}起）"
+            found.append(ChangeLine(RESTATED, row, kind, why, month, old, new))
+    order = list(CHANGE_KINDS)
+    found.sort(key=lambda c: (order.index(c.kind_of_change), c.kind != LIVING))
+    return found
+
+
+def _level(entry: Entry | None, row: Row) -> int | None:
+    return entry.level if entry is not None and entry.level is not None else row.level
+
+
+# -- per community (the district roll-up) ---------------------------------------------------
+@dataclass
+class Totals:
+    """One community's 两项补贴 of a month: people and 元 per kind, and the check's stops."""
+
+    people: dict[str, int] = field(default_factory=dict)  # kind -> 人数
+    money: dict[str, int] = field(default_factory=dict)  # kind -> 元
+    stops: int = 0  # 应停未停 lines
+    overpaid: int = 0  # 多发金额 (元)
+
+    def add(self, other: Totals) -> None:
+        for kind in KINDS:
+            self.people[kind] = self.people.get(kind, 0) + other.people.get(kind, 0)
+            self.money[kind] = self.money.get(kind, 0) + other.money.get(kind, 0)
+        self.stops += other.stops
+        self.overpaid += other.overpaid
+
+
+def totals_by_division(store: Store, month: str) -> dict[str, Totals]:
+    """The payroll and the check of `month` summed per community (household division)."""
+    from canxie_tui.domain.errors import InputError
+
+    try:
+        _, lines = payroll(store, month)
+        found = check(store, month)
+    except InputError:
+        return {}
+    division = dict(store.db.conn.execute("SELECT id, division_code FROM households"))
+    totals: dict[str, Totals] = {}
+    for line in lines:
+        t = totals.setdefault(division.get(line.person.household_id, ""), Totals())
+        t.people[line.kind] = t.people.get(line.kind, 0) + 1
+        t.money[line.kind] = t.money.get(line.kind, 0) + line.amount
+    for item in found.stop:
+        t = totals.setdefault(division.get(item.person.household_id, ""), Totals())
+        t.stops += 1
+        t.overpaid += item.overpaid
+    return totals

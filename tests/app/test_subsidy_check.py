@@ -1,0 +1,147 @@
+"""两项补贴核对 in the app: from the dashboard's count to stopping a subsidy, and the
+household screen's record of a member's subsidy."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Input, Static
+
+from canxie_tui.domain.subsidies import CARE, RECEIVING, STOPPED
+from canxie_tui.store import register, subsidies
+from canxie_tui.store.connection import Store
+from canxie_tui.ui.app import CanxieApp
+from canxie_tui.ui.screens.household import HouseholdScreen
+from canxie_tui.ui.screens.subsidies import SubsidyCheckScreen
+from canxie_tui.ui.screens.subsidy_form import SubsidyForm
+from tests.app.conftest import WANG_FANG_ID, settle
+
+
+def _wang(store: Store) -> str:
+    return str(store.scalar("SELECT id FROM persons WHERE id_number = ?", (WANG_FANG_ID,)))
+
+
+def _died_still_paid(store: Store) -> str:
+    """王芳 receives 护理补贴 since January and died on 2026-09-15."""
+    wang = _wang(store)
+    subsidies.set_state(store, wang, CARE, RECEIVING, "2026-01", "审核通过")
+    register.change_status(
+        store, register.get_person(store, wang), "deceased", "2026-09-15", "病故"
+    )
+    return wang
+
+
+async def test_from_the_dashboard_count_to_stopping_a_subsidy(
+    app: CanxieApp, register_store: Store
+) -> None:
+    wang = _died_still_paid(register_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "两项补贴：应停未停 1 · 应享未享 0（b）" in str(
+            app.screen.query_one("#today", Static).render()
+        )
+        await pilot.press("b")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SubsidyCheckScreen)
+        table = screen.query_one("#rows", DataTable)
+        first = [str(c) for c in table.get_row_at(0)]
+        assert first[:5] == ["应停未停", "王芳", "护理补贴", "死亡", "2026-09-15"]
+        assert first[5] == "2月200元"  # October and November overpaid
+        await pilot.press("enter")  # opens the household, 王芳 selected
+        await settle(pilot)
+        assert isinstance(app.screen, HouseholdScreen)
+        assert "护理补贴 享受 2026-01起" in str(
+            app.screen.query_one("#member-detail", Static).render()
+        )
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("s")  # 停发, filled in: from the month after the death
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, SubsidyForm)
+        assert form.query_one("#from_month", Input).value == "2026-10"
+        assert "多发2026-10至2026-11共200元待追回" in form.query_one("#reason", Input).value
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.query_one("#rows", DataTable).row_count == 0
+        assert "应停未停 0" in str(screen.query_one("#count", Static).render())
+    care = [(e.state, e.from_month, e.to_month) for e in subsidies.history(register_store, wang)]
+    assert care == [(RECEIVING, "2026-01", "2026-09"), (STOPPED, "2026-10", "")]
+    audit = register_store.query(
+        "SELECT count(*) AS n FROM audit_log WHERE table_name = 'subsidies' AND action = '两项补贴登记'"
+    )
+    assert audit[0]["n"] >= 3  # added, closed, stopped
+
+
+async def test_household_screen_records_a_members_subsidy(
+    app: CanxieApp, register_store: Store
+) -> None:
+    from canxie_tui.ui.screens.household import HouseholdScreen as Screen
+
+    wang = _wang(register_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        household = register.get_person(register_store, wang).household_id
+        app.push_screen(Screen(household, focus_person=wang))
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, SubsidyForm)
+        await pilot.press("ctrl+s")  # nothing chosen yet: refused, nothing written
+        await settle(pilot)
+        assert app.screen is form
+        form.query_one("#kind").value = "living"
+        form.query_one("#state").value = "applying"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, Screen)
+        detail = str(app.screen.query_one("#member-detail", Static).render())
+        assert "困难残疾人生活补贴 申请中 2026-11起" in detail
+    kinds = {(e.kind, e.state) for e in subsidies.history(register_store, wang)}
+    assert kinds == {("care", RECEIVING), ("living", "applying")}
+
+
+async def test_apply_for_someone_eligible_who_never_did(
+    app: CanxieApp, register_store: Store
+) -> None:
+    from datetime import date
+
+    from canxie_tui.domain.ids import make_certificate, make_id
+
+    home = register.add_household(register_store, {"address": "观音桥街道北城一路9号"})
+    number = make_id("500105", date(1960, 2, 2), 57)
+    person = register.add_person(
+        register_store,
+        home.id,
+        {
+            "name": "赵刚",
+            "id_number": number,
+            "cert_number": make_certificate(number, 4, 1),
+            "category": 4,
+            "level": 1,
+        },
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one("#rows", DataTable)
+        row = table.get_row_index(f"start:care:{person.id}")
+        table.move_cursor(row=row)
+        shown = [str(c) for c in table.get_row_at(row)]
+        assert shown[:4] == ["应享未享", "赵刚", "护理补贴", "一级肢体 · 重庆户籍"]
+        before = table.row_count  # 王芳 (低保) is short of 生活补贴 too
+        await pilot.press("s")  # not a 应停未停 line: said, nothing opened
+        await settle(pilot)
+        assert app.screen is screen
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, SubsidyForm)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen and table.row_count == before - 1
+    [entry] = subsidies.history(register_store, person.id)
+    assert (entry.kind, entry.state, entry.from_month) == (CARE, "applying", "2026-11")
