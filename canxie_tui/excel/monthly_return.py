@@ -236,35 +236,10 @@ def export_monthly(
 def _write_meta(
     run: ExportRun, ws: Any, operator: tuple[str, str], sheets: list[tuple[DataTable, DataSheet]]
 ) -> None:
-    from canxie_tui.excel.cells import data_value, text_cell
-    from canxie_tui.excel.table import Look, setup_print
+    from canxie_tui.excel.meta_sheet import write_meta
 
-    book = run.book
-    items = _meta_items(run, operator)
     rows = [(t.sheet, t.table, s.rows, s.sha256) for t, s in sheets]
-    checksum = meta_checksum([(k, v) for k, v, _ in items], rows)
-    for letter, width in zip("ABCDE", (16, 34, 40, 10, 66), strict=True):
-        ws.column_dimensions[letter].width = width
-    ws.freeze_panes = "A2"
-    setup_print(ws, repeat_rows=1)
-    bold = book.style(Look(bold=True))
-    ws.append([text_cell(ws, title, bold) for title in ("键", "值", "说明")])
-    for key, value, note in items:
-        ws.append([data_value(ws, key), data_value(ws, value), data_value(ws, note)])
-    ws.append([])
-    ws.append(
-        [None, *(text_cell(ws, title, bold) for title in ("工作表", "数据表", "行数", "SHA-256"))]
-    )
-    for row in rows:
-        ws.append([data_value(ws, "sheet"), *(data_value(ws, v) for v in row)])
-    ws.append([])
-    ws.append(
-        [
-            data_value(ws, "checksum"),
-            data_value(ws, checksum),
-            data_value(ws, "以上全部内容的 SHA-256 校验和"),
-        ]
-    )
+    write_meta(run.book, ws, _meta_items(run, operator), rows)
 
 
 def _audit(store: Store, path: Path, period: Period, full_ids: bool, rows: dict[str, int]) -> None:
