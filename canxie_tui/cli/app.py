@@ -25,6 +25,7 @@ from canxie_tui.cli import (
     indicators,
     roster,
     search,
+    survey,
     visits,
 )
 from canxie_tui.cli.common import (
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         export,
         roster,
         district,
+        survey,
     ):
         group.add_commands(commands, common)
     return parser

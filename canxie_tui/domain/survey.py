@@ -47,6 +47,7 @@ class Counts:
     """One line of progress: a community, a grid or a building."""
 
     name: str = ""
+    grid: str = ""  # a building's grid ('' for a grid's or the round's line)
     listed: int = 0  # everyone on the round's list (人户分离 surveyed elsewhere included)
     due: int = 0  # 应调查
     home: int = 0
@@ -75,6 +76,7 @@ class Counts:
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            **({"grid": self.grid} if self.grid else {}),
             "due": self.due,
             "surveyed": self.surveyed,
             "home": self.home,

@@ -389,10 +389,11 @@ def survey(db: Database) -> None:
         db,
         f"""
     CREATE TABLE survey_rounds ({_RECORD},
-        year INTEGER NOT NULL UNIQUE,
+        year INTEGER NOT NULL,  -- one per site and year (a district merges many)
         ref_date TEXT NOT NULL,
         closed_on TEXT NOT NULL DEFAULT ''
     );
+    CREATE INDEX idx_survey_rounds_year ON survey_rounds(year);
     CREATE TABLE survey_entries ({_RECORD},
         round_id TEXT NOT NULL REFERENCES survey_rounds(id),
         person_id TEXT NOT NULL REFERENCES persons(id),

@@ -128,8 +128,13 @@ class Progress:
     apart_where: str
     total: rules.Counts
     grids: list[rules.Counts]
-    buildings: list[rules.Counts]  # name: "网格 楼栋"
+    buildings: list[rules.Counts]  # each with its grid
     apart_elsewhere: int  # 人户分离, surveyed at the 户籍 (listed, not counted)
+
+    def lines(self) -> list[tuple[str, str, rules.Counts]]:
+        """(网格, 楼栋, counts): the total, each grid, then each building."""
+        lines = [("合计", "", self.total)] + [(g.name, "", g) for g in self.grids]
+        return lines + [(b.grid, b.name, b) for b in self.buildings]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -139,10 +144,7 @@ class Progress:
             "apart_elsewhere": self.apart_elsewhere,
             **self.total.to_json(),
             "grids": [g.to_json() for g in self.grids],
-            "buildings": [
-                {**b.to_json(), "grid": b.name.split("\t")[0], "name": b.name.split("\t")[1]}
-                for b in self.buildings
-            ],
+            "buildings": [b.to_json() for b in self.buildings],
         }
 
 
@@ -164,7 +166,7 @@ def progress(store: Store, round: Round) -> Progress:
         elsewhere += 0 if counted else n
         grid_counts = grids.setdefault(grid, rules.Counts(grid or "（未分网格）"))
         place = buildings.setdefault(
-            (grid, building), rules.Counts(f"{grid or '（未分网格）'}\t{building or '（无楼栋）'}")
+            (grid, building), rules.Counts(building or "（无楼栋）", grid_counts.name)
         )
         for counts in (total, grid_counts, place):
             rules.add(counts, status, method, reason, n, counted)
@@ -191,9 +193,16 @@ def left_to_survey(
     building: str | None = None,
     limit: int = LIST_LIMIT,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Who is left (未调查 and 调查中), by grid, building, unit and room: (first rows, total)."""
+    """Who is left (未调查 and 调查中) in natural order of grid, building, unit and room:
+    (the first `limit` rows, how many in all).
+
+    Counts per building come from the progress index; then buildings are read one at
+    a time, in natural order (第2网格 before 第10网格), until `limit` rows are in.
+    """
+    from canxie_tui.domain.natural import natural_key
+
     where = ["e.round_id = :round", "e.status IN ('pending', 'draft')"]
-    params: dict[str, Any] = {"round": round.id, "limit": limit}
+    params: dict[str, Any] = {"round": round.id}
     if apart_place(store) == "hukou":
         where.append("e.apart = 0")
     if grid is not None:
@@ -203,16 +212,27 @@ def left_to_survey(
         where.append("e.building = :building")
         params["building"] = building
     sql_where = " AND ".join(where)
-    total = store.scalar(f"SELECT count(*) FROM survey_entries e WHERE {sql_where}", params)
-    rows = store.query(
-        "SELECT e.id, e.status, e.grid, e.building, e.apart, h.unit, h.room, h.address, "
-        "p.name, p.phone, p.category, p.level "
-        "FROM survey_entries e JOIN persons p ON p.id = e.person_id "
-        f"JOIN households h ON h.id = e.household_id WHERE {sql_where} "
-        "ORDER BY e.grid, e.building, h.unit, h.room, p.name LIMIT :limit",
+    groups = store.db.conn.execute(
+        f"SELECT grid, building, count(*) FROM survey_entries e WHERE {sql_where} "
+        "GROUP BY grid, building",
         params,
-    )
-    return rows, int(total or 0)
+    ).fetchall()
+    groups.sort(key=lambda g: (natural_key(g[0]), natural_key(g[1])))
+    rows: list[dict[str, Any]] = []
+    for group_grid, group_building, _ in groups:
+        if len(rows) >= limit:
+            break
+        part = store.query(
+            "SELECT e.id, e.status, e.grid, e.building, e.apart, h.unit, h.room, h.address, "
+            "p.name, p.phone, p.category, p.level "
+            "FROM survey_entries e JOIN persons p ON p.id = e.person_id "
+            f"JOIN households h ON h.id = e.household_id WHERE {sql_where} "
+            "AND e.grid = :group_grid AND e.building = :group_building",
+            {**params, "group_grid": group_grid, "group_building": group_building},
+        )
+        part.sort(key=lambda r: (natural_key(r["unit"]), natural_key(r["room"]), r["name"]))
+        rows += part[: limit - len(rows)]
+    return rows, sum(g[2] for g in groups)
 
 
 # -- one person's survey ----------------------------------------------------------------------

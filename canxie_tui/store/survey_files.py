@@ -106,7 +106,9 @@ def result_people(store: Store, round: survey.Round) -> Iterator[SheetPerson]:
 def raw_rows(store: Store, round: survey.Round, table: str) -> Iterator[list[Any]]:
     """The round's rows of `table` as stored (the results workbook's data sheets)."""
     key = "id" if table == "survey_rounds" else "round_id"
-    cursor = store.db.conn.execute(f"SELECT * FROM {table} WHERE {key} = ? ORDER BY pk", (round.id,))
+    cursor = store.db.conn.execute(
+        f"SELECT * FROM {table} WHERE {key} = ? ORDER BY pk", (round.id,)
+    )
     for values in cursor:
         yield list(values)
 

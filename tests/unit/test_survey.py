@@ -91,7 +91,7 @@ def test_home_rate_counts_lost_people_in_the_denominator(store: Store, make: Mak
     assert result.total.lost == 1 and result.total.left == 1
     assert result.total.home_rate == 0.25 and result.total.completion == 0.75
     assert result.total.lost_reasons == {"away": 1}
-    assert [b.name for b in result.buildings] == ["第1网格\t5栋"]
+    assert [(b.grid, b.name) for b in result.buildings] == [("第1网格", "5栋")]
     rows, total = survey.left_to_survey(store, round)
     assert total == 1 and rows[0]["name"] == "丁四"
 
@@ -169,9 +169,7 @@ def test_finish_refuses_missing_items_and_needs_open_follow_ups_once(
     assert len(whats) == 2 and whats[0].startswith("调查需求：")
 
 
-def test_adopt_writes_reviewed_changes_to_the_register_with_audit(
-    store: Store, make: Make
-) -> None:
+def test_adopt_writes_reviewed_changes_to_the_register_with_audit(store: Store, make: Make) -> None:
     home = make.household()
     person = make.person(home, "王芳", birth=date(1980, 1, 1))
     _round(store)
@@ -190,7 +188,9 @@ def test_adopt_writes_reviewed_changes_to_the_register_with_audit(
     assert "unsafe_house" in register.get_household(store, home.id).flags
     actions = [
         r["action"]
-        for r in store.query("SELECT action FROM audit_log WHERE table_name IN ('persons', 'households')")
+        for r in store.query(
+            "SELECT action FROM audit_log WHERE table_name IN ('persons', 'households')"
+        )
     ]
     assert actions.count("采纳2026年度调查结果到档案") == 2
     assert survey.proposed_changes(store, survey.get_entry(store, done.id)) == []

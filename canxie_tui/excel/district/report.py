@@ -330,6 +330,10 @@ def district_report(
         until = month_period(store, year, month, refused="汇总以后月份").until
         table.note(_indicator_note(until.year, until.month, until.day))
         table.close()
+        from canxie_tui.excel.district.survey_report import write_survey_sheet
+        from canxie_tui.store.survey_merge import survey_by_division
+
+        write_survey_sheet(book, heading, list(placed()), survey_by_division(store, year), year)
         book.save(path)
     records.write_audit(
         store,
