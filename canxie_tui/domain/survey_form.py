@@ -120,7 +120,13 @@ SECTIONS: tuple[Section, ...] = (
                 "assistance",
                 "R27",
                 "动态更新年度内社会救助情况",
-                {"1": "最低生活保障", "2": "特困人员救助供养", "3": "临时救助", "4": "其他救助"},
+                {
+                    "1": "最低生活保障",
+                    "2": "特困人员救助供养",
+                    "3": "临时救助",
+                    "4": "其他救助",
+                    "5": "未享受",
+                },
                 multi=True,
             ),
             Item(
@@ -241,7 +247,12 @@ SECTIONS: tuple[Section, ...] = (
                 "welfare",
                 "R28",
                 "动态更新年度内社会福利补贴情况",
-                {"1": "困难残疾人生活补贴", "2": "重度残疾人护理补贴", "3": "其他补贴"},
+                {
+                    "1": "困难残疾人生活补贴",
+                    "2": "重度残疾人护理补贴",
+                    "3": "其他补贴",
+                    "4": "未享受",
+                },
                 multi=True,
             ),
             Item(
@@ -334,7 +345,7 @@ NEED_FOLLOWUPS: Mapping[str, str] = {
     "9": "法律服务",
 }
 # A multiple-choice answer that excludes the others ("无需求", "未得到帮扶").
-EXCLUSIVE = {"needs": "11", "employ_help": "6"}
+EXCLUSIVE = {"needs": "11", "employ_help": "6", "assistance": "5", "welfare": "4"}
 
 
 def pick_key(choice: str) -> str:

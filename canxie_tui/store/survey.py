@@ -185,6 +185,18 @@ def progress(store: Store, round: Round) -> Progress:
     )
 
 
+def dashboard_line(store: Store) -> str | None:
+    """The round under way in a line for the home screen (None: no round open)."""
+    round = current_round(store)
+    if round is None:
+        return None
+    t = progress(store, round).total
+    return (
+        f"{round.year}年度基本状况调查：已调查 {t.surveyed}/应调查 {t.due} · 失访 {t.lost} · "
+        f"入户率 {rules.rate_text(t.home_rate)}"
+    )
+
+
 def left_to_survey(
     store: Store,
     round: Round,

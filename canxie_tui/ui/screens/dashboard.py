@@ -160,6 +160,14 @@ class DashboardScreen(CanxieScreen[None]):
             tooltip="登记新的一户",
             show=False,
         ),
+        Binding(
+            "v",
+            "survey",
+            "基本状况调查",
+            id="survey",
+            tooltip="持证残疾人基本状况调查：进度和未调查名单",
+            show=False,
+        ),
         Binding("ctrl+r", "refresh", "刷新", id="refresh", tooltip="重新统计", show=False),
     ]
 
@@ -245,6 +253,7 @@ class DashboardScreen(CanxieScreen[None]):
             f"　证件到期提醒 {data.certificates_expiring} 人（c）\n"
             f"　　渝馨家园出勤：{attendance}"
             + (f"\n　　突发事件 {data.emergency}（j）" if data.emergency else "")
+            + (f"\n　　{data.survey}（v）" if data.survey else "")
         )
 
     def _render_indicators(self, data: Dashboard) -> None:
@@ -287,6 +296,9 @@ class DashboardScreen(CanxieScreen[None]):
 
     def action_export(self) -> None:
         self.canxie.show_export()
+
+    def action_survey(self) -> None:
+        self.canxie.show_survey()
 
     def _indicator(self, key: str | None) -> Indicator | None:
         if self.data is None:
