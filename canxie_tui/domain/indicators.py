@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import NamedTuple, overload
 
 from canxie_tui.domain import codes
+from canxie_tui.domain.survey import SCHOOL_SQL
 
 __all__ = [
     "INDICATORS",
@@ -246,9 +247,9 @@ RULES: tuple[Rule, ...] = (
         "education",
         "专栏1（11）：6至15周岁；普通学校、特殊教育学校或送教上门均为入学",
         lambda p, o: p.age is not None and 6 <= p.age <= 15,
-        lambda p: p.school in _ENROLLED,
+        lambda p: p.school in _ENROLLED,  # the register's, else the survey's (domain.survey)
         CHILD_SQL,
-        _one_of("p.school", _ENROLLED),
+        _one_of(SCHOOL_SQL, _ENROLLED),
     ),
     Rule(
         "family_doctor",

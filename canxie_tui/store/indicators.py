@@ -36,6 +36,7 @@ from canxie_tui.domain.indicators import (
     barrier_homes,
 )
 from canxie_tui.domain.natural import natural_key
+from canxie_tui.domain.survey import SCHOOL_SQL
 from canxie_tui.store.connection import Store
 from canxie_tui.store.register_sql import in_register
 
@@ -136,7 +137,7 @@ def indicators_by_division(store: Store, today: date) -> dict[str, list[Indicato
 
 
 _FACTS_COLUMNS = (
-    "p.id, p.household_id, p.name, p.birth_date, p.category, p.level, p.benefits, p.school, "
+    f"p.id, p.household_id, p.name, p.birth_date, p.category, p.level, p.benefits, {SCHOOL_SQL}, "
     f"h.flags, p.hukou, p.pension_scheme, p.medical_scheme, {TRAINED_SQL}"
 )
 
@@ -224,7 +225,7 @@ _cache: dict[tuple[str, date, int], list[Indicator]] = {}
 
 def register_generation(store: Store) -> int:
     """The audit sequence number of the latest change the indicators read."""
-    tables = ("persons", "households", "settings", "attendance")
+    tables = ("persons", "households", "settings", "attendance", "survey_entries")
     latest = "coalesce((SELECT max(seq) FROM audit_log WHERE table_name = '{}'), 0)"
     return int(store.scalar(f"SELECT max({', '.join(latest.format(t) for t in tables)})"))
 

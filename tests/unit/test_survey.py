@@ -209,3 +209,28 @@ def test_adopt_refuses_when_the_register_changed_after_review(store: Store, make
     with pytest.raises(InputError, match="重新核对"):
         survey.adopt(store, done, changes)
     assert json.loads(store.scalar("SELECT adopted_on FROM survey_entries") or '""') == ""
+
+
+def test_education_indicator_reads_the_survey_where_the_register_has_no_fact(
+    store: Store, make: Make
+) -> None:
+    from canxie_tui.domain.survey import school_of
+    from canxie_tui.store import indicators
+
+    home = make.household()
+    child = make.person(home, "王小", birth=date(2016, 3, 1), relation="子女")
+    other = make.person(home, "王二", birth=date(2017, 3, 1), relation="子女", school="special")
+    today = store.today()
+
+    def education() -> tuple[int, int]:
+        found = next(i for i in indicators.indicators(store, today) if i.key == "education")
+        return found.numerator, found.denominator
+
+    assert education() == (1, 2)  # 王小's 就学情况 is not recorded
+    _round(store)
+    entry = survey.entry_for_person(store, child.id)
+    survey.finish(store, entry, _complete(entry, {"in_school": "3"}), "home", "2026-11-20")
+    assert education() == (2, 2)  # 送教上门, from the survey
+    facts = {f.person_id: f for f in indicators.person_facts(store, today)}
+    assert facts[child.id].school == school_of("", "3") == "home"
+    assert facts[other.id].school == school_of("special", None) == "special"
