@@ -242,7 +242,9 @@ def left_to_survey(
             "AND e.grid = :group_grid AND e.building = :group_building",
             {**params, "group_grid": group_grid, "group_building": group_building},
         )
-        part.sort(key=lambda r: (natural_key(r["unit"]), natural_key(r["room"]), r["name"]))
+        part.sort(
+            key=lambda r: (natural_key(r["unit"]), natural_key(r["room"]), r["name"], r["id"])
+        )
         rows += part[: limit - len(rows)]
     return rows, sum(g[2] for g in groups)
 
