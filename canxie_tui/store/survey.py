@@ -191,10 +191,7 @@ def dashboard_line(store: Store) -> str | None:
     if round is None:
         return None
     t = progress(store, round).total
-    return (
-        f"{round.year}年度基本状况调查：已调查 {t.surveyed}/应调查 {t.due} · 失访 {t.lost} · "
-        f"入户率 {rules.rate_text(t.home_rate)}"
-    )
+    return f"基本状况调查 {t.surveyed + t.lost}/{t.due} 入户率 {rules.rate_text(t.home_rate)}"
 
 
 def left_to_survey(

@@ -252,8 +252,8 @@ class DashboardScreen(CanxieScreen[None]):
             f"　　跟进：未完成 {data.followups_open} 件 · 逾期 {data.followups_overdue} 件（f）"
             f"　证件到期提醒 {data.certificates_expiring} 人（c）\n"
             f"　　渝馨家园出勤：{attendance}"
+            + (f"　{data.survey}（v）" if data.survey else "")
             + (f"\n　　突发事件 {data.emergency}（j）" if data.emergency else "")
-            + (f"\n　　{data.survey}（v）" if data.survey else "")
         )
 
     def _render_indicators(self, data: Dashboard) -> None:
