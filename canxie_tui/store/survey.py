@@ -201,16 +201,19 @@ def left_to_survey(
     grid: str | None = None,
     building: str | None = None,
     limit: int = LIST_LIMIT,
+    everyone: bool = False,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Who is left (未调查 and 调查中) in natural order of grid, building, unit and room:
-    (the first `limit` rows, how many in all).
+    """Who is left (未调查 and 调查中; `everyone`: the whole list) in natural order of
+    grid, building, unit and room: (the first `limit` rows, how many in all).
 
     Counts per building come from the progress index; then buildings are read one at
     a time, in natural order (第2网格 before 第10网格), until `limit` rows are in.
     """
     from canxie_tui.domain.natural import natural_key
 
-    where = ["e.round_id = :round", "e.status IN ('pending', 'draft')"]
+    where = ["e.round_id = :round"]
+    if not everyone:
+        where.append("e.status IN ('pending', 'draft')")
     params: dict[str, Any] = {"round": round.id}
     if apart_place(store) == "hukou":
         where.append("e.apart = 0")
@@ -232,8 +235,8 @@ def left_to_survey(
         if len(rows) >= limit:
             break
         part = store.query(
-            "SELECT e.id, e.status, e.grid, e.building, e.apart, h.unit, h.room, h.address, "
-            "p.name, p.phone, p.category, p.level "
+            "SELECT e.id, e.status, e.method, e.lost_reason, e.grid, e.building, e.apart, "
+            "h.unit, h.room, h.address, p.name, p.phone, p.category, p.level "
             "FROM survey_entries e JOIN persons p ON p.id = e.person_id "
             f"JOIN households h ON h.id = e.household_id WHERE {sql_where} "
             "AND e.grid = :group_grid AND e.building = :group_building",

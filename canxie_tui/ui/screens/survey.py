@@ -50,6 +50,14 @@ def progress_text(found: survey.Progress) -> str:
     )
 
 
+def status_text(item: Row) -> str:
+    if item["status"] == "done":
+        return f"已调查·{rules.METHODS.get(item['method'], '')}"
+    if item["status"] == "lost":
+        return f"失访·{rules.LOST_REASONS.get(item['lost_reason'], '')}"
+    return rules.STATUSES[item["status"]]
+
+
 class SurveyScreen(ListScreen[Row]):
     BINDINGS: ClassVar[list[BindingType]] = [
         *ListScreen.BINDINGS,
@@ -72,6 +80,7 @@ class SurveyScreen(ListScreen[Row]):
         super().__init__()
         self.round: survey.Round | None = None
         self.grid_names: list[str] = []
+        self.everyone = False
 
     def filters(self) -> list[Widget]:
         return [
@@ -106,9 +115,19 @@ class SurveyScreen(ListScreen[Row]):
         grid = chosen(self.query_one("#f-grid", Select))
         building = self.query_one("#f-building", Input).value.strip() or None
         rows, total = await self.canxie.db(
-            survey.left_to_survey, self.round, grid=grid, building=building, limit=100_000
+            survey.left_to_survey,
+            self.round,
+            grid=grid,
+            building=building,
+            limit=100_000,
+            everyone=self.everyone,
         )
-        return rows, f"还没调查 {total} 人（回车 调查，l 失访，p 一览表）"
+        if self.everyone:
+            return (
+                rows,
+                f"名单共 {total} 人（回车 打开调查表，已调查的可修改并采纳到档案；t 只看未调查）",
+            )
+        return rows, f"还没调查 {total} 人（回车 调查，l 失访，p 一览表，t 看全部）"
 
     def cells(self, item: Row) -> Sequence[str]:
         return (
@@ -118,8 +137,12 @@ class SurveyScreen(ListScreen[Row]):
             item["room"],
             fit(item["name"] + ("（人户分离）" if item["apart"] else ""), 14),
             item["phone"],
-            rules.STATUSES[item["status"]],
+            status_text(item),
         )
+
+    def action_toggle_all(self) -> None:
+        self.everyone = not self.everyone
+        self.reload()
 
     # -- actions
     @on(DataTable.RowSelected, "#rows")

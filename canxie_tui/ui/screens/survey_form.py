@@ -165,7 +165,7 @@ class SurveyFormScreen(CanxieScreen[survey.Entry | None]):
 
     @reported
     async def action_leave(self) -> None:
-        if self.ready and self.entry.status != "done":
+        if self.ready and self.entry.status not in ("done", "lost"):
             await self._save_draft()
             self.canxie.notify(f"已保存 {self.entry.name} 的调查，下次从第{self.page + 1}部分继续")
         self.dismiss(self.saved)
