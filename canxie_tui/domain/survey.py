@@ -40,6 +40,13 @@ APART_PLACES: Mapping[str, str] = {
     "hukou": "在户籍地调查（本社区只列出，不计入应调查）",
 }
 DEFAULT_APART = "residence"
+NO_GRID = "（未分网格）"  # how a list without a grid is named (and asked for)
+NO_BUILDING = "（无楼栋）"
+
+
+def place_value(name: str | None) -> str | None:
+    """A grid or building as stored, from the name shown (NO_GRID/NO_BUILDING -> '')."""
+    return "" if name in (NO_GRID, NO_BUILDING) else name
 
 
 @dataclass

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from canxie_tui.domain import survey_form as form
 from canxie_tui.domain.ids import mask_id
+from canxie_tui.domain.survey import NO_GRID, place_value
 from canxie_tui.excel.book import Book
 from canxie_tui.excel.files import exports_dir, safe_filename
 from canxie_tui.excel.return_run import category_level
@@ -41,12 +42,15 @@ def write_sheet(
     from canxie_tui.domain.errors import InputError
 
     round = survey.get_round(store, year)
+    shown_grid = grid
+    grid = place_value(grid) or ""
+    building = place_value(building)
     if grid not in survey_files.grids(store, round):
-        known = "、".join(g or "（未分网格）" for g in survey_files.grids(store, round))
-        raise InputError(f"{round.title}的名单里没有网格“{grid}”。已有网格：{known}", "grid")
+        known = "、".join(g or NO_GRID for g in survey_files.grids(store, round))
+        raise InputError(f"{round.title}的名单里没有网格“{shown_grid}”。已有网格：{known}", "grid")
     people = survey_files.sheet_people(store, round, grid, building)
     site = get_site(store)
-    place = grid + (building or "")
+    place = shown_grid + (building or "")
     path = (
         Path(out) if out else exports_dir() / f"调查一览表_{safe_filename(place)}_{round.year}.xlsx"
     )

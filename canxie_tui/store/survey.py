@@ -164,9 +164,9 @@ def progress(store: Store, round: Round) -> Progress:
     for grid, building, apart, status, method, reason, n in groups:
         counted = not (apart and where == "hukou")
         elsewhere += 0 if counted else n
-        grid_counts = grids.setdefault(grid, rules.Counts(grid or "（未分网格）"))
+        grid_counts = grids.setdefault(grid, rules.Counts(grid or rules.NO_GRID))
         place = buildings.setdefault(
-            (grid, building), rules.Counts(building or "（无楼栋）", grid_counts.name)
+            (grid, building), rules.Counts(building or rules.NO_BUILDING, grid_counts.name)
         )
         for counts in (total, grid_counts, place):
             rules.add(counts, status, method, reason, n, counted)
@@ -224,6 +224,7 @@ def left_to_survey(
         where.append("e.building = :building")
         params["building"] = building
     sql_where = " AND ".join(where)
+    params.update({k: rules.place_value(v) for k, v in params.items() if k in ("grid", "building")})
     groups = store.db.conn.execute(
         f"SELECT grid, building, count(*) FROM survey_entries e WHERE {sql_where} "
         "GROUP BY grid, building",
