@@ -110,7 +110,7 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 
 def cmd_progress(args: argparse.Namespace) -> int:
-    from canxie_tui.domain.survey import rate_text
+    from canxie_tui.domain.survey import PROGRESS_COLUMNS, rate_text
     from canxie_tui.store import survey
 
     with opened_store(args) as store:
@@ -118,18 +118,7 @@ def cmd_progress(args: argparse.Namespace) -> int:
     if args.json:
         print_json(found.to_json())
         return 0
-    headers = (
-        "网格",
-        "楼栋",
-        "应调查",
-        "入户",
-        "见面",
-        "电话",
-        "失访",
-        "未调查",
-        "入户率",
-        "完成率",
-    )
+    headers = ("网格", "楼栋", *PROGRESS_COLUMNS)
     print_table(
         f"{found.round.title}进度（调查时点 {found.round.ref_date}）",
         headers,

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +49,10 @@ def place_value(name: str | None) -> str | None:
     return "" if name in (NO_GRID, NO_BUILDING) else name
 
 
+# The columns of a progress line (`Counts.figures`, then 入户率 and 完成率).
+PROGRESS_COLUMNS = ("应调查", "入户", "见面", "电话", "失访", "未调查", "入户率", "完成率")
+
+
 @dataclass
 class Counts:
     """One line of progress: a community, a grid or a building."""
@@ -71,6 +75,10 @@ class Counts:
     @property
     def left(self) -> int:
         return max(self.due - self.surveyed - self.lost, 0)
+
+    def figures(self) -> list[int]:
+        """应调查, 入户, 见面, 电话, 失访, 未调查 (the counts of `PROGRESS_COLUMNS`)."""
+        return [self.due, self.home, self.meet, self.phone, self.lost, self.left]
 
     @property
     def home_rate(self) -> float | None:
@@ -223,13 +231,23 @@ class Change:
     after_text: str
 
 
-def _set_text(table: Mapping[str, str], values: Iterable[str]) -> str:
-    return codes.labels(table, values) or "（无）"
-
-
-def _toggle(current: frozenset[str], wanted: Mapping[str, bool]) -> frozenset[str]:
-    return frozenset(
-        {c for c in current if wanted.get(c, True)} | {c for c, v in wanted.items() if v}
+def _set_change(
+    table: str, column: str, label: str, current: frozenset[str], wanted: Mapping[str, bool]
+) -> Change | None:
+    """A set of codes (benefits, household flags) with `wanted` codes switched on or off."""
+    kept = {c for c in current if wanted.get(c, True)}
+    after = frozenset(kept | {c for c, v in wanted.items() if v})
+    if after == current:
+        return None
+    labels = codes.BENEFITS if column == "benefits" else codes.HOUSEHOLD_FLAGS
+    return Change(
+        table,
+        column,
+        label,
+        current,
+        after,
+        codes.labels(labels, current) or "（无）",
+        codes.labels(labels, after) or "（无）",
     )
 
 
@@ -248,33 +266,14 @@ def register_changes(answers: Mapping[str, Any], facts: Facts, surveyed_on: str)
         flags |= {f: c in answers["assistance"] for c, f in _ASSISTANCE.items()}
     if "unsafe_house" in answers:
         flags["unsafe_house"] = answers["unsafe_house"] == "1"
-    changes: list[Change] = []
-    new_benefits = _toggle(facts.benefits, benefits)
-    if new_benefits != facts.benefits:
-        changes.append(
-            Change(
-                "persons",
-                "benefits",
-                "补贴与服务",
-                facts.benefits,
-                new_benefits,
-                _set_text(codes.BENEFITS, facts.benefits),
-                _set_text(codes.BENEFITS, new_benefits),
-            )
+    changes = [
+        change
+        for change in (
+            _set_change("persons", "benefits", "补贴与服务", facts.benefits, benefits),
+            _set_change("households", "flags", "家庭情况", facts.flags, flags),
         )
-    new_flags = _toggle(facts.flags, flags)
-    if new_flags != facts.flags:
-        changes.append(
-            Change(
-                "households",
-                "flags",
-                "家庭情况",
-                facts.flags,
-                new_flags,
-                _set_text(codes.HOUSEHOLD_FLAGS, facts.flags),
-                _set_text(codes.HOUSEHOLD_FLAGS, new_flags),
-            )
-        )
+        if change is not None
+    ]
     schemes = {v: k for k, v in _SCHEME_CODES.items()}
     for item, column, label in (
         ("pension", "pension_scheme", "养老保险"),

@@ -17,7 +17,7 @@ Sheets, in order:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +45,7 @@ FORMAT = "canxie_tui.survey_results"
 FORMAT_VERSION = 1
 RESULT_SHEET = "调查结果"
 PROGRESS_SHEET = "进度"
-SITE_FIELDS = (
-    "district_name",
-    "district_code",
-    "street_name",
-    "street_code",
-    "community_name",
-    "community_code",
-)
+SITE_FIELDS = tuple(f.name for f in fields(Site))
 NOT_ASKED = "不适用"
 _PERSON_COLUMNS = (
     "序号",
@@ -190,18 +183,7 @@ def export_survey(
 
 
 def _write_progress(book: Book, heading: Heading, found: survey.Progress) -> None:
-    titles = (
-        "网格",
-        "楼栋",
-        "应调查",
-        "入户",
-        "见面",
-        "电话",
-        "失访",
-        "未调查",
-        "入户率",
-        "完成率",
-    )
+    titles = ("网格", "楼栋", *rules.PROGRESS_COLUMNS)
     sheet = book.table(
         PROGRESS_SHEET,
         [Column(t, number_format=RATE if t.endswith("率") else "") for t in titles],
@@ -210,7 +192,7 @@ def _write_progress(book: Book, heading: Heading, found: survey.Progress) -> Non
     for grid, building, c in found.lines():
         rates = [r if r is not None else "—" for r in (c.home_rate, c.completion)]
         kind = "total" if grid == "合计" else "body"
-        sheet.append([grid, building, c.due, c.home, c.meet, c.phone, c.lost, c.left, *rates], kind)
+        sheet.append([grid, building, *c.figures(), *rates], kind)
     if found.apart_elsewhere:
         sheet.note(f"人户分离、在户籍地调查的 {found.apart_elsewhere} 人只列出，不计入应调查。")
     sheet.close()

@@ -15,7 +15,7 @@ from canxie_tui.excel.book import Book
 from canxie_tui.excel.return_run import INT, RATE
 from canxie_tui.excel.table import Column, Heading
 
-COLUMNS = ("应调查", "入户", "见面", "电话", "失访", "未调查", "入户率", "完成率")
+COLUMNS = rules.PROGRESS_COLUMNS
 
 
 def _added(parts: Sequence[rules.Counts]) -> rules.Counts:
@@ -48,8 +48,9 @@ def write_survey_sheet(
         else:
             counts = _added(list(by_code.values()))
         rates = [counts.home_rate, counts.completion]  # None: an empty cell (nobody due)
-        figures = [counts.due, counts.home, counts.meet, counts.phone, counts.lost, counts.left]
-        sheet.append([*cells, *figures, *rates], "body" if row.level == "community" else "total")
+        sheet.append(
+            [*cells, *counts.figures(), *rates], "body" if row.level == "community" else "total"
+        )
     sheet.note(
         f"{year}年度持证残疾人基本状况调查，来自已合并的各社区调查结果：入户率 = 入户 ÷ 应调查；"
         "完成率 = (已调查 + 失访) ÷ 应调查。没有合并调查结果的社区为空。"
