@@ -16,7 +16,7 @@ from canxie_tui.domain import survey as rules
 from canxie_tui.domain import survey_form as form
 from canxie_tui.domain.dates import age_on_text, parse_day
 from canxie_tui.domain.errors import InputError
-from canxie_tui.store import followups, records, tiers
+from canxie_tui.store import followups, records
 from canxie_tui.store.connection import Store, new_id
 from canxie_tui.store.errors import NotFoundError
 from canxie_tui.store.register_sql import in_register_at
@@ -361,7 +361,8 @@ def starting_answers(store: Store, entry: Entry) -> tuple[dict[str, Any], dict[s
     return form.clean(entry.subject, answers), sources
 
 
-def _write(store: Store, entry: Entry, values: dict[str, Any], action: str) -> Entry:
+def write_entry(store: Store, entry: Entry, values: dict[str, Any], action: str) -> Entry:
+    """One audited change of an entry, as its screen opened it (refused once the round is closed)."""
     if entry.round.closed_on:
         raise InputError(f"{entry.round.title}已结束，不能再修改")
     records.update(
@@ -378,7 +379,7 @@ def save_draft(store: Store, entry: Entry, answers: dict[str, Any], section: int
         "section": section,
         "status": status,
     }
-    return _write(store, entry, values, "保存调查（未完成）")
+    return write_entry(store, entry, values, "保存调查（未完成）")
 
 
 def finish(
@@ -395,7 +396,7 @@ def finish(
         names = "、".join(i.title for i in left[:3])
         raise InputError(f"还有 {len(left)} 项没有填写：{names}", left[0].key)
     with store.transaction():
-        done = _write(
+        done = write_entry(
             store,
             entry,
             {
@@ -448,53 +449,4 @@ def mark_lost(store: Store, entry: Entry, reason: str, day: str) -> Entry:
         "method": "",
         "surveyed_on": when.isoformat(),
     }
-    return _write(store, entry, values, f"失访（{rules.LOST_REASONS[reason]}）")
-
-
-# -- 采纳到档案 --------------------------------------------------------------------------------
-def proposed_changes(store: Store, entry: Entry) -> list[rules.Change]:
-    """The register facts this person's finished answers would change (for review)."""
-    if entry.status != "done":
-        return []
-    return rules.register_changes(entry.answers, facts(store, entry.person_id), entry.surveyed_on)
-
-
-def adopt(store: Store, entry: Entry, changes: list[rules.Change]) -> Entry:
-    """Write the reviewed changes into the register, audited, in one transaction.
-
-    Refused when the register moved on since the review (the changes no longer
-    match what it holds): nothing is written and the worker reviews again.
-    """
-    if not changes:
-        raise InputError("没有需要采纳到档案的变化")
-    if proposed_changes(store, entry) != changes:
-        raise InputError("档案在审核后已被修改，请重新核对要采纳的变化")
-    person: dict[str, Any] = {}
-    household: dict[str, Any] = {}
-    for change in changes:
-        value = change.after
-        if isinstance(value, frozenset):
-            value = json.dumps(sorted(value))
-        (person if change.table == "persons" else household)[change.field] = value
-    action = f"采纳{entry.round.year}年度调查结果到档案"
-    with store.transaction():
-        if person:
-            version = store.scalar("SELECT version FROM persons WHERE id = ?", (entry.person_id,))
-            records.update(
-                store, "persons", entry.person_id, person, expected_version=version, action=action
-            )
-        if household:
-            version = store.scalar(
-                "SELECT version FROM households WHERE id = ?", (entry.household_id,)
-            )
-            records.update(
-                store,
-                "households",
-                entry.household_id,
-                household,
-                expected_version=version,
-                action=action,
-            )
-        tiers.refresh(store, household_ids=[entry.household_id])
-        adopted = _write(store, entry, {"adopted_on": store.today().isoformat()}, "采纳到档案")
-    return adopted
+    return write_entry(store, entry, values, f"失访（{rules.LOST_REASONS[reason]}）")

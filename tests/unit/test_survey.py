@@ -9,7 +9,7 @@ import pytest
 
 from canxie_tui.domain import survey_form as form
 from canxie_tui.domain.errors import InputError
-from canxie_tui.store import register, survey
+from canxie_tui.store import register, survey, survey_adopt
 from canxie_tui.store.connection import Store
 from tests.conftest import Clock, Make
 
@@ -179,9 +179,9 @@ def test_adopt_writes_reviewed_changes_to_the_register_with_audit(store: Store, 
         {"medical": "1", "device": "1", "unsafe_house": "1", "employ_help": ["1"], "needs": ["2"]},
     )
     done = survey.finish(store, entry, answers, "home", "2026-11-20")
-    changes = survey.proposed_changes(store, done)
+    changes = survey_adopt.proposed_changes(store, done)
     assert {c.field for c in changes} >= {"benefits", "flags", "medical_scheme", "trained_on"}
-    survey.adopt(store, done, changes)
+    survey_adopt.adopt(store, done, changes)
     fresh = register.get_person(store, person.id)
     assert {"device_fitted", "rehab_needed"} <= fresh.benefits
     assert fresh.medical_scheme == "resident" and fresh.trained_on == "2026-11-20"
@@ -193,9 +193,9 @@ def test_adopt_writes_reviewed_changes_to_the_register_with_audit(store: Store, 
         )
     ]
     assert actions.count("采纳2026年度调查结果到档案") == 2
-    assert survey.proposed_changes(store, survey.get_entry(store, done.id)) == []
+    assert survey_adopt.proposed_changes(store, survey.get_entry(store, done.id)) == []
     with pytest.raises(InputError):
-        survey.adopt(store, done, changes)
+        survey_adopt.adopt(store, done, changes)
 
 
 def test_adopt_refuses_when_the_register_changed_after_review(store: Store, make: Make) -> None:
@@ -203,11 +203,11 @@ def test_adopt_refuses_when_the_register_changed_after_review(store: Store, make
     _round(store)
     entry = survey.entry_for_person(store, person.id)
     done = survey.finish(store, entry, _complete(entry, {"medical": "2"}), "home", "2026-11-20")
-    changes = survey.proposed_changes(store, done)
+    changes = survey_adopt.proposed_changes(store, done)
     values = register.get_person(store, person.id).form_values() | {"medical_scheme": "employee"}
     register.update_person(store, register.get_person(store, person.id), values)
     with pytest.raises(InputError, match="重新核对"):
-        survey.adopt(store, done, changes)
+        survey_adopt.adopt(store, done, changes)
     assert json.loads(store.scalar("SELECT adopted_on FROM survey_entries") or '""') == ""
 
 

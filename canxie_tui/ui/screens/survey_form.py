@@ -22,7 +22,7 @@ from textual.widgets import Footer, Header, Static
 
 from canxie_tui.domain import survey as rules
 from canxie_tui.domain import survey_form as form
-from canxie_tui.store import survey
+from canxie_tui.store import survey, survey_adopt
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieScreen
 
@@ -200,7 +200,7 @@ class SurveyFormScreen(CanxieScreen[survey.Entry | None]):
         if needs:
             message += f"；已为需求（{'、'.join(needs)}）加跟进事项"
         self.canxie.notify(message)
-        changes = await self.canxie.db(survey.proposed_changes, done)
+        changes = await self.canxie.db(survey_adopt.proposed_changes, done)
         if not changes:
             self.dismiss(self.saved)
             return
@@ -216,6 +216,6 @@ class SurveyFormScreen(CanxieScreen[survey.Entry | None]):
     @work(exclusive=True, group="survey-finish", exit_on_error=False)
     @reported
     async def _adopt(self, changes: list[rules.Change]) -> None:
-        self.saved = await self.canxie.db(survey.adopt, self.entry, changes)
+        self.saved = await self.canxie.db(survey_adopt.adopt, self.entry, changes)
         self.canxie.notify(f"{len(changes)} 项变化已采纳到档案（已记入审计日志）")
         self.dismiss(self.saved)
