@@ -26,7 +26,7 @@ from canxie_tui.store import survey, survey_adopt
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieScreen
 
-HINT = "↑↓ 选题　数字键 选答案（多选再按取消）　回车 确认本部分　PgUp 上一部分　Esc 保存并退出"
+HINT = "↑↓ 选题　数字键 选答案（多选可取消）　回车 确认本部分　PgUp 上一部分"  # Esc: footer
 
 
 def choices_line(item: form.Item, value: Any) -> str:
