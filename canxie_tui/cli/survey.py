@@ -84,6 +84,12 @@ def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
     )
     export.set_defaults(handler=cmd_export)
 
+    close = sub.add_parser(
+        "close", help="结束一个年度的调查（答案保留，不能再修改；首页不再显示）", parents=[common]
+    )
+    _year(close)
+    close.set_defaults(handler=cmd_close)
+
     merge = sub.add_parser(
         "merge", help="区里：把各社区的调查结果合并进区数据库（可重复合并）", parents=[common]
     )
@@ -204,6 +210,19 @@ def cmd_export(args: argparse.Namespace) -> int:
         except InputError as err:
             fail(err.message, EXIT_USAGE)
     print(f"已导出调查结果：{path}")
+    return 0
+
+
+def cmd_close(args: argparse.Namespace) -> int:
+    from canxie_tui.domain.errors import InputError
+    from canxie_tui.store import survey
+
+    with opened_store(args) as store:
+        try:
+            round = survey.close_round(store, args.year)
+        except InputError as err:
+            fail(err.message, EXIT_USAGE)
+    print(f"已结束{round.title}（{round.closed_on}）。")
     return 0
 
 

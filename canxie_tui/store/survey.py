@@ -50,18 +50,24 @@ def current_round(store: Store) -> Round | None:
     return _round(rows[0]) if rows else None
 
 
+def last_round(store: Store) -> Round | None:
+    """The newest round, open or closed (None: never surveyed)."""
+    rows = store.query("SELECT * FROM survey_rounds ORDER BY year DESC LIMIT 1")
+    return _round(rows[0]) if rows else None
+
+
 def get_round(store: Store, year: int | None = None) -> Round:
     """The round of `year` (default: the newest round); NotFoundError when there is none."""
-    if year is None:
-        rows = store.query("SELECT * FROM survey_rounds ORDER BY year DESC LIMIT 1")
-    else:
+    found = last_round(store) if year is None else None
+    if year is not None:
         rows = store.query("SELECT * FROM survey_rounds WHERE year = ?", (year,))
-    if not rows:
+        found = _round(rows[0]) if rows else None
+    if found is None:
         which = f"{year}年度的" if year else ""
         raise NotFoundError(
             f"还没有开始{which}基本状况调查。请先开始一轮调查（canxie survey start）。"
         )
-    return _round(rows[0])
+    return found
 
 
 def apart_place(store: Store) -> str:
@@ -119,6 +125,22 @@ def start_round(store: Store, year: int, ref_date: str | None = None) -> tuple[R
         ]
         records.insert_many(store, "survey_entries", rows, action="列入调查")
     return get_round(store, year), len(rows)
+
+
+def close_round(store: Store, year: int | None = None) -> Round:
+    """End a round (its answers stay; nothing can be changed in it after this)."""
+    round = get_round(store, year)
+    if round.closed_on:
+        raise InputError(f"{round.title}已于 {round.closed_on} 结束")
+    records.update(
+        store,
+        "survey_rounds",
+        round.id,
+        {"closed_on": store.today().isoformat()},
+        expected_version=round.version,
+        action="结束调查",
+    )
+    return get_round(store, round.year)
 
 
 # -- progress ------------------------------------------------------------------------------

@@ -311,6 +311,7 @@ COMMANDS = [
     ("survey", "left"),
     ("survey", "sheet"),
     ("survey", "export"),
+    ("survey", "close"),
     ("survey", "merge"),
 ]
 

@@ -86,3 +86,13 @@ def test_sheet_and_export_then_district_merge(
     assert (again["new"], again["updated"], again["conflicts"]) == (0, 0, 0)
     code, out, err = run(capsys, "--db", str(district), "survey", "merge", str(monthly))
     assert code == 1 and "不是残协工作台导出的调查结果" in out
+
+
+def test_close_ends_the_round(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "--db", str(db), "survey", "start", "--year", "2026")
+    code, out, _ = run(capsys, "--db", str(db), "survey", "close")
+    assert code == 0 and "已结束2026年度" in out
+    code, _, err = run(capsys, "--db", str(db), "survey", "close")
+    assert code == 2 and "已于 2026-11-29 结束" in err
+    code, out, _ = run(capsys, "--db", str(db), "survey", "progress", "--json")
+    assert code == 0 and json.loads(out)["year"] == 2026  # a closed round still reports

@@ -32,11 +32,15 @@ if TYPE_CHECKING:
 Row = dict[str, Any]
 
 
-def progress_text(found: survey.Progress) -> str:
-    """Three lines: the round's counts, its two rates, each grid's done/due."""
+def progress_text(found: survey.Progress, grid: str | None = None) -> str:
+    """Three lines: the round's counts, its two rates, then each grid's done/due (with a
+    grid chosen: each of its buildings')."""
     t = found.total
     round = found.round
-    grids = " · ".join(f"{g.name} {g.surveyed + g.lost}/{g.due}" for g in found.grids)
+    places = [b for b in found.buildings if b.grid == grid] if grid else found.grids
+    grids = (f"{grid}：" if grid else "") + " · ".join(
+        f"{p.name} {p.surveyed + p.lost}/{p.due}" for p in places
+    )
     apart = (
         f"　人户分离在户籍地调查 {found.apart_elsewhere} 人（不计入）"
         if found.apart_elsewhere
@@ -105,14 +109,18 @@ class SurveyScreen(ListScreen[Row]):
         head = self.query_one("#survey-progress", Static)
         if self.round is None:
             year = self.canxie.store.today().year
-            head.update(f"还没有开始调查。按 s 开始 {year} 年度持证残疾人基本状况调查。")
+            last = await self.canxie.db(survey.last_round)
+            if last is not None and last.year >= year:
+                head.update(f"{last.title}已于 {last.closed_on} 结束。")
+            else:
+                head.update(f"还没有开始调查。按 s 开始 {year} 年度持证残疾人基本状况调查。")
             return [], ""
         found = await self.canxie.db(survey.progress, self.round)
-        head.update(progress_text(found))
         if not self.grid_names:
             self.grid_names = [g.name for g in found.grids]
             self.query_one("#f-grid", Select).set_options((g, g) for g in self.grid_names)
         grid = chosen(self.query_one("#f-grid", Select))
+        head.update(progress_text(found, grid))
         building = self.query_one("#f-building", Input).value.strip() or None
         rows, total = await self.canxie.db(
             survey.left_to_survey,
