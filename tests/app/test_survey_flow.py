@@ -118,3 +118,25 @@ async def test_survey_resumes_on_the_page_it_was_left(
     )
     assert len(saved) == 1 and saved[0]["section"] == 1
     assert '"hukou_type": "2"' in saved[0]["answers"]
+
+
+async def test_household_u_opens_the_selected_persons_survey(
+    app: CanxieApp, register_store: Store
+) -> None:
+    from canxie_tui.ui.screens.household import HouseholdScreen
+
+    survey.start_round(register_store, 2026)
+    household_id = register_store.scalar(
+        "SELECT household_id FROM persons WHERE id_number = ?", (WANG_FANG_ID,)
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(HouseholdScreen(household_id))
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, SurveyFormScreen)
+        assert app.screen.entry.name == "王芳"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, HouseholdScreen)
