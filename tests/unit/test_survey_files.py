@@ -103,7 +103,7 @@ def _district(path: Path) -> Store:
 def test_merged_twice_into_the_district_changes_nothing_the_second_time(
     store: Store, make: Make, tmp_path: Path
 ) -> None:
-    _round(store, make)
+    entries = _round(store, make)
     results = export_survey(store, out=tmp_path / "r.xlsx")
     monthly = export_monthly(store, 2026, 11, out=tmp_path / "m.xlsx")
     dist = _district(tmp_path / "district.db")
@@ -121,11 +121,20 @@ def test_merged_twice_into_the_district_changes_nothing_the_second_time(
         assert second.unchanged == 4
         assert dist.scalar("SELECT count(*) FROM audit_log") == audit
         assert dist.scalar("SELECT count(*) FROM survey_entries WHERE status = 'done'") == 1
+        # The survey goes on in the community: the next export updates what changed.
+        child = entries["王小"]
+        answers = _answer_all(child, survey.starting_answers(store, child)[0])
+        survey.finish(store, child, answers, "meet", "2026-11-25")
+        later = export_survey(store, out=tmp_path / "r2.xlsx")
+        third = merge_survey(dist, [later])[0]
+        assert (third.new, third.updated, third.conflicts) == (0, 1, 0)
+        assert dist.scalar("SELECT count(*) FROM survey_entries WHERE status = 'done'") == 2
         out = report.district_report(dist, 2026, 11, out=tmp_path / "d.xlsx")
         sheet = load_workbook(out)["基本状况调查"]
         rows = [r for r in sheet.iter_rows(values_only=True) if r[2] == "建新东路社区"]
         due, home, lost = rows[0][4], rows[0][5], rows[0][8]
         assert (due, home, lost) == (3, 1, 1)
-        assert rows[0][10] == pytest.approx(1 / 3) and rows[0][11] == pytest.approx(2 / 3)
+        assert rows[0][6] == 1  # 见面: the child, merged from the later export
+        assert rows[0][10] == pytest.approx(1 / 3) and rows[0][11] == 1
     finally:
         dist.close()
