@@ -11,6 +11,8 @@ canxie survey merge FILE... [--json]          (district database)
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -98,19 +100,26 @@ def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
     merge.set_defaults(handler=cmd_merge)
 
 
+@contextmanager
+def usage_errors() -> Iterator[None]:
+    """Bad input (InputError) ends the command as a usage error: one line, exit 2."""
+    from canxie_tui.domain.errors import InputError
+
+    try:
+        yield
+    except InputError as err:
+        fail(err.message, EXIT_USAGE)
+
+
 def _year(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--year", type=int, help="调查年度（默认最近一次）")
 
 
 def cmd_start(args: argparse.Namespace) -> int:
-    from canxie_tui.domain.errors import InputError
     from canxie_tui.store import survey
 
-    with opened_store(args) as store:
-        try:
-            round, listed = survey.start_round(store, args.year, args.date)
-        except InputError as err:
-            fail(err.message, EXIT_USAGE)
+    with opened_store(args) as store, usage_errors():
+        round, listed = survey.start_round(store, args.year, args.date)
     print(f"已开始{round.title}（调查时点 {round.ref_date}）：名单共 {listed} 人。")
     return 0
 
@@ -184,44 +193,32 @@ def cmd_left(args: argparse.Namespace) -> int:
 
 
 def cmd_sheet(args: argparse.Namespace) -> int:
-    from canxie_tui.domain.errors import InputError
     from canxie_tui.excel.survey_sheets import write_sheet
 
-    with opened_store(args) as store:
-        try:
-            path, people = write_sheet(
-                store, args.grid, building=args.building, year=args.year, out=args.out
-            )
-        except InputError as err:
-            fail(err.message, EXIT_USAGE)
+    with opened_store(args) as store, usage_errors():
+        path, people = write_sheet(
+            store, args.grid, building=args.building, year=args.year, out=args.out
+        )
     print(f"已生成一览表（{people} 人）：{path}")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from canxie_tui.domain.errors import InputError
     from canxie_tui.excel.survey_book import export_survey
 
-    with opened_store(args) as store, progress_bar("导出调查结果") as report:
-        try:
-            path = export_survey(
-                store, args.year, out=args.out, full_ids=args.full_ids, progress=report
-            )
-        except InputError as err:
-            fail(err.message, EXIT_USAGE)
+    with opened_store(args) as store, progress_bar("导出调查结果") as report, usage_errors():
+        path = export_survey(
+            store, args.year, out=args.out, full_ids=args.full_ids, progress=report
+        )
     print(f"已导出调查结果：{path}")
     return 0
 
 
 def cmd_close(args: argparse.Namespace) -> int:
-    from canxie_tui.domain.errors import InputError
     from canxie_tui.store import survey
 
-    with opened_store(args) as store:
-        try:
-            round = survey.close_round(store, args.year)
-        except InputError as err:
-            fail(err.message, EXIT_USAGE)
+    with opened_store(args) as store, usage_errors():
+        round = survey.close_round(store, args.year)
     print(f"已结束{round.title}（{round.closed_on}）。")
     return 0
 
