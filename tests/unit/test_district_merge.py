@@ -434,7 +434,7 @@ def test_district_report_one_row_per_community_with_totals(tmp_path: Path, dist:
 
     out = report.district_report(dist, 2026, 11, out=tmp_path / "report.xlsx")
     wb = load_workbook(out)
-    assert wb.sheetnames == ["汇总", "指标"]
+    assert wb.sheetnames == ["汇总", "指标", "基本状况调查"]
     ws = wb["汇总"]
     assert ws["A1"].value.startswith("江北区残疾人工作月报区汇总（2026年11月）")
     assert "填报单位：江北区" in ws["A2"].value and "填报人：区残联张敏" in ws["A2"].value

@@ -74,7 +74,19 @@ class SurveyScreen(ListScreen[Row]):
             "x", "export", "导出结果", id="export", tooltip="本年度调查结果工作簿（供区里合并）"
         ),
         Binding(
-            "h", "apart", "人户分离", id="apart", tooltip="人户分离人员在哪里调查（区里的规定）"
+            "t",
+            "toggle_all",
+            "全部",
+            id="all",
+            tooltip="看全部名单（可重新打开已调查的）或只看未调查",
+        ),
+        Binding(
+            "h",
+            "apart",
+            "人户分离",
+            id="apart",
+            tooltip="人户分离人员在哪里调查（区里的规定）",
+            show=False,  # a setting: the footer fits 80 columns; F1 and the palette list it
         ),
         Binding("s", "start", "开始调查", id="start", tooltip="开始本年度调查", show=False),
     ]
