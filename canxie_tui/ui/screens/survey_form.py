@@ -20,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
+from canxie_tui.domain import codes
 from canxie_tui.domain import survey as rules
 from canxie_tui.domain import survey_form as form
 from canxie_tui.store import survey, survey_adopt
@@ -90,8 +91,14 @@ class SurveyFormScreen(CanxieScreen[survey.Entry | None]):
         pages = self.pages()
         section, items = pages[self.page]
         self.cursor = min(self.cursor, len(items) - 1)
-        age = self.entry.subject.age
-        who = f"{self.entry.name}（{age}岁）" if age is not None else self.entry.name
+        subject = self.entry.subject
+        facts = [f"{subject.age}岁" if subject.age is not None else ""]
+        facts.append(
+            codes.label(codes.CATEGORIES, subject.category)
+            + codes.label(codes.LEVELS, subject.level)
+        )
+        facts.append("人户分离" if self.entry.apart else "")
+        who = f"{self.entry.name}（{'，'.join(f for f in facts if f)}）"
         self.query_one("#survey-head", Static).update(
             f"[b]{escape(who)}[/b]　{escape(self.entry.address)}\n"
             f"[b]第{self.page + 1}/{len(pages)}部分　{section.label}[/b]"
@@ -103,6 +110,8 @@ class SurveyFormScreen(CanxieScreen[survey.Entry | None]):
             source = self.sources.get(item.key, "")
             tag = f"　[i]（{source}）[/i]" if source and value else ""
             empty = "" if value else "　[b]待填[/b]"
+            if item.multi and "可多选" not in item.label:
+                empty = "　（可多选）" + empty
             lines.append(f"{mark} [b]{escape(item.title)}[/b]{tag}{empty}")
             lines.append(f"　　{choices_line(item, value)}")
         self.query_one("#survey-body", Static).update("\n".join(lines))
