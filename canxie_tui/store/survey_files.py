@@ -43,7 +43,11 @@ _PEOPLE = (
 )
 
 
-def _people(store: Store, where: str, params: dict[str, Any]) -> Iterator[SheetPerson]:
+def _people(
+    store: Store, where: str, params: dict[str, Any], *, prefill: bool
+) -> Iterator[SheetPerson]:
+    """The people `where` selects, by place; their answers pre-filled (the 一览表) or as
+    saved (the results)."""
     from canxie_tui.domain.natural import natural_key
 
     rows = store.query(_PEOPLE + f"WHERE {where}", params)
@@ -57,7 +61,11 @@ def _people(store: Store, where: str, params: dict[str, Any]) -> Iterator[SheetP
     )
     for row in rows:
         entry = survey.get_entry(store, row["id"])
-        answers, sources = survey.starting_answers(store, entry)
+        if prefill:
+            answers, sources = survey.starting_answers(store, entry)
+        else:
+            saved = entry.status in ("done", "draft")
+            answers, sources = (entry.answers if saved else {}), {}
         yield SheetPerson(
             entry=entry,
             sex=row["sex"],
@@ -84,7 +92,7 @@ def sheet_people(
     if building is not None:
         where += " AND e.building = :building"
         params["building"] = building
-    return list(_people(store, where, params))
+    return list(_people(store, where, params, prefill=True))
 
 
 def grids(store: Store, round: survey.Round) -> list[str]:
@@ -98,9 +106,7 @@ def grids(store: Store, round: survey.Round) -> list[str]:
 
 def result_people(store: Store, round: survey.Round) -> Iterator[SheetPerson]:
     """Everyone on the round's list, with the answers saved (no pre-fill: results only)."""
-    for person in _people(store, "e.round_id = :round", {"round": round.id}):
-        saved = person.entry.answers if person.entry.status in ("done", "draft") else {}
-        yield SheetPerson(**{**person.__dict__, "answers": saved, "sources": {}})
+    return _people(store, "e.round_id = :round", {"round": round.id}, prefill=False)
 
 
 def raw_rows(store: Store, round: survey.Round, table: str) -> Iterator[list[Any]]:
