@@ -28,6 +28,7 @@ from canxie_tui.cli import (
     search,
     site,
     subsidy,
+    survey,
     visits,
 )
 from canxie_tui.cli.common import (
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         export,
         roster,
         district,
+        survey,
     ):
         group.add_commands(commands, common)
     return parser

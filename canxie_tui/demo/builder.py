@@ -168,6 +168,11 @@ def build_demo(
                 builder.build_daycare()
                 builder.write_last_visits()
             builder.build_subsidies()
+            if activity and scale == "community":
+                from canxie_tui.demo.survey import build_survey
+
+                builder.report("基本状况调查", 0, 1)
+                build_survey(store, builder.today, seed)
             builder.report("计算走访分级", 0, 1)
             tier_store.refresh(store)
             builder.build_index()

@@ -29,6 +29,7 @@ from typing import NamedTuple, overload
 
 from canxie_tui.domain import codes, subsidies
 from canxie_tui.domain.subsidies import CARE, LIVING, RECEIVING
+from canxie_tui.domain.survey import SCHOOL_SQL
 
 __all__ = [
     "INDICATORS",
@@ -258,9 +259,9 @@ RULES: tuple[Rule, ...] = (
         "education",
         "专栏1（11）：6至15周岁；普通学校、特殊教育学校或送教上门均为入学",
         lambda p, o: p.age is not None and 6 <= p.age <= 15,
-        lambda p: p.school in _ENROLLED,
+        lambda p: p.school in _ENROLLED,  # the register's, else the survey's (domain.survey)
         CHILD_SQL,
-        _one_of("p.school", _ENROLLED),
+        _one_of(SCHOOL_SQL, _ENROLLED),
     ),
     Rule(
         "family_doctor",

@@ -54,6 +54,7 @@ from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.models import Site
 from canxie_tui.excel import return_lists, return_sheets, subsidy_sheets
 from canxie_tui.excel.book import Book, DataSheet
+from canxie_tui.excel.cells import data_value
 from canxie_tui.excel.errors import ExportError
 from canxie_tui.excel.files import Progress, exists_message, exports_dir, safe_filename
 from canxie_tui.excel.return_format import (
@@ -309,35 +310,10 @@ def _write_meta(
     transit: dict[str, Any],
     mac_key: bytes | None,
 ) -> None:
-    from canxie_tui.excel.cells import data_value, text_cell
-    from canxie_tui.excel.table import Look, setup_print
+    from canxie_tui.excel.meta_sheet import write_meta
 
-    book = run.book
-    items = _meta_items(run, operator, transit)
     rows = [(t.sheet, t.table, s.rows, s.sha256) for t, s in sheets]
-    checksum = meta_checksum([(k, v) for k, v, _ in items], rows)
-    for letter, width in zip("ABCDE", (16, 34, 40, 10, 66), strict=True):
-        ws.column_dimensions[letter].width = width
-    ws.freeze_panes = "A2"
-    setup_print(ws, repeat_rows=1)
-    bold = book.style(Look(bold=True))
-    ws.append([text_cell(ws, title, bold) for title in ("键", "值", "说明")])
-    for key, value, note in items:
-        ws.append([data_value(ws, key), data_value(ws, value), data_value(ws, note)])
-    ws.append([])
-    ws.append(
-        [None, *(text_cell(ws, title, bold) for title in ("工作表", "数据表", "行数", "SHA-256"))]
-    )
-    for row in rows:
-        ws.append([data_value(ws, "sheet"), *(data_value(ws, v) for v in row)])
-    ws.append([])
-    ws.append(
-        [
-            data_value(ws, "checksum"),
-            data_value(ws, checksum),
-            data_value(ws, "以上全部内容的 SHA-256 校验和"),
-        ]
-    )
+    checksum = write_meta(run.book, ws, _meta_items(run, operator, transit), rows)
     if mac_key is not None:  # signed with the key only this community and the district hold
         from canxie_tui.domain.transit import return_mac
 

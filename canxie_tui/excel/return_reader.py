@@ -19,14 +19,13 @@ The district merge reads each community's workbook with it.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from canxie_tui.domain.models import Site
-from canxie_tui.excel.cells import DataError, canonical_row, read_data_rows
+from canxie_tui.excel.cells import DataError
 from canxie_tui.excel.errors import (
     ChecksumError,
     FormatVersionError,
@@ -34,6 +33,7 @@ from canxie_tui.excel.errors import (
     SchemaMismatchError,
 )
 from canxie_tui.excel.files import Progress, load_workbook, reading
+from canxie_tui.excel.meta_sheet import SheetMismatch, read_meta, read_verified
 from canxie_tui.excel.return_format import (
     DATA_TABLES,
     FORMAT,
@@ -41,7 +41,6 @@ from canxie_tui.excel.return_format import (
     META_SHEET,
     meta_checksum,
 )
-from canxie_tui.excel.sheet_stream import stream_data_rows
 
 __all__ = ["MonthlyData", "ReturnHeader", "read_header", "read_monthly"]
 
@@ -99,20 +98,8 @@ def _meta(wb: Any, path: Path) -> tuple[list[tuple[str, Any]], list[list[Any]], 
         raise NotMonthlyReturnError(
             f"{_name(path)}不是残协工作台导出的月报（没有“{META_SHEET}”工作表）。", str(path)
         )
-    items: list[tuple[str, Any]] = []
-    sheets: list[list[Any]] = []
-    checksum = mac = ""
     try:
-        for row in read_data_rows(wb[META_SHEET], 5):
-            key = row[0]
-            if key == "sheet":
-                sheets.append(row[1:5])
-            elif key == "checksum":
-                checksum = str(row[1])
-            elif key == "mac":  # after the checksum, over it (domain.transit.return_mac)
-                mac = str(row[1])
-            elif key:
-                items.append((str(key), row[1]))
+        return read_meta(wb[META_SHEET])
     except DataError as err:
         raise ChecksumError(
             f"{_name(path)}的“{META_SHEET}”工作表被改动过（{err}），已拒绝读取。"
@@ -120,7 +107,6 @@ def _meta(wb: Any, path: Path) -> tuple[list[tuple[str, Any]], list[list[Any]], 
             str(path),
             META_SHEET,
         ) from err
-    return items, sheets, checksum, mac
 
 
 def _int(value: Any) -> int | None:
@@ -189,25 +175,10 @@ def _read_sheet(
         raise NotMonthlyReturnError(
             f"{_name(path)}缺少数据工作表“{sheet}”（{label}），文件不完整，已拒绝读取。", str(path)
         )
-    ws = wb[sheet]
-    header = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
-    columns = [str(c) for c in header if c not in (None, "")]
-    digest = hashlib.sha256(canonical_row(columns))
-    rows: list[dict[str, Any]] = []
     try:
-        for values in stream_data_rows(ws, len(columns)):
-            if all(v == "" for v in values):
-                continue  # an empty row (never exported: every row has an id)
-            digest.update(canonical_row(values))
-            rows.append(dict(zip(columns, values, strict=True)))
-            steps(len(rows))
-    except DataError as err:
-        raise _tampered(path, sheet, label, f"有导出时不会写入的内容（{err}）") from err
-    if len(rows) != expected_rows:
-        raise _tampered(path, sheet, label, f"应有 {expected_rows} 行，实有 {len(rows)} 行")
-    if digest.hexdigest() != expected_sha:
-        raise _tampered(path, sheet, label, "的数据与校验和不符")
-    return rows
+        return read_verified(wb[sheet], expected_rows, expected_sha, steps)
+    except SheetMismatch as err:
+        raise _tampered(path, sheet, label, str(err)) from err
 
 
 def _ticker(progress: Progress | None, label: str, done: int, total: int) -> Callable[[int], None]:

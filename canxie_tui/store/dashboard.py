@@ -48,6 +48,7 @@ class Dashboard:
     # first few open follow-ups (most pressing first).
     due_first: list[duelist.DueItem] = field(default_factory=list)
     followups_first: list[Followup] = field(default_factory=list)
+    survey: str | None = None  # the survey round under way and its progress
 
 
 AGENDA = 8  # people and follow-ups named on the home screen (the lists hold the rest)
@@ -124,7 +125,14 @@ def dashboard(store: Store, today: date | None = None) -> Dashboard:
         subsidies=subsidy_check.counts(store, subsidies.month_on(today)),
         due_first=due_first(store, today),
         followups_first=followups.open_followups(store, limit=AGENDA),
+        survey=survey_line(store),
     )
+
+
+def survey_line(store: Store) -> str | None:
+    from canxie_tui.store import survey
+
+    return survey.dashboard_line(store)
 
 
 def _emergency(store: Store) -> str | None:

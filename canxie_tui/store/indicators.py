@@ -37,6 +37,7 @@ from canxie_tui.domain.indicators import (
 )
 from canxie_tui.domain.natural import natural_key
 from canxie_tui.domain.subsidies import KINDS, RECEIVING, in_force
+from canxie_tui.domain.survey import SCHOOL_SQL
 from canxie_tui.store.connection import Store
 from canxie_tui.store.register_sql import in_register
 
@@ -137,7 +138,7 @@ def indicators_by_division(store: Store, today: date) -> dict[str, list[Indicato
 
 
 _FACTS_COLUMNS = (
-    "p.id, p.household_id, p.name, p.birth_date, p.category, p.level, p.benefits, p.school, "
+    f"p.id, p.household_id, p.name, p.birth_date, p.category, p.level, p.benefits, {SCHOOL_SQL}, "
     f"h.flags, p.hukou, p.pension_scheme, p.medical_scheme, {TRAINED_SQL}, p.cert_valid_until, "
     "(SELECT group_concat(s.kind) FROM subsidies s WHERE s.person_id = p.id "
     f"AND s.state = '{RECEIVING}' AND s.from_month <= :month "
@@ -233,7 +234,7 @@ _cache: dict[tuple[str, date, int], list[Indicator]] = {}
 
 def register_generation(store: Store) -> int:
     """The audit sequence number of the latest change the indicators read."""
-    tables = ("persons", "households", "settings", "attendance", "subsidies")
+    tables = ("persons", "households", "settings", "attendance", "subsidies", "survey_entries")
     latest = "coalesce((SELECT max(seq) FROM audit_log WHERE table_name = '{}'), 0)"
     return int(store.scalar(f"SELECT max({', '.join(latest.format(t) for t in tables)})"))
 

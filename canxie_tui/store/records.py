@@ -37,6 +37,8 @@ TABLE_LABELS = {
     "attendance": "渝馨家园考勤",
     "emergency_events": "急难事件",
     "emergency_checks": "急难点名",
+    "survey_rounds": "基本状况调查年度",
+    "survey_entries": "基本状况调查",
     "settings": "设置",
     "database": "数据库",
     "demo": "演示数据",

@@ -459,6 +459,47 @@ def subsidies(db: Database) -> None:
     )
 
 
+@migrations(name="0005_survey")
+def survey(db: Database) -> None:
+    """The yearly 持证残疾人基本状况调查 (动态更新): rounds and one entry per person.
+
+    An entry keeps its household's grid and building as they were when the round
+    started (the list the worker was handed; progress groups by them with one
+    index scan) and the person's answers as JSON (`domain.survey_form`).
+    """
+    _run(
+        db,
+        f"""
+    CREATE TABLE survey_rounds ({_RECORD},
+        year INTEGER NOT NULL,  -- one per site and year (a district merges many)
+        ref_date TEXT NOT NULL,
+        closed_on TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX idx_survey_rounds_year ON survey_rounds(year);
+    CREATE TABLE survey_entries ({_RECORD},
+        round_id TEXT NOT NULL REFERENCES survey_rounds(id),
+        person_id TEXT NOT NULL REFERENCES persons(id),
+        household_id TEXT NOT NULL REFERENCES households(id),
+        grid TEXT NOT NULL DEFAULT '',
+        building TEXT NOT NULL DEFAULT '',
+        apart INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'draft', 'done', 'lost')),
+        method TEXT NOT NULL DEFAULT '',
+        lost_reason TEXT NOT NULL DEFAULT '',
+        surveyed_on TEXT NOT NULL DEFAULT '',
+        answers TEXT NOT NULL DEFAULT '{{}}',
+        section INTEGER NOT NULL DEFAULT 0,
+        adopted_on TEXT NOT NULL DEFAULT '',
+        UNIQUE (round_id, person_id)
+    );
+    CREATE INDEX idx_survey_progress
+        ON survey_entries(round_id, grid, building, apart, status, method, lost_reason);
+    CREATE INDEX idx_survey_person ON survey_entries(person_id);
+    """,
+    )
+
+
 @migrations(name="0006_district_identity")
 def district_identity(db: Database) -> None:
     """One person once at the district, division recodes, and which database sent a return.

@@ -274,6 +274,17 @@ class CanxieApp(App[None]):
 
         await open_subsidy_settings(self)
 
+    def show_survey(self) -> None:
+        from canxie_tui.ui.screens.survey import SurveyScreen
+
+        self.push_screen(SurveyScreen())
+
+    @reported
+    async def show_survey_setting(self) -> None:
+        from canxie_tui.ui.screens.survey import open_apart_setting
+
+        await open_apart_setting(self)
+
     def action_new_household(self) -> None:
         from canxie_tui.ui.screens.household_form import new_household_flow
 

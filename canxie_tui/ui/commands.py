@@ -75,6 +75,16 @@ class MainCommands(Provider):
                 "未签约家庭医生的持证残疾人（首页 s）",
                 partial(app.show_shortfall, "family_doctor"),
             ),
+            (
+                "基本状况调查",
+                "持证残疾人基本状况调查（动态更新）：进度、未调查名单、调查表、一览表（首页 v）",
+                app.show_survey,
+            ),
+            (
+                "设置：人户分离人员调查地点",
+                "基本状况调查中人户分离人员在现居住地还是户籍地调查",
+                app.show_survey_setting,
+            ),
             ("导出月报", "本月走访、考勤、个案、指标、急难救助的 Excel 工作簿", app.show_export),
             (
                 "导入花名册",

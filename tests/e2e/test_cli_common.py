@@ -315,6 +315,14 @@ COMMANDS = [
     ("district", "resolve"),
     ("district", "key"),
     ("district", "recodes"),
+    ("survey",),
+    ("survey", "start"),
+    ("survey", "progress"),
+    ("survey", "left"),
+    ("survey", "sheet"),
+    ("survey", "export"),
+    ("survey", "close"),
+    ("survey", "merge"),
 ]
 
 
@@ -402,7 +410,7 @@ def test_command_modules_do_not_import_the_parser() -> None:
         for m in pkgutil.iter_modules(canxie_tui.cli.__path__)
         if m.name not in ("app", "common")
     ]
-    assert len(groups) == 13  # site.py (init, site key|recode), subsidy.py added
+    assert len(groups) == 14  # site.py (init, site key|recode), subsidy.py, survey.py added
     loaded = _modules_after("\n".join(f"import {name}" for name in groups))
     assert "canxie_tui.cli.app" not in loaded
 

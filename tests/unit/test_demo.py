@@ -351,7 +351,7 @@ def test_followups_open_closed_urgent_and_overdue(store: Store) -> None:
     assert any(r["due_date"] < today for r in open_)  # overdue
     assert all(r["closed_date"] and r["outcome"] for r in closed)
     assert all(not r["closed_date"] for r in open_)
-    assert {r["source"] for r in rows} <= {"visit", "attendance"}
+    assert {r["source"] for r in rows} <= {"visit", "attendance", "survey"}
 
 
 def test_notes_and_revisions(store: Store) -> None:

@@ -434,7 +434,7 @@ def test_district_report_one_row_per_community_with_totals(tmp_path: Path, dist:
 
     out = report.district_report(dist, 2026, 11, out=tmp_path / "report.xlsx")
     wb = load_workbook(out)
-    assert wb.sheetnames == ["汇总", "指标", "两项补贴"]
+    assert wb.sheetnames == ["汇总", "指标", "两项补贴", "基本状况调查"]
     # 两项补贴: each community's payroll as its own return counts it, summed up.
     sub = wb["两项补贴"]
     sub_header = [c.value for c in sub[3]]

@@ -340,6 +340,10 @@ def district_report(
         subsidy_report.write_sheet(
             book, heading, _PLACE_COLUMNS, list(placed()), store, year, month
         )
+        from canxie_tui.excel.district.survey_report import write_survey_sheet
+        from canxie_tui.store.survey_merge import survey_by_division
+
+        write_survey_sheet(book, heading, list(placed()), survey_by_division(store, year), year)
         book.save(path, overwrite=overwrite)
     records.write_audit(
         store,

@@ -180,6 +180,14 @@ class DashboardScreen(CanxieScreen[None]):
             tooltip="登记新的一户",
             show=False,
         ),
+        Binding(
+            "v",
+            "survey",
+            "基本状况调查",
+            id="survey",
+            tooltip="持证残疾人基本状况调查：进度和未调查名单",
+            show=False,
+        ),
         Binding("ctrl+r", "refresh", "刷新", id="refresh", tooltip="重新统计", show=False),
         # The app's keys that other footers leave out; priority, as the app's Ctrl+Q is,
         # so that this one is the one the footer shows.
@@ -276,6 +284,7 @@ class DashboardScreen(CanxieScreen[None]):
             f"　　跟进：未完成 {data.followups_open} 件 · 逾期 {data.followups_overdue} 件（f）"
             f"　证件到期提醒 {data.certificates_expiring} 人（c）\n"
             f"　　渝馨家园出勤：{attendance}{subsidy_line(data.subsidies)}"
+            + (f"　{data.survey}（v）" if data.survey else "")
             + (f"\n　　突发事件 {data.emergency}（j）" if data.emergency else "")
         )
 
@@ -322,6 +331,9 @@ class DashboardScreen(CanxieScreen[None]):
 
     def action_export(self) -> None:
         self.canxie.show_export()
+
+    def action_survey(self) -> None:
+        self.canxie.show_survey()
 
     def action_district(self) -> None:
         self.canxie.show_district()

@@ -151,6 +151,14 @@ class HouseholdScreen(CanxieScreen[None]):
             tooltip="显示所选成员完整身份证号（记入审计）",
             show=False,  # the footer fits 80 columns: the section titles name these keys
         ),
+        Binding(
+            "u",
+            "survey",
+            "基本状况调查",
+            id="survey",
+            tooltip="所选成员本年度的基本状况调查表",
+            show=False,  # the footer fits 80 columns; F1 lists it
+        ),
     ]
 
     def __init__(
@@ -303,6 +311,19 @@ class HouseholdScreen(CanxieScreen[None]):
         return person
 
     # -- actions ---------------------------------------------------------------------
+    @reported
+    async def action_survey(self) -> None:
+        from canxie_tui.store.survey import entry_for_person
+        from canxie_tui.ui.screens.survey_form import SurveyFormScreen
+
+        person = self._person_or_warn()
+        if person is not None:
+            entry = await self.canxie.db(entry_for_person, person.id)
+            self.app.push_screen(SurveyFormScreen(entry), self._surveyed)
+
+    def _surveyed(self, _: object) -> None:
+        self.reload()
+
     def action_add_member(self) -> None:
         from canxie_tui.ui.screens.person_form import PersonForm
 

@@ -1,0 +1,474 @@
+"""The yearly survey round: its list, progress, answers, 失访, and 采纳到档案.
+
+Rules are in `domain.survey` (statuses, rates, register facts) and
+`domain.survey_form` (the questionnaire and its skips); this module reads and
+writes them, every change through `store.records` (audited).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from canxie_tui.domain import survey as rules
+from canxie_tui.domain import survey_form as form
+from canxie_tui.domain.dates import age_on_text, parse_day
+from canxie_tui.domain.errors import InputError
+from canxie_tui.store import followups, records
+from canxie_tui.store.connection import Store, new_id
+from canxie_tui.store.errors import NotFoundError
+from canxie_tui.store.register_sql import in_register_at
+from canxie_tui.store.site import get_setting, set_setting
+
+LIST_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Round:
+    id: str
+    year: int
+    ref_date: str
+    closed_on: str
+    version: int
+
+    @property
+    def title(self) -> str:
+        return f"{self.year}年度持证残疾人基本状况调查"
+
+
+def _round(row: dict[str, Any]) -> Round:
+    return Round(row["id"], row["year"], row["ref_date"], row["closed_on"], row["version"])
+
+
+def current_round(store: Store) -> Round | None:
+    """The newest round that is not closed (None: no round under way)."""
+    rows = store.query(
+        "SELECT * FROM survey_rounds WHERE closed_on = '' ORDER BY year DESC LIMIT 1"
+    )
+    return _round(rows[0]) if rows else None
+
+
+def last_round(store: Store) -> Round | None:
+    """The newest round, open or closed (None: never surveyed)."""
+    rows = store.query("SELECT * FROM survey_rounds ORDER BY year DESC LIMIT 1")
+    return _round(rows[0]) if rows else None
+
+
+def get_round(store: Store, year: int | None = None) -> Round:
+    """The round of `year` (default: the newest round); NotFoundError when there is none."""
+    found = last_round(store) if year is None else None
+    if year is not None:
+        rows = store.query("SELECT * FROM survey_rounds WHERE year = ?", (year,))
+        found = _round(rows[0]) if rows else None
+    if found is None:
+        which = f"{year}年度的" if year else ""
+        raise NotFoundError(
+            f"还没有开始{which}基本状况调查。请先开始一轮调查（canxie survey start）。"
+        )
+    return found
+
+
+def apart_place(store: Store) -> str:
+    """Where 人户分离 people are surveyed (the district's setting; `rules.APART_PLACES`)."""
+    value = get_setting(store, rules.APART_SETTING, rules.DEFAULT_APART)
+    return value if value in rules.APART_PLACES else rules.DEFAULT_APART
+
+
+def set_apart_place(store: Store, value: str) -> None:
+    if value not in rules.APART_PLACES:
+        raise InputError("人户分离人员的调查地点只能是现居住地或户籍地", "apart_where")
+    set_setting(store, rules.APART_SETTING, value)
+
+
+def start_round(store: Store, year: int, ref_date: str | None = None) -> tuple[Round, int]:
+    """Open the round of `year` listing everyone in the register on `ref_date` (default today).
+
+    Returns the round and how many people it lists.  Refused (InputError) for a
+    year that already has a round, a year far from now, or a reference day
+    outside the year.
+    """
+    today = store.today()
+    if not today.year - 1 <= year <= today.year + 1:
+        raise InputError(f"调查年度 {year} 不对：只能开始去年、今年或明年的调查", "year")
+    day = (
+        parse_day(ref_date, today, field="ref_date", label="调查时点", allow_future=True)
+        if ref_date
+        else today
+    )
+    if day.year != year:
+        raise InputError(f"调查时点 {day.isoformat()} 不在 {year} 年内", "ref_date")
+    if store.scalar("SELECT 1 FROM survey_rounds WHERE year = ?", (year,)):
+        raise InputError(f"{year}年度的基本状况调查已经开始，不能重复开始", "year")
+    with store.transaction():
+        round_id = records.insert(
+            store, "survey_rounds", {"year": year, "ref_date": day.isoformat()}, action="开始调查"
+        )
+        people = store.query(
+            "SELECT p.id, p.household_id, p.apart, h.grid, h.building "
+            "FROM persons p JOIN households h ON h.id = p.household_id "
+            f"WHERE {in_register_at('p', ':day')} ORDER BY h.grid, h.building, p.pk",
+            {"day": day.isoformat()},
+        )
+        rows = [
+            {
+                "id": new_id(),
+                "round_id": round_id,
+                "person_id": p["id"],
+                "household_id": p["household_id"],
+                "grid": p["grid"],
+                "building": p["building"],
+                "apart": p["apart"],
+            }
+            for p in people
+        ]
+        records.insert_many(store, "survey_entries", rows, action="列入调查")
+    return get_round(store, year), len(rows)
+
+
+def close_round(store: Store, year: int | None = None) -> Round:
+    """End a round (its answers stay; nothing can be changed in it after this)."""
+    round = get_round(store, year)
+    if round.closed_on:
+        raise InputError(f"{round.title}已于 {round.closed_on} 结束")
+    records.update(
+        store,
+        "survey_rounds",
+        round.id,
+        {"closed_on": store.today().isoformat()},
+        expected_version=round.version,
+        action="结束调查",
+    )
+    return get_round(store, round.year)
+
+
+# -- progress ------------------------------------------------------------------------------
+@dataclass
+class Progress:
+    round: Round
+    apart_where: str
+    total: rules.Counts
+    grids: list[rules.Counts]
+    buildings: list[rules.Counts]  # each with its grid
+    apart_elsewhere: int  # 人户分离, surveyed at the 户籍 (listed, not counted)
+
+    def lines(self) -> list[tuple[str, str, rules.Counts]]:
+        """(网格, 楼栋, counts): the total, each grid, then each building."""
+        lines = [("合计", "", self.total)] + [(g.name, "", g) for g in self.grids]
+        return lines + [(b.grid, b.name, b) for b in self.buildings]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "year": self.round.year,
+            "ref_date": self.round.ref_date,
+            "apart_where": self.apart_where,
+            "apart_elsewhere": self.apart_elsewhere,
+            **self.total.to_json(),
+            "grids": [g.to_json() for g in self.grids],
+            "buildings": [b.to_json() for b in self.buildings],
+        }
+
+
+def progress(store: Store, round: Round) -> Progress:
+    """应调查 / 已调查 (入户/见面/电话) / 失访 by grid and building: one index scan."""
+    where = apart_place(store)
+    groups = store.db.conn.execute(
+        "SELECT grid, building, apart, status, method, lost_reason, count(*) "
+        "FROM survey_entries WHERE round_id = ? "
+        "GROUP BY grid, building, apart, status, method, lost_reason",
+        (round.id,),
+    ).fetchall()
+    total = rules.Counts(round.title)
+    grids: dict[str, rules.Counts] = {}
+    buildings: dict[tuple[str, str], rules.Counts] = {}
+    elsewhere = 0
+    for grid, building, apart, status, method, reason, n in groups:
+        counted = not (apart and where == "hukou")
+        elsewhere += 0 if counted else n
+        grid_counts = grids.setdefault(grid, rules.Counts(grid or rules.NO_GRID))
+        place = buildings.setdefault(
+            (grid, building), rules.Counts(building or rules.NO_BUILDING, grid_counts.name)
+        )
+        for counts in (total, grid_counts, place):
+            rules.add(counts, status, method, reason, n, counted)
+    from canxie_tui.domain.natural import natural_key
+
+    return Progress(
+        round,
+        where,
+        total,
+        [grids[k] for k in sorted(grids, key=natural_key)],
+        [
+            buildings[k]
+            for k in sorted(buildings, key=lambda k: (natural_key(k[0]), natural_key(k[1])))
+        ],
+        elsewhere,
+    )
+
+
+def dashboard_line(store: Store) -> str | None:
+    """The round under way in a line for the home screen (None: no round open)."""
+    round = current_round(store)
+    if round is None:
+        return None
+    t = progress(store, round).total
+    return f"基本状况调查 {t.surveyed + t.lost}/{t.due} 入户率 {rules.rate_text(t.home_rate)}"
+
+
+def left_to_survey(
+    store: Store,
+    round: Round,
+    *,
+    grid: str | None = None,
+    building: str | None = None,
+    limit: int = LIST_LIMIT,
+    everyone: bool = False,
+) -> tuple[list[dict[str, Any]], int]:
+    """Who is left (未调查 and 调查中; `everyone`: the whole list) in natural order of
+    grid, building, unit and room: (the first `limit` rows, how many in all).
+
+    Counts per building come from the progress index; then buildings are read one at
+    a time, in natural order (第2网格 before 第10网格), until `limit` rows are in.
+    """
+    from canxie_tui.domain.natural import natural_key
+
+    where = ["e.round_id = :round"]
+    if not everyone:
+        where.append("e.status IN ('pending', 'draft')")
+    params: dict[str, Any] = {"round": round.id}
+    if apart_place(store) == "hukou":
+        where.append("e.apart = 0")
+    if grid is not None:
+        where.append("e.grid = :grid")
+        params["grid"] = grid
+    if building is not None:
+        where.append("e.building = :building")
+        params["building"] = building
+    sql_where = " AND ".join(where)
+    params.update({k: rules.place_value(v) for k, v in params.items() if k in ("grid", "building")})
+    groups = store.db.conn.execute(
+        f"SELECT grid, building, count(*) FROM survey_entries e WHERE {sql_where} "
+        "GROUP BY grid, building",
+        params,
+    ).fetchall()
+    groups.sort(key=lambda g: (natural_key(g[0]), natural_key(g[1])))
+    rows: list[dict[str, Any]] = []
+    for group_grid, group_building, _ in groups:
+        if len(rows) >= limit:
+            break
+        part = store.query(
+            "SELECT e.id, e.status, e.method, e.lost_reason, e.grid, e.building, e.apart, "
+            "h.unit, h.room, h.address, p.name, p.phone, p.category, p.level "
+            "FROM survey_entries e JOIN persons p ON p.id = e.person_id "
+            f"JOIN households h ON h.id = e.household_id WHERE {sql_where} "
+            "AND e.grid = :group_grid AND e.building = :group_building",
+            {**params, "group_grid": group_grid, "group_building": group_building},
+        )
+        part.sort(
+            key=lambda r: (natural_key(r["unit"]), natural_key(r["room"]), r["name"], r["id"])
+        )
+        rows += part[: limit - len(rows)]
+    return rows, sum(g[2] for g in groups)
+
+
+# -- one person's survey ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    version: int
+    round: Round
+    person_id: str
+    household_id: str
+    name: str
+    address: str
+    apart: bool
+    status: str
+    method: str
+    lost_reason: str
+    surveyed_on: str
+    answers: dict[str, Any]
+    section: int
+    adopted_on: str
+    subject: form.Subject
+
+    @property
+    def status_text(self) -> str:
+        if self.status == "done":
+            return f"已调查（{rules.METHODS.get(self.method, '')}）"
+        if self.status == "lost":
+            return f"失访（{rules.LOST_REASONS.get(self.lost_reason, '')}）"
+        return rules.STATUSES[self.status]
+
+
+def get_entry(store: Store, entry_id: str) -> Entry:
+    rows = store.query(
+        "SELECT e.*, p.name, p.birth_date, p.category, p.level, h.address, "
+        "r.year, r.ref_date, r.closed_on, r.version AS round_version "
+        "FROM survey_entries e JOIN persons p ON p.id = e.person_id "
+        "JOIN households h ON h.id = e.household_id JOIN survey_rounds r ON r.id = e.round_id "
+        "WHERE e.id = ?",
+        (entry_id,),
+    )
+    if not rows:
+        raise NotFoundError("找不到这条调查记录。")
+    row = rows[0]
+    round = Round(
+        row["round_id"], row["year"], row["ref_date"], row["closed_on"], row["round_version"]
+    )
+    age = age_on_text(row["birth_date"], date.fromisoformat(round.ref_date))
+    return Entry(
+        id=row["id"],
+        version=row["version"],
+        round=round,
+        person_id=row["person_id"],
+        household_id=row["household_id"],
+        name=row["name"],
+        address=row["address"],
+        apart=bool(row["apart"]),
+        status=row["status"],
+        method=row["method"],
+        lost_reason=row["lost_reason"],
+        surveyed_on=row["surveyed_on"],
+        answers=json.loads(row["answers"]),
+        section=row["section"],
+        adopted_on=row["adopted_on"],
+        subject=form.Subject(age, row["category"], row["level"]),
+    )
+
+
+def entry_for_person(store: Store, person_id: str, year: int | None = None) -> Entry:
+    """The person's entry in the round of `year` (default: the newest round)."""
+    round = get_round(store, year)
+    entry_id = store.scalar(
+        "SELECT id FROM survey_entries WHERE round_id = ? AND person_id = ?", (round.id, person_id)
+    )
+    if entry_id is None:
+        raise NotFoundError(f"此人不在{round.title}的名单上（调查时点后才登记）。")
+    return get_entry(store, entry_id)
+
+
+def facts(store: Store, person_id: str) -> rules.Facts:
+    row = store.query(
+        "SELECT p.benefits, h.flags, p.pension_scheme, p.medical_scheme, p.school, p.trained_on "
+        "FROM persons p JOIN households h ON h.id = p.household_id WHERE p.id = ?",
+        (person_id,),
+    )[0]
+    return rules.Facts(
+        frozenset(json.loads(row["benefits"])),
+        frozenset(json.loads(row["flags"])),
+        row["pension_scheme"],
+        row["medical_scheme"],
+        row["school"],
+        row["trained_on"],
+    )
+
+
+def last_year_answers(store: Store, entry: Entry) -> dict[str, Any]:
+    text = store.scalar(
+        "SELECT e.answers FROM survey_entries e JOIN survey_rounds r ON r.id = e.round_id "
+        "WHERE e.person_id = ? AND r.year < ? AND e.status = 'done' ORDER BY r.year DESC LIMIT 1",
+        (entry.person_id, entry.round.year),
+    )
+    return json.loads(text) if text else {}
+
+
+def starting_answers(store: Store, entry: Entry) -> tuple[dict[str, Any], dict[str, str]]:
+    """What the form opens with: saved answers when resuming, else the pre-fill
+    (register facts first, then last year's answers), with each answer's source."""
+    if entry.status in ("draft", "done"):
+        return dict(entry.answers), {k: "已填" for k in entry.answers}
+    register = rules.register_answers(facts(store, entry.person_id), entry.round.year)
+    answers, sources = rules.prefill(register, last_year_answers(store, entry))
+    return form.clean(entry.subject, answers), sources
+
+
+def write_entry(store: Store, entry: Entry, values: dict[str, Any], action: str) -> Entry:
+    """One audited change of an entry, as its screen opened it (refused once the round is closed)."""
+    if entry.round.closed_on:
+        raise InputError(f"{entry.round.title}已结束，不能再修改")
+    records.update(
+        store, "survey_entries", entry.id, values, expected_version=entry.version, action=action
+    )
+    return get_entry(store, entry.id)
+
+
+def save_draft(store: Store, entry: Entry, answers: dict[str, Any], section: int) -> Entry:
+    """Keep what was answered so far and where the worker was (resumable)."""
+    status = "done" if entry.status == "done" else "draft"
+    values = {
+        "answers": json.dumps(form.clean(entry.subject, answers), ensure_ascii=False),
+        "section": section,
+        "status": status,
+    }
+    return write_entry(store, entry, values, "保存调查（未完成）")
+
+
+def finish(
+    store: Store, entry: Entry, answers: dict[str, Any], method: str, surveyed_on: str
+) -> Entry:
+    """The survey done: every applicable item answered, the method and day recorded,
+    and a follow-up opened on the household for each new need."""
+    if method not in rules.METHODS:
+        raise InputError("请选择调查方式：入户、见面或电话", "method")
+    day = parse_day(surveyed_on, store.today(), field="surveyed_on", label="调查日期")
+    clean = form.clean(entry.subject, answers)
+    left = form.missing(entry.subject, clean)
+    if left:
+        names = "、".join(i.title for i in left[:3])
+        raise InputError(f"还有 {len(left)} 项没有填写：{names}", left[0].key)
+    with store.transaction():
+        done = write_entry(
+            store,
+            entry,
+            {
+                "answers": json.dumps(clean, ensure_ascii=False),
+                "status": "done",
+                "method": method,
+                "lost_reason": "",
+                "surveyed_on": day.isoformat(),
+            },
+            f"完成调查（{rules.METHODS[method]}）",
+        )
+        _open_need_followups(store, done, day)
+    return done
+
+
+def _open_need_followups(store: Store, entry: Entry, day: date) -> None:
+    """One follow-up per need of the survey, not twice for the same entry and need."""
+    open_already = {
+        row[0]
+        for row in store.db.conn.execute(
+            "SELECT what FROM followups WHERE source = 'survey' AND source_id = ?", (entry.id,)
+        )
+    }
+    due = date.fromordinal(day.toordinal() + 30).isoformat()
+    for code in entry.answers.get("needs", []):
+        if code not in form.NEED_FOLLOWUPS:
+            continue
+        what = f"调查需求：{form.NEED_FOLLOWUPS[code]}（{entry.round.year}年度基本状况调查）"
+        if what in open_already:
+            continue
+        followups.add_followup(
+            store,
+            entry.household_id,
+            what,
+            due,
+            person_id=entry.person_id,
+            source="survey",
+            source_id=entry.id,
+        )
+
+
+def mark_lost(store: Store, entry: Entry, reason: str, day: str) -> Entry:
+    """失访 with its reason (外出, 查无此人, 拒访, 死亡, 迁出, 其他)."""
+    if reason not in rules.LOST_REASONS:
+        raise InputError("请选择失访原因", "lost_reason")
+    when = parse_day(day, store.today(), field="surveyed_on", label="失访日期")
+    values = {
+        "status": "lost",
+        "lost_reason": reason,
+        "method": "",
+        "surveyed_on": when.isoformat(),
+    }
+    return write_entry(store, entry, values, f"失访（{rules.LOST_REASONS[reason]}）")

@@ -1,0 +1,123 @@
+"""What the survey's paper and files show: the 一览表 people, the results rows, raw rows.
+
+The workbooks themselves are laid out in `excel.survey_sheets` (一览表) and
+`excel.survey_book` (the round's results); this module only reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from canxie_tui.domain import survey_form as form
+from canxie_tui.store import survey
+from canxie_tui.store.connection import Store
+
+DATA_TABLES = ("survey_rounds", "survey_entries")
+
+
+@dataclass(frozen=True)
+class SheetPerson:
+    """One person on the 一览表 or in the results: who, where, and their answers."""
+
+    entry: survey.Entry
+    sex: str
+    id_number: str
+    cert_number: str
+    category: int | None
+    level: int | None
+    phone: str
+    grid: str
+    building: str
+    unit: str
+    room: str
+    answers: dict[str, Any]
+    sources: dict[str, str]  # item key -> 档案 / 上年 / 已填
+
+
+_PEOPLE = (
+    "SELECT e.id, e.grid, e.building, h.unit, h.room, p.sex, p.id_number, p.cert_number, "
+    "p.category, p.level, p.phone FROM survey_entries e "
+    "JOIN persons p ON p.id = e.person_id JOIN households h ON h.id = e.household_id "
+)
+
+
+def _people(
+    store: Store, where: str, params: dict[str, Any], *, prefill: bool
+) -> Iterator[SheetPerson]:
+    """The people `where` selects, by place; their answers pre-filled (the 一览表) or as
+    saved (the results)."""
+    from canxie_tui.domain.natural import natural_key
+
+    rows = store.query(_PEOPLE + f"WHERE {where}", params)
+    rows.sort(
+        key=lambda r: (
+            natural_key(r["grid"]),
+            natural_key(r["building"]),
+            natural_key(r["unit"]),
+            natural_key(r["room"]),
+        )
+    )
+    for row in rows:
+        entry = survey.get_entry(store, row["id"])
+        if prefill:
+            answers, sources = survey.starting_answers(store, entry)
+        else:
+            saved = entry.status in ("done", "draft")
+            answers, sources = (entry.answers if saved else {}), {}
+        yield SheetPerson(
+            entry=entry,
+            sex=row["sex"],
+            id_number=row["id_number"] or "",
+            cert_number=row["cert_number"] or "",
+            category=row["category"],
+            level=row["level"],
+            phone=row["phone"],
+            grid=row["grid"],
+            building=row["building"],
+            unit=row["unit"],
+            room=row["room"],
+            answers=form.clean(entry.subject, answers),
+            sources=sources,
+        )
+
+
+def sheet_people(
+    store: Store, round: survey.Round, grid: str, building: str | None = None
+) -> list[SheetPerson]:
+    """The people of a grid (or one building of it) still to survey, pre-filled."""
+    where = "e.round_id = :round AND e.grid = :grid AND e.status IN ('pending', 'draft')"
+    params: dict[str, Any] = {"round": round.id, "grid": grid}
+    if building is not None:
+        where += " AND e.building = :building"
+        params["building"] = building
+    return list(_people(store, where, params, prefill=True))
+
+
+def grids(store: Store, round: survey.Round) -> list[str]:
+    return [
+        r[0]
+        for r in store.db.conn.execute(
+            "SELECT DISTINCT grid FROM survey_entries WHERE round_id = ? ORDER BY grid", (round.id,)
+        )
+    ]
+
+
+def result_people(store: Store, round: survey.Round) -> Iterator[SheetPerson]:
+    """Everyone on the round's list, with the answers saved (no pre-fill: results only)."""
+    return _people(store, "e.round_id = :round", {"round": round.id}, prefill=False)
+
+
+def raw_rows(store: Store, round: survey.Round, table: str) -> Iterator[list[Any]]:
+    """The round's rows of `table` as stored (the results workbook's data sheets)."""
+    key = "id" if table == "survey_rounds" else "round_id"
+    cursor = store.db.conn.execute(
+        f"SELECT * FROM {table} WHERE {key} = ? ORDER BY pk", (round.id,)
+    )
+    for values in cursor:
+        yield list(values)
+
+
+def columns(store: Store, table: str) -> list[str]:
+    return [r[1] for r in store.db.conn.execute(f"PRAGMA table_info({table})")]

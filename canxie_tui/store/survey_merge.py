@@ -1,0 +1,125 @@
+"""Merging a community's survey results into the district database, and the district's view.
+
+The same decisions as the monthly merge (`store.district.content.decide`: a row seen
+before is unchanged, a newer version updates, both sides changed is a conflict
+listed for a person) and the same writer (`store.district.apply.Writer`: audited,
+`merge_state` remembered), so merging one workbook twice changes nothing the
+second time.  An entry whose person the district does not hold yet (the
+community's monthly return not merged) is skipped and said so.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from typing import Any
+
+from canxie_tui.domain import survey as rules
+from canxie_tui.domain.models import Site
+from canxie_tui.store import records
+from canxie_tui.store.connection import Store
+from canxie_tui.store.district.apply import MergeCounts, Writer
+from canxie_tui.store.district.content import content, content_hash, decide
+from canxie_tui.store.district.merge import InconsistentRowsError
+
+TABLES = ("survey_rounds", "survey_entries")
+
+
+def merge_survey_rows(
+    store: Store,
+    site: Site,
+    source: str,
+    checksum: str,
+    tables: Mapping[str, list[dict[str, Any]]],
+    counts: MergeCounts,
+) -> None:
+    """Merge one workbook's survey rows in one transaction (nothing written on failure)."""
+    try:
+        with store.transaction():
+            writer = Writer(store, counts, source=source, site_code=site.code, month="")
+            known = _known_people(store, tables.get("survey_entries", []))
+            for table in TABLES:
+                rows = tables.get(table, [])
+                if table == "survey_entries":
+                    missing = [r for r in rows if r["person_id"] not in known]
+                    if missing:
+                        counts.skipped.append(
+                            f"{len(missing)} 人不在区库中（请先合并该社区的月报），其调查结果未合并"
+                        )
+                    rows = [r for r in rows if r["person_id"] in known]
+                _merge_table(writer, table, rows)
+            writer.finish()
+            if writer.wrote:
+                records.write_audit(
+                    store,
+                    "合并调查结果",
+                    "district_merge",
+                    f"{site.code}:survey",
+                    None,
+                    {
+                        "file": source,
+                        "checksum": checksum,
+                        "new": counts.new,
+                        "updated": counts.updated,
+                    },
+                )
+    except sqlite3.IntegrityError as err:
+        raise InconsistentRowsError(
+            f"数据前后不一致（{err}），该文件没有合并，数据库未改动"
+        ) from err
+
+
+def _known_people(store: Store, rows: list[dict[str, Any]]) -> set[str]:
+    ids = sorted({r["person_id"] for r in rows})
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update(
+            r[0]
+            for r in store.db.conn.execute(f"SELECT id FROM persons WHERE id IN ({marks})", chunk)
+        )
+    return found
+
+
+def _merge_table(writer: Writer, table: str, rows: list[dict[str, Any]]) -> None:
+    ids = [r["id"] for r in rows]
+    local = writer.load(table, ids)
+    states = writer.states(table, ids)
+    for row in rows:
+        incoming = content(table, row)
+        digest = content_hash(incoming)
+        mine = local.get(row["id"])
+        if mine is None:
+            writer.insert(table, row, {}, incoming, digest)
+            continue
+        current = content(table, mine)
+        current_hash = content_hash(current)
+        state = states.get(row["id"])
+        outcome = decide(row, mine, current_hash, digest, state)
+        if outcome == "unchanged":
+            writer.counts.count(table, "unchanged")
+            if current_hash == digest and (state is None or state[2] != digest):
+                writer.remember(table, row, digest)
+        elif outcome == "updated":
+            writer.update(table, row, mine, {}, {}, digest)
+        else:
+            writer.conflict(table, row["id"], current, incoming, digest, "edit", outcome)
+
+
+def survey_by_division(store: Store, year: int) -> dict[str, rules.Counts]:
+    """Each community's progress in `year`'s rounds (by the households' division codes)."""
+    from canxie_tui.store.survey import apart_place
+
+    counted_apart = apart_place(store) != "hukou"
+    found: dict[str, rules.Counts] = {}
+    for code, apart, status, method, reason, n in store.db.conn.execute(
+        "SELECT h.division_code, e.apart, e.status, e.method, e.lost_reason, count(*) "
+        "FROM survey_entries e JOIN survey_rounds r ON r.id = e.round_id "
+        "JOIN households h ON h.id = e.household_id WHERE r.year = ? "
+        "GROUP BY 1, 2, 3, 4, 5",
+        (year,),
+    ):
+        counts = found.setdefault(code, rules.Counts(code))
+        rules.add(counts, status, method, reason, n, counted_apart or not apart)
+    return found

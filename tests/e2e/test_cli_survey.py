@@ -1,0 +1,98 @@
+"""`canxie survey`: start, progress (--json), left, sheet, export, merge into a district."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from canxie_tui.store import session, site
+from canxie_tui.store.district import set_district
+from tests.app.conftest import WANG_FANG_ID
+from tests.e2e.conftest import run
+
+PROGRESS_KEYS = {
+    "year", "ref_date", "apart_where", "apart_elsewhere", "name", "due", "surveyed", "home",
+    "meet", "phone", "lost", "in_progress", "left", "home_rate", "completion", "lost_reasons",
+    "grids", "buildings",
+}  # fmt: skip
+
+
+def test_start_progress_and_bad_input(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--db", str(db), "survey", "progress")
+    assert code == 1 and "还没有开始" in err
+    code, out, _ = run(capsys, "--db", str(db), "survey", "start", "--year", "2026")
+    assert code == 0 and "2026年度持证残疾人基本状况调查" in out and "调查时点 2026-11-29" in out
+    code, _, err = run(capsys, "--db", str(db), "survey", "start", "--year", "2026")
+    assert code == 2 and "已经开始" in err
+    code, _, err = run(capsys, "--db", str(db), "survey", "start", "--year", "2031")
+    assert code == 2 and "调查年度" in err
+    code, out, _ = run(capsys, "--db", str(db), "survey", "progress", "--json")
+    data = json.loads(out)
+    assert set(data) == PROGRESS_KEYS
+    assert data["year"] == 2026 and data["due"] == data["left"] > 0 and data["home_rate"] == 0
+    assert data["buildings"][0]["grid"] and "name" in data["grids"][0]
+    code, out, _ = run(capsys, "--db", str(db), "survey", "left", "--json")
+    left = json.loads(out)
+    assert left["total"] == data["due"] and {r["name"] for r in left["results"]} >= {"王芳"}
+
+
+def test_sheet_and_export_then_district_merge(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "--db", str(db), "survey", "start", "--year", "2026")
+    code, out, _ = run(capsys, "--db", str(db), "survey", "progress", "--json")
+    grid = json.loads(out)["grids"][0]["name"]
+    sheet = tmp_path / "sheet.xlsx"
+    code, out, _ = run(
+        capsys, "--db", str(db), "survey", "sheet", "--grid", grid, "--out", str(sheet)
+    )
+    assert code == 0 and sheet.exists()
+    code, _, err = run(capsys, "--db", str(db), "survey", "sheet", "--grid", "没有的网格")
+    assert code == 2 and "没有网格" in err
+    book = tmp_path / "results.xlsx"
+    code, out, _ = run(capsys, "--db", str(db), "survey", "export", "--out", str(book))
+    assert code == 0 and str(book) in out
+    ids = [c for row in load_workbook(book)["调查结果"].iter_rows(values_only=True) for c in row]
+    assert WANG_FANG_ID not in ids and any(WANG_FANG_ID[:6] + "*" in str(c) for c in ids)
+    monthly = tmp_path / "m.xlsx"
+    assert (
+        run(
+            capsys,
+            "--db",
+            str(db),
+            "export",
+            "monthly",
+            "--month",
+            "2026-11",
+            "--out",
+            str(monthly),
+        )[0]
+        == 0
+    )
+    district = tmp_path / "district.db"
+    store = session.open_store(district)
+    set_district(store, "江北区", "500105")
+    site.switch_operator(store, site.add_operator(store, "区残联张敏"))
+    store.close()
+    assert run(capsys, "--db", str(district), "district", "merge", str(monthly))[0] == 0
+    code, out, _ = run(capsys, "--db", str(district), "survey", "merge", str(book), "--json")
+    first = json.loads(out)["files"][0]
+    assert code == 0 and first["new"] > 0 and not first["refused"]
+    code, out, _ = run(capsys, "--db", str(district), "survey", "merge", str(book), "--json")
+    again = json.loads(out)["files"][0]
+    assert (again["new"], again["updated"], again["conflicts"]) == (0, 0, 0)
+    code, out, err = run(capsys, "--db", str(district), "survey", "merge", str(monthly))
+    assert code == 1 and "不是残协工作台导出的调查结果" in out
+
+
+def test_close_ends_the_round(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "--db", str(db), "survey", "start", "--year", "2026")
+    code, out, _ = run(capsys, "--db", str(db), "survey", "close")
+    assert code == 0 and "已结束2026年度" in out
+    code, _, err = run(capsys, "--db", str(db), "survey", "close")
+    assert code == 2 and "已于 2026-11-29 结束" in err
+    code, out, _ = run(capsys, "--db", str(db), "survey", "progress", "--json")
+    assert code == 0 and json.loads(out)["year"] == 2026  # a closed round still reports
