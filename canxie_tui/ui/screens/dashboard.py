@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, ClassVar
 
@@ -124,11 +125,27 @@ def no_list_reason(ind: Indicator) -> str:
     )
 
 
+TODAY_LINES = 4  # the lines of today's work the 80x24 layout has room for
+
+
 def subsidy_line(counts: dict[str, int]) -> str:
     """两项补贴: what this month's check found (nothing when no rule set is in force)."""
     if not counts:
         return ""
-    return f"　两项补贴：应停未停 {counts['stop']} · 应享未享 {counts['start']}（b）"
+    return f"两项补贴：应停未停 {counts['stop']} · 应享未享 {counts['start']}（b）"
+
+
+def add_where_it_fits(lines: list[str], segment: str, width: int, order: Sequence[int]) -> None:
+    """`segment` at the end of the first of `lines` (tried in `order`) it fits on within
+    `width` cells, else on a line of its own: at 80 columns a wrapped line would push
+    the last indicator row off the screen."""
+    if not segment:
+        return
+    for index in order:
+        if cell_len(lines[index]) + 2 + cell_len(segment) <= width:
+            lines[index] += f"　{segment}"
+            return
+    lines.append(f"　　{segment}")
 
 
 class DashboardScreen(CanxieScreen[None]):
@@ -277,16 +294,24 @@ class DashboardScreen(CanxieScreen[None]):
             if data.attendance
             else "—"
         )
-        first = visit_first_line(data.due_first, data.overdue + data.due_today, self.size.width - 2)
-        self.query_one("#today", Static).update(
+        width = self.size.width - 2
+        lines = [
             f"今日 {data.today.isoformat()}　到期走访：逾期 {data.overdue} 人 · 今天到期 "
-            f"{data.due_today} 人（d）\n{first}\n"
+            f"{data.due_today} 人（d）",
+            visit_first_line(data.due_first, data.overdue + data.due_today, width),
             f"　　跟进：未完成 {data.followups_open} 件 · 逾期 {data.followups_overdue} 件（f）"
-            f"　证件到期提醒 {data.certificates_expiring} 人（c）\n"
-            f"　　渝馨家园出勤：{attendance}{subsidy_line(data.subsidies)}"
-            + (f"　{data.survey}（v）" if data.survey else "")
-            + (f"\n　　突发事件 {data.emergency}（j）" if data.emergency else "")
-        )
+            f"　证件到期提醒 {data.certificates_expiring} 人（c）",
+            f"　　渝馨家园出勤：{attendance}",
+        ]
+        add_where_it_fits(lines, subsidy_line(data.subsidies), width, (3, 2, 0))
+        add_where_it_fits(lines, f"{data.survey}（v）" if data.survey else "", width, (3, 0, 2))
+        if data.emergency:
+            lines.append(f"　　突发事件 {data.emergency}（j）")
+        self.query_one("#today", Static).update("\n".join(lines))
+        # At 24 rows each line above the table costs an indicator row: the daily
+        # sparkline gives way to a fifth line of today's work.
+        roomy = len(lines) <= TODAY_LINES or self.size.height > 24
+        self.query_one("#spark-row").display = roomy
 
     def _render_indicators(self, data: Dashboard) -> None:
         """The 专栏1 rows in the plan's order; one from the plan's text under the table."""
