@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -320,20 +320,43 @@ def read_data_rows(ws: Any, width: int, *, first_row: int = 2) -> Iterator[list[
 
     Raises DataError (with the cell) for a cell that `data_value` cannot have written.
     """
-    pending: list[Any] | None = None
+    return join_continued(_data_rows(ws, width, first_row))
+
+
+def _data_rows(
+    ws: Any, width: int, first_row: int
+) -> Iterator[tuple[str, tuple[int, str] | None, list[Any]]]:
+    """The sheet's rows as `join_continued` takes them."""
     for row in ws.iter_rows(min_row=first_row, max_col=max(width, 3)):
         continued = _continuation(row, width)
         if continued is not None:
+            yield row[0].coordinate, continued, []
+            continue
+        values = [read_data_value(cell) for cell in row[:width]]
+        if len(values) < width:
+            values += [""] * (width - len(values))
+        yield "", None, values
+
+
+def join_continued(
+    rows: Iterable[tuple[str, tuple[int, str] | None, list[Any]]],
+) -> Iterator[list[Any]]:
+    """Data rows, each continuation row's text joined onto the row before it.
+
+    `rows`: (where the row starts, (column index, text) for a continuation row else
+    None, the values of a data row).  Raises DataError for a continuation with no text
+    before it to continue.
+    """
+    pending: list[Any] | None = None
+    for where, continued, values in rows:
+        if continued is not None:
             index, text = continued
             if pending is None or not isinstance(pending[index], str):
-                raise DataError(f"单元格 {row[0].coordinate} 的续行前没有可接续的文字")
+                raise DataError(f"单元格 {where} 的续行前没有可接续的文字")
             pending[index] += text
             continue
         if pending is not None:
             yield pending
-        values = [read_data_value(cell) for cell in row[:width]]
-        if len(values) < width:
-            values += [""] * (width - len(values))
         pending = values
     if pending is not None:
         yield pending

@@ -15,7 +15,13 @@ from collections.abc import Iterator
 from typing import Any
 from xml.etree.ElementTree import iterparse
 
-from canxie_tui.excel.cells import CONTINUED, NULL_VALUE, DataError, unescape_text
+from canxie_tui.excel.cells import (
+    CONTINUED,
+    NULL_VALUE,
+    DataError,
+    join_continued,
+    unescape_text,
+)
 
 __all__ = ["stream_data_rows"]
 
@@ -88,24 +94,23 @@ def stream_data_rows(ws: Any, width: int, *, first_row: int = 2) -> Iterator[lis
     The same values as `cells.read_data_rows` (DataError naming the cell likewise),
     long texts' continuation rows joined back onto their row.
     """
-    pending: list[Any] | None = None
+    return join_continued(_rows(ws, width, first_row))
+
+
+def _rows(
+    ws: Any, width: int, first_row: int
+) -> Iterator[tuple[str, tuple[int, str] | None, list[Any]]]:
+    """The sheet's rows as `join_continued` takes them."""
     for number, cells in _raw_rows(ws, first_row, max(width, 3)):
         continued = _continuation(number, cells, width)
         if continued is not None:
-            index, text = continued
-            if pending is None or not isinstance(pending[index], str):
-                raise DataError(f"单元格 A{number} 的续行前没有可接续的文字")
-            pending[index] += text
+            yield f"A{number}", continued, []
             continue
-        if pending is not None:
-            yield pending
         values: list[Any] = [""] * width
         for position, value in cells.items():
             if position <= width:  # a continuation needs 3 columns, a sheet may have fewer
                 values[position - 1] = value
-        pending = values
-    if pending is not None:
-        yield pending
+        yield "", None, values
 
 
 def _continuation(number: int, cells: dict[int, Any], width: int) -> tuple[int, str] | None:
