@@ -36,7 +36,14 @@ async def test_every_main_screen_footer_fits_at_80_columns(app: CanxieApp) -> No
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         seen = {"首页": footer_overflow(app)}
-        for key, name in (("d", "走访"), ("f", "跟进"), ("y", "渝馨"), ("j", "点名")):
+        for key, name in (
+            ("d", "走访"),
+            ("f", "跟进"),
+            ("y", "渝馨"),
+            ("j", "点名"),
+            ("b", "两项补贴"),
+            ("v", "调查"),
+        ):
             await pilot.press(key)
             await settle(pilot)
             seen[name] = footer_overflow(app)
