@@ -18,6 +18,7 @@ from canxie_tui.domain import survey as rules
 from canxie_tui.domain.models import Site
 from canxie_tui.store import records
 from canxie_tui.store.connection import Store
+from canxie_tui.store.district import identity
 from canxie_tui.store.district.apply import MergeCounts, Writer
 from canxie_tui.store.district.content import content, content_hash, decide
 from canxie_tui.store.district.merge import InconsistentRowsError
@@ -37,9 +38,19 @@ def merge_survey_rows(
     try:
         with store.transaction():
             writer = Writer(store, counts, source=source, site_code=site.code, month="")
-            known = _known_people(store, tables.get("survey_entries", []))
+            # A person the district took as one of its own (a rebuilt database: store.
+            # district.identity) is surveyed under the district's record.
+            entries = tables.get("survey_entries", [])
+            aliases = {
+                "persons": identity.links(store, "persons", {r["person_id"] for r in entries}),
+                "households": identity.links(
+                    store, "households", {r["household_id"] for r in entries}
+                ),
+            }
+            entries = identity.remap_rows(entries, "survey_entries", aliases)
+            known = _known_people(store, entries)
             for table in TABLES:
-                rows = tables.get(table, [])
+                rows = entries if table == "survey_entries" else tables.get(table, [])
                 if table == "survey_entries":
                     missing = [r for r in rows if r["person_id"] not in known]
                     if missing:
@@ -113,10 +124,18 @@ def survey_by_division(store: Store, year: int) -> dict[str, rules.Counts]:
 
     counted_apart = apart_place(store) != "hukou"
     found: dict[str, rules.Counts] = {}
+    # One person once: a community that rebuilt its database sends a second round of
+    # the same year, and a held person (a move not yet decided) is out of every count;
+    # each person counts by their most advanced entry (done, lost, draft, pending).
     for code, apart, status, method, reason, n in store.db.conn.execute(
-        "SELECT h.division_code, e.apart, e.status, e.method, e.lost_reason, count(*) "
+        "WITH ranked AS (SELECT e.household_id, e.apart, e.status, e.method, e.lost_reason, "
+        "row_number() OVER (PARTITION BY e.person_id ORDER BY CASE e.status "
+        "WHEN 'done' THEN 0 WHEN 'lost' THEN 1 WHEN 'draft' THEN 2 ELSE 3 END, "
+        "e.updated_at DESC) AS nth "
         "FROM survey_entries e JOIN survey_rounds r ON r.id = e.round_id "
-        "JOIN households h ON h.id = e.household_id WHERE r.year = ? "
+        "JOIN persons p ON p.id = e.person_id WHERE r.year = ? AND p.held = 0) "
+        "SELECT h.division_code, e.apart, e.status, e.method, e.lost_reason, count(*) "
+        "FROM ranked e JOIN households h ON h.id = e.household_id WHERE e.nth = 1 "
         "GROUP BY 1, 2, 3, 4, 5",
         (year,),
     ):

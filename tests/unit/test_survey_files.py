@@ -14,10 +14,10 @@ from canxie_tui.excel.district.survey import merge_survey
 from canxie_tui.excel.monthly_return import export_monthly
 from canxie_tui.excel.survey_book import export_survey, read_survey
 from canxie_tui.excel.survey_sheets import write_sheet
-from canxie_tui.store import session, site, survey
+from canxie_tui.store import survey
 from canxie_tui.store.connection import Store
-from canxie_tui.store.district import set_district
-from tests.conftest import Make, fixed_clock
+from canxie_tui.store.survey_merge import survey_by_division
+from tests.conftest import Make, district_store, open_store
 
 
 def _answer_all(entry: survey.Entry, given: dict) -> dict:
@@ -94,10 +94,8 @@ def test_a_changed_results_workbook_is_refused(store: Store, make: Make, tmp_pat
 
 
 def _district(path: Path) -> Store:
-    store = session.open_store(path, clock=fixed_clock)
-    set_district(store, "江北区", "500105")
-    site.switch_operator(store, site.add_operator(store, "区残联张敏"))
-    return store
+    """The district that issued the test community its key (its returns are signed)."""
+    return district_store(path)
 
 
 def test_merged_twice_into_the_district_changes_nothing_the_second_time(
@@ -136,5 +134,31 @@ def test_merged_twice_into_the_district_changes_nothing_the_second_time(
         assert (due, home, lost) == (3, 1, 1)
         assert rows[0][6] == 1  # 见面: the child, merged from the later export
         assert rows[0][10] == pytest.approx(1 / 3) and rows[0][11] == 1
+    finally:
+        dist.close()
+
+
+def test_a_rebuilt_database_s_survey_lands_on_the_district_s_own_records(tmp_path: Path) -> None:
+    """A new laptop (new record ids, the same people): the district linked them at the
+    monthly merge (store.district.identity), and the survey follows those links."""
+    from canxie_tui.excel.district.merge import merge
+
+    dist = _district(tmp_path / "district.db")
+    try:
+        for name in ("old", "new"):
+            community = open_store(tmp_path / f"{name}.db")
+            _round(community, Make(community))
+            monthly = export_monthly(community, 2026, 11, out=tmp_path / f"{name}-m.xlsx")
+            results = export_survey(community, out=tmp_path / f"{name}-r.xlsx")
+            community.close()
+            [merged] = merge(dist, [monthly])
+            assert not merged.refused, merged.reason
+            [surveyed] = merge_survey(dist, [results])
+            assert not surveyed.refused and not surveyed.skipped, surveyed.skipped
+        # One entry per person of the district, none waiting for a person it does not hold.
+        assert dist.scalar("SELECT count(DISTINCT person_id) FROM survey_entries") == 3
+        # Each person counted once in the report, though both databases sent a round.
+        progress = survey_by_division(dist, 2026)["500105006001"]
+        assert (progress.due, progress.home, progress.lost) == (3, 1, 1)
     finally:
         dist.close()
