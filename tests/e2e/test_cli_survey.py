@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from canxie_tui.store import session, site
-from canxie_tui.store.district import set_district
+from canxie_tui.store import session
 from tests.app.conftest import WANG_FANG_ID
+from tests.conftest import district_store, give_key
 from tests.e2e.conftest import run
 
 PROGRESS_KEYS = {
@@ -57,6 +57,9 @@ def test_sheet_and_export_then_district_merge(
     assert code == 0 and str(book) in out
     ids = [c for row in load_workbook(book)["调查结果"].iter_rows(values_only=True) for c in row]
     assert WANG_FANG_ID not in ids and any(WANG_FANG_ID[:6] + "*" in str(c) for c in ids)
+    keyed = session.open_store(db)
+    give_key(keyed)  # the key its district issued: its returns are signed
+    keyed.close()
     monthly = tmp_path / "m.xlsx"
     assert (
         run(
@@ -73,10 +76,7 @@ def test_sheet_and_export_then_district_merge(
         == 0
     )
     district = tmp_path / "district.db"
-    store = session.open_store(district)
-    set_district(store, "江北区", "500105")
-    site.switch_operator(store, site.add_operator(store, "区残联张敏"))
-    store.close()
+    district_store(district).close()  # the district that issued the community its key
     assert run(capsys, "--db", str(district), "district", "merge", str(monthly))[0] == 0
     code, out, _ = run(capsys, "--db", str(district), "survey", "merge", str(book), "--json")
     first = json.loads(out)["files"][0]
