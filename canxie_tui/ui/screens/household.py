@@ -174,7 +174,7 @@ class HouseholdScreen(CanxieScreen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("正在读取…", id="hh-info")
-        yield Label("成员（a 添加  e 修改  s 状态  b 补贴  i 显示证号）", classes="section")
+        yield Label("成员（a 添加  e 修改  s 状态  b 补贴  u 调查  i 显示证号）", classes="section")
         members: DataTable[str] = DataTable(id="members", cursor_type="row")
         yield members
         yield Static("", id="member-detail")
