@@ -174,3 +174,21 @@ async def test_ctrl_c_says_how_to_quit_in_chinese(app: CanxieApp) -> None:
         assert notes, "Ctrl+C should say which key quits"
         assert notes[-1].title == "要退出吗？" and "Ctrl+Q" in notes[-1].message
         assert "quit" not in notes[-1].message.lower()
+
+
+async def test_an_open_choice_list_says_its_key_in_chinese(app: CanxieApp) -> None:
+    """Issue 15, item 18: the footer of an open Select said "esc Dismiss menu"."""
+    from textual.widgets import Footer, Select
+    from textual.widgets._footer import FooterKey
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("j")
+        await settle(pilot)
+        await pilot.press("e")  # 开始突发事件: the form opens on its type list
+        await settle(pilot)
+        app.screen.query_one(Select).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        keys = [k.description for k in app.screen.query_one(Footer).query(FooterKey)]
+        assert "收起选项" in keys
+        assert not any(re.search(r"[A-Za-z]{3}", k) for k in keys), keys

@@ -6,12 +6,18 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Label, OptionList, Select, TextArea
+from textual.widgets._select import SelectOverlay
 
 from canxie_tui.ui.widgets.checklist import CheckList
 from canxie_tui.ui.widgets.text import WrappedStatic
+
+# An open choice list's footer said "esc Dismiss menu": the one English key a worker saw.
+SelectOverlay.BINDINGS = [Binding("escape", "dismiss", "收起选项")]
+SelectOverlay._merged_bindings = SelectOverlay._merge_bindings()
 
 
 def select(
