@@ -18,11 +18,14 @@ class EventForm(FormScreen[EmergencyEvent]):
     form_title = "开始突发事件（开始后即为当前事件）"
 
     def build_fields(self) -> list[Field]:
+        day = self.canxie.store.today()  # the default name's example is today's
         return [
             Field(
                 "kind", "事件类型", select(codes.EMERGENCY_KINDS, None, blank="请选择", id="kind")
             ),
-            Field("name", "名称（可空，默认如“11月29日停电”）", Input("", id="name")),
+            Field(
+                "name", f"名称（可空，默认如“{day.month}月{day.day}日停电”）", Input("", id="name")
+            ),
             Field(
                 "scope",
                 "范围（可空=全部；网格或楼栋，用逗号分开）",
