@@ -223,6 +223,8 @@ async def test_due_people_and_followups_beside_at_120x40(
 
     household = register_store.query("SELECT id FROM households LIMIT 1")[0]["id"]
     followups.add_followup(register_store, household, "送轮椅电池", "2026-11-30", urgent=True)
+    long = "联系街道残联与康复机构，为其申请上门康复服务并跟进评估结果（2026年度基本状况调查）"
+    followups.add_followup(register_store, household, long, "2026-12-01")
     due, _ = duelist.due_list(
         register_store, register_store.today(), duelist.DueFilters(within_days=1)
     )
@@ -233,6 +235,9 @@ async def test_due_people_and_followups_beside_at_120x40(
         assert people.splitlines()[0].startswith(f"{due[0].name}　{due[0].due_text}")
         open_ = str(app.screen.query_one("#agenda-followups", Static).render())
         assert "急 " in open_ and "送轮椅电池　2026-11-30" in open_
+        # A long one is cut, not wrapped: one line each, its date kept.
+        assert len(open_.splitlines()) == 2
+        assert open_.splitlines()[1].endswith("…　2026-12-01")
         await pilot.resize_terminal(80, 24)
         await settle(pilot)
         assert not app.screen.query_one("#agenda").display

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.widgets.tables import add_keyed_columns, cursor_key, keep_cursor
+from canxie_tui.ui.widgets.text import fit
 
 if TYPE_CHECKING:  # the data modules load in the worker, after the first paint
     from canxie_tui.domain.indicators import Indicator
@@ -101,14 +102,16 @@ def due_lines(items: list[DueItem]) -> str:
     return "\n".join(f"{i.name}　{i.due_text}　{i.tier}级　{i.place or i.address}" for i in items)
 
 
-def followup_lines(items: list[Followup], today: date) -> str:
+def followup_lines(items: list[Followup], today: date, width: int) -> str:
+    """One line each in `width` cells: what is to be done gives way, the date stays."""
     if not items:
         return "没有未完成的跟进事项"
-    return "\n".join(
-        f"{'急 ' if f.urgent else ''}{f.person_name or f.address}：{f.what}　"
-        f"{f.due_date}{'（逾期）' if f.is_overdue(today) else ''}"
-        for f in items
-    )
+    lines = []
+    for f in items:
+        who = f"{'急 ' if f.urgent else ''}{f.person_name or f.address}："
+        when = f"　{f.due_date}{'（逾期）' if f.is_overdue(today) else ''}"
+        lines.append(who + fit(f.what, width - cell_len(who) - cell_len(when)) + when)
+    return "\n".join(lines)
 
 
 def no_list_reason(ind: Indicator) -> str:
@@ -271,7 +274,7 @@ class DashboardScreen(CanxieScreen[None]):
         self._render_today(data)
         self.query_one("#agenda-due", Static).update(due_lines(data.due_first))
         self.query_one("#agenda-followups", Static).update(
-            followup_lines(data.followups_first, data.today)
+            followup_lines(data.followups_first, data.today, self.size.width // 2 - 2)
         )
         m = data.month
         coverage = f"{m.households_visited / m.households_total:.0%}" if m.households_total else "—"
