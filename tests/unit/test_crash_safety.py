@@ -259,11 +259,20 @@ def test_killing_a_restore_leaves_a_database_and_no_stray_copy(tmp_path: Path) -
     seed = int.from_bytes(os.urandom(4), "big")
     rng = random.Random(seed)
     known = _files(tmp_path)
+    # How long a whole restore takes here (process start to exit): a fixed delay
+    # missed it every time on an idle machine, where it is over in a few tenths.
+    args = ["--db", str(path), "restore", str(saved), "--yes"]
+    started = time.monotonic()
+    whole = _canxie(args, {})
+    assert whole.wait(60) == 0
+    took = time.monotonic() - started
+    assert whole.stderr is not None
+    whole.stderr.close()
     interrupted = 0
     for kill in range(1, RESTORE_KILLS + 1):
         note = f"kill {kill} (seed {seed})"
-        proc = _canxie(["--db", str(path), "restore", str(saved), "--yes"], {})
-        time.sleep(rng.uniform(0.05, 0.8))
+        proc = _canxie(args, {})
+        time.sleep(rng.uniform(0.3, 0.9) * took)
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
         interrupted += proc.returncode == -signal.SIGKILL
