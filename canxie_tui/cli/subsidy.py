@@ -8,7 +8,6 @@ canxie subsidy changes --month YYYY-MM [--out PATH] [--full-ids]
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from canxie_tui.cli.common import (
@@ -16,9 +15,11 @@ from canxie_tui.cli.common import (
     Commands,
     Month,
     add_json_flag,
+    add_out_options,
     fail,
     month,
     opened_store,
+    overwrite,
     print_json,
     print_table,
     subcommands,
@@ -47,9 +48,7 @@ def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
             name, help=f"导出当月{what}（.xlsx，可打印）", parents=[common]
         )
         sheet.add_argument("--month", type=month, required=True, help="月份，如 2026-11")
-        sheet.add_argument(
-            "--out", type=Path, help="输出文件或文件夹（默认 exports/ 或 CANXIE_EXPORTS）"
-        )
+        add_out_options(sheet, "输出文件或文件夹（默认 exports/ 或 CANXIE_EXPORTS）")
         sheet.add_argument("--full-ids", action="store_true", help=_FULL_IDS)
         sheet.set_defaults(handler=cmd_sheet, sheet=name, what=what)
 
@@ -168,6 +167,7 @@ def cmd_sheet(args: argparse.Namespace) -> int:
                 args.month.number,
                 out=args.out,
                 full_ids=args.full_ids,
+                overwrite=overwrite(args),
             )
         except InputError as err:
             fail(err.message, EXIT_USAGE)

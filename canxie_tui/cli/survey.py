@@ -21,8 +21,10 @@ from canxie_tui.cli.common import (
     EXIT_USAGE,
     Commands,
     add_json_flag,
+    add_out_options,
     fail,
     opened_store,
+    overwrite,
     print_json,
     print_rows,
     print_table,
@@ -69,18 +71,14 @@ def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
     _year(sheet)
     sheet.add_argument("--grid", required=True, help="网格，如 第3网格")
     sheet.add_argument("--building", help="只要这个楼栋")
-    sheet.add_argument(
-        "--out", type=Path, help="输出文件（默认 exports/调查一览表_<网格>_<年度>.xlsx）"
-    )
+    add_out_options(sheet, "输出文件（默认 exports/调查一览表_<网格>_<年度>.xlsx）")
     sheet.set_defaults(handler=cmd_sheet)
 
     export = sub.add_parser(
         "export", help="导出本年度调查结果工作簿（每人一行，供区里合并）", parents=[common]
     )
     _year(export)
-    export.add_argument(
-        "--out", type=Path, help="输出文件或文件夹（默认 exports/基本状况调查_<社区>_<年度>.xlsx）"
-    )
+    add_out_options(export, "输出文件或文件夹（默认 exports/基本状况调查_<社区>_<年度>.xlsx）")
     export.add_argument(
         "--full-ids", action="store_true", help="显示完整身份证号（默认前6后4位；记入审计日志）"
     )
@@ -197,7 +195,12 @@ def cmd_sheet(args: argparse.Namespace) -> int:
 
     with opened_store(args) as store, usage_errors():
         path, people = write_sheet(
-            store, args.grid, building=args.building, year=args.year, out=args.out
+            store,
+            args.grid,
+            building=args.building,
+            year=args.year,
+            out=args.out,
+            overwrite=overwrite(args),
         )
     print(f"已生成一览表（{people} 人）：{path}")
     return 0
@@ -208,7 +211,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     with opened_store(args) as store, progress_bar("导出调查结果") as report, usage_errors():
         path = export_survey(
-            store, args.year, out=args.out, full_ids=args.full_ids, progress=report
+            store,
+            args.year,
+            out=args.out,
+            full_ids=args.full_ids,
+            progress=report,
+            overwrite=overwrite(args),
         )
     print(f"已导出调查结果：{path}")
     return 0

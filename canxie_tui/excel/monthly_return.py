@@ -66,7 +66,7 @@ from canxie_tui.excel.return_format import (
     meta_checksum,
 )
 from canxie_tui.excel.return_ids import Tokens
-from canxie_tui.excel.return_run import ExportRun, Steps
+from canxie_tui.excel.return_run import ExportRun, Steps, record_full_ids_start
 from canxie_tui.store import anchors, records
 from canxie_tui.store.connection import Store
 from canxie_tui.store.monthly import (
@@ -96,9 +96,6 @@ __all__ = [
 
 # The entry written before an export with full ID numbers starts (issue 16: a crash
 # half-way must not leave such a file without a trace in the log).
-FULL_IDS_STARTED = "开始导出，含完整身份证号"
-
-
 def _count(store: Store, sql: str, params: dict[str, str]) -> int:
     return int(store.scalar(sql, params) or 0)
 
@@ -232,14 +229,12 @@ def export_monthly(
     if not overwrite and path.exists():
         raise ExportError(exists_message(path))
     operator = (store.operator_id, store.operator_name)
-    if full_ids:  # recorded first: a crash while writing must not leave an unrecorded file
-        records.write_audit(
+    if full_ids:
+        record_full_ids_start(
             store,
-            FULL_IDS_STARTED,
             "monthly_return",
             f"{site.code}:{period.text}",
-            None,
-            {"path": str(path), "month": period.text, "full_ids": True},
+            {"path": str(path), "month": period.text},
         )
     transit = _transit(store)
     with snapshot(store):

@@ -27,6 +27,7 @@ from canxie_tui.excel.book import Book
 from canxie_tui.excel.cells import column_letter
 from canxie_tui.excel.files import Progress
 from canxie_tui.excel.table import Column, Heading, Look, TableSheet
+from canxie_tui.store import records
 from canxie_tui.store.connection import Store
 from canxie_tui.store.monthly import Period
 from canxie_tui.store.site import get_site
@@ -236,3 +237,16 @@ class ExportRun:
 
 def _rate(value: float | None) -> float | str:
     return NO_RATE if value is None else value
+
+
+FULL_IDS_STARTED = "开始导出，含完整身份证号"
+
+
+def record_full_ids_start(
+    store: Store, table: str, record_id: str, details: dict[str, Any]
+) -> None:
+    """The audit entry an export with full ID numbers writes before anything else: a
+    crash while writing must not leave an unrecorded file behind."""
+    records.write_audit(
+        store, FULL_IDS_STARTED, table, record_id, None, {**details, "full_ids": True}
+    )

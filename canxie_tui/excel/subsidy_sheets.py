@@ -22,7 +22,7 @@ from pathlib import Path
 from canxie_tui.domain import codes
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.subsidies import CARE, KINDS, LIVING, month_of
-from canxie_tui.excel.return_run import INT, ExportRun, Steps
+from canxie_tui.excel.return_run import INT, ExportRun, Steps, record_full_ids_start
 from canxie_tui.excel.table import Column
 from canxie_tui.store import records
 from canxie_tui.store.connection import Store
@@ -199,8 +199,10 @@ def export_subsidies(
     *,
     out: Path | str | None = None,
     full_ids: bool = False,
+    overwrite: bool = True,
 ) -> Path:
-    """Write 发放名册 (`which` = "roster") or 变动表 ("changes") as a workbook; its path.
+    """Write 发放名册 (`which` = "roster") or 变动表 ("changes") as a workbook; its path
+    (refused if `out` exists unless `overwrite`).
 
     The same safety as the monthly return: literal text, atomic save, IDs masked
     unless `full_ids` (recorded in the audit log, as every export is).
@@ -215,12 +217,16 @@ def export_subsidies(
         path = path / default_path(store, which, year, month).name
     elif path.suffix.lower() != ".xlsx":
         raise InputError(f"导出文件名应以 .xlsx 结尾：“{path}”", "out")
+    if full_ids:
+        record_full_ids_start(
+            store, "subsidy_export", f"{which}:{period.text}", {"path": str(path)}
+        )
     with snapshot(store), Book() as book:
         run = ExportRun(store, period, full_ids, Steps(None, 0), book)
         run.heading = replace(run.heading, title=title)
         count = write(run)
         run.close()
-        book.save(path)
+        book.save(path, overwrite=overwrite)
     action = f"导出{title}" + ("（显示完整身份证号）" if full_ids else "")
     records.write_audit(
         store,

@@ -35,7 +35,7 @@ from canxie_tui.excel.errors import (
 from canxie_tui.excel.files import Progress, exports_dir, load_workbook, reading, safe_filename
 from canxie_tui.excel.meta_sheet import DataError, SheetMismatch, read_meta, read_verified
 from canxie_tui.excel.return_format import DATA_PREFIX, META_SHEET, meta_checksum
-from canxie_tui.excel.return_run import RATE, category_level
+from canxie_tui.excel.return_run import RATE, category_level, record_full_ids_start
 from canxie_tui.excel.table import Column, Heading
 from canxie_tui.store import survey, survey_files
 from canxie_tui.store.connection import Store
@@ -102,8 +102,10 @@ def export_survey(
     out: Path | str | None = None,
     full_ids: bool = False,
     progress: Progress | None = None,
+    overwrite: bool = True,
 ) -> Path:
-    """Write the results workbook of the round of `year` (default the newest); its path."""
+    """Write the results workbook of the round of `year` (default the newest); its path
+    (refused if `out` exists unless `overwrite`)."""
     from canxie_tui.store import records
 
     round = survey.get_round(store, year)
@@ -111,6 +113,8 @@ def export_survey(
     if not site.is_configured:
         raise ExportError("还没有设置本站点的区划名称和代码（设置 → 站点），无法导出调查结果。")
     path = _target(out, site, round.year)
+    if full_ids:
+        record_full_ids_start(store, "survey_round", round.id, {"path": str(path)})
     today = store.today()
     heading = Heading(
         divisions=site.full_name(),
@@ -165,7 +169,7 @@ def export_survey(
 
         write_meta(book, meta, _meta_items(store, site, round, full_ids), sheets)
         results.close()
-        book.save(path)
+        book.save(path, overwrite=overwrite)
     action = "导出调查结果（显示完整身份证号）" if full_ids else "导出调查结果"
     try:
         records.write_audit(

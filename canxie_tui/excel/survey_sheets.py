@@ -37,8 +37,10 @@ def write_sheet(
     building: str | None = None,
     year: int | None = None,
     out: Path | str | None = None,
+    overwrite: bool = True,
 ) -> tuple[Path, int]:
-    """Write the 一览表 of `grid` (one `building` of it if given); (path, people on it)."""
+    """Write the 一览表 of `grid` (one `building` of it if given); (path, people on it).
+    Refused if `out` exists unless `overwrite`."""
     from canxie_tui.domain.errors import InputError
 
     round = survey.get_round(store, year)
@@ -96,5 +98,5 @@ def write_sheet(
         if not people:
             sheet.note("这里的人都已调查或失访。")
         sheet.close()
-        book.save(path)
+        book.save(path, overwrite=overwrite)
     return path, len(people)

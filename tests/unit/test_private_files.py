@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from canxie_tui.excel.errors import ExportError
-from canxie_tui.excel.monthly_return import FULL_IDS_STARTED, export_monthly
+from canxie_tui.excel.monthly_return import export_monthly
+from canxie_tui.excel.return_run import FULL_IDS_STARTED
 from canxie_tui.store import health, scratch, session
 from canxie_tui.store.connection import Store
 from tests.conftest import Clock, Make, build_month, open_store
@@ -124,6 +125,28 @@ def test_full_ids_are_audited_before_the_file_is_written(month_db: Path, tmp_pat
     assert _actions(month_db)[-1] == FULL_IDS_STARTED
 
 
+@pytest.mark.parametrize(
+    ("command", "action"),
+    [
+        (("subsidy", "roster", "--month", "2026-01"), "导出两项补贴发放名册（显示完整身份证号）"),
+        (("survey", "export"), "导出调查结果（显示完整身份证号）"),
+    ],
+)
+def test_other_full_id_exports_are_audited_first_too(
+    month_db: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: tuple[str, ...],
+    action: str,
+) -> None:
+    if command[0] == "survey":
+        assert run(capsys, "--db", str(month_db), "survey", "start", "--year", "2026")[0] == 0
+    out = tmp_path / "out.xlsx"
+    code, _, err = run(capsys, "--db", str(month_db), *command, "--out", str(out), "--full-ids")
+    assert code == 0, err
+    assert _actions(month_db)[-2:] == [FULL_IDS_STARTED, action]
+
+
 def test_full_ids_entry_comes_before_the_export_s(month_db: Path, tmp_path: Path) -> None:
     _export(month_db, tmp_path / "out.xlsx", full_ids=True)
     assert _actions(month_db)[-2:] == [FULL_IDS_STARTED, "导出月报（显示完整身份证号）"]
@@ -178,6 +201,8 @@ def test_a_live_process_s_folder_is_left_alone(month_db: Path) -> None:
     [
         ("export", "monthly", "--month", "2024-03"),
         ("emergency", "sheet", "--kind", "停电"),
+        ("subsidy", "roster", "--month", "2026-01"),
+        ("subsidy", "changes", "--month", "2026-01"),
     ],
 )
 def test_out_refuses_an_existing_file_unless_force(
@@ -196,6 +221,26 @@ def test_out_refuses_an_existing_file_unless_force(
     code, _, err = run(capsys, "--db", str(month_db), *command, "--out", str(out), "--force")
     assert code == 0, err
     assert out.read_bytes()[:2] == b"PK"
+
+
+def test_survey_files_take_force_too(
+    month_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "--db", str(month_db), "survey", "start", "--year", "2026")[0] == 0
+    grid = session.open_store(month_db, create=False)
+    try:
+        name = grid.scalar("SELECT grid FROM households WHERE grid != '' LIMIT 1")
+    finally:
+        grid.close()
+    for command in (("survey", "export"), ("survey", "sheet", "--grid", name)):
+        out = tmp_path / "old.xlsx"
+        out.write_bytes(b"old")
+        code, _, err = run(capsys, "--db", str(month_db), *command, "--out", str(out))
+        assert code == 1 and "已存在" in err, (command, err)
+        assert out.read_bytes() == b"old"
+        code, _, err = run(capsys, "--db", str(month_db), *command, "--out", str(out), "--force")
+        assert code == 0, err
+        assert out.read_bytes()[:2] == b"PK"
 
 
 def test_backup_out_takes_force_too(

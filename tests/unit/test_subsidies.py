@@ -317,7 +317,10 @@ def test_changes_sheet_lists_added_stopped_and_restated(
     ]
     assert rows[0][3] == new.id_number  # --full-ids: whole, and audited
     audit = store.query("SELECT action FROM audit_log WHERE table_name = 'subsidy_export'")
-    assert [a["action"] for a in audit] == ["导出两项补贴变动表（显示完整身份证号）"]
+    assert [a["action"] for a in audit] == [
+        "开始导出，含完整身份证号",  # before the file is written
+        "导出两项补贴变动表（显示完整身份证号）",
+    ]
 
 
 def test_a_month_without_rules_is_said_on_the_sheet(store: Store, tmp_path: Path) -> None:
