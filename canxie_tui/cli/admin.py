@@ -31,6 +31,7 @@ from canxie_tui.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from canxie_tui.store.backup import BackupCheck
     from canxie_tui.store.health import Finding
 
 
@@ -133,23 +134,27 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from canxie_tui.store.session import restore_database
 
     path = db_path(args)
-    checked = backup.check_backup(args.file)
-    what = (
-        f"备份“{args.file}”（结构版本 {checked.schema_version}，{checked.households} 户，"
-        f"在册 {checked.persons} 人，最后一次修改 {checked.last_change.replace('T', ' ') or '无'}）"
-    )
     if not args.yes:
+        what = _described(args.file, backup.check_backup(args.file))
         print(
             f"检查通过：{what}。\n"
             f"恢复会用它替换当前数据库“{path}”，替换前会自动备份当前数据库。\n"
             f"确认无误后加 --yes 再运行：canxie restore {args.file} --yes",
         )
         fail("没有加 --yes，未做任何修改。", EXIT_USAGE)
+    # The restore checks the backup itself (integrity, audit chain): not read twice here.
     store, result = restore_database(path, args.file)
     store.close()
     kept = f"原数据库已备份到 {result.safety_backup}。" if result.safety_backup else ""
-    print(f"已用{what}恢复数据库“{path}”。{kept}")
+    print(f"已用{_described(args.file, result.restored)}恢复数据库“{path}”。{kept}")
     return 0
+
+
+def _described(file: Path, checked: BackupCheck) -> str:
+    return (
+        f"备份“{file}”（结构版本 {checked.schema_version}，{checked.households} 户，"
+        f"在册 {checked.persons} 人，最后一次修改 {checked.last_change.replace('T', ' ') or '无'}）"
+    )
 
 
 # -- doctor ---------------------------------------------------------------------------

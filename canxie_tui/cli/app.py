@@ -11,6 +11,7 @@ import argparse
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +89,6 @@ def _undecodable(text: str) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from canxie_tui.domain.errors import CanxieError
-
     arguments = list(sys.argv[1:] if argv is None else argv)
     bad = next((a for a in arguments if _undecodable(a)), None)
     if bad is not None:  # refused here: printing or storing it would fail anywhere later
@@ -105,13 +104,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     scratch.install_signal_handlers()  # closing the terminal leaves no temporary file behind
     try:
-        try:
-            handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
-            code = handler(args) if handler else run_tui(db_path(args))
-            sys.stdout.flush()  # a closed pipe shows here, not in Python's flush at exit
-            return code
-        finally:
-            backups_after_answer()  # the first open of the day's backup, after the answer
+        return _answer(args)
+    finally:
+        # The first open of the day's backup, after the answer or the error message;
+        # a second Ctrl+C skips it (nothing half-made is kept).
+        with suppress(KeyboardInterrupt):
+            backups_after_answer()
+
+
+def _answer(args: argparse.Namespace) -> int:
+    """Run the command; every error ends as one Chinese line (`fail`)."""
+    from canxie_tui.domain.errors import CanxieError
+
+    try:
+        handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+        code = handler(args) if handler else run_tui(db_path(args))
+        sys.stdout.flush()  # a closed pipe shows here, not in Python's flush at exit
+        return code
     except BrokenPipeError:  # `canxie … | head`: the reader has all it wanted
         return close_stdout_quietly()
     except CanxieError as err:

@@ -70,6 +70,8 @@ def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
     from canxie_tui.domain.errors import InputError
     from canxie_tui.domain.models import Site
     from canxie_tui.domain.transit import parse_key
@@ -92,8 +94,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         fail(err.message, EXIT_USAGE)
     path = db_path(args)
     with opened_store(args, create=True) as store:
-        if site.get_site(store).is_configured:
-            fail(f"数据库“{path}”已经设置过辖区（{site.get_site(store).full_name()}），没有改动。")
+        if (current := site.get_site(store)).is_configured:
+            fail(f"数据库“{path}”已经设置过辖区（{current.full_name()}），没有改动。")
         operator = site.setup_site(store, wanted, args.operator)
         if args.key:
             keys.set_community_key(store, args.key, wanted.community_code)
@@ -103,7 +105,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         print_json(
             {
                 "db": str(path),
-                "site": {k: getattr(wanted, k) for k in wanted.__dataclass_fields__},
+                "site": asdict(wanted),
                 "site_code": wanted.code,
                 "operator": operator.name,
                 "district": district,

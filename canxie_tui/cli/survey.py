@@ -136,18 +136,7 @@ def cmd_progress(args: argparse.Namespace) -> int:
         f"{found.round.title}进度（调查时点 {found.round.ref_date}）",
         headers,
         [
-            (
-                grid,
-                building,
-                c.due,
-                c.home,
-                c.meet,
-                c.phone,
-                c.lost,
-                c.left,
-                rate_text(c.home_rate),
-                rate_text(c.completion),
-            )
+            (grid, building, *c.figures(), rate_text(c.home_rate), rate_text(c.completion))
             for grid, building, c in found.lines()
         ],
     )
@@ -163,6 +152,13 @@ def cmd_left(args: argparse.Namespace) -> int:
     with opened_store(args) as store:
         round = survey.get_round(store, args.year)
         rows, total = survey.left_to_survey(store, round, grid=args.grid, building=args.building)
+
+    place = (args.grid or "") + (args.building or "")  # a typo finds nobody too: say where
+    empty = (
+        f"{round.title}：{place}没有还没调查的人（网格、楼栋的名称见 canxie survey progress）。"
+        if place
+        else f"{round.title}：都已调查或失访。"
+    )
 
     def to_json(row: dict[str, Any]) -> dict[str, Any]:
         keys = ("id", "status", "grid", "building", "unit", "room", "address", "name", "phone")
@@ -185,7 +181,7 @@ def cmd_left(args: argparse.Namespace) -> int:
             r["phone"],
             STATUSES[r["status"]],
         ),
-        empty=f"{round.title}：都已调查或失访。",
+        empty=empty,
     )
     return 0
 

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, Protocol
 
 from canxie_tui.domain import codes
+from canxie_tui.domain.daycare import parse_month
 from canxie_tui.domain.errors import InputError
 
 __all__ = [
@@ -94,17 +95,13 @@ def same_state(old: str | None, new: str | None) -> bool:
 
 # -- months ("YYYY-MM" text compares in calendar order) ---------------------------------
 def check_month(text: str) -> str:
-    """ "2026-01" as stored; anything else refused in words."""
-    ok = (
-        len(text) == 7
-        and text[4] == "-"
-        and text[:4].isdecimal()
-        and text[5:].isdecimal()
-        and 1 <= int(text[5:]) <= 12
-    )
-    if not ok:
-        raise InputError(f"月份“{text}”应写成 2026-01 的样子", "month")
-    return text
+    """A month as stored ("2026-01") from what a worker types (2026-1, 2026/01, 202601,
+    2026年1月: `daycare.parse_month`, as the command line's --month); else refused in words."""
+    try:
+        year, number = parse_month(text)
+    except InputError:
+        raise InputError(f"月份“{text}”应写成 2026-01 的样子", "month") from None
+    return month_of(year, number)
 
 
 def month_of(year: int, month: int) -> str:
@@ -146,8 +143,8 @@ class RuleSet:
     care_extended_amount: int = 0  # their monthly amount when extended
     source: str = ""
 
-    def amount(self, kind: str, level: int | None, category: int | None = None) -> int:
-        """The monthly amount of `kind` for a person of this level (and category).
+    def amount(self, kind: str, level: int | None) -> int:
+        """The monthly amount of `kind` for a person of this level.
 
         A 护理补贴 paid at a level the set does not cover (三/四级 without the
         extension) is counted at the extension's amount, 0 when there is none.
@@ -412,7 +409,6 @@ def overpaid(
     last: str,
     rule_sets: Sequence[RuleSet],
     level: int | None,
-    category: int | None,
 ) -> tuple[list[str], int]:
     """The months from `first` to `last` marked 享受 in the history, and what they paid
     (each month by the rule set in force then, at the level the history pays)."""
@@ -424,5 +420,5 @@ def overpaid(
         if entry is None or entry.state != RECEIVING or rules is None:
             continue
         paid.append(month)
-        total += rules.amount(kind, entry.level if entry.level is not None else level, category)
+        total += rules.amount(kind, entry.level if entry.level is not None else level)
     return paid, total

@@ -59,7 +59,6 @@ class Counts:
 
     name: str = ""
     grid: str = ""  # a building's grid ('' for a grid's or the round's line)
-    listed: int = 0  # everyone on the round's list (人户分离 surveyed elsewhere included)
     due: int = 0  # 应调查
     home: int = 0
     meet: int = 0
@@ -111,8 +110,7 @@ def rate_text(rate: float | None) -> str:
 
 
 def add(counts: Counts, status: str, method: str, reason: str, n: int, counted: bool) -> None:
-    """Add `n` people of one (status, method, reason) to `counts`."""
-    counts.listed += n
+    """Add `n` people of one (status, method, reason) to `counts` (none unless `counted`)."""
     if not counted:
         return
     counts.due += n

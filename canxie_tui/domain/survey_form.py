@@ -15,7 +15,7 @@ day (`min_age`/`max_age`), by category/level (`who`), and by an earlier answer
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,11 @@ class Subject:
 def _care_service_group(s: Subject) -> bool:
     """托养服务 (R29/R30): 智力、精神 and 重度肢体 (the form's ★ note)."""
     return s.category in (5, 6) or (s.category == 4 and s.level in SEVERE_LEVELS)
+
+
+def _codes(value: Any) -> list[str]:
+    """An answer as its list of codes ("1" -> ["1"], None -> [])."""
+    return value if isinstance(value, list) else [value] if value else []
 
 
 @dataclass(frozen=True)
@@ -67,8 +72,7 @@ class Item:
 
     def text(self, value: Any) -> str:
         """The answer as the form words it ("1.是"; several joined by "、")."""
-        codes = value if isinstance(value, list) else [value] if value else []
-        return "、".join(f"{c}.{self.choices[c]}" for c in codes if c in self.choices)
+        return "、".join(f"{c}.{self.choices[c]}" for c in _codes(value) if c in self.choices)
 
     @property
     def title(self) -> str:
@@ -382,8 +386,7 @@ def clean(subject: Subject, answers: Answers) -> dict[str, Any]:
     for item in applicable(subject, answers):
         value = answers.get(item.key)
         if item.multi:
-            codes = value if isinstance(value, list) else [value] if value else []
-            picked = sorted({c for c in codes if c in item.choices}, key=int)
+            picked = sorted({c for c in _codes(value) if c in item.choices}, key=int)
             if picked:
                 result[item.key] = picked
         elif value in item.choices:
@@ -406,8 +409,5 @@ def toggle(item: Item, value: Any, code: str) -> Any:
 
 def missing(subject: Subject, answers: Answers) -> list[Item]:
     """Items that apply but have no answer yet (the survey is complete when none)."""
-    return [i for i in applicable(subject, answers) if i.key not in clean(subject, answers)]
-
-
-def codes_of(values: Iterable[str]) -> list[str]:
-    return sorted(set(values), key=int)
+    answered = clean(subject, answers)
+    return [i for i in applicable(subject, answers) if i.key not in answered]

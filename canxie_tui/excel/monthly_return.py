@@ -94,8 +94,6 @@ __all__ = [
 ]
 
 
-# The entry written before an export with full ID numbers starts (issue 16: a crash
-# half-way must not leave such a file without a trace in the log).
 def _count(store: Store, sql: str, params: dict[str, str]) -> int:
     return int(store.scalar(sql, params) or 0)
 
@@ -121,14 +119,10 @@ def _write_data(run: ExportRun, table: DataTable, sheet: DataSheet, tokens: Toke
     cursor = run.store.db.conn.execute(
         f"SELECT * FROM {table.table} WHERE {table.where} ORDER BY {table.order}", run.params
     )
-    plain, name, columns = sheet.append, table.table, sheet.columns
-
-    def append(values: Any) -> None:
-        plain(tokens.row(name, columns, values))
-
+    append, name, columns = sheet.append, table.table, sheet.columns
     count = 0
     for values in cursor:
-        append(values)
+        append(tokens.row(name, columns, values))
         count += 1
         if count == 256:
             run.steps.advance(count)

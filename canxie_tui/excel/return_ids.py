@@ -26,8 +26,9 @@ ID_COLUMNS = ("id_number", "cert_number")
 _NOT_TEXT = frozenset({"id", "hash", "prev_hash", "created_at", "updated_at", "at", "version"})
 
 
-def _free_text(column: str) -> bool:
-    return column not in _NOT_TEXT and not column.endswith("_id") and column not in ID_COLUMNS
+def _may_hold_id(column: str) -> bool:
+    """An ID column, or free text a number may be typed into."""
+    return column not in _NOT_TEXT and not column.endswith("_id")
 
 
 def _masked(value: Any) -> Any:
@@ -41,7 +42,7 @@ class Tokens:
 
     def __init__(self, key: bytes) -> None:
         self.key = key
-        self._positions: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+        self._positions: dict[tuple[str, ...], list[int]] = {}
 
     def value(self, column: str, value: Any) -> Any:
         """`value` of `column` as it travels (None, '' and tokens unchanged)."""
@@ -57,17 +58,18 @@ class Tokens:
             return row
         return {k: self.value(k, v) if k in ID_COLUMNS else v for k, v in row.items()}
 
-    def positions(self, table: str, columns: Sequence[str]) -> list[int]:
-        """Where in a row of `table` values may hold an ID number ([] for none)."""
-        return [i for i, c in enumerate(columns) if c in ID_COLUMNS or _free_text(c)]
+    def positions(self, columns: Sequence[str]) -> list[int]:
+        """Where in a row with `columns` values may hold an ID number ([] for none)."""
+        key = tuple(columns)
+        where = self._positions.get(key)
+        if where is None:
+            where = self._positions[key] = [i for i, c in enumerate(key) if _may_hold_id(c)]
+        return where
 
     def row(self, table: str, columns: Sequence[str], values: Sequence[Any]) -> Sequence[Any]:
         """A data row of `table` (values in `columns` order) as it goes into the return."""
-        where = self._positions.get((table, tuple(columns)))
-        if where is None:
-            where = self._positions[(table, tuple(columns))] = self.positions(table, columns)
         out = list(values)
-        for index in where:
+        for index in self.positions(columns):
             column, value = columns[index], out[index]
             if column in ID_COLUMNS:
                 out[index] = self.value(column, value)

@@ -211,7 +211,7 @@ def export_subsidies(
     from canxie_tui.store.monthly import month_period, snapshot
 
     title, write = _SHEETS[which]
-    period = month_period(store, year, month)
+    period = month_period(store, year, month, refused=f"导出{title}")
     path = default_path(store, which, year, month) if out is None else Path(out)
     if out is not None and path.is_dir():
         path = path / default_path(store, which, year, month).name

@@ -55,7 +55,7 @@ def _put(store: Store, key: str, value: str, shown: dict[str, str]) -> None:
             (key, json.dumps(value)),
         )
         records.write_audit(
-            store, "设置密钥", "settings", key, {"set": had is not None} if had else None, shown
+            store, "设置密钥", "settings", key, {"set": True} if had else None, shown
         )
 
 

@@ -26,6 +26,7 @@ from canxie_tui.domain.models import Site
 from canxie_tui.store import records
 from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import ValidationError
+from canxie_tui.store.site import CODE_DIGITS
 
 __all__ = [
     "Recode",
@@ -37,6 +38,7 @@ __all__ = [
 ]
 
 _LENGTHS = {6: "区县", 9: "街道/镇", 12: "村/社区"}
+_LEVELS = {digits: level for level, digits in CODE_DIGITS.items()}  # 9 -> "street"
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def map_code(code: str, recodes: Iterable[Recode]) -> str:
     table = sorted(recodes, key=lambda r: -len(r.old))
     for _ in range(8):  # a chain A → B → C, never a loop
         for item in table:
-            if code.startswith(item.old) and len(code) >= len(item.old):
+            if code.startswith(item.old):
                 moved = item.new + code[len(item.old) :]
                 if moved != code:
                     code = moved
@@ -112,7 +114,7 @@ def _site(site: Site, item: Recode) -> Site:
     }
     moved = replace(site, **codes)
     if item.name:
-        level = {6: "district", 9: "street", 12: "community"}[len(item.new)]
+        level = _LEVELS[len(item.new)]
         if getattr(moved, f"{level}_code") == item.new:
             moved = replace(moved, **{f"{level}_name": item.name})
     return moved
@@ -215,7 +217,7 @@ def _merge_tables(store: Store, item: Recode) -> int:
             "community_code": map_code(source["community_code"], [item]),
         }
         if item.name and new_code == item.new:
-            level = {6: "district", 9: "street", 12: "community"}[len(item.new)]
+            level = _LEVELS[len(item.new)]
             values[f"{level}_name"] = item.name
         conn.execute("DELETE FROM merge_sources WHERE site_code = ?", (source["site_code"],))
         kept = conn.execute(

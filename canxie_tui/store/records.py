@@ -79,6 +79,9 @@ _BOOKKEEPING = {"pk", "version", "created_at", "created_by", "updated_at", "upda
 DERIVED = {"last_visit_date", "last_visit_method", "tier", "tier_reason", "next_due_date"}
 GENESIS_HASH = "0" * 64
 
+# The audit action of a record entered by hand (a roster import or a merge says so).
+NEW_ACTION = "新增"
+
 
 def _row(store: Store, table: str, record_id: str) -> dict[str, Any] | None:
     rows = store.query(f"SELECT * FROM {table} WHERE id = ?", (record_id,))
@@ -195,7 +198,7 @@ def insert_many(
     table: str,
     rows: Sequence[dict[str, Any]],
     *,
-    action: str = "新增",
+    action: str = NEW_ACTION,
     now: str | None = None,
 ) -> list[int]:
     """Insert new records of `table` with one audit entry each; return their pks in order.
@@ -237,7 +240,7 @@ def insert_many(
     return pks
 
 
-def insert(store: Store, table: str, values: dict[str, Any], *, action: str = "新增") -> str:
+def insert(store: Store, table: str, values: dict[str, Any], *, action: str = NEW_ACTION) -> str:
     """Insert a new record (id, version and timestamps filled in); return its id."""
     now = store.now()
     row = {

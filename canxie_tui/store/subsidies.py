@@ -71,9 +71,10 @@ def save_rule_set(store: Store, rules: RuleSet) -> list[RuleSet]:
 
 def rules_for(store: Store, month: str) -> RuleSet:
     """The rule set that judges `month`; refused in words when none was in force."""
-    found = in_force(rule_sets(store), month)
+    sets = rule_sets(store)
+    found = in_force(sets, month)
     if found is None:
-        first = rule_sets(store)[0].start if rule_sets(store) else ""
+        first = sets[0].start if sets else ""
         raise InputError(
             f"{month_label(month)}没有生效的两项补贴标准（最早的标准从{month_label(first)}起），"
             "请在“设置：两项补贴标准”中补充。",
@@ -157,7 +158,7 @@ def set_state(
     """
     if kind not in KINDS or state not in STATES:
         raise InputError("补贴种类或状态不对", "kind")
-    check_month(from_month)
+    from_month = check_month(from_month)
     reason = reason.strip()
     if len(reason) > 200:
         raise InputError("原因不能超过200字", "reason")

@@ -244,7 +244,7 @@ def judge(
             START,
             qualify_reason(kind, row, rules),
             "",
-            rules.amount(kind, row.level, row.category),
+            rules.amount(kind, row.level),
         )
     return None
 
@@ -313,9 +313,7 @@ def _add_stops(store: Store, found: Check, pending: Pending) -> None:
     entries = histories(store, sorted({p[0].person_id for p in pending}))
     for row, kind, reason, since, amount in pending:
         first = next_month(since[:7]) if since else found.month
-        paid, total = overpaid(
-            entries[row.person_id], kind, first, found.month, sets, row.level, row.category
-        )
+        paid, total = overpaid(entries[row.person_id], kind, first, found.month, sets, row.level)
         found.stop.append(Item(STOP, kind, row, reason, since, amount, 0, tuple(paid), total))
     found.stop.sort(key=lambda i: (i.person.pk, i.kind != LIVING))
 
@@ -377,8 +375,9 @@ def payroll(store: Store, month: str) -> tuple[RuleSet, list[PayLine]]:
         {"month": month},
     ):
         row = _row(values[:_N], parsed)
-        kind, level = values[_N], values[_N + 1] if values[_N + 1] is not None else values[5]
-        lines.append(PayLine(row, kind, level, rules.amount(kind, level, row.category)))
+        kind, paid_level = values[_N], values[_N + 1]
+        level = row.level if paid_level is None else paid_level
+        lines.append(PayLine(row, kind, level, rules.amount(kind, level)))
     return rules, lines
 
 
@@ -422,12 +421,8 @@ def changes(store: Store, month: str) -> list[ChangeLine]:
         was, now = state_in(items, kind, before), state_in(items, kind, month)
         paid_before = was is not None and was.state == RECEIVING
         paid_now = now is not None and now.state == RECEIVING
-        new = rules.amount(kind, _level(now, row), row.category) if paid_now else 0
-        old = (
-            old_rules.amount(kind, _level(was, row), row.category)
-            if paid_before and old_rules
-            else 0
-        )
+        new = rules.amount(kind, _level(now, row)) if paid_now else 0
+        old = old_rules.amount(kind, _level(was, row)) if paid_before and old_rules else 0
         if paid_now and not paid_before:
             found.append(ChangeLine(ADDED, row, kind, now.reason if now else "", month, 0, new))
         elif paid_before and not paid_now:

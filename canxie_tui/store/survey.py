@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from canxie_tui.domain import survey as rules
 from canxie_tui.domain import survey_form as form
 from canxie_tui.domain.dates import age_on_text, parse_day
 from canxie_tui.domain.errors import InputError
+from canxie_tui.domain.natural import natural_key
 from canxie_tui.store import followups, records
 from canxie_tui.store.connection import Store, new_id
 from canxie_tui.store.errors import NotFoundError
@@ -58,8 +59,9 @@ def last_round(store: Store) -> Round | None:
 
 def get_round(store: Store, year: int | None = None) -> Round:
     """The round of `year` (default: the newest round); NotFoundError when there is none."""
-    found = last_round(store) if year is None else None
-    if year is not None:
+    if year is None:
+        found = last_round(store)
+    else:
         rows = store.query("SELECT * FROM survey_rounds WHERE year = ?", (year,))
         found = _round(rows[0]) if rows else None
     if found is None:
@@ -99,9 +101,9 @@ def start_round(store: Store, year: int, ref_date: str | None = None) -> tuple[R
     )
     if day.year != year:
         raise InputError(f"调查时点 {day.isoformat()} 不在 {year} 年内", "ref_date")
-    if store.scalar("SELECT 1 FROM survey_rounds WHERE year = ?", (year,)):
-        raise InputError(f"{year}年度的基本状况调查已经开始，不能重复开始", "year")
-    with store.transaction():
+    with store.transaction():  # IMMEDIATE: two windows cannot both open the year
+        if store.scalar("SELECT 1 FROM survey_rounds WHERE year = ?", (year,)):
+            raise InputError(f"{year}年度的基本状况调查已经开始，不能重复开始", "year")
         round_id = records.insert(
             store, "survey_rounds", {"year": year, "ref_date": day.isoformat()}, action="开始调查"
         )
@@ -192,8 +194,6 @@ def progress(store: Store, round: Round) -> Progress:
         )
         for counts in (total, grid_counts, place):
             rules.add(counts, status, method, reason, n, counted)
-    from canxie_tui.domain.natural import natural_key
-
     return Progress(
         round,
         where,
@@ -231,8 +231,6 @@ def left_to_survey(
     Counts per building come from the progress index; then buildings are read one at
     a time, in natural order (第2网格 before 第10网格), until `limit` rows are in.
     """
-    from canxie_tui.domain.natural import natural_key
-
     where = ["e.round_id = :round"]
     if not everyone:
         where.append("e.status IN ('pending', 'draft')")
@@ -241,12 +239,11 @@ def left_to_survey(
         where.append("e.apart = 0")
     if grid is not None:
         where.append("e.grid = :grid")
-        params["grid"] = grid
+        params["grid"] = rules.place_value(grid)
     if building is not None:
         where.append("e.building = :building")
-        params["building"] = building
+        params["building"] = rules.place_value(building)
     sql_where = " AND ".join(where)
-    params.update({k: rules.place_value(v) for k, v in params.items() if k in ("grid", "building")})
     groups = store.db.conn.execute(
         f"SELECT grid, building, count(*) FROM survey_entries e WHERE {sql_where} "
         "GROUP BY grid, building",
@@ -291,14 +288,6 @@ class Entry:
     section: int
     adopted_on: str
     subject: form.Subject
-
-    @property
-    def status_text(self) -> str:
-        if self.status == "done":
-            return f"已调查（{rules.METHODS.get(self.method, '')}）"
-        if self.status == "lost":
-            return f"失访（{rules.LOST_REASONS.get(self.lost_reason, '')}）"
-        return rules.STATUSES[self.status]
 
 
 def get_entry(store: Store, entry_id: str) -> Entry:
@@ -442,7 +431,7 @@ def _open_need_followups(store: Store, entry: Entry, day: date) -> None:
             "SELECT what FROM followups WHERE source = 'survey' AND source_id = ?", (entry.id,)
         )
     }
-    due = date.fromordinal(day.toordinal() + 30).isoformat()
+    due = (day + timedelta(days=30)).isoformat()
     for code in entry.answers.get("needs", []):
         if code not in form.NEED_FOLLOWUPS:
             continue

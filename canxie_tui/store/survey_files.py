@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from canxie_tui.domain import survey_form as form
+from canxie_tui.domain.natural import natural_key
 from canxie_tui.store import survey
 from canxie_tui.store.connection import Store
 
@@ -48,8 +49,6 @@ def _people(
 ) -> Iterator[SheetPerson]:
     """The people `where` selects, by place; their answers pre-filled (the 一览表) or as
     saved (the results)."""
-    from canxie_tui.domain.natural import natural_key
-
     rows = store.query(_PEOPLE + f"WHERE {where}", params)
     rows.sort(
         key=lambda r: (
@@ -96,12 +95,20 @@ def sheet_people(
 
 
 def grids(store: Store, round: survey.Round) -> list[str]:
-    return [
-        r[0]
-        for r in store.db.conn.execute(
-            "SELECT DISTINCT grid FROM survey_entries WHERE round_id = ? ORDER BY grid", (round.id,)
-        )
-    ]
+    """The round's grids as stored ('' for no grid), in natural order."""
+    found = store.db.conn.execute(
+        "SELECT DISTINCT grid FROM survey_entries WHERE round_id = ?", (round.id,)
+    )
+    return sorted((r[0] for r in found), key=natural_key)
+
+
+def buildings(store: Store, round: survey.Round, grid: str) -> list[str]:
+    """The buildings of one grid of the round as stored ('' for none), in natural order."""
+    found = store.db.conn.execute(
+        "SELECT DISTINCT building FROM survey_entries WHERE round_id = ? AND grid = ?",
+        (round.id, grid),
+    )
+    return sorted((r[0] for r in found), key=natural_key)
 
 
 def result_people(store: Store, round: survey.Round) -> Iterator[SheetPerson]:

@@ -23,8 +23,6 @@ from canxie_tui.store.district.apply import MergeCounts, Writer
 from canxie_tui.store.district.content import content, content_hash, decide
 from canxie_tui.store.district.merge import InconsistentRowsError
 
-TABLES = ("survey_rounds", "survey_entries")
-
 
 def merge_survey_rows(
     store: Store,
@@ -48,17 +46,14 @@ def merge_survey_rows(
                 ),
             }
             entries = identity.remap_rows(entries, "survey_entries", aliases)
-            known = _known_people(store, entries)
-            for table in TABLES:
-                rows = entries if table == "survey_entries" else tables.get(table, [])
-                if table == "survey_entries":
-                    missing = [r for r in rows if r["person_id"] not in known]
-                    if missing:
-                        counts.skipped.append(
-                            f"{len(missing)} 人不在区库中（请先合并该社区的月报），其调查结果未合并"
-                        )
-                    rows = [r for r in rows if r["person_id"] in known]
-                _merge_table(writer, table, rows)
+            known = writer.load("persons", sorted({r["person_id"] for r in entries}))
+            missing = sum(1 for r in entries if r["person_id"] not in known)
+            if missing:
+                counts.skipped.append(
+                    f"{missing} 人不在区库中（请先合并该社区的月报），其调查结果未合并"
+                )
+            _merge_table(writer, "survey_rounds", tables.get("survey_rounds", []))
+            _merge_table(writer, "survey_entries", [r for r in entries if r["person_id"] in known])
             writer.finish()
             if writer.wrote:
                 records.write_audit(
@@ -78,19 +73,6 @@ def merge_survey_rows(
         raise InconsistentRowsError(
             f"数据前后不一致（{err}），该文件没有合并，数据库未改动"
         ) from err
-
-
-def _known_people(store: Store, rows: list[dict[str, Any]]) -> set[str]:
-    ids = sorted({r["person_id"] for r in rows})
-    found: set[str] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        found.update(
-            r[0]
-            for r in store.db.conn.execute(f"SELECT id FROM persons WHERE id IN ({marks})", chunk)
-        )
-    return found
 
 
 def _merge_table(writer: Writer, table: str, rows: list[dict[str, Any]]) -> None:

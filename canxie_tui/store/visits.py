@@ -87,7 +87,7 @@ def check_visit_for(
         seen = list(clean["persons_seen"])
         by_hand = (
             "EXISTS (SELECT 1 FROM audit_log a WHERE a.record_id = r.id "
-            "AND a.table_name = ? AND a.before IS NULL AND a.action = '新增')"
+            f"AND a.table_name = ? AND a.before IS NULL AND a.action = '{records.NEW_ACTION}')"
         )
         rows = store.query(
             "SELECT '本户' AS name, substr(created_at, 1, 10) AS since FROM households r "

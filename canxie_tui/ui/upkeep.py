@@ -30,10 +30,12 @@ def reindex_when_outdated(app: CanxieApp) -> None:
             def progress(done: int, total: int) -> None:
                 app.call_from_thread(app.show_upkeep, f"{PROGRESS_LABEL} {done * 100 // total}%")
 
-            people = reindex_in_steps(store, progress)
+            try:
+                people = reindex_in_steps(store, progress)
+            finally:  # a step that failed (the database busy too long) leaves no stale progress
+                app.call_from_thread(app.show_upkeep, "")
         finally:
             store.close()
-        app.call_from_thread(app.show_upkeep, "")
         app.call_from_thread(
             app.notify, f"查找索引已更新（{people} 人），拼音和首字母查找按新规则进行。"
         )

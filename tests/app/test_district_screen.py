@@ -136,3 +136,36 @@ async def test_recode_from_the_settings_form_moves_households_and_the_site(tmp_p
     assert site.get_site(store).community_code == "500160006001"
     moved = store.scalar("SELECT count(*) FROM households WHERE division_code LIKE '500160%'")
     assert moved == households
+
+
+async def test_a_merge_that_fails_midway_keeps_the_files_before_it(
+    tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each file is its own transaction: the screen must not say nothing was merged."""
+    from canxie_tui.excel.district import merge as merging
+
+    real = merging.merge_rows
+    calls: list[str] = []
+
+    def second_fails(store: object, incoming: object, *args: object, **kwargs: object) -> None:
+        calls.append("x")
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(store, incoming, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(merging, "merge_rows", second_fails)
+    store = open_store(tmp_path / "district.db")
+    set_district(store, "江北区", "500105", secret=DISTRICT_SECRET)
+    site.switch_operator(store, site.add_operator(store, "区残联张敏"))
+    app = CanxieApp(store.path, store=store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.push_screen(DistrictScreen(folder))
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        result = str(screen.query_one("#district-result", Static).render())
+        assert "合并中断" in result and "未改动" not in result
+        rows = _cells(screen.query_one("#district-returns", DataTable))
+        assert [r[3] for r in rows[:2]] == ["已合并", "新"]

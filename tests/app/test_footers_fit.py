@@ -7,7 +7,8 @@ leaves out are on the screen itself and in F1.
 
 from __future__ import annotations
 
-from textual.widgets import Footer
+from textual.binding import Binding
+from textual.widgets import Footer, Label
 from textual.widgets._footer import FooterKey
 
 from canxie_tui.ui.app import CanxieApp
@@ -32,6 +33,16 @@ def footer_overflow(app: CanxieApp) -> list[str]:
     ]
 
 
+def left_out_not_shown(app: CanxieApp) -> list[str]:
+    """The keys a footer leaves out that the screen's own key line does not name."""
+    lines = app.screen.query("#more-keys")
+    if not lines:
+        return []
+    shown = str(lines.first(Label).render())
+    bindings = [b for b in app.screen.BINDINGS if isinstance(b, Binding)]
+    return [b.description for b in bindings if not b.show and b.description not in shown]
+
+
 async def test_every_main_screen_footer_fits_at_80_columns(app: CanxieApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -47,6 +58,7 @@ async def test_every_main_screen_footer_fits_at_80_columns(app: CanxieApp) -> No
             await pilot.press(key)
             await settle(pilot)
             seen[name] = footer_overflow(app)
+            seen[name] += [f"{d}（不在屏上）" for d in left_out_not_shown(app)]
             await pilot.press("escape")
             await settle(pilot)
         await open_search(pilot)

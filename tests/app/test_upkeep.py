@@ -65,3 +65,44 @@ async def test_outdated_keys_of_a_large_database_are_reindexed_after_the_figures
         assert app.store.scalar("PRAGMA user_version") == KEYS_VERSION
         assert app.store.scalar("SELECT count(*) FROM search_terms") > 0
         app.wait_for_backup()
+
+
+async def test_a_reindex_that_fails_leaves_no_progress_in_the_header(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step refused (the database held too long by another program) ends the upkeep:
+    the header does not keep saying it is re-indexing, and the next start tries again."""
+    import sqlite3
+    from contextlib import suppress
+
+    from textual.worker import WorkerFailed
+
+    from canxie_tui.store import search
+
+    path = tmp_path / "canxie.db"
+    store = build_register(path)
+    store.db.conn.execute("PRAGMA user_version = 1")
+    store.db.conn.commit()
+    store.close()
+    monkeypatch.setattr(session, "REINDEX_ON_OPEN_MAX", 1)
+    monkeypatch.setattr(session, "REINDEX_STEP", 1)
+    real = search.index_people
+    steps: list[int] = []
+
+    def failing_second_step(store: object, pks: list[int]) -> None:
+        steps.append(len(pks))
+        if len(steps) == 2:
+            raise sqlite3.OperationalError("database is locked")
+        real(store, pks)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(search, "index_people", failing_second_step)
+    app = _reopened(path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(3):  # the failure is logged, not shown: the next start retries
+            with suppress(WorkerFailed):
+                await settle(pilot)
+        assert len(steps) == 2
+        assert "正在更新查找索引" not in app.sub_title
+        assert not any("查找索引已更新" in str(n.message) for n in app._notifications)
+        assert session.keys_outdated(app.store)
+        app.wait_for_backup()

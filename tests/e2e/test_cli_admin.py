@@ -127,6 +127,26 @@ def test_restore_with_yes(db: Path, saved: Path, capsys: pytest.CaptureFixture[s
     assert code == 0, out
 
 
+def test_restore_with_yes_reads_the_backup_through_once(
+    db: Path, saved: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The integrity check and the audit chain of a (district-sized) backup take long:
+    the restore's own check is the one shown, not a second pass before it."""
+    checks: list[Path] = []
+    real = backup.check_backup
+
+    def counted(path: Path | str, **kwargs: Any) -> backup.BackupCheck:
+        checks.append(Path(path))
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(backup, "check_backup", counted)
+    code, out, _ = run(capsys, "--db", str(db), "restore", str(saved), "--yes")
+
+    assert code == 0
+    assert len(checks) == 1
+    assert f"已用备份“{saved}”" in out and "2 户" in out
+
+
 def test_restore_refuses_a_damaged_backup_even_with_yes(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -32,3 +32,32 @@ def test_the_daily_backup_is_made_after_the_answer(
     assert made.reason == backup.DAILY
     code, _, _ = run(capsys, "--db", str(db), "search", "王")
     assert code == 0 and len(backup.list_backups(db)) == 1  # once a day
+
+
+def test_an_error_is_told_before_the_daily_backup(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command that fails says so at once; today's backup waits for the message."""
+    from canxie_tui.store import search
+    from canxie_tui.store.errors import StoreError
+
+    for made in backup.list_backups(db):
+        made.path.unlink()
+    told_before_backup: list[str] = []
+    real = session.run_pending_backup
+
+    def after_answer(store: Store) -> Path | None:
+        told_before_backup.append(capsys.readouterr().err)
+        return real(store)
+
+    def refused(*_: object, **__: object) -> None:
+        raise StoreError("查找失败了")
+
+    monkeypatch.setattr(session, "run_pending_backup", after_answer)
+    monkeypatch.setattr(search, "search", refused)
+    code, _, _ = run(capsys, "--db", str(db), "search", "王")
+
+    assert code != 0
+    assert "错误：查找失败了" in told_before_backup[0]
+    [made] = backup.list_backups(db)
+    assert made.reason == backup.DAILY

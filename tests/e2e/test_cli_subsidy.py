@@ -85,3 +85,8 @@ def test_roster_and_changes_workbooks(
     assert "新增" in cells and "王芳" in cells
     code, _, _ = run(capsys, "--db", str(subsidy_db), "subsidy", "roster")
     assert code == 2
+    code, _, err = run(
+        capsys, "--db", str(subsidy_db), "subsidy", "roster", "--month", "2027-03",
+        "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 2 and "2027年3月还没有到，不能导出两项补贴发放名册" in err

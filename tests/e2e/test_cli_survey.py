@@ -37,6 +37,13 @@ def test_start_progress_and_bad_input(db: Path, capsys: pytest.CaptureFixture[st
     code, out, _ = run(capsys, "--db", str(db), "survey", "left", "--json")
     left = json.loads(out)
     assert left["total"] == data["due"] and {r["name"] for r in left["results"]} >= {"王芳"}
+    code, out, _ = run(capsys, "--db", str(db), "survey", "progress")
+    line = next(line for line in out.splitlines() if "合计" in line)
+    cells = [c.strip() for c in line.split("│") if c.strip()]
+    due = str(data["due"])
+    assert code == 0 and cells == ["合计", due, "0", "0", "0", "0", due, "0.0%", "0.0%"]
+    code, out, _ = run(capsys, "--db", str(db), "survey", "left", "--grid", "第9网格")
+    assert code == 0 and "第9网格没有还没调查的人" in out and "都已调查" not in out
 
 
 def test_sheet_and_export_then_district_merge(

@@ -156,6 +156,10 @@ def test_a_move_linked_as_the_same_person_keeps_one_record_with_both_histories(
 
 def test_bulk_decision_for_a_whole_file(tmp_path: Path, dist: Store) -> None:
     one, two, _ = _moved(tmp_path, dist)
+    with pytest.raises(
+        InputError, match=r"没有来自文件“tow\.xlsx”"
+    ):  # a typo is said, not "0 done"
+        conflicts.resolve_file(dist, "tow.xlsx", "district")
     assert conflicts.resolve_file(dist, "two.xlsx", "district") == 2
     assert conflicts.list_conflicts(dist) == []
     assert _figures(dist) == {"500105006001": (2, 2)}

@@ -256,6 +256,17 @@ def test_history_closes_periods_and_keeps_the_cache(store: Store, built: Built) 
     assert [a["action"] for a in audit] == ["两项补贴登记", "两项补贴登记"]  # added, closed
 
 
+def test_a_month_typed_as_elsewhere_is_stored_as_yyyy_mm(store: Store, built: Built) -> None:
+    """The form takes a month as --month does (2026/12, 2026年12月); stored as 2026-12."""
+    person = built.people["正常"]
+    entry = subsidies.set_state(store, person.id, CARE, STOPPED, "2026年12月", "迁出")
+    assert entry.from_month == "2026-12"
+    care = [e for e in subsidies.history(store, person.id) if e.kind == CARE]
+    assert [(e.from_month, e.to_month) for e in care] == [("2026-01", "2026-11"), ("2026-12", "")]
+    with pytest.raises(InputError, match="应写成 2026-01"):
+        subsidies.set_state(store, person.id, CARE, STOPPED, "2026/13")
+
+
 def test_a_form_tick_is_written_to_the_history(store: Store, make: Make) -> None:
     person = make.person(make.household(), "乙", category=4, level=2, benefits=["care_subsidy"])
     [entry] = subsidies.history(store, person.id)

@@ -9,8 +9,10 @@ import pytest
 from openpyxl import load_workbook
 
 from canxie_tui.domain import survey_form as form
+from canxie_tui.domain.errors import InputError
 from canxie_tui.excel.district import report
 from canxie_tui.excel.district.survey import merge_survey
+from canxie_tui.excel.errors import ChecksumError
 from canxie_tui.excel.monthly_return import export_monthly
 from canxie_tui.excel.survey_book import export_survey, read_survey
 from canxie_tui.excel.survey_sheets import write_sheet
@@ -57,8 +59,19 @@ def test_sheet_is_pre_filled_with_boxes_for_the_unknown_and_a_signature_line(
     assert "□1.农业  □2.非农业" in text  # nothing known: boxes to tick
     assert "是否就业" not in text and "婚姻状况" not in text  # a five-year-old is not asked
     assert "被调查人（监护人）签字" in text
-    with pytest.raises(Exception, match="没有网格"):
+    with pytest.raises(InputError, match="没有网格"):
         write_sheet(store, "第9网格", out=tmp_path / "x.xlsx")
+
+
+def test_sheet_of_a_building_not_in_the_grid_is_refused_not_written_empty(
+    store: Store, make: Make, tmp_path: Path
+) -> None:
+    _round(store, make)
+    out = tmp_path / "b.xlsx"
+    with pytest.raises(InputError, match="第1网格里没有楼栋“9栋”。已有楼栋：5栋、6栋"):
+        write_sheet(store, "第1网格", building="9栋", out=out)
+    assert not out.exists()
+    assert write_sheet(store, "第1网格", building="5栋", out=out) == (out, 1)
 
 
 def test_results_workbook_reads_back_with_codes_labels_and_masked_ids(
@@ -89,7 +102,7 @@ def test_a_changed_results_workbook_is_refused(store: Store, make: Make, tmp_pat
     ws = wb["_数据_survey_entries"]
     ws.cell(row=2, column=[c.value for c in ws[1]].index("status") + 1).value = "lost"
     wb.save(path)
-    with pytest.raises(Exception, match=r"校验和|导出后被修改"):
+    with pytest.raises(ChecksumError, match=r"校验和|导出后被修改"):
         read_survey(path)
 
 

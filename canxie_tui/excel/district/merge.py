@@ -113,19 +113,20 @@ def _district_site(store: Store) -> Site:
     return site
 
 
-def check_site(district: Site, incoming: Site) -> str:
-    """Why a workbook of `incoming` does not belong in `district`'s database ("" if it does)."""
+def check_site(district: Site, incoming: Site, what: str = "月报") -> str:
+    """Why a workbook (`what`: 月报, 调查结果) of `incoming` does not belong in
+    `district`'s database ("" if it does)."""
     code = incoming.code
     if not code:
-        return "月报没有站点区划代码，无法判断来自哪个社区"
+        return f"{what}没有站点区划代码，无法判断来自哪个社区"
     where = f"{incoming.full_name() or incoming.name}（{code}）"
     if incoming.district_code != district.district_code or not code.startswith(district.code):
         return (
-            f"月报来自{where}，不属于本库的{district.full_name()}（{district.code}），"
+            f"{what}来自{where}，不属于本库的{district.full_name()}（{district.code}），"
             "请确认是否发错了文件"
         )
     if code == district.code:
-        return f"月报来自{where}，与本库是同一级站点，不是下属社区的月报"
+        return f"{what}来自{where}，与本库是同一级站点，不是下属社区的{what}"
     return ""
 
 

@@ -59,7 +59,7 @@ def write_sheet(
         for code, found in by_code.items():
             if (
                 row.level == "total"
-                or (row.level == "street" and (code[:9] if len(code) >= 9 else code) == row.code)
+                or (row.level == "street" and code[:9] == row.code)
                 or code == row.code
             ):
                 total.add(found)

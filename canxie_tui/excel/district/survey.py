@@ -45,7 +45,7 @@ def merge_survey(
             continue
         result.site_code, result.site_name = data.site.code, data.site.full_name()
         result.month = f"{data.year}年度调查"
-        why = check_site(district, data.site).replace("月报", "调查结果")
+        why = check_site(district, data.site, "调查结果")
         if why:
             result.refused, result.reason = True, why
             continue

@@ -21,7 +21,7 @@ COLUMNS = rules.PROGRESS_COLUMNS
 def _added(parts: Sequence[rules.Counts]) -> rules.Counts:
     total = rules.Counts()
     for part in parts:
-        for name in ("listed", "due", "home", "meet", "phone", "lost", "draft"):
+        for name in ("due", "home", "meet", "phone", "lost", "draft"):
             setattr(total, name, getattr(total, name) + getattr(part, name))
     return total
 

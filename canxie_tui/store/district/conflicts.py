@@ -136,12 +136,17 @@ def resolve_file(store: Store, source_file: str, keep: str) -> int:
 
     A conflict that cannot take `keep` (link on a non-identity conflict, an
     incoming version that would clash) is left open; the rest go in one transaction.
+    Raises InputError when no open conflict came from `source_file` (a mistyped name).
     """
     done = 0
     with store.transaction():
-        for conflict in list_conflicts(store):
-            if conflict["source_file"] != source_file:
-                continue
+        mine = [c for c in list_conflicts(store) if c["source_file"] == source_file]
+        if not mine:
+            raise InputError(
+                f"没有来自文件“{source_file}”的待处理冲突：文件名见 canxie district conflicts",
+                "id",
+            )
+        for conflict in mine:
             if keep == "link" and conflict["kind"] != "identity":
                 continue
             try:

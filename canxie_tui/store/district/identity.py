@@ -128,7 +128,7 @@ class Identities:
             found = self.store.db.conn.execute(
                 "SELECT id FROM persons WHERE household_id = ? AND id_number IS NULL "
                 "AND replace(name, ' ', '') = ?",
-                (target, "".join(str(person.get("name") or "").split())),
+                (target, _bare_name(person)),
             ).fetchone()
             if found is not None:
                 self.new_links["persons"][person["id"]] = found[0]
@@ -184,10 +184,13 @@ class Identities:
         )
 
 
+def _bare_name(row: Mapping[str, Any]) -> str:
+    """The row's name without any whitespace (王 芳 and 王芳 are one name)."""
+    return "".join(str(row.get("name") or "").split())
+
+
 def _same_name(person: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
-    return "".join(str(person.get("name") or "").split()) == "".join(
-        str(other.get("name") or "").split()
-    )
+    return _bare_name(person) == _bare_name(other)
 
 
 # -- deciding a held person (conflicts.resolve_conflict, kind "identity") --------------------

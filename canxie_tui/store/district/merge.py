@@ -110,10 +110,8 @@ class _Run(Writer):
         self.tables, self.deletions = allowed.tables, allowed.deletions
         for table, line in allowed.refused:
             self.counts.foreign.append(line)
-            self.counts.by_table.setdefault(table, {})
-            self.counts.by_table[table]["refused"] = (
-                self.counts.by_table[table].get("refused", 0) + 1
-            )
+            per = self.counts.by_table.setdefault(table, {})
+            per["refused"] = per.get("refused", 0) + 1
         self.linked_now = {t: set(found.values()) for t, found in ident.new_links.items()}
         children = {
             parent: {child: group(self.rows(child), key) for child, key, _ in CHILDREN[parent]}

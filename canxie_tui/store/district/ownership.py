@@ -136,18 +136,17 @@ def screen(
             rows = [r for r in tables.get(child, []) if r[key] not in gone]
             if child == "visit_persons":  # a visit may only name the community's own people
                 owners.load("persons", [r["person_id"] for r in rows])
-                foreign = [
-                    r
-                    for r in rows
-                    if r["person_id"] not in accepted["persons"]
-                    and not owners.owned("persons", r["person_id"])
-                ]
-                for row in foreign:
+                own = []
+                for row in rows:
+                    person = row["person_id"]
+                    if person in accepted["persons"] or owners.owned("persons", person):
+                        own.append(row)
+                        continue
                     line = (
                         f"走访记录（{str(row['visit_id'])[:8]}）中的走访对象不是本社区的人，已拒收"
                     )
                     out.refused.append(("visit_persons", line))
-                rows = [r for r in rows if r not in foreign]
+                rows = own
             out.tables[child] = rows
     for deletion in deletions:
         table, rid = deletion.table, deletion.record_id

@@ -17,6 +17,7 @@ from canxie_tui.store import daycare
 from canxie_tui.store.connection import Store
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieScreen
+from canxie_tui.ui.screens.help import left_out_keys
 from canxie_tui.ui.widgets.tables import add_keyed_columns, keep_cursor
 from canxie_tui.ui.widgets.text import fit
 
@@ -81,9 +82,7 @@ class DaycareScreen(CanxieScreen[None]):
         yield Header()
         yield Static("", id="sheet-head")
         # The keys the footer has no room for at 80 columns (F1 lists them all).
-        yield Label(
-            "h 半天 s 服务 n 备注 t 今天 g 月表 c 闭馆 e 登记学员 x 退出学员", id="more-keys"
-        )
+        yield Label(left_out_keys(self.BINDINGS), id="more-keys")
         yield DataTable(id="sheet", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True)
 

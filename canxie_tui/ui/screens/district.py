@@ -119,7 +119,7 @@ class DistrictScreen(CanxieScreen[None]):
     async def reload(self) -> None:
         from canxie_tui.excel.district.folder import scan
         from canxie_tui.store.district.conflicts import list_conflicts
-        from canxie_tui.store.district.status import month_status
+        from canxie_tui.store.district.status import TWO_DATABASES, month_status
 
         month = self._month_text()
         with self.reporting():
@@ -143,9 +143,7 @@ class DistrictScreen(CanxieScreen[None]):
         elif status.names:
             lines.append(f"{month} 各社区的月报都已收到。")
         for code, files in status.two.items():
-            lines.append(
-                f"⚠ {status.names.get(code, code)}：本月收到该社区两个不同数据库的月报（{'、'.join(files)}）"
-            )
+            lines.append(f"⚠ {status.names.get(code, code)}：{TWO_DATABASES}（{'、'.join(files)}）")
         if status.held:
             lines.append(f"暂不计入统计的人员（身份证号与已有人员相同，待处理）：{status.held} 人")
         missing.update("\n".join(lines))
@@ -229,7 +227,12 @@ class DistrictScreen(CanxieScreen[None]):
 
             self.app.call_from_thread(show)
 
-        with self.reporting(lambda: result.update("✗ 合并失败，数据库未改动。")):
+        def failed() -> None:
+            # Each file is merged in its own transaction: those before the failure stay merged.
+            result.update("✗ 合并中断：出错的文件没有合并，列表中“已合并”的文件已合并。")
+            self.reload()
+
+        with self.reporting(failed):
             results = await self.canxie.db(merge, paths, progress=progress)
             bar.update(total=1, progress=1)
             merged = [r for r in results if not r.refused]

@@ -20,6 +20,7 @@ from canxie_tui.store.connection import Store
 from canxie_tui.store.emergency import RollCall
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieScreen
+from canxie_tui.ui.screens.help import left_out_keys
 from canxie_tui.ui.widgets.field import chosen, select
 from canxie_tui.ui.widgets.paging import PAGE, page_end, paging_note, rows_to_keep, wants_next_page
 from canxie_tui.ui.widgets.tables import add_keyed_columns, keep_cursor
@@ -98,7 +99,9 @@ class EmergencyScreen(CanxieScreen[None]):
             id="unreachable",
             tooltip="联系不上→需上门（生成跟进）",
         ),
-        Binding("1", "status('pending')", "未联系", id="pending", tooltip="改回未联系", show=False),
+        Binding(
+            "1", "status('pending')", "改回未联系", id="pending", tooltip="改回未联系", show=False
+        ),
         Binding("n", "note", "备注", id="note", tooltip="为所选的人写一句情况"),
         Binding("slash", "focus_filter", "筛选", id="filter", tooltip="按楼栋或姓名缩小名单"),
         Binding(
@@ -147,7 +150,7 @@ class EmergencyScreen(CanxieScreen[None]):
             yield Input(text, placeholder="楼栋或姓名，如 3栋", id="e-query")
             yield select(codes.ROLL_CALL_STATUSES, blank="全部状态", id="e-status")
         # The keys the footer has no room for at 80 columns (F1 lists them all).
-        yield Label("1 改回未联系 g 分组 p 呼叫单 r 报告 e 新事件 x 结束事件", id="more-keys")
+        yield Label(left_out_keys(self.BINDINGS), id="more-keys")
         yield DataTable(id="rollcall", cursor_type="row", zebra_stripes=True)
         yield WrappedStatic("", id="person-detail")  # phones never split
         yield Footer(compact=True)

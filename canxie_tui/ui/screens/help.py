@@ -63,6 +63,16 @@ def key_rows(under: Screen[object], app_bindings: list[BindingType]) -> list[tup
     return rows
 
 
+def left_out_keys(bindings: list[BindingType]) -> str:
+    """ "h 半天 s 服务 …": the screen's keys its footer leaves out (show=False), to put on
+    the screen itself; made from the bindings so the two never disagree."""
+    return " ".join(
+        f"{_key_name(b.key.split(',')[0])} {b.description}"
+        for b in bindings
+        if isinstance(b, Binding) and not b.show and b.description
+    )
+
+
 class KeysTable(Static):
     """The keys as a table that wraps to the width it gets (never cut off on the right)."""
 
