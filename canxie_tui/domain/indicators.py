@@ -185,9 +185,13 @@ def _subsidy_rule(kind: str) -> Callable[[PersonFacts, Options], bool]:
 
 
 def _receiving_sql(kind: str) -> str:
-    """SQL: the person's history marks `kind` 享受 in :month (store.subsidy_check)."""
+    """SQL: the person's history marks `kind` 享受 in :month (store.subsidy_check).
+
+    The index is named: without statistics SQLite may pick the one led by the state,
+    which reads every 享受 entry for each person (4 s instead of 0.1 s at 40k people)."""
     return (
-        f"EXISTS (SELECT 1 FROM subsidies s WHERE s.person_id = p.id AND s.kind = '{kind}' "
+        "EXISTS (SELECT 1 FROM subsidies s INDEXED BY idx_subsidies_person "
+        f"WHERE s.person_id = p.id AND s.kind = '{kind}' "
         f"AND s.state = '{RECEIVING}' AND s.from_month <= :month "
         "AND (s.to_month = '' OR s.to_month >= :month))"
     )

@@ -82,6 +82,11 @@ class Site:
     def is_configured(self) -> bool:
         return bool(self.name and self.code)
 
+    @property
+    def merges_returns(self) -> bool:
+        """A district's (or street's) database, which merges communities' returns."""
+        return bool(self.district_code and not self.community_code)
+
     def full_name(self) -> str:
         return "".join(n for n in (self.district_name, self.street_name, self.community_name) if n)
 

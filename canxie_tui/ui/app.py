@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -14,7 +17,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input, TextArea
+from textual.widgets import Input
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from canxie_tui.domain.errors import CanxieError
@@ -28,6 +31,20 @@ from canxie_tui.ui.errors import reported
 
 T = TypeVar("T")
 UPKEEP_AT_LATEST_S = 3.0  # seconds after start-up
+
+
+def _in_text_field(widget: object) -> bool:
+    """An Input or a TextArea (looked up, not imported: the forms that use TextArea
+    load it, and until one has, nothing focused can be one)."""
+    text_area = sys.modules.get("textual.widgets._text_area")
+    kinds = (Input, text_area.TextArea) if text_area else (Input,)
+    return isinstance(widget, kinds)
+
+
+def _dashboard_figures(store: Store) -> Any:
+    from canxie_tui.store.dashboard import dashboard
+
+    return dashboard(store)
 
 
 class CanxieApp(App[None]):
@@ -93,11 +110,14 @@ class CanxieApp(App[None]):
         self._backup_thread: threading.Thread | None = None
         self._upkeep_started = False
         self._upkeep_status = ""  # background work in progress, said in the header
+        self._first_figures: Future[Any] | None = None
 
     # -- start-up ------------------------------------------------------------
     def on_mount(self) -> None:
         self.theme = "textual-dark"
         from canxie_tui.ui.screens.dashboard import DashboardScreen
+
+        self._first_figures = self.prefetch(_dashboard_figures)
 
         self._refresh_subtitle()
         self.push_screen(DashboardScreen())
@@ -111,6 +131,9 @@ class CanxieApp(App[None]):
         self.set_timer(UPKEEP_AT_LATEST_S, self.start_upkeep)
 
     def _log_startup(self) -> None:
+        if not gc.isenabled():  # turned off for the start-up (`cli.common.run_tui`)
+            gc.freeze()  # what start-up made lives as long as the app: never scan it again
+            gc.enable()
         self.startup_ms = (time.perf_counter() - self.started) * 1000
         self.log.info(f"started in {self.startup_ms:.0f} ms")
 
@@ -140,7 +163,7 @@ class CanxieApp(App[None]):
     def action_home(self) -> None:
         """Home: the dashboard from any screen; in a text field it moves the cursor, and
         it leaves a dialog or form alone (Esc closes those, so nothing typed is lost)."""
-        if isinstance(self.screen, ModalScreen) or isinstance(self.focused, (Input, TextArea)):
+        if isinstance(self.screen, ModalScreen) or _in_text_field(self.focused):
             raise SkipAction()
         self.show_home()
 
@@ -306,6 +329,30 @@ class CanxieApp(App[None]):
         self._refresh_subtitle()
 
     # -- database work off the UI thread ----------------------------------------
+    def prefetch(self, fn: Callable[[Store], T]) -> Future[T]:
+        """Start `fn(store)` now in a thread of its own, on its own connection: while
+        Textual builds the first screen (Python, holding the GIL), SQLite computes on
+        the other core, so the figures come soon after the first paint."""
+        done: Future[T] = Future()
+
+        def job() -> None:
+            try:
+                store = self.store.clone()
+                try:
+                    done.set_result(fn(store))
+                finally:
+                    store.close()
+            except BaseException as error:  # handed to whoever waits for it
+                done.set_exception(error)
+
+        threading.Thread(target=job, name="canxie-prefetch", daemon=True).start()
+        return done
+
+    def take_first_figures(self) -> Future[Any] | None:
+        """The dashboard's figures started at start-up (once; later loads query anew)."""
+        found, self._first_figures = self._first_figures, None
+        return found
+
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `fn(store, *args, **kwargs)` in a worker thread on its own connection.
 

@@ -40,9 +40,7 @@ def system_commands(app: CanxieApp, screen: Screen[object]) -> Iterator[SystemCo
 
 def _district_commands(app: CanxieApp) -> list[tuple[str, str, Callable[[], object]]]:
     """Only a district's (or street's) database merges returns."""
-    from canxie_tui.ui.screens.district import is_district
-
-    if not is_district(app.site):
+    if not app.site.merges_returns:
         return []
     return [
         ("区里：合并各社区月报", "选文件夹、全部合并、处理冲突、生成区汇总（m）", app.show_district)

@@ -15,6 +15,8 @@ from canxie_tui.ui.screens.help import HelpScreen, KeysTable
 from canxie_tui.ui.screens.household import HouseholdScreen
 from canxie_tui.ui.screens.household_form import HouseholdForm
 from canxie_tui.ui.screens.operator import OperatorScreen
+from canxie_tui.ui.widgets.keyline import KeyLine
+from canxie_tui.ui.widgets.titleline import TitleLine
 from tests.app.conftest import open_search, settle, type_text
 
 
@@ -91,6 +93,9 @@ async def test_f2_adds_and_switches_operator(app: CanxieApp, register_store: Sto
         await pilot.press("enter")
         await settle(pilot)
         assert "操作员：张华" in app.sub_title
+        # The title line at the top says it too, once the form has closed.
+        title = str(app.screen.query_one(TitleLine).render())
+        assert title.startswith(" ⭘") and "残协工作台 — " in title and "操作员：张华" in title
     assert register_store.query(
         "SELECT o.name FROM settings s JOIN operators o ON s.value = json_quote(o.id) "
         "WHERE s.key = 'current_operator'"
@@ -178,8 +183,9 @@ async def test_ctrl_c_says_how_to_quit_in_chinese(app: CanxieApp) -> None:
 
 async def test_an_open_choice_list_says_its_key_in_chinese(app: CanxieApp) -> None:
     """Issue 15, item 18: the footer of an open Select said "esc Dismiss menu"."""
-    from textual.widgets import Footer, Select
-    from textual.widgets._footer import FooterKey
+    from textual.widgets import Select
+
+    from canxie_tui.ui.widgets.keyline import KeyLine
 
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("j")
@@ -189,6 +195,42 @@ async def test_an_open_choice_list_says_its_key_in_chinese(app: CanxieApp) -> No
         app.screen.query_one(Select).focus()
         await pilot.press("enter")
         await settle(pilot)
-        keys = [k.description for k in app.screen.query_one(Footer).query(FooterKey)]
+        keys = [s.key.description for s in app.screen.query_one(KeyLine).spans]
         assert "收起选项" in keys
         assert not any(re.search(r"[A-Za-z]{3}", k) for k in keys), keys
+
+
+async def test_a_click_on_the_key_line_presses_the_key(app: CanxieApp) -> None:
+    """The key line is drawn as one widget (issue 17); a click on a key still does what
+    the key does, a click between keys nothing, and the icon opens the palette."""
+    from canxie_tui.ui.screens.due_list import DueListScreen
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        line = app.screen.query_one(KeyLine)
+        due = next(s for s in line.spans if s.key.description == "走访")
+        await pilot.click(KeyLine, offset=(due.start - 1, 0))  # the space before it
+        await settle(pilot)
+        assert app.screen.query_one(KeyLine) is line
+        await pilot.click(KeyLine, offset=(due.start + 2, 0))
+        await settle(pilot)
+        assert isinstance(app.screen, DueListScreen)
+        keys = [s.key.description for s in app.screen.query_one(KeyLine).spans]
+        assert keys[0] == "返回" and keys[-1] == "命令"
+        await pilot.click(TitleLine, offset=(1, 0))
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
+
+
+async def test_garbage_collection_is_back_after_the_first_paint(app: CanxieApp) -> None:
+    """`canxie` starts with the cyclic collector off (a faster first paint); the app
+    turns it back on once the first screen is drawn, so a day's work cannot grow."""
+    import gc
+
+    gc.disable()
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert gc.isenabled()
+    finally:
+        gc.enable()

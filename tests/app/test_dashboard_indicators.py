@@ -188,10 +188,10 @@ async def test_names_todays_visits_scale_and_footer_fit_80x24(
 ) -> None:
     """今天先走访 names the first people in the due list's order; the sparkline says its
     scale; the footer's keys end before Ctrl+P's label (nothing cut)."""
-    from textual.widgets import Footer, Label
-    from textual.widgets._footer import FooterKey
+    from textual.widgets import Label
 
     from canxie_tui.store import duelist
+    from canxie_tui.ui.widgets.keyline import KeyLine
 
     today = register_store.today()
     due, _ = duelist.due_list(register_store, today, duelist.DueFilters(within_days=1))
@@ -205,11 +205,11 @@ async def test_names_todays_visits_scale_and_footer_fit_80x24(
         assert not app.screen.query_one("#agenda").display  # no room at 80×24
         scale = str(app.screen.query_one("#spark-max", Label).render())
         assert scale.strip().startswith("最多 ") and scale.endswith(" 次/日")
-        footer = app.screen.query_one(Footer)
-        keys = [k for k in footer.query(FooterKey) if not k.has_class("-command-palette")]
-        palette = footer.query_one(".-command-palette")
-        assert str(palette.render()).strip().endswith("命令")
-        assert keys and max(k.region.right for k in keys) <= palette.region.x
+        footer = app.screen.query_one(KeyLine)
+        *keys, palette = footer.spans
+        assert str(footer.render()).rstrip().endswith("▏^p 命令")
+        assert palette.key.description == "命令" and footer.dropped == []
+        assert keys and max(k.end for k in keys) < palette.start
         # Everything still fits: the table neither scrolls nor is cut.
         table = app.screen.query_one("#indicators", DataTable)
         assert table.virtual_size.height <= table.size.height

@@ -8,29 +8,24 @@ leaves out are on the screen itself and in F1.
 from __future__ import annotations
 
 from textual.binding import Binding
-from textual.widgets import Footer, Label
-from textual.widgets._footer import FooterKey
+from textual.widgets import Label
 
 from canxie_tui.ui.app import CanxieApp
+from canxie_tui.ui.widgets.keyline import KeyLine
 from tests.app.conftest import open_search, settle, type_text
 
 
 def footer_overflow(app: CanxieApp) -> list[str]:
-    """The keys of the current footer that are cut or run under the palette key."""
-    footer = app.screen.query_one(Footer)
-    keys = list(footer.query(FooterKey))
-    palette = [k for k in keys if k.has_class("-command-palette")]
-    right = palette[0].region.x if palette else footer.region.right
-    return [
-        f"{key.key_display} {key.description}"
-        for key in keys
-        if key not in palette and key.region.width and key.region.right > right
-    ] + [
-        f"{key.key_display} {key.description}"
-        for key in palette
-        if key.region.right > footer.region.right
-        or key.region.width < key.get_content_width(key.region.size, key.region.size)
-    ]
+    """The keys of the current key line that are not drawn whole: left out for want of
+    room, or drawn past its right end."""
+    line = app.screen.query_one(KeyLine)
+    drawn = str(line.render())
+    cut = [f"{key.display} {key.description}" for key in line.dropped]
+    for span in line.spans:
+        text = f"{span.key.display} {span.key.description}"
+        if text not in drawn or span.end > line.region.width:
+            cut.append(text)
+    return cut
 
 
 def left_out_not_shown(app: CanxieApp) -> list[str]:

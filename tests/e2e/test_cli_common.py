@@ -418,3 +418,21 @@ def test_command_modules_do_not_import_the_parser() -> None:
 def test_config_imports_nothing_from_the_project() -> None:
     loaded = _modules_after("import canxie_tui.config")
     assert [m for m in loaded if m.startswith("canxie_tui")] == ["canxie_tui", "canxie_tui.config"]
+
+
+def test_opening_the_app_skips_the_commands_parser() -> None:
+    """`canxie` and `canxie --db FILE` open the TUI without building every command's
+    parser (issue 17: 45 ms of each cold start); anything else goes to the parser,
+    with its checks and Chinese messages."""
+    from canxie_tui.cli.app import _tui_only
+
+    assert _tui_only([]) == argparse.Namespace(db=None)
+    assert _tui_only(["--db", "区.db"]) == argparse.Namespace(db=Path("区.db"))
+    assert _tui_only(["--db=区.db"]) == argparse.Namespace(db=Path("区.db"))
+    for other in (["--db", ""], ["--db", "--help"], ["--db"], ["--db="], ["search", "王"]):
+        assert _tui_only(other) is None, other
+    loaded = _modules_after("import canxie_tui.cli.app")
+    assert [m for m in loaded if m.startswith("canxie_tui.cli.") and m.count(".") == 2] == [
+        "canxie_tui.cli.app",
+        "canxie_tui.cli.common",
+    ]

@@ -204,7 +204,8 @@ def _rows_by(
 
 # Each 两项补贴's latest state, under its roster field's name.
 _SUBSIDY_COLUMNS = ", ".join(
-    f"(SELECT s.state FROM subsidies s WHERE s.person_id = persons.id AND s.kind = "
+    "(SELECT s.state FROM subsidies s INDEXED BY idx_subsidies_person "
+    f"WHERE s.person_id = persons.id AND s.kind = "
     f"'{KIND_OF_CODE[key]}' ORDER BY s.from_month DESC LIMIT 1) AS {key}"
     for key in BENEFIT_FIELDS
 )

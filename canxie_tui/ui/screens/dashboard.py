@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, ClassVar
@@ -11,12 +12,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
+from textual.widgets import DataTable, Label, Sparkline, Static
 
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieScreen
+from canxie_tui.ui.widgets.keyline import KeyLine
 from canxie_tui.ui.widgets.tables import add_keyed_columns, cursor_key, keep_cursor
 from canxie_tui.ui.widgets.text import fit
+from canxie_tui.ui.widgets.titleline import TitleLine
 
 if TYPE_CHECKING:  # the data modules load in the worker, after the first paint
     from canxie_tui.domain.indicators import Indicator
@@ -224,7 +227,7 @@ class DashboardScreen(CanxieScreen[None]):
         self._wide: bool | None = None  # the table's words: full (120+ columns) or short
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleLine()
         yield Static("正在统计…", id="today")
         yield Static("", id="month")
         with Horizontal(id="spark-row"):
@@ -242,7 +245,7 @@ class DashboardScreen(CanxieScreen[None]):
             follow.border_title = "未完成的跟进（f 看全部）"
             yield follow
         yield Static("", id="beside-table")
-        yield Footer(compact=True)
+        yield KeyLine()
 
     def on_mount(self) -> None:
         table = self.query_one("#indicators", DataTable)
@@ -262,10 +265,15 @@ class DashboardScreen(CanxieScreen[None]):
     @work(exclusive=True, group="dashboard", exit_on_error=False)
     @reported
     async def reload(self) -> None:
-        from canxie_tui.store.dashboard import dashboard
+        first = self.canxie.take_first_figures()
+        if first is not None:  # started with the app (imported there, not here: no wait)
+            data: Dashboard = await asyncio.wrap_future(first)
+        else:
+            from canxie_tui.store.dashboard import dashboard
 
-        self.data = await self.canxie.db(dashboard)
-        self._render_data(self.data)
+            data = await self.canxie.db(dashboard)
+        self.data = data
+        self._render_data(data)
         self.canxie.start_upkeep()  # today's backup and such, now that the figures are shown
 
     def _render_data(self, data: Dashboard) -> None:
@@ -368,9 +376,7 @@ class DashboardScreen(CanxieScreen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """m (区里合并) only where returns are merged: a district's database."""
-        from canxie_tui.ui.screens.district import is_district
-
-        return action != "district" or is_district(self.canxie.site)
+        return action != "district" or self.canxie.site.merges_returns
 
     def _indicator(self, key: str | None) -> Indicator | None:
         if self.data is None:

@@ -9,7 +9,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.daycare import PRESENT, SheetRow, next_status
@@ -18,8 +18,10 @@ from canxie_tui.store.connection import Store
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.screens.help import left_out_keys
+from canxie_tui.ui.widgets.keyline import KeyLine
 from canxie_tui.ui.widgets.tables import add_keyed_columns, keep_cursor
 from canxie_tui.ui.widgets.text import fit
+from canxie_tui.ui.widgets.titleline import TitleLine
 
 
 def load_sheet(store: Store, day: date) -> tuple[list[SheetRow], dict[str, int], str | None]:
@@ -79,12 +81,12 @@ class DaycareScreen(CanxieScreen[None]):
         self.changed_days: set[date] = set()
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleLine()
         yield Static("", id="sheet-head")
         # The keys the footer has no room for at 80 columns (F1 lists them all).
         yield Label(left_out_keys(self.BINDINGS), id="more-keys")
         yield DataTable(id="sheet", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True)
+        yield KeyLine()
 
     def on_mount(self) -> None:
         self.day = self.day or self.canxie.store.today()

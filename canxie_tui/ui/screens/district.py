@@ -18,18 +18,15 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
+from textual.widgets import DataTable, Input, Label, ProgressBar, Static
 
 from canxie_tui.domain.daycare import parse_month
 from canxie_tui.domain.errors import CanxieError
 from canxie_tui.ui.screens.base import CanxieScreen
+from canxie_tui.ui.widgets.keyline import KeyLine
+from canxie_tui.ui.widgets.titleline import TitleLine
 
 _KEEP = {"district": "保留区里的", "incoming": "采用月报的", "link": "认定为同一人"}
-
-
-def is_district(site: Any) -> bool:
-    """The site merges returns: a district (or street) database, not a community's."""
-    return bool(site.district_code and not site.community_code)
 
 
 class DistrictScreen(CanxieScreen[None]):
@@ -73,7 +70,7 @@ class DistrictScreen(CanxieScreen[None]):
         self.conflicts: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleLine()
         yield Label("区里：合并各社区月报、处理冲突、生成区汇总", classes="section")
         yield Label(
             "Enter 列出文件夹中的月报 · Ctrl+S 全部合并 · r 生成区汇总 · "
@@ -96,7 +93,7 @@ class DistrictScreen(CanxieScreen[None]):
         conflicts.add_columns("冲突", "记录", "来源文件", "原因")
         yield conflicts
         yield Static("", id="district-detail")
-        yield Footer()
+        yield KeyLine(compact=False)
 
     def on_mount(self) -> None:
         self.query_one("#district-folder", Input).focus()

@@ -11,7 +11,7 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import DataTable, Input, Label, Select, Static
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.emergency import EmergencyEvent, Priority, group
@@ -22,9 +22,11 @@ from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.screens.help import left_out_keys
 from canxie_tui.ui.widgets.field import chosen, select
+from canxie_tui.ui.widgets.keyline import KeyLine
 from canxie_tui.ui.widgets.paging import PAGE, page_end, paging_note, rows_to_keep, wants_next_page
 from canxie_tui.ui.widgets.tables import add_keyed_columns, keep_cursor
 from canxie_tui.ui.widgets.text import WrappedStatic, fit
+from canxie_tui.ui.widgets.titleline import TitleLine
 
 STATUS_KEYS = {"1": "pending", "2": "safe", "3": "help", "4": "moved", "5": "unreachable"}
 
@@ -144,7 +146,7 @@ class EmergencyScreen(CanxieScreen[None]):
 
     def compose(self) -> ComposeResult:
         text, _ = _FILTERS.get(self.app, ("", None))
-        yield Header()
+        yield TitleLine()
         yield Static("正在读取…", id="event-head")
         with Horizontal(id="filters"):
             yield Input(text, placeholder="楼栋或姓名，如 3栋", id="e-query")
@@ -153,7 +155,7 @@ class EmergencyScreen(CanxieScreen[None]):
         yield Label(left_out_keys(self.BINDINGS), id="more-keys")
         yield DataTable(id="rollcall", cursor_type="row", zebra_stripes=True)
         yield WrappedStatic("", id="person-detail")  # phones never split
-        yield Footer(compact=True)
+        yield KeyLine()
 
     def on_mount(self) -> None:
         _, status = _FILTERS.get(self.app, ("", None))

@@ -11,11 +11,13 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
+from textual.widgets import Input, Label, ProgressBar, Static
 
 from canxie_tui.domain.daycare import parse_month
 from canxie_tui.domain.errors import CanxieError
 from canxie_tui.ui.screens.base import CanxieScreen
+from canxie_tui.ui.widgets.keyline import KeyLine
+from canxie_tui.ui.widgets.titleline import TitleLine
 
 
 def open_folder(folder: Path) -> None:
@@ -39,7 +41,7 @@ class ExportScreen(CanxieScreen[None]):
         self.written: Path | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleLine()
         yield Label(
             "导出月报（Excel 工作簿：可打印的汇总和明细，以及供街道/区合并的数据）",
             classes="section",
@@ -50,7 +52,7 @@ class ExportScreen(CanxieScreen[None]):
         yield Static("", id="summary")
         yield ProgressBar(id="progress", show_eta=False)
         yield Static("", id="result")
-        yield Footer(compact=True)
+        yield KeyLine()
 
     def on_mount(self) -> None:
         self.query_one("#export-month", Input).focus()

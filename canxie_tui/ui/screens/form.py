@@ -9,12 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Select, TextArea
+from textual.widgets import Button, Input, Label, Select, TextArea
 
 from canxie_tui.domain.errors import CanxieError, InputError
 from canxie_tui.ui.screens.base import CanxieMixin
 from canxie_tui.ui.widgets.checklist import CheckList
 from canxie_tui.ui.widgets.field import Field
+from canxie_tui.ui.widgets.keyline import KeyLine
 from canxie_tui.ui.widgets.text import WrappedStatic
 
 ResultT = TypeVar("ResultT")
@@ -54,7 +55,7 @@ class FormScreen(CanxieMixin, ModalScreen[ResultT]):
             with Horizontal(classes="form-buttons"):
                 yield Button("保存 Ctrl+S", variant="primary", id="save")
                 yield Button("取消 Esc", id="cancel")
-            yield Footer(compact=True)
+            yield KeyLine()
 
     def on_mount(self) -> None:
         # After the first refresh: the fields hold their initial values by then.

@@ -16,7 +16,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.keys import format_key
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
+
+from canxie_tui.ui.widgets.keyline import KeyLine
 
 # Keys every screen shares: (key, 作用, 说明).
 _GENERAL = [
@@ -117,7 +119,7 @@ class HelpScreen(ModalScreen[None]):
             yield Label(f"按键帮助 · {self.under.title or self.app.title}", classes="form-title")
             with VerticalScroll(id="keys-scroll"):
                 yield KeysTable(key_rows(self.under, self.app.BINDINGS), id="keys")
-            yield Footer(compact=True)
+            yield KeyLine()
 
     def on_mount(self) -> None:
         self.query_one("#keys-scroll").focus()  # ↑ ↓ PgUp PgDn scroll a long list

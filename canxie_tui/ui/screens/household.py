@@ -10,7 +10,7 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.ids import mask_id
@@ -21,8 +21,10 @@ from canxie_tui.store.certificates import REMIND_DAYS, expiry_text
 from canxie_tui.store.connection import Store
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieScreen
+from canxie_tui.ui.widgets.keyline import KeyLine
 from canxie_tui.ui.widgets.tables import add_keyed_columns, cursor_key
 from canxie_tui.ui.widgets.text import fit
+from canxie_tui.ui.widgets.titleline import TitleLine
 
 
 def _join(*parts: str) -> str:
@@ -172,7 +174,7 @@ class HouseholdScreen(CanxieScreen[None]):
         self.revealed: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleLine()
         yield Static("正在读取…", id="hh-info")
         yield Label("成员（a 添加  e 修改  s 状态  b 补贴  u 调查  i 显示证号）", classes="section")
         members: DataTable[str] = DataTable(id="members", cursor_type="row")
@@ -184,7 +186,7 @@ class HouseholdScreen(CanxieScreen[None]):
         )
         entries: DataTable[str] = DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
         yield entries
-        yield Footer(compact=True)
+        yield KeyLine()
 
     def on_mount(self) -> None:
         members = self.query_one("#members", DataTable)

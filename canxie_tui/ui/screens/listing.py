@@ -14,12 +14,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Static
 
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieScreen
+from canxie_tui.ui.widgets.keyline import KeyLine
 from canxie_tui.ui.widgets.paging import PAGE, page_end, paging_note, rows_to_keep, wants_next_page
 from canxie_tui.ui.widgets.tables import add_keyed_columns, cursor_key, keep_cursor
+from canxie_tui.ui.widgets.titleline import TitleLine
 
 ItemT = TypeVar("ItemT")
 PersonRow = dict[str, Any]  # a person row read by the store: id, household_id, name …
@@ -60,11 +62,11 @@ class ListScreen(CanxieScreen[None], Generic[ItemT]):
         return getattr(item, "person_id", None)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleLine()
         yield from self.filters()
         yield Static("正在读取…", id="count")
         yield DataTable(id="rows", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True)
+        yield KeyLine()
 
     def on_mount(self) -> None:
         table = self.query_one("#rows", DataTable)

@@ -8,14 +8,16 @@ from rich.cells import cell_len
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Static
 
 from canxie_tui.domain.daycare import MonthGrid, MonthStats
 from canxie_tui.store import daycare
 from canxie_tui.store.connection import Store
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieScreen
+from canxie_tui.ui.widgets.keyline import KeyLine
 from canxie_tui.ui.widgets.text import pad
+from canxie_tui.ui.widgets.titleline import TitleLine
 
 
 def load(store: Store, year: int, month: int) -> tuple[MonthGrid, MonthStats]:
@@ -51,10 +53,10 @@ class MonthGridScreen(CanxieScreen[None]):
         self.year, self.month = year, month
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleLine()
         yield Static("", id="grid-head")
         yield DataTable(id="grid", cursor_type="row", fixed_columns=1, cell_padding=0)
-        yield Footer(compact=True)
+        yield KeyLine()
 
     def on_mount(self) -> None:
         self.query_one("#grid", DataTable).focus()

@@ -8,10 +8,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.models import Note
+from canxie_tui.ui.widgets.keyline import KeyLine
 
 
 class NoteHistoryScreen(ModalScreen[None]):
@@ -41,7 +42,7 @@ class NoteHistoryScreen(ModalScreen[None]):
                 yield from _version(
                     "当前版", note.updated_at, note.author_name, note.category_label, note.body
                 )
-            yield Footer(compact=True)
+            yield KeyLine()
 
 
 def _version(label: str, at: str, author: str, category: str, body: str) -> ComposeResult:

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from canxie_tui.domain.errors import CanxieError
@@ -18,6 +18,7 @@ from canxie_tui.store import site
 from canxie_tui.store.connection import Store
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieMixin
+from canxie_tui.ui.widgets.keyline import KeyLine
 
 
 def add_and_switch(store: Store, name: str) -> Operator:
@@ -42,7 +43,7 @@ class OperatorScreen(CanxieMixin, ModalScreen[Operator]):
             yield OptionList(id="operators")
             yield Input(placeholder="新操作员姓名", id="new-operator")
             yield Static("", id="form-error")
-            yield Footer(compact=True)
+            yield KeyLine()
 
     @reported
     async def on_mount(self) -> None:

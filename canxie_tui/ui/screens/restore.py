@@ -9,12 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, OptionList
+from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from canxie_tui.store import backup
 from canxie_tui.store.backup import BackupInfo
 from canxie_tui.ui.screens.base import CanxieMixin
+from canxie_tui.ui.widgets.keyline import KeyLine
 
 REASONS = {"daily": "每日自动", "manual": "手动"}
 
@@ -35,7 +36,7 @@ class RestoreScreen(CanxieMixin, ModalScreen[None]):
                 "从备份恢复：选择一个备份后回车（恢复前会先备份当前数据库）", classes="form-title"
             )
             yield OptionList(id="backups")
-            yield Footer(compact=True)
+            yield KeyLine()
 
     def on_mount(self) -> None:
         options = self.query_one("#backups", OptionList)

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, ProgressBar, Static
+from textual.widgets import DataTable, Input, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
 from canxie_tui.domain.ids import mask_id
 from canxie_tui.store.connection import Store
 from canxie_tui.ui.screens.base import CanxieScreen
+from canxie_tui.ui.widgets.keyline import KeyLine
+from canxie_tui.ui.widgets.titleline import TitleLine
 
 if TYPE_CHECKING:
     from canxie_tui.excel.roster.importer import ImportPlan
@@ -56,14 +58,14 @@ class RosterImportScreen(CanxieScreen[None]):
         self.plan: ImportPlan | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleLine()
         yield Label("导入花名册：输入 .xlsx 文件路径回车，或在下面选择文件", classes="section")
         yield Input(placeholder="如 D:\\花名册\\2026年11月.xlsx", id="path")
         yield OptionList(id="files")
         yield ProgressBar(id="progress", show_eta=False)
         yield Static("", id="plan")
         yield DataTable(id="details", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True)
+        yield KeyLine()
 
     def on_mount(self) -> None:
         files = self.query_one("#files", OptionList)

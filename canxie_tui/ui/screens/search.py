@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.dates import age_on
@@ -22,8 +22,10 @@ from canxie_tui.store.connection import Store
 from canxie_tui.store.search import Filters, search
 from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.widgets.field import chosen, select
+from canxie_tui.ui.widgets.keyline import KeyLine
 from canxie_tui.ui.widgets.tables import cursor_key
 from canxie_tui.ui.widgets.text import fit
+from canxie_tui.ui.widgets.titleline import TitleLine
 
 PAGE = 200
 _MIN_ADDRESS = 8  # cells: below this the address runs past the screen edge
@@ -79,7 +81,7 @@ class SearchScreen(CanxieScreen[None]):
         self._search_lock = threading.Lock()
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleLine()
         yield Input(
             placeholder="查找：姓名 / 拼音首字母 / 身份证后4位 / 证号 / 电话 / 地址 楼栋",
             id="query",
@@ -92,7 +94,7 @@ class SearchScreen(CanxieScreen[None]):
         yield Static("", id="count")
         table: DataTable[str] = DataTable(id="results", cursor_type="row", zebra_stripes=True)
         yield table
-        yield Footer(compact=True)
+        yield KeyLine()
 
     def on_mount(self) -> None:
         table = self.query_one("#results", DataTable)

@@ -18,7 +18,7 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Static
 
 from canxie_tui.domain import codes
 from canxie_tui.domain import survey as rules
@@ -26,6 +26,8 @@ from canxie_tui.domain import survey_form as form
 from canxie_tui.store import survey, survey_adopt
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieScreen
+from canxie_tui.ui.widgets.keyline import KeyLine
+from canxie_tui.ui.widgets.titleline import TitleLine
 
 HINT = "↑↓ 选题　数字键 选答案（多选可取消）　回车 确认本部分　PgUp 上一部分"  # Esc: footer
 
@@ -61,12 +63,12 @@ class SurveyFormScreen(CanxieScreen[survey.Entry | None]):
         self.ready = False
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleLine()
         yield Static("", id="survey-head")
         with VerticalScroll(id="survey-scroll"):
             yield Static("正在读取…", id="survey-body")
         yield Static(HINT, id="survey-hint")
-        yield Footer()
+        yield KeyLine(compact=False)
 
     def on_mount(self) -> None:
         self.load()
