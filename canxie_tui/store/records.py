@@ -234,7 +234,9 @@ def insert_many(
         items: list[_Item] = []
         for pk, *values in cursor:
             pks.append(pk)
-            items.append((action, table, values[0], None, encode(dict(zip(fields, values)))))
+            items.append(
+                (action, table, values[0], None, encode(dict(zip(fields, values, strict=True))))
+            )
         if len(pks) != len(rows):
             raise StoreError("写入的记录数与预期不符，已全部撤销，数据库未做任何修改。")
         _chain(store, now, items)

@@ -152,8 +152,7 @@ def content(store: Store) -> dict[str, list[Any]]:
             )
         ),
         "documents": sorted(
-            [pks[pk], doc]
-            for pk, doc in store.db.conn.execute("SELECT rowid, doc FROM person_fts")
+            [pks[pk], doc] for pk, doc in store.db.conn.execute("SELECT rowid, doc FROM person_fts")
         ),
     }
 
