@@ -34,6 +34,7 @@ from tests.unit.test_roster_import import (
     add_with_facts,
     body_rows,
     fact_row,
+    sun_and_ma,
     write_facts,
     write_roster,
 )
@@ -73,23 +74,12 @@ def varied(count: int, *, month: int = 0) -> list[list[Any] | None]:
 
 
 def facts_rows() -> list[list[Any]]:
-    from tests.unit.test_roster_import import HE, MA, SUN
+    from tests.unit.test_roster_import import HE
 
     return [
-        fact_row(
-            "孙一", SUN, 4, 2, None,
-            hukou_address="四川省岳池县九龙镇", issued="2026-03-01", valid="长期",
-            poverty="低保", pension="城镇职工", medical="城乡居民", living="是", care="否",
-        ),
-        fact_row(
-            "马二", MA, 4, 3, "建新东路9号",
-            hukou="市内", hukou_address="建新东路9号", poverty="特困",
-            pension="城乡居民", medical="城乡居民", living="否", care="是",
-        ),
-        fact_row(
-            "何三", HE, 1, 1, "建新东路9号", hukou="市外", living="申请中", care="暂停",
-        ),
-    ]  # fmt: skip
+        *sun_and_ma(),
+        fact_row("何三", HE, 1, 1, "建新东路9号", hukou="市外", living="申请中", care="暂停"),
+    ]
 
 
 def import_all(store: Store, tmp_path: Path) -> None:
