@@ -19,6 +19,10 @@ Floors, measured in the same run:
   an empty database of the same schema and settings, one transaction, no Python
   work per row.
 
+`--before SRC` times the same three imports with another source tree (e.g.
+`git archive main` unpacked) in a fresh process per run, interleaved with this
+one's runs, for before/after figures (its floors are this run's).
+
 Memory: the peak RSS of the whole process tree of a fresh process doing read +
 preview + apply, for `--small` rows and for `--rows` (`memory.peak_tree_rss`).
 
@@ -26,21 +30,25 @@ Goals (issue 17): first import <= 1.5x (read floor + write floor); re-import and
 monthly update <= 2x the read floor + write floor; peak RSS <= 200 MiB at 30k
 rows, growing <= 10 % from 10k to 30k rows.  Exits 1 when a goal fails.
 
-    python benchmarks/roster.py [--rows 30000] [--small 10000] [--dir .bench]
+    python benchmarks/roster.py [--rows 30000] [--small 10000] [--dir .bench] [--before SRC]
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
+import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from memory import PRINT_OWN_PEAK, peak_tree_rss  # benchmarks/ is on sys.path
 
@@ -219,6 +227,38 @@ def timed_import(store: Store, path: Path) -> dict[str, float | int]:
     }
 
 
+def three_imports(big: Path, later: Path, folder: Path, floor: bool = False) -> dict[str, Any]:
+    """First import, re-import and monthly update on a fresh register (one run); with
+    `floor`, the write floor of what the first import wrote too."""
+    store = fresh_store(folder)
+    try:
+        first = timed_import(store, big)
+        written = write_floor(store, folder) if floor else None
+        t = time.perf_counter()
+        again = roster.preview(store, roster.read_roster(big, today=NOW.date()))
+        reimport = time.perf_counter() - t
+        assert not again.has_changes, again.counts
+        monthly = timed_import(store, later)
+        return {"first": first, "floor": written, "reimport": reimport, "monthly": monthly}
+    finally:
+        store.close()
+
+
+def three_imports_of(src: Path, big: Path, later: Path, folder: Path) -> dict[str, object]:
+    """`three_imports` with the canxie_tui of source tree `src`, in a fresh process."""
+    code = (
+        "import json, sys; sys.path[:0] = sys.argv[1:3]; import roster as bench; "
+        "from pathlib import Path; "
+        "print(json.dumps(bench.three_imports(*map(Path, sys.argv[3:6]))))"
+    )
+    here = str(Path(__file__).parent)
+    argv = [sys.executable, "-P", "-c", code, str(src), here, str(big), str(later), str(folder)]
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    out = subprocess.run(argv, check=True, capture_output=True, text=True, env=env).stdout
+    result: dict[str, object] = json.loads(out.splitlines()[-1])
+    return result
+
+
 def peak_memory(path: Path, folder: Path) -> int:
     store = fresh_store(folder)
     try:
@@ -263,6 +303,7 @@ def main() -> int:
     parser.add_argument("--added", type=int, default=300, help="monthly update: new people")
     parser.add_argument("--runs", type=int, default=3, help="runs of each (best of)")
     parser.add_argument("--dir", type=Path, help="work folder (default: a temporary one)")
+    parser.add_argument("--before", type=Path, help="another source tree to time too")
     args = parser.parse_args()
     folder = args.dir or Path(tempfile.mkdtemp(prefix="canxie-roster-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -277,19 +318,18 @@ def main() -> int:
 
     read_floor = min(floor_calamine(big) for _ in range(args.runs))
     openpyxl_read = min(floor_openpyxl(big) for _ in range(args.runs))
-    firsts, floors, reimports, monthlies = [], [], [], []
+    firsts, monthlies = [], []
+    floors: list[float] = []
+    reimports: list[float] = []
+    befores: list[dict[str, Any]] = []
     for _ in range(args.runs):  # best of: each on a fresh register, then on a copy of it
-        store = fresh_store(folder)
-        try:
-            firsts.append(timed_import(store, big))
-            floors.append(write_floor(store, folder))
-            t = time.perf_counter()
-            again = roster.preview(store, roster.read_roster(big, today=NOW.date()))
-            reimports.append(time.perf_counter() - t)
-            assert not again.has_changes, again.counts
-            monthlies.append(timed_import(store, later))
-        finally:
-            store.close()
+        if args.before:
+            befores.append(three_imports_of(args.before, big, later, folder / "before"))
+        run = three_imports(big, later, folder, floor=True)
+        firsts.append(run["first"])
+        floors.append(run["floor"])
+        reimports.append(run["reimport"])
+        monthlies.append(run["monthly"])
     first = min(firsts, key=lambda r: r["total"])
     monthly = min(monthlies, key=lambda r: r["total"])
     written, reimport = min(floors), min(reimports)
@@ -306,6 +346,19 @@ def main() -> int:
             f"changed, {r['rejected']} rejected)"
         )
 
+    if befores:
+        line(
+            f"BEFORE first import of {args.rows:,}",
+            min((b["first"] for b in befores), key=lambda r: r["total"]),
+        )
+        print(f"BEFORE re-import, nothing to change : {min(b['reimport'] for b in befores):.2f}s")
+        line(
+            "BEFORE monthly update               ",
+            min((b["monthly"] for b in befores), key=lambda r: r["total"]),
+        )
+        for key in ("first", "monthly"):
+            shown = min(float(b[key]["total"]) for b in befores) / (read_floor + written)
+            print(f"BEFORE {key:7s} / (read + write floor)   : {shown:5.2f}x")
     line(f"first import of {args.rows:,}", first)
     print(f"re-import, nothing to change : {reimport:.2f}s")
     line("monthly update               ", monthly)

@@ -228,12 +228,15 @@ def insert_many(
         # Read the rows back: the audit entry holds every column as stored (defaults too).
         cursor = conn.execute(f"SELECT * FROM {table} WHERE pk > ? ORDER BY pk", (last,))
         names = [d[0] for d in cursor.description]
+        fields = names[1:]  # every record table starts (pk, id): `_dump`'s row, without pk
+        encode = _ROW_ENCODER.encode
         pks: list[int] = []
         items: list[_Item] = []
-        for values in cursor:
-            row = dict(zip(names, values, strict=True))
-            pks.append(row["pk"])
-            items.append((action, table, row["id"], None, _dump(row)))
+        for pk, *values in cursor:
+            pks.append(pk)
+            items.append(
+                (action, table, values[0], None, encode(dict(zip(fields, values, strict=True))))
+            )
         if len(pks) != len(rows):
             raise StoreError("写入的记录数与预期不符，已全部撤销，数据库未做任何修改。")
         _chain(store, now, items)

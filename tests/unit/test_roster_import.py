@@ -1039,9 +1039,9 @@ def add_with_facts(store: Store) -> tuple[str, str]:
     return home.id, person.id
 
 
-def test_register_facts_preview_apply_merge_and_reimport(store: Store, tmp_path: Path) -> None:
-    home_id, sun_id = add_with_facts(store)
-    rows = [
+def sun_and_ma() -> list[list[Any]]:
+    """孙一 (registered: facts change) and 马二 (new, in a new 特困 household)."""
+    return [
         fact_row(
             "孙一", SUN, 4, 2, None,  # no 现住址: the household's address stays
             hukou_address="四川省岳池县九龙镇", issued="2026-03-01", valid="长期",
@@ -1053,7 +1053,11 @@ def test_register_facts_preview_apply_merge_and_reimport(store: Store, tmp_path:
             pension="城乡居民", medical="城乡居民", living="否", care="是",
         ),
     ]  # fmt: skip
-    path = write_facts(tmp_path / "f.xlsx", rows)
+
+
+def test_register_facts_preview_apply_merge_and_reimport(store: Store, tmp_path: Path) -> None:
+    home_id, sun_id = add_with_facts(store)
+    path = write_facts(tmp_path / "f.xlsx", sun_and_ma())
     before = counts(store)
     plan = roster.preview(store, roster.read_roster(path, today=TODAY))
     assert plan.counts == {

@@ -253,31 +253,29 @@ def _preview(store: Store, roster: RosterFile) -> ImportPlan:
     )
     today = store.today()
 
-    def reject(row: RosterRow, key: str, value: Any, reason: str) -> None:
-        plan.rejected.append(Rejection(row.row, roster.column(key), value, reason, key))
+    def reject(row: int, key: str, value: Any, reason: str) -> None:
+        plan.rejected.append(Rejection(row, roster.column(key), value, reason, key))
 
-    # 1. Match each row to the register by ID number.
+    # 1. Match each row to the register by ID number (rows left unmarked are new).
     person_diffs: dict[int, tuple[dict[str, Any], list[FieldDiff], dict[str, Any]]] = {}
     states: dict[int, dict[str, str]] = {}  # row -> the 两项补贴 states it gives
     matched = 0
-    for chunk in spool.chunks(size=_CHUNK):
-        numbers = [r.id_number for r in chunk]
+    for chunk in spool.keyed(size=_CHUNK):
+        numbers = [number for _, number, _, _ in chunk]
         stored = _rows_by(store, "persons", "id_number", numbers, _MATCH_COLUMNS)
-        found = {
-            r.row: _person_diffs(stored[r.id_number], r) for r in chunk if r.id_number in stored
-        }
-        differ = [r.id_number for r in chunk if found.get(r.row)]
+        rows = {r: spool.decode(r, n, values) for r, n, _, values in chunk if n in stored}
+        found = {r: _person_diffs(stored[row.id_number], row) for r, row in rows.items()}
+        differ = [row.id_number for r, row in rows.items() if found[r]]
         stored |= _rows_by(store, "persons", "id_number", differ, _WHOLE_PERSON)  # whole records
         marks: list[tuple[str, str, int]] = []
-        for row in chunk:
-            person = stored.get(row.id_number)
-            if person is None:
-                if row.household_key:
-                    marks.append(("new", "", row.row))
-                else:
-                    reject(row, "address", "", "新增人员须填写现住址（该人不在库中）")
-                    marks.append(("rejected", "", row.row))
+        for line, _, hkey, _ in chunk:
+            if line not in rows:
+                if not hkey:
+                    reject(line, "address", "", "新增人员须填写现住址（该人不在库中）")
+                    marks.append(("rejected", "", line))
                 continue
+            row = rows[line]
+            person = stored[row.id_number]
             diffs = found[row.row]
             if diffs:
                 form = _person_form(person)
@@ -286,7 +284,7 @@ def _preview(store: Store, roster: RosterFile) -> ImportPlan:
                     validate.clean_person(form, today)
                 except InputError as err:
                     shown = _show_value(err.field, form.get(err.field))
-                    reject(row, err.field, shown, f"{err.message}（与库中已登记的信息合并后）")
+                    reject(line, err.field, shown, f"{err.message}（与库中已登记的信息合并后）")
                     marks.append(("rejected", "", row.row))
                     continue
                 person_diffs[row.row] = (person, diffs, form)
@@ -294,6 +292,7 @@ def _preview(store: Store, roster: RosterFile) -> ImportPlan:
             marks.append(("match", person["household_id"], row.row))
             matched += 1
         spool.mark(marks)
+    spool.mark_new()
 
     # 2. New people join the register's household at their address, or a new one.
     plan.new = spool.count("new")

@@ -224,6 +224,9 @@ def _read_rows(
 ) -> None:
     columns = sorted(found.items(), key=lambda item: item[1])
     id_column = roster.column("id_number")
+    # ID number -> the first row giving it: a few MB for a district's roster, held
+    # while the sheet is read (the sheet itself is several times that) and no longer.
+    claimed: dict[str, int] = {}
     for number, cells in enumerate(rows, header_row + 1):
         if progress is not None and number % 1000 == 0:
             progress("读取花名册", number, max(estimate, number))
@@ -245,7 +248,7 @@ def _read_rows(
             # A footer such as "制表人：" in the name column only.
             roster.blank_rows += 1
             continue
-        outcome = _clean_row(roster, number, raw, today, id_column)
+        outcome = _clean_row(roster, number, raw, today, id_column, claimed)
         if isinstance(outcome, Rejection):
             roster.rejected.append(outcome)
         else:
@@ -262,6 +265,7 @@ def _clean_row(
     raw: dict[str, Any],
     today: date,
     id_column: str,
+    claimed: dict[str, int],
 ) -> RosterRow | Rejection:
     def reject(key: str, reason: str) -> Rejection:
         return Rejection(number, roster.column(key), _shown(raw.get(key)), reason, key)
@@ -273,8 +277,8 @@ def _clean_row(
         parsed = ids.parse_id(id_raw if isinstance(id_raw, int | float) else str(id_raw), today)
     except ids.IdError as err:
         return reject("id_number", err.message)
-    first = roster.spool.claim(parsed.number, number)
-    if first is not None:
+    first = claimed.setdefault(parsed.number, number)
+    if first != number:
         return Rejection(
             number, id_column, _shown(id_raw), f"与第{first}行身份证号重复", "id_number"
         )

@@ -72,7 +72,6 @@ _FACT_PERSON_COLUMNS = (*_PERSON_COLUMNS, *FACT_FIELDS, *BENEFIT_FIELDS)
 _SPOOL_SCHEMA = """
 PRAGMA journal_mode = OFF;
 PRAGMA synchronous = OFF;
-CREATE TABLE ids (id_number TEXT PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE rows (
     row INTEGER PRIMARY KEY,         -- as Excel shows it
     id_number TEXT NOT NULL,
@@ -156,15 +155,6 @@ class Spool:
     def close(self) -> None:
         self._closer()
 
-    def claim(self, number: str, row: int) -> int | None:
-        """Remember that `row` holds ID `number`; the earlier row holding it, if any."""
-        cursor = self.conn.execute("INSERT OR IGNORE INTO ids VALUES (?, ?)", (number, row))
-        if cursor.rowcount:
-            return None
-        return int(
-            self.conn.execute("SELECT row FROM ids WHERE id_number = ?", (number,)).fetchone()[0]
-        )
-
     def add(self, item: RosterRow) -> None:
         person, house = dict(item.person), dict(item.household)
         self._pending.append(
@@ -202,6 +192,20 @@ class Spool:
         while batch := cursor.fetchmany(size):
             yield [self._decode(*values) for values in batch]
 
+    def keyed(self, size: int = _FLUSH) -> Iterator[list[tuple[int, str, str, tuple[Any, ...]]]]:
+        """(row, ID number, address key, values) of every spooled row in row order,
+        `size` at a time: what matching needs, the values decoded (`decode`) only for
+        rows that match someone (none in a first import)."""
+        cursor = self.conn.execute(
+            f"SELECT row, id_number, hkey, {self.value_columns} FROM rows ORDER BY row"
+        )
+        while batch := cursor.fetchmany(size):
+            yield [(row, number, hkey, tuple(values)) for row, number, hkey, *values in batch]
+
+    def decode(self, row: int, number: str, values: tuple[Any, ...]) -> RosterRow:
+        """A row from `keyed` as read."""
+        return self._decode(row, number, *values)
+
     # -- what preview and apply keep here ----------------------------------------------
     def reset(self) -> None:
         """Forget an earlier preview of these rows."""
@@ -213,6 +217,11 @@ class Spool:
     def mark(self, marks: list[tuple[str, str, int]]) -> None:
         """(kind, target, row) for rows preview has looked at."""
         self.conn.executemany("UPDATE rows SET kind = ?, target = ? WHERE row = ?", marks)
+        self.conn.commit()
+
+    def mark_new(self) -> None:
+        """Every row not marked yet is a new person (one statement, not one per row)."""
+        self.conn.execute("UPDATE rows SET kind = 'new' WHERE kind = ''")
         self.conn.commit()
 
     def count(self, kind: str) -> int:
