@@ -14,6 +14,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 
+from canxie_tui.store import risk
 from canxie_tui.store.handle import Database, Migrations
 
 APPLICATION_ID = 0x43585549  # "CXUI": marks a file as ours in the SQLite header
@@ -572,6 +573,33 @@ def integrity(db: Database) -> None:
     # The baseline needs the record tables' code: `store.session` runs it right after,
     # in its own transaction, while this marker is there.
     db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, '1')", (BASELINE_PENDING,))
+
+
+@migrations(name="0008_risk_profile")
+def risk_profile(db: Database) -> None:
+    """Each person's risk profile, kept up to date from every write (`store.risk`):
+    the first emergency list of the day ranks three stored columns instead of
+    loading the register.  Filled here for the people already in the register."""
+    _run(
+        db,
+        """
+    CREATE TABLE risk_profile (
+        person_pk INTEGER PRIMARY KEY,
+        household_id TEXT NOT NULL,
+        profile INTEGER NOT NULL,
+        turns_80 TEXT,
+        turns_90 TEXT,
+        place_key TEXT NOT NULL
+    );
+    CREATE INDEX idx_risk_profile_household ON risk_profile(household_id);
+    -- The list's order of place and name, covering what ranking reads: no sort, no lookups.
+    CREATE INDEX idx_risk_profile_place
+        ON risk_profile(place_key, person_pk, profile, turns_80, turns_90);
+    CREATE TABLE risk_dirty (household_id TEXT PRIMARY KEY) WITHOUT ROWID;
+    """
+        + risk.TRIGGERS,
+    )
+    risk.refresh_all(db.conn)
 
 
 SCHEMA_VERSION = len(migrations._migrations)

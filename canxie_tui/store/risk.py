@@ -1,0 +1,140 @@
+"""Each person's stored risk profile: what the emergency list ranks by.
+
+`risk_profile` holds, for everyone in the register, what ranking needs and no
+event kind changes (`domain.emergency.profile_bits`: the factors and the level),
+the days they turn 80 and 90, and the natural order of their place and name as
+one string (`domain.natural.sort_text`).  The first list of the day is then a
+fetch of three plain columns and a sort, not 22 columns for everyone.
+
+The profile depends on other rows (一户多残 counts the household's certificate
+holders), so it is kept per household.  Triggers (migration 0008) note in
+`risk_dirty` each household whose persons or household row changed in a way that
+matters, whatever wrote it; `refresh` computes those households again.  The
+store runs it before every commit (`Store.transaction`), so a written profile is
+part of the same transaction as the write, and the emergency list runs it before
+reading (writes outside a transaction, or inside a caller's savepoint).  Derived
+data like the search index: not audited itself, rebuilt from audited rows.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from canxie_tui.store.register_sql import in_register
+
+__all__ = ["TRIGGERS", "refresh", "refresh_all"]
+
+# The triggers of migration 0008 (written out here once; a migration's SQL must
+# not change, so a later change is a new migration).  A household is noted once.
+_NOTE = (
+    "INSERT INTO risk_dirty (household_id) SELECT {row} "
+    "WHERE NOT EXISTS (SELECT 1 FROM risk_dirty WHERE household_id = {row});"
+)
+_PERSON_COLUMNS = "household_id, name, birth_date, category, level, status, held, care_flags"
+TRIGGERS = f"""
+CREATE TRIGGER risk_person_insert AFTER INSERT ON persons BEGIN
+    {_NOTE.format(row="NEW.household_id")}
+END;
+CREATE TRIGGER risk_person_update AFTER UPDATE OF {_PERSON_COLUMNS} ON persons BEGIN
+    {_NOTE.format(row="OLD.household_id")}
+    {_NOTE.format(row="NEW.household_id")}
+END;
+CREATE TRIGGER risk_person_delete AFTER DELETE ON persons BEGIN
+    {_NOTE.format(row="OLD.household_id")}
+END;
+CREATE TRIGGER risk_household_update AFTER UPDATE OF id, flags, building, unit, room
+ON households BEGIN
+    {_NOTE.format(row="OLD.id")}
+    {_NOTE.format(row="NEW.id")}
+END;
+CREATE TRIGGER risk_household_delete AFTER DELETE ON households BEGIN
+    {_NOTE.format(row="OLD.id")}
+END;
+"""
+
+_MEMBERS = (
+    "SELECT p.pk, p.household_id, p.name, p.birth_date, p.category, p.level, p.care_flags, "
+    "h.flags, h.building, h.unit, h.room "
+    "FROM persons p JOIN households h ON h.id = p.household_id "
+    "WHERE p.household_id IN (SELECT household_id FROM risk_dirty) AND " + in_register("p")
+)
+
+
+def _turns(birth: str | None, years: int) -> str | None:
+    """The day someone born on `birth` (ISO, as stored) turns `years`, as text that
+    compares with today's ISO date as `age_on_text` counts: None when unknown."""
+    if not birth:
+        return None
+    return f"{int(birth[:4]) + years:04d}-{birth[5:10]}"
+
+
+def refresh(conn: sqlite3.Connection) -> int:
+    """Compute the profiles of the households noted since the last refresh; returns
+    how many people were written.  Call inside a transaction."""
+    try:
+        if conn.execute("SELECT 1 FROM risk_dirty LIMIT 1").fetchone() is None:
+            return 0
+    except sqlite3.OperationalError:  # a database from before 0008 (being migrated)
+        return 0
+    rows = conn.execute(_MEMBERS).fetchall()
+    conn.execute(
+        "DELETE FROM risk_profile WHERE household_id IN (SELECT household_id FROM risk_dirty)"
+    )
+    written = _write(conn, rows)
+    conn.execute("DELETE FROM risk_dirty")
+    return written
+
+
+def refresh_all(conn: sqlite3.Connection) -> int:
+    """Every household noted and computed again (migration 0008 fills the table so)."""
+    conn.execute("DELETE FROM risk_dirty")
+    conn.execute("INSERT INTO risk_dirty (household_id) SELECT id FROM households")
+    return refresh(conn)
+
+
+def _write(conn: sqlite3.Connection, rows: Iterable[Any]) -> int:
+    from canxie_tui.domain.emergency import OLDEST, VERY_OLD, PersonRisk, profile_bits
+    from canxie_tui.domain.natural import sort_text
+
+    rows = list(rows)
+    certified = Counter(row[1] for row in rows)  # whole households are selected
+    parsed: dict[str, frozenset[str]] = {}  # the same few JSON texts recur
+    values = []
+    for pk, household_id, name, birth, category, level, care, flags, building, unit, room in rows:
+        sets = []
+        for text in (care, flags):
+            found = parsed.get(text)
+            if found is None:
+                found = parsed[text] = frozenset(json.loads(text))
+            sets.append(found)
+        person = PersonRisk(
+            "",
+            household_id,
+            name,
+            None,
+            category,
+            level,
+            care_flags=sets[0],
+            household_flags=sets[1],
+            certified_in_household=certified[household_id],
+        )
+        values.append(
+            (
+                pk,
+                household_id,
+                profile_bits(person),
+                _turns(birth, VERY_OLD),
+                _turns(birth, OLDEST),
+                sort_text(building, unit, room, last=name),
+            )
+        )
+    conn.executemany(
+        "INSERT INTO risk_profile (person_pk, household_id, profile, turns_80, turns_90, "
+        "place_key) VALUES (?, ?, ?, ?, ?, ?)",
+        values,
+    )
+    return len(values)
