@@ -109,6 +109,7 @@ def _text(part: str, mark: str) -> str:
     return part.translate(_ESCAPED) + mark
 
 
+@lru_cache(maxsize=8192)  # buildings, units and rooms recur across a register
 def _natural_text(text: str) -> str:
     parts, whole = natural_key(text)
     out = []

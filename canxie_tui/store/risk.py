@@ -103,6 +103,7 @@ def _write(conn: sqlite3.Connection, rows: Iterable[Any]) -> int:
     rows = list(rows)
     certified = Counter(row[1] for row in rows)  # whole households are selected
     parsed: dict[str, frozenset[str]] = {}  # the same few JSON texts recur
+    bits: dict[tuple[Any, ...], int] = {}  # and so do the profiles: a few hundred
     values = []
     for pk, household_id, name, birth, category, level, care, flags, building, unit, room in rows:
         sets = []
@@ -111,22 +112,21 @@ def _write(conn: sqlite3.Connection, rows: Iterable[Any]) -> int:
             if found is None:
                 found = parsed[text] = frozenset(json.loads(text))
             sets.append(found)
-        person = PersonRisk(
-            "",
-            household_id,
-            name,
-            None,
-            category,
-            level,
-            care_flags=sets[0],
-            household_flags=sets[1],
-            certified_in_household=certified[household_id],
-        )
+        count = certified[household_id]
+        key = (*sets, min(count, 2), category, level)
+        profile = bits.get(key)
+        if profile is None:
+            person = PersonRisk("", household_id, name, None, category, level)
+            profile = bits[key] = profile_bits(
+                person._replace(
+                    care_flags=sets[0], household_flags=sets[1], certified_in_household=count
+                )
+            )
         values.append(
             (
                 pk,
                 household_id,
-                profile_bits(person),
+                profile,
                 _turns(birth, VERY_OLD),
                 _turns(birth, OLDEST),
                 sort_text(building, unit, room, last=name),
