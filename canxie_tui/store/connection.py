@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from canxie_tui import config
-from canxie_tui.store import risk, schema
+from canxie_tui.store import schema
 from canxie_tui.store.errors import BusyError
 from canxie_tui.store.handle import Database
 
@@ -109,7 +109,9 @@ class Store:
                 raise BusyError(scratch.busy_with(self.path)) from err
             try:
                 yield self.db
-                risk.refresh(conn)  # the profiles of what was written, in the same commit
+                from canxie_tui.store import risk  # after the first commit: a dict lookup
+
+                risk.refresh(conn)  # the risk profiles of what was written, in the same commit
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")

@@ -3,11 +3,11 @@
 `risk_profile` holds, for everyone in the register, what ranking needs and no
 event kind changes (`domain.emergency.profile_bits`: the factors and the level),
 the days they turn 80 and 90, and the natural order of their place and name as
-one string (`domain.natural.sort_text`).  The first list of the day is then a
-fetch of three plain columns and a sort, not 22 columns for everyone.
+one string (`domain.natural.sort_text`).  The first list of the day is then two
+plain columns read in the order of an index and a sort, not 22 columns for everyone.
 
 The profile depends on other rows (一户多残 counts the household's certificate
-holders), so it is kept per household.  Triggers (migration 0008) note in
+holders), so it is kept per household.  Triggers (migration 0008, schema.py) note in
 `risk_dirty` each household whose persons or household row changed in a way that
 matters, whatever wrote it; `refresh` computes those households again.  The
 store runs it before every commit (`Store.transaction`), so a written profile is
@@ -26,35 +26,7 @@ from typing import Any
 
 from canxie_tui.store.register_sql import in_register
 
-__all__ = ["TRIGGERS", "refresh", "refresh_all"]
-
-# The triggers of migration 0008 (written out here once; a migration's SQL must
-# not change, so a later change is a new migration).  A household is noted once.
-_NOTE = (
-    "INSERT INTO risk_dirty (household_id) SELECT {row} "
-    "WHERE NOT EXISTS (SELECT 1 FROM risk_dirty WHERE household_id = {row});"
-)
-_PERSON_COLUMNS = "household_id, name, birth_date, category, level, status, held, care_flags"
-TRIGGERS = f"""
-CREATE TRIGGER risk_person_insert AFTER INSERT ON persons BEGIN
-    {_NOTE.format(row="NEW.household_id")}
-END;
-CREATE TRIGGER risk_person_update AFTER UPDATE OF {_PERSON_COLUMNS} ON persons BEGIN
-    {_NOTE.format(row="OLD.household_id")}
-    {_NOTE.format(row="NEW.household_id")}
-END;
-CREATE TRIGGER risk_person_delete AFTER DELETE ON persons BEGIN
-    {_NOTE.format(row="OLD.household_id")}
-END;
-CREATE TRIGGER risk_household_update AFTER UPDATE OF id, flags, building, unit, room
-ON households BEGIN
-    {_NOTE.format(row="OLD.id")}
-    {_NOTE.format(row="NEW.id")}
-END;
-CREATE TRIGGER risk_household_delete AFTER DELETE ON households BEGIN
-    {_NOTE.format(row="OLD.id")}
-END;
-"""
+__all__ = ["refresh", "refresh_all"]
 
 _MEMBERS = (
     "SELECT p.pk, p.household_id, p.name, p.birth_date, p.category, p.level, p.care_flags, "
@@ -124,17 +96,18 @@ def _write(conn: sqlite3.Connection, rows: Iterable[Any]) -> int:
             )
         values.append(
             (
+                sort_text(building, unit, room, last=name),
                 pk,
                 household_id,
                 profile,
                 _turns(birth, VERY_OLD),
                 _turns(birth, OLDEST),
-                sort_text(building, unit, room, last=name),
             )
         )
+    values.sort()  # in the table's order: a large write appends rather than splits pages
     conn.executemany(
-        "INSERT INTO risk_profile (person_pk, household_id, profile, turns_80, turns_90, "
-        "place_key) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO risk_profile (place_key, person_pk, household_id, profile, turns_80, "
+        "turns_90) VALUES (?, ?, ?, ?, ?, ?)",
         values,
     )
     return len(values)

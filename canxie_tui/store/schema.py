@@ -14,7 +14,6 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 
-from canxie_tui.store import risk
 from canxie_tui.store.handle import Database, Migrations
 
 APPLICATION_ID = 0x43585549  # "CXUI": marks a file as ours in the SQLite header
@@ -575,6 +574,38 @@ def integrity(db: Database) -> None:
     db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, '1')", (BASELINE_PENDING,))
 
 
+def _noting_trigger(name: str, when: str, *households: str) -> str:
+    """A trigger that notes households in `risk_dirty`, each once (no conflict clause:
+    a statement's own ON CONFLICT would override one here)."""
+    notes = "".join(
+        f"    INSERT INTO risk_dirty (household_id) SELECT {h} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM risk_dirty WHERE household_id = {h});\n"
+        for h in households
+    )
+    return f"CREATE TRIGGER {name} AFTER {when} BEGIN\n{notes}END;\n"
+
+
+# What the profile of 0008 reads: a change to any of these notes the household(s).
+_RISK_PERSON = "household_id, name, birth_date, category, level, status, held, care_flags"
+_RISK_TRIGGERS = (
+    _noting_trigger("risk_person_insert", "INSERT ON persons", "NEW.household_id"),
+    _noting_trigger(
+        "risk_person_update",
+        f"UPDATE OF {_RISK_PERSON} ON persons",
+        "OLD.household_id",
+        "NEW.household_id",
+    ),
+    _noting_trigger("risk_person_delete", "DELETE ON persons", "OLD.household_id"),
+    _noting_trigger(
+        "risk_household_update",
+        "UPDATE OF id, flags, building, unit, room ON households",
+        "OLD.id",
+        "NEW.id",
+    ),
+    _noting_trigger("risk_household_delete", "DELETE ON households", "OLD.id"),
+)
+
+
 @migrations(name="0008_risk_profile")
 def risk_profile(db: Database) -> None:
     """Each person's risk profile, kept up to date from every write (`store.risk`):
@@ -584,21 +615,23 @@ def risk_profile(db: Database) -> None:
         db,
         """
     CREATE TABLE risk_profile (
-        person_pk INTEGER PRIMARY KEY,
+        place_key TEXT NOT NULL,
+        person_pk INTEGER NOT NULL,
         household_id TEXT NOT NULL,
         profile INTEGER NOT NULL,
         turns_80 TEXT,
         turns_90 TEXT,
-        place_key TEXT NOT NULL
-    );
+        -- Kept in the list's order of place and name, then pk: ranking reads it in
+        -- order (no sort) and a write adds to one tree.
+        PRIMARY KEY (place_key, person_pk)
+    ) WITHOUT ROWID;
     CREATE INDEX idx_risk_profile_household ON risk_profile(household_id);
-    -- The list's order of place and name, covering what ranking reads: no sort, no lookups.
-    CREATE INDEX idx_risk_profile_place
-        ON risk_profile(place_key, person_pk, profile, turns_80, turns_90);
     CREATE TABLE risk_dirty (household_id TEXT PRIMARY KEY) WITHOUT ROWID;
     """
-        + risk.TRIGGERS,
+        + "".join(_RISK_TRIGGERS),
     )
+    from canxie_tui.store import risk  # the code that computes them, as every commit does
+
     risk.refresh_all(db.conn)
 
 

@@ -439,3 +439,13 @@ def test_a_roll_call_mark_keeps_the_ranking(store: Store, built: Built) -> None:
     emergency.set_status(store, event, first.person.person_id, "safe")
     assert cache.get(store, ()) is kept
     assert emergency.roll_call(store, event).rows[0].status == "safe"
+
+
+def test_many_rows_at_once_are_read_with_one_scan(
+    store: Store, built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole sheet's rows come from one scan of everyone, not by pk: the same rows."""
+    from canxie_tui.store.emergency import facts
+
+    monkeypatch.setattr(facts, "_BY_PK_LIMIT", 0)
+    assert_as_reference(store, ["power", "flood"])

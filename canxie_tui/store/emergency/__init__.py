@@ -9,8 +9,8 @@ audit log holds the whole history.  需要帮助 and 联系不上 raise a follow
 per event and person.
 
 The priority list is ranked over each person's stored risk profile
-(`store.risk`, kept up to date by every write): one query of three plain
-columns and a sort, plus one for the event's checks and, when narrowing by a
+(`store.risk`, kept up to date by every write): one query of two plain
+columns in index order and a sort by score, plus one for the event's checks and, when narrowing by a
 search, one over the search index.  The rows themselves (facts, reasons, how to
 reach them) are built from the full facts of only the people read: a page.
 

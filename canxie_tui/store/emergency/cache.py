@@ -1,10 +1,11 @@
 """The ranked register, kept per database file, scope and day.
 
-The ranking reads each person's stored risk profile (`store.risk`): three plain
-columns per person — pk, the profile with today's age bits, the natural order of
-place and name as one string — and sorts them by score, place and pk.  A rank is
-then a pk; `rows` builds the rows for display from the full facts of only the
-people asked for (the visible page, or all of them for a sheet).
+The ranking reads each person's stored risk profile (`store.risk`): two plain
+columns per person — pk and the profile with today's age bits — in the order of
+the stored place key (natural order of place and name, then pk: the table's
+order), and sorts them by score, stably.  A rank is then a pk; `Loaded.rows` builds
+the rows for display from the full facts of only the people asked for (the
+visible page, or all of them for a sheet).
 
 The ranking is kept and checked on every use against a fingerprint that costs
 microseconds: every change to a person or household is written to the
@@ -46,7 +47,7 @@ _CACHE_LIMIT = 4
 _cache_lock = threading.Lock()
 
 # pk and the stored profile with the age bits of the day, in the order of place and
-# name, then pk (an index holds them so: SQLite neither sorts nor looks up rows).
+# name, then pk (the table's own order: SQLite does not sort).
 _PROFILES = (
     "SELECT r.person_pk, r.profile"
     " | (CASE WHEN r.turns_80 <= ? THEN ? ELSE 0 END)"
@@ -81,6 +82,7 @@ class Loaded:
     """A scope's stored profiles as read, and what was ranked and built from them."""
 
     store_path: str
+    scope: tuple[str, ...]
     today: date
     pks: list[int]  # in the order of place and name, then pk
     profiles: list[int]  # of each
@@ -115,7 +117,8 @@ class Loaded:
         if missing:
             ranker = self.ranker(kind)
             with gc_paused():
-                for pk, person in read_by_pk(store, missing, self.today).items():
+                facts = read_by_pk(store, missing, self.today, scope=self.scope)
+                for pk, person in facts.items():
                     row = ranker.row(person, include_all=True)
                     assert row is not None
                     built[kind, pk] = row
@@ -190,7 +193,7 @@ def get(store: Store, scope: Sequence[str]) -> Loaded:
     with gc_paused():
         pks, profiles = _read(store, scope, today)
     rankers = found.rankers if found is not None else {}  # assessments are pure
-    fresh = Loaded(path, today, pks, profiles, fingerprint, rankers)
+    fresh = Loaded(path, tuple(scope), today, pks, profiles, fingerprint, rankers)
     with _cache_lock:
         _cache.pop(key, None)
         while len(_cache) >= _CACHE_LIMIT:
