@@ -183,7 +183,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         call = emergency.roll_call(
             store, event, kind=kind, status=status, query=args.query, include_all=args.all
         )
-    shown = list(enumerate(call.rows[: args.limit], start=1))
+        shown = list(enumerate(call.rows[: args.limit], start=1))  # rows are built when read
     event_kind = event.kind if event is not None else str(kind)
     if event is not None:
         title = f"{event.name}（{event.kind_label}）：{call.progress.text}"

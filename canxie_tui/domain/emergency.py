@@ -42,9 +42,13 @@ __all__ = [
     "BASE_WEIGHTS",
     "CHECKLISTS",
     "FACTORS",
+    "FACTOR_BITS",
     "HELP_STATUSES",
     "KIND_WEIGHTS",
+    "OLDEST",
+    "OLDEST_BIT",
     "PENDING",
+    "VERY_OLD",
     "Assessment",
     "CheckChange",
     "EmergencyEvent",
@@ -65,6 +69,8 @@ __all__ = [
     "parse_kind",
     "parse_status",
     "profile",
+    "profile_bits",
+    "profile_score",
     "rank",
     "sort_key",
     "summarize",
@@ -318,6 +324,45 @@ def _checks(p: PersonRisk, kind: str, met: Mapping[str, str]) -> tuple[str, ...]
     return tuple(dict.fromkeys([*own, *CHECKLISTS[kind]]))
 
 
+def _score(
+    factors: Iterable[str], oldest: bool, level: int | None, weights: Mapping[str, int]
+) -> int:
+    """The risk score: the weights of the factors met, the ≥ 90 bonus, and — for
+    someone with any factor — the severity bonus (the one definition of a score)."""
+    score = sum(weights[factor] for factor in factors)
+    if oldest:
+        score += OLDEST_BONUS
+    if score:
+        score += SEVERITY_BONUS.get(level or 0, 0)
+    return score
+
+
+# -- the stored risk profile ------------------------------------------------------------
+# What ranking needs of a person that does not depend on the event kind, as one
+# integer the store keeps for each person (`store.risk`): a bit per factor, one for
+# ≥ 90 and the level above them.  The two age bits depend on the day, so the store
+# keeps the days the person turns 80 and 90 and sets them when it reads.
+FACTOR_BITS: Mapping[str, int] = {factor: 1 << i for i, factor in enumerate(FACTORS)}
+OLDEST_BIT = 1 << len(FACTORS)
+_LEVEL_SHIFT = len(FACTORS) + 1
+
+
+def profile_bits(p: PersonRisk) -> int:
+    """`p`'s factors and level as a stored profile (without the age bits: `p.age` is
+    ignored, the store adds them for the day it ranks)."""
+    bits = 0
+    for factor in factors_of(p._replace(age=None)):
+        bits |= FACTOR_BITS[factor]
+    return bits | (p.level or 0) << _LEVEL_SHIFT
+
+
+def profile_score(profile: int, weights: Mapping[str, int]) -> int:
+    """The score of a stored profile (with its age bits) for an event of these weights:
+    what `assess` gives the person it was made from."""
+    factors = [factor for factor, bit in FACTOR_BITS.items() if profile & bit]
+    return _score(factors, bool(profile & OLDEST_BIT), profile >> _LEVEL_SHIFT, weights)
+
+
 class Assessment(NamedTuple):
     score: int
     reasons: tuple[str, ...]
@@ -329,13 +374,8 @@ def assess(p: PersonRisk, kind: str, weights: Mapping[str, int] | None = None) -
     """Score, reasons, contact advice and checks of one person for an event of `kind`."""
     weights = weights if weights is not None else weights_for(kind)
     met = factors_of(p)
-    score = 0
-    for factor in met:
-        score += weights[factor]
-    if "very_old" in met and p.age is not None and p.age >= OLDEST:
-        score += OLDEST_BONUS
-    if score:
-        score += SEVERITY_BONUS.get(p.level or 0, 0)
+    oldest = "very_old" in met and p.age is not None and p.age >= OLDEST
+    score = _score(met, oldest, p.level, weights)
     heaviest = sorted(met, key=lambda f: (-weights[f], _FACTOR_ORDER[f]))
     return Assessment(
         score, tuple(met[f] for f in heaviest), contact_advice(p), _checks(p, kind, met)

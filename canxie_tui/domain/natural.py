@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["chinese_number", "natural_key"]
+__all__ = ["chinese_number", "natural_key", "sort_text"]
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4}
 _DIGITS |= {"五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -93,3 +93,38 @@ def _number(run: str) -> int | None:
         return int(run)
     except ValueError:  # more digits than int() converts
         return None
+
+
+# -- natural order as one plain string -------------------------------------------------
+# `sort_text` writes keys as text that compares as the keys do, so a store can keep
+# it and sort plain strings.  Each text part is its characters, then a mark: _LAST
+# when the part is the last, _DIGITS_NEXT when a number follows (as its digit count in
+# four digits, then its digits).  The marks sort below any character written as
+# itself; the four characters that would not (the escape too) are written as _ESCAPE and a digit.
+_LAST, _DIGITS_NEXT, _ESCAPE = "\x01", "\x02", "\x03"
+_ESCAPED = str.maketrans({chr(c): _ESCAPE + chr(0x30 + c) for c in range(4)})
+
+
+def _text(part: str, mark: str) -> str:
+    return part.translate(_ESCAPED) + mark
+
+
+@lru_cache(maxsize=8192)  # buildings, units and rooms recur across a register
+def _natural_text(text: str) -> str:
+    parts, whole = natural_key(text)
+    out = []
+    for index in range(0, len(parts) - 1, 2):
+        digits = str(parts[index + 1])
+        out.append(f"{_text(str(parts[index]), _DIGITS_NEXT)}{len(digits):04d}{digits}")
+    out.append(_text(str(parts[-1]), _LAST))
+    return "".join(out) + _text(whole, _LAST)
+
+
+def sort_text(*naturals: str, last: str = "") -> str:
+    """One string that sorts as (natural_key(n) for n in naturals) then `last` as text.
+
+    sort_text("3栋", "2单元", "101", last="王芳") < sort_text("12栋", "1单元", "", last="李")
+    exactly when the tuples of their natural keys and names compare so; equal
+    strings mean equal tuples.
+    """
+    return "".join(map(_natural_text, naturals)) + _text(last, _LAST)

@@ -362,7 +362,7 @@ def _summary_sheet(
     site_name: str,
     event: EmergencyEvent,
     totals: RollCallProgress,
-    rows: list[Priority],
+    rows: Sequence[Priority],
     now: datetime,
 ) -> None:
     statuses = list(codes.ROLL_CALL_STATUSES)

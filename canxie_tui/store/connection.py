@@ -109,6 +109,9 @@ class Store:
                 raise BusyError(scratch.busy_with(self.path)) from err
             try:
                 yield self.db
+                from canxie_tui.store import risk  # after the first commit: a dict lookup
+
+                risk.refresh(conn)  # the risk profiles of what was written, in the same commit
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")

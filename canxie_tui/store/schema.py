@@ -574,5 +574,66 @@ def integrity(db: Database) -> None:
     db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, '1')", (BASELINE_PENDING,))
 
 
+def _noting_trigger(name: str, when: str, *households: str) -> str:
+    """A trigger that notes households in `risk_dirty`, each once (no conflict clause:
+    a statement's own ON CONFLICT would override one here)."""
+    notes = "".join(
+        f"    INSERT INTO risk_dirty (household_id) SELECT {h} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM risk_dirty WHERE household_id = {h});\n"
+        for h in households
+    )
+    return f"CREATE TRIGGER {name} AFTER {when} BEGIN\n{notes}END;\n"
+
+
+# What the profile of 0008 reads: a change to any of these notes the household(s).
+_RISK_PERSON = "household_id, name, birth_date, category, level, status, held, care_flags"
+_RISK_TRIGGERS = (
+    _noting_trigger("risk_person_insert", "INSERT ON persons", "NEW.household_id"),
+    _noting_trigger(
+        "risk_person_update",
+        f"UPDATE OF {_RISK_PERSON} ON persons",
+        "OLD.household_id",
+        "NEW.household_id",
+    ),
+    _noting_trigger("risk_person_delete", "DELETE ON persons", "OLD.household_id"),
+    _noting_trigger(
+        "risk_household_update",
+        "UPDATE OF id, flags, building, unit, room ON households",
+        "OLD.id",
+        "NEW.id",
+    ),
+    _noting_trigger("risk_household_delete", "DELETE ON households", "OLD.id"),
+)
+
+
+@migrations(name="0008_risk_profile")
+def risk_profile(db: Database) -> None:
+    """Each person's risk profile, kept up to date from every write (`store.risk`):
+    the first emergency list of the day ranks three stored columns instead of
+    loading the register.  Filled here for the people already in the register."""
+    _run(
+        db,
+        """
+    CREATE TABLE risk_profile (
+        place_key TEXT NOT NULL,
+        person_pk INTEGER NOT NULL,
+        household_id TEXT NOT NULL,
+        profile INTEGER NOT NULL,
+        turns_80 TEXT,
+        turns_90 TEXT,
+        -- Kept in the list's order of place and name, then pk: ranking reads it in
+        -- order (no sort) and a write adds to one tree.
+        PRIMARY KEY (place_key, person_pk)
+    ) WITHOUT ROWID;
+    CREATE INDEX idx_risk_profile_household ON risk_profile(household_id);
+    CREATE TABLE risk_dirty (household_id TEXT PRIMARY KEY) WITHOUT ROWID;
+    """
+        + "".join(_RISK_TRIGGERS),
+    )
+    from canxie_tui.store import risk  # the code that computes them, as every commit does
+
+    risk.refresh_all(db.conn)
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 MIGRATION_NAMES = tuple(m.name for m in migrations._migrations)

@@ -14,6 +14,10 @@ from hypothesis import strategies as st
 from canxie_tui.domain import codes
 from canxie_tui.domain.emergency import (
     CHECKLISTS,
+    FACTOR_BITS,
+    OLDEST,
+    OLDEST_BIT,
+    VERY_OLD,
     EmergencyEvent,
     PersonRisk,
     Priority,
@@ -26,8 +30,11 @@ from canxie_tui.domain.emergency import (
     parse_kind,
     parse_status,
     profile,
+    profile_bits,
+    profile_score,
     rank,
     summarize,
+    weights_for,
 )
 from canxie_tui.domain.errors import InputError
 
@@ -417,3 +424,16 @@ def test_profile_is_what_an_assessment_depends_on() -> None:
     assert profile(a) != profile(a._replace(age=84))  # the reason says 83岁
     assert profile(risk(age=40)) == profile(risk(age=79))  # no age factor below 80
     assert profile(a) != profile(a._replace(phone=""))  # the contact advice changes
+
+
+@given(_people, st.sampled_from(list(codes.EMERGENCY_KINDS)))
+def test_a_stored_profile_scores_as_the_person(p: PersonRisk, kind: str) -> None:
+    """The store keeps `profile_bits` and adds the age bits of the day (≥ 80, ≥ 90):
+    ranking by the profile's score is ranking by the person's assessment."""
+    age_bits = 0
+    if p.age is not None and p.age >= VERY_OLD:
+        age_bits |= FACTOR_BITS["very_old"]
+    if p.age is not None and p.age >= OLDEST:
+        age_bits |= OLDEST_BIT
+    weights = weights_for(kind)
+    assert profile_score(profile_bits(p) | age_bits, weights) == assess(p, kind).score

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canxie_tui.domain.natural import chinese_number, natural_key
+from canxie_tui.domain.natural import chinese_number, natural_key, sort_text
 
 _DIGIT = "零一二三四五六七八九"
 
@@ -132,3 +132,30 @@ def test_keys_are_equal_only_for_the_same_text(a: str, b: str) -> None:
     assert (natural_key(a) == natural_key(b)) == (a == b)
     # The numbers and texts alternate, so any two keys compare.
     assert isinstance(natural_key(a) < natural_key(b), bool)
+
+
+_PLACES = st.tuples(_MIXED, _MIXED, _MIXED, st.one_of(_MIXED, st.text(max_size=4)))
+
+
+@given(_PLACES, _PLACES)
+def test_sort_text_compares_as_the_natural_keys(a: tuple[str, ...], b: tuple[str, ...]) -> None:
+    """The stored place key (`sort_text`) orders exactly as building, unit and room in
+    natural order then the name: the emergency list sorts the stored strings."""
+
+    def key(t: tuple[str, ...]) -> tuple[object, ...]:
+        return (natural_key(t[0]), natural_key(t[1]), natural_key(t[2]), t[3])
+
+    def text(t: tuple[str, ...]) -> str:
+        return sort_text(t[0], t[1], t[2], last=t[3])
+
+    assert (text(a) < text(b)) == (key(a) < key(b))
+    assert (text(a) == text(b)) == (a == b)
+
+
+def test_sort_text_with_the_characters_it_uses_as_marks() -> None:
+    texts = ["", "\x00", "\x01", "\x02", "\x03", "\x04", "a\x01b", "a", "a\x03", "3栋\x02", "3栋"]
+    places = [(t, u, "", n) for t in texts for u in texts for n in ("", "\x01", "王")]
+    by_key = sorted(
+        places, key=lambda t: (natural_key(t[0]), natural_key(t[1]), natural_key(t[2]), t[3])
+    )
+    assert sorted(places, key=lambda t: sort_text(t[0], t[1], t[2], last=t[3])) == by_key

@@ -8,18 +8,16 @@ priority list gets a roll-call status (未联系, 已联系·安全, 需要帮�
 audit log holds the whole history.  需要帮助 and 联系不上 raise a follow-up, once
 per event and person.
 
-The priority list is ranked in `canxie_tui.domain.emergency` over facts loaded
-with one set-based query (plus one for the event's checks and, when narrowing
-by a search, one over the search index), with no per-person queries.  The first
-list of a district (30k people) takes about a quarter of a second, nearly all of
-it SQLite handing over the rows; it is then kept, each refresh and mark costs a
-few milliseconds, and so does a register edit: the households written are read
-again and patched into the kept list.
+The priority list is ranked over each person's stored risk profile
+(`store.risk`, kept up to date by every write): one query of two plain
+columns in index order and a sort by score, plus one for the event's checks and, when narrowing by a
+search, one over the search index.  The rows themselves (facts, reasons, how to
+reach them) are built from the full facts of only the people read: a page.
 
 Modules: `events` (start, make current, close, find), `rollcall` (statuses,
 notes, history, follow-ups), `priority` (the list and its progress), `facts`
-(the register as the ranking needs it), `cache` (the kept list and its
-patching), `filter` (the text filter).  Callers use this package's names.
+(the register as the rows need it), `cache` (the kept ranking), `rows` (rows
+built when read), `filter` (the text filter).  Callers use this package's names.
 """
 
 from __future__ import annotations

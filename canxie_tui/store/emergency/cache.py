@@ -1,117 +1,128 @@
-"""The cached priority list, and its patching after register edits.
+"""The ranked register, kept per database file, scope and day.
 
-Loading 30k people costs over a hundred milliseconds (most of it SQLite handing
-over 600k values), ranking them some tens more.  During a roll call the
-register hardly changes, so both are kept per database file, scope and day,
-and checked on every use against a fingerprint that costs microseconds.  Every
-change to a person or household is written to the hash-chained audit log
-(records.py): the last entry's hash identifies the whole history, and the
-entries added since the load name the people and households written since.
-Those households are read again and patched into a copy of the cache (and of
-the lists ranked from it), so an edit during an emergency costs milliseconds,
-not another load.  Rows added without an audit entry (demo data) show as pks
-above the highest loaded; a shorter log, another history at the loaded entry
-or a large change (an import) mean a fresh load.
+The ranking reads each person's stored risk profile (`store.risk`): two plain
+columns per person — pk and the profile with today's age bits — in the order of
+the stored place key (natural order of place and name, then pk: the table's
+order), and sorts them by score, stably.  A rank is then a pk; `Loaded.rows` builds
+the rows for display from the full facts of only the people asked for (the
+visible page, or all of them for a sheet).
+
+The ranking is kept and checked on every use against a fingerprint that costs
+microseconds: every change to a person or household is written to the
+hash-chained audit log (records.py), so the last entry's hash identifies the
+whole history; rows added without an audit entry (demo data) show as pks above
+the highest loaded, and as households the triggers noted (`store.risk`).  Entries
+of other tables only (a roll-call mark) keep the ranking; a change to the
+register means reading the profiles again, a few tens of milliseconds at
+district scale.
 """
 
 from __future__ import annotations
 
-import bisect
-import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 
 from canxie_tui.domain import codes
-from canxie_tui.domain.emergency import EmergencyEvent, PersonRisk, Priority, Ranker, sort_key
+from canxie_tui.domain.emergency import (
+    FACTOR_BITS,
+    OLDEST_BIT,
+    EmergencyEvent,
+    Priority,
+    Ranker,
+    profile_score,
+)
+from canxie_tui.domain.search_keys import normalize_query
+from canxie_tui.store import risk
 from canxie_tui.store.bulk import gc_paused
 from canxie_tui.store.connection import Store
-from canxie_tui.store.emergency.facts import (
-    HOUSEHOLD_ID,
-    MEMBERS_SQL,
-    Register,
-    load_register,
-    read_register,
-    scope_sql,
-)
+from canxie_tui.store.emergency.facts import read_by_pk, scope_sql
 
 __all__ = ["Loaded", "Ranked", "clear_cache", "get", "preload", "ranking"]
 
 _CACHE_LIMIT = 4
-_REFRESH_LIMIT = 500  # more records written than this: load afresh
 _cache_lock = threading.Lock()
+
+# pk and the stored profile with the age bits of the day, in the order of place and
+# name, then pk (the table's own order: SQLite does not sort).
+_PROFILES = (
+    "SELECT r.person_pk, r.profile"
+    " | (CASE WHEN r.turns_80 <= ? THEN ? ELSE 0 END)"
+    " | (CASE WHEN r.turns_90 <= ? THEN ? ELSE 0 END)"
+    " FROM risk_profile r"
+)
+_SCOPED = " JOIN households h ON h.id = r.household_id WHERE 1"
+_ORDER = " ORDER BY r.place_key, r.person_pk"
+_PK, _PROFILE = itemgetter(0), itemgetter(1)
 
 
 class Ranked:
-    """A ranked list (nobody checked yet) and, once asked for, each person's index in it."""
+    """Everyone in the scope's register ranked for one kind: pks in list order
+    (score descending, then place and name in natural order, then pk), and how
+    many lead with a score (the priority list; the rest have no risk factor)."""
 
-    def __init__(self, rows: list[Priority]) -> None:
-        self.rows = rows
-        self._position: dict[str, int] | None = None
+    def __init__(self, order: list[int], listed: int) -> None:
+        self.order = order
+        self.listed = listed
+        self._position: dict[int, int] | None = None
 
     @property
-    def position(self) -> dict[str, int]:
+    def position(self) -> dict[int, int]:
+        """pk -> index in `order` (made on first use: only checks need it)."""
         if self._position is None:
-            self._position = {r.person.person_id: i for i, r in enumerate(self.rows)}
+            self._position = {pk: i for i, pk in enumerate(self.order)}
         return self._position
-
-    def patched(
-        self,
-        ranker: Ranker,
-        include_all: bool,
-        before: Register,
-        after: Register,
-        gone: list[PersonRisk],
-        changed: list[PersonRisk],
-    ) -> Ranked:
-        """A copy, ranked from `before`, made as if ranked from `after`: without the
-        rows of `gone`, with those of `changed` where ranking everyone would put
-        them (by sort_key, ties in pk order), found by binary search."""
-        rows = list(self.rows)
-        old, new = _row_order(before), _row_order(after)
-        for p in gone:
-            row = ranker.row(p, include_all=include_all)
-            if row is not None:
-                i = bisect.bisect_left(rows, old(row), key=old)
-                if i < len(rows) and rows[i].person.person_id == p.person_id:
-                    del rows[i]
-                else:  # not where it should be: never expected, but then look everywhere
-                    rows = [r for r in rows if r.person.person_id != p.person_id]
-        for p in changed:
-            row = ranker.row(p, include_all=include_all)
-            if row is not None:
-                bisect.insort(rows, row, key=new)
-        return Ranked(rows)
-
-
-def _row_order(register: Register) -> Callable[[Priority], tuple[object, ...]]:
-    """The order of a ranked list as a key: sort_key, then pk (the order ties keep)."""
-    pk_of = register.pk_of
-
-    def key(row: Priority) -> tuple[object, ...]:
-        return (*sort_key(row), pk_of[row.person.person_id])
-
-    return key
 
 
 @dataclass
 class Loaded:
-    """A register as loaded (and patched since), and the lists ranked from it."""
+    """A scope's stored profiles as read, and what was ranked and built from them."""
 
-    register: Register
-    seq: int  # the audit log entry the facts are known good at ...
-    hash: str  # ... and its hash
-    pks: tuple[int, int]  # the highest pk of persons and households at the load
-    rankers: dict[str, Ranker] = field(default_factory=dict)  # pure: kept across refreshes
-    ranked: dict[tuple[str, bool], Ranked] = field(default_factory=dict)
+    store_path: str
+    scope: tuple[str, ...]
+    today: date
+    pks: list[int]  # in the order of place and name, then pk
+    profiles: list[int]  # of each
+    fingerprint: tuple[int, str, tuple[int, int]]
+    rankers: dict[str, Ranker] = field(default_factory=dict)
+    ranked: dict[str, Ranked] = field(default_factory=dict)
+    built: dict[tuple[str, int], Priority] = field(default_factory=dict)  # nobody checked
+    _places: dict[int, str] | None = None
+
+    def places(self, store: Store) -> dict[int, str]:
+        """pk -> 楼栋单元房号 as a search compares it, for everyone in the scope."""
+        if self._places is None:
+            self._places = {
+                pk: normalize_query(place)
+                for pk, place in store.db.conn.execute(
+                    "SELECT r.person_pk, h.building || h.unit || h.room FROM risk_profile r "
+                    "JOIN households h ON h.id = r.household_id"
+                )
+            }
+        return self._places
 
     def ranker(self, kind: str) -> Ranker:
         found = self.rankers.get(kind)
         if found is None:
             found = self.rankers[kind] = Ranker(kind)
         return found
+
+    def rows(self, store: Store, kind: str, pks: Sequence[int]) -> list[Priority]:
+        """The rows of `pks` (nobody checked), from the full facts of those not built yet."""
+        built = self.built
+        missing = [pk for pk in dict.fromkeys(pks) if (kind, pk) not in built]
+        if missing:
+            ranker = self.ranker(kind)
+            with gc_paused():
+                facts = read_by_pk(store, missing, self.today, scope=self.scope)
+                for pk, person in facts.items():
+                    row = ranker.row(person, include_all=True)
+                    assert row is not None
+                    built[kind, pk] = row
+        return [built[kind, pk] for pk in pks]
 
 
 _cache: dict[tuple[str, tuple[str, ...], date], Loaded] = {}
@@ -127,107 +138,62 @@ def _fingerprint(store: Store) -> tuple[int, str, tuple[int, int]]:
     return seq, hash_, (pks[0] or 0, pks[1] or 0)
 
 
-def _written_since(
-    store: Store, loaded: Loaded, seq: int, pks: tuple[int, int]
-) -> tuple[set[str], set[str]] | None:
-    """The persons and households written since `loaded` was good, or None when
-    only a fresh load will do (another history, a shorter log, a large change)."""
-    if seq < loaded.seq or pks[0] < loaded.pks[0] or pks[1] < loaded.pks[1]:
-        return None
-    conn = store.db.conn
-    if (
-        loaded.seq
-        and store.scalar("SELECT hash FROM audit_log WHERE seq = ?", (loaded.seq,)) != loaded.hash
-    ):
-        return None  # another history: the file was replaced (a restored backup)
-    written = conn.execute(
-        "SELECT table_name, record_id FROM audit_log WHERE table_name IN "
-        "('persons', 'households') AND seq > ? LIMIT ?",
-        (loaded.seq, _REFRESH_LIMIT + 1),
-    ).fetchall()
-    persons = {rid for table, rid in written if table == "persons"}
-    households = {rid for table, rid in written if table == "households"}
-    for table, names, above in (
-        ("persons", persons, loaded.pks[0]),
-        ("households", households, loaded.pks[1]),
-    ):
-        names.update(
-            rid
-            for (rid,) in conn.execute(
-                f"SELECT id FROM {table} WHERE pk > ? LIMIT ?", (above, _REFRESH_LIMIT + 1)
-            )
-        )
-    if len(written) > _REFRESH_LIMIT or len(persons) + len(households) > _REFRESH_LIMIT:
-        return None
-    return persons, households
-
-
-def _refreshed(
-    store: Store,
-    register: Register,
-    scope: Sequence[str],
-    today: date,
-    persons: set[str],
-    households: set[str],
-) -> tuple[Register, list[PersonRisk], list[PersonRisk]]:
-    """A copy of `register` with `households` and the households of `persons`
-    (before and now) read again; the facts of everyone who was in them, and of
-    everyone who is.  `register` itself is left as it was: other threads may be
-    reading it."""
-    touched = set(households)
-    for pid in persons:
-        before = register.get(pid)
-        if before is not None:
-            touched.add(before.household_id)
-    touched.update(
-        hid
-        for (hid,) in store.db.conn.execute(
-            "SELECT household_id FROM persons WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps(sorted(persons)),),
-        )
-    )
+def _read(store: Store, scope: Sequence[str], today: date) -> tuple[list[int], list[int]]:
     where, params = scope_sql(scope)
-    fresh = read_register(store, MEMBERS_SQL + where, [json.dumps(sorted(touched)), *params], today)
-    facts, pks, pk_of = list(register.facts), list(register.pks), dict(register.pk_of)
-    leaving = [i for i, hid in enumerate(map(HOUSEHOLD_ID, facts)) if hid in touched]
-    gone = [facts[i] for i in leaving]
-    for i in reversed(leaving):
-        del pk_of[facts[i].person_id], facts[i], pks[i]
-    for p, pk in zip(fresh.facts, fresh.pks, strict=True):
-        i = bisect.bisect(pks, pk)  # its place in pk order: where it was, or where it belongs
-        facts.insert(i, p)
-        pks.insert(i, pk)
-        pk_of[p.person_id] = pk
-    return Register(facts, pks, pk_of), gone, fresh.facts
+    day, very_old = today.isoformat(), FACTOR_BITS["very_old"]
+    rows = store.db.conn.execute(
+        _PROFILES + (_SCOPED + where if scope else "") + _ORDER,
+        [day, very_old, day, very_old | OLDEST_BIT, *params],
+    ).fetchall()
+    return list(map(_PK, rows)), list(map(_PROFILE, rows))
+
+
+def _unchanged(
+    store: Store, kept: tuple[int, str, tuple[int, int]], now: tuple[int, str, tuple[int, int]]
+) -> bool:
+    """Whether the register is as it was at `kept`: the same log, or the same history
+    grown with entries of other tables only (a roll-call mark, a visit), no new rows."""
+    if kept == now:
+        return True
+    (seq, hash_, pks), (seq_now, _, pks_now) = kept, now
+    conn = store.db.conn
+    return (
+        pks == pks_now
+        and seq < seq_now
+        and conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (seq,)).fetchone() == (hash_,)
+        and conn.execute(
+            "SELECT 1 FROM audit_log WHERE seq > ? AND table_name IN ('persons', 'households') "
+            "LIMIT 1",
+            (seq,),
+        ).fetchone()
+        is None
+    )
+
+
+def _dirty(store: Store) -> bool:
+    return store.db.conn.execute("SELECT 1 FROM risk_dirty LIMIT 1").fetchone() is not None
 
 
 def get(store: Store, scope: Sequence[str]) -> Loaded:
-    """The register of `scope` as of today: as kept, patched with the edits made
-    since, or loaded afresh."""
+    """The stored profiles of `scope` as of today: as kept, or read afresh (after the
+    households written outside a transaction's commit are computed)."""
+    refreshed = _dirty(store)
+    if refreshed:  # written outside a transaction's commit, maybe with no audit entry
+        with store.transaction():
+            risk.refresh(store.db.conn)
     today = store.today()
-    key = (str(Path(store.path).resolve()), tuple(scope), today)
-    seq, hash_, pks = _fingerprint(store)
+    path = str(Path(store.path).resolve())
+    key = (path, tuple(scope), today)
+    fingerprint = _fingerprint(store)
     with _cache_lock:
         found = _cache.get(key)
-    written = None
-    if found is not None:
-        if (seq, hash_, pks) == (found.seq, found.hash, found.pks):
-            return found
-        written = _written_since(store, found, seq, pks)
-        if written is not None and not any(written):
-            found.seq, found.hash = seq, hash_  # the log grew with other tables only
-            return found
+    if found is not None and not refreshed and _unchanged(store, found.fingerprint, fingerprint):
+        found.fingerprint = fingerprint
+        return found
     with gc_paused():
-        if found is not None and written is not None:
-            register, gone, changed = _refreshed(store, found.register, scope, today, *written)
-            fresh = Loaded(register, seq, hash_, pks, found.rankers)
-            for (kind, include_all), ranked in list(found.ranked.items()):
-                fresh.ranked[kind, include_all] = ranked.patched(
-                    fresh.ranker(kind), include_all, found.register, register, gone, changed
-                )
-        else:
-            rankers = found.rankers if found is not None else {}  # assessments are pure
-            fresh = Loaded(load_register(store, scope, today), seq, hash_, pks, rankers)
+        pks, profiles = _read(store, scope, today)
+    rankers = found.rankers if found is not None else {}  # assessments are pure
+    fresh = Loaded(path, tuple(scope), today, pks, profiles, fingerprint, rankers)
     with _cache_lock:
         _cache.pop(key, None)
         while len(_cache) >= _CACHE_LIMIT:
@@ -237,25 +203,30 @@ def get(store: Store, scope: Sequence[str]) -> Loaded:
 
 
 def clear_cache() -> None:
-    """Forget every loaded register (benchmarks measure the cold path with it)."""
+    """Forget every ranking (benchmarks measure the cold path with it)."""
     with _cache_lock:
         _cache.clear()
 
 
 def preload(store: Store, event: EmergencyEvent | None = None) -> None:
-    """Load and rank ahead of need (from a worker when the emergency screen opens):
+    """Read and rank ahead of need (from a worker when the emergency screen opens):
     the event's scope and kind, or the whole register for every kind."""
     loaded = get(store, event.scope if event is not None else ())
     for kind in (event.kind,) if event is not None else tuple(codes.EMERGENCY_KINDS):
-        ranking(loaded, kind, False)
+        ranking(loaded, kind)
 
 
-def ranking(loaded: Loaded, kind: str, include_all: bool) -> Ranked:
-    """The ranked list (nobody checked yet) and each person's position in it."""
-    key = (kind, include_all)
-    found = loaded.ranked.get(key)
-    if found is None:
-        with gc_paused():
-            rows = loaded.ranker(kind).rank(loaded.register.facts, include_all=include_all)
-        found = loaded.ranked[key] = Ranked(rows)
+def ranking(loaded: Loaded, kind: str) -> Ranked:
+    """Everyone in `loaded` ranked for `kind` (see `Ranked`): by score, a stable sort
+    of people already in the order of place and name, then pk."""
+    found = loaded.ranked.get(kind)
+    if found is not None:
+        return found
+    weights = loaded.ranker(kind).weights
+    profiles = loaded.profiles
+    # A district has a few hundred profiles: score each once, then plain lookups.
+    negated = {profile: -profile_score(profile, weights) for profile in set(profiles)}
+    keys = list(map(negated.__getitem__, profiles))
+    order = list(map(loaded.pks.__getitem__, sorted(range(len(keys)), key=keys.__getitem__)))
+    found = loaded.ranked[kind] = Ranked(order, len(keys) - keys.count(0))
     return found

@@ -1,19 +1,18 @@
-"""The register as the ranking needs it: each person's risk facts, in pk order.
+"""The register as the ranking needs it: each person's risk facts.
 
-One set-based query over persons and their households (no per-person queries);
-`read_register` also serves the cache, which reads the few households an edit
-touched through the same columns.
+One set-based query over persons and their households (no per-person queries):
+`load_facts` for everyone in a scope, `read_by_pk` for the people a list shows
+(the ranking itself reads the stored profiles, `store.risk`).
 """
 
 from __future__ import annotations
 
-import bisect
 import json
 import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any
 
 from canxie_tui.domain.dates import age_on_text
@@ -22,15 +21,7 @@ from canxie_tui.store.bulk import gc_paused
 from canxie_tui.store.connection import Store
 from canxie_tui.store.register_sql import in_register
 
-__all__ = [
-    "HOUSEHOLD_ID",
-    "MEMBERS_SQL",
-    "Register",
-    "load_facts",
-    "load_register",
-    "read_register",
-    "scope_sql",
-]
+__all__ = ["load_facts", "read_by_pk", "scope_sql"]
 
 # A bare building or unit ("3栋", "2单元") names many compounds' buildings: it is
 # matched exactly, never as a fragment of an address (where "3栋" is in "13栋").
@@ -68,74 +59,66 @@ _FACTS_SQL = (
     + "FROM persons p NOT INDEXED JOIN households h ON h.id = p.household_id WHERE 1"
     + _IN_REGISTER
 )
-# The members of a few households (after edits), through the household index.
-MEMBERS_SQL = (
+# Some people by pk, with the count of their household's certificate holders.
+_BY_PK_SQL = (
     _FACTS_COLUMNS
-    + "FROM persons p JOIN households h ON h.id = p.household_id "
-    + "WHERE p.household_id IN (SELECT value FROM json_each(?))"
+    + ", (SELECT count(*) FROM persons q WHERE q.household_id = p.household_id AND "
+    + in_register("q")
+    + ") FROM persons p JOIN households h ON h.id = p.household_id "
+    + "WHERE p.pk IN (SELECT value FROM json_each(?))"
     + _IN_REGISTER
 )
+_ROW_HOUSEHOLD = itemgetter(2)  # of a _FACTS_COLUMNS row
+_BY_PK_LIMIT = 2_000  # more people than this are read with one scan of everyone
 
 
-class Register:
-    """Everyone in the register within a scope, in pk order (the order that ties
-    keep in the ranking), and each one's pk."""
+class _Reader:
+    """Makes PersonRisk from _FACTS_COLUMNS rows, parsing each flags text once."""
 
-    def __init__(
-        self, facts: list[PersonRisk], pks: list[int], pk_of: dict[str, int] | None = None
-    ) -> None:
-        self.facts = facts
-        self.pks = pks  # ascending
-        self._pk_of = pk_of
+    def __init__(self, today: date) -> None:
+        self.today = today
+        self.parsed: dict[str, frozenset[str]] = {}  # the same few JSON texts recur
 
-    @property
-    def pk_of(self) -> dict[str, int]:
-        """Person id -> pk (made on first use: only edits and checks need it)."""
-        if self._pk_of is None:
-            self._pk_of = dict(zip(map(_PERSON_ID, self.facts), self.pks, strict=True))
-        return self._pk_of
-
-    def get(self, person_id: str) -> PersonRisk | None:
-        pk = self.pk_of.get(person_id)
-        return None if pk is None else self.facts[bisect.bisect_left(self.pks, pk)]
-
-
-_PERSON_ID = attrgetter("person_id")
-HOUSEHOLD_ID = attrgetter("household_id")
-_ROW_PK, _ROW_HOUSEHOLD = itemgetter(0), itemgetter(2)  # of a _FACTS_COLUMNS row
-
-
-def read_register(store: Store, sql: str, params: Sequence[Any], today: date) -> Register:
-    """The facts of the people `sql` selects, in pk order.  It must select whole
-    households: the count of each household's certificate holders is taken here."""
-    rows = store.db.conn.execute(sql + " ORDER BY p.pk", params).fetchall()
-    certified = Counter(map(_ROW_HOUSEHOLD, rows))
-    parsed: dict[str, frozenset[str]] = {}  # the same few JSON texts recur thousands of times
-    facts: list[PersonRisk] = []
-    append = facts.append
-    new = tuple.__new__  # what PersonRisk._make does, without the call around it
-    for row in rows:
-        household_id, birth, care, flags = row[2], row[4], row[7], row[9]
+    def person(self, row: Sequence[Any], certified: int) -> PersonRisk:
+        parsed = self.parsed
+        care, flags = row[7], row[9]
         care_set = parsed.get(care)
         if care_set is None:
             care_set = parsed[care] = frozenset(json.loads(care))
         flag_set = parsed.get(flags)
         if flag_set is None:
             flag_set = parsed[flags] = frozenset(json.loads(flags))
-        age = age_on_text(birth, today)
-        person = (row[1], household_id, row[3], age, row[5], row[6], care_set, row[8], flag_set)
-        append(new(PersonRisk, (*person, certified[household_id], *row[10:])))
-    return Register(facts, list(map(_ROW_PK, rows)))
+        age = age_on_text(row[4], self.today)
+        person = (row[1], row[2], row[3], age, row[5], row[6], care_set, row[8], flag_set)
+        # what PersonRisk._make does, without the call around it
+        return tuple.__new__(PersonRisk, (*person, certified, *row[10:22]))
 
 
-def load_register(store: Store, scope: Sequence[str], today: date) -> Register:
+def read_by_pk(
+    store: Store, pks: Sequence[int], today: date, *, scope: Sequence[str] = ()
+) -> dict[int, PersonRisk]:
+    """The facts of the people `pks` who are in the register (within `scope`), by pk.
+    Many of them (a whole sheet): one scan of everyone, as `load_facts`, is faster."""
+    if len(pks) > _BY_PK_LIMIT:
+        wanted = set(pks)
+        return {pk: p for pk, p in _load(store, scope, today) if pk in wanted}
+    rows = store.db.conn.execute(_BY_PK_SQL, (json.dumps(list(pks)),)).fetchall()
+    reader = _Reader(today)
+    return {row[0]: reader.person(row, row[22]) for row in rows}
+
+
+def _load(store: Store, scope: Sequence[str], today: date) -> list[tuple[int, PersonRisk]]:
     where, params = scope_sql(scope)
-    return read_register(store, _FACTS_SQL + where, params, today)
+    rows = store.db.conn.execute(_FACTS_SQL + where + " ORDER BY p.pk", params).fetchall()
+    certified = Counter(map(_ROW_HOUSEHOLD, rows))  # whole households are selected
+    reader = _Reader(today)
+    return [(row[0], reader.person(row, certified[row[2]])) for row in rows]
 
 
 def load_facts(
     store: Store, *, scope: Sequence[str] = (), today: date | None = None
 ) -> list[PersonRisk]:
-    """Everyone in the register (active certificate holders) within `scope`: one query."""
+    """Everyone in the register (active certificate holders) within `scope`, in pk
+    order: one query."""
     with gc_paused():
-        return load_register(store, scope, today or store.today()).facts
+        return [p for _, p in _load(store, scope, today or store.today())]

@@ -1,38 +1,41 @@
 """The priority list of an event with each person's roll-call status, and its progress.
 
-Ranked in `canxie_tui.domain.emergency` over the cached register (see `cache`);
-an event adds one query for its checks, a search one over the search index.
+Ranked over the stored risk profiles (see `cache`); an event adds one query for
+its checks, a search one over the search index.  The rows are built when read
+(`rows.Rows`): the first list of a district costs its ranking, not 20k rows.
 """
 
 from __future__ import annotations
 
-import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain, repeat
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.emergency import (
+    PENDING,
     EmergencyEvent,
     Priority,
     RollCallProgress,
     grid_key,
-    sort_key,
     summarize,
 )
 from canxie_tui.domain.errors import InputError
 from canxie_tui.store.connection import Store
 from canxie_tui.store.emergency import cache
 from canxie_tui.store.emergency.filter import narrow
+from canxie_tui.store.emergency.rows import Check, Rows
 
 __all__ = ["RollCall", "priority_list", "progress", "roll_call"]
 
 
-def _checks(store: Store, event_id: str) -> dict[str, tuple[str, str, str, str]]:
-    """person id -> (status, note, checked_at, checked by) for one event."""
+def _checks(store: Store, event_id: str) -> dict[int, Check]:
+    """person pk -> (status, note, checked_at, checked by) for one event."""
     return {
-        pid: (status, note, at, by)
-        for pid, status, note, at, by in store.db.conn.execute(
-            "SELECT person_id, status, note, checked_at, updated_by FROM emergency_checks "
-            "WHERE event_id = ?",
+        pk: (status, note, at, by)
+        for pk, status, note, at, by in store.db.conn.execute(
+            "SELECT p.pk, c.status, c.note, c.checked_at, c.updated_by "
+            "FROM emergency_checks c JOIN persons p ON p.id = c.person_id WHERE c.event_id = ?",
             (event_id,),
         )
     }
@@ -42,7 +45,7 @@ def _checks(store: Store, event_id: str) -> dict[str, tuple[str, str, str, str]]
 class RollCall:
     """The priority list of one event (or a hypothetical kind) and its progress."""
 
-    rows: list[Priority]  # after the status and search filters
+    rows: Sequence[Priority]  # after the status and search filters (built when read)
     progress: RollCallProgress  # over the whole list, whatever the filters
     total: int  # people on the whole list
 
@@ -74,40 +77,27 @@ def roll_call(
     if event_kind not in codes.EMERGENCY_KINDS:
         raise InputError(f"未知的事件类型“{event_kind}”", "kind")
     loaded = cache.get(store, event.scope if event is not None else ())
-    ranked = cache.ranking(loaded, event_kind, include_all)
-    rows = list(ranked.rows)  # never change the cached list
-    if event is not None:
-        checks = _checks(store, event.id)
-        position = ranked.position if checks else {}
-        register = loaded.register
-        pk_of = register.pk_of if checks else {}
-        extra = sorted(pk_of[pid] for pid in checks if pid in pk_of and pid not in position)
-        for pid, (state, note, at, by) in checks.items():
-            if pid in position:
-                i = position[pid]
-                rows[i] = rows[i]._replace(status=state, note=note, checked_at=at, checked_by=by)
-        if extra:  # checked although on no list of this kind (or checked before a change)
-            more = [
-                r._replace(
-                    status=checks[r.person.person_id][0],
-                    note=checks[r.person.person_id][1],
-                    checked_at=checks[r.person.person_id][2],
-                    checked_by=checks[r.person.person_id][3],
-                )
-                for r in loaded.ranker(event_kind).rank(
-                    [register.facts[bisect.bisect_left(register.pks, pk)] for pk in extra],
-                    include_all=True,
-                )
-            ]
-            rows = sorted([*rows, *more], key=sort_key)
-    total_progress = summarize(r.status for r in rows)
-    total = len(rows)
+    ranked = cache.ranking(loaded, event_kind)
+    pks = ranked.order if include_all else ranked.order[: ranked.listed]
+    checks = _checks(store, event.id) if event is not None else {}
+    if checks:
+        position = ranked.position
+        if not include_all:  # checked although on no list of this kind (or before a change)
+            extra = sorted(i for pk in checks if (i := position.get(pk, -1)) >= ranked.listed)
+            pks = pks + [ranked.order[i] for i in extra]
+        statuses = [check[0] for pk, check in checks.items() if pk in position]
+    else:
+        statuses = []
+    total = len(pks)
+    total_progress = summarize(chain(statuses, repeat(PENDING, total - len(statuses))))
     if status is not None:
-        rows = [r for r in rows if r.status == status]
+        unchecked = (PENDING,)
+        pks = [pk for pk in pks if checks.get(pk, unchecked)[0] == status]
     if query:
-        rows = narrow(store, rows, query)
+        pks = narrow(store, loaded, pks, query)
+    rows: Sequence[Priority] = Rows(pks, checks, lambda some: loaded.rows(store, event_kind, some))
     if group_by_grid:
-        rows.sort(key=lambda r: grid_key(r.person))
+        rows = sorted(rows, key=lambda r: grid_key(r.person))
     return RollCall(rows, total_progress, total)
 
 
@@ -120,7 +110,7 @@ def priority_list(
     query: str | None = None,
     group_by_grid: bool = False,
     include_all: bool = False,
-) -> list[Priority]:
+) -> Sequence[Priority]:
     """The rows of :func:`roll_call` (see there)."""
     return roll_call(
         store,

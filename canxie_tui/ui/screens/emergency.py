@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 from weakref import WeakKeyDictionary
 
@@ -38,7 +39,10 @@ def load(
     if event is None:
         return None, None
     emergency.preload(store, event)
-    return event, emergency.roll_call(store, event, status=status, query=query or None)
+    call = emergency.roll_call(store, event, status=status, query=query or None)
+    # The screen fits its columns to every row's phone and place: build them here,
+    # in the worker, not when the screen reads them.
+    return event, replace(call, rows=list(call.rows))
 
 
 GROUPINGS = ("", "grid", "building")  # g cycles: risk order, by grid, by building

@@ -1,0 +1,113 @@
+"""Each person's stored risk profile: what the emergency list ranks by.
+
+`risk_profile` holds, for everyone in the register, what ranking needs and no
+event kind changes (`domain.emergency.profile_bits`: the factors and the level),
+the days they turn 80 and 90, and the natural order of their place and name as
+one string (`domain.natural.sort_text`).  The first list of the day is then two
+plain columns read in the order of an index and a sort, not 22 columns for everyone.
+
+The profile depends on other rows (一户多残 counts the household's certificate
+holders), so it is kept per household.  Triggers (migration 0008, schema.py) note in
+`risk_dirty` each household whose persons or household row changed in a way that
+matters, whatever wrote it; `refresh` computes those households again.  The
+store runs it before every commit (`Store.transaction`), so a written profile is
+part of the same transaction as the write, and the emergency list runs it before
+reading (writes outside a transaction, or inside a caller's savepoint).  Derived
+data like the search index: not audited itself, rebuilt from audited rows.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from canxie_tui.store.register_sql import in_register
+
+__all__ = ["refresh", "refresh_all"]
+
+_MEMBERS = (
+    "SELECT p.pk, p.household_id, p.name, p.birth_date, p.category, p.level, p.care_flags, "
+    "h.flags, h.building, h.unit, h.room "
+    "FROM persons p JOIN households h ON h.id = p.household_id "
+    "WHERE p.household_id IN (SELECT household_id FROM risk_dirty) AND " + in_register("p")
+)
+
+
+def _turns(birth: str | None, years: int) -> str | None:
+    """The day someone born on `birth` (ISO, as stored) turns `years`, as text that
+    compares with today's ISO date as `age_on_text` counts: None when unknown."""
+    if not birth:
+        return None
+    return f"{int(birth[:4]) + years:04d}-{birth[5:10]}"
+
+
+def refresh(conn: sqlite3.Connection) -> int:
+    """Compute the profiles of the households noted since the last refresh; returns
+    how many people were written.  Call inside a transaction."""
+    try:
+        if conn.execute("SELECT 1 FROM risk_dirty LIMIT 1").fetchone() is None:
+            return 0
+    except sqlite3.OperationalError:  # a database from before 0008 (being migrated)
+        return 0
+    rows = conn.execute(_MEMBERS).fetchall()
+    conn.execute(
+        "DELETE FROM risk_profile WHERE household_id IN (SELECT household_id FROM risk_dirty)"
+    )
+    written = _write(conn, rows)
+    conn.execute("DELETE FROM risk_dirty")
+    return written
+
+
+def refresh_all(conn: sqlite3.Connection) -> int:
+    """Every household noted and computed again (migration 0008 fills the table so)."""
+    conn.execute("DELETE FROM risk_dirty")
+    conn.execute("INSERT INTO risk_dirty (household_id) SELECT id FROM households")
+    return refresh(conn)
+
+
+def _write(conn: sqlite3.Connection, rows: Iterable[Any]) -> int:
+    from canxie_tui.domain.emergency import OLDEST, VERY_OLD, PersonRisk, profile_bits
+    from canxie_tui.domain.natural import sort_text
+
+    rows = list(rows)
+    certified = Counter(row[1] for row in rows)  # whole households are selected
+    parsed: dict[str, frozenset[str]] = {}  # the same few JSON texts recur
+    bits: dict[tuple[Any, ...], int] = {}  # and so do the profiles: a few hundred
+    values = []
+    for pk, household_id, name, birth, category, level, care, flags, building, unit, room in rows:
+        sets = []
+        for text in (care, flags):
+            found = parsed.get(text)
+            if found is None:
+                found = parsed[text] = frozenset(json.loads(text))
+            sets.append(found)
+        count = certified[household_id]
+        key = (*sets, min(count, 2), category, level)
+        profile = bits.get(key)
+        if profile is None:
+            person = PersonRisk("", household_id, name, None, category, level)
+            profile = bits[key] = profile_bits(
+                person._replace(
+                    care_flags=sets[0], household_flags=sets[1], certified_in_household=count
+                )
+            )
+        values.append(
+            (
+                sort_text(building, unit, room, last=name),
+                pk,
+                household_id,
+                profile,
+                _turns(birth, VERY_OLD),
+                _turns(birth, OLDEST),
+            )
+        )
+    values.sort()  # in the table's order: a large write appends rather than splits pages
+    conn.executemany(
+        "INSERT INTO risk_profile (place_key, person_pk, household_id, profile, turns_80, "
+        "turns_90) VALUES (?, ?, ?, ?, ?, ?)",
+        values,
+    )
+    return len(values)
