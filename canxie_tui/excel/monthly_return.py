@@ -117,7 +117,7 @@ def _target(out: Path | str | None, site: Site, year: int, month: int) -> Path:
     return path
 
 
-_VISIT_IDS = "temp.return_visit_ids"
+_VISITS_ONCE = "temp.return_visits"
 
 
 @contextmanager
@@ -126,13 +126,13 @@ def _visits_once(store: Store, params: dict[str, str]) -> Iterator[Callable[[Dat
     each data table's condition reading them from there (three tables, counted and
     written: six lookups of each person's last visit otherwise)."""
     conn = store.db.conn
-    conn.execute(f"DROP TABLE IF EXISTS {_VISIT_IDS}")
-    conn.execute(f"CREATE TABLE {_VISIT_IDS} (id TEXT PRIMARY KEY) WITHOUT ROWID")
+    conn.execute(f"DROP TABLE IF EXISTS {_VISITS_ONCE}")
+    conn.execute(f"CREATE TABLE {_VISITS_ONCE} (pk INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE)")
     try:
-        conn.execute(f"INSERT INTO {_VISIT_IDS} {RETURN_VISITS}", params)
-        yield lambda t: t.where.replace(RETURN_VISITS, f"SELECT id FROM {_VISIT_IDS}")
+        conn.execute(f"INSERT INTO {_VISITS_ONCE} (pk, id) {RETURN_VISITS}", params)
+        yield lambda t: t.where.replace(f"({RETURN_VISITS})", _VISITS_ONCE)
     finally:
-        conn.execute(f"DROP TABLE IF EXISTS {_VISIT_IDS}")
+        conn.execute(f"DROP TABLE IF EXISTS {_VISITS_ONCE}")
 
 
 def _write_data(
