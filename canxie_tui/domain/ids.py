@@ -226,6 +226,7 @@ def mask_id(number: str) -> str:
 # by no digit, or by two or more (the ID part of a 残疾人证号 is masked too).
 _SEP = r"[\s\-‐‑‒–—―−﹣－_.·・\u00ad\u200b-\u200f\u2060-\u2064\ufeff]{0,3}"
 _ID_IN_TEXT = re.compile(rf"(?<!\d)(?:\d{_SEP}){{17}}[\dXxＸｘ](?=\d{{2}}|(?!\d))")
+_DIGIT = re.compile(r"\d")  # a decimal digit of any script, as str.isdecimal (category Nd)
 
 
 def _plausible_birth(digits: str) -> bool:
@@ -252,7 +253,7 @@ def mask_ids_in_text(text: str) -> str:
     masked: `510211 19680126 5154`, `510211-19680126-5154`, full-width digits, a
     zero-width space inside, a lower-case x all come out as `510211********5154`.
     """
-    if not text or not any(c.isdecimal() for c in text):
+    if not text or _DIGIT.search(text) is None:  # most texts: no digit at all
         return text
     out: list[str] = []
     done = start = 0

@@ -12,6 +12,8 @@ so memory stays flat however many rows a sheet has.
 - `Book.data_sheet(...)` gives a `DataSheet` for programs: a header of column
   names, then typed cells that read back exactly (see `excel.cells`), and the
   SHA-256 of its canonical content (`canonical_row`).
+- Every sheet's rows are written by `excel.row_xml`: the XML openpyxl would
+  write, made from strings rather than an element per cell.
 - `Book.save(path)` writes through `atomic_save` (see `excel.files`): a
   temporary file in the same folder, renamed over the final name only when
   complete.  On any failure no file is left under the final name and no
@@ -21,13 +23,13 @@ so memory stays flat however many rows a sheet has.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from canxie_tui.excel import row_xml
 from canxie_tui.excel.cells import (
     _display_text,
-    _table_cell,
     canonical_row,
     column_letter,
     data_row,
@@ -41,7 +43,6 @@ from canxie_tui.excel.table import Column, Heading, Look, TableSheet
 from canxie_tui.store import scratch
 
 if TYPE_CHECKING:
-    from openpyxl.cell.cell import Cell
     from openpyxl.styles.cell_style import StyleArray
     from openpyxl.workbook.workbook import Workbook
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -78,7 +79,6 @@ class Book:
     def sheet(self, title: str, *, hidden: bool = False) -> WriteOnlyWorksheet:
         """A bare write-only worksheet (for layouts the table helpers do not cover)."""
         ws = self.wb.create_sheet(title)
-        _take_cells_directly(ws)
         _stream_to_private_folder(ws)
         if hidden:
             ws.sheet_state = "hidden"
@@ -209,44 +209,9 @@ class Book:
                     _writer.ALL_TEMP_FILES.remove(out)
 
 
-def _take_cells_directly(ws: Any) -> None:
-    """Let a write-only sheet take ready-made cells without openpyxl's detour.
-
-    openpyxl 3.1's `WriteOnlyWorksheet._values_to_row` binds each appended value
-    to a scratch cell; a value that is itself a cell only gets through by way of a
-    ValueError, and every styled cell costs a fresh scratch cell.  That detour
-    made a styled table 1.8x as slow as plain values.  This replacement behaves
-    the same for plain values and passes cells straight on.  Without the hook
-    (another openpyxl) the sheet simply keeps the original, slower path.
-    """
-    from openpyxl.cell.cell import Cell
-
-    if not hasattr(type(ws), "_values_to_row"):
-        return
-    ready = frozenset({Cell, _table_cell()})
-
-    def values_to_row(values: Sequence[Any], row_idx: int) -> Iterator[Cell]:
-        scratch = Cell(ws, 1, 1)
-        for col_idx, value in enumerate(values, 1):
-            if value is None:
-                continue
-            if type(value) in ready:
-                value.column = col_idx
-                value.row = row_idx
-                yield value
-                continue
-            scratch.value = value
-            scratch.column = col_idx
-            scratch.row = row_idx
-            yield scratch
-            if scratch.has_style or scratch.hyperlink:
-                scratch = Cell(ws, 1, 1)
-
-    ws._values_to_row = values_to_row
-
-
 def _stream_to_private_folder(ws: Any) -> None:
-    """Stream the sheet's rows to a file in our private folder (`store.scratch`).
+    """Stream the sheet's rows to a file in our private folder (`store.scratch`), each
+    row written by `excel.row_xml` (the same XML as openpyxl's, many times faster).
 
     openpyxl's write-only sheet makes its stream with `NamedTemporaryFile` in the
     system's shared temporary folder, where an interrupted export left thousands
@@ -257,12 +222,15 @@ def _stream_to_private_folder(ws: Any) -> None:
 
     if not hasattr(type(ws), "_get_writer"):
         return
+    fast = row_xml.supported()
 
     def get_writer() -> Any:
         if ws._writer is None:
             out = str(scratch.new_file("openpyxl.", ".xml"))
             _writer.ALL_TEMP_FILES.append(out)  # openpyxl's cleanup after saving expects it
             ws._writer = _writer.WorksheetWriter(ws, out=out)
+            if fast:
+                row_xml.install(ws, ws._writer)
             ws._writer.write_top()
         return ws._writer
 
@@ -294,13 +262,20 @@ class DataSheet:
             ws.column_dimensions[column_letter(index + 1)].width = 16
         bold = book.style(Look(bold=True))
         ws.append([text_cell(ws, name, bold) for name in self.columns])
+        self._row = 1  # the sheet's last row written
+        self._fast = row_xml.installed(ws)  # rows go as XML made in one step
 
     def append(self, values: Sequence[Any]) -> None:
         try:
-            self.ws.append(data_row(self.ws, values))
+            if self._fast:
+                self.ws.append(row_xml.data_row_xml(values, self._row + 1))
+            else:
+                self.ws.append(data_row(self.ws, values))
+            self._row += 1
         except ExportError:  # a text longer than a cell: parts in rows of their own
             for row in split_row(self.ws, values):
                 self.ws.append(row)
+                self._row += 1
         self._hash.update(canonical_row(values))
         self.rows += 1
 

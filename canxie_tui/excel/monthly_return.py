@@ -47,6 +47,8 @@ export its own connection (`store.clone()`) when it runs in a worker thread.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,7 @@ from canxie_tui.excel.return_format import (
     FORMAT,
     FORMAT_VERSION,
     META_SHEET,
+    RETURN_VISITS,
     DataTable,
     meta_checksum,
 )
@@ -114,15 +117,35 @@ def _target(out: Path | str | None, site: Site, year: int, month: int) -> Path:
     return path
 
 
-def _write_data(run: ExportRun, table: DataTable, sheet: DataSheet, tokens: Tokens) -> None:
+_VISITS_ONCE = "temp.return_visits"
+
+
+@contextmanager
+def _visits_once(store: Store, params: dict[str, str]) -> Iterator[Callable[[DataTable], str]]:
+    """Look the return's visits (`RETURN_VISITS`) up once, into a temporary table; yields
+    each data table's condition reading them from there (three tables, counted and
+    written: six lookups of each person's last visit otherwise)."""
+    conn = store.db.conn
+    conn.execute(f"DROP TABLE IF EXISTS {_VISITS_ONCE}")
+    conn.execute(f"CREATE TABLE {_VISITS_ONCE} (pk INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE)")
+    try:
+        conn.execute(f"INSERT INTO {_VISITS_ONCE} (pk, id) {RETURN_VISITS}", params)
+        yield lambda t: t.where.replace(f"({RETURN_VISITS})", _VISITS_ONCE)
+    finally:
+        conn.execute(f"DROP TABLE IF EXISTS {_VISITS_ONCE}")
+
+
+def _write_data(
+    run: ExportRun, table: DataTable, where: str, sheet: DataSheet, tokens: Tokens
+) -> None:
     run.steps.start(f"写入数据表：{table.label}")
     cursor = run.store.db.conn.execute(
-        f"SELECT * FROM {table.table} WHERE {table.where} ORDER BY {table.order}", run.params
+        f"SELECT * FROM {table.table} WHERE {where} ORDER BY {table.order}", run.params
     )
-    append, name, columns = sheet.append, table.table, sheet.columns
+    append, travelling = sheet.append, tokens.rows_of(table.table, sheet.columns)
     count = 0
     for values in cursor:
-        append(tokens.row(name, columns, values))
+        append(travelling(values))
         count += 1
         if count == 256:
             run.steps.advance(count)
@@ -231,10 +254,10 @@ def export_monthly(
             {"path": str(path), "month": period.text},
         )
     transit = _transit(store)
-    with snapshot(store):
+    with snapshot(store), _visits_once(store, period.params) as where:
         params = period.params
         counts = {
-            t.key: _count(store, f"SELECT count(*) FROM {t.table} WHERE {t.where}", params)
+            t.key: _count(store, f"SELECT count(*) FROM {t.table} WHERE {where(t)}", params)
             for t in DATA_TABLES
         }
         shown = counts["notes"] + counts["members"]
@@ -263,7 +286,7 @@ def export_monthly(
             tokens = Tokens(transit.pop("key"))
             mac_key = transit.pop("mac_key")
             for table, sheet in sheets:
-                _write_data(run, table, sheet, tokens)
+                _write_data(run, table, where(table), sheet, tokens)
             _write_meta(run, meta, operator, sheets, transit, mac_key)
             run.close()
             steps.start("保存工作簿")

@@ -12,7 +12,7 @@ same token with its own key (`Tokens.value`), so it compares like with like.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from canxie_tui.domain import transit
@@ -31,8 +31,11 @@ def _may_hold_id(column: str) -> bool:
     return column not in _NOT_TEXT and not column.endswith("_id")
 
 
+_SHORTEST = 18  # characters of an ID number: a shorter text holds none
+
+
 def _masked(value: Any) -> Any:
-    if isinstance(value, str) and len(value) >= 18:
+    if isinstance(value, str) and len(value) >= _SHORTEST:
         return mask_in_text(value)
     return value
 
@@ -42,7 +45,6 @@ class Tokens:
 
     def __init__(self, key: bytes) -> None:
         self.key = key
-        self._positions: dict[tuple[str, ...], list[int]] = {}
 
     def value(self, column: str, value: Any) -> Any:
         """`value` of `column` as it travels (None, '' and tokens unchanged)."""
@@ -58,26 +60,44 @@ class Tokens:
             return row
         return {k: self.value(k, v) if k in ID_COLUMNS else v for k, v in row.items()}
 
-    def positions(self, columns: Sequence[str]) -> list[int]:
-        """Where in a row with `columns` values may hold an ID number ([] for none)."""
-        key = tuple(columns)
-        where = self._positions.get(key)
-        if where is None:
-            where = self._positions[key] = [i for i, c in enumerate(key) if _may_hold_id(c)]
-        return where
-
     def row(self, table: str, columns: Sequence[str], values: Sequence[Any]) -> Sequence[Any]:
         """A data row of `table` (values in `columns` order) as it goes into the return."""
-        out = list(values)
-        for index in self.positions(columns):
-            column, value = columns[index], out[index]
+        return self.rows_of(table, columns)(values)
+
+    def rows_of(
+        self, table: str, columns: Sequence[str]
+    ) -> Callable[[Sequence[Any]], Sequence[Any]]:
+        """`row` for the rows of `table` with `columns`: which column is what, sorted out
+        once (a data sheet's loop)."""
+        numbers: list[tuple[int, str]] = []  # ID_COLUMNS
+        entries: list[int] = []  # an audit entry's JSON
+        texts: list[int] = []  # free text
+        for index, column in enumerate(columns):
+            if not _may_hold_id(column):
+                continue
             if column in ID_COLUMNS:
-                out[index] = self.value(column, value)
+                numbers.append((index, column))
             elif table == "audit_log" and column in ("before", "after"):
-                out[index] = self._entry(value) if isinstance(value, str) and value else value
+                entries.append(index)
             else:
-                out[index] = _masked(value)
-        return out
+                texts.append(index)
+        token, entry = self.value, self._entry
+
+        def row(values: Sequence[Any]) -> Sequence[Any]:
+            out = list(values)
+            for index, column in numbers:
+                out[index] = token(column, out[index])
+            for index in entries:
+                value = out[index]
+                if isinstance(value, str) and value:
+                    out[index] = entry(value)
+            for index in texts:
+                value = out[index]
+                if isinstance(value, str) and len(value) >= _SHORTEST:  # as _masked, inline
+                    out[index] = mask_in_text(value)
+            return out
+
+        return row
 
     def _entry(self, text: str) -> str:
         """An audit entry's JSON with the ID numbers of the row inside tokenised."""

@@ -777,6 +777,18 @@ def test_corrections_of_earlier_months_travel_with_this_month(
     assert ws["A4"].value == "2026年11月没有走访记录。"  # the print sheet lists the month's visits
 
 
+def test_the_returns_visits_leave_nothing_on_the_connection(
+    store: Store, month: Month, tmp_path: Path
+) -> None:
+    """The visits a return holds are looked up once, into a temporary table of the export
+    alone: none is left on the connection, and another export on it holds the same."""
+    first = read_monthly(export_monthly(store, 2026, 11, out=tmp_path / "a.xlsx"))
+    assert store.scalar("SELECT count(*) FROM sqlite_temp_master") == 0
+    second = read_monthly(export_monthly(store, 2026, 11, out=tmp_path / "b.xlsx"))
+    for table in ("visits", "visit_visitors", "visit_persons"):
+        assert first.rows(table) and first.rows(table) == second.rows(table)
+
+
 def test_demo_community_month(tmp_path: Path) -> None:
     from canxie_tui.demo.builder import build_demo
 
