@@ -28,12 +28,20 @@ from canxie_tui.store.register_sql import in_register
 
 __all__ = ["refresh", "refresh_all"]
 
+# The noted households after :low, up to and with :high (none: to the end).
+_BATCH = (
+    "SELECT household_id FROM risk_dirty WHERE household_id > :low AND "
+    "(:high IS NULL OR household_id <= :high)"
+)
 _MEMBERS = (
     "SELECT p.pk, p.household_id, p.name, p.birth_date, p.category, p.level, p.care_flags, "
     "h.flags, h.building, h.unit, h.room "
     "FROM persons p JOIN households h ON h.id = p.household_id "
-    "WHERE p.household_id IN (SELECT household_id FROM risk_dirty) AND " + in_register("p")
+    f"WHERE p.household_id IN ({_BATCH}) AND " + in_register("p")
 )
+# Households computed at a time: a roster's first import notes every household, and
+# holding all their members at once grew the import's peak memory by a sixth.
+STEP = 2000
 
 
 def _turns(birth: str | None, years: int) -> str | None:
@@ -52,11 +60,20 @@ def refresh(conn: sqlite3.Connection) -> int:
             return 0
     except sqlite3.OperationalError:  # a database from before 0008 (being migrated)
         return 0
-    rows = conn.execute(_MEMBERS).fetchall()
-    conn.execute(
-        "DELETE FROM risk_profile WHERE household_id IN (SELECT household_id FROM risk_dirty)"
-    )
-    written = _write(conn, rows)
+    written, low = 0, ""
+    while True:
+        bound = conn.execute(
+            "SELECT household_id FROM risk_dirty WHERE household_id > ? "
+            "ORDER BY household_id LIMIT 1 OFFSET ?",
+            (low, STEP - 1),
+        ).fetchone()
+        batch = {"low": low, "high": bound[0] if bound else None}
+        rows = conn.execute(_MEMBERS, batch).fetchall()
+        conn.execute(f"DELETE FROM risk_profile WHERE household_id IN ({_BATCH})", batch)
+        written += _write(conn, rows)
+        if bound is None:
+            break
+        low = bound[0]
     conn.execute("DELETE FROM risk_dirty")
     return written
 

@@ -9,6 +9,8 @@ import itertools
 import shutil
 from pathlib import Path
 
+import pytest
+
 from canxie_tui.excel.roster import importer as roster
 from canxie_tui.store import backup, emergency, register, risk, session
 from canxie_tui.store.connection import Store
@@ -122,3 +124,22 @@ def test_a_page_builds_only_its_rows(store: Store, make: Make) -> None:
     assert len(loaded.built) == 10
     assert [r.person.building for r in page] == [f"{n}栋" for n in range(10)]  # 2栋 before 10栋
     assert list(rows) == [r for r in emergency.priority_list(store, None, kind="quake")]
+
+
+def test_profiles_computed_a_few_households_at_a_time_are_the_same(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A roster's first import notes every household; they are computed in steps (a
+    bounded memory), and the steps' seams lose or double nobody."""
+    add_registered(store)
+    plan = roster.preview(store, roster.read_roster(write_roster(tmp_path / "r.xlsx"), today=TODAY))
+    roster.apply(store, plan)
+    whole = stored_profiles(store)
+    households = store.scalar("SELECT count(DISTINCT household_id) FROM risk_profile")
+    assert households >= 3
+    monkeypatch.setattr(risk, "STEP", 2)  # several steps, one household short of the last
+    store.db.conn.execute("DELETE FROM risk_profile")
+    with store.transaction():
+        assert risk.refresh_all(store.db.conn) == len(whole)
+    assert stored_profiles(store) == whole
+    assert_fresh(store)
