@@ -5,16 +5,19 @@
 
 Times from process start (the parent's clock before spawning it) to:
 - the first paint of a bare Textual app with one `Static`, at the same terminal size;
-- the first paint of canxie (the dashboard, its placeholder 正在统计…);
+- the first paint of canxie started as `canxie --db DB` (the dashboard, its
+  placeholder 正在统计…);
 - the dashboard's figures on screen;
 - the answer of `canxie search 王` on stdout, and the end of that process;
 each on an ordinary open and on the first open of the day (today's daily backup
 removed before each run: it must be made after the paint and the answer, not
-before).  Also reports whether pypinyin/openpyxl/sqlite_utils were imported by the
+before); the bare app's runs are interleaved with canxie's, so that the machine's
+load falls on both alike.  Also reports whether pypinyin/openpyxl/sqlite_utils were imported by the
 first paint (they must not be).
 
 `--before SRC` measures canxie from another source tree too (e.g. `git archive main`
-unpacked), in the same run, for before/after figures.
+unpacked), in the same run, for before/after figures; that tree must be able to
+open the database (after a schema change, point `--dir` at a copy made before it).
 
 Goals (issue 17): first paint <= 1.5x the bare app; figures on screen <= 2x the bare
 app's first paint; the first open of the day no slower to paint or answer than an

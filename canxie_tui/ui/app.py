@@ -329,6 +329,15 @@ class CanxieApp(App[None]):
         self._refresh_subtitle()
 
     # -- database work off the UI thread ----------------------------------------
+    def on_own_connection(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`fn(store, *args, **kwargs)` on a connection of its own, closed after: how
+        work in another thread reads and writes (a connection is one thread's)."""
+        store = self.store.clone()
+        try:
+            return fn(store, *args, **kwargs)
+        finally:
+            store.close()
+
     def prefetch(self, fn: Callable[[Store], T]) -> Future[T]:
         """Start `fn(store)` now in a thread of its own, on its own connection: while
         Textual builds the first screen (Python, holding the GIL), SQLite computes on
@@ -337,11 +346,7 @@ class CanxieApp(App[None]):
 
         def job() -> None:
             try:
-                store = self.store.clone()
-                try:
-                    done.set_result(fn(store))
-                finally:
-                    store.close()
+                done.set_result(self.on_own_connection(fn))
             except BaseException as error:  # handed to whoever waits for it
                 done.set_exception(error)
 
@@ -360,11 +365,7 @@ class CanxieApp(App[None]):
         """
 
         def job() -> T:
-            store = self.store.clone()
-            try:
-                return fn(store, *args, **kwargs)
-            finally:
-                store.close()
+            return self.on_own_connection(fn, *args, **kwargs)
 
         worker: Worker[T] = self.run_worker(job, thread=True, group="db", exit_on_error=False)
         try:

@@ -44,11 +44,9 @@ class EnrolForm(FormScreen[Member]):
 
     @work(thread=True, exclusive=True, group="enrol-search", exit_on_error=False)
     def _search(self, query: str) -> None:
-        store = self.canxie.store.clone()
-        try:
-            result = search(store, query, limit=20, filters=Filters(status="active"))
-        finally:
-            store.close()
+        result = self.canxie.on_own_connection(
+            search, query, limit=20, filters=Filters(status="active")
+        )
         self.app.call_from_thread(self._show, result)
 
     def _show(self, result: SearchResult) -> None:
