@@ -228,7 +228,8 @@ def insert_many(
         # Read the rows back: the audit entry holds every column as stored (defaults too).
         cursor = conn.execute(f"SELECT * FROM {table} WHERE pk > ? ORDER BY pk", (last,))
         names = [d[0] for d in cursor.description]
-        fields = names[1:]  # every record table starts (pk, id): `_dump`'s row, without pk
+        assert names[:2] == ["pk", "id"], names  # every record table starts so
+        fields = names[1:]  # `_dump`'s row: every column but pk
         encode = _ROW_ENCODER.encode
         pks: list[int] = []
         items: list[_Item] = []
