@@ -21,6 +21,7 @@ import math
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
+from xml.sax.saxutils import escape
 
 from canxie_tui.excel.cells import (
     _ESCAPE,
@@ -50,26 +51,13 @@ def _letter(column: int) -> str:
     return _LETTERS[column - 1] if column <= len(_LETTERS) else column_letter(column)
 
 
-def _cdata(text: str) -> str:
-    """ElementTree's escaping of element text."""
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    return text
+# ElementTree's escaping of element text and of attribute values (what et_xmlfile uses).
+_cdata = escape
+_ATTRIB = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"}
 
 
 def _attrib(text: str) -> str:
-    """ElementTree's escaping of an attribute value."""
-    return (
-        _cdata(text)
-        .replace('"', "&quot;")
-        .replace("\r", "&#13;")
-        .replace("\n", "&#10;")
-        .replace("\t", "&#09;")
-    )
+    return escape(text, _ATTRIB)
 
 
 def _text(head: str, text: str) -> str:
