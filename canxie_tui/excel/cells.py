@@ -79,7 +79,7 @@ FORMULA_LEADS = frozenset("=+-@\t\r")
 ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
 NULL_VALUE = "#NULL!"
 
-_ESCAPE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
+NEEDS_ESCAPE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
 _UNESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 # A text openpyxl would not store as the same string by itself (see data_value).
 _NEEDS_CELL = re.compile(
@@ -97,7 +97,7 @@ def _escape_match(match: re.Match[str]) -> str:
 
 def escape_text(text: str) -> str:
     """The text as stored in a cell (ECMA-376 `_xHHHH_` escapes where needed)."""
-    return _ESCAPE.sub(_escape_match, text)
+    return NEEDS_ESCAPE.sub(_escape_match, text)
 
 
 def unescape_text(text: str) -> str:
@@ -202,7 +202,7 @@ def data_value(ws: Any, value: Any) -> Any:
             value[0] == "="
             or value in ERROR_VALUES
             or len(value) > MAX_CELL_TEXT
-            or _ESCAPE.search(value)
+            or NEEDS_ESCAPE.search(value)
         ):
             return text_cell(ws, value)
         return value

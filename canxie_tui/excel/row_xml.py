@@ -24,10 +24,10 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from canxie_tui.excel.cells import (
-    _ESCAPE,
     ERROR_VALUES,
     MAX_CELL_TEXT,
     MAX_EXACT_DIGITS,
+    NEEDS_ESCAPE,
     NULL_VALUE,
     column_letter,
     data_value,
@@ -224,7 +224,7 @@ def data_row_xml(values: Sequence[Any], row: int) -> RowXml:
             if not value:
                 continue
             text = value
-            if _ESCAPE.search(value):
+            if NEEDS_ESCAPE.search(value):
                 value = escape_text(value)
             if len(value) > MAX_CELL_TEXT:
                 data_value(None, text)  # raises ExportError
