@@ -134,6 +134,23 @@ def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
     raise SystemExit(code)
 
 
+@contextmanager
+def usage_errors() -> Iterator[None]:
+    """Bad input (InputError) ends the command as a usage error: one line, exit 2."""
+    from canxie_tui.domain.errors import InputError
+
+    try:
+        yield
+    except InputError as err:
+        fail(err.message, EXIT_USAGE)
+
+
+def merge_exit_code(results: Sequence[Any]) -> int:
+    """A merge of several files fails only when every file was refused: each file's
+    own line (or JSON entry) says what became of it."""
+    return EXIT_FAILURE if results and all(r.refused for r in results) else 0
+
+
 # -- argument types ----------------------------------------------------------------------
 # A refused value exits through `fail` rather than argparse's ArgumentTypeError so the
 # message reads exactly as before these checks moved into the parser ("错误：…", exit 2).
@@ -148,12 +165,9 @@ class Month(NamedTuple):
 def month(text: str) -> Month:
     """`--month`: 2026-11, 2026/11, 202611 or 2026年11月."""
     from canxie_tui.domain.daycare import parse_month
-    from canxie_tui.domain.errors import InputError
 
-    try:
+    with usage_errors():
         year, number = parse_month(text)
-    except InputError as err:
-        fail(err.message, EXIT_USAGE)
     return Month(year, number, text)
 
 

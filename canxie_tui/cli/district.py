@@ -22,18 +22,19 @@ import argparse
 from pathlib import Path
 
 from canxie_tui.cli.common import (
-    EXIT_FAILURE,
     EXIT_USAGE,
     Commands,
     add_json_flag,
     add_out_options,
     fail,
+    merge_exit_code,
     month,
     opened_store,
     overwrite,
     print_json,
     progress_bar,
     subcommands,
+    usage_errors,
 )
 
 
@@ -147,22 +148,18 @@ def cmd_district_merge(args: argparse.Namespace) -> int:
         )
         if open_conflicts:
             print(f"区数据库中有 {open_conflicts} 条冲突待处理（两边的版本都已保留）。")
-    return EXIT_FAILURE if results and all(r.refused for r in results) else 0
+    return merge_exit_code(results)
 
 
 def cmd_district_report(args: argparse.Namespace) -> int:
-    from canxie_tui.domain.errors import InputError
     from canxie_tui.excel.district.report import district_report
 
     year, number = args.month.year, args.month.number
     replace = overwrite(args)
-    with opened_store(args) as store, progress_bar("生成区汇总") as report:
-        try:
-            path = district_report(
-                store, year, number, out=args.out, progress=report, overwrite=replace
-            )
-        except InputError as err:
-            fail(err.message, EXIT_USAGE)
+    with opened_store(args) as store, progress_bar("生成区汇总") as report, usage_errors():
+        path = district_report(
+            store, year, number, out=args.out, progress=report, overwrite=replace
+        )
     print(f"已生成 {year}年{number}月 区汇总：{path}")
     return 0
 

@@ -25,6 +25,7 @@ from canxie_tui.cli.common import (
     positive_int,
     print_rows,
     subcommands,
+    usage_errors,
 )
 
 if TYPE_CHECKING:
@@ -82,26 +83,20 @@ def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
 # -- helpers ------------------------------------------------------------------------
 def _kind(text: str | None) -> str | None:
     from canxie_tui.domain.emergency import parse_kind
-    from canxie_tui.domain.errors import InputError
 
     if text is None:
         return None
-    try:
+    with usage_errors():
         return parse_kind(text)
-    except InputError as err:
-        fail(err.message, EXIT_USAGE)
 
 
 def _status(text: str | None) -> str | None:
     from canxie_tui.domain.emergency import parse_status
-    from canxie_tui.domain.errors import InputError
 
     if text is None:
         return None
-    try:
+    with usage_errors():
         return parse_status(text)
-    except InputError as err:
-        fail(err.message, EXIT_USAGE)
 
 
 def _chosen_event(store: Store, ref: str | None) -> EmergencyEvent | None:

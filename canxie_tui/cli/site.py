@@ -26,6 +26,7 @@ from canxie_tui.cli.common import (
     opened_store,
     print_json,
     subcommands,
+    usage_errors,
 )
 
 
@@ -84,14 +85,12 @@ def cmd_init(args: argparse.Namespace) -> int:
             for part in ("name", "code")
         }
     )
-    try:
+    with usage_errors():
         site.check_setup(wanted, args.operator or "")
         if args.key:
             if not wanted.community_code:
                 raise InputError("只有村/社区的数据库需要填写区里发放的密钥（--key）", "key")
             parse_key(args.key, wanted.community_code)
-    except InputError as err:
-        fail(err.message, EXIT_USAGE)
     path = db_path(args)
     with opened_store(args, create=True) as store:
         if (current := site.get_site(store)).is_configured:

@@ -11,18 +11,17 @@ import argparse
 from typing import Any
 
 from canxie_tui.cli.common import (
-    EXIT_USAGE,
     Commands,
     Month,
     add_json_flag,
     add_out_options,
-    fail,
     month,
     opened_store,
     overwrite,
     print_json,
     print_table,
     subcommands,
+    usage_errors,
 )
 
 _FULL_IDS = "显示完整身份证号（默认只显示前6后4位；此操作记入审计日志）"
@@ -61,7 +60,6 @@ def _month_text(store: Any, given: Month | None) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from canxie_tui.domain.errors import InputError
     from canxie_tui.domain.ids import mask_id
     from canxie_tui.domain.subsidies import month_label
     from canxie_tui.store import register
@@ -69,10 +67,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     with opened_store(args) as store:
         month_text = _month_text(store, args.month)
-        try:
+        with usage_errors():
             found = check(store, month_text)
-        except InputError as err:
-            fail(err.message, EXIT_USAGE)
 
         def item_json(item: Any) -> dict[str, Any]:
             p = item.person
@@ -155,21 +151,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_sheet(args: argparse.Namespace) -> int:
-    from canxie_tui.domain.errors import InputError
     from canxie_tui.excel.subsidy_sheets import export_subsidies
 
-    with opened_store(args) as store:
-        try:
-            path = export_subsidies(
-                store,
-                args.sheet,
-                args.month.year,
-                args.month.number,
-                out=args.out,
-                full_ids=args.full_ids,
-                overwrite=overwrite(args),
-            )
-        except InputError as err:
-            fail(err.message, EXIT_USAGE)
+    with opened_store(args) as store, usage_errors():
+        path = export_subsidies(
+            store,
+            args.sheet,
+            args.month.year,
+            args.month.number,
+            out=args.out,
+            full_ids=args.full_ids,
+            overwrite=overwrite(args),
+        )
     print(f"已导出 {args.month.year}年{args.month.number}月 {args.what}：{path}")
     return 0

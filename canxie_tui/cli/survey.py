@@ -11,18 +11,14 @@ canxie survey merge FILE... [--json]          (district database)
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from canxie_tui.cli.common import (
-    EXIT_FAILURE,
-    EXIT_USAGE,
     Commands,
     add_json_flag,
     add_out_options,
-    fail,
+    merge_exit_code,
     opened_store,
     overwrite,
     print_json,
@@ -30,6 +26,7 @@ from canxie_tui.cli.common import (
     print_table,
     progress_bar,
     subcommands,
+    usage_errors,
 )
 
 
@@ -96,17 +93,6 @@ def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
     merge.add_argument("files", nargs="+", type=Path, metavar="FILE", help="社区调查结果文件")
     add_json_flag(merge)
     merge.set_defaults(handler=cmd_merge)
-
-
-@contextmanager
-def usage_errors() -> Iterator[None]:
-    """Bad input (InputError) ends the command as a usage error: one line, exit 2."""
-    from canxie_tui.domain.errors import InputError
-
-    try:
-        yield
-    except InputError as err:
-        fail(err.message, EXIT_USAGE)
 
 
 def _year(parser: argparse.ArgumentParser) -> None:
@@ -242,4 +228,4 @@ def cmd_merge(args: argparse.Namespace) -> int:
     else:
         for result in results:
             print(result.line)
-    return EXIT_FAILURE if results and all(r.refused for r in results) else 0
+    return merge_exit_code(results)

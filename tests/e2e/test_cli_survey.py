@@ -68,20 +68,9 @@ def test_sheet_and_export_then_district_merge(
     give_key(keyed)  # the key its district issued: its returns are signed
     keyed.close()
     monthly = tmp_path / "m.xlsx"
-    assert (
-        run(
-            capsys,
-            "--db",
-            str(db),
-            "export",
-            "monthly",
-            "--month",
-            "2026-11",
-            "--out",
-            str(monthly),
-        )[0]
-        == 0
-    )
+    export = ("export", "monthly", "--month", "2026-11", "--out", str(monthly))
+    code, _, err = run(capsys, "--db", str(db), *export)
+    assert code == 0, err
     district = tmp_path / "district.db"
     district_store(district).close()  # the district that issued the community its key
     assert run(capsys, "--db", str(district), "district", "merge", str(monthly))[0] == 0
