@@ -13,7 +13,6 @@ import pytest
 from openpyxl import load_workbook
 
 from canxie_tui.domain.ids import mask_id
-from canxie_tui.excel.return_format import PRINT_SHEETS
 from canxie_tui.excel.return_reader import read_monthly
 from canxie_tui.store import session
 from tests.conftest import Clock, Make, Month, build_month, open_store
@@ -54,7 +53,19 @@ def test_export_writes_the_workbook_and_prints_its_path(
     assert month.wang.id_number not in "\n".join(texts)
     wb = load_workbook(out, read_only=True)
     states = {ws.title: ws.sheet_state for ws in wb.worksheets}
-    assert [t for t, state in states.items() if state == "visible"] == list(PRINT_SHEETS)
+    # Written out, not imported from return_format: the sheet names are a promise to the
+    # district, and a rename must fail here.
+    assert [t for t, state in states.items() if state == "visible"] == [
+        "汇总",
+        "变动情况",
+        "走访明细",
+        "渝馨家园考勤",
+        "个案记录",
+        "指标",
+        "急难救助",
+        "两项补贴发放名册",
+        "两项补贴变动表",
+    ]
     assert states["_元数据"] == "hidden"
     wb.close()
 
