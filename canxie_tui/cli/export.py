@@ -21,6 +21,7 @@ from canxie_tui.cli.common import (
     overwrite,
     progress_bar,
     subcommands,
+    usage_errors,
 )
 
 
@@ -57,7 +58,6 @@ def ask_password() -> str:
     import getpass
     import sys
 
-    from canxie_tui.domain.errors import InputError
     from canxie_tui.excel.encrypt import check_password
 
     password = config.export_password()
@@ -67,40 +67,31 @@ def ask_password() -> str:
         password = getpass.getpass("工作簿密码：")
         if getpass.getpass("再输入一次：") != password:
             fail("两次输入的密码不一致", EXIT_USAGE)
-    try:
+    with usage_errors():
         check_password(password)
-    except InputError as err:
-        fail(err.message, EXIT_USAGE)
     return password
 
 
 def cmd_export_monthly(args: argparse.Namespace) -> int:
-    from canxie_tui.domain.errors import InputError
     from canxie_tui.excel.monthly_return import export_monthly
     from canxie_tui.store.monthly import month_period
 
     year, number = args.month.year, args.month.number
     replace = overwrite(args)
     password = ask_password() if args.password else None
-    with opened_store(args) as store:
-        try:
-            month_period(store, year, number)  # a month still to come is refused here
-        except InputError as err:
-            fail(err.message, EXIT_USAGE)
+    with opened_store(args) as store, usage_errors():
+        month_period(store, year, number)  # a month still to come is refused here
         with progress_bar("导出月报") as report:
-            try:
-                path = export_monthly(
-                    store,
-                    year,
-                    number,
-                    out=args.out,
-                    full_ids=args.full_ids,
-                    progress=report,
-                    password=password,
-                    overwrite=replace,
-                )
-            except InputError as err:
-                fail(err.message, EXIT_USAGE)
+            path = export_monthly(
+                store,
+                year,
+                number,
+                out=args.out,
+                full_ids=args.full_ids,
+                progress=report,
+                password=password,
+                overwrite=replace,
+            )
     locked = "（已加密）" if password else ""
     print(f"已导出 {year}年{number}月 月报{locked}：{path}")
     return 0
