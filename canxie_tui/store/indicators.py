@@ -35,7 +35,7 @@ from canxie_tui.domain.indicators import (
     assemble,
     barrier_homes,
 )
-from canxie_tui.domain.natural import natural_key
+from canxie_tui.domain.natural import place_key
 from canxie_tui.domain.subsidies import KINDS, RECEIVING, in_force
 from canxie_tui.domain.survey import SCHOOL_SQL
 from canxie_tui.store.connection import Store
@@ -279,5 +279,4 @@ def shortfall(store: Store, key: str, today: date) -> tuple[Indicator, list[dict
 
 def _place_key(row: dict[str, Any]) -> tuple[object, ...]:
     """Grid, building, unit, room in natural order (第二网格 before 第十网格), no grid last."""
-    places = (natural_key(row[k]) for k in ("grid", "building", "unit", "room"))
-    return (row["grid"] == "", *places, row["name"])
+    return (row["grid"] == "", *place_key(row), row["name"])
