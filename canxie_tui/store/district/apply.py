@@ -24,6 +24,8 @@ from canxie_tui.store.district.content import (
     Children,
     State,
     content,
+    content_hash,
+    decide,
     full_record,
     to_json,
 )
@@ -303,6 +305,35 @@ class Writer:
         self._touched(table, mine)
         self._touched(table, after)
         self.counts.count(table, "updated")
+
+    def settle(
+        self,
+        table: str,
+        row: dict[str, Any],
+        mine: dict[str, Any],
+        state: State | None,
+        incoming: dict[str, Any],
+        digest: str,
+        kids: Children,
+        local_kids: Children,
+    ) -> str:
+        """Decide the incoming `row` against the district's `mine` and write the outcome.
+
+        `incoming` and `digest` are the incoming record (`full_record`) and its hash,
+        `state` how it was last merged.  Returns the outcome (`content.decide`).
+        """
+        current = full_record(table, mine, local_kids)
+        current_hash = content_hash(current)
+        outcome = decide(row, mine, current_hash, digest, state)
+        if outcome == "unchanged":
+            self.counts.count(table, "unchanged")
+            if current_hash == digest and (state is None or state[2] != digest):
+                self.remember(table, row, digest)
+        elif outcome == "updated":
+            self.update(table, row, mine, kids, local_kids, digest)
+        else:
+            self.conflict(table, row["id"], current, incoming, digest, "edit", outcome)
+        return outcome
 
     def take_last_visit(self, mine: dict[str, Any], row: dict[str, Any]) -> None:
         """A person's last visit is derived: take the later of the two sides."""
