@@ -264,15 +264,14 @@ def shortfall(store: Store, key: str, today: date) -> tuple[Indicator, list[dict
     ids = shortfall_ids(store, key, today)
     indicator = next(i for i in indicators(store, today) if i.key == key)
     indicator = replace(indicator, shortfall=tuple(ids))
-    rows: list[dict[str, Any]] = []
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        rows += store.query(
+    rows = list(
+        store.query_in(
             "SELECT p.id, p.household_id, p.name, p.sex, p.birth_date, p.category, p.level, "
             "p.phone, h.address, h.building, h.unit, h.room, h.grid FROM persons p "
-            f"JOIN households h ON h.id = p.household_id WHERE p.id IN ({','.join('?' * len(chunk))})",
-            chunk,
+            "JOIN households h ON h.id = p.household_id WHERE p.id IN ({marks})",
+            ids,
         )
+    )
     rows.sort(key=_place_key)
     return indicator, rows
 
