@@ -28,7 +28,7 @@ from typing import Any
 from emergency import open_district  # benchmarks/emergency.py: the district register
 from timing import p95, timed
 
-from canxie_tui.domain.natural import natural_key
+from canxie_tui.domain.natural import place_key
 from canxie_tui.store import survey
 from canxie_tui.store.connection import Store
 
@@ -76,16 +76,7 @@ def naive_left(store: Store, round: survey.Round, grid: str | None = None) -> li
     rows = [r for r in naive_rows(store, round) if r["status"] in ("pending", "draft")]
     if grid is not None:
         rows = [r for r in rows if r["grid"] == grid]
-    rows.sort(
-        key=lambda r: (
-            natural_key(r["grid"]),
-            natural_key(r["building"]),
-            natural_key(r["unit"]),
-            natural_key(r["room"]),
-            r["name"],
-            r["id"],
-        )
-    )
+    rows.sort(key=lambda r: (*place_key(r), r["name"], r["id"]))
     return [r["id"] for r in rows[: survey.LIST_LIMIT]]
 
 

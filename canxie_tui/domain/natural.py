@@ -12,10 +12,12 @@ Only a run of Chinese numerals that reads as a number is one: 十一, 二十, �
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 
-__all__ = ["chinese_number", "natural_key", "sort_text"]
+__all__ = ["chinese_number", "natural_key", "place_key", "sort_text"]
 
+_PLACE = ("grid", "building", "unit", "room")
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4}
 _DIGITS |= {"五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -93,6 +95,11 @@ def _number(run: str) -> int | None:
         return int(run)
     except ValueError:  # more digits than int() converts
         return None
+
+
+def place_key(row: Mapping[str, str]) -> tuple[tuple[tuple[str | int, ...], str], ...]:
+    """A row's grid, building, unit and room, each in natural order: where to walk first."""
+    return tuple(natural_key(row[k]) for k in _PLACE)
 
 
 # -- natural order as one plain string -------------------------------------------------

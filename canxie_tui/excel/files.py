@@ -18,6 +18,8 @@ Reading
 instead (a CSV renamed .xlsx, an old .xls, an encrypted workbook, an ODS, a
 damaged or truncated file) and raises one `WorkbookError` with a Chinese
 message for each; `reading(path)` maps errors met while reading rows the same way.
+`read_or_refuse(read, path)` gives a refused file's reason instead of raising, for
+the screens and merges that list each file and go on with the others.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from canxie_tui import config
 from canxie_tui.excel.errors import (
@@ -54,11 +56,13 @@ __all__ = [
     "check_xlsx",
     "exports_dir",
     "load_workbook",
+    "read_or_refuse",
     "reading",
     "safe_filename",
 ]
 
 Progress = Callable[[str, int, int], None]  # (label in Chinese, done, total)
+T = TypeVar("T")
 
 
 _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
@@ -346,3 +350,13 @@ def load_workbook(path: Path | str, *, read_only: bool = True, what: str = "") -
     with reading(file, what), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl warns about unknown extensions etc.
         return openpyxl_load(file, read_only=read_only, data_only=False)
+
+
+def read_or_refuse(read: Callable[[Path], T], path: Path) -> tuple[T | None, str]:
+    """`read(path)`, or None and why the file is refused (a Chinese message)."""
+    try:
+        return read(path), ""
+    except WorkbookError as err:
+        return None, err.message
+    except OSError as err:
+        return None, f"无法读取文件：{err.strerror or err}"

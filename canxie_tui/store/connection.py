@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -35,6 +35,8 @@ def new_id() -> str:
 
 
 CACHE_KIB = 32 * 1024
+# Ids bound per `IN (...)` lookup: well under SQLite's limit on a statement's parameters.
+IN_CHUNK = 500
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -48,6 +50,16 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     conn.execute("PRAGMA recursive_triggers = ON")  # as sqlite-utils always set it
     return conn
+
+
+def _in_chunks(
+    sql: str, ids: Iterable[Any], head: tuple[Any, ...], chunk: int
+) -> Iterator[tuple[str, list[Any]]]:
+    """`sql` and its parameters for each chunk of `ids` (see `Store.rows_in`)."""
+    wanted = list(ids)
+    for start in range(0, len(wanted), chunk):
+        part = wanted[start : start + chunk]
+        yield sql.replace("{marks}", ",".join("?" * len(part))), [*head, *part]
 
 
 class Store:
@@ -122,6 +134,25 @@ class Store:
         cursor = self.db.conn.execute(sql, params)
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def rows_in(
+        self, sql: str, ids: Iterable[Any], *head: Any, chunk: int = IN_CHUNK
+    ) -> Iterator[tuple[Any, ...]]:
+        """The rows of `sql` for all `ids`, `chunk` of them per query.
+
+        `{marks}` in `sql` stands for the chunk's placeholders; `head` are the
+        parameters bound before them.  Each chunk is fetched whole before it is
+        yielded, so the caller may write while it goes through them.
+        """
+        for text, params in _in_chunks(sql, ids, head, chunk):
+            yield from self.db.conn.execute(text, params).fetchall()
+
+    def query_in(
+        self, sql: str, ids: Iterable[Any], *head: Any, chunk: int = IN_CHUNK
+    ) -> Iterator[dict[str, Any]]:
+        """`rows_in` with each row as a dict (column -> value), as `query` gives them."""
+        for text, params in _in_chunks(sql, ids, head, chunk):
+            yield from self.query(text, params)
 
     def scalar(self, sql: str, params: Any = ()) -> Any:
         row = self.db.conn.execute(sql, params).fetchone()

@@ -35,7 +35,7 @@ from canxie_tui.domain.indicators import (
     assemble,
     barrier_homes,
 )
-from canxie_tui.domain.natural import natural_key
+from canxie_tui.domain.natural import place_key
 from canxie_tui.domain.subsidies import KINDS, RECEIVING, in_force
 from canxie_tui.domain.survey import SCHOOL_SQL
 from canxie_tui.store.connection import Store
@@ -264,20 +264,18 @@ def shortfall(store: Store, key: str, today: date) -> tuple[Indicator, list[dict
     ids = shortfall_ids(store, key, today)
     indicator = next(i for i in indicators(store, today) if i.key == key)
     indicator = replace(indicator, shortfall=tuple(ids))
-    rows: list[dict[str, Any]] = []
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        rows += store.query(
+    rows = list(
+        store.query_in(
             "SELECT p.id, p.household_id, p.name, p.sex, p.birth_date, p.category, p.level, "
             "p.phone, h.address, h.building, h.unit, h.room, h.grid FROM persons p "
-            f"JOIN households h ON h.id = p.household_id WHERE p.id IN ({','.join('?' * len(chunk))})",
-            chunk,
+            "JOIN households h ON h.id = p.household_id WHERE p.id IN ({marks})",
+            ids,
         )
+    )
     rows.sort(key=_place_key)
     return indicator, rows
 
 
 def _place_key(row: dict[str, Any]) -> tuple[object, ...]:
     """Grid, building, unit, room in natural order (第二网格 before 第十网格), no grid last."""
-    places = (natural_key(row[k]) for k in ("grid", "building", "unit", "room"))
-    return (row["grid"] == "", *places, row["name"])
+    return (row["grid"] == "", *place_key(row), row["name"])

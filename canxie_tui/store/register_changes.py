@@ -248,22 +248,16 @@ def register_changes(store: Store, first: date, until: date, last: date) -> Regi
         rows.append(_row("expiring", values["cert_valid_until"], values))
     changed = _class_changes(store, params)
     if changed:
-        ids = sorted(changed)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            cursor = conn.execute(f"SELECT {_COLUMNS} {_FROM} WHERE p.id IN ({marks})", chunk)
-            names = [d[0] for d in cursor.description]
-            for found in cursor:
-                values = dict(zip(names, found, strict=True))
-                before, _, day = changed[values["id"]]
-                category, level = before
-                if category is None:
-                    if values["category"] is None:
-                        continue
-                    kind = "new_cert"  # a family member's certificate first recorded
-                else:
-                    kind = "reclassified"
-                rows.append(_row(kind, day, values, before=(category, level)))
+        sql = f"SELECT {_COLUMNS} {_FROM} WHERE p.id IN ({{marks}})"
+        for values in store.query_in(sql, sorted(changed)):
+            before, _, day = changed[values["id"]]
+            category, level = before
+            if category is None:
+                if values["category"] is None:
+                    continue
+                kind = "new_cert"  # a family member's certificate first recorded
+            else:
+                kind = "reclassified"
+            rows.append(_row(kind, day, values, before=(category, level)))
     rows.sort(key=lambda r: (_ORDER[r.kind], r.day, r.division_code, r.name, r.person_id))
     return RegisterChanges(tuple(rows), founding)

@@ -78,18 +78,17 @@ def index_people(store: Store, person_pks: Iterable[int]) -> None:
     conn = store.db.conn
     conn.executemany("DELETE FROM search_terms WHERE person_pk = ?", [(pk,) for pk in pks])
     conn.executemany("DELETE FROM person_fts WHERE rowid = ?", [(pk,) for pk in pks])
-    found: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(pks), _INDEX_CHUNK):
-        chunk = pks[start : start + _INDEX_CHUNK]
-        marks = ",".join("?" for _ in chunk)
-        for row in store.query(
+    found = {
+        row["pk"]: row
+        for row in store.query_in(
             "SELECT p.pk, p.name, p.id_number, p.cert_number, p.phone, h.address, h.building, "
             "h.unit, h.room, h.grid, h.phone AS home_phone, h.guardian_name, h.guardian_phone, "
             "h.emergency_contact, h.emergency_phone "
-            f"FROM persons p JOIN households h ON h.id = p.household_id WHERE p.pk IN ({marks})",
-            chunk,
-        ):
-            found[row["pk"]] = row
+            "FROM persons p JOIN households h ON h.id = p.household_id WHERE p.pk IN ({marks})",
+            pks,
+            chunk=_INDEX_CHUNK,
+        )
+    }
     index_new(store, [found[pk] for pk in pks if pk in found])
 
 

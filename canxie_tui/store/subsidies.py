@@ -117,14 +117,9 @@ def history(store: Store, person_id: str) -> list[Entry]:
 def histories(store: Store, person_ids: Sequence[str]) -> dict[str, list[Entry]]:
     """The entries of several people (a chunk at a time)."""
     found: dict[str, list[Entry]] = {pid: [] for pid in person_ids}
-    ids = list(person_ids)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" for _ in chunk)
-        for row in store.query(
-            f"SELECT * FROM subsidies WHERE person_id IN ({marks}) ORDER BY from_month", chunk
-        ):
-            found[row["person_id"]].append(_entry(row))
+    sql = "SELECT * FROM subsidies WHERE person_id IN ({marks}) ORDER BY from_month"
+    for row in store.query_in(sql, person_ids):
+        found[row["person_id"]].append(_entry(row))
     return found
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from canxie_tui.domain import survey_form as form
-from canxie_tui.domain.natural import natural_key
+from canxie_tui.domain.natural import natural_key, place_key
 from canxie_tui.store import survey
 from canxie_tui.store.connection import Store
 
@@ -50,14 +50,7 @@ def _people(
     """The people `where` selects, by place; their answers pre-filled (the 一览表) or as
     saved (the results)."""
     rows = store.query(_PEOPLE + f"WHERE {where}", params)
-    rows.sort(
-        key=lambda r: (
-            natural_key(r["grid"]),
-            natural_key(r["building"]),
-            natural_key(r["unit"]),
-            natural_key(r["room"]),
-        )
-    )
+    rows.sort(key=place_key)
     for row in rows:
         entry = survey.get_entry(store, row["id"])
         if prefill:

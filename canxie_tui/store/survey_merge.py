@@ -20,7 +20,7 @@ from canxie_tui.store import records
 from canxie_tui.store.connection import Store
 from canxie_tui.store.district import identity
 from canxie_tui.store.district.apply import MergeCounts, Writer
-from canxie_tui.store.district.content import content, content_hash, decide
+from canxie_tui.store.district.content import content, content_hash
 from canxie_tui.store.district.merge import InconsistentRowsError
 
 
@@ -85,19 +85,8 @@ def _merge_table(writer: Writer, table: str, rows: list[dict[str, Any]]) -> None
         mine = local.get(row["id"])
         if mine is None:
             writer.insert(table, row, {}, incoming, digest)
-            continue
-        current = content(table, mine)
-        current_hash = content_hash(current)
-        state = states.get(row["id"])
-        outcome = decide(row, mine, current_hash, digest, state)
-        if outcome == "unchanged":
-            writer.counts.count(table, "unchanged")
-            if current_hash == digest and (state is None or state[2] != digest):
-                writer.remember(table, row, digest)
-        elif outcome == "updated":
-            writer.update(table, row, mine, {}, {}, digest)
-        else:
-            writer.conflict(table, row["id"], current, incoming, digest, "edit", outcome)
+        else:  # survey tables have no children: full_record is content
+            writer.settle(table, row, mine, states.get(row["id"]), incoming, digest, {}, {})
 
 
 def survey_by_division(store: Store, year: int) -> dict[str, rules.Counts]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from canxie_tui.excel.district.arrival import Arrival, refusal
-from canxie_tui.excel.errors import WorkbookError
+from canxie_tui.excel.files import read_or_refuse
 from canxie_tui.excel.return_reader import read_header
 from canxie_tui.store.connection import Store
 from canxie_tui.store.site import get_site
@@ -69,13 +69,9 @@ def scan(store: Store, folder: Path | str) -> list[ReturnEntry]:
             continue  # Excel's lock files, hidden files
         entry = ReturnEntry(path)
         entries.append(entry)
-        try:
-            header = read_header(path)
-        except WorkbookError as err:
-            entry.state, entry.reason = "refused", err.message
-            continue
-        except OSError as err:
-            entry.state, entry.reason = "refused", f"无法读取文件：{err.strerror or err}"
+        header, why = read_or_refuse(read_header, path)
+        if header is None:
+            entry.state, entry.reason = "refused", why
             continue
         arrival = Arrival.of(store, header)
         entry.site_code, entry.site_name = arrival.site.code, arrival.site.name

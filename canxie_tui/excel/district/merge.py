@@ -16,7 +16,8 @@ from typing import Any
 
 from canxie_tui.domain.models import Site
 from canxie_tui.excel.district.arrival import Arrival, refusal
-from canxie_tui.excel.errors import SyncError, WorkbookError
+from canxie_tui.excel.errors import SyncError
+from canxie_tui.excel.files import read_or_refuse
 from canxie_tui.excel.return_reader import MonthlyData
 from canxie_tui.store import anchors, scratch
 from canxie_tui.store.connection import Store
@@ -183,13 +184,9 @@ def merge(
                 progress(f"{_name}：{label}", done, total)
 
         step("读取", 0, 1)
-        try:
-            data = read_monthly(path, progress=step)
-        except WorkbookError as err:
-            result.refused, result.reason = True, err.message
-            continue
-        except OSError as err:
-            result.refused, result.reason = True, f"无法读取文件：{err.strerror or err}"
+        data, why = read_or_refuse(lambda file: read_monthly(file, progress=step), path)
+        if data is None:
+            result.refused, result.reason = True, why
             continue
         result.month = data.month_text
         why = refusal(store, data)

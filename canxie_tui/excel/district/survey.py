@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from canxie_tui.excel.district.merge import FileResult, Progress, _district_site, check_site
-from canxie_tui.excel.errors import WorkbookError
+from canxie_tui.excel.files import read_or_refuse
 from canxie_tui.store.connection import Store
 from canxie_tui.store.district.merge import InconsistentRowsError
 
@@ -35,13 +35,9 @@ def merge_survey(
             progress(f"{path.name}：读取", index, len(files))
         result = FileResult(path)
         results.append(result)
-        try:
-            data = read_survey(path)
-        except WorkbookError as err:
-            result.refused, result.reason = True, err.message
-            continue
-        except OSError as err:
-            result.refused, result.reason = True, f"无法读取文件：{err.strerror or err}"
+        data, why = read_or_refuse(read_survey, path)
+        if data is None:
+            result.refused, result.reason = True, why
             continue
         result.site_code, result.site_name = data.site.code, data.site.full_name()
         result.month = f"{data.year}年度调查"

@@ -24,12 +24,14 @@ from canxie_tui.store.district.content import (
     Children,
     State,
     content,
+    content_hash,
+    decide,
     full_record,
     to_json,
 )
 from canxie_tui.store.records import TABLE_LABELS
 
-_CHUNK = 500  # ids per query, audit entries per append
+_CHUNK = 500  # audit entries per append
 
 
 @dataclass(kw_only=True)
@@ -86,26 +88,19 @@ class Writer:
     # -- reading the district's side
     def load(self, table: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The district's rows of `table` among `ids`, by id."""
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            for row in self.store.query(f"SELECT * FROM {table} WHERE id IN ({marks})", chunk):
-                found[row["id"]] = row
-        return found
+        sql = f"SELECT * FROM {table} WHERE id IN ({{marks}})"
+        return {row["id"]: row for row in self.store.query_in(sql, ids)}
 
     def states(self, table: str, ids: Sequence[str]) -> dict[str, State]:
         """How the records among `ids` were last merged, by id."""
         found: dict[str, State] = {}
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            for rid, version, updated, digest in self.conn.execute(
-                "SELECT record_id, version, updated_at, row_hash FROM merge_state "
-                f"WHERE table_name = ? AND record_id IN ({marks})",
-                [table, *chunk],
-            ):
-                found[rid] = (int(version), updated, digest)
+        for rid, version, updated, digest in self.store.rows_in(
+            "SELECT record_id, version, updated_at, row_hash FROM merge_state "
+            "WHERE table_name = ? AND record_id IN ({marks})",
+            ids,
+            table,
+        ):
+            found[rid] = (int(version), updated, digest)
         return found
 
     def local_children(self, table: str, ids: Sequence[str]) -> Children:
@@ -113,13 +108,9 @@ class Writer:
         found: Children = {}
         for child, key, _ in CHILDREN.get(table, ()):
             groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                for row in self.store.query(
-                    f"SELECT * FROM {child} WHERE {key} IN ({marks})", chunk
-                ):
-                    groups[row[key]].append(row)
+            sql = f"SELECT * FROM {child} WHERE {key} IN ({{marks}})"
+            for row in self.store.query_in(sql, ids):
+                groups[row[key]].append(row)
             found[child] = groups
         return found
 
@@ -304,6 +295,35 @@ class Writer:
         self._touched(table, after)
         self.counts.count(table, "updated")
 
+    def settle(
+        self,
+        table: str,
+        row: dict[str, Any],
+        mine: dict[str, Any],
+        state: State | None,
+        incoming: dict[str, Any],
+        digest: str,
+        kids: Children,
+        local_kids: Children,
+    ) -> str:
+        """Decide the incoming `row` against the district's `mine` and write the outcome.
+
+        `incoming` and `digest` are the incoming record (`full_record`) and its hash,
+        `state` how it was last merged.  Returns the outcome (`content.decide`).
+        """
+        current = full_record(table, mine, local_kids)
+        current_hash = content_hash(current)
+        outcome = decide(row, mine, current_hash, digest, state)
+        if outcome == "unchanged":
+            self.counts.count(table, "unchanged")
+            if current_hash == digest and (state is None or state[2] != digest):
+                self.remember(table, row, digest)
+        elif outcome == "updated":
+            self.update(table, row, mine, kids, local_kids, digest)
+        else:
+            self.conflict(table, row["id"], current, incoming, digest, "edit", outcome)
+        return outcome
+
     def take_last_visit(self, mine: dict[str, Any], row: dict[str, Any]) -> None:
         """A person's last visit is derived: take the later of the two sides."""
         theirs = row.get("last_visit_date") or ""
@@ -418,24 +438,17 @@ class Writer:
         """Write the audit entries waiting; search index and tiers of everyone touched."""
         self._flush()
         if self._indexed_households:
-            ids = sorted(self._indexed_households)
-            for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                self._persons.update(
-                    r[0]
-                    for r in self.conn.execute(
-                        f"SELECT id FROM persons WHERE household_id IN ({marks})", chunk
-                    )
+            self._persons.update(
+                r[0]
+                for r in self.store.rows_in(
+                    "SELECT id FROM persons WHERE household_id IN ({marks})",
+                    sorted(self._indexed_households),
                 )
+            )
         if self._persons:
-            ids = sorted(self._persons)
-            for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                for (pk,) in self.conn.execute(
-                    f"SELECT pk FROM persons WHERE id IN ({marks})", chunk
-                ).fetchall():
-                    search.index_person(self.store, pk)
+            for (pk,) in self.store.rows_in(
+                "SELECT pk FROM persons WHERE id IN ({marks})", sorted(self._persons)
+            ):
+                search.index_person(self.store, pk)
         if self._households:
             tiers.refresh(self.store, household_ids=self._households)

@@ -32,23 +32,15 @@ from canxie_tui.store.connection import Store
 __all__ = ["Identities", "decide_held", "links", "remap_rows"]
 
 _REFS = {"person_id": "persons", "household_id": "households"}
-_CHUNK = 500
 
 
 def links(store: Store, table: str, ids: Iterable[str]) -> dict[str, str]:
     """alias id -> the district's id, for the linked records among `ids`."""
-    found: dict[str, str] = {}
-    wanted = list(ids)
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for alias, target in store.db.conn.execute(
-            f"SELECT alias_id, target_id FROM identity_links WHERE table_name = ? "
-            f"AND alias_id IN ({marks})",
-            [table, *chunk],
-        ):
-            found[alias] = target
-    return found
+    sql = (
+        "SELECT alias_id, target_id FROM identity_links "
+        "WHERE table_name = ? AND alias_id IN ({marks})"
+    )
+    return dict(store.rows_in(sql, ids, table))
 
 
 def remap_rows(
@@ -134,41 +126,19 @@ class Identities:
                 self.new_links["persons"][person["id"]] = found[0]
 
     def _known(self, ids: list[str]) -> dict[str, bool]:
-        found: dict[str, bool] = {}
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            for pid, held in self.store.db.conn.execute(
-                f"SELECT id, held FROM persons WHERE id IN ({marks})", chunk
-            ):
-                found[pid] = bool(held)
-        return found
+        sql = "SELECT id, held FROM persons WHERE id IN ({marks})"
+        return {pid: bool(held) for pid, held in self.store.rows_in(sql, ids)}
 
     def _by_number(self, numbers: list[str]) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(numbers), _CHUNK):
-            chunk = numbers[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            for row in self.store.query(
-                "SELECT p.*, h.division_code FROM persons p "
-                f"JOIN households h ON h.id = p.household_id WHERE p.id_number IN ({marks})",
-                chunk,
-            ):
-                found[row["id_number"]] = row
-        return found
+        sql = (
+            "SELECT p.*, h.division_code FROM persons p "
+            "JOIN households h ON h.id = p.household_id WHERE p.id_number IN ({marks})"
+        )
+        return {row["id_number"]: row for row in self.store.query_in(sql, numbers)}
 
     def _present_households(self, ids: list[str]) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                r[0]
-                for r in self.store.db.conn.execute(
-                    f"SELECT id FROM households WHERE id IN ({marks})", chunk
-                )
-            )
-        return found
+        sql = "SELECT id FROM households WHERE id IN ({marks})"
+        return {r[0] for r in self.store.rows_in(sql, ids)}
 
     def save_links(self, now: str) -> None:
         """Keep the links made for this file (call inside the merge's transaction)."""

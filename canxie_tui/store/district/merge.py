@@ -23,7 +23,6 @@ from canxie_tui.store.district.content import (
     Children,
     content,
     content_hash,
-    decide,
     full_record,
     group,
 )
@@ -179,22 +178,10 @@ class _Run(Writer):
             if mine is None:
                 self.insert(table, row, kids, incoming, digest)
                 continue
-            current = full_record(table, mine, local_kids)
-            current_hash = content_hash(current)
             state = states.get(rid)
-            outcome = decide(row, mine, current_hash, digest, state)
-            if outcome == "unchanged":
-                self.counts.count(table, "unchanged")
-                if current_hash == digest and (state is None or state[2] != digest):
-                    self.remember(table, row, digest)
-                if table == "persons":
-                    self.take_last_visit(mine, row)
-            elif outcome == "updated":
-                self.update(table, row, mine, kids, local_kids, digest)
-            else:
-                self.conflict(table, rid, current, incoming, digest, "edit", outcome)
-                if table == "persons":
-                    self.take_last_visit(mine, row)
+            outcome = self.settle(table, row, mine, state, incoming, digest, kids, local_kids)
+            if outcome != "updated" and table == "persons":
+                self.take_last_visit(mine, row)  # an update has taken it already
 
     def _deletions(self) -> None:
         """Delete what the community deleted, unless the district changed it since."""

@@ -28,7 +28,6 @@ from canxie_tui.store.records import TABLE_LABELS
 
 __all__ = ["Screened", "screen"]
 
-_CHUNK = 500
 # A record's parents that must be the community's own: column -> parent table.
 _PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "persons": (("household_id", "households"),),
@@ -66,13 +65,7 @@ class _Owners:
         self.cache: dict[str, dict[str, bool]] = {t: {} for t in RECORD_TABLES}
 
     def _query(self, sql: str, ids: Sequence[str], *head: str) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for start in range(0, len(ids), _CHUNK):
-            chunk = list(ids[start : start + _CHUNK])
-            marks = ",".join("?" * len(chunk))
-            for rid, owner in self.store.db.conn.execute(sql.format(marks=marks), [*head, *chunk]):
-                found[rid] = owner or ""
-        return found
+        return {rid: owner or "" for rid, owner in self.store.rows_in(sql, ids, *head)}
 
     def load(self, table: str, ids: Sequence[str]) -> None:
         """Look up (once) who owns `ids` of `table`: absent ids are not the district's."""
