@@ -140,3 +140,65 @@ async def test_household_u_opens_the_selected_persons_survey(
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, HouseholdScreen)
+
+
+async def test_esc_on_a_finished_survey_asks_before_dropping_a_change(
+    app: CanxieApp, register_store: Store
+) -> None:
+    """Esc used to close a finished survey silently, dropping the page's new answers."""
+    import json
+
+    from canxie_tui.ui.screens.confirm import ConfirmScreen
+    from canxie_tui.ui.screens.household import HouseholdScreen
+
+    survey.start_round(register_store, 2026)
+    person_id = register_store.scalar("SELECT id FROM persons WHERE id_number = ?", (WANG_FANG_ID,))
+    entry = survey.entry_for_person(register_store, person_id, 2026)
+    answers = survey.starting_answers(register_store, entry)[0] | {"hukou_type": "2"}
+    for _ in range(3):
+        for item in form.applicable(entry.subject, answers):
+            if item.key not in answers:
+                first = next(iter(item.choices))
+                answers[item.key] = [first] if item.multi else first
+    survey.finish(register_store, entry, answers, "home", "2026-11-20")
+
+    def saved() -> tuple[str, str]:
+        row = register_store.query(
+            "SELECT status, answers FROM survey_entries WHERE id = ?", (entry.id,)
+        )[0]
+        return row["status"], json.loads(row["answers"])["hukou_type"]
+
+    household_id = register_store.scalar(
+        "SELECT household_id FROM persons WHERE id = ?", (person_id,)
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(HouseholdScreen(household_id))
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        form_screen = app.screen
+        assert isinstance(form_screen, SurveyFormScreen)
+        await pilot.press("escape")  # nothing changed: closes at once
+        await settle(pilot)
+        assert isinstance(app.screen, HouseholdScreen)
+        await pilot.press("u")
+        await settle(pilot)
+        await pilot.press("1")  # 户口性质: 农业 instead of 非农业
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "放弃本部分的修改" in app.screen.question
+        await pilot.press("n")  # keep the form and the change
+        await settle(pilot)
+        assert isinstance(app.screen, SurveyFormScreen)
+        assert saved() == ("done", "2")
+        await pilot.press("enter")  # confirm the page: saved, still finished
+        await settle(pilot)
+        assert saved() == ("done", "1")
+        await pilot.press("pageup", "2", "escape")  # back, change again, then drop it
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, HouseholdScreen)
+    assert saved() == ("done", "1")

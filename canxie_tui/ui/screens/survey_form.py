@@ -5,7 +5,9 @@ left off; items that do not apply to the person are not shown.  ↑/↓ move bet
 the page's items, 1–9 (0, a, b… for the 10th and later) pick an answer (in a
 multiple choice they tick and untick), Enter confirms the page — one key for a
 page whose facts have not changed — and saves it, PgUp goes back a page, Esc
-saves and leaves (the survey resumes on the same page).  After the last page:
+saves and leaves (the survey resumes on the same page).  A finished (or 失访) survey
+is not turned back into a draft by Esc: changes not yet confirmed with Enter are
+only dropped after the worker says so.  After the last page:
 调查方式, then the register facts that changed are offered for 采纳到档案.
 """
 
@@ -61,6 +63,7 @@ class SurveyFormScreen(CanxieScreen[survey.Entry | None]):
         self.cursor = 0
         self.saved: survey.Entry | None = None
         self.ready = False
+        self.kept: dict[str, Any] = {}  # the answers as last read or saved
 
     def compose(self) -> ComposeResult:
         yield TitleLine()
@@ -77,6 +80,7 @@ class SurveyFormScreen(CanxieScreen[survey.Entry | None]):
     @reported
     async def load(self) -> None:
         self.answers, self.sources = await self.canxie.db(survey.starting_answers, self.entry)
+        self.kept = dict(self.answers)
         pages = len(self.pages())
         self.page = min(self.entry.section, pages - 1) if self.entry.status == "draft" else 0
         self.ready = True
@@ -173,13 +177,32 @@ class SurveyFormScreen(CanxieScreen[survey.Entry | None]):
         self.saved = self.entry = await self.canxie.db(
             survey.save_draft, self.entry, self.answers, self.page
         )
+        self.kept = dict(self.answers)
 
     @reported
     async def action_leave(self) -> None:
-        if self.ready and self.entry.status not in ("done", "lost"):
+        if not self.ready:
+            self.dismiss(self.saved)
+        elif self.entry.status not in ("done", "lost"):
             await self._save_draft()
             self.canxie.notify(f"已保存 {self.entry.name} 的调查，下次从第{self.page + 1}部分继续")
-        self.dismiss(self.saved)
+            self.dismiss(self.saved)
+        elif self.answers == self.kept:
+            self.dismiss(self.saved)
+        else:
+            self._ask_to_drop()
+
+    def _ask_to_drop(self) -> None:
+        """A finished survey changed on this page: Enter saves it; Esc drops it only on Y."""
+        from canxie_tui.ui.screens.confirm import ConfirmScreen
+
+        def answered(drop: bool | None) -> None:
+            if drop:
+                self.dismiss(self.saved)
+
+        done = "已完成" if self.entry.status == "done" else "已记为失访"
+        question = f"这份调查{done}。放弃本部分的修改并关闭？（按 N 留下，回车保存）"
+        self.app.push_screen(ConfirmScreen(question), answered)
 
     def _finish(self) -> None:
         """The last page confirmed: ask how the survey was done, then finish it."""
