@@ -13,6 +13,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -239,11 +240,32 @@ _after_answer: list[Store] = []
 
 def backups_after_answer() -> None:
     """Make today's backups of the databases the command opened, after its answer is
-    out (`cli.app.main` calls this last); each reads only the store's path and clock."""
+    out (`cli.app.main` calls this last); each reads only the store's path and clock.
+
+    Each runs in a daemon thread the main thread waits for, so that Ctrl+C skips it
+    (nothing half-made is kept) and a long one is said (`wait_saying`)."""
     from canxie_tui.store import session
 
     while _after_answer:
-        session.run_pending_backup(_after_answer.pop())
+        thread = threading.Thread(
+            target=session.run_pending_backup, args=(_after_answer.pop(),), daemon=True
+        )
+        thread.start()
+        wait_saying(thread, BACKUP_NOTICE)
+
+
+BACKUP_NOTICE = "正在完成今天的数据库备份，请稍候（数据多时要几秒）…"
+NOTICE_AFTER_S = 0.3  # shorter waits pass unsaid
+
+
+def wait_saying(thread: threading.Thread, notice: str) -> None:
+    """Wait for `thread`; when it takes more than a moment, say why on a terminal's
+    stderr, so that a command or the app that has answered does not seem to hang."""
+    thread.join(NOTICE_AFTER_S)
+    if thread.is_alive() and sys.stderr.isatty():
+        print(notice, file=sys.stderr, flush=True)
+    while thread.is_alive():
+        thread.join(0.1)  # in steps: Ctrl+C is felt between them
 
 
 def run_tui(path: Path) -> int:
@@ -255,6 +277,8 @@ def run_tui(path: Path) -> int:
 
     app = CanxieApp(db_path=path, started=STARTED)
     app.run()
+    if app.backup_thread is not None:  # today's backup, started once the figures showed
+        wait_saying(app.backup_thread, BACKUP_NOTICE)
     return app.return_code or 0
 
 

@@ -150,6 +150,11 @@ class CanxieApp(App[None]):
         self._backup_thread = start_pending_backup(self.store)
         reindex_when_outdated(self)
 
+    @property
+    def backup_thread(self) -> threading.Thread | None:
+        """Today's backup, once started (`cli.common.run_tui` waits for it, saying so)."""
+        return self._backup_thread
+
     def wait_for_backup(self) -> None:
         """Today's backup finished (before the database file is replaced)."""
         if self._backup_thread is not None:

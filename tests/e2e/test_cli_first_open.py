@@ -61,3 +61,36 @@ def test_an_error_is_told_before_the_daily_backup(
     assert "错误：查找失败了" in told_before_backup[0]
     [made] = backup.list_backups(db)
     assert made.reason == backup.DAILY
+
+
+def test_a_long_daily_backup_is_said_on_the_terminal(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A district's backup takes seconds after the answer: the terminal says why it waits
+    (it used to sit silent, looking hung)."""
+    import sys
+    import threading
+
+    from canxie_tui.cli import common
+
+    for made in backup.list_backups(db):
+        made.path.unlink()
+    asked = threading.Event()  # the backup is still running when the terminal is asked
+    real = session.run_pending_backup
+
+    def slow(store: Store) -> Path | None:
+        asked.wait(10)
+        return real(store)
+
+    def terminal() -> bool:
+        asked.set()
+        return True
+
+    monkeypatch.setattr(session, "run_pending_backup", slow)
+    monkeypatch.setattr(sys.stderr, "isatty", terminal)
+    code, _, err = run(capsys, "--db", str(db), "search", "王")
+
+    assert code == 0
+    assert common.BACKUP_NOTICE in err
+    [made] = backup.list_backups(db)
+    assert made.reason == backup.DAILY
