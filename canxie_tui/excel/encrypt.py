@@ -31,5 +31,9 @@ def encrypt_file(plain: Path, out: Path, password: str) -> None:
             OOXMLFile(source).encrypt(password, sealed)
     except OSError:
         raise
-    except Exception as error:
-        raise ExportError(f"加密工作簿失败：{error}。没有写入任何文件，请重试。") from error
+    except Exception as error:  # the library's own words are English: named, not quoted
+        out.unlink(missing_ok=True)  # half a sealed file is no file
+        raise ExportError(
+            f"加密工作簿失败（{type(error).__name__}）。没有写入任何文件，请重试；"
+            "再次失败请把这条信息告诉维护人员。"
+        ) from error

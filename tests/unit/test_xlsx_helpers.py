@@ -384,3 +384,25 @@ def test_narrower_rows_and_merged_cells(tmp_path: Path) -> None:
     ws = load_workbook(path)["表"]
     assert ws["C2"].border.left.style is None and ws["B2"].border.left.style == "thin"
     assert "B3:C3" in {str(r) for r in ws.merged_cells}
+
+
+def test_a_failed_encryption_is_told_in_chinese_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    from canxie_tui.excel.encrypt import encrypt_file
+    from canxie_tui.excel.errors import ExportError
+
+    plain = tmp_path / "plain.xlsx"
+    Workbook().save(plain)
+
+    def broken(*_: object) -> None:
+        raise ValueError("Unsupported key derivation")
+
+    monkeypatch.setattr(OOXMLFile, "encrypt", broken)
+    with pytest.raises(ExportError) as refused:
+        encrypt_file(plain, tmp_path / "sealed.xlsx", "secret-123")
+    assert "加密工作簿失败" in refused.value.message
+    assert "Unsupported" not in refused.value.message  # no English in what the user reads
+    assert not (tmp_path / "sealed.xlsx").exists()
