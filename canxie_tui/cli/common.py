@@ -228,14 +228,18 @@ def opened_store(args: argparse.Namespace, *, create: bool = False) -> Iterator[
     store = session.open_store(db_path(args), create=create, daily_backup=False)
     if store.backup_pending:  # made once the command has answered (`backups_after_answer`)
         _after_answer.append(store)
+    if session.keys_outdated(store) and store.path not in _reindex_after:
+        _reindex_after.append(store.path)  # too large to re-index before answering
     try:
         yield store
     finally:
         store.close()
 
 
-# Databases whose first open of the day's backup is still to be made.
+# Databases whose first open of the day's backup is still to be made, and those whose
+# search keys an earlier version made (a district's, too large to re-index at open).
 _after_answer: list[Store] = []
+_reindex_after: list[Path] = []
 
 
 def backups_after_answer() -> None:
@@ -252,6 +256,34 @@ def backups_after_answer() -> None:
         )
         thread.start()
         wait_saying(thread, BACKUP_NOTICE)
+    while _reindex_after:
+        _reindex(_reindex_after.pop())
+
+
+REINDEX_LABEL = "正在更新查找索引（本版本的拼音规则，只做一次）"
+
+
+def _reindex(path: Path) -> None:
+    """Re-index a database the app never opened (a district run from scripts), in
+    steps, with a bar; a refusal is said in one line and the next command tries again."""
+    import sqlite3
+
+    from canxie_tui.domain.errors import CanxieError
+    from canxie_tui.store import session
+    from canxie_tui.store.errors import explain
+
+    try:
+        store = session.open_store(path, create=False, daily_backup=False)
+        try:
+            with progress_bar(REINDEX_LABEL) as report:
+                session.reindex_in_steps(
+                    store, lambda done, total: report(REINDEX_LABEL, done, total)
+                )
+        finally:
+            store.close()
+    except (sqlite3.Error, CanxieError) as err:
+        said = err.message if isinstance(err, CanxieError) else explain(err) or str(err)
+        print(f"查找索引未能更新（{said}），下次运行时再试。", file=sys.stderr)
 
 
 BACKUP_NOTICE = "正在完成今天的数据库备份，请稍候（数据多时要几秒）…"

@@ -94,3 +94,33 @@ def test_a_long_daily_backup_is_said_on_the_terminal(
     assert common.BACKUP_NOTICE in err
     [made] = backup.list_backups(db)
     assert made.reason == backup.DAILY
+
+
+def test_a_large_database_used_only_from_the_command_line_is_reindexed_after_the_answer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Search keys made by an earlier version: the app re-indexes a district in the
+    background, but a district run only from scripts never opened the app, so its pinyin
+    searches kept missing people.  Now the command re-indexes after its answer, once."""
+    import json
+
+    from canxie_tui.domain.search_keys import KEYS_VERSION
+    from tests.app.conftest import build_register
+
+    path = tmp_path / "district.db"
+    store = build_register(path)
+    store.db.conn.execute("DELETE FROM search_terms")
+    store.db.conn.execute("DELETE FROM person_fts")
+    store.db.conn.execute("PRAGMA user_version = 1")
+    store.db.conn.commit()
+    store.close()
+    monkeypatch.setattr(session, "REINDEX_ON_OPEN_MAX", 1)  # "large": not re-indexed at open
+    monkeypatch.setattr(session, "REINDEX_STEP", 2)
+
+    code, out, _ = run(capsys, "--db", str(path), "search", "wangfang", "--json")
+    assert code == 0 and json.loads(out)["total"] == 0  # the old keys: not found this time
+    code, out, _ = run(capsys, "--db", str(path), "search", "wangfang", "--json")
+    assert code == 0 and "王芳" in {row["name"] for row in json.loads(out)["results"]}
+    again = session.open_store(path, create=False, daily_backup=False)
+    assert again.scalar("PRAGMA user_version") == KEYS_VERSION
+    again.close()
