@@ -202,3 +202,28 @@ async def test_esc_on_a_finished_survey_asks_before_dropping_a_change(
         await settle(pilot)
         assert isinstance(app.screen, HouseholdScreen)
     assert saved() == ("done", "1")
+
+
+async def test_a_survey_only_looked_at_stays_not_started(
+    app: CanxieApp, register_store: Store
+) -> None:
+    """Opening someone's survey and leaving with Esc used to save an empty draft,
+    turning 未调查 into 调查中 and writing an audit entry."""
+    survey.start_round(register_store, 2026)
+    audited = register_store.scalar("SELECT count(*) FROM audit_log")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        table = app.screen.query_one("#rows", DataTable)
+        names = [str(table.get_row_at(i)[4]) for i in range(table.row_count)]
+        table.move_cursor(row=names.index("王芳"))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SurveyFormScreen)
+        await pilot.press("down", "escape")
+        await settle(pilot)
+        assert isinstance(app.screen, SurveyScreen)
+        assert "调查中 0 人" in str(app.screen.query_one("#survey-progress", Static).render())
+    assert register_store.scalar("SELECT count(*) FROM survey_entries WHERE status = 'draft'") == 0
+    assert register_store.scalar("SELECT count(*) FROM audit_log") == audited

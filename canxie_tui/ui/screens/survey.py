@@ -145,7 +145,7 @@ class SurveyScreen(ListScreen[Row]):
         if self.everyone:
             return (
                 rows,
-                f"名单共 {total} 人（回车 打开调查表，已调查的可修改并采纳到档案；t 只看未调查）",
+                f"名单共 {total} 人（回车 打开或修改；t 只看未调查）",
             )
         return rows, f"还没调查 {total} 人（回车 调查，l 失访，p 一览表，t 看全部）"
 

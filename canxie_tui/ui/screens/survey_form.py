@@ -181,16 +181,17 @@ class SurveyFormScreen(CanxieScreen[survey.Entry | None]):
 
     @reported
     async def action_leave(self) -> None:
-        if not self.ready:
-            self.dismiss(self.saved)
-        elif self.entry.status not in ("done", "lost"):
+        finished = self.entry.status in ("done", "lost")
+        if not self.ready or (
+            self.answers == self.kept and (finished or self.page == self.entry.section)
+        ):
+            self.dismiss(self.saved)  # nothing new: a survey only looked at stays 未调查
+        elif finished:
+            self._ask_to_drop()
+        else:
             await self._save_draft()
             self.canxie.notify(f"已保存 {self.entry.name} 的调查，下次从第{self.page + 1}部分继续")
             self.dismiss(self.saved)
-        elif self.answers == self.kept:
-            self.dismiss(self.saved)
-        else:
-            self._ask_to_drop()
 
     def _ask_to_drop(self) -> None:
         """A finished survey changed on this page: Enter saves it; Esc drops it only on Y."""
