@@ -11,7 +11,6 @@ from textual.widgets import Input, Static
 from canxie_tui.domain.models import Site
 from canxie_tui.domain.transit import issue_key
 from canxie_tui.store import keys, site
-from canxie_tui.store.district import set_district
 from canxie_tui.ui.app import CanxieApp
 from canxie_tui.ui.screens.dashboard import DashboardScreen
 from tests.app.conftest import open_store, settle, type_text
@@ -52,8 +51,8 @@ async def test_a_street_enters_its_key_and_a_communitys_key_is_refused(tmp_path:
 
 async def test_a_districts_database_is_told_it_issues_keys(tmp_path: Path) -> None:
     store = open_store(tmp_path / "district.db")
-    set_district(store, "江北区", "500105", secret=DISTRICT_SECRET)
-    site.switch_operator(store, site.add_operator(store, "张敏"))
+    site.setup_site(store, Site("江北区", "500105"), "张敏")  # gets the district's secret
+    assert keys.district_secret(store) is not None
     app = CanxieApp(store.path, store=store)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)

@@ -105,6 +105,22 @@ def _merge(capsys: Cli, district: Path, *paths: Path) -> list[dict[str, Any]]:
     return list(json.loads(out)["files"])
 
 
+def _send(capsys: Cli, tmp_path: Path, district: Path) -> dict[str, Any]:
+    """The street's month exported and merged at the district: the merge's result."""
+    (result,) = _merge(
+        capsys, district, _export(capsys, tmp_path / "street.db", tmp_path / "s.xlsx")
+    )
+    return result
+
+
+def _street_sent(capsys: Cli, tmp_path: Path) -> Path:
+    """A district database that has merged the street's first month."""
+    district = _district(capsys, tmp_path)
+    _street(capsys, tmp_path, district).close()
+    assert not _send(capsys, tmp_path, district)["refused"]
+    return district
+
+
 def _street(capsys: Cli, tmp_path: Path, district: Path) -> Store:
     """The street's database, set up with the key the district issued to it, and its homes."""
     key = _key(capsys, district, "--street-code", "500105006")
@@ -141,9 +157,7 @@ def test_a_street_return_is_signed_merged_and_changes_only_what_the_street_chang
         daycare.mark(street, member.id, date(2026, 11, day), "present")
     street.close()
 
-    (first,) = _merge(
-        capsys, district, _export(capsys, tmp_path / "street.db", tmp_path / "s.xlsx")
-    )
+    first = _send(capsys, tmp_path, district)
     assert not first["refused"], first["reason"]
     assert (first["site_code"], first["site_name"]) == ("500105006", "江北区观音桥街道")
     assert first["foreign"] == [] and first["warnings"] == []
@@ -182,9 +196,7 @@ def test_a_street_return_is_signed_merged_and_changes_only_what_the_street_chang
     register.update_person(street, zhang, {**zhang.form_values(), "phone": "13900001111"})
     daycare.unmark(street, member.id, date(2026, 11, 4))
     street.close()
-    (second,) = _merge(
-        capsys, district, _export(capsys, tmp_path / "street.db", tmp_path / "s.xlsx")
-    )
+    second = _send(capsys, tmp_path, district)
     assert not second["refused"] and second["foreign"] == []
     assert second["by_table"]["persons"]["updated"] == 1
     assert second["deleted"] == 1
@@ -233,9 +245,7 @@ def test_a_street_return_touches_no_household_outside_its_street(
     _add_homes(street.path, [("500105007002", "石马河社区", "石马河2号", "赵亮", 10)]).close()
     street.close()
 
-    (result,) = _merge(
-        capsys, district, _export(capsys, tmp_path / "street.db", tmp_path / "s.xlsx")
-    )
+    result = _send(capsys, tmp_path, district)
     assert not result["refused"], result["reason"]
     refused = "\n".join(result["foreign"])
     assert "陈明" in refused and "属于其他社区（或街道）" in refused
@@ -258,9 +268,7 @@ def test_a_communitys_return_still_touches_only_its_own_not_its_streets(
     )
     visit = Make(street).visit(date(2026, 11, 10), wang)
     street.close()
-    (merged,) = _merge(
-        capsys, district, _export(capsys, tmp_path / "street.db", tmp_path / "s.xlsx")
-    )
+    merged = _send(capsys, tmp_path, district)
     assert not merged["refused"]
     # 建新东路社区 takes up its own 王芳 and her visit as the street sent them (edited: its own
     # to change), and copies in the street's own household (李华) and 洋河路社区's 张强, edited.
@@ -369,12 +377,7 @@ def test_a_community_and_its_street_sending_the_same_households_are_named(
 
 # -- division recodes ------------------------------------------------------------------------
 def test_the_districts_mapping_table_renumbers_a_street(tmp_path: Path, capsys: Cli) -> None:
-    district = _district(capsys, tmp_path)
-    _street(capsys, tmp_path, district).close()
-    (merged,) = _merge(
-        capsys, district, _export(capsys, tmp_path / "street.db", tmp_path / "s.xlsx")
-    )
-    assert not merged["refused"]
+    district = _street_sent(capsys, tmp_path)
     # The district renumbers the street; the street's next return still has the old codes.
     table = Workbook()
     ws = table.active
@@ -385,9 +388,7 @@ def test_the_districts_mapping_table_renumbers_a_street(tmp_path: Path, capsys: 
         capsys, "--db", str(district), "district", "recodes", str(tmp_path / "recodes.xlsx")
     )
     assert code == 0, err
-    (again,) = _merge(
-        capsys, district, _export(capsys, tmp_path / "street.db", tmp_path / "s.xlsx")
-    )
+    again = _send(capsys, tmp_path, district)
     assert not again["refused"], again["reason"]
     assert again["site_code"] == "500105096" and again["new"] == 0 and again["foreign"] == []
     dist = session.open_store(district)
@@ -397,21 +398,14 @@ def test_the_districts_mapping_table_renumbers_a_street(tmp_path: Path, capsys: 
 
 
 def test_the_streets_own_recode_travels_in_its_return(tmp_path: Path, capsys: Cli) -> None:
-    district = _district(capsys, tmp_path)
-    _street(capsys, tmp_path, district).close()
-    (merged,) = _merge(
-        capsys, district, _export(capsys, tmp_path / "street.db", tmp_path / "s.xlsx")
-    )
-    assert not merged["refused"]
+    district = _street_sent(capsys, tmp_path)
     # The street's own recode travels in its return and is taken (its communities follow).
     code, _, err = run(
         capsys, "--db", str(tmp_path / "street.db"), "site", "recode",
         "--from", "500105006", "--to", "500105098",
     )  # fmt: skip
     assert code == 0, err
-    (moved,) = _merge(
-        capsys, district, _export(capsys, tmp_path / "street.db", tmp_path / "s.xlsx")
-    )
+    moved = _send(capsys, tmp_path, district)
     assert not moved["refused"], moved["reason"]
     assert moved["site_code"] == "500105098" and moved["foreign"] == []
     dist = session.open_store(district)
