@@ -5,7 +5,7 @@
     canxie district report --month YYYY-MM [--out PATH]
     canxie district conflicts [--json] [--all]
     canxie district resolve ID --keep district|incoming|link [--file]
-    canxie district key --community-code CODE [--json]
+    canxie district key --community-code CODE | --street-code CODE [--json]
     canxie district recodes FILE.xlsx [--json]
 
 merge prints one line per file (new / updated / unchanged / conflicts, or why it
@@ -13,7 +13,9 @@ was refused) and exits non-zero only when every file was refused or on a hard
 error.  A new district database is set up with --district-name/--district-code.
 Progress bars go to stderr.  conflicts lists the open merge conflicts (--all:
 resolved ones too) with the fields the two versions differ in; resolve decides
-one (ID: its id or a unique prefix of 8+ characters).
+one (ID: its id or a unique prefix of 8+ characters).  key issues the key text
+of a community (12-digit code) or of a street's own install (9 digits; either
+option takes either code, the JSON says `community_code` for both).
 """
 
 from __future__ import annotations
@@ -86,10 +88,17 @@ def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
 
     key = sub.add_parser(
         "key",
-        help="为一个社区发放密钥（社区用 canxie init --key 或 canxie site key 填写）",
+        help="为一个社区或街道发放密钥（对方用 canxie init --key 或 canxie site key 填写）",
         parents=[common],
     )
-    key.add_argument("--community-code", required=True, help="社区统计用区划代码（12位）")
+    whose = key.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--community-code", metavar="CODE", help="社区统计用区划代码（12位）")
+    whose.add_argument(
+        "--street-code",
+        dest="community_code",
+        metavar="CODE",
+        help="街道/镇统计用区划代码（9位）：街道自己的数据库报送月报用",
+    )
     add_json_flag(key)
     key.set_defaults(handler=cmd_district_key)
 
@@ -244,16 +253,17 @@ def cmd_district_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_district_key(args: argparse.Namespace) -> int:
+    from canxie_tui.domain.transit import site_word
     from canxie_tui.store import keys
 
+    code = args.community_code.strip()
     with opened_store(args) as store:
-        text = keys.issue_key(store, args.community_code)
+        text = keys.issue_key(store, code)
     if args.json:
-        print_json({"community_code": args.community_code.strip(), "key": text})
+        print_json({"community_code": code, "key": text})
     else:
-        print(
-            f"社区 {args.community_code.strip()} 的密钥（请当面或电话交给社区，不要和月报一起发送）："
-        )
+        whose = site_word(code)
+        print(f"{whose} {code} 的密钥（请当面或电话交给{whose}，不要和月报一起发送）：")
         print(text)
     return 0
 

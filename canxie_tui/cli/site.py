@@ -8,7 +8,8 @@
 init checks exactly what the first-run screen checks (`store.site.check_setup`,
 same Chinese messages) before anything is created; a database already set up is
 refused.  A district's own database (no street) gets its secret; a community's
-takes the key its district issued (--key, or later `canxie site key`).  recode
+or a street's takes the key its district issued for its code (--key, or later
+`canxie site key`).  recode
 changes a division code (or the prefix of a street's or district's codes):
 households follow, the mapping is kept and travels in every return.
 """
@@ -29,6 +30,8 @@ from canxie_tui.cli.common import (
     usage_errors,
 )
 
+_DISTRICT_NO_KEY = "只有村/社区或街道/镇的数据库需要填写区里发放的密钥，区数据库自己发放密钥"
+
 
 def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
     init = commands.add_parser(
@@ -46,7 +49,8 @@ def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
         init.add_argument(f"--{name}-code", required=required, help=f"{label}统计用区划代码")
     init.add_argument("--operator", required=True, help="操作员姓名")
     init.add_argument(
-        "--key", help="社区：区里发放的密钥（CX1-…）；也可以以后用 canxie site key 填写"
+        "--key",
+        help="社区或街道：区里发放的密钥（CX1-…）；也可以以后用 canxie site key 填写",
     )
     add_json_flag(init)
     init.set_defaults(handler=cmd_init)
@@ -55,7 +59,7 @@ def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
         "site", help="本站点：区里发放的密钥、区划代码变更", parents=[common]
     )
     sub = subcommands(site, "site_command")
-    key = sub.add_parser("key", help="填写区里发放给本社区的密钥", parents=[common])
+    key = sub.add_parser("key", help="填写区里发放给本社区（或本街道）的密钥", parents=[common])
     key.add_argument("key", metavar="KEY", help="密钥（CX1-…）")
     key.set_defaults(handler=cmd_site_key)
     recode = sub.add_parser(
@@ -88,16 +92,16 @@ def cmd_init(args: argparse.Namespace) -> int:
     with usage_errors():
         site.check_setup(wanted, args.operator or "")
         if args.key:
-            if not wanted.community_code:
-                raise InputError("只有村/社区的数据库需要填写区里发放的密钥（--key）", "key")
-            parse_key(args.key, wanted.community_code)
+            if not wanted.key_code:
+                raise InputError(_DISTRICT_NO_KEY + "（--key）", "key")
+            parse_key(args.key, wanted.key_code)
     path = db_path(args)
     with opened_store(args, create=True) as store:
         if (current := site.get_site(store)).is_configured:
             fail(f"数据库“{path}”已经设置过辖区（{current.full_name()}），没有改动。")
         operator = site.setup_site(store, wanted, args.operator)
         if args.key:
-            keys.set_community_key(store, args.key, wanted.community_code)
+            keys.set_community_key(store, args.key, wanted.key_code)
         district = keys.district_secret(store) is not None
         has_key = district or bool(args.key)
     if args.json:
@@ -116,7 +120,10 @@ def cmd_init(args: argparse.Namespace) -> int:
         f"已新建并设置：{wanted.full_name()}（{wanted.code}），操作员 {operator.name}。数据库：{path}"
     )
     if district:
-        print("已生成区密钥。为每个社区发放密钥：canxie district key --community-code 社区代码")
+        print(
+            "已生成区密钥。为每个社区（或街道）发放密钥："
+            "canxie district key --community-code 社区代码（或 --street-code 街道代码）"
+        )
     elif not has_key:
         print("提示：还没有填写区里发放的密钥，月报在区里无法合并。拿到后用 canxie site key 填写。")
     return 0
@@ -127,9 +134,9 @@ def cmd_site_key(args: argparse.Namespace) -> int:
 
     with opened_store(args) as store:
         here = site.get_site(store)
-        if not here.community_code:
-            fail("只有村/社区的数据库需要填写区里发放的密钥。", EXIT_USAGE)
-        key = keys.set_community_key(store, args.key, here.community_code)
+        if not here.key_code:
+            fail(_DISTRICT_NO_KEY + "。", EXIT_USAGE)
+        key = keys.set_community_key(store, args.key, here.key_code)
     print(f"已保存区里发放的密钥（指纹 {key.fingerprint}）。以后导出的月报可在区里合并。")
     return 0
 

@@ -95,8 +95,8 @@ def _site_for(scale_name: str) -> Site:
 
 
 # The demo district's secret: public, for demo databases only (a real district's is
-# random, made at `canxie init`).  A demo community holds the key it issues, so its
-# returns merge into a demo district (and into the tests' district).
+# random, made at `canxie init`).  A demo community (or street) holds the key it
+# issues, so its returns merge into a demo district (and into the tests' district).
 DEMO_DISTRICT_SECRET = hashlib.sha256(b"canxie demo district").digest()
 
 
@@ -104,9 +104,9 @@ def _demo_keys(store: Store, site: Site) -> None:
     from canxie_tui.domain.transit import issue_key
     from canxie_tui.store import keys
 
-    if site.community_code:
-        text = issue_key(DEMO_DISTRICT_SECRET, site.community_code)
-        keys.set_community_key(store, text, site.community_code)
+    if site.key_code:
+        text = issue_key(DEMO_DISTRICT_SECRET, site.key_code)
+        keys.set_community_key(store, text, site.key_code)
     else:
         keys.ensure_district_secret(store, DEMO_DISTRICT_SECRET)
 

@@ -84,8 +84,16 @@ class Site:
 
     @property
     def merges_returns(self) -> bool:
-        """A district's (or street's) database, which merges communities' returns."""
-        return bool(self.district_code and not self.community_code)
+        """A district's database, which merges the returns of its communities and streets.
+
+        A street's install sends its return like a community (it holds no district
+        secret, so it could not check a community's signature)."""
+        return bool(self.district_code and not self.street_code and not self.community_code)
+
+    @property
+    def key_code(self) -> str:
+        """The code the district issues this site's key for ("" for the district itself)."""
+        return self.community_code or self.street_code
 
     def full_name(self) -> str:
         return "".join(n for n in (self.district_name, self.street_name, self.community_name) if n)

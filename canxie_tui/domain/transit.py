@@ -8,13 +8,14 @@ Without the key a token says nothing; with it, an ID number can only be
 confirmed by guessing it (the README says what that protects against).
 
 The keys come from one secret the district keeps (`district_secret`, 32 random
-bytes in its database).  For each community the district issues a key text
-(`issue_key`): the shared token key and a key of that community alone
-(`community_mac_key`, HMAC of the secret and the community's code), so a
-community can prove a return is its own without being able to speak for
-another.  The key text is what a worker types or an install script passes:
-"CX1-" and 52 base32 letters in groups, with the community code's last digits
-to catch a key given to the wrong community.
+bytes in its database).  For each site that sends returns, a community (12-digit
+code) or a street/town install (9 digits), the district issues a key text
+(`issue_key`): the shared token key and a key of that site alone
+(`community_mac_key`, HMAC of the secret and the site's code), so a site can
+prove a return is its own without being able to speak for another.  The key
+text is what a worker types or an install script passes: "CX1-", a check of the
+site's code (a community's last 4 digits, or "J" and a street's last 3: a
+street key is never taken for a community's) and 52 base32 letters in groups.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from canxie_tui.domain.errors import InputError
 
 __all__ = [
+    "SITE_CODE_LENGTHS",
     "TOKEN_PREFIX",
     "CommunityKey",
     "cert_token",
@@ -37,6 +39,7 @@ __all__ = [
     "key_fingerprint",
     "parse_key",
     "return_mac",
+    "site_word",
     "token_key",
 ]
 
@@ -44,6 +47,18 @@ TOKEN_PREFIX = "idt:"
 _KEY_PREFIX = "CX1"
 _PART = 16  # bytes of each key in a key text
 _ID_LENGTH = 18
+_STREET = "J"  # 街: the check of a street's key starts with it (a community's is 4 digits)
+SITE_CODE_LENGTHS = (9, 12)  # the sites a key is issued to: a street/town, a community
+
+
+def site_word(code: str) -> str:
+    """What a site of `code` is called in messages: 街道/镇 (9 digits) or 社区."""
+    return "街道/镇" if len(code) == 9 else "社区"
+
+
+def _check(code: str) -> str:
+    """The check a key text carries of the code it was issued for."""
+    return _STREET + code[-3:] if len(code) == 9 else code[-4:]
 
 
 def token_key(secret: bytes) -> bytes:
@@ -52,7 +67,8 @@ def token_key(secret: bytes) -> bytes:
 
 
 def community_mac_key(secret: bytes, community_code: str) -> bytes:
-    """The key only `community_code` (and the district) holds: it signs that site's returns."""
+    """The key only `community_code` (a community or street, and the district) holds: it
+    signs that site's returns."""
     message = f"canxie return mac v1:{community_code}".encode()
     return hmac.new(secret, message, hashlib.sha256).digest()[:_PART]
 
@@ -92,11 +108,15 @@ def return_mac(key: bytes, community_code: str, checksum: str) -> str:
 
 @dataclass(frozen=True)
 class CommunityKey:
-    """What a community holds: the shared token key and its own MAC key."""
+    """What a community (or street) holds: the shared token key and its own MAC key."""
 
     token: bytes
     mac: bytes
-    check: str  # the last 4 digits of the community code it was issued for
+    check: str  # of the code it was issued for: a community's last 4 digits, J + a street's 3
+
+    @property
+    def for_street(self) -> bool:
+        return self.check.startswith(_STREET)
 
     @property
     def fingerprint(self) -> str:
@@ -104,15 +124,16 @@ class CommunityKey:
 
 
 def issue_key(secret: bytes, community_code: str) -> str:
-    """The key text the district gives the community `community_code`."""
+    """The key text the district gives the community (or street) `community_code`."""
     raw = token_key(secret) + community_mac_key(secret, community_code)
     letters = base64.b32encode(raw).decode().rstrip("=")
     groups = "-".join(letters[i : i + 4] for i in range(0, len(letters), 4))
-    return f"{_KEY_PREFIX}-{community_code[-4:]}-{groups}"
+    return f"{_KEY_PREFIX}-{_check(community_code)}-{groups}"
 
 
 def parse_key(text: str, community_code: str = "") -> CommunityKey:
-    """Read a key text (spaces, dashes and case do not matter); InputError if it is wrong."""
+    """Read a key text (spaces, dashes and case do not matter); InputError if it is wrong
+    or (given the site's `community_code`, 12 or 9 digits) issued for another site."""
     clean = "".join(ch for ch in text.strip().upper() if ch.isalnum())
     if not clean.startswith(_KEY_PREFIX) or len(clean) < len(_KEY_PREFIX) + 4 + 52:
         raise InputError(
@@ -125,10 +146,17 @@ def parse_key(text: str, community_code: str = "") -> CommunityKey:
         raise InputError("密钥中有不该出现的字符，请核对后重新输入", "key") from err
     if len(raw) != 2 * _PART:
         raise InputError("密钥长度不对，请核对后重新输入", "key")
-    if community_code and community_code[-4:] != check:
-        raise InputError(
-            f"这个密钥是发给代码尾号为 {check} 的社区的，不是本社区（{community_code}）的："
-            "请向区里索取本社区的密钥",
-            "key",
-        )
-    return CommunityKey(raw[:_PART], raw[_PART:], check)
+    key = CommunityKey(raw[:_PART], raw[_PART:], check)
+    if community_code and _check(community_code) != check:
+        raise InputError(_wrong_site(key, community_code), "key")
+    return key
+
+
+def _wrong_site(key: CommunityKey, code: str) -> str:
+    """Why `key` is not the key of site `code` (Chinese)."""
+    here = site_word(code)
+    if key.for_street:
+        issued = f"代码尾号为 {key.check[1:]} 的街道/镇"
+    else:
+        issued = f"代码尾号为 {key.check} 的社区"
+    return f"这个密钥是发给{issued}的，不是本{here}（{code}）的：请向区里索取本{here}的密钥"

@@ -1,11 +1,12 @@
 """The keys of returns in transit, kept in the settings (see `domain.transit`).
 
 A district database keeps its secret (`district_secret`, made once, never shown
-but through the key texts it issues); a community database keeps the key text
-the district issued to it (`transit_key`).  A community without one (set up
-before keys existed, or not yet given one) still never writes a full ID number
-into a return: it tokenises with a key of its own (`local_token_key`), which
-the district does not know, so such a return is refused there with the reason.
+but through the key texts it issues); a community's or a street's database keeps
+the key text the district issued to it (`transit_key`, with the code it was
+issued for).  One without (set up before keys existed, or not yet given one)
+still never writes a full ID number into a return: it tokenises with a key of
+its own (`local_token_key`), which the district does not know, so such a return
+is refused there with the reason.
 
 The audit entries of these settings name the key by its fingerprint, never
 the key itself.  `database_id` names this database file in its returns (two
@@ -83,23 +84,26 @@ def ensure_district_secret(store: Store, secret: bytes | None = None) -> bytes:
 
 
 def issue_key(store: Store, community_code: str) -> str:
-    """The key text for community `community_code` (a district database only)."""
+    """The key text for community (12 digits) or street (9) `community_code` (a district
+    database only)."""
     code = community_code.strip()
-    if not (len(code) == 12 and code.isdigit()):
+    if not (len(code) in transit.SITE_CODE_LENGTHS and code.isdigit()):
         raise ValidationError(
-            f"村/社区的统计用区划代码应为12位数字，“{code}”不对", "community_code"
+            f"密钥发给村/社区（12位统计用区划代码）或街道/镇（9位），“{code}”不是这样的代码",
+            "community_code",
         )
     secret = district_secret(store)
     if secret is None:
         raise ValidationError(
-            "这个数据库不是区数据库（没有区密钥），不能发放社区密钥：请用 canxie init 新建区数据库",
+            "这个数据库不是区数据库（没有区密钥），不能发放密钥：请用 canxie init 新建区数据库",
             "community_code",
         )
     return transit.issue_key(secret, code)
 
 
 def set_community_key(store: Store, text: str, community_code: str) -> transit.CommunityKey:
-    """Keep the key text the district issued to this community (checked first)."""
+    """Keep the key text the district issued to this community or street (checked first:
+    `community_code` is the site's own code, 12 or 9 digits)."""
     key = transit.parse_key(text, community_code)
     _put(
         store,
@@ -116,8 +120,8 @@ class ReturnKeys:
 
     token: bytes
     issued: bool  # False: a key of its own, unknown to the district
-    mac: bytes | None = None  # the community's own key: signs its returns
-    mac_code: str = ""  # the community code the key was issued for
+    mac: bytes | None = None  # the site's own key: signs its returns
+    mac_code: str = ""  # the community (or street) code the key was issued for
 
     @property
     def fingerprint(self) -> str:
@@ -125,15 +129,19 @@ class ReturnKeys:
 
 
 def return_keys(store: Store) -> ReturnKeys:
-    """The keys a return of this database uses (a local token key is made if need be)."""
-    secret = district_secret(store)
-    if secret is not None:  # the district's own exports (a street may merge and export)
-        return ReturnKeys(transit.token_key(secret), True)
+    """The keys a return of this database uses (a local token key is made if need be).
+
+    An issued key comes first: a street database given a district secret by an
+    earlier version (which let a street merge) still signs with its street key.
+    """
     stored = _get(store, _KEY)
     if stored:
         found = json.loads(stored)
         key = transit.parse_key(found["key"])
         return ReturnKeys(key.token, True, key.mac, found["code"])
+    secret = district_secret(store)
+    if secret is not None:  # the district's own exports
+        return ReturnKeys(transit.token_key(secret), True)
     local = _get(store, _LOCAL)
     if not local:
         made = secrets.token_bytes(16)

@@ -39,7 +39,7 @@ def system_commands(app: CanxieApp, screen: Screen[object]) -> Iterator[SystemCo
 
 
 def _district_commands(app: CanxieApp) -> list[tuple[str, str, Callable[[], object]]]:
-    """Only a district's (or street's) database merges returns."""
+    """Only a district's database merges returns (a street's install sends its own)."""
     if not app.site.merges_returns:
         return []
     return [

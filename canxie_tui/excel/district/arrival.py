@@ -3,21 +3,28 @@
 - `refusal`: a return whose ID numbers were tokenised with a key the district
   did not issue cannot be compared with anyone: refused, saying what to do.
 - `Arrival.of`: the site and the households' division codes under the
-  district's recodes and the return's own (only its community's own code: a
-  community cannot move another one; whole streets come from the district's
+  district's recodes and the return's own (only the sender's own code: a
+  community cannot move another one; other streets come from the district's
   mapping table), and any full ID number turned into the district's token.
 - `Arrival.after_merge`: which database sent the return; a second database
   sending the same community's month is named ("本月收到该社区两个不同数据库的月报").
+
+A sender is a community (12-digit code) or a street's own install (9 digits,
+its key issued for the street): a street's return holds its communities'
+households, so it counts as a database sending each of those communities'
+month too; the community's own return in the same month is then named the
+same way.
 """
 
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from canxie_tui.domain import transit
 from canxie_tui.domain.models import Site
+from canxie_tui.domain.transit import site_word
 from canxie_tui.excel.return_ids import Tokens
 from canxie_tui.excel.return_reader import MonthlyData, ReturnHeader
 from canxie_tui.store import keys
@@ -38,10 +45,12 @@ def refusal(store: Store, data: MonthlyData | ReturnHeader) -> str:
     if theirs == transit.key_fingerprint(transit.token_key(secret)):
         return _unsigned(secret, data)
     if data.meta.get("id_key_issued", "0") != "1":
+        whose = site_word(data.site.code)
+        option = "--street-code" if whose != "社区" else "--community-code"
         return (
-            "该社区还没有填写区里发放的密钥，月报中的身份证号代号无法与本区核对：请为该社区发放密钥"
-            "（canxie district key --community-code 代码），社区在“设置：区里发放的密钥”"
-            "或用 canxie site key 填写后重新导出月报"
+            f"该{whose}还没有填写区里发放的密钥，月报中的身份证号代号无法与本区核对："
+            f"请为该{whose}发放密钥（canxie district key {option} 代码），"
+            f"{whose}在“设置：区里发放的密钥”或用 canxie site key 填写后重新导出月报"
         )
     return "月报所用的密钥不是本区发放的（可能来自别的区，或密钥填错了），无法核对身份证号代号"
 
@@ -49,13 +58,17 @@ def refusal(store: Store, data: MonthlyData | ReturnHeader) -> str:
 def _unsigned(secret: bytes, data: MonthlyData | ReturnHeader) -> str:
     """Why the return's MAC does not verify under its community's key ("" when it does)."""
     code = data.meta.get("mac_code", "")
+    whose = site_word(data.site.code)
     if not data.mac or not code:
-        return "月报没有用区里发给社区的密钥签名，无法确认来源，已拒绝（请社区填写密钥后重新导出）"
+        return (
+            f"月报没有用区里发给{whose}的密钥签名，无法确认来源，已拒绝"
+            f"（请{whose}填写区里发放的密钥后重新导出）"
+        )
     expected = transit.return_mac(transit.community_mac_key(secret, code), code, data.checksum)
     if not hmac.compare_digest(expected, data.mac):
         return (
-            "月报的签名核对不上：文件在导出后被改动过，或不是用区里发给该社区的密钥导出的，"
-            "已拒绝合并。请让社区重新导出月报"
+            f"月报的签名核对不上：文件在导出后被改动过，或不是用区里发给该{whose}的密钥导出的，"
+            f"已拒绝合并。请让{whose}重新导出月报"
         )
     return ""
 
@@ -70,30 +83,35 @@ class Arrival:
     database_id: str
     source: str
     recodes: list[Recode]
-    own: list[Recode]  # the return's recodes the district takes (its own community's)
+    own: list[Recode]  # the return's recodes the district takes (its sender's own code's)
     tokens: Tokens
-    signer: str  # the community the signing key was issued to, under today's codes
+    signer: str  # the community (or street) the signing key was issued to, under today's codes
+    covered: set[str] = field(default_factory=set)  # a street's: its communities in the return
 
     def impostor(self, store: Store) -> str:
         """Why the return may not speak for the site it names ("" when it may)."""
-        code = self.site.community_code
+        code = self.site.code
         if self.signer != code:
+            signer = site_word(self.signer)
             return (
-                f"月报自称来自{self.site.name}（{code}），但签名密钥是发给代码为 {self.signer} "
-                "的社区的：一个社区只能报送本社区的数据，已拒绝合并"
+                f"月报自称来自{self.site.name}（{code}），但签名密钥是发给代码为 "
+                f"{self.signer} 的{signer}的：一个{signer}只能报送本{signer}的数据，已拒绝合并"
             )
         known = {r.old for r in list_recodes(store)}
         for item in self.own:
             if item.old in known:
                 continue
-            taken = store.scalar(
-                "SELECT 1 FROM households WHERE division_code = ? LIMIT 1", (item.new,)
-            ) or store.scalar("SELECT 1 FROM merge_sources WHERE site_code = ?", (item.new,))
-            if taken:
+            if not _taken(store, item.new):
+                continue
+            if len(item.old) == 9:
                 return (
-                    f"月报把本社区的代码 {item.old} 改为 {item.new}，但该代码已是本区另一个社区的，"
-                    "已拒绝合并（整条街道或区的代码变更请由区里导入对照表）"
+                    f"月报把本街道/镇的代码 {item.old} 改为 {item.new}，但本区已有该代码下的户"
+                    "或月报，已拒绝合并（其他街道或区的代码变更请由区里导入对照表）"
                 )
+            return (
+                f"月报把本社区的代码 {item.old} 改为 {item.new}，但该代码已是本区另一个社区的，"
+                "已拒绝合并（整条街道或区的代码变更请由区里导入对照表）"
+            )
         return ""
 
     @classmethod
@@ -103,7 +121,7 @@ class Arrival:
         signer = data.meta.get("mac_code", "")
         own = []
         for item in _parse(data.meta.get("recodes", "")):  # its own code's chain, nothing else
-            if signer and len(item.old) == 12 and item.old == signer:
+            if signer and item.old == signer:
                 own.append(item)
                 signer = item.new
         recodes = [*list_recodes(store), *own]
@@ -140,34 +158,76 @@ class Arrival:
 
     def rows(self, table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """`rows` of `table` under the district's codes and tokens."""
-        if table == "households" and self.recodes:
-            out = []
-            for row in rows:
-                code = map_code(row.get("division_code") or "", self.recodes)
-                if code != row.get("division_code"):
-                    name = next((r.name for r in self.recodes if r.new == code and r.name), None)
-                    row = {**row, "division_code": code}
-                    if name:
-                        row["division_name"] = name
-                out.append(row)
+        if table == "households":
+            out = [self._household(row) for row in rows] if self.recodes else rows
+            if self.site.street_code and not self.site.community_code:
+                street = self.site.street_code
+                self.covered = {
+                    code
+                    for row in out
+                    if len(code := row.get("division_code") or "") == 12 and code.startswith(street)
+                }
             return out
         if table == "persons":
             return [self.tokens.record(row) for row in rows]
         return rows
 
+    def _household(self, row: dict[str, Any]) -> dict[str, Any]:
+        code = map_code(row.get("division_code") or "", self.recodes)
+        if code == row.get("division_code"):
+            return row
+        name = next((r.name for r in self.recodes if r.new == code and r.name), None)
+        row = {**row, "division_code": code}
+        if name:
+            row["division_name"] = name
+        return row
+
     def after_merge(self, store: Store) -> list[str]:
-        """Remember which database sent this month; name a second one (warnings)."""
+        """Remember which database sent this month; name a second one (warnings).
+
+        A street's return is also a database sending each community it holds
+        households of, so the community's own return of the month is named too.
+        """
         if not self.database_id:
             return []
         code = self.site.code
         with store.transaction() as db:
-            db.conn.execute(
+            db.conn.executemany(
                 "INSERT OR IGNORE INTO merge_databases (site_code, database_id, month, "
                 "source_file, merged_at) VALUES (?, ?, ?, ?, ?)",
-                (code, self.database_id, self.month, self.source, store.now()),
+                [
+                    (sent, self.database_id, self.month, self.source, store.now())
+                    for sent in [code, *sorted(self.covered)]
+                ],
             )
-        others = two_databases(store, self.month).get(code, [])
-        if len(others) < 2:
-            return []
-        files = "、".join(f"“{f}”" for f in others)
-        return [f"{TWO_DATABASES}（{files}），请核实该社区用的是哪台电脑上的数据库"]
+        found = two_databases(store, self.month)
+
+        def files(site_code: str) -> str:
+            return "、".join(f"“{f}”" for f in found.get(site_code, []))
+
+        warnings = []
+        if code in found:
+            warnings.append(
+                f"{TWO_DATABASES}（{files(code)}），请核实该社区用的是哪台电脑上的数据库"
+            )
+        for community in sorted(self.covered & found.keys()):
+            warnings.append(
+                f"社区 {community}：{TWO_DATABASES}（{files(community)}：街道和社区都报送了它），"
+                "请核实以哪个数据库为准，今后只由一方报送"
+            )
+        return warnings
+
+
+def _taken(store: Store, code: str) -> bool:
+    """Whether the district already has households or returns under `code` (a prefix)."""
+    end = code + ":"  # ':' sorts right after '9': every code starting with `code` is below
+    return bool(
+        store.scalar(
+            "SELECT 1 FROM households WHERE division_code >= ? AND division_code < ? LIMIT 1",
+            (code, end),
+        )
+        or store.scalar(
+            "SELECT 1 FROM merge_sources WHERE site_code >= ? AND site_code < ? LIMIT 1",
+            (code, end),
+        )
+    )

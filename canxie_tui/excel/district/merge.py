@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from canxie_tui.domain.models import Site
+from canxie_tui.domain.transit import site_word
 from canxie_tui.excel.district.arrival import Arrival, refusal
 from canxie_tui.excel.errors import SyncError
 from canxie_tui.excel.files import read_or_refuse
@@ -105,10 +106,11 @@ def _district_site(store: Store) -> Site:
             "这个数据库还没有设置区县（区划名称和代码），无法合并社区月报："
             "要靠它判断月报是否来自本区。新建区数据库时请用 --district-name 和 --district-code 设置。"
         )
-    if site.community_code:
+    if site.key_code:  # a street's install sends its return like a community's
+        whose = site_word(site.key_code)
         raise MergeError(
-            f"这个数据库是{site.full_name()}（社区）的数据库，不是区或街道的数据库，"
-            "不能合并其他社区的月报。请用 --db 指定区数据库。"
+            f"这个数据库是{site.full_name()}（{whose}）的数据库，不是区数据库，"
+            f"不能合并其他社区的月报：{whose}的月报请导出后报送区里合并。请用 --db 指定区数据库。"
         )
     ensure_district_secret(store)  # a district set up before keys existed gets one now
     return site

@@ -5,7 +5,10 @@ looks at every incoming person the district does not know by UUID but whose ID
 number (a token, `domain.transit`) another record of the district holds:
 
 - **the same person, plainly** (the other record lives in the same community
-  and has the same name: a rebuilt database, a reinstall): the incoming record
+  and has the same name: a rebuilt database, a reinstall, or a street's return
+  bringing a person its community also sends; "the same community" is the
+  incoming household's division code when the sender is its street, else the
+  sender's code): the incoming record
   is *linked* to the district's — kept in `identity_links`, and every incoming
   row that refers to it (visits, notes, follow-ups, day-care, roll calls) is
   rewritten to the district's record, now and in every later return.  A
@@ -87,12 +90,14 @@ class Identities:
         self.held_before = {pid for pid, held in known.items() if held}
         unknown = [p for p in fresh if p["id"] not in known and p.get("id_number")]
         by_number = self._by_number([p["id_number"] for p in unknown])
+        divisions = {h["id"]: self._community(h.get("division_code") or "") for h in households}
         members: dict[str, list[str | None]] = {}  # incoming household -> district households
         for person in unknown:
             other = by_number.get(person["id_number"])
             if other is None:
                 continue
-            if other["division_code"] == self.site_code and _same_name(person, other):
+            home = divisions.get(person["household_id"], self.site_code)
+            if other["division_code"] == home and _same_name(person, other):
                 self.new_links["persons"][person["id"]] = other["id"]
                 members.setdefault(person["household_id"], []).append(other["household_id"])
             else:
@@ -109,6 +114,12 @@ class Identities:
         self._members_without_id(fresh, known)
         for table, found in self.new_links.items():
             self.aliases[table].update(found)
+
+    def _community(self, division: str) -> str:
+        """The community an incoming household is in: its own code in a street's return."""
+        if len(self.site_code) == 9 and division.startswith(self.site_code):
+            return division
+        return self.site_code
 
     def _members_without_id(self, fresh: list[dict[str, Any]], known: Mapping[str, bool]) -> None:
         """In a linked household, a member without an ID number is the one of the same name."""

@@ -1,11 +1,15 @@
-"""A return may only create, change or delete records of its own community.
+"""A return may only create, change or delete records of its own community (or street).
 
-Before a community's rows are decided (`merge._Run`), `screen` drops every row
-that is not the sending community's to touch, and names it in the result:
+Before a return's rows are decided (`merge._Run`), `screen` drops every row
+that is not the sender's to touch, and names it in the result.  The sender is a
+community (12-digit code) or a street's own install (9 digits); a street's
+return speaks for every code under it (its communities and itself), a
+community's for its own code alone:
 
-- a record the district already has belongs to the community that last merged
-  it (`merge_state.site_code`; a household or person also by its household's
-  division code); only that community's return may change or delete it;
+- a record the district already has belongs to the site that last merged it
+  (`merge_state.site_code`) and to the community of its household's division
+  code; only a return whose code covers one of them may change or delete it (so
+  a community may take up its records a street's return brought, and back);
 - a new record must hang from the community's own households (a person from a
   household, a visit, note or follow-up from a household, a day-care member or
   a roll-call entry from a person, attendance from a member, a roll-call entry
@@ -22,11 +26,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from canxie_tui.domain.transit import site_word
 from canxie_tui.store.connection import Store
 from canxie_tui.store.district.content import CHILDREN, RECORD_TABLES
 from canxie_tui.store.records import TABLE_LABELS
 
-__all__ = ["Screened", "screen"]
+__all__ = ["Screened", "covers", "screen"]
+
+_ELSEWHERE = "属于其他社区（或街道）"
 
 # A record's parents that must be the community's own: column -> parent table.
 _PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -56,8 +63,30 @@ def _label(table: str, row: Mapping[str, Any]) -> str:
     return f"{TABLE_LABELS.get(table, table)}（{str(row.get('id', ''))[:8]}）"
 
 
+_HOUSEHOLD = "JOIN households h ON h.id = r.household_id"
+_PERSON = "JOIN persons p ON p.id = r.person_id JOIN households h ON h.id = p.household_id"
+# How a record reaches its household (whose division code says whose it is).
+_DIVISION: dict[str, str] = {
+    "persons": _HOUSEHOLD,
+    "visits": _HOUSEHOLD,
+    "followups": _HOUSEHOLD,
+    "notes": _HOUSEHOLD,
+    "subsidies": _PERSON,
+    "daycare_members": _PERSON,
+    "emergency_checks": _PERSON,
+    "attendance": "JOIN daycare_members m ON m.id = r.member_id "
+    "JOIN persons p ON p.id = m.person_id JOIN households h ON h.id = p.household_id",
+}
+
+
+def covers(code: str, other: str) -> bool:
+    """Whether the sender `code` speaks for the site or division `other`: its own code,
+    and for a street (9 digits) every code under it."""
+    return bool(other) and (other == code or (len(code) == 9 and other.startswith(code)))
+
+
 class _Owners:
-    """Which of the district's records belong to the community `code`."""
+    """Which of the district's records belong to the sender `code` (see `covers`)."""
 
     def __init__(self, store: Store, code: str) -> None:
         self.store = store
@@ -79,19 +108,21 @@ class _Owners:
             list(present),
             table,
         )
+        owned = {rid for rid in present if covers(self.code, merged.get(rid, ""))}
+        rest = [rid for rid in present if rid not in owned]
         coded: dict[str, str] = {}
         if table == "households":
             coded = self._query(
-                "SELECT id, division_code FROM households WHERE id IN ({marks})", list(present)
+                "SELECT id, division_code FROM households WHERE id IN ({marks})", rest
             )
-        elif table == "persons":
+        elif table in _DIVISION:
             coded = self._query(
-                "SELECT p.id, h.division_code FROM persons p JOIN households h "
-                "ON h.id = p.household_id WHERE p.id IN ({marks})",
-                list(present),
+                f"SELECT r.id, h.division_code FROM {table} r {_DIVISION[table]} "
+                "WHERE r.id IN ({marks})",
+                rest,
             )
         for rid in present:
-            self.cache[table][rid] = self.code in (merged.get(rid), coded.get(rid))
+            self.cache[table][rid] = rid in owned or covers(self.code, coded.get(rid, ""))
 
     def known(self, table: str, rid: str) -> bool:
         return rid in self.cache[table]
@@ -103,7 +134,7 @@ class _Owners:
 def screen(
     store: Store, code: str, tables: Mapping[str, list[dict[str, Any]]], deletions: Sequence[Any]
 ) -> Screened:
-    """The rows and deletions community `code` may write (see the module doc)."""
+    """The rows and deletions the community or street `code` may write (see the module doc)."""
     owners = _Owners(store, code)
     out = Screened()
     accepted: dict[str, set[str]] = {t: set() for t in RECORD_TABLES}
@@ -136,7 +167,8 @@ def screen(
                         own.append(row)
                         continue
                     line = (
-                        f"走访记录（{str(row['visit_id'])[:8]}）中的走访对象不是本社区的人，已拒收"
+                        f"走访记录（{str(row['visit_id'])[:8]}）中的走访对象"
+                        f"不是本{site_word(code)}的人，已拒收"
                     )
                     out.refused.append(("visit_persons", line))
                 rows = own
@@ -145,7 +177,7 @@ def screen(
         table, rid = deletion.table, deletion.record_id
         owners.load(table, [rid])
         if owners.known(table, rid) and not owners.owned(table, rid):
-            line = f"{_label(table, deletion.before or {'id': rid})}属于其他社区，本月报无权删除，已拒收"
+            line = f"{_label(table, deletion.before or {'id': rid})}{_ELSEWHERE}，本月报无权删除，已拒收"
             out.refused.append((table, line))
             continue
         out.deletions.append(deletion)
@@ -155,18 +187,20 @@ def screen(
 def _why(
     owners: _Owners, accepted: Mapping[str, set[str]], table: str, row: Mapping[str, Any], code: str
 ) -> str:
-    """Why `row` may not be written by community `code` ("" when it may)."""
+    """Why `row` may not be written by community or street `code` ("" when it may)."""
     rid = row["id"]
     if owners.known(table, rid):
-        return "" if owners.owned(table, rid) else "属于其他社区"
+        return "" if owners.owned(table, rid) else _ELSEWHERE
     if table == "households":
         division = row.get("division_code") or ""
-        return "" if division in ("", code) else f"的区划代码是 {division}，不是本社区的"
+        if not division or covers(code, division):
+            return ""
+        return f"的区划代码是 {division}，不是本{site_word(code)}的"
     for column, parent in _PARENTS.get(table, ()):
         ref = row.get(column)
         if not ref:
             continue
         if ref in accepted[parent] or owners.owned(parent, ref):
             continue
-        return f"所属的{TABLE_LABELS.get(parent, parent)}不是本社区的"
+        return f"所属的{TABLE_LABELS.get(parent, parent)}不是本{site_word(code)}的"
     return ""

@@ -1,7 +1,7 @@
 """Settings of the site's transit: the key the district issued, and division recodes.
 
-Two small forms (`TextForm`): 区里发放的密钥 (a community's; checked against its
-code) and 区划代码变更 (旧代码 → 新代码, 新名称: households follow, the mapping
+Two small forms (`TextForm`): 区里发放的密钥 (a community's or a street's; checked
+against its code; a district's own database issues keys and takes none) and 区划代码变更 (旧代码 → 新代码, 新名称: households follow, the mapping
 travels in every return; `store.recode`).  The checks are the store's, so the
 form and `canxie site key` / `canxie site recode` refuse the same input alike.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from canxie_tui.domain.transit import parse_key
+from canxie_tui.domain.transit import parse_key, site_word
 from canxie_tui.store import keys, recode, site
 
 if TYPE_CHECKING:
@@ -20,7 +20,13 @@ if TYPE_CHECKING:
 async def open_key_form(app: CanxieApp) -> None:
     from canxie_tui.ui.screens.text_form import TextForm
 
-    code = app.site.community_code
+    code = app.site.key_code
+    if not code:
+        app.notify(
+            "区数据库不需要填写密钥：它为各社区和街道发放密钥（canxie district key）",
+            severity="warning",
+        )
+        return
 
     async def save(values: dict[str, Any]) -> str:
         found = await app.db(keys.set_community_key, values["key"], code)
@@ -33,7 +39,7 @@ async def open_key_form(app: CanxieApp) -> None:
     fields = [
         (
             "key",
-            "区里发放的密钥（CX1-…，大小写和横线不限）",
+            f"区里发放给本{site_word(code)}的密钥（CX1-…，大小写和横线不限）",
             "",
             "向区残联索取，不要通过聊天软件和月报一起发送",
         )
