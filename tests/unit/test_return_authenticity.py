@@ -140,3 +140,38 @@ def test_a_return_naming_another_community_than_its_keys_is_refused(
     assert result.refused and "签名密钥是发给代码为 500105006001" in result.reason
     assert json.dumps(result.to_json(), ensure_ascii=False)
     a.close()
+
+
+def test_a_return_cannot_start_a_subsidy_for_another_communitys_person(
+    tmp_path: Path, dist: Store
+) -> None:
+    """A 两项补贴 entry hangs from its person: one for someone of another community is
+    refused like a visit to their household (it used to be taken as a new record)."""
+    from canxie_tui.store import subsidies
+
+    a = _community(tmp_path / "a.db")
+    merge(dist, [_export(a, tmp_path / "a.xlsx")])
+    wang = dict(a.query("SELECT * FROM persons WHERE name = '王芳'")[0])
+    home = dict(a.query("SELECT * FROM households WHERE id = ?", (wang["household_id"],))[0])
+    b = _community(tmp_path / "b.db", OTHER_COMMUNITY, first_id=300)
+    with b.transaction() as db:
+        for table, row in (("households", home), ("persons", wang)):
+            values = {k: v for k, v in row.items() if k != "pk"}
+            db.conn.execute(
+                f"INSERT INTO {table} ({', '.join(values)}) "
+                f"VALUES ({', '.join('?' * len(values))})",
+                list(values.values()),
+            )
+    subsidies.set_state(b, wang["id"], "care", "receiving", "2026-01", "伪造")
+    before = dist.scalar("SELECT count(*) FROM subsidies WHERE person_id = ?", (wang["id"],))
+
+    forged = _only(merge(dist, [_export(b, tmp_path / "b.xlsx")]))
+
+    assert not forged.refused, forged.reason
+    assert forged.by_table["subsidies"]["refused"] == 1
+    assert any(line.startswith("两项补贴记录") for line in forged.foreign), forged.foreign
+    assert (
+        dist.scalar("SELECT count(*) FROM subsidies WHERE person_id = ?", (wang["id"],)) == before
+    )
+    a.close()
+    b.close()

@@ -11,7 +11,7 @@ community's for its own code alone:
   code; only a return whose code covers one of them may change or delete it (so
   a community may take up its records a street's return brought, and back);
 - a new record must hang from the community's own households (a person from a
-  household, a visit, note or follow-up from a household, a day-care member or
+  household, a visit, note or follow-up from a household, a 两项补贴 entry, a day-care member or
   a roll-call entry from a person, attendance from a member, a roll-call entry
   also from an event) — its own incoming ones or the district's of its code;
 - children (visitors, people seen, note revisions) go with their record, and a
@@ -38,6 +38,7 @@ _ELSEWHERE = "属于其他社区（或街道）"
 # A record's parents that must be the community's own: column -> parent table.
 _PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "persons": (("household_id", "households"),),
+    "subsidies": (("person_id", "persons"),),
     "visits": (("household_id", "households"),),
     "followups": (("household_id", "households"), ("person_id", "persons")),
     "notes": (("household_id", "households"), ("person_id", "persons")),
