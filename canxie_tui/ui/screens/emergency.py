@@ -247,7 +247,8 @@ class EmergencyScreen(CanxieScreen[None]):
         given before it shows any."""
         self._fit_columns(table, self._fit(rows))
         self.rows = []
-        first = len(rows) if cursor_row >= self.app.size.height else self.app.size.height
+        screenful = table.size.height or self.app.size.height
+        first = len(rows) if cursor_row >= screenful else screenful
         self._add_rows(table, rows[:first])
         keep_cursor(table, cursor_row)
         if first < len(rows) and isinstance(table, RollCallTable):
@@ -312,8 +313,9 @@ class EmergencyScreen(CanxieScreen[None]):
         note = paging_note(len(self.rows), len(view))
         more = f"\n{note}（光标移到最后一行时载入更多）" if note else ""
         self.query_one("#event-head", Static).update(self.heading + more)
-        if note and len(self.rows) % PAGE == 0:  # a whole page shows: the next one is read
-            self.read_ahead(view, len(self.rows))
+        if note and len(self.rows) % PAGE == 0 and isinstance(table, RollCallTable):
+            # A whole page: the next one is read once this one is painted.
+            table.after_paint = partial(self.read_ahead, view, len(self.rows))
 
     def _cells(self, p: Priority, index: int) -> list[str]:
         """The cells of the view's row `index`; in grouped order the place column leads
@@ -356,28 +358,41 @@ class EmergencyScreen(CanxieScreen[None]):
 
     async def _next_page(self) -> bool:
         """At the last loaded row with more to show: the next page appended, as read
-        ahead or read now (the columns fitted again first if its phones or places are
-        wider)."""
+        ahead or read now."""
         view, table = self.view, self.query_one("#rollcall", DataTable)
         if view is None or not wants_next_page(table, len(view)):
             return False
+        if self._append_ahead(table):
+            return True
         start = len(self.rows)
-        end = page_end(start, len(view))
-        if self._ahead is not None and self._ahead[0] is view and self._ahead[1] == start:
-            rows = self._ahead[2]
-        else:
-            rows = await self._read_page(view, start)
-        self._ahead = None
+        rows = await self._read_page(view, start)
         if self.view is not view or len(self.rows) != start:
             return False  # the list was read again, or the page came another way
-        if len(rows) < end - start:  # someone left the register: read the list again
+        if len(rows) < page_end(start, len(view)) - start:  # someone left the register
             self.reload()
             return False
+        self._append(table, rows)
+        return True
+
+    def _append_ahead(self, table: DataTable[str]) -> bool:
+        """The page read ahead appended, if it is the next one of the list shown."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None or ahead[0] is not self.view or ahead[1] != len(self.rows):
+            return False
+        view, start, rows = ahead
+        if len(rows) < page_end(start, len(view)) - start:  # someone left the register
+            self.reload()
+            return True
+        self._append(table, rows)
+        return True
+
+    def _append(self, table: DataTable[str], rows: list[Priority]) -> None:
+        """The next page appended, the columns fitted again first if its phones or
+        places are wider."""
         if self._fit(self.rows + rows) != self.fitted:
             self._show(table, self.rows + rows, table.cursor_row)
         else:
             self._add_rows(table, rows)
-        return True
 
     def selected(self) -> Priority | None:
         table = self.query_one("#rollcall", DataTable)
@@ -388,7 +403,11 @@ class EmergencyScreen(CanxieScreen[None]):
     @on(DataTable.RowHighlighted, "#rollcall")
     def _row_highlighted(self) -> None:
         table = self.query_one("#rollcall", DataTable)
-        if self.view is not None and wants_next_page(table, len(self.view)):
+        if (
+            self.view is not None
+            and wants_next_page(table, len(self.view))
+            and not self._append_ahead(table)
+        ):
             self.load_more()
         self._show_detail()
 
