@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
@@ -230,3 +232,38 @@ async def test_a_mark_far_down_the_list_is_saved_and_shown(big_store: Store) -> 
     assert big_store.query(
         "SELECT person_id, urgent FROM followups WHERE source = 'emergency'"
     ) == [{"person_id": person, "urgent": 1}]
+
+
+async def test_a_longer_place_on_a_later_page_widens_its_column(big_store: Store) -> None:
+    """The columns fit the rows read so far: a page with a longer place fits them again
+    (the place whole, the cursor where it was), never narrower."""
+    household = register.add_household(
+        big_store,
+        {
+            "address": "建新东路999号",
+            "building": "2栋",
+            "unit": "9单元",
+            "room": "9999",
+            "grid": "第3网格",
+            "flags": ["alone"],
+        },
+    )
+    make = Make(big_store)
+    for _ in range(LISTED):  # the ID numbers the register already holds
+        make.id_number(date(1968, 5, 12))
+    far = register.add_person(big_store, household.id, make.person_values("远方"))
+    event = emergency.current_event(big_store)
+    listed = [p.person.person_id for p in emergency.priority_list(big_store, event)]
+    assert listed.index(far.id) >= 2 * PAGE  # on the last page
+    app = CanxieApp(big_store.path, store=big_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen, table = await open_roll_call(pilot)
+        narrow = screen.widths[1]
+        assert narrow < cell_len("2栋9单元9999")
+        for _ in range(2):
+            await pilot.press("ctrl+end")
+            await settle(pilot)
+        assert table.row_count == LISTED + 1  # the last page, with the columns fitted again
+        assert table.cursor_row == 2 * PAGE - 1 and screen.widths[1] > narrow
+        assert str(table.get_row_at(listed.index(far.id))[5]) == "2栋9单元9999"
+        assert all(str(table.get_row_at(i)[5]).startswith(("1栋", "2栋")) for i in range(10))

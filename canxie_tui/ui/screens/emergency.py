@@ -280,16 +280,17 @@ class EmergencyScreen(CanxieScreen[None]):
         self._add_rows(table, view.rows[loaded:])  # whole pages, and the heading
         return True
 
-    def _fit(self, rows: list[Priority]) -> tuple[int, int, int, int]:
+    def _fit(self, rows: list[Priority], start: int = 0) -> tuple[int, int, int, int]:
         """What the columns are fitted to: the table's width, the view's length, and
-        the cells the phones and places of `rows` (the view's first ones) take."""
+        the cells the phones and places of `rows` (the view's from `start`) take."""
         table = self.query_one("#rollcall", DataTable)
         view = self.view
         assert view is not None
         width = (table.size.width or self.app.size.width) - table.styles.scrollbar_size_vertical
         phone = max((cell_len(p.person.phone) for p in rows), default=0)
         place = max(
-            (cell_len(self._place(p, view.groups[i])) for i, p in enumerate(rows)), default=0
+            (cell_len(self._place(p, view.groups[i])) for i, p in enumerate(rows, start)),
+            default=0,
         )
         return width, len(view), phone, place
 
@@ -389,7 +390,9 @@ class EmergencyScreen(CanxieScreen[None]):
     def _append(self, table: DataTable[str], rows: list[Priority]) -> None:
         """The next page appended, the columns fitted again first if its phones or
         places are wider."""
-        if self._fit(self.rows + rows) != self.fitted:
+        width, count, phone, place = self._fit(rows, len(self.rows))
+        fitted = self.fitted
+        if (width, count, max(phone, fitted[2]), max(place, fitted[3])) != fitted:
             self._show(table, self.rows + rows, table.cursor_row)
         else:
             self._add_rows(table, rows)
