@@ -21,10 +21,10 @@ stable, so equal rows keep the order they came in.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.emergency_tables import (
@@ -64,6 +64,7 @@ __all__ = [
     "format_duration",
     "grid_key",
     "group",
+    "group_by",
     "kind_label",
     "natural_key",
     "parse_kind",
@@ -76,6 +77,8 @@ __all__ = [
     "summarize",
     "weights_for",
 ]
+
+T = TypeVar("T")
 
 PENDING = "pending"
 HELP_STATUSES = frozenset({"help", "unreachable"})  # these raise a follow-up
@@ -481,14 +484,21 @@ def group(rows: Iterable[Priority], by: str = "grid") -> list[tuple[str, list[Pr
     When the rows come from several communities (a street or district install),
     a group's label carries the community: 第1网格 exists in each of them.
     """
+    return group_by(rows, lambda r: (r.person.division_name, r.person.grid, r.person.building), by)
+
+
+def group_by(
+    items: Iterable[T], home: Callable[[T], tuple[str, str, str]], by: str = "grid"
+) -> list[tuple[str, list[T]]]:
+    """`group` for anything with a home: `home(item)` is its community, grid and
+    building (the roll-call screen groups people it has not read yet)."""
     if by not in ("grid", "building"):
         raise ValueError(f"group by 'grid' or 'building', not {by!r}")
-    rows = list(rows)
-    several = len({r.person.division_name for r in rows}) > 1
-    groups: dict[tuple[str, str], list[Priority]] = {}
-    for row in rows:
-        p = row.person
-        groups.setdefault((p.division_name, p.grid if by == "grid" else p.building), []).append(row)
+    groups: dict[tuple[str, str], list[T]] = {}
+    for item in items:
+        division, grid, building = home(item)
+        groups.setdefault((division, grid if by == "grid" else building), []).append(item)
+    several = len({division for division, _ in groups}) > 1
     empty = "未分网格" if by == "grid" else "无楼栋"
 
     def label(key: tuple[str, str]) -> str:

@@ -62,10 +62,10 @@ async def test_phone_stays_whole_when_the_terminal_narrows(tmp_path: Path) -> No
 
 
 def test_layout_drops_age_before_cutting_the_phone() -> None:
-    phones, places = ["13812345678"] * 3, ["10栋2单元603"] * 3
-    columns, reasons, place = layout(77, 3, phones, places)
+    phone, place_cells = 11, 12  # 13812345678, 10栋2单元603
+    columns, reasons, place = layout(77, 3, phone, place_cells)
     assert "年龄" in columns and place == 12 and reasons >= 8
-    columns, reasons, place = layout(40, 3, phones, places)
+    columns, reasons, place = layout(40, 3, phone, place_cells)
     assert "年龄" not in columns and "电话" in columns
 
 
@@ -96,7 +96,8 @@ async def test_filter_keys_and_kept_filter(tmp_path: Path) -> None:
         await pilot.press("slash")
         await type_text(pilot, "10栋")
         await settle(pilot)
-        filtered = len(screen.rows)
+        assert screen.view is not None
+        filtered = len(screen.view)
         await pilot.press("enter", "escape")  # from the list Esc leaves
         await settle(pilot)
         assert isinstance(pilot.app.screen, DashboardScreen)
@@ -105,7 +106,11 @@ async def test_filter_keys_and_kept_filter(tmp_path: Path) -> None:
         again = pilot.app.screen
         assert isinstance(again, EmergencyScreen) and again is not screen
         assert again.query_one("#e-query", Input).value == "10栋"
-        assert len(again.rows) == filtered and f"筛选后 {filtered} 人" in head(again)
+        assert (
+            again.view is not None
+            and len(again.view) == filtered
+            and f"筛选后 {filtered} 人" in head(again)
+        )
 
 
 async def test_call_sheet_holds_the_filtered_list(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
+from canxie_tui.domain.emergency import group
 from canxie_tui.store import emergency, register
 from canxie_tui.store.connection import Store
 from canxie_tui.ui.app import CanxieApp
@@ -65,8 +68,8 @@ async def test_first_page_then_more_at_the_last_row(big_store: Store) -> None:
     app = CanxieApp(big_store.path, store=big_store)
     async with app.run_test(size=(80, 24)) as pilot:
         screen, table = await open_roll_call(pilot)
-        assert len(screen.rows) == LISTED
-        assert table.row_count == PAGE == 200
+        assert screen.view is not None and len(screen.view) == LISTED
+        assert table.row_count == len(screen.rows) == PAGE == 200  # only those are read
         assert f"已联系 0/{LISTED}" in head(screen)  # the progress line is as before
         assert f"前 200 条，共 {LISTED} 条" in head(screen)
         await pilot.press("ctrl+end")  # onto the last loaded row: the next page comes
@@ -127,7 +130,7 @@ async def test_narrowing_and_grouping_start_from_the_first_page(big_store: Store
         screen.query_one("#e-query", Input).focus()
         await type_text(pilot, "1栋")
         await settle(pilot)
-        assert len(screen.rows) == IN_FIRST_BUILDING
+        assert screen.view is not None and len(screen.view) == IN_FIRST_BUILDING
         assert all(p.person.building == "1栋" for p in screen.rows)
         assert table.row_count == PAGE and table.cursor_row == 0
         assert f"筛选后 {IN_FIRST_BUILDING} 人" in head(screen)
@@ -136,6 +139,7 @@ async def test_narrowing_and_grouping_start_from_the_first_page(big_store: Store
         await pilot.press("ctrl+end")
         await settle(pilot)
         assert table.row_count == IN_FIRST_BUILDING and "前 " not in head(screen)
+        assert all(p.person.building == "1栋" for p in screen.rows)
         await pilot.press("g")  # by grid: back to the first page, grids one after another
         await settle(pilot)
         assert table.row_count == PAGE and table.cursor_row == 0
@@ -145,3 +149,121 @@ async def test_narrowing_and_grouping_start_from_the_first_page(big_store: Store
             p.person.person_id for p in screen.rows[:PAGE]
         ]
         assert str(table.get_row_at(0)[5]).startswith("第1网格·")
+
+
+async def load_all(pilot: Pilot[None], table: DataTable[str]) -> None:
+    """The cursor to the last loaded row until every page is in the table."""
+    while True:
+        count = table.row_count
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        if table.row_count == count:
+            return
+
+
+async def test_scrolling_to_the_end_shows_everyone_in_risk_order(big_store: Store) -> None:
+    """Each page is read as the cursor reaches it; the end is the last person of the
+    list, numbered as the list numbers them."""
+    event = emergency.current_event(big_store)
+    listed = [p.person.person_id for p in emergency.priority_list(big_store, event)]
+    app = CanxieApp(big_store.path, store=big_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen, table = await open_roll_call(pilot)
+        await load_all(pilot, table)
+        assert [row_key_at(table, i) for i in range(table.row_count)] == listed
+        assert table.cursor_row == LISTED - 1
+        last = table.get_row_at(LISTED - 1)
+        assert str(last[0]) == str(LISTED) and str(last[1]).startswith("住户")
+        assert screen.selected() is not None
+        assert screen.selected().person.person_id == listed[-1]  # type: ignore[union-attr]
+
+
+async def test_grouped_pages_follow_the_grids(big_store: Store) -> None:
+    """Grouped by grid, the pages come in the order the call sheet groups them, each
+    person keeping their number in risk order."""
+    event = emergency.current_event(big_store)
+    ranked = emergency.priority_list(big_store, event)
+    number = {p.person.person_id: i for i, p in enumerate(ranked, 1)}
+    grouped = [p.person.person_id for _, rows in group(ranked, "grid") for p in rows]
+    app = CanxieApp(big_store.path, store=big_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        _, table = await open_roll_call(pilot)
+        await pilot.press("g")
+        await settle(pilot)
+        await load_all(pilot, table)
+        keys = [row_key_at(table, i) for i in range(table.row_count)]
+        assert keys == grouped
+        assert [str(table.get_row_at(i)[0]) for i in range(LISTED)] == [
+            str(number[key]) for key in keys
+        ]
+        assert str(table.get_row_at(LISTED - 1)[5]).startswith("第3网格·")
+
+
+async def test_a_mark_far_down_the_list_is_saved_and_shown(big_store: Store) -> None:
+    """A person on the third page, marked: in the database (audited, with its
+    follow-up), in the row at once, in the progress, and again after reopening."""
+    app = CanxieApp(big_store.path, store=big_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen, table = await open_roll_call(pilot)
+        await load_all(pilot, table)
+        far = 2 * PAGE + 25
+        table.move_cursor(row=far)
+        await settle(pilot)
+        person = row_key_at(table, far)
+        await pilot.press("3")  # 需要帮助, and on to the next person
+        await settle(pilot)
+        assert str(table.get_row_at(far)[2]) == "需要帮助"
+        assert table.cursor_row == far + 1 and table.row_count == LISTED
+        assert "需要帮助 1" in head(screen) and "已联系 1/" in head(screen)
+        await pilot.press("escape")
+        await settle(pilot)
+        screen, table = await open_roll_call(pilot)
+        assert table.row_count == PAGE  # read again from the top
+        await load_all(pilot, table)
+        assert str(table.get_row_at(far)[2]) == "需要帮助"
+        assert row_key_at(table, far) == person
+    assert big_store.query("SELECT person_id, status FROM emergency_checks") == [
+        {"person_id": person, "status": "help"}
+    ]
+    assert (
+        big_store.scalar("SELECT count(*) FROM audit_log WHERE table_name = 'emergency_checks'")
+        == 1
+    )
+    assert big_store.query(
+        "SELECT person_id, urgent FROM followups WHERE source = 'emergency'"
+    ) == [{"person_id": person, "urgent": 1}]
+
+
+async def test_a_longer_place_on_a_later_page_widens_its_column(big_store: Store) -> None:
+    """The columns fit the rows read so far: a page with a longer place fits them again
+    (the place whole, the cursor where it was), never narrower."""
+    household = register.add_household(
+        big_store,
+        {
+            "address": "建新东路999号",
+            "building": "2栋",
+            "unit": "9单元",
+            "room": "9999",
+            "grid": "第3网格",
+            "flags": ["alone"],
+        },
+    )
+    make = Make(big_store)
+    for _ in range(LISTED):  # the ID numbers the register already holds
+        make.id_number(date(1968, 5, 12))
+    far = register.add_person(big_store, household.id, make.person_values("远方"))
+    event = emergency.current_event(big_store)
+    listed = [p.person.person_id for p in emergency.priority_list(big_store, event)]
+    assert listed.index(far.id) >= 2 * PAGE  # on the last page
+    app = CanxieApp(big_store.path, store=big_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen, table = await open_roll_call(pilot)
+        narrow = screen.widths[1]
+        assert narrow < cell_len("2栋9单元9999")
+        for _ in range(2):
+            await pilot.press("ctrl+end")
+            await settle(pilot)
+        assert table.row_count == LISTED + 1  # the last page, with the columns fitted again
+        assert table.cursor_row == 2 * PAGE - 1 and screen.widths[1] > narrow
+        assert str(table.get_row_at(listed.index(far.id))[5]) == "2栋9单元9999"
+        assert all(str(table.get_row_at(i)[5]).startswith(("1栋", "2栋")) for i in range(10))

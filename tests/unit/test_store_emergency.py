@@ -388,3 +388,42 @@ def test_preload(store: Store, people: People) -> None:
     event = emergency.start_event(store, "heat", "高温", scope=["第2网格"])
     emergency.preload(store, event)
     assert names(emergency.priority_list(store, event)) == ["李强"]
+
+
+# -- the list a page at a time (the roll-call screen) ------------------------------------------
+def test_view_holds_everyone_and_builds_the_first_rows(store: Store, people: People) -> None:
+    assert emergency.view(store) is None  # no event current
+    event = emergency.start_event(store, "power", "停电")
+    emergency.set_status(store, event, people.li.id, "safe")
+    listed = emergency.roll_call(store, event)
+    view = emergency.view(store, first=1)
+    assert view is not None and view.event.id == event.id
+    assert len(view) == view.total == len(listed.rows) == 2
+    assert view.progress == listed.progress
+    assert view.rows == list(listed.rows[:1])  # the first only, its roll call with it
+    assert list(view.ranks) == [1, 2] and list(view.groups) == ["", ""]
+    assert emergency.page(store, event, view.pks[1:]) == list(listed.rows[1:])
+    assert emergency.page(store, event, view.pks[1:])[0].status == "safe"
+    narrowed = emergency.view(store, status="safe", first=5)
+    assert narrowed is not None and names(narrowed.rows) == ["李强"]
+    assert list(narrowed.ranks) == [1] and narrowed.total == 2
+
+
+def test_view_grouped_by_grid_keeps_the_risk_numbers(store: Store, people: People) -> None:
+    emergency.start_event(store, "power", "停电")
+    ranked = names(emergency.priority_list(store, emergency.current_event(store)))
+    for grouping, expected in (("grid", ["第1网格", "第2网格"]), ("building", ["3栋", "13栋"])):
+        view = emergency.view(store, grouping=grouping, first=5)
+        assert view is not None
+        assert list(view.groups) == expected
+        assert [ranked.index(name) + 1 for name in names(view.rows)] == list(view.ranks)
+
+
+def test_a_page_leaves_out_who_left_the_register_since(store: Store, people: People) -> None:
+    event = emergency.start_event(store, "power", "停电")
+    view = emergency.view(store)
+    assert view is not None and len(view) == 2 and view.rows == []
+    register.change_status(
+        store, register.get_person(store, people.li.id), "deceased", "今天", "病故"
+    )
+    assert names(emergency.page(store, event, view.pks)) == ["王芳"]

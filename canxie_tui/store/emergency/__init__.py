@@ -17,7 +17,8 @@ reach them) are built from the full facts of only the people read: a page.
 Modules: `events` (start, make current, close, find), `rollcall` (statuses,
 notes, history, follow-ups), `priority` (the list and its progress), `facts`
 (the register as the rows need it), `cache` (the kept ranking), `rows` (rows
-built when read), `filter` (the text filter).  Callers use this package's names.
+built when read), `filter` (the text filter), `paged` (the list as a screen shows
+it, a page at a time).  Callers use this package's names.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from canxie_tui.store.emergency.events import (
     start_event,
 )
 from canxie_tui.store.emergency.facts import load_facts
+from canxie_tui.store.emergency.paged import View, page, view
 from canxie_tui.store.emergency.priority import RollCall, priority_list, progress, roll_call
 from canxie_tui.store.emergency.rollcall import (
     FOLLOWUP_SOURCE,
@@ -53,6 +55,7 @@ __all__ = [
     "NAME_MAX",
     "NOTE_MAX",
     "RollCall",
+    "View",
     "clear_cache",
     "close_event",
     "current_event",
@@ -65,6 +68,7 @@ __all__ = [
     "history",
     "list_events",
     "load_facts",
+    "page",
     "preload",
     "priority_list",
     "progress",
@@ -72,4 +76,5 @@ __all__ = [
     "set_current",
     "set_status",
     "start_event",
+    "view",
 ]

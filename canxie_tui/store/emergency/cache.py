@@ -41,7 +41,7 @@ from canxie_tui.store.bulk import gc_paused
 from canxie_tui.store.connection import Store
 from canxie_tui.store.emergency.facts import read_by_pk, scope_sql
 
-__all__ = ["Loaded", "Ranked", "clear_cache", "get", "preload", "ranking"]
+__all__ = ["Home", "Loaded", "Ranked", "clear_cache", "get", "preload", "ranking"]
 
 _CACHE_LIMIT = 4
 _cache_lock = threading.Lock()
@@ -57,6 +57,7 @@ _PROFILES = (
 _SCOPED = " JOIN households h ON h.id = r.household_id WHERE 1"
 _ORDER = " ORDER BY r.place_key, r.person_pk"
 _PK, _PROFILE = itemgetter(0), itemgetter(1)
+Home = tuple[str, str, str, str]  # community, grid, building, 楼栋单元房号
 
 
 class Ranked:
@@ -90,18 +91,28 @@ class Loaded:
     rankers: dict[str, Ranker] = field(default_factory=dict)
     ranked: dict[str, Ranked] = field(default_factory=dict)
     built: dict[tuple[str, int], Priority] = field(default_factory=dict)  # nobody checked
+    _homes: dict[int, Home] | None = None
     _places: dict[int, str] | None = None
 
+    def homes(self, store: Store) -> dict[int, Home]:
+        """pk -> community, grid, building and 楼栋单元 of everyone in the register
+        (the screen groups its list by them; the filter compares places)."""
+        if self._homes is None:
+            with gc_paused():
+                self._homes = {
+                    row[0]: row[1:]
+                    for row in store.db.conn.execute(
+                        "SELECT r.person_pk, h.division_name, h.grid, h.building, "
+                        "h.building || h.unit || h.room FROM risk_profile r "
+                        "JOIN households h ON h.id = r.household_id"
+                    )
+                }
+        return self._homes
+
     def places(self, store: Store) -> dict[int, str]:
-        """pk -> 楼栋单元房号 as a search compares it, for everyone in the scope."""
+        """pk -> 楼栋单元房号 as a search compares it, for everyone in the register."""
         if self._places is None:
-            self._places = {
-                pk: normalize_query(place)
-                for pk, place in store.db.conn.execute(
-                    "SELECT r.person_pk, h.building || h.unit || h.room FROM risk_profile r "
-                    "JOIN households h ON h.id = r.household_id"
-                )
-            }
+            self._places = {pk: normalize_query(home[3]) for pk, home in self.homes(store).items()}
         return self._places
 
     def ranker(self, kind: str) -> Ranker:
@@ -123,6 +134,14 @@ class Loaded:
                     assert row is not None
                     built[kind, pk] = row
         return [built[kind, pk] for pk in pks]
+
+    def still_listed(self, store: Store, kind: str, pks: Sequence[int]) -> list[int]:
+        """`pks` without anyone who left the scope's register since they were listed."""
+        try:
+            self.rows(store, kind, pks)
+            return list(pks)
+        except KeyError:  # someone left: read once, and not built
+            return [pk for pk in pks if (kind, pk) in self.built]
 
 
 _cache: dict[tuple[str, tuple[str, ...], date], Loaded] = {}

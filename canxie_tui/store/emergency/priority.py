@@ -7,6 +7,7 @@ its checks, a search one over the search index.  The rows are built when read
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
@@ -26,18 +27,24 @@ from canxie_tui.store.emergency import cache
 from canxie_tui.store.emergency.filter import narrow
 from canxie_tui.store.emergency.rows import Check, Rows
 
-__all__ = ["RollCall", "priority_list", "progress", "roll_call"]
+__all__ = ["Listed", "RollCall", "checks_of", "listed", "priority_list", "progress", "roll_call"]
 
 
-def _checks(store: Store, event_id: str) -> dict[int, Check]:
-    """person pk -> (status, note, checked_at, checked by) for one event."""
+_CHECKS = (
+    "SELECT p.pk, c.status, c.note, c.checked_at, c.updated_by "
+    "FROM emergency_checks c JOIN persons p ON p.id = c.person_id WHERE c.event_id = ?"
+)
+
+
+def checks_of(store: Store, event_id: str, pks: Sequence[int] | None = None) -> dict[int, Check]:
+    """person pk -> (status, note, checked_at, checked by) for one event (of `pks` only)."""
+    sql, params = _CHECKS, [event_id]
+    if pks is not None:
+        sql += " AND p.pk IN (SELECT value FROM json_each(?))"
+        params.append(json.dumps(list(pks)))
     return {
         pk: (status, note, at, by)
-        for pk, status, note, at, by in store.db.conn.execute(
-            "SELECT p.pk, c.status, c.note, c.checked_at, c.updated_by "
-            "FROM emergency_checks c JOIN persons p ON p.id = c.person_id WHERE c.event_id = ?",
-            (event_id,),
-        )
+        for pk, status, note, at, by in store.db.conn.execute(sql, params)
     }
 
 
@@ -48,6 +55,67 @@ class RollCall:
     rows: Sequence[Priority]  # after the status and search filters (built when read)
     progress: RollCallProgress  # over the whole list, whatever the filters
     total: int  # people on the whole list
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A list before its rows are built: its people's pks in risk order (after the
+    filters), their roll-call checks, and what the list was read from."""
+
+    loaded: cache.Loaded
+    kind: str
+    pks: list[int]
+    checks: dict[int, Check]
+    progress: RollCallProgress
+    total: int
+
+    def rows(self, store: Store, pks: list[int] | None = None) -> Rows:
+        """The rows (of `pks` only), built when read on `store`: a page costs a page."""
+        loaded, kind = self.loaded, self.kind
+        return Rows(
+            self.pks if pks is None else pks,
+            self.checks,
+            lambda some: loaded.rows(store, kind, some),
+        )
+
+
+def listed(
+    store: Store,
+    event: EmergencyEvent | None,
+    *,
+    kind: str | None = None,
+    status: str | None = None,
+    query: str | None = None,
+    include_all: bool = False,
+) -> Listed:
+    """The people of :func:`roll_call` (see there), their rows not built."""
+    if event is None and kind is None:
+        raise InputError("请选择急难事件，或指定事件类型", "event")
+    if status is not None and status not in codes.ROLL_CALL_STATUSES:
+        raise InputError(f"未知的点名状态“{status}”", "status")
+    event_kind = event.kind if event is not None else str(kind)
+    if event_kind not in codes.EMERGENCY_KINDS:
+        raise InputError(f"未知的事件类型“{event_kind}”", "kind")
+    loaded = cache.get(store, event.scope if event is not None else ())
+    ranked = cache.ranking(loaded, event_kind)
+    pks = ranked.order if include_all else ranked.order[: ranked.listed]
+    checks = checks_of(store, event.id) if event is not None else {}
+    if checks:
+        position = ranked.position
+        if not include_all:  # checked although on no list of this kind (or before a change)
+            extra = sorted(i for pk in checks if (i := position.get(pk, -1)) >= ranked.listed)
+            pks = pks + [ranked.order[i] for i in extra]
+        statuses = [check[0] for pk, check in checks.items() if pk in position]
+    else:
+        statuses = []
+    total = len(pks)
+    total_progress = summarize(chain(statuses, repeat(PENDING, total - len(statuses))))
+    if status is not None:
+        unchecked = (PENDING,)
+        pks = [pk for pk in pks if checks.get(pk, unchecked)[0] == status]
+    if query:
+        pks = narrow(store, loaded, pks, query)
+    return Listed(loaded, event_kind, pks, checks, total_progress, total)
 
 
 def roll_call(
@@ -69,36 +137,11 @@ def roll_call(
     such as "3栋", a number tail) narrow the rows but not the progress.
     `group_by_grid` orders by community and grid first, risk within each.
     """
-    if event is None and kind is None:
-        raise InputError("请选择急难事件，或指定事件类型", "event")
-    if status is not None and status not in codes.ROLL_CALL_STATUSES:
-        raise InputError(f"未知的点名状态“{status}”", "status")
-    event_kind = event.kind if event is not None else str(kind)
-    if event_kind not in codes.EMERGENCY_KINDS:
-        raise InputError(f"未知的事件类型“{event_kind}”", "kind")
-    loaded = cache.get(store, event.scope if event is not None else ())
-    ranked = cache.ranking(loaded, event_kind)
-    pks = ranked.order if include_all else ranked.order[: ranked.listed]
-    checks = _checks(store, event.id) if event is not None else {}
-    if checks:
-        position = ranked.position
-        if not include_all:  # checked although on no list of this kind (or before a change)
-            extra = sorted(i for pk in checks if (i := position.get(pk, -1)) >= ranked.listed)
-            pks = pks + [ranked.order[i] for i in extra]
-        statuses = [check[0] for pk, check in checks.items() if pk in position]
-    else:
-        statuses = []
-    total = len(pks)
-    total_progress = summarize(chain(statuses, repeat(PENDING, total - len(statuses))))
-    if status is not None:
-        unchecked = (PENDING,)
-        pks = [pk for pk in pks if checks.get(pk, unchecked)[0] == status]
-    if query:
-        pks = narrow(store, loaded, pks, query)
-    rows: Sequence[Priority] = Rows(pks, checks, lambda some: loaded.rows(store, event_kind, some))
+    found = listed(store, event, kind=kind, status=status, query=query, include_all=include_all)
+    rows: Sequence[Priority] = found.rows(store)
     if group_by_grid:
         rows = sorted(rows, key=lambda r: grid_key(r.person))
-    return RollCall(rows, total_progress, total)
+    return RollCall(rows, found.progress, found.total)
 
 
 def priority_list(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+import sys
+from collections.abc import Callable
+from functools import partial
 from typing import Any, ClassVar
 from weakref import WeakKeyDictionary
 
@@ -12,13 +13,14 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from canxie_tui.domain import codes
-from canxie_tui.domain.emergency import EmergencyEvent, Priority, group
+from canxie_tui.domain.emergency import EmergencyEvent, Priority
 from canxie_tui.store import emergency
-from canxie_tui.store.connection import Store
-from canxie_tui.store.emergency import RollCall
+from canxie_tui.store.emergency import View
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.screens.help import left_out_keys
@@ -32,19 +34,6 @@ from canxie_tui.ui.widgets.titleline import TitleLine
 STATUS_KEYS = {"1": "pending", "2": "safe", "3": "help", "4": "moved", "5": "unreachable"}
 
 
-def load(
-    store: Store, status: str | None, query: str
-) -> tuple[EmergencyEvent | None, RollCall | None]:
-    event = emergency.current_event(store)
-    if event is None:
-        return None, None
-    emergency.preload(store, event)
-    call = emergency.roll_call(store, event, status=status, query=query or None)
-    # The screen fits its columns to every row's phone and place: build them here,
-    # in the worker, not when the screen reads them.
-    return event, replace(call, rows=list(call.rows))
-
-
 GROUPINGS = ("", "grid", "building")  # g cycles: risk order, by grid, by building
 GROUPING_LABELS = {"": "按风险排序", "grid": "按网格分组", "building": "按楼栋分组"}
 
@@ -54,15 +43,31 @@ REASONS_WIDTH = (4, 40)  # (least, most) cells of 情况 and of 楼栋
 PLACE_WIDTH = (4, 24)
 STATUS_WIDTH = max(cell_len(label) for label in codes.ROLL_CALL_STATUSES.values())
 
+
+class RollCallTable(DataTable[str]):
+    """The roll call's table, which can run something once it has painted its rows."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.after_paint: Callable[[], object] | None = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        lines = super().render_lines(crop)
+        if self.after_paint is not None and self.row_count:
+            self.call_later(self.after_paint)
+            self.after_paint = None
+        return lines
+
+
 # The filter (text, status) of each app's roll call, kept when the screen is left.
 _FILTERS: WeakKeyDictionary[App[Any], tuple[str, str | None]] = WeakKeyDictionary()
 
 
 def layout(
-    width: int, count: int, phones: Sequence[str], places: Sequence[str]
+    width: int, count: int, phone_cells: int, place_cells: int
 ) -> tuple[tuple[str, ...], int, int]:
-    """The columns that fit in `width` cells for `count` rows, and the widths of 情况
-    and 楼栋.
+    """The columns that fit in `width` cells for `count` rows whose phones take up to
+    `phone_cells` and places up to `place_cells`, and the widths of 情况 and 楼栋.
 
     The phone is the number the worker dials: it always shows whole.  楼栋 takes
     what its longest place needs, 情况 what is left (the detail pane says it all);
@@ -73,14 +78,14 @@ def layout(
         "姓名": NAME_WIDTH,
         "状态": STATUS_WIDTH,
         "年龄": cell_len("年龄"),
-        "电话": max([cell_len("电话"), *map(cell_len, phones)]),
+        "电话": max(cell_len("电话"), phone_cells),
     }
     columns: tuple[str, ...] = COLUMNS
     spare = width - sum(fixed.values()) - 2 * len(columns)  # 1 cell padding each side
     if spare < REASONS_WIDTH[0] + PLACE_WIDTH[0]:
         columns = tuple(c for c in COLUMNS if c != "年龄")
         spare += fixed["年龄"] + 2
-    needed = max([PLACE_WIDTH[0], *map(cell_len, places)])
+    needed = max(PLACE_WIDTH[0], place_cells)
     place = max(PLACE_WIDTH[0], min(needed, PLACE_WIDTH[1], spare - 2 * REASONS_WIDTH[0]))
     reasons = max(REASONS_WIDTH[0], min(REASONS_WIDTH[1], spare - place))
     return columns, reasons, place
@@ -140,13 +145,15 @@ class EmergencyScreen(CanxieScreen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.event: EmergencyEvent | None = None
-        self.rows: list[Priority] = []  # the whole current view, in table order
-        self.group_labels: list[str] = []  # each row's group ("" in risk order)
-        self.rank: dict[str, int] = {}  # person id -> place in risk order
+        self.view: View | None = None  # everyone in the current view, in table order
+        self.rows: list[Priority] = []  # the rows loaded into the table, in its order
         self.heading = ""  # event line and progress, without the paging note
         self.grouping = ""
         self.columns: tuple[str, ...] = ()
         self.widths = (REASONS_WIDTH[1], PLACE_WIDTH[1])  # 情况, 楼栋
+        self.fitted = (0, 0, 0, 0)  # what the columns are fitted to (see `_fit`)
+        self._opening = False  # read at mount, not again when first shown
+        self._ahead: tuple[View, int, list[Priority]] | None = None  # the next page, read
 
     def compose(self) -> ComposeResult:
         text, _ = _FILTERS.get(self.app, ("", None))
@@ -157,7 +164,7 @@ class EmergencyScreen(CanxieScreen[None]):
             yield select(codes.ROLL_CALL_STATUSES, blank="全部状态", id="e-status")
         # The keys the footer has no room for at 80 columns (F1 lists them all).
         yield Label(left_out_keys(self.BINDINGS), id="more-keys")
-        yield DataTable(id="rollcall", cursor_type="row", zebra_stripes=True)
+        yield RollCallTable(id="rollcall", cursor_type="row", zebra_stripes=True)
         yield WrappedStatic("", id="person-detail")  # phones never split
         yield KeyLine()
 
@@ -169,8 +176,13 @@ class EmergencyScreen(CanxieScreen[None]):
         self.columns = COLUMNS
         add_keyed_columns(table, COLUMNS)  # fitted to the width once the list is read
         table.focus()
+        self.reload()  # now: the list is read while the screen is laid out
+        self._opening = True
 
     def on_screen_resume(self) -> None:
+        if self._opening:  # the first showing: already being read
+            self._opening = False
+            return
         self.reload()
 
     def on_resize(self) -> None:
@@ -194,65 +206,126 @@ class EmergencyScreen(CanxieScreen[None]):
     @reported
     async def reload(self, first_page: bool = False) -> None:
         """Read the list again; `first_page` starts over at the top with one page,
-        otherwise the cursor and as many rows as were loaded stay."""
+        otherwise the cursor and as many rows as were loaded stay.  Only the rows
+        loaded are read: the list itself is everyone's place in it."""
         query, status = self._filter()
-        event, call = await self.canxie.db(load, status, query)
-        self.event = event
-        head = self.query_one("#event-head", Static)
         table = self.query_one("#rollcall", DataTable)
-        if event is None or call is None:
+        keep = PAGE if first_page else rows_to_keep(table)
+        view = await self.canxie.db(
+            emergency.view,
+            status=status,
+            query=query or None,
+            grouping=self.grouping,
+            first=page_end(0, sys.maxsize, keep),
+        )
+        old, self.view = self.view, view
+        self.event = view.event if view is not None else None
+        if view is None:
             self.rows = []
             table.clear()
             self.query_one("#person-detail", WrappedStatic).show("")
-            head.update("当前没有突发事件。按 e 开始一个事件（停电、暴雨、高温、寒潮…）。")
+            self.query_one("#event-head", Static).update(
+                "当前没有突发事件。按 e 开始一个事件（停电、暴雨、高温、寒潮…）。"
+            )
             return
+        event = view.event
         scope = f"　范围：{event.scope_text}" if event.scope else ""
         kind = "" if event.kind_label in event.name else f"（{event.kind_label}）"
         self.heading = (
             f"{event.name}{kind}　开始 {event.started_at.replace('T', ' ')[:16]}{scope}\n"
-            f"{call.progress.text}　共 {call.total} 人"
-            + (f"，筛选后 {len(call.rows)} 人" if len(call.rows) != call.total else "")
+            f"{view.progress.text}　共 {view.total} 人"
+            + (f"，筛选后 {len(view)} 人" if len(view) != view.total else "")
         )
-        groups = group(call.rows, self.grouping) if self.grouping else [("", call.rows)]
-        self.rows = [p for _, rows in groups for p in rows]
-        self.group_labels = [label for label, rows in groups for _ in rows]
-        self.rank = {p.person.person_id: i for i, p in enumerate(call.rows, 1)}
-        row_index = 0 if first_page else table.cursor_row
-        loaded = PAGE if first_page else rows_to_keep(table)
-        self._fit_columns(table)
-        self._add_rows(table, loaded)
-        keep_cursor(table, row_index)
+        if first_page or not self._refresh_in_place(table, old, view):
+            self._show(table, view.rows, 0 if first_page else table.cursor_row)
         self._show_detail()
 
-    def _fit_columns(self, table: DataTable[str]) -> None:
-        """Columns for the screen's width, made again: a column never narrows by itself."""
+    def _show(self, table: DataTable[str], rows: list[Priority], cursor_row: int) -> None:
+        """The table made again with `rows`, the view's first ones, its columns fitted
+        to them; the cursor on `cursor_row`.  Near the top, the rows beyond the first
+        screenful follow after the first frame: the table measures every cell it is
+        given before it shows any."""
+        self._fit_columns(table, self._fit(rows))
+        self.rows = []
+        screenful = table.size.height or self.app.size.height
+        first = len(rows) if cursor_row >= screenful else screenful
+        self._add_rows(table, rows[:first])
+        keep_cursor(table, cursor_row)
+        if first < len(rows) and isinstance(table, RollCallTable):
+            table.after_paint = partial(self._add_rest, self.view, rows[first:], first)
+
+    def _add_rest(self, view: View | None, rows: list[Priority], start: int) -> None:
+        if self.view is view and len(self.rows) == start:  # nothing came between
+            self._add_rows(self.query_one("#rollcall", DataTable), rows)
+
+    def _refresh_in_place(self, table: DataTable[str], old: View | None, view: View) -> bool:
+        """The rows read again where they are (after a mark: its row, the heading), when
+        the same people show in the same places and columns; False when not."""
+        loaded = len(self.rows)
+        if (
+            old is None
+            or len(view.rows) < loaded
+            or self._fit(view.rows) != self.fitted
+            or view.pks[:loaded] != old.pks[:loaded]
+            or list(view.ranks[:loaded]) != list(old.ranks[:loaded])
+            or list(view.groups[:loaded]) != list(old.groups[:loaded])
+        ):
+            return False
+        for i, (was, now) in enumerate(zip(self.rows, view.rows[:loaded], strict=True)):
+            if was != now:
+                self.rows[i] = now
+                key = now.person.person_id
+                for column, cell in zip(self.columns, self._cells(now, i), strict=True):
+                    table.update_cell(key, column, cell)
+        self._add_rows(table, view.rows[loaded:])  # whole pages, and the heading
+        return True
+
+    def _fit(self, rows: list[Priority], start: int = 0) -> tuple[int, int, int, int]:
+        """What the columns are fitted to: the table's width, the view's length, and
+        the cells the phones and places of `rows` (the view's from `start`) take."""
+        table = self.query_one("#rollcall", DataTable)
+        view = self.view
+        assert view is not None
         width = (table.size.width or self.app.size.width) - table.styles.scrollbar_size_vertical
-        places = [
-            self._place(p, label) for p, label in zip(self.rows, self.group_labels, strict=True)
-        ]
-        phones = [p.person.phone for p in self.rows]
-        columns, *widths = layout(width, len(self.rows), phones, places)
+        phone = max((cell_len(p.person.phone) for p in rows), default=0)
+        place = max(
+            (cell_len(self._place(p, view.groups[i])) for i, p in enumerate(rows, start)),
+            default=0,
+        )
+        return width, len(view), phone, place
+
+    def _fit_columns(self, table: DataTable[str], fit: tuple[int, int, int, int]) -> None:
+        """Columns for `fit` (see `_fit`), made again: a column never narrows by itself."""
+        width, count, phone, place = self.fitted = fit
+        columns, *widths = layout(width, count, phone, place)
         self.widths = (widths[0], widths[1])
         self.columns = columns
         table.clear(columns=True)
         add_keyed_columns(table, columns)
 
-    def _add_rows(self, table: DataTable[str], count: int = PAGE) -> None:
-        """Append the next `count` rows of the view (whole pages) and say how many show."""
-        start = table.row_count
-        end = page_end(start, len(self.rows), count)
-        for p, label in zip(self.rows[start:end], self.group_labels[start:end], strict=True):
-            self._add_row(table, p, self.rank[p.person.person_id], label)
-        note = paging_note(end, len(self.rows))
+    def _add_rows(self, table: DataTable[str], rows: list[Priority]) -> None:
+        """Append `rows`, the view's next ones, and say how many show."""
+        view = self.view
+        assert view is not None
+        start = len(self.rows)
+        self.rows.extend(rows)
+        for i, p in enumerate(rows, start):
+            table.add_row(*self._cells(p, i), key=p.person.person_id)
+        note = paging_note(len(self.rows), len(view))
         more = f"\n{note}（光标移到最后一行时载入更多）" if note else ""
         self.query_one("#event-head", Static).update(self.heading + more)
+        if note and len(self.rows) % PAGE == 0 and isinstance(table, RollCallTable):
+            # A whole page: the next one is read once this one is painted.
+            table.after_paint = partial(self.read_ahead, view, len(self.rows))
 
-    def _add_row(self, table: DataTable[str], p: Priority, rank: int, group_label: str) -> None:
-        """One person; in grouped order the place column leads with the group."""
+    def _cells(self, p: Priority, index: int) -> list[str]:
+        """The cells of the view's row `index`; in grouped order the place column leads
+        with the group."""
+        assert self.view is not None
         person = p.person
-        place = self._place(p, group_label)
+        place = self._place(p, self.view.groups[index])
         cells = {
-            "序": str(rank),
+            "序": str(self.view.ranks[index]),
             "姓名": fit(person.name, NAME_WIDTH),
             "状态": p.status_label,
             "年龄": str(person.age or ""),
@@ -260,20 +333,69 @@ class EmergencyScreen(CanxieScreen[None]):
             "楼栋": fit(place, self.widths[1]),
             "电话": person.phone,
         }
-        table.add_row(*(cells[c] for c in self.columns), key=person.person_id)
+        return [cells[c] for c in self.columns]
 
     def _place(self, p: Priority, group_label: str) -> str:
         """楼栋单元房号; grouped by grid, the grid first."""
         place = p.person.place
         return f"{group_label}·{place}" if group_label and self.grouping == "grid" else place
 
-    def _load_more(self) -> bool:
-        """At the last loaded row with more to show: append the next page."""
-        table = self.query_one("#rollcall", DataTable)
-        if not wants_next_page(table, len(self.rows)):
+    @work(exclusive=True, group="rollcall-ahead", exit_on_error=False)
+    async def read_ahead(self, view: View, start: int) -> None:
+        """The page after the rows shown, read before the cursor gets there (and
+        forgotten when the list is read again: a mark, a filter)."""
+        rows = await self._read_page(view, start)
+        if self.view is view and len(self.rows) == start:
+            self._ahead = (view, start, rows)
+
+    async def _read_page(self, view: View, start: int) -> list[Priority]:
+        pks = view.pks[start : page_end(start, len(view))]
+        return await self.canxie.db(emergency.page, view.event, pks)
+
+    @work(exclusive=True, group="rollcall-page", exit_on_error=False)
+    @reported
+    async def load_more(self) -> None:
+        await self._next_page()
+
+    async def _next_page(self) -> bool:
+        """At the last loaded row with more to show: the next page appended, as read
+        ahead or read now."""
+        view, table = self.view, self.query_one("#rollcall", DataTable)
+        if view is None or not wants_next_page(table, len(view)):
             return False
-        self._add_rows(table)
+        if self._append_ahead(table):
+            return True
+        start = len(self.rows)
+        rows = await self._read_page(view, start)
+        if self.view is not view or len(self.rows) != start:
+            return False  # the list was read again, or the page came another way
+        if len(rows) < page_end(start, len(view)) - start:  # someone left the register
+            self.reload()
+            return False
+        self._append(table, rows)
         return True
+
+    def _append_ahead(self, table: DataTable[str]) -> bool:
+        """The page read ahead appended, if it is the next one of the list shown."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None or ahead[0] is not self.view or ahead[1] != len(self.rows):
+            return False
+        view, start, rows = ahead
+        if len(rows) < page_end(start, len(view)) - start:  # someone left the register
+            self.reload()
+            return True
+        self._append(table, rows)
+        return True
+
+    def _append(self, table: DataTable[str], rows: list[Priority]) -> None:
+        """The next page appended, the columns fitted again first if its phones or
+        places are wider."""
+        width, count, phone, place = self._fit(rows, len(self.rows))
+        fitted = self.fitted
+        if (width, count, max(phone, fitted[2]), max(place, fitted[3])) != fitted:
+            self._show(table, self.rows + rows, table.cursor_row)
+        else:
+            self._add_rows(table, rows)
 
     def selected(self) -> Priority | None:
         table = self.query_one("#rollcall", DataTable)
@@ -283,7 +405,13 @@ class EmergencyScreen(CanxieScreen[None]):
 
     @on(DataTable.RowHighlighted, "#rollcall")
     def _row_highlighted(self) -> None:
-        self._load_more()
+        table = self.query_one("#rollcall", DataTable)
+        if (
+            self.view is not None
+            and wants_next_page(table, len(self.view))
+            and not self._append_ahead(table)
+        ):
+            self.load_more()
         self._show_detail()
 
     def _show_detail(self) -> None:
@@ -305,14 +433,24 @@ class EmergencyScreen(CanxieScreen[None]):
         p = self.selected()
         if p is None or self.event is None:
             return
-        await self.canxie.db(emergency.set_status, self.event, p.person.person_id, status)
+        check = await self.canxie.db(emergency.set_status, self.event, p.person.person_id, status)
         if status in ("help", "unreachable"):
             self.canxie.notify(f"{p.person.name}：{codes.ROLL_CALL_STATUSES[status]}，已生成跟进")
         table = self.query_one("#rollcall", DataTable)
-        self._load_more()  # on the last loaded person, the next page first
+        self._show_mark(table, p._replace(status=check.status, note=check.note))
+        await self._next_page()  # on the last loaded person, the next page first
         if table.cursor_row < table.row_count - 1:
             table.move_cursor(row=table.cursor_row + 1)  # on to the next person
         self.reload()
+
+    def _show_mark(self, table: DataTable[str], p: Priority) -> None:
+        """The new status in its row at once (the list is read again after)."""
+        key = p.person.person_id
+        if key in table.rows and "状态" in self.columns:
+            index = table.get_row_index(key)
+            if index < len(self.rows):
+                self.rows[index] = p
+                table.update_cell(key, "状态", p.status_label)
 
     def action_note(self) -> None:
         from canxie_tui.ui.screens.text_form import TextForm
