@@ -20,6 +20,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +31,16 @@ from canxie_tui.excel.errors import SyncError
 from canxie_tui.excel.files import Progress
 from canxie_tui.excel.roster.columns import BENEFIT_FIELDS
 from canxie_tui.excel.roster.plan import ImportPlan, _wanted_poverty
-from canxie_tui.store import records, register, scratch, search, subsidies, tiers
+from canxie_tui.store import records, register, risk, scratch, search, subsidies, tiers
 from canxie_tui.store.bulk import gc_paused
 from canxie_tui.store.connection import Store, new_id
 
 __all__ = ["ImportResult", "RosterImportError", "apply"]
 
 _CHUNK = 500  # new persons written per batch
+# A new person's and household's values in the order of `store.risk`'s member rows.
+_RISK_PERSON = ("household_id", "name", "birth_date", "category", "level", "care_flags")
+_RISK_HOUSEHOLD = ("flags", "building", "unit", "room")
 _ACTION = "导入花名册"
 
 
@@ -183,7 +187,7 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
             }
             for _, values in batch
         ]
-        records.insert_many(store, "households", houses, action=_ACTION, now=now)
+        records.insert_many(store, "households", houses, action=_ACTION, now=now, savepoint=False)
         spool.set_columns(
             [(target, house) for (target, _), house in zip(batch, houses, strict=True)]
         )
@@ -201,6 +205,7 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
     for chunk in spool.new_people(size=_CHUNK):
         rows: list[dict[str, Any]] = []
         fresh: list[dict[str, Any]] = []  # households created above: indexed from here
+        in_register: dict[str, int] = {}  # their members in the register (risk profiles)
         for item, target, house, certified in chunk:
             person = {**template, **item.person_values(), "id_number": item.id_number}
             said: dict[str, str] = {k: person.pop(k) for k in BENEFIT_FIELDS if k in person}
@@ -212,6 +217,7 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
                 person["household_id"] = target
             else:
                 person["household_id"] = house["id"]
+                in_register[house["id"]] = certified
                 if person["category"] is not None:
                     flags = flag_sets.get(house["flags"])
                     if flags is None:
@@ -232,7 +238,7 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
             fresh.append(house or {})
             if said:
                 stated.append((rows[-1]["id"], person["level"], said))
-        pks = records.insert_many(store, "persons", rows, action=_ACTION, now=now)
+        pks = records.insert_many(store, "persons", rows, action=_ACTION, now=now, savepoint=False)
         search.index_new(
             store,
             [
@@ -242,6 +248,16 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
             ],
         )
         search.index_people(store, [pk for pk, house in zip(pks, fresh, strict=True) if not house])
+        # Their risk profiles too (`store.risk`: what `refresh` would read back at commit).
+        risk.write_new(
+            store.db.conn,
+            [
+                (pk, *itemgetter(*_RISK_PERSON)(row), *itemgetter(*_RISK_HOUSEHOLD)(house))
+                for pk, row, house in zip(pks, rows, fresh, strict=True)
+                if house and row["category"] is not None
+            ],
+            in_register,
+        )
         step(len(chunk))
     _start_states(store, stated)
     joined = spool.joined_households()
