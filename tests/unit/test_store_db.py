@@ -476,3 +476,13 @@ def test_audit_hash_is_the_documented_json_form(prev: str, parts: list[str | Non
         separators=(",", ":"),
     )
     assert records._entry_hash(prev, entry) == hashlib.sha256(payload.encode()).hexdigest()
+
+
+def test_bulk_ids_are_random_uuids_as_new_id_makes_them() -> None:
+    import uuid
+
+    made = records.new_ids(500)
+    assert len(set(made)) == 500
+    for text in made:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122

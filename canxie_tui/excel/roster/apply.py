@@ -33,7 +33,7 @@ from canxie_tui.excel.roster.columns import BENEFIT_FIELDS
 from canxie_tui.excel.roster.plan import ImportPlan, _wanted_poverty
 from canxie_tui.store import records, register, risk, scratch, search, subsidies, tiers
 from canxie_tui.store.bulk import gc_paused
-from canxie_tui.store.connection import Store, new_id
+from canxie_tui.store.connection import Store
 
 __all__ = ["ImportResult", "RosterImportError", "apply"]
 
@@ -180,12 +180,12 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
     for batch in spool.new_households(size=_CHUNK * 4):
         houses = [
             {
-                "id": new_id(),
+                "id": house_id,
                 **_encode(validate.clean_household(_household_columns(values))),
                 "division_code": site.code,
                 "division_name": site.name,
             }
-            for _, values in batch
+            for (_, values), house_id in zip(batch, records.new_ids(len(batch)), strict=True)
         ]
         records.insert_many(store, "households", houses, action=_ACTION, now=now, savepoint=False)
         spool.set_columns(
@@ -206,6 +206,7 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
         rows: list[dict[str, Any]] = []
         fresh: list[dict[str, Any]] = []  # households created above: indexed from here
         in_register: dict[str, int] = {}  # their members in the register (risk profiles)
+        ids = iter(records.new_ids(len(chunk)))
         for item, target, house, certified in chunk:
             person = {**template, **item.person_values(), "id_number": item.id_number}
             said: dict[str, str] = {k: person.pop(k) for k in BENEFIT_FIELDS if k in person}
@@ -234,7 +235,7 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
                     if facts not in derived:  # a few dozen distinct facts among thousands
                         derived[facts] = tiers.derived(facts, settings, registered)
                     person["tier"], person["tier_reason"], person["next_due_date"] = derived[facts]
-            rows.append({"id": new_id(), **person})
+            rows.append({"id": next(ids), **person})
             fresh.append(house or {})
             if said:
                 stated.append((rows[-1]["id"], person["level"], said))
