@@ -13,7 +13,10 @@ matters, whatever wrote it; `refresh` computes those households again.  The
 store runs it before every commit (`Store.transaction`), so a written profile is
 part of the same transaction as the write, and the emergency list runs it before
 reading (writes outside a transaction, or inside a caller's savepoint).  Derived
-data like the search index: not audited itself, rebuilt from audited rows.
+data like the search index: not audited itself, rebuilt from audited rows.  A bulk
+insert that knows every member of the households it creates (a roster import)
+writes their profiles from its rows instead (`write_new`), sparing the commit a
+read of them all.
 """
 
 from __future__ import annotations

@@ -7,10 +7,11 @@ register's audited functions.  All or nothing.
 
 New people take a bulk path (the per-row `register.add_person` costs a duplicate
 check, an audit lookup and a tier refresh per row): `records.insert_many` writes
-the same rows with one audit entry per record in the same hash chain, their
-search terms and tiers computed from the rows in hand (`search.index_new`,
-`tiers.derived`); households in the register that gain members are re-tiered at
-the end.
+the same rows with one audit entry per record in the same hash chain (inside the
+import's transaction, without a savepoint per batch), their search terms, tiers
+and risk profiles computed from the rows in hand (`search.index_new`,
+`tiers.derived`, `risk.write_new`); households in the register that gain members
+are re-tiered at the end and re-profiled at the commit.
 """
 
 from __future__ import annotations
