@@ -111,7 +111,8 @@ def index_new(store: Store, rows: Iterable[Mapping[str, Any]]) -> None:
         strong = {*by_name, normalize_query(row["building"])}
         for number in (row["id_number"], row["phone"], row["home_phone"]):
             if number:
-                strong |= {normalize_query(number[-4:]), normalize_query(number[-6:])}
+                for tail in (number[-4:], number[-6:]):  # plain digits are their own form
+                    strong.add(tail if tail.isdigit() and tail.isascii() else normalize_query(tail))
         weak = suffixes - strong
         terms += [(pk, t, 0) for t in sorted(strong - {""})]
         terms += [(pk, t, 1) for t in sorted(weak - {""})]
