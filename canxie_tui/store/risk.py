@@ -13,7 +13,10 @@ matters, whatever wrote it; `refresh` computes those households again.  The
 store runs it before every commit (`Store.transaction`), so a written profile is
 part of the same transaction as the write, and the emergency list runs it before
 reading (writes outside a transaction, or inside a caller's savepoint).  Derived
-data like the search index: not audited itself, rebuilt from audited rows.
+data like the search index: not audited itself, rebuilt from audited rows.  A bulk
+insert that knows every member of the households it creates (a roster import)
+writes their profiles from its rows instead (`write_new`), sparing the commit a
+read of them all.
 """
 
 from __future__ import annotations
@@ -21,12 +24,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from canxie_tui.store.register_sql import in_register
 
-__all__ = ["refresh", "refresh_all"]
+__all__ = ["refresh", "refresh_all", "write_new"]
 
 # The noted households after :low, up to and with :high (none: to the end).
 _BATCH = (
@@ -85,12 +88,34 @@ def refresh_all(conn: sqlite3.Connection) -> int:
     return refresh(conn)
 
 
+def write_new(conn: sqlite3.Connection, rows: Iterable[Any], certified: Mapping[str, int]) -> None:
+    """Write the profiles of people who came in households new in this transaction,
+    from the values in hand, and take those households off `risk_dirty`.
+
+    For a bulk insert (a roster import) that knows every member of the households it
+    creates: `certified` holds the households and how many of their members are in
+    the register (all of them, not only those in this call), `rows` those members'
+    rows as `_MEMBERS` selects them.  Call inside the transaction that inserted them,
+    after their members: a member inserted later notes the household again, and
+    `refresh` computes it whole.
+    """
+    _insert(conn, _values(rows, certified))
+    conn.executemany("DELETE FROM risk_dirty WHERE household_id = ?", [(h,) for h in certified])
+
+
 def _write(conn: sqlite3.Connection, rows: Iterable[Any]) -> int:
+    rows = list(rows)
+    values = _values(rows, Counter(row[1] for row in rows))  # whole households are selected
+    _insert(conn, values)
+    return len(values)
+
+
+def _values(rows: Iterable[Any], certified: Mapping[str, int]) -> list[tuple[Any, ...]]:
+    """risk_profile's rows for `_MEMBERS`' rows, their households having `certified`
+    members in the register."""
     from canxie_tui.domain.emergency import OLDEST, VERY_OLD, PersonRisk, profile_bits
     from canxie_tui.domain.natural import sort_text
 
-    rows = list(rows)
-    certified = Counter(row[1] for row in rows)  # whole households are selected
     parsed: dict[str, frozenset[str]] = {}  # the same few JSON texts recur
     bits: dict[tuple[Any, ...], int] = {}  # and so do the profiles: a few hundred
     values = []
@@ -121,10 +146,13 @@ def _write(conn: sqlite3.Connection, rows: Iterable[Any]) -> int:
                 _turns(birth, OLDEST),
             )
         )
+    return values
+
+
+def _insert(conn: sqlite3.Connection, values: list[tuple[Any, ...]]) -> None:
     values.sort()  # in the table's order: a large write appends rather than splits pages
     conn.executemany(
         "INSERT INTO risk_profile (place_key, person_pk, household_id, profile, turns_80, "
         "turns_90) VALUES (?, ?, ?, ?, ?, ?)",
         values,
     )
-    return len(values)

@@ -101,24 +101,39 @@ def index_new(store: Store, rows: Iterable[Mapping[str, Any]]) -> None:
     """
     terms: list[tuple[int, str, int]] = []
     docs: list[tuple[int, str]] = []
+    names: dict[str, tuple[frozenset[str], frozenset[str], str]] = {}  # names recur
     for row in rows:
         pk = row["pk"]
-        keys = name_keys(row["name"])
-        strong = {*keys, normalize_query(row["building"])}
+        found = names.get(row["name"])
+        if found is None:
+            found = names[row["name"]] = _name_terms(row["name"])
+        by_name, suffixes, keys = found
+        strong = {*by_name, normalize_query(row["building"])}
         for number in (row["id_number"], row["phone"], row["home_phone"]):
             if number:
-                strong |= {normalize_query(number[-4:]), normalize_query(number[-6:])}
-        name = normalize_query(row["name"])
-        strong.add(name)
-        weak = {name[i:] for i in range(1, len(name))} - strong
+                for tail in (number[-4:], number[-6:]):  # plain digits are their own form
+                    strong.add(tail if tail.isdigit() and tail.isascii() else normalize_query(tail))
+        weak = suffixes - strong
         terms += [(pk, t, 0) for t in sorted(strong - {""})]
         terms += [(pk, t, 1) for t in sorted(weak - {""})]
         place = "".join((row["building"], row["unit"], row["room"]))
-        parts = [row["name"], " ".join(keys), *(row[k] or "" for k in _DOC_FIELDS), place]
+        parts = [row["name"], keys, *(row[k] or "" for k in _DOC_FIELDS), place]
         docs.append((pk, normalize_query(_SEP.join(p for p in parts if p))))
     conn = store.db.conn
     conn.executemany("INSERT INTO search_terms (person_pk, term, weak) VALUES (?, ?, ?)", terms)
     conn.executemany("INSERT INTO person_fts (rowid, doc) VALUES (?, ?)", docs)
+
+
+def _name_terms(name: str) -> tuple[frozenset[str], frozenset[str], str]:
+    """A name's strong terms (its pinyin keys and itself, normalised), its suffixes
+    (weak terms unless strong for another reason) and its keys as the document has them."""
+    keys = name_keys(name)
+    normal = normalize_query(name)
+    return (
+        frozenset((*keys, normal)),
+        frozenset(normal[i:] for i in range(1, len(normal))),
+        " ".join(keys),
+    )
 
 
 _DOC_FIELDS = (

@@ -143,3 +143,33 @@ def test_profiles_computed_a_few_households_at_a_time_are_the_same(
         assert risk.refresh_all(store.db.conn) == len(whole)
     assert stored_profiles(store) == whole
     assert_fresh(store)
+
+
+def test_an_import_computes_its_new_households_as_refresh_would(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A roster's new households are profiled from the rows in hand, a batch at a
+    time: households whose members fall in different batches, people without a
+    certificate, households that existed (computed at commit) are all as computing
+    afresh gives."""
+    from canxie_tui.excel.roster import apply
+    from tests.unit.test_roster_content import varied
+
+    add_registered(store)
+    monkeypatch.setattr(apply, "_CHUNK", 2)  # a household's members in different batches
+    rows = varied(40)
+    for i, row in enumerate(rows):
+        assert row is not None
+        row[8] = f"建新{i % 15}路"  # 15 households, their members rows apart
+    rows[-1][8] = "观音桥1号"  # type: ignore[index]  # add_registered's household
+    plan = roster.preview(
+        store, roster.read_roster(write_roster(tmp_path / "r.xlsx", rows), today=TODAY)
+    )
+    assert plan.new == 40
+    roster.apply(store, plan)
+    shared = store.scalar(
+        "SELECT count(*) FROM (SELECT household_id FROM risk_profile GROUP BY household_id "
+        "HAVING count(*) > 1)"
+    )
+    assert shared >= 10
+    assert_fresh(store)

@@ -335,6 +335,45 @@ def test_insert_many_writes_what_one_insert_each_writes(tmp_path: Path) -> None:
     many.close()
 
 
+# Text a person may paste: every ASCII control character, quotes, backslashes, a
+# slash, full-width and astral characters, separators JSON writers treat specially.
+NASTY = [
+    "".join(map(chr, range(0, 0x80))),
+    '王"芳\\/\u2028\u2029\ufeff',
+    "阿依古丽·买买提 😀 \U0010ffff",
+]
+
+
+@pytest.mark.parametrize("savepoint", [True, False])
+def test_insert_many_writes_entries_of_any_text_and_number(tmp_path: Path, savepoint: bool) -> None:
+    """The entries' JSON comes from SQLite: the same bytes as Python's for any text,
+    and a REAL (written differently by the two) falls back to Python's."""
+    home = {"id": "h", "address": NASTY[0], "building": NASTY[1], "unit": NASTY[2]}
+    people = [
+        {"id": f"p{n}", "household_id": "h", "name": name, "apart": apart}
+        for n, (name, apart) in enumerate([*((t, 0) for t in NASTY), (NASTY[1], 1e20)])
+    ]
+    one, many = _bare(tmp_path / "one.db"), _bare(tmp_path / "many.db")
+    records.insert(one, "households", home)
+    for person in people:
+        records.insert(one, "persons", person)
+    with many.transaction():
+        records.insert_many(many, "households", [home], savepoint=savepoint)
+        records.insert_many(many, "persons", people[:3], savepoint=savepoint)
+        records.insert_many(many, "persons", people[3:], savepoint=savepoint)  # the REAL
+
+    for table in ("households", "persons", "audit_log"):
+        assert _table(many, table) == _table(one, table)
+    assert records.verify_audit_chain(many) == []
+    one.close()
+    many.close()
+
+
+def test_insert_many_without_a_savepoint_needs_the_callers_transaction(store: Store) -> None:
+    with pytest.raises(StoreError):
+        records.insert_many(store, "households", [{"id": "h", "address": "x"}], savepoint=False)
+
+
 def test_append_audit_writes_what_one_write_audit_each_writes(tmp_path: Path) -> None:
     entries = [
         records.Audit("修改", "households", "h1", {"phone": ""}, {"phone": "13800000001"}),
@@ -437,3 +476,13 @@ def test_audit_hash_is_the_documented_json_form(prev: str, parts: list[str | Non
         separators=(",", ":"),
     )
     assert records._entry_hash(prev, entry) == hashlib.sha256(payload.encode()).hexdigest()
+
+
+def test_bulk_ids_are_random_uuids_as_new_id_makes_them() -> None:
+    import uuid
+
+    made = records.new_ids(500)
+    assert len(set(made)) == 500
+    for text in made:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122

@@ -7,10 +7,18 @@ register's audited functions.  All or nothing.
 
 New people take a bulk path (the per-row `register.add_person` costs a duplicate
 check, an audit lookup and a tier refresh per row): `records.insert_many` writes
-the same rows with one audit entry per record in the same hash chain, their
-search terms and tiers computed from the rows in hand (`search.index_new`,
-`tiers.derived`); households in the register that gain members are re-tiered at
-the end.
+the same rows with one audit entry per record in the same hash chain (inside the
+import's transaction, without a savepoint per batch), their search terms, tiers
+and risk profiles computed from the rows in hand (`search.index_new`,
+`tiers.derived`, `risk.write_new`); households in the register that gain members
+are re-tiered at the end and re-profiled at the commit.
+
+Not done, measured: SQLite writing on a thread of its own while Python prepares the
+next batch.  sqlite3 takes the GIL back for every row of an executemany, so beside
+a busy thread a 30k-row insert went from 0.15 s to 8.6 s (0.25 s with a 0.1 ms
+switch interval); the whole import came out no faster, and on a machine whose
+second core is busy (two processes spinning took twice as long as one) nothing
+overlaps anyway.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +39,16 @@ from canxie_tui.excel.errors import SyncError
 from canxie_tui.excel.files import Progress
 from canxie_tui.excel.roster.columns import BENEFIT_FIELDS
 from canxie_tui.excel.roster.plan import ImportPlan, _wanted_poverty
-from canxie_tui.store import records, register, scratch, search, subsidies, tiers
+from canxie_tui.store import records, register, risk, scratch, search, subsidies, tiers
 from canxie_tui.store.bulk import gc_paused
-from canxie_tui.store.connection import Store, new_id
+from canxie_tui.store.connection import Store
 
 __all__ = ["ImportResult", "RosterImportError", "apply"]
 
 _CHUNK = 500  # new persons written per batch
+# A new person's and household's values in the order of `store.risk`'s member rows.
+_RISK_PERSON = ("household_id", "name", "birth_date", "category", "level", "care_flags")
+_RISK_HOUSEHOLD = ("flags", "building", "unit", "room")
 _ACTION = "导入花名册"
 
 
@@ -176,14 +188,14 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
     for batch in spool.new_households(size=_CHUNK * 4):
         houses = [
             {
-                "id": new_id(),
+                "id": house_id,
                 **_encode(validate.clean_household(_household_columns(values))),
                 "division_code": site.code,
                 "division_name": site.name,
             }
-            for _, values in batch
+            for (_, values), house_id in zip(batch, records.new_ids(len(batch)), strict=True)
         ]
-        records.insert_many(store, "households", houses, action=_ACTION, now=now)
+        records.insert_many(store, "households", houses, action=_ACTION, now=now, savepoint=False)
         spool.set_columns(
             [(target, house) for (target, _), house in zip(batch, houses, strict=True)]
         )
@@ -201,6 +213,8 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
     for chunk in spool.new_people(size=_CHUNK):
         rows: list[dict[str, Any]] = []
         fresh: list[dict[str, Any]] = []  # households created above: indexed from here
+        in_register: dict[str, int] = {}  # their members in the register (risk profiles)
+        ids = iter(records.new_ids(len(chunk)))
         for item, target, house, certified in chunk:
             person = {**template, **item.person_values(), "id_number": item.id_number}
             said: dict[str, str] = {k: person.pop(k) for k in BENEFIT_FIELDS if k in person}
@@ -212,6 +226,7 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
                 person["household_id"] = target
             else:
                 person["household_id"] = house["id"]
+                in_register[house["id"]] = certified
                 if person["category"] is not None:
                     flags = flag_sets.get(house["flags"])
                     if flags is None:
@@ -228,11 +243,11 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
                     if facts not in derived:  # a few dozen distinct facts among thousands
                         derived[facts] = tiers.derived(facts, settings, registered)
                     person["tier"], person["tier_reason"], person["next_due_date"] = derived[facts]
-            rows.append({"id": new_id(), **person})
+            rows.append({"id": next(ids), **person})
             fresh.append(house or {})
             if said:
                 stated.append((rows[-1]["id"], person["level"], said))
-        pks = records.insert_many(store, "persons", rows, action=_ACTION, now=now)
+        pks = records.insert_many(store, "persons", rows, action=_ACTION, now=now, savepoint=False)
         search.index_new(
             store,
             [
@@ -242,6 +257,16 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
             ],
         )
         search.index_people(store, [pk for pk, house in zip(pks, fresh, strict=True) if not house])
+        # Their risk profiles too (`store.risk`: what `refresh` would read back at commit).
+        risk.write_new(
+            store.db.conn,
+            [
+                (pk, *itemgetter(*_RISK_PERSON)(row), *itemgetter(*_RISK_HOUSEHOLD)(house))
+                for pk, row, house in zip(pks, rows, fresh, strict=True)
+                if house and row["category"] is not None
+            ],
+            in_register,
+        )
         step(len(chunk))
     _start_states(store, stated)
     joined = spool.joined_households()

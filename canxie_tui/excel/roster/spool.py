@@ -313,10 +313,12 @@ class Spool:
         """(row, target, the new household's columns or None, certified people new in
         that household) for every new person, in row order, `size` at a time."""
         cursor = self.conn.execute(
-            "SELECT r.target, n.columns, (SELECT count(*) FROM rows c WHERE "
-            "c.target = r.target AND c.kind = 'new' AND c.certified), r.row, r.id_number, "
+            "SELECT r.target, n.columns, coalesce(c.certified, 0), r.row, r.id_number, "
             + ", ".join(f"r.{c}" for c in (*self.person_columns, *self.household_columns))
             + " FROM rows r LEFT JOIN new_households n ON n.target = r.target "
+            # counted in one pass, not once per row
+            "LEFT JOIN (SELECT target, count(*) AS certified FROM rows "
+            "WHERE kind = 'new' AND certified GROUP BY target) c ON c.target = r.target "
             "WHERE r.kind = 'new' ORDER BY r.row"
         )
         houses: dict[str, dict[str, Any]] = {}  # decoded once per household and batch
