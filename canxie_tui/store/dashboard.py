@@ -16,7 +16,6 @@ from canxie_tui.store import (
     duelist,
     followups,
     indicators,
-    subsidies,
     subsidy_check,
 )
 from canxie_tui.store.connection import Store
@@ -113,10 +112,6 @@ def _attendance(store: Store, today: date) -> dict[str, int] | None:
     return daycare.counts(store, today)
 
 
-def _subsidies(store: Store, today: date) -> dict[str, int]:
-    return subsidy_check.counts(store, subsidies.month_on(today))
-
-
 def _followups_first(store: Store, today: date) -> list[Followup]:
     return followups.open_followups(store, limit=AGENDA)
 
@@ -138,7 +133,7 @@ PARTS: dict[str, Callable[[Store, date], Any]] = {
     "indicators": indicators.indicators,
     "emergency": _emergency_line,
     "certificates_expiring": certificates.expiring_count,
-    "subsidies": _subsidies,
+    "subsidies": subsidy_check.counts_on,
     "due_first": due_first,
     "followups_first": _followups_first,
     "survey": _survey,

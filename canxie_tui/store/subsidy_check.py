@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, NamedTuple
 
 from canxie_tui.domain import codes
@@ -49,7 +50,7 @@ from canxie_tui.domain.subsidies import (
     stop_day,
 )
 from canxie_tui.store.connection import Store
-from canxie_tui.store.subsidies import histories, rule_sets, rules_for
+from canxie_tui.store.subsidies import histories, month_on, rule_sets, rules_for
 
 START, STOP, CHANGE = "start", "stop", "change"
 LISTS = {START: "应享未享", STOP: "应停未停", CHANGE: "变更"}
@@ -372,11 +373,37 @@ def _add_stops(store: Store, found: Check, pending: Pending) -> None:
     found.stop.sort(key=lambda i: (i.person.pk, i.kind != LIVING))
 
 
+# The last counts, kept as the check is (the dashboard asks on every return to it).
+_counted: dict[tuple[str, str, int], dict[str, int]] = {}
+
+
 def counts(store: Store, month: str) -> dict[str, int]:
     """How many lines each list has (the dashboard); empty when no rule set is in force.
 
-    Counted in SQL (`_counts_sql`): the check itself, its reasons and amounts, is made
-    when someone opens it."""
+    Counted in SQL (`_counts_sql`) unless the check is at hand: the check itself, its
+    reasons and amounts, is made when someone opens it."""
+    from canxie_tui.store.indicators import register_generation
+
+    key = (str(store.path.resolve()), month, register_generation(store))
+    found = _counted.get(key)
+    if found is None:
+        checked = _cache.get(key)
+        found = (
+            {START: len(checked.start), STOP: len(checked.stop), CHANGE: len(checked.change)}
+            if checked is not None
+            else _counted_now(store, month)
+        )
+        _counted.clear()
+        _counted[key] = found
+    return found
+
+
+def counts_on(store: Store, today: date) -> dict[str, int]:
+    """`counts` of the month of `today` (the dashboard's)."""
+    return counts(store, month_on(today))
+
+
+def _counted_now(store: Store, month: str) -> dict[str, int]:
     from canxie_tui.domain.errors import InputError
 
     try:

@@ -448,8 +448,10 @@ def test_the_dashboards_counts_are_the_checks_list_lengths(store: Store, built: 
         if rules is not None:
             subsidies.save_rule_set(store, rules)
         for month in (MONTH, "2026-10", "2026-01"):
+            subsidy_check._cache.clear()  # counted in SQL, not from a check at hand
+            counted = subsidy_check.counts(store, month)
             found = check(store, month)
             lengths = {"start": len(found.start), "stop": len(found.stop)}
-            assert subsidy_check.counts(store, month) == lengths | {"change": len(found.change)}
+            assert counted == lengths | {"change": len(found.change)}
             assert any(lengths.values())
     assert subsidy_check.counts(store, "2024-12") == {}  # no rule set in force then
