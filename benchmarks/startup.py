@@ -17,7 +17,8 @@ first paint (they must not be).
 
 `--before SRC` measures canxie from another source tree too (e.g. `git archive main`
 unpacked), in the same run, for before/after figures; that tree must be able to
-open the database (after a schema change, point `--dir` at a copy made before it).
+open the database: after a schema change, `--before-dir` names a folder holding a copy
+made before it (the same file name), which the other tree measures instead.
 
 Goals (issue 17): first paint <= 1.5x the bare app; figures on screen <= 2x the bare
 app's first paint; the first open of the day no slower to paint or answer than an
@@ -179,12 +180,12 @@ def median(rows: list[dict[str, float]], key: str) -> float:
 
 
 def measure(
-    db: Path, runs: int, sources: list[Path | None]
+    runs: int, sources: list[tuple[Path | None, Path]]
 ) -> tuple[float, list[dict[str, object]]]:
     """The bare app's median first paint, and medians of `runs` of each case, ordinary
-    and first of the day, for each source tree (None: this one), all interleaved so
-    that the machine's load falls on all alike."""
-    for src in sources:
+    and first of the day, for each (source tree (None: this one), database), all
+    interleaved so that the machine's load falls on all alike."""
+    for src, db in sources:
         run_app(CANXIE, str(db), src=src)  # warm the OS file cache (and make today's backup)
     cases: list[dict[str, list[dict[str, float]]]] = [
         {"ordinary": [], "morning": [], "search": [], "morning_search": []} for _ in sources
@@ -192,7 +193,7 @@ def measure(
     bare: list[float] = []
     for _ in range(runs):
         bare.append(run_app(BARE)["paint"])
-        for src, case in zip(sources, cases, strict=True):
+        for (src, db), case in zip(sources, cases, strict=True):
             case["ordinary"].append(run_app(CANXIE, str(db), src=src))
             case["search"].append(run_search(db, src))
             first_of_the_day(db)
@@ -258,17 +259,21 @@ def main() -> int:
     parser.add_argument("--scale", choices=("community", "street", "district"), default="community")
     parser.add_argument("--dir", type=Path, help="keep the demo database here between runs")
     parser.add_argument("--before", type=Path, help="another source tree to measure too")
+    parser.add_argument(
+        "--before-dir", type=Path, help="the database the other tree measures (default: --dir)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.dir or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         db = build(folder, args.scale)
-        for src in (args.before, None) if args.before else (None,):
+        sources: list[tuple[Path | None, Path]] = [(None, db)]
+        if args.before:
+            sources.insert(0, (args.before, build(args.before_dir or folder, args.scale)))
+        for src, _ in sources:
             compiled(src)
         run_app(BARE)  # warm the OS file cache
-        bare, (*before, ours) = measure(
-            db, args.runs, [args.before, None] if args.before else [None]
-        )
+        bare, (*before, ours) = measure(args.runs, sources)
         print(f"bare Textual app (one Static, {SIZE[0]}x{SIZE[1]}): {bare:6.0f} ms to first paint")
     if before:
         report(f"before ({args.before})", bare, before[0])

@@ -194,6 +194,26 @@ ROLL_CALL_STATUSES: Mapping[str, str] = {
 FOLLOWUP_STATUSES: Mapping[str, str] = {"open": "未完成", "closed": "已完成"}
 
 
+# Code lists kept as integer masks beside their JSON (the store's `code_masks`, for the
+# indicators' and the 两项补贴 check's SQL): a code's bit is its place in its table
+# above, so these tables are append-only (a new code needs a migration that re-creates
+# the masks' triggers: schema.MASKED_CODES).
+def bit(table: Mapping[str, str], code: str) -> int:
+    """The mask bit of `code` in `table` (a known code)."""
+    return 1 << list(table).index(code)
+
+
+def mask(table: Mapping[str, str], found: Iterable[str]) -> int:
+    """The mask of a code list: the bits of its codes that `table` knows."""
+    wanted = set(found)
+    return sum(1 << i for i, code in enumerate(table) if code in wanted)
+
+
+def has_any_sql(column: str, table: Mapping[str, str], *found: str) -> str:
+    """SQL: the mask in `column` holds any of the codes `found` (of `table`)."""
+    return f"({column} & {mask(table, found)} <> 0)"
+
+
 def label(table: Mapping, code: object, default: str = "") -> str:
     """The Chinese label of `code`, or `default` when it is unknown or empty."""
     return table.get(code, default) if code not in (None, "") else default

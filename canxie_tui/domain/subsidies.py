@@ -17,7 +17,8 @@ the rule set in force then (`in_force`).
 A register fact that ends eligibility (death, moving away, 注销, a certificate that
 expired) ends it from the month after the day it happened: that month is still
 paid (次月停发).  `refusal` is the rule in Python; `eligible_sql` is the same rule
-as an SQL condition over `persons p JOIN households h` with the parameters
+as an SQL condition over `persons p JOIN code_masks m ON m.person_pk = p.pk` (the
+person's benefits and household flags as masks, migration 0009) with the parameters
 :living_low_income, :care_extended (0/1, the rule set's extensions) and
 :month_first (the month's first day, ISO).  A test holds the two equal.
 """
@@ -325,16 +326,14 @@ def stop_day(reason: str, f: Facts) -> str:
 
 
 # -- the same rule in SQL ----------------------------------------------------------------
-def _has(column: str, code: str) -> str:
-    assert code.isidentifier(), code
-    return f"instr({column}, '\"{code}\"') > 0"
+def _flag(*found: str) -> str:
+    return codes.has_any_sql("m.household_flags", codes.HOUSEHOLD_FLAGS, *found)
 
 
 _CERTIFIED_SQL = (
     "(p.category IS NOT NULL AND (p.cert_valid_until = '' OR p.cert_valid_until >= :month_first) "
     f"AND p.hukou = '{codes.HUKOU_CQ}')"
 )
-_LOW_INCOME_SQL = " OR ".join(_has("h.flags", f) for f in sorted(codes.LOW_INCOME_FLAGS))
 _SEVERE_SQL = f"p.level IN ({', '.join(str(v) for v in sorted(codes.SEVERE_LEVELS))})"
 _EXTENDED_SQL = (
     f"p.category IN ({', '.join(str(v) for v in sorted(codes.CARE_EXTENDED_CATEGORIES))})"
@@ -343,12 +342,13 @@ _EXTENDED_SQL = (
 # people are mostly not 重度 and mostly not in 低保.
 _ELIGIBLE_SQL: Mapping[str, str] = {
     LIVING: (
-        f"(({_has('h.flags', 'dibao')} OR (:living_low_income AND ({_LOW_INCOME_SQL}))) "
-        f"AND NOT {_has('h.flags', 'tekun')} AND {_CERTIFIED_SQL})"
+        f"(({_flag('dibao')} OR (:living_low_income AND {_flag(*codes.LOW_INCOME_FLAGS)})) "
+        f"AND NOT {_flag('tekun')} AND {_CERTIFIED_SQL})"
     ),
     CARE: (
         f"(({_SEVERE_SQL} OR (:care_extended AND p.level IS NOT NULL AND {_EXTENDED_SQL})) "
-        f"AND {_CERTIFIED_SQL} AND NOT {_has('p.benefits', 'injury_care')})"
+        f"AND {_CERTIFIED_SQL} AND NOT "
+        f"{codes.has_any_sql('m.benefits', codes.BENEFITS, 'injury_care')})"
     ),
 }
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from canxie_tui.domain.indicators import Indicator
 from canxie_tui.domain.models import Followup
@@ -14,7 +16,6 @@ from canxie_tui.store import (
     duelist,
     followups,
     indicators,
-    subsidies,
     subsidy_check,
 )
 from canxie_tui.store.connection import Store
@@ -56,7 +57,8 @@ AGENDA = 8  # people and follow-ups named on the home screen (the lists hold the
 
 def due_first(store: Store, today: date, limit: int = AGENDA) -> list[duelist.DueItem]:
     """Today's visits in the due list's order: overdue, then due today (not later)."""
-    items, _ = duelist.due_list(store, today, duelist.DueFilters(within_days=1), limit=limit)
+    filters = duelist.DueFilters(within_days=1)
+    items, _ = duelist.due_list(store, today, filters, limit=limit, count=False)
     return [i for i in items if i.overdue_days >= 0]
 
 
@@ -110,25 +112,54 @@ def _attendance(store: Store, today: date) -> dict[str, int] | None:
     return daycare.counts(store, today)
 
 
-def dashboard(store: Store, today: date | None = None) -> Dashboard:
+def _followups_first(store: Store, today: date) -> list[Followup]:
+    return followups.open_followups(store, limit=AGENDA)
+
+
+def _emergency_line(store: Store, today: date) -> str | None:
+    return _emergency(store)
+
+
+def _survey(store: Store, today: date) -> str | None:
+    return survey_line(store)
+
+
+# Each figure of the home screen (a field of `Dashboard`) and how it is computed.
+PARTS: dict[str, Callable[[Store, date], Any]] = {
+    "due": duelist.due_counts,
+    "followups": followups.counts,
+    "attendance": _attendance,
+    "month": month_stats,
+    "indicators": indicators.indicators,
+    "emergency": _emergency_line,
+    "certificates_expiring": certificates.expiring_count,
+    "subsidies": subsidy_check.counts_on,
+    "due_first": due_first,
+    "followups_first": _followups_first,
+    "survey": _survey,
+}
+
+
+def dashboard(
+    store: Store,
+    today: date | None = None,
+    *,
+    elsewhere: Mapping[str, Callable[[], Any]] | None = None,
+) -> Dashboard:
+    """Everything the home screen shows.  `elsewhere` gives the parts (keys of PARTS)
+    computed in other threads (`store.prefetch`); they are asked for last."""
     today = today or store.today()
-    due = duelist.due_counts(store, today)
-    follow = followups.counts(store, today)
+    ahead = elsewhere or {}
+    found = {key: part(store, today) for key, part in PARTS.items() if key not in ahead}
+    found.update((key, get()) for key, get in ahead.items())
+    due, follow = found.pop("due"), found.pop("followups")
     return Dashboard(
         today=today,
         overdue=due["overdue"],
         due_today=due["due_today"],
         followups_open=follow["open"],
         followups_overdue=follow["overdue"],
-        attendance=_attendance(store, today),
-        month=month_stats(store, today),
-        indicators=indicators.indicators(store, today),
-        emergency=_emergency(store),
-        certificates_expiring=certificates.expiring_count(store, today),
-        subsidies=subsidy_check.counts(store, subsidies.month_on(today)),
-        due_first=due_first(store, today),
-        followups_first=followups.open_followups(store, limit=AGENDA),
-        survey=survey_line(store),
+        **found,
     )
 
 

@@ -7,8 +7,9 @@ counts every rule's eligible and covered people (`counts`), and a rule's shortfa
 `person_facts` hands the register to the Python side (`compute`), which tests hold
 equal to these counts.
 
-Lists of codes are JSON arrays of known codes (validate.clean_codes), so `"code"`
-(with its quotes) occurs in the text exactly when the code is in the list.
+The rules' SQL reads a person's benefits and household flags as masks (`code_masks
+m`, kept by triggers: migration 0009), so the counts join no household and search no
+JSON text; the facts for the Python side read the JSON lists themselves.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Any
 
 from canxie_tui.domain.dates import age_on_text
 from canxie_tui.domain.indicators import (
+    BARRIER_DONE_SQL,
+    BARRIER_NEEDED_SQL,
     POOR_SQL,
     RULES,
     RULES_BY_KEY,
@@ -78,6 +81,14 @@ def _params(today: date, opts: Options) -> dict[str, Any]:
     }
 
 
+MASKS = "JOIN code_masks m ON m.person_pk = p.pk"  # what the rules' SQL reads as `m`
+
+
+def _households(group: str) -> str:
+    """The join a grouping by a household column needs ("1": none)."""
+    return "" if group == "1" else "JOIN households h ON h.id = p.household_id"
+
+
 def _counts_sql(group: str) -> str:
     """Every rule's eligible and covered counts (and the trained) in one pass."""
     columns = [TRAINED_SQL]
@@ -85,23 +96,22 @@ def _counts_sql(group: str) -> str:
         columns += [rule.eligible_sql, f"({rule.eligible_sql}) AND {rule.covered_sql}"]
     counted = ", ".join(f"count(*) FILTER (WHERE {c})" for c in columns)
     return (
-        f"SELECT {group}, {counted} FROM persons p NOT INDEXED "
-        f"JOIN households h ON h.id = p.household_id WHERE {_REGISTER} GROUP BY 1"
+        f"SELECT {group}, {counted} FROM persons p NOT INDEXED {MASKS} {_households(group)} "
+        f"WHERE {_REGISTER} GROUP BY 1"
     )
 
 
 # The 困难 households with a 重度 member, each with whether a member needs or has
-# had the renovation; the household indicator counts those needing or done.
+# had the renovation; the household indicator counts those needing or done.  Driven
+# by the masks (a narrow table read straight through), then each person by pk.
 def _homes_sql(group: str) -> str:
     return (
         f"SELECT g, count(*) FILTER (WHERE needed OR done), count(*) FILTER (WHERE done), "
         f"sum(severe) FILTER (WHERE needed AND NOT done) FROM ("
         f"  SELECT {group} AS g, count(*) FILTER (WHERE {SEVERE_SQL}) AS severe,"
-        f"    max(instr(p.benefits, '\"barrier_free_needed\"') > 0) AS needed,"
-        f"    max(instr(p.benefits, '\"barrier_free_done\"') > 0) AS done"
-        f"  FROM households h CROSS JOIN persons p INDEXED BY idx_persons_register"
-        f"    ON p.household_id = h.id"
-        f"  WHERE h.flags <> '[]' AND {POOR_SQL} AND {_REGISTER} GROUP BY h.pk"
+        f"    max({BARRIER_NEEDED_SQL}) AS needed, max({BARRIER_DONE_SQL}) AS done"
+        f"  FROM code_masks m CROSS JOIN persons p ON p.pk = m.person_pk {_households(group)}"
+        f"  WHERE {POOR_SQL} AND {_REGISTER} GROUP BY p.household_id"
         f") WHERE severe > 0 GROUP BY g"
     )
 
@@ -202,7 +212,7 @@ def person_facts(store: Store, today: date, where: str = "1") -> list[PersonFact
         f"SELECT {_FACTS_COLUMNS} "
         # NOT INDEXED: reading the whole register straight through beats the partial
         # indexes SQLite would otherwise pick (measured 133 -> 79 ms at 30k people).
-        f"FROM persons p NOT INDEXED JOIN households h ON h.id = p.household_id "
+        f"FROM persons p NOT INDEXED JOIN households h ON h.id = p.household_id {MASKS} "
         f"WHERE {_REGISTER} AND ({where}) ORDER BY p.pk",
         _params(today, options(store, today)),
     )
@@ -213,13 +223,13 @@ def shortfall_ids(store: Store, key: str, today: date) -> list[str]:
     """Who falls short of indicator `key` (register order), by the rule's SQL side."""
     if key == "barrier_free":
         # Every register member of the 困难 households; the rule decides which fall short.
-        people = person_facts(store, today, f"h.flags <> '[]' AND {POOR_SQL}")
+        people = person_facts(store, today, POOR_SQL)
         return barrier_homes(people)[2]
     rule = RULES_BY_KEY.get(key)
     if rule is None:
         return []
     rows = store.db.conn.execute(
-        f"SELECT p.id FROM persons p NOT INDEXED JOIN households h ON h.id = p.household_id "
+        f"SELECT p.id FROM persons p NOT INDEXED {MASKS} "
         f"WHERE {_REGISTER} AND ({rule.eligible_sql}) AND NOT ({rule.covered_sql}) "
         "ORDER BY p.pk",
         _params(today, options(store, today)),

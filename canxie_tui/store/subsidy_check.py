@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, NamedTuple
 
 from canxie_tui.domain import codes
@@ -49,7 +50,7 @@ from canxie_tui.domain.subsidies import (
     stop_day,
 )
 from canxie_tui.store.connection import Store
-from canxie_tui.store.subsidies import histories, rule_sets, rules_for
+from canxie_tui.store.subsidies import histories, month_on, rule_sets, rules_for
 
 START, STOP, CHANGE = "start", "stop", "change"
 LISTS = {START: "应享未享", STOP: "应停未停", CHANGE: "变更"}
@@ -127,14 +128,17 @@ _COLUMNS = (
     "substr(p.created_at, 1, 7), p.pk"
 )
 _N = 15  # how many of a query's columns `_row` reads
+# The household of each candidate (after the rule, which reads the masks `m`).
+_HOUSEHOLD = "CROSS JOIN households h ON h.id = p.household_id"
 
 
-def _candidates_sql() -> str:
-    """(row, kind, state, level) of everyone the check must judge, in three parts, each
-    driven by what is small: the entries marked 享受 that month (to stop or restate);
-    the certified people the 护理补贴 rule admits (read from `persons` alone); and the
+def _parts(household: str) -> dict[str, str]:
+    """The FROM and WHERE of each part of the check, each driven by what is small: the
+    entries marked 享受 that month (to stop or restate, one part per subsidy); the
+    certified people the 护理补贴 rule admits (read from `persons` alone); and the
     members of 低保 (and, when extended, 低收入) households for the 生活补贴.  Those who
-    may start are those with no 享受 / 申请中 / 暂停 entry covering the month."""
+    may start are those with no 享受 / 申请中 / 暂停 entry covering the month.
+    `household` joins each candidate's household (after the rule, which reads `m`)."""
     held = f"('{RECEIVING}', '{APPLYING}', '{PAUSED}')"
 
     def not_held(kind: str) -> str:
@@ -146,37 +150,88 @@ def _candidates_sql() -> str:
     def receiving(kind: str, wrong: str) -> str:
         """Entries of `kind` marked 享受 that month where the rule finds `wrong`."""
         return (
-            f"SELECT {_COLUMNS}, s.kind, s.state, s.level FROM subsidies s "
-            "CROSS JOIN persons p ON p.id = s.person_id "
-            "CROSS JOIN households h ON h.id = p.household_id "
+            "FROM subsidies s CROSS JOIN persons p ON p.id = s.person_id "
+            f"CROSS JOIN code_masks m ON m.person_pk = p.pk {household} "
             f"WHERE s.state = '{RECEIVING}' AND s.kind = '{kind}' AND s.from_month <= :month "
             f"AND (s.to_month = '' OR s.to_month >= :month) AND p.category IS NOT NULL AND {wrong}"
         )
 
-    # 护理补贴's rule reads `persons` alone: its entries are judged before any household is.
-    stops = (
-        receiving(LIVING, f"NOT ({_IN_MONTH} AND {eligible_sql(LIVING)})"),
-        receiving(CARE, f"(s.level IS NOT p.level OR NOT ({_IN_MONTH} AND {eligible_sql(CARE)}))"),
+    # Driven by the masks (a narrow table read straight through): the few in 低保 (or
+    # 低收入) households, then each of them by pk.
+    poor = codes.has_any_sql(
+        "m.household_flags", codes.HOUSEHOLD_FLAGS, "dibao", *codes.LOW_INCOME_FLAGS
     )
-    care = (
-        f"SELECT {_COLUMNS}, '{CARE}', NULL, NULL FROM persons p NOT INDEXED "
-        "CROSS JOIN households h ON h.id = p.household_id "
-        f"WHERE p.category IS NOT NULL AND {eligible_sql(CARE)} AND {_IN_MONTH} "
-        f"AND {not_held(CARE)}"
+    return {
+        STOP + LIVING: receiving(LIVING, f"NOT ({_IN_MONTH} AND {eligible_sql(LIVING)})"),
+        STOP + CARE: receiving(
+            CARE, f"(s.level IS NOT p.level OR NOT ({_IN_MONTH} AND {eligible_sql(CARE)}))"
+        ),
+        # 护理补贴's rule reads `persons` alone: its people are found before any household.
+        START + CARE: (
+            "FROM persons p NOT INDEXED "
+            f"CROSS JOIN code_masks m ON m.person_pk = p.pk {household} "
+            f"WHERE p.category IS NOT NULL AND {eligible_sql(CARE)} AND {_IN_MONTH} "
+            f"AND {not_held(CARE)}"
+        ),
+        START + LIVING: (
+            f"FROM code_masks m CROSS JOIN persons p ON p.pk = m.person_pk {household} "
+            f"WHERE {poor} AND p.category IS NOT NULL "
+            f"AND {eligible_sql(LIVING)} AND {_IN_MONTH} AND {not_held(LIVING)}"
+        ),
+    }
+
+
+def _candidates_sql() -> str:
+    """(row, kind, state, level) of everyone the check must judge (`_parts`)."""
+    parts = _parts(_HOUSEHOLD)
+    return " UNION ALL ".join(
+        (
+            f"SELECT {_COLUMNS}, s.kind, s.state, s.level {parts[STOP + LIVING]}",
+            f"SELECT {_COLUMNS}, s.kind, s.state, s.level {parts[STOP + CARE]}",
+            f"SELECT {_COLUMNS}, '{CARE}', NULL, NULL {parts[START + CARE]}",
+            f"SELECT {_COLUMNS}, '{LIVING}', NULL, NULL {parts[START + LIVING]}",
+        )
     )
-    poor = " OR ".join(
-        f"instr(h.flags, '\"{flag}\"') > 0" for flag in ("dibao", *sorted(codes.LOW_INCOME_FLAGS))
+
+
+# Left the register before the month (`domain.subsidies.left_reason`): not still in it
+# then, nor leaving in it.
+_STAYED = "(p.status = 'active' OR p.status_date >= :month_first)"
+
+
+def _amount_sql(level: str) -> str:
+    """`RuleSet.amount(CARE, level)` in SQL (the rule set's amounts as parameters)."""
+    return (
+        f"CASE {level} WHEN 1 THEN :care_level1 WHEN 2 THEN :care_level2 "
+        "ELSE :care_extended_amount END"
     )
-    living = (
-        f"SELECT {_COLUMNS}, '{LIVING}', NULL, NULL FROM households h "
-        "CROSS JOIN persons p INDEXED BY idx_persons_household ON p.household_id = h.id "
-        f"WHERE h.flags <> '[]' AND ({poor}) AND p.category IS NOT NULL "
-        f"AND {eligible_sql(LIVING)} AND {_IN_MONTH} AND {not_held(LIVING)}"
+
+
+def _counts_sql() -> str:
+    """The three lists' lengths in one statement over the same candidates, each line
+    placed as `judge` places it: a 享受 entry is stopped when its person left before
+    the month or the rule refuses them; a 护理补贴 one is restated when paid at a level
+    whose amount differs; everyone found to start starts.  One step inside SQLite, no
+    row handed to Python: the dashboard's count (a test holds it equal to `check`)."""
+    parts = _parts("")
+    care_stop = f"NOT ({_STAYED} AND {eligible_sql(CARE)})"
+    restated = f"s.level IS NOT NULL AND {_amount_sql('s.level')} <> {_amount_sql('p.level')}"
+    lines = " UNION ALL ".join(
+        (
+            f"SELECT CASE WHEN NOT ({_STAYED} AND {eligible_sql(LIVING)}) THEN '{STOP}' END "
+            f"AS list {parts[STOP + LIVING]}",
+            f"SELECT CASE WHEN {care_stop} THEN '{STOP}' WHEN {restated} THEN '{CHANGE}' END "
+            f"{parts[STOP + CARE]}",
+            f"SELECT '{START}' {parts[START + CARE]}",
+            f"SELECT '{START}' {parts[START + LIVING]}",
+        )
     )
-    return " UNION ALL ".join((*stops, care, living))
+    counted = ", ".join(f"count(*) FILTER (WHERE list = '{k}')" for k in (START, STOP, CHANGE))
+    return f"SELECT {counted} FROM ({lines})"
 
 
 _CANDIDATES = _candidates_sql()
+_COUNTS = _counts_sql()
 
 
 def _row(values: tuple[Any, ...], parsed: dict[str, frozenset[str]]) -> Row:
@@ -318,15 +373,50 @@ def _add_stops(store: Store, found: Check, pending: Pending) -> None:
     found.stop.sort(key=lambda i: (i.person.pk, i.kind != LIVING))
 
 
+# The last counts, kept as the check is (the dashboard asks on every return to it).
+_counted: dict[tuple[str, str, int], dict[str, int]] = {}
+
+
 def counts(store: Store, month: str) -> dict[str, int]:
-    """How many lines each list has (the dashboard); empty when no rule set is in force."""
+    """How many lines each list has (the dashboard); empty when no rule set is in force.
+
+    Counted in SQL (`_counts_sql`) unless the check is at hand: the check itself, its
+    reasons and amounts, is made when someone opens it."""
+    from canxie_tui.store.indicators import register_generation
+
+    key = (str(store.path.resolve()), month, register_generation(store))
+    found = _counted.get(key)
+    if found is None:
+        checked = _cache.get(key)
+        found = (
+            {START: len(checked.start), STOP: len(checked.stop), CHANGE: len(checked.change)}
+            if checked is not None
+            else _counted_now(store, month)
+        )
+        _counted.clear()
+        _counted[key] = found
+    return found
+
+
+def counts_on(store: Store, today: date) -> dict[str, int]:
+    """`counts` of the month of `today` (the dashboard's)."""
+    return counts(store, month_on(today))
+
+
+def _counted_now(store: Store, month: str) -> dict[str, int]:
     from canxie_tui.domain.errors import InputError
 
     try:
-        found = check(store, month)
+        rules = rules_for(store, month)
     except InputError:
         return {}
-    return {START: len(found.start), STOP: len(found.stop), CHANGE: len(found.change)}
+    amounts = {
+        "care_level1": rules.care_level1,
+        "care_level2": rules.care_level2,
+        "care_extended_amount": rules.care_extended_amount,
+    }
+    row = store.db.conn.execute(_COUNTS, {**params(rules, month), **amounts}).fetchone()
+    return dict(zip((START, STOP, CHANGE), row, strict=True))
 
 
 def naive_check(store: Store, month: str) -> Check:

@@ -22,7 +22,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from canxie_tui.domain.errors import CanxieError
 from canxie_tui.domain.models import Operator, Site
-from canxie_tui.store import site
+from canxie_tui.store import prefetch, site
 from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import explain
 from canxie_tui.store.session import open_store
@@ -39,12 +39,6 @@ def _in_text_field(widget: object) -> bool:
     text_area = sys.modules.get("textual.widgets._text_area")
     kinds = (Input, text_area.TextArea) if text_area else (Input,)
     return isinstance(widget, kinds)
-
-
-def _dashboard_figures(store: Store) -> Any:
-    from canxie_tui.store.dashboard import dashboard
-
-    return dashboard(store)
 
 
 class CanxieApp(App[None]):
@@ -117,7 +111,7 @@ class CanxieApp(App[None]):
         self.theme = "textual-dark"
         from canxie_tui.ui.screens.dashboard import DashboardScreen
 
-        self._first_figures = self.prefetch(_dashboard_figures)
+        self._first_figures = self.prefetch(prefetch.dashboard_figures)
 
         self._refresh_subtitle()
         self.push_screen(DashboardScreen())
@@ -337,26 +331,13 @@ class CanxieApp(App[None]):
     def on_own_connection(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """`fn(store, *args, **kwargs)` on a connection of its own, closed after: how
         work in another thread reads and writes (a connection is one thread's)."""
-        store = self.store.clone()
-        try:
-            return fn(store, *args, **kwargs)
-        finally:
-            store.close()
+        return prefetch.on_own_connection(self.store, fn, *args, **kwargs)
 
     def prefetch(self, fn: Callable[[Store], T]) -> Future[T]:
         """Start `fn(store)` now in a thread of its own, on its own connection: while
         Textual builds the first screen (Python, holding the GIL), SQLite computes on
         the other core, so the figures come soon after the first paint."""
-        done: Future[T] = Future()
-
-        def job() -> None:
-            try:
-                done.set_result(self.on_own_connection(fn))
-            except BaseException as error:  # handed to whoever waits for it
-                done.set_exception(error)
-
-        threading.Thread(target=job, name="canxie-prefetch", daemon=True).start()
-        return done
+        return prefetch.prefetch(self.store, fn)
 
     def take_first_figures(self) -> Future[Any] | None:
         """The dashboard's figures started at start-up (once; later loads query anew)."""

@@ -30,7 +30,7 @@ from canxie_tui.domain.subsidies import (
 )
 from canxie_tui.excel.subsidy_sheets import export_subsidies
 from canxie_tui.store import indicators as store_indicators
-from canxie_tui.store import register, session, subsidies
+from canxie_tui.store import register, session, subsidies, subsidy_check
 from canxie_tui.store.connection import Store
 from canxie_tui.store.subsidy_check import check, naive_check
 from tests.conftest import NOW, TODAY, Clock, Make, fixed_clock
@@ -432,3 +432,26 @@ def test_a_rule_set_from_the_settings_form_is_checked_and_kept_beside_the_old(
     sets = subsidies.rule_sets(store)
     assert [r.start for r in sets] == ["2026-01", "2027-01"]
     assert sets[0] == CHONGQING_2026  # the old one kept: 2026 months are judged by it
+
+
+def test_the_dashboards_counts_are_the_checks_list_lengths(store: Store, built: Built) -> None:
+    """The dashboard counts the lists in one SQL statement; they are the check's own,
+    under the shipped rule set and under one extending both subsidies."""
+    extended = replace(
+        CHONGQING_2026,
+        start="2026-11",
+        living_low_income=True,
+        care_extended=True,
+        care_extended_amount=60,
+    )
+    for rules in (None, extended):
+        if rules is not None:
+            subsidies.save_rule_set(store, rules)
+        for month in (MONTH, "2026-10", "2026-01"):
+            subsidy_check._cache.clear()  # counted in SQL, not from a check at hand
+            counted = subsidy_check.counts(store, month)
+            found = check(store, month)
+            lengths = {"start": len(found.start), "stop": len(found.stop)}
+            assert counted == lengths | {"change": len(found.change)}
+            assert any(lengths.values())
+    assert subsidy_check.counts(store, "2024-12") == {}  # no rule set in force then

@@ -1,0 +1,84 @@
+"""Work started ahead, in a thread of its own on a connection of its own.
+
+The dashboard's figures are started this way before Textual is even imported
+(`cli.common.run_tui`): SQLite computes on the other core (it lets go of the GIL
+while it steps) while the main thread imports Textual and builds the first screen,
+so the figures come soon after the first paint.  Nothing here imports the heavy
+modules: the job imports what it needs in its own thread.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from datetime import date
+from functools import partial
+from typing import Any, TypeVar
+
+from canxie_tui.store.connection import Store
+
+T = TypeVar("T")
+
+# The first figures read the register through memory-mapped pages: a fresh process has
+# an empty page cache, and copying every page the counts read into it cost a fifth of
+# their time at district scale.  Only this short read-only connection maps the file
+# (SQLite caps the size at its own limit).
+MMAP_BYTES = 1 << 31
+
+
+def on_own_connection(store: Store, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`fn(clone, *args, **kwargs)` on a connection of its own, closed after: how work
+    in another thread reads and writes (a connection is one thread's)."""
+    clone = store.clone()
+    try:
+        return fn(clone, *args, **kwargs)
+    finally:
+        clone.close()
+
+
+def prefetch(store: Store, fn: Callable[[Store], T]) -> Future[T]:
+    """Start `fn(store)` now in a thread of its own, on its own connection."""
+    done: Future[T] = Future()
+
+    def job() -> None:
+        try:
+            done.set_result(on_own_connection(store, fn))
+        except BaseException as error:  # handed to whoever waits for it
+            done.set_exception(error)
+
+    threading.Thread(target=job, name="canxie-prefetch", daemon=True).start()
+    return done
+
+
+def _mapped(store: Store) -> Store:
+    store.db.conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+    return store
+
+
+# The dashboard's long parts (keys of `store.dashboard.PARTS`, and where each is): each
+# is one long SQLite step (no row handed to Python, the GIL let go), counted in a thread
+# of its own on a connection of its own beside the rest, so that on two cores the wait
+# is about the longest of them rather than the sum.  Each thread imports only its own
+# module, so that its step starts soon.
+AHEAD = {
+    "indicators": ("canxie_tui.store.indicators", "indicators"),
+    "subsidies": ("canxie_tui.store.subsidy_check", "counts_on"),
+}
+
+
+def _part(key: str, today: date, store: Store) -> Any:
+    module, name = AHEAD[key]
+    return getattr(importlib.import_module(module), name)(_mapped(store), today)
+
+
+def dashboard_figures(store: Store) -> Any:
+    """The dashboard's figures (`store.dashboard.dashboard`), read as the first ones."""
+    today = store.today()
+    ahead = {key: prefetch(store, partial(_part, key, today)) for key in AHEAD}
+    from canxie_tui.store.dashboard import dashboard  # in this thread, not the caller's
+
+    return dashboard(
+        _mapped(store), today, elsewhere={key: done.result for key, done in ahead.items()}
+    )
