@@ -16,6 +16,7 @@ from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
@@ -358,6 +359,19 @@ class CanxieApp(App[None]):
             return await worker.wait()
         except WorkerFailed as failed:
             raise failed.error from None
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Textual's notify, but plain text by default: messages quote names, notes and
+        paths as typed, and a "[/]" in them must neither crash the toast nor vanish."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def report_error(self, error: BaseException) -> None:
         """Tell the user what went wrong, in Chinese; never a traceback."""

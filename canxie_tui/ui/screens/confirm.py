@@ -24,7 +24,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="confirm-box"):
-            yield Label(self.question, classes="form-title")
+            yield Label(self.question, classes="form-title", markup=False)
             with Horizontal(classes="form-buttons"):
                 yield Button("确定 Y", variant="warning", id="yes")
                 yield Button("取消 N", id="no")

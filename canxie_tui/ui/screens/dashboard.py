@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Label, Sparkline, Static
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.widgets.keyline import KeyLine
-from canxie_tui.ui.widgets.tables import add_keyed_columns, cursor_key, keep_cursor
+from canxie_tui.ui.widgets.tables import PlainTable, add_keyed_columns, cursor_key, keep_cursor
 from canxie_tui.ui.widgets.text import fit
 from canxie_tui.ui.widgets.titleline import TitleLine
 
@@ -228,20 +228,20 @@ class DashboardScreen(CanxieScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield TitleLine()
-        yield Static("正在统计…", id="today")
+        yield Static("正在统计…", id="today", markup=False)
         yield Static("", id="month")
         with Horizontal(id="spark-row"):
             yield Label("本月每日走访", id="spark-label")
             yield Sparkline([], id="spark")
             yield Label("", id="spark-max")
-        table: DataTable[str] = DataTable(id="indicators", cursor_type="row")
+        table = PlainTable(id="indicators", cursor_type="row")
         table.border_title = "“十四五”专栏1指标（回车看缺口名单）"
         yield table
         with Horizontal(id="agenda"):
-            due = Static("", id="agenda-due")
+            due = Static("", id="agenda-due", markup=False)
             due.border_title = "今天要走访（d 看全部）"
             yield due
-            follow = Static("", id="agenda-followups")
+            follow = Static("", id="agenda-followups", markup=False)
             follow.border_title = "未完成的跟进（f 看全部）"
             yield follow
         yield Static("", id="beside-table")

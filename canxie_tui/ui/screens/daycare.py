@@ -19,7 +19,7 @@ from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.screens.help import left_out_keys
 from canxie_tui.ui.widgets.keyline import KeyLine
-from canxie_tui.ui.widgets.tables import add_keyed_columns, keep_cursor
+from canxie_tui.ui.widgets.tables import PlainTable, add_keyed_columns, keep_cursor
 from canxie_tui.ui.widgets.text import fit
 from canxie_tui.ui.widgets.titleline import TitleLine
 
@@ -82,10 +82,10 @@ class DaycareScreen(CanxieScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield TitleLine()
-        yield Static("", id="sheet-head")
+        yield Static("", id="sheet-head", markup=False)
         # The keys the footer has no room for at 80 columns (F1 lists them all).
         yield Label(left_out_keys(self.BINDINGS), id="more-keys")
-        yield DataTable(id="sheet", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="sheet", cursor_type="row", zebra_stripes=True)
         yield KeyLine()
 
     def on_mount(self) -> None:

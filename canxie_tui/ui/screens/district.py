@@ -24,6 +24,7 @@ from canxie_tui.domain.daycare import parse_month
 from canxie_tui.domain.errors import CanxieError
 from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.widgets.keyline import KeyLine
+from canxie_tui.ui.widgets.tables import PlainTable
 from canxie_tui.ui.widgets.titleline import TitleLine
 
 _KEEP = {"district": "保留区里的", "incoming": "采用月报的", "link": "认定为同一人"}
@@ -83,16 +84,16 @@ class DistrictScreen(CanxieScreen[None]):
             yield Label("月份")
             today = self.canxie.store.today()
             yield Input(f"{today.year}-{today.month:02d}", id="district-month")
-        returns: DataTable[str] = DataTable(id="district-returns", cursor_type="row")
+        returns = PlainTable(id="district-returns", cursor_type="row")
         returns.add_columns("文件", "社区", "月份", "状态")
         yield returns
-        yield Static("", id="district-missing")
+        yield Static("", id="district-missing", markup=False)
         yield ProgressBar(id="progress", show_eta=False)
-        yield Static("", id="district-result")
-        conflicts: DataTable[str] = DataTable(id="district-conflicts", cursor_type="row")
+        yield Static("", id="district-result", markup=False)
+        conflicts = PlainTable(id="district-conflicts", cursor_type="row")
         conflicts.add_columns("冲突", "记录", "来源文件", "原因")
         yield conflicts
-        yield Static("", id="district-detail")
+        yield Static("", id="district-detail", markup=False)
         yield KeyLine(compact=False)
 
     def on_mount(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -62,7 +63,7 @@ class DueListScreen(ListScreen[DueItem]):
     async def load(self) -> tuple[list[DueItem], str]:
         if not self.grid_names:
             self.grid_names = await self.canxie.db(duelist.grids)
-            self.query_one("#f-grid", Select).set_options((g, g) for g in self.grid_names)
+            self.query_one("#f-grid", Select).set_options((Text(g), g) for g in self.grid_names)
         today = self.canxie.store.today()
         items, total = await self.canxie.db(duelist.due_list, today, self._filters())
         overdue = sum(1 for i in items if i.overdue_days > 0)

@@ -27,7 +27,7 @@ from canxie_tui.ui.screens.help import left_out_keys
 from canxie_tui.ui.widgets.field import chosen, select
 from canxie_tui.ui.widgets.keyline import KeyLine
 from canxie_tui.ui.widgets.paging import PAGE, page_end, paging_note, rows_to_keep, wants_next_page
-from canxie_tui.ui.widgets.tables import add_keyed_columns, keep_cursor
+from canxie_tui.ui.widgets.tables import PlainTable, add_keyed_columns, keep_cursor
 from canxie_tui.ui.widgets.text import WrappedStatic, fit
 from canxie_tui.ui.widgets.titleline import TitleLine
 
@@ -44,7 +44,7 @@ PLACE_WIDTH = (4, 24)
 STATUS_WIDTH = max(cell_len(label) for label in codes.ROLL_CALL_STATUSES.values())
 
 
-class RollCallTable(DataTable[str]):
+class RollCallTable(PlainTable):
     """The roll call's table, which can run something once it has painted its rows."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -158,7 +158,7 @@ class EmergencyScreen(CanxieScreen[None]):
     def compose(self) -> ComposeResult:
         text, _ = _FILTERS.get(self.app, ("", None))
         yield TitleLine()
-        yield Static("正在读取…", id="event-head")
+        yield Static("正在读取…", id="event-head", markup=False)
         with Horizontal(id="filters"):
             yield Input(text, placeholder="楼栋或姓名，如 3栋", id="e-query")
             yield select(codes.ROLL_CALL_STATUSES, blank="全部状态", id="e-status")

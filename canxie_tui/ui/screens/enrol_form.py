@@ -25,7 +25,7 @@ class EnrolForm(FormScreen[Member]):
     def build_fields(self) -> list[Field]:
         return [
             Field("query", "查找人员（姓名/拼音首字母/身份证后4位）", Input("", id="query")),
-            Field("person_id", "选择（上下键）", OptionList(id="person_id")),
+            Field("person_id", "选择（上下键）", OptionList(id="person_id", markup=False)),
             Field(
                 "services",
                 "接受的服务（空格勾选）",

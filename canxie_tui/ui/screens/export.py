@@ -49,9 +49,9 @@ class ExportScreen(CanxieScreen[None]):
         yield Label("月份（如 2026-11），回车查看内容，Ctrl+S 导出")
         today = self.canxie.store.today()
         yield Input(f"{today.year}-{today.month:02d}", id="export-month")
-        yield Static("", id="summary")
+        yield Static("", id="summary", markup=False)
         yield ProgressBar(id="progress", show_eta=False)
-        yield Static("", id="result")
+        yield Static("", id="result", markup=False)
         yield KeyLine()
 
     def on_mount(self) -> None:

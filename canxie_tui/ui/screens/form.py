@@ -48,7 +48,7 @@ class FormScreen(CanxieMixin, ModalScreen[ResultT]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form-box"):
-            yield Label(self.form_title, classes="form-title")
+            yield Label(self.form_title, classes="form-title", markup=False)
             with VerticalScroll(classes="form-fields"):
                 yield from self.build_fields()
             yield WrappedStatic("", id="form-error")

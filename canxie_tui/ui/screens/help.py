@@ -116,7 +116,11 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form-box"):
-            yield Label(f"按键帮助 · {self.under.title or self.app.title}", classes="form-title")
+            yield Label(
+                f"按键帮助 · {self.under.title or self.app.title}",
+                classes="form-title",
+                markup=False,
+            )
             with VerticalScroll(id="keys-scroll"):
                 yield KeysTable(key_rows(self.under, self.app.BINDINGS), id="keys")
             yield KeyLine()

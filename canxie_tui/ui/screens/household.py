@@ -22,7 +22,7 @@ from canxie_tui.store.connection import Store
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.widgets.keyline import KeyLine
-from canxie_tui.ui.widgets.tables import add_keyed_columns, cursor_key
+from canxie_tui.ui.widgets.tables import PlainTable, add_keyed_columns, cursor_key
 from canxie_tui.ui.widgets.text import fit
 from canxie_tui.ui.widgets.titleline import TitleLine
 
@@ -175,16 +175,16 @@ class HouseholdScreen(CanxieScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield TitleLine()
-        yield Static("正在读取…", id="hh-info")
+        yield Static("正在读取…", id="hh-info", markup=False)
         yield Label("成员（a 添加  e 修改  s 状态  b 补贴  u 调查  i 显示证号）", classes="section")
-        members: DataTable[str] = DataTable(id="members", cursor_type="row")
+        members = PlainTable(id="members", cursor_type="row")
         yield members
-        yield Static("", id="member-detail")
+        yield Static("", id="member-detail", markup=False)
         yield Label(
             "跟进、走访与个案记录（w 走访  n 记录  f 跟进  c 完成  r 更正  v 历史）",
             classes="section",
         )
-        entries: DataTable[str] = DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        entries = PlainTable(id="timeline", cursor_type="row", zebra_stripes=True)
         yield entries
         yield KeyLine()
 

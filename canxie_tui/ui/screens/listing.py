@@ -20,7 +20,7 @@ from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.widgets.keyline import KeyLine
 from canxie_tui.ui.widgets.paging import PAGE, page_end, paging_note, rows_to_keep, wants_next_page
-from canxie_tui.ui.widgets.tables import add_keyed_columns, cursor_key, keep_cursor
+from canxie_tui.ui.widgets.tables import PlainTable, add_keyed_columns, cursor_key, keep_cursor
 from canxie_tui.ui.widgets.titleline import TitleLine
 
 ItemT = TypeVar("ItemT")
@@ -64,8 +64,8 @@ class ListScreen(CanxieScreen[None], Generic[ItemT]):
     def compose(self) -> ComposeResult:
         yield TitleLine()
         yield from self.filters()
-        yield Static("正在读取…", id="count")
-        yield DataTable(id="rows", cursor_type="row", zebra_stripes=True)
+        yield Static("正在读取…", id="count", markup=False)
+        yield PlainTable(id="rows", cursor_type="row", zebra_stripes=True)
         yield KeyLine()
 
     def on_mount(self) -> None:

@@ -16,6 +16,7 @@ from canxie_tui.store.connection import Store
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.widgets.keyline import KeyLine
+from canxie_tui.ui.widgets.tables import PlainTable
 from canxie_tui.ui.widgets.text import pad
 from canxie_tui.ui.widgets.titleline import TitleLine
 
@@ -55,7 +56,7 @@ class MonthGridScreen(CanxieScreen[None]):
     def compose(self) -> ComposeResult:
         yield TitleLine()
         yield Static("", id="grid-head")
-        yield DataTable(id="grid", cursor_type="row", fixed_columns=1, cell_padding=0)
+        yield PlainTable(id="grid", cursor_type="row", fixed_columns=1, cell_padding=0)
         yield KeyLine()
 
     def on_mount(self) -> None:

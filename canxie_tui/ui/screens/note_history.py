@@ -48,6 +48,8 @@ class NoteHistoryScreen(ModalScreen[None]):
 def _version(label: str, at: str, author: str, category: str, body: str) -> ComposeResult:
     """One version: who wrote it when, then its text as written (no markup)."""
     yield Static(
-        f"{label} · {at.replace('T', ' ')} · {author} · {category}", classes="revision-head"
+        f"{label} · {at.replace('T', ' ')} · {author} · {category}",
+        classes="revision-head",
+        markup=False,
     )
     yield Static(body, classes="revision-body", markup=False)

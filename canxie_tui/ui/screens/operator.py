@@ -40,9 +40,9 @@ class OperatorScreen(CanxieMixin, ModalScreen[Operator]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="form-box"):
             yield Label("切换操作员：上下键选择后回车，或输入新姓名回车添加", classes="form-title")
-            yield OptionList(id="operators")
+            yield OptionList(id="operators", markup=False)
             yield Input(placeholder="新操作员姓名", id="new-operator")
-            yield Static("", id="form-error")
+            yield Static("", id="form-error", markup=False)
             yield KeyLine()
 
     @reported

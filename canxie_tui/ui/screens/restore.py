@@ -35,7 +35,7 @@ class RestoreScreen(CanxieMixin, ModalScreen[None]):
             yield Label(
                 "从备份恢复：选择一个备份后回车（恢复前会先备份当前数据库）", classes="form-title"
             )
-            yield OptionList(id="backups")
+            yield OptionList(id="backups", markup=False)
             yield KeyLine()
 
     def on_mount(self) -> None:

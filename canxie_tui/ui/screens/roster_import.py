@@ -15,6 +15,7 @@ from canxie_tui.domain.ids import mask_id
 from canxie_tui.store.connection import Store
 from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.widgets.keyline import KeyLine
+from canxie_tui.ui.widgets.tables import PlainTable
 from canxie_tui.ui.widgets.titleline import TitleLine
 
 if TYPE_CHECKING:
@@ -61,10 +62,10 @@ class RosterImportScreen(CanxieScreen[None]):
         yield TitleLine()
         yield Label("导入花名册：输入 .xlsx 文件路径回车，或在下面选择文件", classes="section")
         yield Input(placeholder="如 D:\\花名册\\2026年11月.xlsx", id="path")
-        yield OptionList(id="files")
+        yield OptionList(id="files", markup=False)
         yield ProgressBar(id="progress", show_eta=False)
-        yield Static("", id="plan")
-        yield DataTable(id="details", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="plan", markup=False)
+        yield PlainTable(id="details", cursor_type="row", zebra_stripes=True)
         yield KeyLine()
 
     def on_mount(self) -> None:

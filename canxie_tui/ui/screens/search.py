@@ -23,7 +23,7 @@ from canxie_tui.store.search import Filters, search
 from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.widgets.field import chosen, select
 from canxie_tui.ui.widgets.keyline import KeyLine
-from canxie_tui.ui.widgets.tables import cursor_key
+from canxie_tui.ui.widgets.tables import PlainTable, cursor_key
 from canxie_tui.ui.widgets.text import fit
 from canxie_tui.ui.widgets.titleline import TitleLine
 
@@ -91,8 +91,8 @@ class SearchScreen(CanxieScreen[None]):
             yield select(codes.LEVELS, blank="全部等级", id="f-level")
             yield select(codes.PERSON_STATUSES, blank="全部状态", id="f-status")
             yield select(_FLAGS, blank="全部情况", id="f-flag")
-        yield Static("", id="count")
-        table: DataTable[str] = DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="count", markup=False)
+        table = PlainTable(id="results", cursor_type="row", zebra_stripes=True)
         yield table
         yield KeyLine()
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Select, Static
 
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
 Row = dict[str, Any]
 
 
-def progress_text(found: survey.Progress, grid: str | None = None) -> str:
+def progress_text(found: survey.Progress, grid: str | None = None) -> Content:
     """Three lines: the round's counts, its two rates, then each grid's done/due (with a
     grid chosen: each of its buildings')."""
     t = found.total
@@ -46,11 +48,13 @@ def progress_text(found: survey.Progress, grid: str | None = None) -> str:
         if found.apart_elsewhere
         else ""
     )
-    return (
-        f"[b]{round.title}[/b]（时点 {round.ref_date}）　应调查 {t.due} · 已调查 {t.surveyed}"
+    return Content.from_markup(  # grid and building names as variables: never markup
+        f"[b]$title[/b]（时点 {round.ref_date}）　应调查 {t.due} · 已调查 {t.surveyed}"
         f"（入户 {t.home} 见面 {t.meet} 电话 {t.phone}）· 失访 {t.lost} · 未调查 {t.left}\n"
         f"入户率 [b]{rules.rate_text(t.home_rate)}[/b]　完成率 {rules.rate_text(t.completion)}"
-        f"　调查中 {t.draft} 人{apart}\n{grids}"
+        f"　调查中 {t.draft} 人{apart}\n$grids",
+        title=round.title,
+        grids=grids,
     )
 
 
@@ -130,7 +134,7 @@ class SurveyScreen(ListScreen[Row]):
         found = await self.canxie.db(survey.progress, self.round)
         if not self.grid_names:
             self.grid_names = [g.name for g in found.grids]
-            self.query_one("#f-grid", Select).set_options((g, g) for g in self.grid_names)
+            self.query_one("#f-grid", Select).set_options((Text(g), g) for g in self.grid_names)
         grid = chosen(self.query_one("#f-grid", Select))
         head.update(progress_text(found, grid))
         building = self.query_one("#f-building", Input).value.strip() or None

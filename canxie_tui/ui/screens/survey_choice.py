@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from rich.markup import escape
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -29,9 +28,9 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="confirm-box"):
-            yield Label(self.title_text, classes="form-title")
-            lines = [f"  {n}  {escape(label)}" for n, (_, label) in enumerate(self.options, 1)]
-            yield Static("\n".join(lines), id="choices")
+            yield Label(self.title_text, classes="form-title", markup=False)
+            lines = [f"  {n}  {label}" for n, (_, label) in enumerate(self.options, 1)]
+            yield Static("\n".join(lines), id="choices", markup=False)
             yield Static(self.note or "按数字键选择，Esc 取消", classes="hint")
 
     def on_key(self, event: events.Key) -> None:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from rich.markup import escape
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.widgets import Static
 
 from canxie_tui.domain import codes
@@ -34,13 +34,13 @@ from canxie_tui.ui.widgets.titleline import TitleLine
 HINT = "↑↓ 选题　数字键 选答案（多选可取消）　回车 确认本部分　PgUp 上一部分"  # Esc: footer
 
 
-def choices_line(item: form.Item, value: Any) -> str:
+def choices_line(item: form.Item, value: Any) -> Content:
     picked = set(value) if isinstance(value, list) else {value}
     parts = []
     for code, label in item.choices.items():
-        text = f"{form.pick_key(code)}.{escape(label)}"
-        parts.append(f"[reverse b]{text}[/]" if code in picked else text)
-    return "　".join(parts)
+        text = f"{form.pick_key(code)}.{label}"
+        parts.append(Content.styled(text, "reverse b") if code in picked else Content(text))
+    return Content("　").join(parts)
 
 
 class SurveyFormScreen(CanxieScreen[survey.Entry | None]):
@@ -105,22 +105,31 @@ class SurveyFormScreen(CanxieScreen[survey.Entry | None]):
         )
         facts.append("人户分离" if self.entry.apart else "")
         who = f"{self.entry.name}（{'，'.join(f for f in facts if f)}）"
+        # What was typed goes in as variables, never read as markup (Textual's way).
         self.query_one("#survey-head", Static).update(
-            f"[b]{escape(who)}[/b]　{escape(self.entry.address)}\n"
-            f"[b]第{self.page + 1}/{len(pages)}部分　{section.label}[/b]"
+            Content.from_markup(
+                f"[b]$who[/b]　$address\n[b]第{self.page + 1}/{len(pages)}部分　$section[/b]",
+                who=who,
+                address=self.entry.address,
+                section=section.label,
+            )
         )
         lines = []
         for index, item in enumerate(items):
             mark = "▶" if index == self.cursor else "　"
             value = self.answers.get(item.key)
             source = self.sources.get(item.key, "")
-            tag = f"　[i]（{source}）[/i]" if source and value else ""
+            tag = "　[i]（$source）[/i]" if source and value else ""
             empty = "" if value else "　[b]待填[/b]"
             if item.multi and "可多选" not in item.label:
                 empty = "　（可多选）" + empty
-            lines.append(f"{mark} [b]{escape(item.title)}[/b]{tag}{empty}")
-            lines.append(f"　　{choices_line(item, value)}")
-        self.query_one("#survey-body", Static).update("\n".join(lines))
+            lines.append(
+                Content.from_markup(
+                    f"{mark} [b]$title[/b]{tag}{empty}", title=item.title, source=source
+                )
+            )
+            lines.append(Content("　　") + choices_line(item, value))
+        self.query_one("#survey-body", Static).update(Content("\n").join(lines))
 
     # -- keys
     def on_key(self, event: events.Key) -> None:
