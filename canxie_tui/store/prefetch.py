@@ -1,10 +1,12 @@
 """Work started ahead, in a thread of its own on a connection of its own.
 
-The dashboard's figures are started this way before Textual is even imported
-(`cli.common.run_tui`): SQLite computes on the other core (it lets go of the GIL
-while it steps) while the main thread imports Textual and builds the first screen,
-so the figures come soon after the first paint.  Nothing here imports the heavy
-modules: the job imports what it needs in its own thread.
+The dashboard's figures are started this way when the app mounts
+(`CanxieApp.on_mount`): SQLite computes on the other core (it lets go of the GIL
+while it steps) while the main thread builds and paints the first screen, so the
+figures come soon after the first paint.  (Starting them before Textual is imported
+was tried: the imports then competed with them and the first paint came later.)
+Nothing here imports the heavy modules: the job imports what it needs in its own
+thread.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
+from contextlib import suppress
 from datetime import date
 from functools import partial
 from typing import Any, TypeVar
@@ -43,10 +46,15 @@ def prefetch(store: Store, fn: Callable[[Store], T]) -> Future[T]:
     done: Future[T] = Future()
 
     def job() -> None:
-        try:
-            done.set_result(on_own_connection(store, fn))
-        except BaseException as error:  # handed to whoever waits for it
-            done.set_exception(error)
+        # Whoever waited may have given up (the app closed before the figures came):
+        # then the outcome has nowhere to go, and is dropped quietly.
+        with suppress(InvalidStateError):
+            try:
+                outcome = on_own_connection(store, fn)
+            except BaseException as error:  # handed to whoever waits for it
+                done.set_exception(error)
+            else:
+                done.set_result(outcome)
 
     threading.Thread(target=job, name="canxie-prefetch", daemon=True).start()
     return done
