@@ -165,7 +165,7 @@ class Month(NamedTuple):
 
 def month(text: str) -> Month:
     """`--month`: 2026-11, 2026/11, 202611 or 2026年11月."""
-    from canxie_tui.domain.daycare import parse_month
+    from canxie_tui.domain.dates import parse_month
 
     with usage_errors():
         year, number = parse_month(text)

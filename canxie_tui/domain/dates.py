@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from canxie_tui.domain.errors import InputError
 
-__all__ = ["ACCEPTED_FORMS", "add_days", "days_between", "parse_day"]
+__all__ = ["ACCEPTED_FORMS", "add_days", "days_between", "parse_day", "parse_month"]
 
 ACCEPTED_FORMS = "2026-11-29、2026/11/29、20261129、11-29、11月29日、今天(t)、昨天(y)、前天"
 MIN_YEAR = 1900
@@ -147,3 +147,21 @@ def age_on_text(birth: str | None, day: date) -> int | None:
     if not birth:
         return None
     return day.year - int(birth[:4]) - (birth[5:10] > f"{day.month:02d}-{day.day:02d}")
+
+
+_MONTH = re.compile(r"(\d{4})(?:[-/.年]?)(\d{1,2})月?")
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """ "2026-11" / 2026/11 / 202611 / 2026年11月 -> (2026, 11)."""
+    shown = (text or "").strip()
+    raw = unicodedata.normalize("NFKC", shown).replace(" ", "")
+    match = _MONTH.fullmatch(raw)
+    if not match:
+        raise InputError(f"月份“{shown}”无法识别，请按 2026-11 的格式填写", "month")
+    year, month = int(match[1]), int(match[2])
+    if not 1 <= month <= 12:
+        raise InputError(f"月份“{shown}”不对：月应在 1–12 之间", "month")
+    if year < 1900:
+        raise InputError(f"月份“{shown}”不对：年份应在 1900 年以后", "month")
+    return year, month

@@ -53,7 +53,6 @@ __all__ = [
     "month_days",
     "month_stats",
     "next_status",
-    "parse_month",
     "parse_weekdays",
     "weekdays_label",
 ]
@@ -195,24 +194,6 @@ def clean_services(services: Iterable[str]) -> list[str]:
     if unknown:
         raise InputError(f"未知的服务项目：{'、'.join(unknown)}", "services")
     return chosen
-
-
-_MONTH = re.compile(r"(\d{4})(?:[-/.年]?)(\d{1,2})月?")
-
-
-def parse_month(text: str) -> tuple[int, int]:
-    """ "2026-11" / 2026/11 / 202611 / 2026年11月 -> (2026, 11)."""
-    shown = (text or "").strip()
-    raw = unicodedata.normalize("NFKC", shown).replace(" ", "")
-    match = _MONTH.fullmatch(raw)
-    if not match:
-        raise InputError(f"月份“{shown}”无法识别，请按 2026-11 的格式填写", "month")
-    year, month = int(match[1]), int(match[2])
-    if not 1 <= month <= 12:
-        raise InputError(f"月份“{shown}”不对：月应在 1–12 之间", "month")
-    if year < 1900:
-        raise InputError(f"月份“{shown}”不对：年份应在 1900 年以后", "month")
-    return year, month
 
 
 # -- calendar rules ----------------------------------------------------------------

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, Protocol
 
 from canxie_tui.domain import codes
-from canxie_tui.domain.daycare import parse_month
+from canxie_tui.domain.dates import parse_month
 from canxie_tui.domain.errors import InputError
 
 __all__ = [
@@ -97,7 +97,7 @@ def same_state(old: str | None, new: str | None) -> bool:
 # -- months ("YYYY-MM" text compares in calendar order) ---------------------------------
 def check_month(text: str) -> str:
     """A month as stored ("2026-01") from what a worker types (2026-1, 2026/01, 202601,
-    2026年1月: `daycare.parse_month`, as the command line's --month); else refused in words."""
+    2026年1月: `dates.parse_month`, as the command line's --month); else refused in words."""
     try:
         year, number = parse_month(text)
     except InputError:

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Input, Label, ProgressBar, Static
 
-from canxie_tui.domain.daycare import parse_month
+from canxie_tui.domain.dates import parse_month
 from canxie_tui.domain.errors import CanxieError
 from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.widgets.keyline import KeyLine
