@@ -195,7 +195,7 @@ def test_parse_weekdays(value: str | list[int]) -> None:
 @example(text="2026-13")
 @example(text="0001-01")
 def test_parse_month(text: str) -> None:
-    refuses_in_chinese(lambda: daycare_rules.parse_month(text))
+    refuses_in_chinese(lambda: dates.parse_month(text))
 
 
 @RELAXED

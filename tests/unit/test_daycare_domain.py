@@ -13,6 +13,7 @@ from datetime import date
 import pytest
 
 from canxie_tui.domain import daycare as dc
+from canxie_tui.domain.dates import parse_month
 from canxie_tui.domain.daycare import Mark, Member, Streak
 from canxie_tui.domain.errors import InputError
 
@@ -270,7 +271,7 @@ def test_clean_enrolment_refusals() -> None:
     ],
 )
 def test_parse_month(text: str, expected: tuple[int, int]) -> None:
-    assert dc.parse_month(text) == expected
+    assert parse_month(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -278,7 +279,7 @@ def test_parse_month(text: str, expected: tuple[int, int]) -> None:
 )
 def test_parse_month_refusals(text: str, reason: str) -> None:
     with pytest.raises(InputError, match=reason) as err:
-        dc.parse_month(text)
+        parse_month(text)
     assert err.value.field == "month"
 
 
