@@ -81,6 +81,16 @@ def build_register(path: Path) -> Store:
     return store
 
 
+def build_register_with_old_keys(path: Path) -> None:
+    """A register whose search keys an earlier version made (none left), closed."""
+    store = build_register(path)
+    store.db.conn.execute("DELETE FROM search_terms")
+    store.db.conn.execute("DELETE FROM person_fts")
+    store.db.conn.execute("PRAGMA user_version = 1")
+    store.db.conn.commit()
+    store.close()
+
+
 def add_certificate_dates(store: Store) -> str:
     """王芳 expired, 单丽 soon, 李华 (a new household) years away; 李华's person id."""
     for id_number, until in ((WANG_FANG_ID, "2026-11-01"), (SHAN_LI_ID, "2027-01-15")):

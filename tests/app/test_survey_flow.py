@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from canxie_tui.domain import survey_form as form
@@ -14,20 +15,39 @@ from canxie_tui.ui.screens.survey_form import SurveyFormScreen
 from tests.app.conftest import WANG_FANG_ID, settle
 
 
-def _last_year(store: Store) -> dict:
-    """王芳 surveyed in the 2026 round (every item answered), then the 2027 round opened."""
+def _wang_fang_surveyed(store: Store, **given: object) -> survey.Entry:
+    """王芳 surveyed in the 2026 round: `given` answers, every other item its first choice."""
     survey.start_round(store, 2026)
     person_id = store.scalar("SELECT id FROM persons WHERE id_number = ?", (WANG_FANG_ID,))
     entry = survey.entry_for_person(store, person_id, 2026)
-    answers = survey.starting_answers(store, entry)[0] | {"hukou_type": "2", "needs": ["11"]}
+    answers = survey.starting_answers(store, entry)[0] | given
     for _ in range(3):
         for item in form.applicable(entry.subject, answers):
             if item.key not in answers:
                 first = next(iter(item.choices))
                 answers[item.key] = [first] if item.multi else first
-    done = survey.finish(store, entry, answers, "home", "2026-11-20")
+    return survey.finish(store, entry, answers, "home", "2026-11-20")
+
+
+def _last_year(store: Store) -> dict:
+    """王芳 surveyed in the 2026 round (every item answered), then the 2027 round opened."""
+    done = _wang_fang_surveyed(store, hukou_type="2", needs=["11"])
     survey.start_round(store, 2027, "2027-01-04")
     return done.answers
+
+
+async def _open_her_survey_from_the_household(pilot: Pilot[None], store: Store) -> None:
+    """王芳's household screen, then u: her survey form."""
+    from canxie_tui.ui.screens.household import HouseholdScreen
+
+    household_id = store.scalar(
+        "SELECT household_id FROM persons WHERE id_number = ?", (WANG_FANG_ID,)
+    )
+    await settle(pilot)
+    pilot.app.push_screen(HouseholdScreen(household_id))
+    await settle(pilot)
+    await pilot.press("u")
+    await settle(pilot)
 
 
 async def test_unchanged_person_is_surveyed_one_key_per_page(
@@ -126,15 +146,8 @@ async def test_household_u_opens_the_selected_persons_survey(
     from canxie_tui.ui.screens.household import HouseholdScreen
 
     survey.start_round(register_store, 2026)
-    household_id = register_store.scalar(
-        "SELECT household_id FROM persons WHERE id_number = ?", (WANG_FANG_ID,)
-    )
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        app.push_screen(HouseholdScreen(household_id))
-        await settle(pilot)
-        await pilot.press("u")
-        await settle(pilot)
+        await _open_her_survey_from_the_household(pilot, register_store)
         assert isinstance(app.screen, SurveyFormScreen)
         assert app.screen.entry.name == "王芳"
         await pilot.press("escape")
@@ -151,16 +164,7 @@ async def test_esc_on_a_finished_survey_asks_before_dropping_a_change(
     from canxie_tui.ui.screens.confirm import ConfirmScreen
     from canxie_tui.ui.screens.household import HouseholdScreen
 
-    survey.start_round(register_store, 2026)
-    person_id = register_store.scalar("SELECT id FROM persons WHERE id_number = ?", (WANG_FANG_ID,))
-    entry = survey.entry_for_person(register_store, person_id, 2026)
-    answers = survey.starting_answers(register_store, entry)[0] | {"hukou_type": "2"}
-    for _ in range(3):
-        for item in form.applicable(entry.subject, answers):
-            if item.key not in answers:
-                first = next(iter(item.choices))
-                answers[item.key] = [first] if item.multi else first
-    survey.finish(register_store, entry, answers, "home", "2026-11-20")
+    entry = _wang_fang_surveyed(register_store, hukou_type="2")
 
     def saved() -> tuple[str, str]:
         row = register_store.query(
@@ -168,15 +172,8 @@ async def test_esc_on_a_finished_survey_asks_before_dropping_a_change(
         )[0]
         return row["status"], json.loads(row["answers"])["hukou_type"]
 
-    household_id = register_store.scalar(
-        "SELECT household_id FROM persons WHERE id = ?", (person_id,)
-    )
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        app.push_screen(HouseholdScreen(household_id))
-        await settle(pilot)
-        await pilot.press("u")
-        await settle(pilot)
+        await _open_her_survey_from_the_household(pilot, register_store)
         form_screen = app.screen
         assert isinstance(form_screen, SurveyFormScreen)
         await pilot.press("escape")  # nothing changed: closes at once

@@ -10,7 +10,7 @@ import pytest
 from canxie_tui.domain.search_keys import KEYS_VERSION
 from canxie_tui.store import backup, session
 from canxie_tui.ui.app import CanxieApp
-from tests.app.conftest import NOW, build_register, settle
+from tests.app.conftest import NOW, build_register, build_register_with_old_keys, settle
 
 
 def _reopened(path: Path) -> CanxieApp:
@@ -38,12 +38,7 @@ async def test_outdated_keys_of_a_large_database_are_reindexed_after_the_figures
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "canxie.db"
-    store = build_register(path)
-    store.db.conn.execute("DELETE FROM search_terms")
-    store.db.conn.execute("DELETE FROM person_fts")
-    store.db.conn.execute("PRAGMA user_version = 1")
-    store.db.conn.commit()
-    store.close()
+    build_register_with_old_keys(path)
     monkeypatch.setattr(session, "REINDEX_ON_OPEN_MAX", 1)  # "large": above the open's limit
     monkeypatch.setattr(session, "REINDEX_STEP", 1)
     app = _reopened(path)

@@ -105,15 +105,10 @@ def test_a_large_database_used_only_from_the_command_line_is_reindexed_after_the
     import json
 
     from canxie_tui.domain.search_keys import KEYS_VERSION
-    from tests.app.conftest import build_register
+    from tests.app.conftest import build_register_with_old_keys
 
     path = tmp_path / "district.db"
-    store = build_register(path)
-    store.db.conn.execute("DELETE FROM search_terms")
-    store.db.conn.execute("DELETE FROM person_fts")
-    store.db.conn.execute("PRAGMA user_version = 1")
-    store.db.conn.commit()
-    store.close()
+    build_register_with_old_keys(path)
     monkeypatch.setattr(session, "REINDEX_ON_OPEN_MAX", 1)  # "large": not re-indexed at open
     monkeypatch.setattr(session, "REINDEX_STEP", 2)
 
