@@ -36,6 +36,18 @@ def _last_year(store: Store) -> dict:
     return done.answers
 
 
+async def _open_her_survey_from_the_list(pilot: Pilot[None]) -> None:
+    """The survey screen (v), then Enter on 王芳: her survey form."""
+    await settle(pilot)
+    await pilot.press("v")
+    await settle(pilot)
+    table = pilot.app.screen.query_one("#rows", DataTable)
+    names = [str(table.get_row_at(i)[4]) for i in range(table.row_count)]
+    table.move_cursor(row=names.index("王芳"))
+    await pilot.press("enter")
+    await settle(pilot)
+
+
 async def _open_her_survey_from_the_household(pilot: Pilot[None], store: Store) -> None:
     """王芳's household screen, then u: her survey form."""
     from canxie_tui.ui.screens.household import HouseholdScreen
@@ -112,14 +124,7 @@ async def test_survey_resumes_on_the_page_it_was_left(
 ) -> None:
     survey.start_round(register_store, 2026)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("v")
-        await settle(pilot)
-        table = app.screen.query_one("#rows", DataTable)
-        names = [str(table.get_row_at(i)[4]) for i in range(table.row_count)]
-        table.move_cursor(row=names.index("王芳"))
-        await pilot.press("enter")
-        await settle(pilot)
+        await _open_her_survey_from_the_list(pilot)
         await pilot.press("enter")  # nothing answered yet: refused, the cursor on the first item
         await settle(pilot)
         assert "第1/" in str(app.screen.query_one("#survey-head", Static).render())
@@ -209,14 +214,7 @@ async def test_a_survey_only_looked_at_stays_not_started(
     survey.start_round(register_store, 2026)
     audited = register_store.scalar("SELECT count(*) FROM audit_log")
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("v")
-        await settle(pilot)
-        table = app.screen.query_one("#rows", DataTable)
-        names = [str(table.get_row_at(i)[4]) for i in range(table.row_count)]
-        table.move_cursor(row=names.index("王芳"))
-        await pilot.press("enter")
-        await settle(pilot)
+        await _open_her_survey_from_the_list(pilot)
         assert isinstance(app.screen, SurveyFormScreen)
         await pilot.press("down", "escape")
         await settle(pilot)
