@@ -26,7 +26,8 @@ from canxie_tui.excel.return_run import INT, ExportRun, Steps, record_full_ids_s
 from canxie_tui.excel.table import Column
 from canxie_tui.store import records
 from canxie_tui.store.connection import Store
-from canxie_tui.store.subsidy_check import CHANGE_KINDS, changes, check, payroll
+from canxie_tui.store.subsidy_check import check
+from canxie_tui.store.subsidy_payroll import CHANGE_KINDS, changes, payroll
 
 __all__ = ["CHANGES_SHEET", "PAYROLL_SHEET", "export_subsidies", "write_changes", "write_payroll"]
 

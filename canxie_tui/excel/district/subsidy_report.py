@@ -1,7 +1,7 @@
 """The district roll-up's 两项补贴 sheet: each community's payroll and check of the month.
 
 One row per community (and a subtotal per street, the district's total), as the
-community's own 两项补贴发放名册 counts them (`store.subsidy_check.totals_by_division`,
+community's own 两项补贴发放名册 counts them (`store.subsidy_payroll.totals_by_division`,
 by the district's rule sets): 生活补贴 and 护理补贴 人数 and 金额, their sum, and the
 check's 应停未停 with its 多发金额.  Subtotals add the communities up.
 """
@@ -15,7 +15,7 @@ from canxie_tui.domain.subsidies import CARE, KIND_SHORT, LIVING, month_of
 from canxie_tui.excel.book import Book
 from canxie_tui.excel.table import Column, Heading
 from canxie_tui.store.connection import Store
-from canxie_tui.store.subsidy_check import Totals, totals_by_division
+from canxie_tui.store.subsidy_payroll import Totals, totals_by_division
 
 SHEET = "两项补贴"
 _COUNT = "0"
