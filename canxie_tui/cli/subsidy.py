@@ -126,7 +126,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 i["reason"],
                 i["since"] or "不详",
                 len(i["overpaid_months"]),
-                i["overpaid_amount"],
+                i["overpaid_amount"] or ("未定" if i["overpaid_months"] else 0),
             )
             for i in lists["stop"]
         ],

@@ -145,3 +145,16 @@ async def test_apply_for_someone_eligible_who_never_did(
         assert app.screen is screen and table.row_count == before - 1
     [entry] = subsidies.history(register_store, person.id)
     assert (entry.kind, entry.state, entry.from_month) == (CARE, "applying", "2026-11")
+
+
+def test_an_overpayment_the_rules_cannot_price_says_so() -> None:
+    """护理补贴 paid to a 三级 person without the extension: the months are known, the amount
+    is not (the rule set prices that level at nothing) — it used to read "1月0元"."""
+    from canxie_tui.store.subsidy_check import STOP, Item, Row
+    from canxie_tui.ui.screens.subsidies import amount_text
+
+    person = Row("p", "h", "田鹏", "", 6, 3, "cq", frozenset(), frozenset(), "", "active", "")
+    unpriced = Item(STOP, "care", person, "三级精神", overpaid_months=("2026-11",))
+    priced = unpriced._replace(overpaid_months=("2026-10", "2026-11"), overpaid=200)
+    assert amount_text(unpriced) == "1月金额未定"
+    assert amount_text(priced) == "2月200元"

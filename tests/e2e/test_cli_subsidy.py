@@ -90,3 +90,23 @@ def test_roster_and_changes_workbooks(
         "--out", str(tmp_path),
     )  # fmt: skip
     assert code == 2 and "2027年3月还没有到，不能导出两项补贴发放名册" in err
+
+
+def test_an_overpayment_no_rule_prices_reads_undetermined(
+    subsidy_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """单丽 (三级视力) marked 享受 护理补贴: the months are known, the amount is not (the rule
+    set prices 三级 at nothing); the table said 0, the JSON keeps the number."""
+    from canxie_tui.store.session import open_store
+
+    store = open_store(subsidy_db)
+    shan_li = store.scalar("SELECT id FROM persons WHERE name = '单丽'")
+    subsidies.set_state(store, shan_li, CARE, RECEIVING, "2026-11", "误登记")
+    store.close()
+    code, out, _ = run(capsys, "--db", str(subsidy_db), "subsidy", "check")
+    assert code == 0
+    [line] = [row for row in out.splitlines() if "单丽" in row]
+    assert "未定" in line and " 0 " not in line
+    code, out, _ = run(capsys, "--db", str(subsidy_db), "subsidy", "check", "--json")
+    [stop] = [s for s in json.loads(out)["stop"] if s["name"] == "单丽"]
+    assert (stop["overpaid_months"], stop["overpaid_amount"]) == (["2026-11"], 0)

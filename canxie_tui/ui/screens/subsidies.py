@@ -36,8 +36,9 @@ def _check_now(store: Store) -> Check:
 
 
 def amount_text(item: Item) -> str:
-    if item.list == STOP:
-        return f"{len(item.overpaid_months)}月{item.overpaid}元"
+    if item.list == STOP:  # a level the rule set prices at nothing (三/四级 unextended): 未定
+        months = len(item.overpaid_months)
+        return f"{months}月" + (f"{item.overpaid}元" if item.overpaid or not months else "金额未定")
     if item.list == CHANGE:
         return f"{item.old_amount}→{item.amount}元"
     return f"{item.amount}元/月"
