@@ -42,14 +42,20 @@ def folder(tmp_path: Path) -> Path:
     return where
 
 
+def _district_app(tmp_path: Path) -> CanxieApp:
+    """The app on a new district database (江北区, the suite's secret, an operator)."""
+    store = open_store(tmp_path / "district.db")
+    set_district(store, "江北区", "500105", secret=DISTRICT_SECRET)
+    site.switch_operator(store, site.add_operator(store, "区残联张敏"))
+    return CanxieApp(store.path, store=store)
+
+
 async def test_merge_a_folder_of_three_returns_and_decide_conflicts(
     tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CANXIE_EXPORTS", str(tmp_path / "exports"))
-    store = open_store(tmp_path / "district.db")
-    set_district(store, "江北区", "500105", secret=DISTRICT_SECRET)
-    site.switch_operator(store, site.add_operator(store, "区残联张敏"))
-    app = CanxieApp(store.path, store=store)
+    app = _district_app(tmp_path)
+    store = app.store
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, DashboardScreen)
@@ -154,10 +160,7 @@ async def test_a_merge_that_fails_midway_keeps_the_files_before_it(
         real(store, incoming, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(merging, "merge_rows", second_fails)
-    store = open_store(tmp_path / "district.db")
-    set_district(store, "江北区", "500105", secret=DISTRICT_SECRET)
-    site.switch_operator(store, site.add_operator(store, "区残联张敏"))
-    app = CanxieApp(store.path, store=store)
+    app = _district_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         app.push_screen(DistrictScreen(folder))

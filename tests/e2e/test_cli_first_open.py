@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,19 +12,29 @@ from canxie_tui.store.connection import Store
 from tests.e2e.conftest import run
 
 
-def test_the_daily_backup_is_made_after_the_answer(
-    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _no_backup_today(db: Path) -> None:
     for made in backup.list_backups(db):  # as if yesterday's: today has none yet
         made.path.unlink()
-    printed_before_backup: list[str] = []
+
+
+def _told_before_backup(monkeypatch: pytest.MonkeyPatch, read: Callable[[], str]) -> list[str]:
+    """What `read()` returns just before today's backup starts (the command's answer)."""
+    told: list[str] = []
     real = session.run_pending_backup
 
     def after_answer(store: Store) -> Path | None:
-        printed_before_backup.append(capsys.readouterr().out)
+        told.append(read())
         return real(store)
 
     monkeypatch.setattr(session, "run_pending_backup", after_answer)
+    return told
+
+
+def test_the_daily_backup_is_made_after_the_answer(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_backup_today(db)
+    printed_before_backup = _told_before_backup(monkeypatch, lambda: capsys.readouterr().out)
     code, _, _ = run(capsys, "--db", str(db), "search", "王", "--json")
 
     assert code == 0
@@ -41,19 +52,12 @@ def test_an_error_is_told_before_the_daily_backup(
     from canxie_tui.store import search
     from canxie_tui.store.errors import StoreError
 
-    for made in backup.list_backups(db):
-        made.path.unlink()
-    told_before_backup: list[str] = []
-    real = session.run_pending_backup
-
-    def after_answer(store: Store) -> Path | None:
-        told_before_backup.append(capsys.readouterr().err)
-        return real(store)
+    _no_backup_today(db)
+    told_before_backup = _told_before_backup(monkeypatch, lambda: capsys.readouterr().err)
 
     def refused(*_: object, **__: object) -> None:
         raise StoreError("查找失败了")
 
-    monkeypatch.setattr(session, "run_pending_backup", after_answer)
     monkeypatch.setattr(search, "search", refused)
     code, _, _ = run(capsys, "--db", str(db), "search", "王")
 
@@ -73,8 +77,7 @@ def test_a_long_daily_backup_is_said_on_the_terminal(
 
     from canxie_tui.cli import common
 
-    for made in backup.list_backups(db):
-        made.path.unlink()
+    _no_backup_today(db)
     asked = threading.Event()  # the backup is still running when the terminal is asked
     real = session.run_pending_backup
 
