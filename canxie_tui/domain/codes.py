@@ -210,8 +210,9 @@ def mask(table: Mapping[str, str], found: Iterable[str]) -> int:
 
 
 def has_any_sql(column: str, table: Mapping[str, str], *found: str) -> str:
-    """SQL: the mask in `column` holds any of the codes `found` (of `table`)."""
-    return f"({column} & {mask(table, found)} <> 0)"
+    """SQL: the mask in `column` holds any of the codes `found` (of `table`; a code it
+    does not know raises: a misspelt code in a rule must not quietly match nobody)."""
+    return f"({column} & {sum(bit(table, code) for code in set(found))} <> 0)"
 
 
 def label(table: Mapping, code: object, default: str = "") -> str:

@@ -116,8 +116,11 @@ def covering(alias: str, kind: str) -> str:
     )
 
 
+# Left the register before the month (`domain.subsidies.left_reason`): not still in it
+# then, nor leaving in it.
+_STAYED = "(p.status = 'active' OR p.status_date >= :month_first)"
 # In the register during the month (leaving in it keeps the month) and registered by its end.
-_IN_MONTH = "(p.status = 'active' OR p.status_date >= :month_first) AND p.created_at < :next_first"
+_IN_MONTH = f"{_STAYED} AND p.created_at < :next_first"
 
 ROW_COLUMNS = (
     "p.id, p.household_id, p.name, p.id_number, p.category, p.level, p.hukou, h.flags, "
@@ -189,11 +192,6 @@ def _candidates_sql() -> str:
             f"SELECT {ROW_COLUMNS}, '{LIVING}', NULL, NULL {parts[START + LIVING]}",
         )
     )
-
-
-# Left the register before the month (`domain.subsidies.left_reason`): not still in it
-# then, nor leaving in it.
-_STAYED = "(p.status = 'active' OR p.status_date >= :month_first)"
 
 
 def _amount_sql(level: str) -> str:

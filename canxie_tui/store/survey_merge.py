@@ -46,7 +46,13 @@ def merge_survey_rows(
                 ),
             }
             entries = identity.remap_rows(entries, "survey_entries", aliases)
-            known = writer.load("persons", sorted({r["person_id"] for r in entries}))
+            known = {
+                row[0]
+                for row in store.rows_in(
+                    "SELECT id FROM persons WHERE id IN ({marks})",
+                    sorted({r["person_id"] for r in entries}),
+                )
+            }
             missing = sum(1 for r in entries if r["person_id"] not in known)
             if missing:
                 counts.skipped.append(

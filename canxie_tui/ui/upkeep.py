@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from canxie_tui.store.session import keys_outdated, reindex_in_steps
 
 if TYPE_CHECKING:
+    from canxie_tui.store.connection import Store
     from canxie_tui.ui.app import CanxieApp
 
 PROGRESS_LABEL = "正在更新查找索引"
@@ -21,21 +22,22 @@ PROGRESS_LABEL = "正在更新查找索引"
 def reindex_when_outdated(app: CanxieApp) -> None:
     """Start the background re-index if the database's search keys are outdated."""
 
-    def job() -> None:
-        store = app.store.clone()
+    def reindex(store: Store) -> int:
+        if not keys_outdated(store):
+            return 0
+
+        def progress(done: int, total: int) -> None:
+            app.call_from_thread(app.show_upkeep, f"{PROGRESS_LABEL} {done * 100 // total}%")
+
         try:
-            if not keys_outdated(store):
-                return
+            return reindex_in_steps(store, progress)
+        finally:  # a step that failed (the database busy too long) leaves no stale progress
+            app.call_from_thread(app.show_upkeep, "")
 
-            def progress(done: int, total: int) -> None:
-                app.call_from_thread(app.show_upkeep, f"{PROGRESS_LABEL} {done * 100 // total}%")
-
-            try:
-                people = reindex_in_steps(store, progress)
-            finally:  # a step that failed (the database busy too long) leaves no stale progress
-                app.call_from_thread(app.show_upkeep, "")
-        finally:
-            store.close()
+    def job() -> None:
+        people = app.on_own_connection(reindex)
+        if not people:
+            return
         app.call_from_thread(
             app.notify, f"查找索引已更新（{people} 人），拼音和首字母查找按新规则进行。"
         )

@@ -191,7 +191,12 @@ async def test_esc_on_a_finished_survey_asks_before_dropping_a_change(
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         assert "放弃本部分的修改" in app.screen.question
-        await pilot.press("n")  # keep the form and the change
+        await pilot.press("enter")  # Enter keeps the form and the change (it used to drop it)
+        await settle(pilot)
+        assert isinstance(app.screen, SurveyFormScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("n")  # and so does N
         await settle(pilot)
         assert isinstance(app.screen, SurveyFormScreen)
         assert saved() == ("done", "2")

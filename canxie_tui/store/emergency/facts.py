@@ -102,7 +102,8 @@ def read_by_pk(
     if len(pks) > _BY_PK_LIMIT:
         wanted = set(pks)
         return {pk: p for pk, p in _load(store, scope, today) if pk in wanted}
-    rows = store.db.conn.execute(_BY_PK_SQL, (json.dumps(list(pks)),)).fetchall()
+    where, params = scope_sql(scope)
+    rows = store.db.conn.execute(_BY_PK_SQL + where, [json.dumps(list(pks)), *params]).fetchall()
     reader = _Reader(today)
     return {row[0]: reader.person(row, row[22]) for row in rows}
 

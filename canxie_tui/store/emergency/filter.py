@@ -46,6 +46,6 @@ def narrow(store: Store, loaded: Loaded, pks: list[int], query: str) -> list[int
         return pks
     if _PLACE_QUERY.match(q):
         place, places = q.replace(" ", ""), loaded.places(store)
-        return [pk for pk in pks if places[pk].startswith(place)]
+        return [pk for pk in pks if places.get(pk, "").startswith(place)]
     found = _matching_pks(store, q)
     return [pk for pk in pks if pk in found]

@@ -13,6 +13,10 @@ from textual.widgets import Button, Label
 
 
 class ConfirmScreen(ModalScreen[bool]):
+    # Enter answers 取消: what the question guards (typed data, a database) is given up
+    # only by a deliberate Y, never by the Enter that ends most dialogs.
+    AUTO_FOCUS = "#no"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "确定", id="yes", tooltip="确定"),
         Binding("n,escape", "answer(False)", "取消", id="no", tooltip="取消"),

@@ -211,7 +211,9 @@ class SurveyFormScreen(CanxieScreen[survey.Entry | None]):
                 self.dismiss(self.saved)
 
         done = "已完成" if self.entry.status == "done" else "已记为失访"
-        question = f"这份调查{done}。放弃本部分的修改并关闭？（按 N 留下，回车保存）"
+        question = (
+            f"这份调查{done}。放弃本部分的修改并关闭？（Y 放弃；N 或回车 返回，再按回车保存）"
+        )
         self.app.push_screen(ConfirmScreen(question), answered)
 
     def _finish(self) -> None:
