@@ -251,11 +251,9 @@ def backups_after_answer() -> None:
     from canxie_tui.store import session
 
     while _after_answer:
-        thread = threading.Thread(
-            target=session.run_pending_backup, args=(_after_answer.pop(),), daemon=True
-        )
-        thread.start()
-        wait_saying(thread, BACKUP_NOTICE)
+        thread = session.start_pending_backup(_after_answer.pop(), daemon=True)
+        if thread is not None:
+            wait_saying(thread, BACKUP_NOTICE)
     while _reindex_after:
         _reindex(_reindex_after.pop())
 
@@ -307,8 +305,11 @@ def run_tui(path: Path) -> int:
     gc.disable()
     from canxie_tui.ui.app import CanxieApp
 
-    app = CanxieApp(db_path=path, started=STARTED)
-    app.run()
+    try:
+        app = CanxieApp(db_path=path, started=STARTED)
+        app.run()
+    finally:
+        gc.enable()  # the app turns it on at its first paint; not if it never painted
     if app.backup_thread is not None:  # today's backup, started once the figures showed
         wait_saying(app.backup_thread, BACKUP_NOTICE)
     return app.return_code or 0

@@ -34,6 +34,7 @@ __all__ = [
     "cert_token",
     "community_mac_key",
     "id_token",
+    "is_street",
     "is_token",
     "issue_key",
     "key_fingerprint",
@@ -51,14 +52,19 @@ _STREET = "J"  # 街: the check of a street's key starts with it (a community's 
 SITE_CODE_LENGTHS = (9, 12)  # the sites a key is issued to: a street/town, a community
 
 
+def is_street(code: str) -> bool:
+    """A street's or town's 统计用区划代码 (9 digits), not a community's (12)."""
+    return len(code) == SITE_CODE_LENGTHS[0]
+
+
 def site_word(code: str) -> str:
     """What a site of `code` is called in messages: 街道/镇 (9 digits) or 社区."""
-    return "街道/镇" if len(code) == 9 else "社区"
+    return "街道/镇" if is_street(code) else "社区"
 
 
 def _check(code: str) -> str:
     """The check a key text carries of the code it was issued for."""
-    return _STREET + code[-3:] if len(code) == 9 else code[-4:]
+    return _STREET + code[-3:] if is_street(code) else code[-4:]
 
 
 def token_key(secret: bytes) -> bytes:

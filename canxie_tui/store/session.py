@@ -132,15 +132,16 @@ def run_pending_backup(store: Store) -> Path | None:
     return backup.daily_backup(store, pages=BACKUP_STEP_PAGES)
 
 
-def start_pending_backup(store: Store) -> threading.Thread | None:
+def start_pending_backup(store: Store, *, daemon: bool = False) -> threading.Thread | None:
     """`run_pending_backup` in a thread of its own, started now.
 
-    Not a daemon: a process that is quitting finishes the copy before it exits
-    (a half-made copy is never kept, but then today would have none)."""
+    Not a daemon by default: a process that is quitting finishes the copy before it
+    exits (a half-made copy is never kept, but then today would have none).  A daemon
+    when the caller waits for it itself and lets Ctrl+C skip it (the command line)."""
     if not store.backup_pending:
         return None
     thread = threading.Thread(
-        target=run_pending_backup, args=(store,), name="canxie-daily-backup", daemon=False
+        target=run_pending_backup, args=(store,), name="canxie-daily-backup", daemon=daemon
     )
     thread.start()
     return thread

@@ -46,7 +46,7 @@ def refusal(store: Store, data: MonthlyData | ReturnHeader) -> str:
         return _unsigned(secret, data)
     if data.meta.get("id_key_issued", "0") != "1":
         whose = site_word(data.site.code)
-        option = "--street-code" if whose != "社区" else "--community-code"
+        option = "--street-code" if transit.is_street(data.site.code) else "--community-code"
         return (
             f"该{whose}还没有填写区里发放的密钥，月报中的身份证号代号无法与本区核对："
             f"请为该{whose}发放密钥（canxie district key {option} 代码），"

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from canxie_tui.store.connection import Store
+from canxie_tui.store.district.ownership import covers
 
 __all__ = ["Identities", "decide_held", "links", "remap_rows"]
 
@@ -117,7 +118,7 @@ class Identities:
 
     def _community(self, division: str) -> str:
         """The community an incoming household is in: its own code in a street's return."""
-        if len(self.site_code) == 9 and division.startswith(self.site_code):
+        if covers(self.site_code, division):
             return division
         return self.site_code
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from canxie_tui.domain.transit import site_word
+from canxie_tui.domain.transit import is_street, site_word
 from canxie_tui.store.connection import Store
 from canxie_tui.store.district.content import CHILDREN, RECORD_TABLES
 from canxie_tui.store.records import TABLE_LABELS
@@ -83,7 +83,7 @@ _DIVISION: dict[str, str] = {
 def covers(code: str, other: str) -> bool:
     """Whether the sender `code` speaks for the site or division `other`: its own code,
     and for a street (9 digits) every code under it."""
-    return bool(other) and (other == code or (len(code) == 9 and other.startswith(code)))
+    return bool(other) and (other == code or (is_street(code) and other.startswith(code)))
 
 
 class _Owners:
