@@ -130,9 +130,19 @@ def _visits_once(store: Store, params: dict[str, str]) -> Iterator[Callable[[Dat
     conn.execute(f"CREATE TABLE {_VISITS_ONCE} (pk INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE)")
     try:
         conn.execute(f"INSERT INTO {_VISITS_ONCE} (pk, id) {RETURN_VISITS}", params)
-        yield lambda t: t.where.replace(f"({RETURN_VISITS})", _VISITS_ONCE)
+        yield _reading_once
     finally:
         conn.execute(f"DROP TABLE IF EXISTS {_VISITS_ONCE}")
+
+
+def _reading_once(table: DataTable) -> str:
+    """`table`'s condition with the return's visits read from the temporary table.  A
+    condition that names them in another form must fail here, not go back quietly to
+    the per-person lookup the table is there to save."""
+    where = table.where.replace(f"({RETURN_VISITS})", _VISITS_ONCE)
+    if RETURN_VISITS in where:
+        raise AssertionError(f"{table.key}: RETURN_VISITS not in the form `({{RETURN_VISITS}})`")
+    return where
 
 
 def _write_data(
