@@ -12,6 +12,7 @@ from canxie_tui.domain.ids import make_certificate, make_id, mask_id
 from canxie_tui.store.connection import Store
 from canxie_tui.ui.app import CanxieApp
 from canxie_tui.ui.screens.roster_import import RosterImportScreen
+from canxie_tui.ui.widgets.progress import WorkProgress
 from tests.app.conftest import settle, type_text
 
 NEW_ID = make_id("500105", date(1970, 3, 8), 211)
@@ -44,11 +45,13 @@ async def test_import_roster_preview_then_apply(
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, RosterImportScreen)
+        assert not screen.query_one(WorkProgress).display
         screen.query_one("#path", Input).value = str(path)
         await pilot.press("enter")
         await settle(pilot)
         plan = str(screen.query_one("#plan", Static).render())
         assert "新增 1 人" in plan and "不能导入 1 行" in plan
+        assert screen.query_one(WorkProgress).display
         table = screen.query_one("#details", DataTable)
         shown = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
         assert shown[-1] == ["3", "刘德明", mask_id(NEW_ID), "新增：北城三路9号"]
@@ -74,6 +77,8 @@ async def test_export_month_writes_workbook(
         await pilot.press("e")
         await settle(pilot)
         assert "2026年11月" in str(app.screen.query_one("#summary", Static).render())
+        bar = app.screen.query_one(WorkProgress)
+        assert not bar.display  # an idle bar would pulse as if the export were running
         month = app.screen.query_one("#export-month", Input)
         month.value = ""
         await type_text(pilot, "2026-13")
@@ -84,6 +89,7 @@ async def test_export_month_writes_workbook(
         await settle(pilot)
         result = str(app.screen.query_one("#result", Static).render())
         assert "已导出" in result
+        assert bar.display and bar.percentage == 1
     [written] = list((tmp_path / "exports").glob("月报_*_2026-11.xlsx"))
     assert "汇总" in load_workbook(written, read_only=True).sheetnames
 

@@ -18,12 +18,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Input, Label, ProgressBar, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from canxie_tui.domain.dates import parse_month
 from canxie_tui.domain.errors import CanxieError
 from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.widgets.keyline import KeyLine
+from canxie_tui.ui.widgets.progress import WorkProgress
 from canxie_tui.ui.widgets.tables import PlainTable
 from canxie_tui.ui.widgets.titleline import TitleLine
 
@@ -88,7 +89,7 @@ class DistrictScreen(CanxieScreen[None]):
         returns.add_columns("文件", "社区", "月份", "状态")
         yield returns
         yield Static("", id="district-missing", markup=False)
-        yield ProgressBar(id="progress", show_eta=False)
+        yield WorkProgress()
         yield Static("", id="district-result", markup=False)
         conflicts = PlainTable(id="district-conflicts", cursor_type="row")
         conflicts.add_columns("冲突", "记录", "来源文件", "原因")
@@ -216,14 +217,8 @@ class DistrictScreen(CanxieScreen[None]):
         if not paths:
             result.update("没有新的月报可合并（已合并或被拒绝的不再合并）。")
             return
-        bar = self.query_one("#progress", ProgressBar)
-
-        def progress(label: str, done: int, total: int) -> None:
-            def show() -> None:
-                bar.update(total=max(total, 1), progress=done)
-                result.update(f"正在合并：{label}")
-
-            self.app.call_from_thread(show)
+        bar = self.query_one(WorkProgress)
+        progress = bar.reporter(result, "正在合并：{}")
 
         def failed() -> None:
             # Each file is merged in its own transaction: those before the failure stay merged.
@@ -232,7 +227,7 @@ class DistrictScreen(CanxieScreen[None]):
 
         with self.reporting(failed):
             results = await self.canxie.db(merge, paths, progress=progress)
-            bar.update(total=1, progress=1)
+            bar.finish()
             merged = [r for r in results if not r.refused]
             lines = [r.line for r in results]
             lines.append(

@@ -11,12 +11,13 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Input, Label, ProgressBar, Static
+from textual.widgets import Input, Label, Static
 
 from canxie_tui.domain.dates import parse_month
 from canxie_tui.domain.errors import CanxieError
 from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.widgets.keyline import KeyLine
+from canxie_tui.ui.widgets.progress import WorkProgress
 from canxie_tui.ui.widgets.titleline import TitleLine
 
 
@@ -50,7 +51,7 @@ class ExportScreen(CanxieScreen[None]):
         today = self.canxie.store.today()
         yield Input(f"{today.year}-{today.month:02d}", id="export-month")
         yield Static("", id="summary", markup=False)
-        yield ProgressBar(id="progress", show_eta=False)
+        yield WorkProgress()
         yield Static("", id="result", markup=False)
         yield KeyLine()
 
@@ -96,20 +97,13 @@ class ExportScreen(CanxieScreen[None]):
         month = self._month()
         if month is None:
             return
-        bar = self.query_one("#progress", ProgressBar)
+        bar = self.query_one(WorkProgress)
         result = self.query_one("#result", Static)
-        result.update("正在导出…")
-
-        def progress(label: str, done: int, total: int) -> None:
-            def show() -> None:
-                bar.update(total=max(total, 1), progress=done)
-                result.update(f"正在导出：{label}")
-
-            self.app.call_from_thread(show)
-
+        bar.show_step(result, "正在导出…", 0, 1)
+        progress = bar.reporter(result, "正在导出：{}")
         with self.reporting(lambda: result.update("✗ 导出失败，未留下不完整的文件。")):
             self.written = await self.canxie.db(export_monthly, *month, progress=progress)
-            bar.update(total=1, progress=1)
+            bar.finish()
             result.update(f"✓ 已导出：{self.written.resolve()}\n按 Ctrl+O 打开所在文件夹。")
 
     def action_open_folder(self) -> None:

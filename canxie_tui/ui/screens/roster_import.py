@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Input, Label, OptionList, ProgressBar, Static
+from textual.widgets import DataTable, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from canxie_tui.domain.ids import mask_id
 from canxie_tui.store.connection import Store
 from canxie_tui.ui.screens.base import CanxieScreen
 from canxie_tui.ui.widgets.keyline import KeyLine
+from canxie_tui.ui.widgets.progress import Progress, WorkProgress
 from canxie_tui.ui.widgets.tables import PlainTable
 from canxie_tui.ui.widgets.titleline import TitleLine
 
@@ -63,7 +64,7 @@ class RosterImportScreen(CanxieScreen[None]):
         yield Label("导入花名册：输入 .xlsx 文件路径回车，或在下面选择文件", classes="section")
         yield Input(placeholder="如 D:\\花名册\\2026年11月.xlsx", id="path")
         yield OptionList(id="files", markup=False)
-        yield ProgressBar(id="progress", show_eta=False)
+        yield WorkProgress()
         yield Static("", id="plan", markup=False)
         yield PlainTable(id="details", cursor_type="row", zebra_stripes=True)
         yield KeyLine()
@@ -75,12 +76,8 @@ class RosterImportScreen(CanxieScreen[None]):
         self.query_one("#details", DataTable).add_columns("行号", "姓名/列", "内容", "原因/变化")
         self.query_one("#path", Input).focus()
 
-    def _progress(self, label: str, done: int, total: int) -> None:
-        def show() -> None:
-            self.query_one("#progress", ProgressBar).update(total=max(total, 1), progress=done)
-            self.query_one("#plan", Static).update(f"{label}…")
-
-        self.app.call_from_thread(show)
+    def _progress(self) -> Progress:
+        return self.query_one(WorkProgress).reporter(self.query_one("#plan", Static), "{}…")
 
     @on(OptionList.OptionSelected, "#files")
     def _picked(self, event: OptionList.OptionSelected) -> None:
@@ -99,7 +96,7 @@ class RosterImportScreen(CanxieScreen[None]):
             summary.update("✗ 请输入文件路径")
             return
         with self.reporting(lambda: summary.update("✗ 未能读取，数据库没有任何改动。")):
-            self.plan = await self.canxie.db(read_and_preview, path, self._progress)
+            self.plan = await self.canxie.db(read_and_preview, path, self._progress())
             self._show_plan(self.plan)
 
     def _show_plan(self, plan: ImportPlan) -> None:
@@ -137,7 +134,7 @@ class RosterImportScreen(CanxieScreen[None]):
             self.canxie.notify("请先选择文件并查看预览", severity="warning")
             return
         with self.reporting(lambda: summary.update("✗ 导入失败，数据库已恢复为导入前的样子。")):
-            result, errors = await self.canxie.db(apply_plan, plan, self._progress)
+            result, errors = await self.canxie.db(apply_plan, plan, self._progress())
             self.plan = None
             summary.update(
                 f"✓ 已导入：新增 {result.added} 人，更新 {result.updated} 人。"
