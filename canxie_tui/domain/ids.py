@@ -142,6 +142,8 @@ def _is_digits(text: str) -> bool:
 
 
 def _looks_like_excel_number(text: str) -> bool:
+    if "E" not in text and "." not in text:  # the usual case: neither pattern can match
+        return False
     return bool(_SCIENTIFIC.fullmatch(text) or _DECIMAL.fullmatch(text))
 
 

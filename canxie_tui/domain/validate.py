@@ -58,9 +58,11 @@ def _text(values: Mapping[str, Any], key: str) -> str:
 
 def clean_phone(text: str, field: str = "phone", label: str = "电话") -> str:
     """11-digit mobile or landline with optional area code; spaces and dashes ignored."""
+    if not text:
+        return ""
     if len(text) == 11 and text.isascii() and text.isdigit() and _MOBILE.match(text):
         return text  # the usual case, without the normalising below
-    digits = re.sub(r"[\s\-－()（）]", "", ids.normalize(text) if text else "")
+    digits = re.sub(r"[\s\-－()（）]", "", ids.normalize(text))
     if not digits:
         return ""
     if digits.startswith("+86"):
@@ -106,14 +108,19 @@ def clean_date(text: str, field: str, label: str, today: date, *, future: bool =
 
 
 def clean_person(
-    values: Mapping[str, Any], today: date, *, parsed_id: ids.IdNumber | None = None
+    values: Mapping[str, Any],
+    today: date,
+    *,
+    parsed_id: ids.IdNumber | None = None,
+    facts: bool = True,
 ) -> dict[str, Any]:
     """Validate one person's fields; return the columns to store.
 
     Certificate holders need an ID number and a certificate consistent with it;
     other household members may be recorded without either.  `parsed_id`, when
     given, is `ids.parse_id(values["id_number"], today)` already done by the caller
-    (the ID number is then not parsed again).
+    (the ID number is then not parsed again).  `facts=False`: `values` hold no
+    register facts (a roster without such columns), and none are returned.
     """
     name = _text(values, "name")
     if not name:
@@ -179,7 +186,7 @@ def clean_person(
         "device_kind": device_kind,
         "benefits": clean_codes(values.get("benefits") or (), codes.BENEFITS, "benefits"),
         "school": school,
-        **clean_register_facts(values, today),
+        **(clean_register_facts(values, today) if facts else {}),
     }
 
 

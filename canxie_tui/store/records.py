@@ -117,12 +117,37 @@ def _entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
 def _fields_hash(prev_hash: str, fields: tuple[Any, ...]) -> str:
     """SHA-256 of the JSON list [prev_hash, at, operator_id, operator_name, action,
     table_name, record_id, before, after] (compact, ensure_ascii=False)."""
-    parts = (prev_hash, *fields)
-    if all(p is None or type(p) is str for p in parts):
-        payload = "[" + ",".join("null" if p is None else _encode_string(p) for p in parts) + "]"
-    else:
-        payload = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_payload(prev_hash, fields).encode("utf-8")).hexdigest()
+
+
+def _items(values: Iterable[Any]) -> str | None:
+    """`values` as items of a JSON list, comma-joined, when each is a string or None
+    (what nearly every entry holds); None when one is not."""
+    out = []
+    for value in values:
+        if value is None:
+            out.append("null")
+        elif type(value) is str:
+            out.append(_encode_string(value))
+        else:
+            return None
+    return ",".join(out)
+
+
+def _payload(prev_hash: str, fields: Sequence[Any], head: str = "") -> str:
+    """The text an entry's hash covers: the JSON list [prev_hash, *fields] (compact,
+    ensure_ascii=False).  The one encoder of it, for writing and for checking.
+
+    `head`: for a caller writing many entries that share their leading fields, those
+    fields as `_items` encodes them, plus ','; `fields` are then the rest (strings
+    and None only).
+    """
+    items = _items(fields)
+    if items is not None and type(prev_hash) is str:
+        return f"[{_encode_string(prev_hash)},{head}{items}]"
+    if head:
+        raise ValueError("an encoded head takes string or null fields only")
+    return json.dumps((prev_hash, *fields), ensure_ascii=False, separators=(",", ":"))
 
 
 def _dump(row: dict[str, Any] | None) -> str | None:
@@ -168,20 +193,20 @@ def _chain_created(
     """`_chain` of the entries of records just inserted (`_stored`'s rows: no before):
     the same rows, the hash payload's common part (time, operator, action, table)
     encoded once rather than per entry."""
-    who = (at, store.operator_id, store.operator_name)
-    if not all(type(p) is str for p in (*who, action, table)):
+    common = (at, store.operator_id, store.operator_name, action, table)
+    head = _items(common)
+    if head is None:
         _chain(store, at, ((action, table, rid, None, after) for _, rid, after in stored))
         return
+    head += ","
     conn = store.db.conn
     prev = _tail(conn)
-    head = "," + ",".join(map(_encode_string, (*who, action, table))) + ","
-    encode, sha256 = _encode_string, hashlib.sha256
+    sha256 = hashlib.sha256
     entries = []
     for _, record_id, after in stored:
-        # `_fields_hash`'s payload: [prev, *who, action, table, record_id, null, after]
-        payload = f"[{encode(prev)}{head}{encode(record_id)},null,{encode(after)}]"
-        digest = sha256(payload.encode("utf-8")).hexdigest()
-        entries.append((*who, action, table, record_id, None, after, prev, digest))
+        rest = (record_id, None, after)
+        digest = sha256(_payload(prev, rest, head).encode("utf-8")).hexdigest()
+        entries.append((*common, *rest, prev, digest))
         prev = digest
     conn.executemany(_AUDIT_INSERT, entries)
 

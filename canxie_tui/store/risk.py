@@ -29,16 +29,23 @@ from typing import Any
 
 from canxie_tui.store.register_sql import in_register
 
-__all__ = ["refresh", "refresh_all", "write_new"]
+__all__ = ["MEMBER_HOUSEHOLD", "MEMBER_PERSON", "refresh", "refresh_all", "write_new"]
 
 # The noted households after :low, up to and with :high (none: to the end).
 _BATCH = (
     "SELECT household_id FROM risk_dirty WHERE household_id > :low AND "
     "(:high IS NULL OR household_id <= :high)"
 )
+# A member row: the person's pk, then these columns of theirs and of their household.
+MEMBER_PERSON = ("household_id", "name", "birth_date", "category", "level", "care_flags")
+MEMBER_HOUSEHOLD = ("flags", "building", "unit", "room")
+_MEMBER_COLUMNS = (
+    "p.pk",
+    *(f"p.{c}" for c in MEMBER_PERSON),
+    *(f"h.{c}" for c in MEMBER_HOUSEHOLD),
+)
 _MEMBERS = (
-    "SELECT p.pk, p.household_id, p.name, p.birth_date, p.category, p.level, p.care_flags, "
-    "h.flags, h.building, h.unit, h.room "
+    f"SELECT {', '.join(_MEMBER_COLUMNS)} "
     "FROM persons p JOIN households h ON h.id = p.household_id "
     f"WHERE p.household_id IN ({_BATCH}) AND " + in_register("p")
 )
@@ -95,9 +102,9 @@ def write_new(conn: sqlite3.Connection, rows: Iterable[Any], certified: Mapping[
     For a bulk insert (a roster import) that knows every member of the households it
     creates: `certified` holds the households and how many of their members are in
     the register (all of them, not only those in this call), `rows` those members'
-    rows as `_MEMBERS` selects them.  Call inside the transaction that inserted them,
-    after their members: a member inserted later notes the household again, and
-    `refresh` computes it whole.
+    rows as `_MEMBERS` selects them (pk, `MEMBER_PERSON`, `MEMBER_HOUSEHOLD`).  Call
+    inside the transaction that inserted them, after their members: a member
+    inserted later notes the household again, and `refresh` computes it whole.
     """
     _insert(conn, _values(rows, certified))
     conn.executemany("DELETE FROM risk_dirty WHERE household_id = ?", [(h,) for h in certified])

@@ -478,6 +478,14 @@ def test_audit_hash_is_the_documented_json_form(prev: str, parts: list[str | Non
     assert records._entry_hash(prev, entry) == hashlib.sha256(payload.encode()).hexdigest()
 
 
+def test_audit_hash_of_other_values_is_the_documented_json_form() -> None:
+    """A field that is not text (an old entry's number, say) takes json.dumps itself:
+    the same bytes as for text, where the fast join would not know how to write it."""
+    fields = ("2026-11-29 10:00", "op-1", "李明", "修改", "persons", "p1", None, 7)
+    payload = json.dumps(["0" * 64, *fields], ensure_ascii=False, separators=(",", ":"))
+    assert records._fields_hash("0" * 64, fields) == hashlib.sha256(payload.encode()).hexdigest()
+
+
 def test_bulk_ids_are_random_uuids_as_new_id_makes_them() -> None:
     import uuid
 

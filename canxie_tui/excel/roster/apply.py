@@ -47,8 +47,8 @@ __all__ = ["ImportResult", "RosterImportError", "apply"]
 
 _CHUNK = 500  # new persons written per batch
 # A new person's and household's values in the order of `store.risk`'s member rows.
-_RISK_PERSON = ("household_id", "name", "birth_date", "category", "level", "care_flags")
-_RISK_HOUSEHOLD = ("flags", "building", "unit", "room")
+_RISK_PERSON = itemgetter(*risk.MEMBER_PERSON)
+_RISK_HOUSEHOLD = itemgetter(*risk.MEMBER_HOUSEHOLD)
 _ACTION = "导入花名册"
 
 
@@ -65,20 +65,30 @@ class ImportResult:
     backup: Path | None
 
 
-def _household_columns(values: dict[str, Any]) -> dict[str, Any]:
-    """A new household's form values from the roster's (低保情况 becomes its flag)."""
-    values = dict(values)
-    poverty = values.pop("poverty", None)
-    if poverty is not None:
-        values["flags"] = sorted(_wanted_poverty(poverty))
-    return values
-
-
 def _encode(values: dict[str, Any]) -> dict[str, Any]:
     return {
         k: json.dumps(sorted(v)) if k in ("flags", "care_flags", "benefits") else v
         for k, v in values.items()
     }
+
+
+# A new household's columns, `validate.clean_household`'s keys in its order, blank.
+_NEW_HOUSEHOLD = {
+    k: v for k, v in _encode(validate.clean_household({"address": "-"})).items() if k != "address"
+}
+
+
+def _household_columns(values: dict[str, Any]) -> dict[str, Any]:
+    """A new household's columns from the roster's values (低保情况 becomes its flag).
+
+    The values are `validate.clean_household`'s output already (`excel.roster.read`
+    cleans every row, and cleaning is idempotent): not cleaned a second time.
+    """
+    columns = {"address": values["address"], **_NEW_HOUSEHOLD, **values}
+    poverty = columns.pop("poverty", None)
+    if poverty is not None:
+        columns["flags"] = json.dumps(sorted(_wanted_poverty(poverty)))
+    return columns
 
 
 _NEW_PERSON: dict[str, Any] = {
@@ -189,7 +199,7 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
         houses = [
             {
                 "id": house_id,
-                **_encode(validate.clean_household(_household_columns(values))),
+                **_household_columns(values),
                 "division_code": site.code,
                 "division_name": site.name,
             }
@@ -261,7 +271,7 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
         risk.write_new(
             store.db.conn,
             [
-                (pk, *itemgetter(*_RISK_PERSON)(row), *itemgetter(*_RISK_HOUSEHOLD)(house))
+                (pk, *_RISK_PERSON(row), *_RISK_HOUSEHOLD(house))
                 for pk, row, house in zip(pks, rows, fresh, strict=True)
                 if house and row["category"] is not None
             ],

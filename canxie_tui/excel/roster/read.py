@@ -291,14 +291,15 @@ def _clean_row(
     facts: dict[str, Any] = {}
     benefits: tuple[tuple[str, str], ...] = ()
     poverty = None
-    if not _FACT_KEYS.isdisjoint(raw):
+    has_facts = not _FACT_KEYS.isdisjoint(raw)
+    if has_facts:
         try:
             facts, benefits, poverty = register_facts(raw, values)
         except InputError as err:
             return reject(err.field, err.message)
         values.update(facts)
     try:
-        person = validate.clean_person(values, today, parsed_id=parsed)
+        person = validate.clean_person(values, today, parsed_id=parsed, facts=has_facts)
     except InputError as err:
         return reject(err.field if err.field in FIELD_LABELS else "name", err.message)
     sex = values.get("sex", "")
