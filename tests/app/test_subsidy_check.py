@@ -158,3 +158,49 @@ def test_an_overpayment_the_rules_cannot_price_says_so() -> None:
     priced = unpriced._replace(overpaid_months=("2026-10", "2026-11"), overpaid=200)
     assert amount_text(unpriced) == "1月金额未定"
     assert amount_text(priced) == "2月200元"
+
+
+async def test_a_month_out_of_range_is_named_next_to_the_field(
+    app: CanxieApp, register_store: Store
+) -> None:
+    """2026-13 typed as the month a subsidy's state starts, or as a rule set's start:
+    the precise reason (月应在 1–12 之间) beside the field, while typing; nothing saved."""
+    from canxie_tui.ui.screens.household import HouseholdScreen as Screen
+    from canxie_tui.ui.screens.settings import SubsidySettingsForm, rules_now
+    from tests.app.conftest import type_text
+    from tests.app.test_form_guards import field_message
+
+    wang = _wang(register_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        household = register.get_person(register_store, wang).household_id
+        app.push_screen(Screen(household, focus_person=wang))
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, SubsidyForm)
+        form.query_one("#kind").value = "living"
+        form.query_one("#state").value = "applying"
+        month = form.query_one("#from_month", Input)
+        month.value = ""
+        month.focus()
+        await type_text(pilot, "2026-13")
+        await settle(pilot)
+        assert "月份“2026-13”不对：月应在 1–12 之间" in field_message(app, "from_month")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        app.push_screen(SubsidySettingsForm(*rules_now(register_store)))
+        await settle(pilot)
+        start = app.screen.query_one("#start", Input)
+        start.value = ""
+        start.focus()
+        await type_text(pilot, "2027年13月")
+        await settle(pilot)
+        assert "月份“2027年13月”不对：月应在 1–12 之间" in field_message(app, "start")
+    assert [e.kind for e in subsidies.history(register_store, wang)] == [CARE]  # as it was
