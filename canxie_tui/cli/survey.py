@@ -133,13 +133,14 @@ def cmd_progress(args: argparse.Namespace) -> int:
 
 def cmd_left(args: argparse.Namespace) -> int:
     from canxie_tui.domain.survey import STATUSES
-    from canxie_tui.store import survey
+    from canxie_tui.store import survey, survey_files
 
-    with opened_store(args) as store:
+    with opened_store(args) as store, usage_errors():
         round = survey.get_round(store, args.year)
+        survey_files.known_place(store, round, args.grid, args.building)  # refuses a typo
         rows, total = survey.left_to_survey(store, round, grid=args.grid, building=args.building)
 
-    place = (args.grid or "") + (args.building or "")  # a typo finds nobody too: say where
+    place = (args.grid or "") + (args.building or "")
     empty = (
         f"{round.title}：{place}没有还没调查的人（网格、楼栋的名称见 canxie survey progress）。"
         if place

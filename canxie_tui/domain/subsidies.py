@@ -95,13 +95,14 @@ def same_state(old: str | None, new: str | None) -> bool:
 
 
 # -- months ("YYYY-MM" text compares in calendar order) ---------------------------------
-def check_month(text: str) -> str:
+def check_month(text: str, field: str = "month") -> str:
     """A month as stored ("2026-01") from what a worker types (2026-1, 2026/01, 202601,
-    2026年1月: `dates.parse_month`, as the command line's --month); else refused in words."""
+    2026年1月: `dates.parse_month`, as the command line's --month); else refused with
+    `parse_month`'s own words (月应在 1–12 之间 ...), on the form's `field`."""
     try:
         year, number = parse_month(text)
-    except InputError:
-        raise InputError(f"月份“{text}”应写成 2026-01 的样子", "month") from None
+    except InputError as err:
+        raise InputError(err.message, field) from None
     return month_of(year, number)
 
 
@@ -206,7 +207,7 @@ def clean_rule_set(values: Mapping[str, Any]) -> RuleSet:
             raise InputError(f"{label}请填“是”或“否”", key)
         return said
 
-    start = check_month(str(values.get("start", "")).strip())
+    start = check_month(str(values.get("start", "")).strip(), "start")
     rules = RuleSet(
         start=start,
         living_amount=amount("living_amount", "生活补贴标准"),

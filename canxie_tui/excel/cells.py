@@ -81,7 +81,9 @@ NULL_VALUE = "#NULL!"
 
 NEEDS_ESCAPE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
 _UNESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
-# A text openpyxl would not store as the same string by itself (see data_value).
+# A text openpyxl would not store as the same string by itself: a formula, an error
+# value, a character to escape (`escape_text`).  With `_EXACT_LIMIT`, the rules of
+# `data_value`, which `data_row` (and `row_xml.data_row_xml` through it) inlines.
 _NEEDS_CELL = re.compile(
     r"^=|^#(?:NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A)$"
     r"|[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff]|_x[0-9A-Fa-f]{4}_"
@@ -198,16 +200,11 @@ def data_value(ws: Any, value: Any) -> Any:
     if kind is str:
         if not value:
             return None
-        if (
-            value[0] == "="
-            or value in ERROR_VALUES
-            or len(value) > MAX_CELL_TEXT
-            or NEEDS_ESCAPE.search(value)
-        ):
+        if len(value) > MAX_CELL_TEXT or _NEEDS_CELL.search(value):
             return text_cell(ws, value)
         return value
     if kind is int:
-        if len(str(abs(value))) > MAX_EXACT_DIGITS:
+        if not -_EXACT_LIMIT < value < _EXACT_LIMIT:
             raise ExportError(f"数值 {value} 超过 15 位有效数字，Excel 无法原样保存")
         return value
     if kind is float:
@@ -247,7 +244,8 @@ def canonical_row(values: Sequence[Any]) -> bytes:
 
 
 def data_row(ws: Any, values: Sequence[Any]) -> list[Any]:
-    """`data_value` of every value of a row (the common cases inline: this is the hot loop)."""
+    """`data_value` of every value of a row (its rules for the common cases inline: this
+    is the hot loop of every data sheet)."""
     row: list[Any] = []
     add = row.append
     for value in values:

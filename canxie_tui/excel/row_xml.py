@@ -10,7 +10,7 @@ openpyxl's own cell writer, so the file is what openpyxl writes either way
 (tests/unit/test_row_xml.py compares the two).
 
 `data_row_xml` serializes a data sheet's row of database values in one step (the
-cells `excel.cells.data_value` would give), to be appended as `RowXml`.
+cells `excel.cells.data_row` gives), to be appended as `RowXml`.
 
 openpyxl is imported inside functions only: importing this module does not load it.
 """
@@ -26,19 +26,15 @@ from xml.sax.saxutils import escape
 from canxie_tui.excel.cells import (
     ERROR_VALUES,
     MAX_CELL_TEXT,
-    MAX_EXACT_DIGITS,
-    NEEDS_ESCAPE,
     NULL_VALUE,
     column_letter,
-    data_value,
-    escape_text,
+    data_row,
 )
 
 __all__ = ["RowXml", "data_row_xml", "install", "installed", "supported"]
 
 # Column letters of the first columns, computed once (a return's widest sheet has 38).
 _LETTERS = [column_letter(i) for i in range(1, 129)]
-_EXACT_LIMIT = 10**MAX_EXACT_DIGITS
 # openpyxl refuses these in a text (openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE).
 _ILLEGAL = frozenset(chr(c) for c in (*range(0, 9), 11, 12, *range(14, 32)))
 
@@ -206,9 +202,10 @@ def installed(ws: Any) -> bool:
 
 
 def data_row_xml(values: Sequence[Any], row: int) -> RowXml:
-    """A data sheet's row (see `excel.cells.data_value`), serialized as openpyxl would.
+    """A data sheet's row serialized as openpyxl would write it: the cells
+    `excel.cells.data_row` gives (its rules alone decide what each value becomes).
 
-    Raises ExportError as `data_value` does: a text longer than a cell (the caller
+    Raises ExportError as `data_row` does: a text longer than a cell (the caller
     splits it, `excel.cells.split_row`), a number Excel cannot hold exactly, a type
     a data sheet does not take.  (This is the export's hot loop: the common cases inline.)
     """
@@ -218,17 +215,12 @@ def data_row_xml(values: Sequence[Any], row: int) -> RowXml:
     letters = (
         _LETTERS if len(values) <= len(_LETTERS) else list(map(_letter, range(1, 1 + len(values))))
     )
-    for letter, value in zip(letters, values, strict=False):
+    for letter, value in zip(letters, data_row(None, values), strict=False):
         kind = type(value)
-        if kind is str:
-            if not value:
-                continue
-            text = value
-            if NEEDS_ESCAPE.search(value):
-                value = escape_text(value)
-            if len(value) > MAX_CELL_TEXT:
-                data_value(None, text)  # raises ExportError
-            if (
+        if kind is str:  # stored as it is: no escape, no formula, no error value but None's
+            if value == NULL_VALUE:
+                add(f'<c r="{letter}{number}" t="e"><v>{NULL_VALUE}</v></c>')
+            elif (
                 value[0].isspace()
                 or value[-1].isspace()
                 or "&" in value
@@ -238,12 +230,13 @@ def data_row_xml(values: Sequence[Any], row: int) -> RowXml:
                 add(_text(f'<c r="{letter}{number}"', value))
             else:
                 add(f'<c r="{letter}{number}" t="inlineStr"><is><t>{value}</t></is></c>')
-        elif kind is int and -_EXACT_LIMIT < value < _EXACT_LIMIT:
+        elif kind is int:
             add(f'<c r="{letter}{number}" t="n"><v>{value}</v></c>')
-        elif value is None:
-            add(f'<c r="{letter}{number}" t="e"><v>{NULL_VALUE}</v></c>')
-        else:
-            data_value(None, value)  # raises ExportError unless a float it keeps
+        elif value is None:  # an empty text
+            continue
+        elif kind is float:
             add(_number(f'<c r="{letter}{number}"', value))
+        else:  # a text cell (`excel.cells.text_cell`): its text as stored
+            add(_text(f'<c r="{letter}{number}"', value._value))
     parts.append("</row>")
     return RowXml(("".join(parts),))

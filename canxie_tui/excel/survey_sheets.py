@@ -13,7 +13,6 @@ from pathlib import Path
 
 from canxie_tui.domain import survey_form as form
 from canxie_tui.domain.ids import mask_id
-from canxie_tui.domain.survey import NO_BUILDING, NO_GRID, place_value
 from canxie_tui.excel.book import Book
 from canxie_tui.excel.files import exports_dir, safe_filename
 from canxie_tui.excel.return_run import category_level
@@ -44,20 +43,10 @@ def write_sheet(
     from canxie_tui.domain.errors import InputError
 
     round = survey.get_round(store, year)
-    shown_grid, shown_building = grid, building
-    grid = place_value(grid) or ""
-    building = place_value(building)
-    known_grids = survey_files.grids(store, round)
-    if grid not in known_grids:
-        known = "、".join(g or NO_GRID for g in known_grids)
-        raise InputError(f"{round.title}的名单里没有网格“{shown_grid}”。已有网格：{known}", "grid")
-    known_buildings = survey_files.buildings(store, round, grid)
-    if building is not None and building not in known_buildings:
-        known = "、".join(b or NO_BUILDING for b in known_buildings)
-        raise InputError(f"{shown_grid}里没有楼栋“{shown_building}”。已有楼栋：{known}", "building")
-    people = survey_files.sheet_people(store, round, grid, building)
+    stored_grid, building = survey_files.known_place(store, round, grid, building)
+    people = survey_files.sheet_people(store, round, stored_grid or "", building)
     site = get_site(store)
-    place = shown_grid + (building or "")
+    place = grid + (building or "")
     path = (
         Path(out) if out else exports_dir() / f"调查一览表_{safe_filename(place)}_{round.year}.xlsx"
     )

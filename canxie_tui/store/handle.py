@@ -54,12 +54,17 @@ class Database:
 
     @contextmanager
     def atomic(self) -> Iterator[Database]:
-        """A transaction, or a savepoint inside one (as sqlite-utils' `atomic`)."""
+        """A transaction, or a savepoint inside one (as sqlite-utils' `atomic`).  A
+        transaction computes the risk profiles of what it wrote before its commit, as
+        `Store.transaction` does: a read of the emergency list never has to."""
         conn = self.conn
         if not conn.in_transaction:
             conn.execute("BEGIN")
             try:
                 yield self
+                from canxie_tui.store import risk  # after the first commit: a dict lookup
+
+                risk.refresh(conn)
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")

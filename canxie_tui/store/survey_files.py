@@ -12,6 +12,7 @@ from typing import Any
 
 from canxie_tui.domain import survey_form as form
 from canxie_tui.domain.natural import natural_key, place_key
+from canxie_tui.domain.survey import NO_BUILDING, NO_GRID, place_value
 from canxie_tui.store import survey
 from canxie_tui.store.connection import Store
 
@@ -95,13 +96,38 @@ def grids(store: Store, round: survey.Round) -> list[str]:
     return sorted((r[0] for r in found), key=natural_key)
 
 
-def buildings(store: Store, round: survey.Round, grid: str) -> list[str]:
-    """The buildings of one grid of the round as stored ('' for none), in natural order."""
+def buildings(store: Store, round: survey.Round, grid: str | None) -> list[str]:
+    """The buildings of one grid of the round (None: of all its grids) as stored ('' for
+    none), in natural order."""
     found = store.db.conn.execute(
-        "SELECT DISTINCT building FROM survey_entries WHERE round_id = ? AND grid = ?",
-        (round.id, grid),
+        "SELECT DISTINCT building FROM survey_entries WHERE round_id = ? "
+        "AND (? IS NULL OR grid = ?)",
+        (round.id, grid, grid),
     )
     return sorted((r[0] for r in found), key=natural_key)
+
+
+def known_place(
+    store: Store, round: survey.Round, grid: str | None, building: str | None
+) -> tuple[str | None, str | None]:
+    """The grid and building as stored (None: not asked for), from the names typed; a
+    name not on the round's list is refused with the names that are (a typo would
+    otherwise read as a place where nobody is left)."""
+    from canxie_tui.domain.errors import InputError
+
+    stored_grid, stored_building = place_value(grid), place_value(building)
+    if stored_grid is not None:
+        known_grids = grids(store, round)
+        if stored_grid not in known_grids:
+            known = "、".join(g or NO_GRID for g in known_grids)
+            raise InputError(f"{round.title}的名单里没有网格“{grid}”。已有网格：{known}", "grid")
+    if stored_building is not None:
+        known_buildings = buildings(store, round, stored_grid)
+        if stored_building not in known_buildings:
+            known = "、".join(b or NO_BUILDING for b in known_buildings)
+            where = grid if grid is not None else f"{round.title}的名单"
+            raise InputError(f"{where}里没有楼栋“{building}”。已有楼栋：{known}", "building")
+    return stored_grid, stored_building
 
 
 def result_people(store: Store, round: survey.Round) -> Iterator[SheetPerson]:

@@ -369,9 +369,11 @@ class CanxieApp(App[None]):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """Textual's notify, but plain text by default: messages quote names, notes and
-        paths as typed, and a "[/]" in them must neither crash the toast nor vanish."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """Textual's notify, but always plain text: messages quote names, notes and paths
+        as typed, and a "[/]" in them must neither crash the toast nor vanish.  `markup`
+        is not heeded: a screen's or widget's own `notify` passes markup=True."""
+        del markup  # every notification of the app is plain, whoever asks for it
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def report_error(self, error: BaseException) -> None:
         """Tell the user what went wrong, in Chinese; never a traceback."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from textual.coordinate import Coordinate
@@ -17,6 +17,8 @@ from canxie_tui.domain.models import Site
 from canxie_tui.store import notes, register, session, site
 from canxie_tui.store.connection import Store
 from canxie_tui.ui.app import CanxieApp
+
+S = TypeVar("S")
 
 NOW = datetime(2026, 11, 29, 9, 30)
 SITE = Site("江北区", "500105", "观音桥街道", "500105006", "建新东路社区", "500105006001")
@@ -129,6 +131,14 @@ async def settle(pilot: Pilot[None]) -> None:
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+async def press_for(pilot: Pilot[None], key: str, kind: type[S]) -> S:
+    """Press `key` and let it settle: the screen it opened, which must be a `kind`."""
+    await pilot.press(key)
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, kind)
+    return pilot.app.screen
 
 
 async def type_text(pilot: Pilot[None], text: str) -> None:

@@ -267,3 +267,35 @@ async def test_a_longer_place_on_a_later_page_widens_its_column(big_store: Store
         assert table.cursor_row == 2 * PAGE - 1 and screen.widths[1] > narrow
         assert str(table.get_row_at(listed.index(far.id))[5]) == "2栋9单元9999"
         assert all(str(table.get_row_at(i)[5]).startswith(("1栋", "2栋")) for i in range(10))
+
+
+@pytest.mark.parametrize("ahead", [True, False], ids=["read-ahead", "read-now"])
+async def test_someone_leaving_the_register_while_pages_load(
+    big_store: Store, monkeypatch: pytest.MonkeyPatch, ahead: bool
+) -> None:
+    """A person on a page not loaded yet leaves the register: that page, read ahead or
+    read when the cursor gets there, comes short, and the list is read again; scrolling
+    on shows everyone still listed, in risk order, once each."""
+    event = emergency.current_event(big_store)
+    app = CanxieApp(big_store.path, store=big_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen, table = await open_roll_call(pilot)
+        if not ahead:
+            monkeypatch.setattr(screen, "read_ahead", lambda view, start: None)
+        reads, reload = [], screen.reload
+        monkeypatch.setattr(screen, "reload", lambda **kw: reads.append(kw) or reload(**kw))
+        listed = emergency.priority_list(big_store, event)
+        gone = listed[2 * PAGE + 20].person.person_id  # on the third page
+        register.change_status(
+            big_store, register.get_person(big_store, gone), "deceased", "今天", "病故"
+        )
+        await pilot.press("ctrl+end")  # the second page, read before (ahead) or now
+        await settle(pilot)
+        assert table.row_count == 2 * PAGE and reads == []
+        await load_all(pilot, table)
+        assert reads == [{}]  # the short third page: the list read again, once
+        keys = [row_key_at(table, i) for i in range(table.row_count)]
+        still = [p.person.person_id for p in emergency.priority_list(big_store, event)]
+        assert gone not in keys and len(still) == LISTED - 1
+        assert keys == still
+        assert screen.view is not None and len(screen.view) == LISTED - 1

@@ -11,8 +11,14 @@ from textual.binding import Binding
 from textual.widgets import Label
 
 from canxie_tui.ui.app import CanxieApp
-from canxie_tui.ui.widgets.keyline import KeyLine
+from canxie_tui.ui.widgets.keyline import Key, KeyLine
 from tests.app.conftest import open_search, settle, type_text
+
+
+def left_out(line: KeyLine) -> list[Key]:
+    """The keys `line` has, as last drawn, that it did not draw (no room)."""
+    drawn = {span.key for span in line.spans}
+    return [key for key in line.keys()[0] if key not in drawn]
 
 
 def footer_overflow(app: CanxieApp) -> list[str]:
@@ -20,7 +26,7 @@ def footer_overflow(app: CanxieApp) -> list[str]:
     room, or drawn past its right end."""
     line = app.screen.query_one(KeyLine)
     drawn = str(line.render())
-    cut = [f"{key.display} {key.description}" for key in line.dropped]
+    cut = [f"{key.display} {key.description}" for key in left_out(line)]
     for span in line.spans:
         text = f"{span.key.display} {span.key.description}"
         if text not in drawn or span.end > line.region.width:

@@ -3,6 +3,7 @@ household screen's record of a member's subsidy."""
 
 from __future__ import annotations
 
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from canxie_tui.domain.subsidies import CARE, RECEIVING, STOPPED
@@ -12,7 +13,8 @@ from canxie_tui.ui.app import CanxieApp
 from canxie_tui.ui.screens.household import HouseholdScreen
 from canxie_tui.ui.screens.subsidies import SubsidyCheckScreen
 from canxie_tui.ui.screens.subsidy_form import SubsidyForm
-from tests.app.conftest import WANG_FANG_ID, settle
+from tests.app.conftest import WANG_FANG_ID, press_for, settle
+from tests.app.test_register_facts import open_wang_fang
 
 
 def _wang(store: Store) -> str:
@@ -27,6 +29,12 @@ def _died_still_paid(store: Store) -> str:
         store, register.get_person(store, wang), "deceased", "2026-09-15", "病故"
     )
     return wang
+
+
+async def open_subsidy_form(pilot: Pilot[None]) -> SubsidyForm:
+    """王芳's household (found by name, she is selected), then b."""
+    await open_wang_fang(pilot)
+    return await press_for(pilot, "b", SubsidyForm)
 
 
 async def test_from_the_dashboard_count_to_stopping_a_subsidy(
@@ -76,18 +84,9 @@ async def test_from_the_dashboard_count_to_stopping_a_subsidy(
 async def test_household_screen_records_a_members_subsidy(
     app: CanxieApp, register_store: Store
 ) -> None:
-    from canxie_tui.ui.screens.household import HouseholdScreen as Screen
-
     wang = _wang(register_store)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        household = register.get_person(register_store, wang).household_id
-        app.push_screen(Screen(household, focus_person=wang))
-        await settle(pilot)
-        await pilot.press("b")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, SubsidyForm)
+        form = await open_subsidy_form(pilot)
         await pilot.press("ctrl+s")  # nothing chosen yet: refused, nothing written
         await settle(pilot)
         assert app.screen is form
@@ -96,7 +95,7 @@ async def test_household_screen_records_a_members_subsidy(
         await pilot.pause()
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert isinstance(app.screen, Screen)
+        assert isinstance(app.screen, HouseholdScreen)
         detail = str(app.screen.query_one("#member-detail", Static).render())
         assert "困难残疾人生活补贴 申请中 2026-11起" in detail
     kinds = {(e.kind, e.state) for e in subsidies.history(register_store, wang)}
@@ -158,3 +157,41 @@ def test_an_overpayment_the_rules_cannot_price_says_so() -> None:
     priced = unpriced._replace(overpaid_months=("2026-10", "2026-11"), overpaid=200)
     assert amount_text(unpriced) == "1月金额未定"
     assert amount_text(priced) == "2月200元"
+
+
+async def test_a_month_out_of_range_is_named_next_to_the_field(
+    app: CanxieApp, register_store: Store
+) -> None:
+    """2026-13 typed as the month a subsidy's state starts, or as a rule set's start:
+    the precise reason (月应在 1–12 之间) beside the field, while typing; nothing saved."""
+    from canxie_tui.ui.screens.settings import SubsidySettingsForm, rules_now
+    from tests.app.conftest import type_text
+    from tests.app.test_form_guards import field_message
+
+    wang = _wang(register_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await open_subsidy_form(pilot)
+        form.query_one("#kind").value = "living"
+        form.query_one("#state").value = "applying"
+        month = form.query_one("#from_month", Input)
+        month.value = ""
+        month.focus()
+        await type_text(pilot, "2026-13")
+        await settle(pilot)
+        assert "月份“2026-13”不对：月应在 1–12 之间" in field_message(app, "from_month")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        app.push_screen(SubsidySettingsForm(*rules_now(register_store)))
+        await settle(pilot)
+        start = app.screen.query_one("#start", Input)
+        start.value = ""
+        start.focus()
+        await type_text(pilot, "2027年13月")
+        await settle(pilot)
+        assert "月份“2027年13月”不对：月应在 1–12 之间" in field_message(app, "start")
+    assert [e.kind for e in subsidies.history(register_store, wang)] == [CARE]  # as it was

@@ -104,6 +104,25 @@ async def test_dashboard_and_lists_show_what_was_typed(typed_app: CanxieApp) -> 
         assert f"已完成跟进：{TODO}" in str(app.screen.query_one(Toast).render())
 
 
+async def test_a_screens_own_notification_shows_the_name_as_typed(
+    typed_app: CanxieApp, typed_store: Store
+) -> None:
+    """A screen's `self.notify` (Textual's, markup by default) quoting a name with
+    "[/b]" in it: shown as typed, no crash, nothing dropped."""
+    app = typed_app
+    household = typed_store.scalar("SELECT household_id FROM persons WHERE name = ?", (NAME,))
+    async with app.run_test(size=(160, 40), notifications=True) as pilot:
+        await settle(pilot)
+        screen = HouseholdScreen(household)
+        app.push_screen(screen)
+        await settle(pilot)
+        screen.notify(f"已添加成员 {NAME}", title=f"{ADDRESS}")
+        await settle(pilot)
+        toast = str(app.screen.query_one(Toast).render())
+        assert f"已添加成员 {NAME}" in toast and ADDRESS in toast
+        assert app.screen is screen
+
+
 async def test_table_cells_stay_plain_text(app: CanxieApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

@@ -6,13 +6,14 @@ The subcommands are in `canxie_tui.cli.emergency`.
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import date
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from canxie_tui.store import emergency
+from canxie_tui.store import connection, emergency
 from tests.conftest import Make, open_store
 from tests.e2e.test_cli import run
 
@@ -71,6 +72,39 @@ def test_list_hypothetical_kind_json(db: Path, capsys: pytest.CaptureFixture[str
     assert first["rank"] == 1 and first["status"] == "pending"
     assert second["contact_advice"] == "发短信/微信文字，不要打电话；无手机号，请上门或经联系人转达"
     assert "id_number" not in first
+
+
+def test_list_answers_while_an_import_holds_the_database(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change another tool wrote (committed, its profiles not computed yet) and a
+    roster import holding the write lock: the list still answers, ranked as once
+    the profiles are stored."""
+    monkeypatch.setattr(connection, "BUSY_TIMEOUT_MS", 200)  # a wait would be refused
+    tool = sqlite3.connect(db, isolation_level=None)
+    tool.execute(
+        'UPDATE persons SET care_flags = \'["powered_device", "bedridden"]\', '
+        "device_kind = '呼吸机' WHERE name = '张伟'"
+    )
+    assert tool.execute("SELECT count(*) FROM risk_dirty").fetchone() == (1,)
+    argv = ("--db", str(db), "emergency", "list", "--kind", "停电", "--json")
+    try:
+        tool.execute("BEGIN IMMEDIATE")  # what an import's transaction holds
+        code, out, err = run(capsys, *argv)
+    finally:
+        tool.execute("ROLLBACK")
+    assert code == 0, err
+    during = json.loads(out)
+    assert [r["name"] for r in during["results"]] == ["王芳", "张伟", "李强"]
+    assert during["results"][1]["reasons"][:2] == ["依赖呼吸机", "卧床"]
+    store = open_store(db)
+    with store.transaction():  # the next write stores the profiles
+        pass
+    assert store.scalar("SELECT count(*) FROM risk_dirty") == 0
+    store.close()
+    tool.close()
+    code, out, err = run(capsys, *argv)
+    assert code == 0 and json.loads(out) == during
 
 
 def test_list_current_event_table_and_filters(

@@ -42,8 +42,32 @@ def test_start_progress_and_bad_input(db: Path, capsys: pytest.CaptureFixture[st
     cells = [c.strip() for c in line.split("│") if c.strip()]
     due = str(data["due"])
     assert code == 0 and cells == ["合计", due, "0", "0", "0", "0", due, "0.0%", "0.0%"]
-    code, out, _ = run(capsys, "--db", str(db), "survey", "left", "--grid", "第9网格")
-    assert code == 0 and "第9网格没有还没调查的人" in out and "都已调查" not in out
+    grid = data["buildings"][0]["grid"]
+    code, out, _ = run(capsys, "--db", str(db), "survey", "left", "--grid", grid, "--json")
+    assert code == 0 and json.loads(out)["total"] > 0
+
+
+def test_left_refuses_a_place_not_on_the_list_as_sheet_does(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typo is not a place where nobody is left: refused, naming the places there are."""
+    run(capsys, "--db", str(db), "survey", "start", "--year", "2026")
+    code, out, _ = run(capsys, "--db", str(db), "survey", "progress", "--json")
+    first = json.loads(out)["buildings"][0]
+    grid, building = first["grid"], first["name"]
+    buildings = "、".join(b["name"] for b in json.loads(out)["buildings"] if b["grid"] == grid)
+    for command in ("left", "sheet"):
+        code, out, err = run(
+            capsys, "--db", str(db), "survey", command, "--grid", grid, "--building", "99栋"
+        )
+        assert code == 2 and out == "", command
+        assert f"{grid}里没有楼栋“99栋”。已有楼栋：{buildings}" in err, command
+        code, out, err = run(capsys, "--db", str(db), "survey", command, "--grid", "第9网格")
+        assert code == 2 and "的名单里没有网格“第9网格”。已有网格：" in err, command
+    code, out, err = run(capsys, "--db", str(db), "survey", "left", "--building", "99栋")
+    assert code == 2 and "名单里没有楼栋“99栋”。已有楼栋：" in err and building in err
+    code, out, _ = run(capsys, "--db", str(db), "survey", "left", "--building", building)
+    assert code == 0 and "还没调查" in out
 
 
 def test_sheet_and_export_then_district_merge(

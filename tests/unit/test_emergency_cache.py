@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -449,3 +450,42 @@ def test_many_rows_at_once_are_read_with_one_scan(
 
     monkeypatch.setattr(facts, "_BY_PK_LIMIT", 0)
     assert_as_reference(store, ["power", "flood"])
+
+
+def test_the_list_answers_while_another_connection_holds_the_write_lock(
+    store: Store, built: Built
+) -> None:
+    """Households written outside a transaction's commit (a raw UPDATE and INSERT,
+    committed) are still to compute when a roster import or a district merge takes
+    the write lock: the list computes them in memory and ranks as the reference."""
+    event = emergency.start_event(store, "cold", "寒潮")  # everyone
+    assert_as_reference(store, ["cold", "power"])  # the scopes' events started, lists kept
+    conn = store.db.conn
+    conn.execute(
+        "INSERT INTO persons (id, created_at, updated_at, household_id, name, birth_date, "
+        "category, level, care_flags) VALUES ('bulk-2', '2026-11-29', '2026-11-29', ?, '吴九', "
+        "'1930-01-01', 4, 2, '[\"bedridden\"]')",
+        (built.households[11].id,),
+    )
+    moved = built.active(3)
+    conn.execute("UPDATE persons SET care_flags = '[\"bedridden\"]' WHERE id = ?", (moved.id,))
+    # The household of those turning 80 and 90 today: their age, computed in memory.
+    conn.execute("UPDATE households SET flags = '[]' WHERE id = ?", (built.households[0].id,))
+    conn.commit()
+    assert conn.execute("SELECT count(*) FROM risk_dirty").fetchone()[0] >= 3
+    conn.execute("PRAGMA busy_timeout = 100")  # a wait would be refused, not answered late
+    importer = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        importer.execute("BEGIN IMMEDIATE")  # what an import's transaction holds
+        names = [r[0].name for r in listed(store, "cold")]
+        assert "吴九" in names and moved.id in [r[0].person_id for r in listed(store, "cold")]
+        assert_as_reference(store, ["cold", "power"])
+        call = emergency.roll_call(store, event)
+        assert [_row(r) for r in call.rows] == reference(store, "cold")
+    finally:
+        importer.execute("ROLLBACK")
+        importer.close()
+    with store.transaction():  # the next write stores what the list computed
+        pass
+    assert conn.execute("SELECT count(*) FROM risk_dirty").fetchone() == (0,)
+    assert_as_reference(store, ["cold", "power"])

@@ -464,28 +464,59 @@ def test_ids_masked_in_every_print_sheet(exported: Path, store: Store, month: Mo
     assert store.scalar("SELECT count(*) FROM audit_log WHERE action = '导出月报'") == 1
 
 
+# A full ID number: 17 digits (the first not 0) and a check character (`ids.check_char`).
+_ID_SHAPED = re.compile(r"[1-9][0-9]{16}[0-9Xx]")
+# Digests a return holds by design: hex digits, among which an 18-digit run with a
+# valid check character turns up by chance (about one return in ten), never a number.
+_TOKEN = re.compile(r"idt:[0-9a-f]{32}")  # `transit.id_token`, also inside JSON text
+_DIGEST = re.compile(r"[0-9a-f]{64}")  # SHA-256 or HMAC-SHA256
+_DIGEST_COLUMNS = frozenset({"hash", "prev_hash"})  # an audit entry's chain
+_DIGEST_KEYS = frozenset({"audit_hash", "checksum", "mac"})  # _元数据 rows holding one
+
+
+def full_ids_in(path: Path) -> tuple[list[tuple[str, str]], int]:
+    """(sheet, number) of every full ID number in any cell of any sheet (hidden ones
+    too) as openpyxl reads them, and how many cells were read.  The cells made to hold
+    a digest are checked to hold exactly one and not searched; tokens are taken out
+    of the text before it is searched: what is left cannot hold a digest by chance."""
+    wb = load_workbook(path, read_only=True)
+    found: list[tuple[str, str]] = []
+    cells = 0
+    try:
+        for ws in wb.worksheets:
+            digest_columns: set[int] = set()
+            for number, row in enumerate(ws.iter_rows(values_only=True)):
+                digests = set(digest_columns)
+                if number == 0:  # the header: the columns below it holding a digest
+                    digest_columns = {i for i, name in enumerate(row) if name in _DIGEST_COLUMNS}
+                if ws.title == "_元数据" and row and row[0] in _DIGEST_KEYS:
+                    digests.add(1)
+                if ws.title == "_元数据" and row and row[0] == "sheet":
+                    digests.add(4)  # the sheet's SHA-256
+                for column, value in enumerate(row):
+                    if value is None:
+                        continue
+                    cells += 1
+                    if column in digests:
+                        assert _DIGEST.fullmatch(str(value)), (ws.title, value)
+                        continue
+                    text = _TOKEN.sub("", str(value))
+                    found += [
+                        (ws.title, m)
+                        for m in _ID_SHAPED.findall(text)
+                        if ids.check_char(m[:17]) == m[17].upper()
+                    ]
+    finally:
+        wb.close()
+    return found, cells
+
+
 def test_a_default_return_holds_no_full_id_number_in_any_sheet(
     exported: Path, store: Store, month: Month
 ) -> None:
     """Opened with openpyxl, every cell of every sheet (hidden ones too): no 18-character ID."""
-    pattern = re.compile(r"[1-9][0-9]{16}[0-9Xx]")
-    wb = load_workbook(exported, read_only=True)
-    cells = 0
-    try:
-        for ws in wb.worksheets:
-            for row in ws.iter_rows(values_only=True):
-                for value in row:
-                    if value is None:
-                        continue
-                    cells += 1
-                    found = [
-                        m
-                        for m in pattern.findall(str(value))
-                        if ids.check_char(m[:17]) == m[17].upper()
-                    ]
-                    assert not found, (ws.title, value)
-    finally:
-        wb.close()
+    found, cells = full_ids_in(exported)
+    assert found == []
     assert cells > 500
     # ...yet the data sheets name every person by a token the district can compare.
     data = read_monthly(exported)
@@ -493,6 +524,37 @@ def test_a_default_return_holds_no_full_id_number_in_any_sheet(
     assert wang["id_number"] == id_token(return_keys(store).token, month.wang.id_number)
     assert wang["cert_number"].startswith(wang["id_number"] + "|")
     assert data.meta["id_numbers"] == "token" and data.meta["id_key_issued"] == "1"
+
+
+def test_the_id_search_tells_numbers_from_digests(
+    store: Store, month: Month, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tokens whose hex digits hold a valid ID-shaped run (as a digest may by chance)
+    are not taken for numbers; a number the print sheets show in full is found, in
+    every sheet it is in, and so is one a data sheet would carry untokenised."""
+    from canxie_tui.domain import transit
+
+    shaped = "11010119900307" + "123"  # a made-up number's 17 digits
+    shaped += ids.check_char(shaped)
+    assert shaped.isdigit()  # hex digits only, as in a digest
+    real = transit.id_token
+
+    def token_holding_a_number(key: bytes, id_number: str) -> str:
+        return transit.TOKEN_PREFIX + "a" + shaped + real(key, id_number)[4:17]
+
+    monkeypatch.setattr(transit, "id_token", token_holding_a_number)
+    path = export_monthly(store, 2026, 11, out=tmp_path / "digits.xlsx")
+    persons = load_workbook(path, read_only=True)["_数据_persons"]
+    assert any(shaped in str(v) for row in persons.iter_rows(values_only=True) for v in row)
+    assert full_ids_in(path)[0] == []
+    shown = export_monthly(store, 2026, 11, out=tmp_path / "full.xlsx", full_ids=True)
+    found = full_ids_in(shown)[0]
+    assert month.wang.id_number in {number for _, number in found}
+    assert {sheet for sheet, _ in found} <= set(PRINT_SHEETS)  # shown where asked, only
+    monkeypatch.undo()
+    monkeypatch.setattr(Tokens, "value", lambda self, column, value: value)  # a bug
+    leaked = export_monthly(store, 2026, 11, out=tmp_path / "leaked.xlsx")
+    assert ("_数据_persons", month.wang.id_number) in full_ids_in(leaked)[0]
 
 
 def test_full_ids_are_shown_and_audited(store: Store, month: Month, tmp_path: Path) -> None:

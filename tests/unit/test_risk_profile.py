@@ -173,3 +173,26 @@ def test_an_import_computes_its_new_households_as_refresh_would(
     )
     assert shared >= 10
     assert_fresh(store)
+
+
+def test_a_write_through_db_atomic_stores_its_profiles(store: Store, make: Make) -> None:
+    """A transaction outside `Store.transaction` (`db.atomic()`, as a tool or a bulk
+    load writes): its commit stores the profiles, so no list has to compute them."""
+    house = make.household("建新东路3号", building="3栋", flags=["alone"])
+    with store.db.atomic():
+        store.db.conn.execute(
+            "INSERT INTO persons (id, created_at, updated_at, household_id, name, birth_date, "
+            "category, level, care_flags) VALUES ('bulk-1', '2026-11-29', '2026-11-29', ?, "
+            "'吴九', '1930-01-01', 4, 2, '[\"bedridden\"]')",
+            (house.id,),
+        )
+    assert written_with_the_change(store)
+    assert (
+        store.scalar(
+            "SELECT count(*) FROM risk_profile WHERE person_pk = ("
+            "SELECT pk FROM persons WHERE id = 'bulk-1')"
+        )
+        == 1
+    )
+    assert names(store) == {"吴九"}
+    assert_fresh(store)

@@ -8,6 +8,8 @@
   mapping table), and any full ID number turned into the district's token.
 - `Arrival.after_merge`: which database sent the return; a second database
   sending the same community's month is named ("本月收到该社区两个不同数据库的月报").
+  A street's return counts for the communities its households are in
+  (`Arrival.covered`).
 
 A sender is a community (12-digit code) or a street's own install (9 digits,
 its key issued for the street): a street's return holds its communities'
@@ -19,7 +21,7 @@ same way.
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from canxie_tui.domain import transit
@@ -86,7 +88,6 @@ class Arrival:
     own: list[Recode]  # the return's recodes the district takes (its sender's own code's)
     tokens: Tokens
     signer: str  # the community (or street) the signing key was issued to, under today's codes
-    covered: set[str] = field(default_factory=set)  # a street's: its communities in the return
 
     def impostor(self, store: Store) -> str:
         """Why the return may not speak for the site it names ("" when it may)."""
@@ -159,15 +160,7 @@ class Arrival:
     def rows(self, table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """`rows` of `table` under the district's codes and tokens."""
         if table == "households":
-            out = [self._household(row) for row in rows] if self.recodes else rows
-            if self.site.street_code and not self.site.community_code:
-                street = self.site.street_code
-                self.covered = {
-                    code
-                    for row in out
-                    if len(code := row.get("division_code") or "") == 12 and code.startswith(street)
-                }
-            return out
+            return [self._household(row) for row in rows] if self.recodes else rows
         if table == "persons":
             return [self.tokens.record(row) for row in rows]
         return rows
@@ -182,11 +175,24 @@ class Arrival:
             row["division_name"] = name
         return row
 
-    def after_merge(self, store: Store) -> list[str]:
+    def covered(self, households: list[dict[str, Any]]) -> set[str]:
+        """The communities of the street's own that `households` (the return's, as
+        `rows` maps them) are in; none for a community's return."""
+        street = self.site.street_code
+        if not street or self.site.community_code:
+            return set()
+        return {
+            code
+            for row in households
+            if len(code := row.get("division_code") or "") == 12 and code.startswith(street)
+        }
+
+    def after_merge(self, store: Store, covered: set[str]) -> list[str]:
         """Remember which database sent this month; name a second one (warnings).
 
         A street's return is also a database sending each community it holds
-        households of, so the community's own return of the month is named too.
+        households of (`covered`), so the community's own return of the month is
+        named too.
         """
         if not self.database_id:
             return []
@@ -197,7 +203,7 @@ class Arrival:
                 "source_file, merged_at) VALUES (?, ?, ?, ?, ?)",
                 [
                     (sent, self.database_id, self.month, self.source, store.now())
-                    for sent in [code, *sorted(self.covered)]
+                    for sent in [code, *sorted(covered)]
                 ],
             )
         found = two_databases(store, self.month)
@@ -210,7 +216,7 @@ class Arrival:
             warnings.append(
                 f"{TWO_DATABASES}（{files(code)}），请核实该社区用的是哪台电脑上的数据库"
             )
-        for community in sorted(self.covered & found.keys()):
+        for community in sorted(covered & found.keys()):
             warnings.append(
                 f"社区 {community}：{TWO_DATABASES}（{files(community)}：街道和社区都报送了它），"
                 "请核实以哪个数据库为准，今后只由一方报送"

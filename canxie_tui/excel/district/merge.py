@@ -210,8 +210,10 @@ def merge(
         try:
             with scratch.busy(store.path, "合并月报"), store.transaction():
                 arrival.apply(store)
-                merge_rows(store, _incoming(data, arrival), result, progress=step)
-                result.warnings += arrival.after_merge(store)
+                incoming = _incoming(data, arrival)
+                covered = arrival.covered(incoming.rows("households"))
+                merge_rows(store, incoming, result, progress=step)
+                result.warnings += arrival.after_merge(store, covered)
                 anchors.record_received(
                     store.db.conn,
                     arrival.site.code,

@@ -15,16 +15,23 @@ the highest loaded, and as households the triggers noted (`store.risk`).  Entrie
 of other tables only (a roll-call mark) keep the ranking; a change to the
 register means reading the profiles again, a few tens of milliseconds at
 district scale.
+
+A read never writes: the profiles of households noted and not computed yet (a
+write outside a transaction's commit, or in a savepoint still open) are computed
+in memory for the read, and stored by the next transaction's commit, so a roster
+import or a district merge holding the write lock leaves the list answering.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.emergency import (
@@ -47,16 +54,34 @@ _CACHE_LIMIT = 4
 _cache_lock = threading.Lock()
 
 # pk and the stored profile with the age bits of the day, in the order of place and
-# name, then pk (the table's own order: SQLite does not sort).
-_PROFILES = (
-    "SELECT r.person_pk, r.profile"
+# name, then pk (the table's own order: SQLite does not sort).  `_aged` is the same
+# rule for the profiles computed in memory.
+_AGED = (
+    "r.profile"
     " | (CASE WHEN r.turns_80 <= ? THEN ? ELSE 0 END)"
     " | (CASE WHEN r.turns_90 <= ? THEN ? ELSE 0 END)"
-    " FROM risk_profile r"
 )
+_PROFILES = f"SELECT r.person_pk, {_AGED} FROM risk_profile r"
 _SCOPED = " JOIN households h ON h.id = r.household_id WHERE 1"
 _ORDER = " ORDER BY r.place_key, r.person_pk"
 _PK, _PROFILE = itemgetter(0), itemgetter(1)
+# Households written since their profiles were computed (`store.risk`).
+_NOTED = "SELECT household_id FROM risk_dirty"
+# The stored profiles of the households not noted, with the place key to merge the
+# computed ones in.
+_KEPT = (
+    f"SELECT r.place_key, r.person_pk, {_AGED} FROM risk_profile r"
+    f" JOIN households h ON h.id = r.household_id WHERE r.household_id NOT IN ({_NOTED})"
+)
+_PLACE_KEY_PK = itemgetter(0, 1)
+_HOMES = (
+    "SELECT r.person_pk, h.division_name, h.grid, h.building, h.building || h.unit || h.room"
+    " FROM risk_profile r JOIN households h ON h.id = r.household_id"
+)
+_NOTED_HOMES = (
+    "SELECT p.pk, h.division_name, h.grid, h.building, h.building || h.unit || h.room"
+    f" FROM persons p JOIN households h ON h.id = p.household_id WHERE h.id IN ({_NOTED})"
+)
 Home = tuple[str, str, str, str]  # community, grid, building, 楼栋单元房号
 
 
@@ -88,6 +113,7 @@ class Loaded:
     pks: list[int]  # in the order of place and name, then pk
     profiles: list[int]  # of each
     fingerprint: tuple[int, str, tuple[int, int]]
+    computed: bool  # some profiles were computed in memory, not read (see `_read`)
     rankers: dict[str, Ranker] = field(default_factory=dict)
     ranked: dict[str, Ranked] = field(default_factory=dict)
     built: dict[tuple[str, int], Priority] = field(default_factory=dict)  # nobody checked
@@ -98,15 +124,12 @@ class Loaded:
         """pk -> community, grid, building and 楼栋单元 of everyone in the register
         (the screen groups its list by them; the filter compares places)."""
         if self._homes is None:
+            conn = store.db.conn
             with gc_paused():
-                self._homes = {
-                    row[0]: row[1:]
-                    for row in store.db.conn.execute(
-                        "SELECT r.person_pk, h.division_name, h.grid, h.building, "
-                        "h.building || h.unit || h.room FROM risk_profile r "
-                        "JOIN households h ON h.id = r.household_id"
-                    )
-                }
+                homes = {row[0]: row[1:] for row in conn.execute(_HOMES)}
+                if self.computed:  # people of households not stored yet, where they live now
+                    homes.update((row[0], row[1:]) for row in conn.execute(_NOTED_HOMES))
+            self._homes = homes
         return self._homes
 
     def places(self, store: Store) -> dict[int, str]:
@@ -157,14 +180,51 @@ def _fingerprint(store: Store) -> tuple[int, str, tuple[int, int]]:
     return seq, hash_, (pks[0] or 0, pks[1] or 0)
 
 
-def _read(store: Store, scope: Sequence[str], today: date) -> tuple[list[int], list[int]]:
+def _read(
+    store: Store, scope: Sequence[str], today: date, noted: bool
+) -> tuple[list[int], list[int]]:
+    """pks and profiles with the age bits of `today`, in the order of place and name,
+    then pk; those of `noted` households computed here (see the module's note)."""
     where, params = scope_sql(scope)
     day, very_old = today.isoformat(), FACTOR_BITS["very_old"]
-    rows = store.db.conn.execute(
-        _PROFILES + (_SCOPED + where if scope else "") + _ORDER,
-        [day, very_old, day, very_old | OLDEST_BIT, *params],
-    ).fetchall()
-    return list(map(_PK, rows)), list(map(_PROFILE, rows))
+    ages = [day, very_old, day, very_old | OLDEST_BIT]
+    conn = store.db.conn
+    if not noted:
+        rows = conn.execute(
+            _PROFILES + (_SCOPED + where if scope else "") + _ORDER, [*ages, *params]
+        ).fetchall()
+        return list(map(_PK, rows)), list(map(_PROFILE, rows))
+    rows = conn.execute(_KEPT + where, [*ages, *params]).fetchall()
+    in_scope = {
+        row[0]
+        for row in conn.execute(
+            f"SELECT h.id FROM households h WHERE h.id IN ({_NOTED})" + where, params
+        )
+    }
+    rows += [
+        (key, pk, _aged(profile, turns_80, turns_90, day))
+        for key, pk, household, profile, turns_80, turns_90 in _computed(store)
+        if household in in_scope
+    ]
+    rows.sort(key=_PLACE_KEY_PK)
+    return [row[1] for row in rows], [row[2] for row in rows]
+
+
+def _computed(store: Store) -> list[tuple[Any, ...]]:
+    """risk_profile's rows of the noted households as `risk.refresh` would write them
+    (its own query and values: one rule), in memory: a read takes no write lock."""
+    members = store.db.conn.execute(risk._MEMBERS, {"low": "", "high": None}).fetchall()
+    return risk._values(members, Counter(row[1] for row in members))
+
+
+def _aged(profile: int, turns_80: str | None, turns_90: str | None, day: str) -> int:
+    """`_AGED` for a profile computed in memory: with the age bits of `day` (ISO)."""
+    very_old = FACTOR_BITS["very_old"]
+    if turns_80 is not None and turns_80 <= day:
+        profile |= very_old
+    if turns_90 is not None and turns_90 <= day:
+        profile |= very_old | OLDEST_BIT
+    return profile
 
 
 def _unchanged(
@@ -189,30 +249,27 @@ def _unchanged(
     )
 
 
-def _dirty(store: Store) -> bool:
-    return store.db.conn.execute("SELECT 1 FROM risk_dirty LIMIT 1").fetchone() is not None
+def _noted(store: Store) -> bool:
+    return store.db.conn.execute(_NOTED + " LIMIT 1").fetchone() is not None
 
 
 def get(store: Store, scope: Sequence[str]) -> Loaded:
-    """The stored profiles of `scope` as of today: as kept, or read afresh (after the
-    households written outside a transaction's commit are computed)."""
-    refreshed = _dirty(store)
-    if refreshed:  # written outside a transaction's commit, maybe with no audit entry
-        with store.transaction():
-            risk.refresh(store.db.conn)
+    """The profiles of `scope` as of today: as kept, or read afresh (with those of
+    households written outside a transaction's commit computed, not stored)."""
+    noted = _noted(store)  # maybe with no audit entry: never kept
     today = store.today()
     path = str(Path(store.path).resolve())
     key = (path, tuple(scope), today)
     fingerprint = _fingerprint(store)
     with _cache_lock:
         found = _cache.get(key)
-    if found is not None and not refreshed and _unchanged(store, found.fingerprint, fingerprint):
+    if found is not None and not noted and _unchanged(store, found.fingerprint, fingerprint):
         found.fingerprint = fingerprint
         return found
     with gc_paused():
-        pks, profiles = _read(store, scope, today)
+        pks, profiles = _read(store, scope, today, noted)
     rankers = found.rankers if found is not None else {}  # assessments are pure
-    fresh = Loaded(path, tuple(scope), today, pks, profiles, fingerprint, rankers)
+    fresh = Loaded(path, tuple(scope), today, pks, profiles, fingerprint, noted, rankers)
     with _cache_lock:
         _cache.pop(key, None)
         while len(_cache) >= _CACHE_LIMIT:

@@ -15,8 +15,7 @@ from canxie_tui.domain.emergency import EmergencyEvent, Priority, RollCallProgre
 from canxie_tui.store.connection import Store
 from canxie_tui.store.emergency import cache
 from canxie_tui.store.emergency.events import current_event
-from canxie_tui.store.emergency.priority import checks_of, listed
-from canxie_tui.store.emergency.rows import Rows
+from canxie_tui.store.emergency.priority import checks_of, listed, rows_of
 
 __all__ = ["View", "page", "view"]
 
@@ -74,5 +73,4 @@ def page(store: Store, event: EmergencyEvent, pks: Sequence[int]) -> list[Priori
     anyone who left the register since the view was read is left out."""
     loaded = cache.get(store, event.scope)
     kept = loaded.still_listed(store, event.kind, pks)
-    checks = checks_of(store, event.id, kept)
-    return list(Rows(kept, checks, lambda some: loaded.rows(store, event.kind, some)))
+    return list(rows_of(store, loaded, event.kind, kept, checks_of(store, event.id, kept)))

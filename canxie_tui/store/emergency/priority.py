@@ -27,7 +27,16 @@ from canxie_tui.store.emergency import cache
 from canxie_tui.store.emergency.filter import narrow
 from canxie_tui.store.emergency.rows import Check, Rows
 
-__all__ = ["Listed", "RollCall", "checks_of", "listed", "priority_list", "progress", "roll_call"]
+__all__ = [
+    "Listed",
+    "RollCall",
+    "checks_of",
+    "listed",
+    "priority_list",
+    "progress",
+    "roll_call",
+    "rows_of",
+]
 
 
 _CHECKS = (
@@ -71,12 +80,14 @@ class Listed:
 
     def rows(self, store: Store, pks: list[int] | None = None) -> Rows:
         """The rows (of `pks` only), built when read on `store`: a page costs a page."""
-        loaded, kind = self.loaded, self.kind
-        return Rows(
-            self.pks if pks is None else pks,
-            self.checks,
-            lambda some: loaded.rows(store, kind, some),
-        )
+        return rows_of(store, self.loaded, self.kind, self.pks if pks is None else pks, self.checks)
+
+
+def rows_of(
+    store: Store, loaded: cache.Loaded, kind: str, pks: list[int], checks: dict[int, Check]
+) -> Rows:
+    """The rows of `pks` in `loaded` for `kind` with their `checks`, built when read."""
+    return Rows(pks, checks, lambda some: loaded.rows(store, kind, some))
 
 
 def listed(

@@ -345,46 +345,49 @@ class EmergencyScreen(CanxieScreen[None]):
         """The page after the rows shown, read before the cursor gets there (and
         forgotten when the list is read again: a mark, a filter)."""
         rows = await self._read_page(view, start)
-        if self.view is view and len(self.rows) == start:
+        if self._showing(view, start):
             self._ahead = (view, start, rows)
 
     async def _read_page(self, view: View, start: int) -> list[Priority]:
         pks = view.pks[start : page_end(start, len(view))]
         return await self.canxie.db(emergency.page, view.event, pks)
 
+    def _showing(self, view: View, start: int) -> bool:
+        """Whether `view` is the list shown with `start` rows loaded: a page of it read
+        from `start` is the next one (not after a reload, nor a page come another way)."""
+        return self.view is view and len(self.rows) == start
+
     @work(exclusive=True, group="rollcall-page", exit_on_error=False)
     @reported
     async def load_more(self) -> None:
         await self._next_page()
 
-    async def _next_page(self) -> bool:
+    async def _next_page(self) -> None:
         """At the last loaded row with more to show: the next page appended, as read
         ahead or read now."""
         view, table = self.view, self.query_one("#rollcall", DataTable)
-        if view is None or not wants_next_page(table, len(view)):
-            return False
-        if self._append_ahead(table):
-            return True
+        if view is None or not wants_next_page(table, len(view)) or self._append_ahead(table):
+            return
         start = len(self.rows)
-        rows = await self._read_page(view, start)
-        if self.view is not view or len(self.rows) != start:
-            return False  # the list was read again, or the page came another way
-        if len(rows) < page_end(start, len(view)) - start:  # someone left the register
-            self.reload()
-            return False
-        self._append(table, rows)
-        return True
+        self._take_page(table, view, start, await self._read_page(view, start))
 
     def _append_ahead(self, table: DataTable[str]) -> bool:
-        """The page read ahead appended, if it is the next one of the list shown."""
+        """The page read ahead taken, if it is the next one of the list shown."""
         ahead, self._ahead = self._ahead, None
-        if ahead is None or ahead[0] is not self.view or ahead[1] != len(self.rows):
+        return ahead is not None and self._take_page(table, *ahead)
+
+    def _take_page(
+        self, table: DataTable[str], view: View, start: int, rows: list[Priority]
+    ) -> bool:
+        """`rows`, read from `start` of `view`, appended if they are the next page of the
+        list shown; a page short of someone who left the register since the list was
+        read has the list read again instead.  False: not the next page."""
+        if not self._showing(view, start):
             return False
-        view, start, rows = ahead
         if len(rows) < page_end(start, len(view)) - start:  # someone left the register
             self.reload()
-            return True
-        self._append(table, rows)
+        else:
+            self._append(table, rows)
         return True
 
     def _append(self, table: DataTable[str], rows: list[Priority]) -> None:

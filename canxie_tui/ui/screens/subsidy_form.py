@@ -64,7 +64,7 @@ class SubsidyForm(FormScreen[Entry]):
             raise InputError("请选择补贴", "kind")
         if not values["state"]:
             raise InputError("请选择状态", "state")
-        check_month(values["from_month"].strip())
+        check_month(values["from_month"].strip(), "from_month")
         if len(values["reason"]) > 200:
             raise InputError("原因不能超过200字", "reason")
 

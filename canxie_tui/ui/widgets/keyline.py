@@ -72,7 +72,6 @@ class KeyLine(Widget, can_focus=False):
         super().__init__(id=id)
         self.compact = compact  # compact: "^q 退出 f1 帮助"; else " ^q 退出  f1 帮助 "
         self.spans: list[Span] = []  # where each key was drawn (clicks, tooltips, tests)
-        self.dropped: list[Key] = []  # keys that did not fit the width (F1 lists them)
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -135,13 +134,11 @@ class KeyLine(Widget, can_focus=False):
             right.append(" ")
         room = width - right.cell_len
         gap = " " if self.compact else ""
-        self.dropped = []
-        for key in keys:
+        for key in keys:  # those after the first that does not fit are left out (F1 lists them)
             piece = self._piece(key, compact=self.compact)
             start = line.cell_len
-            if self.dropped or start + piece.cell_len > room:
-                self.dropped.append(key)
-                continue
+            if start + piece.cell_len > room:
+                break
             line.append_text(piece)
             spans.append(Span(start, start + piece.cell_len, key))
             line.append(gap)
