@@ -10,9 +10,10 @@ The profile depends on other rows (一户多残 counts the household's certifica
 holders), so it is kept per household.  Triggers (migration 0008, schema.py) note in
 `risk_dirty` each household whose persons or household row changed in a way that
 matters, whatever wrote it; `refresh` computes those households again.  The
-store runs it before every commit (`Store.transaction`), so a written profile is
-part of the same transaction as the write, and the emergency list runs it before
-reading (writes outside a transaction, or inside a caller's savepoint).  Derived
+store runs it before every commit (`Store.transaction`, `Database.atomic`), so a
+written profile is part of the same transaction as the write; a read that finds
+households still noted (a write inside a caller's savepoint, not yet committed
+through the store) computes theirs in memory with `pending`, never writing.  Derived
 data like the search index: not audited itself, rebuilt from audited rows.  A bulk
 insert that knows every member of the households it creates (a roster import)
 writes their profiles from its rows instead (`write_new`), sparing the commit a
@@ -29,7 +30,7 @@ from typing import Any
 
 from canxie_tui.store.register_sql import in_register
 
-__all__ = ["MEMBER_HOUSEHOLD", "MEMBER_PERSON", "refresh", "refresh_all", "write_new"]
+__all__ = ["MEMBER_HOUSEHOLD", "MEMBER_PERSON", "pending", "refresh", "refresh_all", "write_new"]
 
 # The noted households after :low, up to and with :high (none: to the end).
 _BATCH = (
@@ -86,6 +87,13 @@ def refresh(conn: sqlite3.Connection) -> int:
         low = bound[0]
     conn.execute("DELETE FROM risk_dirty")
     return written
+
+
+def pending(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+    """The rows `refresh` would write for the noted households, computed without
+    writing (a read takes no write lock): one rule for stored and in-memory profiles."""
+    members = conn.execute(_MEMBERS, {"low": "", "high": None}).fetchall()
+    return _values(members, Counter(row[1] for row in members))
 
 
 def refresh_all(conn: sqlite3.Connection) -> int:

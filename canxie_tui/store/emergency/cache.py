@@ -25,13 +25,11 @@ import or a district merge holding the write lock leaves the list answering.
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.emergency import (
@@ -203,18 +201,11 @@ def _read(
     }
     rows += [
         (key, pk, _aged(profile, turns_80, turns_90, day))
-        for key, pk, household, profile, turns_80, turns_90 in _computed(store)
+        for key, pk, household, profile, turns_80, turns_90 in risk.pending(store.db.conn)
         if household in in_scope
     ]
     rows.sort(key=_PLACE_KEY_PK)
     return [row[1] for row in rows], [row[2] for row in rows]
-
-
-def _computed(store: Store) -> list[tuple[Any, ...]]:
-    """risk_profile's rows of the noted households as `risk.refresh` would write them
-    (its own query and values: one rule), in memory: a read takes no write lock."""
-    members = store.db.conn.execute(risk._MEMBERS, {"low": "", "high": None}).fetchall()
-    return risk._values(members, Counter(row[1] for row in members))
 
 
 def _aged(profile: int, turns_80: str | None, turns_90: str | None, day: str) -> int:
