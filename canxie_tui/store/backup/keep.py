@@ -132,7 +132,7 @@ def _protected(automatic: list[BackupInfo]) -> set[Path]:
 
 
 def prune(db_path: Path) -> list[Path]:
-    """Delete old automatic backups: by count, then by weight (see the module docstring).
+    """Delete old automatic backups: by count, then by weight (see the package docstring).
 
     Daily backups beyond the newest 30 and pre-operation ones beyond 30 go first;
     then the oldest automatic ones while they outweigh `automatic_budget`, keeping
