@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from canxie_tui.store import anchors, backup, integrity, records, schema, scratch, session
+from canxie_tui.store.backup.check import _read_only
 from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import StoreError
 
@@ -124,7 +125,7 @@ def _raw_integrity(path: Path) -> list[Finding]:
         with path.open("rb") as handle:
             if handle.read(16) != backup.SQLITE_HEADER:
                 return []
-        conn = backup._read_only(path)
+        conn = _read_only(path)
     except (OSError, sqlite3.Error):
         return []
     try:

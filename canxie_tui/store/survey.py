@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from canxie_tui.domain import survey as rules
@@ -228,8 +230,10 @@ def left_to_survey(
     """Who is left (未调查 and 调查中; `everyone`: the whole list) in natural order of
     grid, building, unit and room: (the first `limit` rows, how many in all).
 
-    Counts per building come from the progress index; then buildings are read one at
-    a time, in natural order (第2网格 before 第10网格), until `limit` rows are in.
+    Counts per building come from the progress index; the buildings the first `limit`
+    rows lie in (in natural order: 第2网格 before 第10网格) are then read in one query
+    (every building for the screen's whole list) and each sorted here: natural order
+    is no SQL.
     """
     where = ["e.round_id = :round"]
     if not everyone:
@@ -250,23 +254,39 @@ def left_to_survey(
         params,
     ).fetchall()
     groups.sort(key=lambda g: (natural_key(g[0]), natural_key(g[1])))
-    rows: list[dict[str, Any]] = []
-    for group_grid, group_building, _ in groups:
-        if len(rows) >= limit:
+    total = sum(g[2] for g in groups)
+    wanted: list[tuple[str, str]] = []  # the buildings the first `limit` rows lie in
+    count = 0
+    for group_grid, group_building, size in groups:
+        if count >= limit:
             break
-        part = store.query(
-            "SELECT e.id, e.status, e.method, e.lost_reason, e.grid, e.building, e.apart, "
-            "h.unit, h.room, h.address, p.name, p.phone, p.category, p.level "
-            "FROM survey_entries e JOIN persons p ON p.id = e.person_id "
-            f"JOIN households h ON h.id = e.household_id WHERE {sql_where} "
-            "AND e.grid = :group_grid AND e.building = :group_building",
-            {**params, "group_grid": group_grid, "group_building": group_building},
-        )
-        part.sort(
-            key=lambda r: (natural_key(r["unit"]), natural_key(r["room"]), r["name"], r["id"])
-        )
-        rows += part[: limit - len(rows)]
-    return rows, sum(g[2] for g in groups)
+        wanted.append((group_grid, group_building))
+        count += size
+    if len(wanted) < len(groups):  # a page: only its buildings
+        pairs = ", ".join(f"(:g{i}, :b{i})" for i in range(len(wanted)))
+        sql_where += f" AND (e.grid, e.building) IN (VALUES {pairs})" if wanted else " AND 0"
+        for i, (group_grid, group_building) in enumerate(wanted):
+            params |= {f"g{i}": group_grid, f"b{i}": group_building}
+    # Through the progress index (the order asks for it): it holds the status, so only
+    # the rows listed are read, a building at a time; the (round, person) index the
+    # planner takes otherwise reads every entry of the round in person-id order.
+    cursor = store.db.conn.execute(
+        "SELECT e.id, e.status, e.method, e.lost_reason, e.grid, e.building, e.apart, "
+        "h.unit, h.room, h.address, p.name, p.phone, p.category, p.level "
+        "FROM survey_entries e JOIN persons p ON p.id = e.person_id "
+        f"JOIN households h ON h.id = e.household_id WHERE {sql_where} "
+        "ORDER BY e.grid, e.building",
+        params,
+    )
+    names = [d[0] for d in cursor.description]
+    parts: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    # A building at a time as the index hands them over (sorted by unit, room, name, id):
+    # cheaper than sorting, and holding, the whole list at once.
+    for key, part in groupby(cursor, key=itemgetter(4, 5)):
+        ordered = sorted(part, key=lambda r: (natural_key(r[7]), natural_key(r[8]), r[10], r[0]))
+        parts[key] = [dict(zip(names, row, strict=True)) for row in ordered]
+    rows = [row for key in wanted for row in parts.get(key, ())]
+    return rows[:limit], total
 
 
 # -- one person's survey ----------------------------------------------------------------------

@@ -140,6 +140,7 @@ def test_restore_with_yes_reads_the_backup_through_once(
         return real(path, **kwargs)
 
     monkeypatch.setattr(backup, "check_backup", counted)
+    monkeypatch.setattr(backup.restoring, "check_backup", counted)  # what restore calls
     code, out, _ = run(capsys, "--db", str(db), "restore", str(saved), "--yes")
 
     assert code == 0
@@ -252,8 +253,8 @@ def test_doctor_warns_when_manual_backups_alone_exceed_the_budget(
     run(capsys, "--db", str(db), "backup")
     [first] = [b for b in backup.list_backups(db) if b.reason == "manual"]
     # a budget of one and a half manual copies (the real one is 2 GiB: too big to fill here)
-    monkeypatch.setattr(backup, "AUTO_BUDGET_MIN_BYTES", first.size * 3 // 2)
-    monkeypatch.setattr(backup, "AUTO_BUDGET_DB_MULTIPLE", 0)
+    monkeypatch.setattr(backup.keep, "AUTO_BUDGET_MIN_BYTES", first.size * 3 // 2)
+    monkeypatch.setattr(backup.keep, "AUTO_BUDGET_DB_MULTIPLE", 0)
     code, out, _ = run(capsys, "--db", str(db), "doctor")
     assert code == 0 and "手动备份已超过" not in out  # one manual copy fits
 

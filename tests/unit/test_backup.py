@@ -185,8 +185,8 @@ def _left(db_path: Path) -> set[Path]:
 @pytest.fixture
 def small_budget(monkeypatch: pytest.MonkeyPatch) -> int:
     """A 15 KB budget whatever the database weighs: small files can outweigh it."""
-    monkeypatch.setattr(backup, "AUTO_BUDGET_MIN_BYTES", 15 * KB)
-    monkeypatch.setattr(backup, "AUTO_BUDGET_DB_MULTIPLE", 0)
+    monkeypatch.setattr(backup.keep, "AUTO_BUDGET_MIN_BYTES", 15 * KB)
+    monkeypatch.setattr(backup.keep, "AUTO_BUDGET_DB_MULTIPLE", 0)
     return 15 * KB
 
 
@@ -239,7 +239,7 @@ def test_pruning_by_weight_runs_after_each_backup(
 ) -> None:
     """The real budget (10 times the database here), the real pruning after a backup."""
     _fill(make)
-    monkeypatch.setattr(backup, "AUTO_BUDGET_MIN_BYTES", 0)  # only the multiple counts
+    monkeypatch.setattr(backup.keep, "AUTO_BUDGET_MIN_BYTES", 0)  # only the multiple counts
     budget = backup.automatic_budget(db_path)
     old = _days(db_path, "daily", 10, hour=8, size=budget // 4)  # 2.5 budgets
     manual = _sized(db_path, "manual", datetime(2026, 8, 1, 9), 3 * budget)

@@ -233,3 +233,37 @@ def test_education_indicator_reads_the_survey_where_the_register_has_no_fact(
     facts = {f.person_id: f for f in indicators.person_facts(store, today)}
     assert facts[child.id].school == school_of("", "3") == "home"
     assert facts[other.id].school == school_of("special", None) == "special"
+
+
+def test_left_list_is_in_natural_place_order_whole_or_a_page_at_a_time(
+    store: Store, make: Make
+) -> None:
+    """Grids, buildings, units and rooms compare their numbers as numbers (第2网格 before
+    第10网格, 3栋 before 12栋, 2单元 before 10单元, 201 before 1001), then names; a page
+    is the start of the whole list wherever it splits a building."""
+    places = [  # (grid, building, unit, room, names), in the order the list gives them
+        ("第2网格", "3栋", "2单元", "201", ["赵一"]),
+        ("第2网格", "3栋", "2单元", "1001", ["钱二", "孙三"]),
+        ("第2网格", "3栋", "10单元", "101", ["李四"]),
+        ("第2网格", "12栋", "1单元", "101", ["周五"]),
+        ("第10网格", "2栋", "1单元", "101", ["吴六", "郑七"]),
+    ]
+    people = {}
+    for grid, building, unit, room, names in reversed(places):  # entered in another order
+        home = make.household(grid=grid, building=building, unit=unit, room=room)
+        for name in names:
+            people[name] = make.person(home, name)
+    round = _round(store)
+    survey.mark_lost(store, survey.entry_for_person(store, people["孙三"].id), "away", "2026-11-21")
+    everyone = [name for *_, names in places for name in sorted(names)]
+    left = [name for name in everyone if name != "孙三"]
+
+    rows, total = survey.left_to_survey(store, round, limit=100_000)
+    assert [r["name"] for r in rows] == left and total == len(left)
+    for limit in range(1, len(left) + 1):
+        page, page_total = survey.left_to_survey(store, round, limit=limit)
+        assert [r["name"] for r in page] == left[:limit] and page_total == len(left)
+    rows, total = survey.left_to_survey(store, round, limit=100_000, everyone=True)
+    assert [r["name"] for r in rows] == everyone and total == len(everyone)
+    rows, total = survey.left_to_survey(store, round, grid="第2网格", limit=2)
+    assert [r["name"] for r in rows] == left[:2] and total == 4

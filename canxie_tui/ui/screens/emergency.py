@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from functools import partial
 from typing import Any, ClassVar
 from weakref import WeakKeyDictionary
@@ -13,8 +12,6 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.geometry import Region
-from textual.strip import Strip
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from canxie_tui.domain import codes
@@ -27,8 +24,17 @@ from canxie_tui.ui.screens.help import left_out_keys
 from canxie_tui.ui.widgets.field import chosen, select
 from canxie_tui.ui.widgets.keyline import KeyLine
 from canxie_tui.ui.widgets.paging import PAGE, page_end, paging_note, rows_to_keep, wants_next_page
-from canxie_tui.ui.widgets.tables import PlainTable, add_keyed_columns, keep_cursor
-from canxie_tui.ui.widgets.text import WrappedStatic, fit
+from canxie_tui.ui.widgets.roll_call import (
+    COLUMNS,
+    PLACE_WIDTH,
+    REASONS_WIDTH,
+    RollCallTable,
+    layout,
+    place_text,
+    row_cells,
+)
+from canxie_tui.ui.widgets.tables import add_keyed_columns, keep_cursor
+from canxie_tui.ui.widgets.text import WrappedStatic
 from canxie_tui.ui.widgets.titleline import TitleLine
 
 STATUS_KEYS = {"1": "pending", "2": "safe", "3": "help", "4": "moved", "5": "unreachable"}
@@ -37,58 +43,9 @@ STATUS_KEYS = {"1": "pending", "2": "safe", "3": "help", "4": "moved", "5": "unr
 GROUPINGS = ("", "grid", "building")  # g cycles: risk order, by grid, by building
 GROUPING_LABELS = {"": "按风险排序", "grid": "按网格分组", "building": "按楼栋分组"}
 
-COLUMNS = ("序", "姓名", "状态", "年龄", "情况", "楼栋", "电话")
-NAME_WIDTH = 8
-REASONS_WIDTH = (4, 40)  # (least, most) cells of 情况 and of 楼栋
-PLACE_WIDTH = (4, 24)
-STATUS_WIDTH = max(cell_len(label) for label in codes.ROLL_CALL_STATUSES.values())
-
-
-class RollCallTable(PlainTable):
-    """The roll call's table, which can run something once it has painted its rows."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.after_paint: Callable[[], object] | None = None
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        lines = super().render_lines(crop)
-        if self.after_paint is not None and self.row_count:
-            self.call_later(self.after_paint)
-            self.after_paint = None
-        return lines
-
 
 # The filter (text, status) of each app's roll call, kept when the screen is left.
 _FILTERS: WeakKeyDictionary[App[Any], tuple[str, str | None]] = WeakKeyDictionary()
-
-
-def layout(
-    width: int, count: int, phone_cells: int, place_cells: int
-) -> tuple[tuple[str, ...], int, int]:
-    """The columns that fit in `width` cells for `count` rows whose phones take up to
-    `phone_cells` and places up to `place_cells`, and the widths of 情况 and 楼栋.
-
-    The phone is the number the worker dials: it always shows whole.  楼栋 takes
-    what its longest place needs, 情况 what is left (the detail pane says it all);
-    when both would be narrower than their headings, 年龄 goes (the detail pane says
-    the age too)."""
-    fixed = {
-        "序": max(cell_len("序"), len(str(count))),
-        "姓名": NAME_WIDTH,
-        "状态": STATUS_WIDTH,
-        "年龄": cell_len("年龄"),
-        "电话": max(cell_len("电话"), phone_cells),
-    }
-    columns: tuple[str, ...] = COLUMNS
-    spare = width - sum(fixed.values()) - 2 * len(columns)  # 1 cell padding each side
-    if spare < REASONS_WIDTH[0] + PLACE_WIDTH[0]:
-        columns = tuple(c for c in COLUMNS if c != "年龄")
-        spare += fixed["年龄"] + 2
-    needed = max(PLACE_WIDTH[0], place_cells)
-    place = max(PLACE_WIDTH[0], min(needed, PLACE_WIDTH[1], spare - 2 * REASONS_WIDTH[0]))
-    reasons = max(REASONS_WIDTH[0], min(REASONS_WIDTH[1], spare - place))
-    return columns, reasons, place
 
 
 class EmergencyScreen(CanxieScreen[None]):
@@ -319,26 +276,13 @@ class EmergencyScreen(CanxieScreen[None]):
             table.after_paint = partial(self.read_ahead, view, len(self.rows))
 
     def _cells(self, p: Priority, index: int) -> list[str]:
-        """The cells of the view's row `index`; in grouped order the place column leads
-        with the group."""
+        """The cells of the view's row `index` (see `roll_call.row_cells`)."""
         assert self.view is not None
-        person = p.person
         place = self._place(p, self.view.groups[index])
-        cells = {
-            "序": str(self.view.ranks[index]),
-            "姓名": fit(person.name, NAME_WIDTH),
-            "状态": p.status_label,
-            "年龄": str(person.age or ""),
-            "情况": fit(p.reasons_text, self.widths[0]),
-            "楼栋": fit(place, self.widths[1]),
-            "电话": person.phone,
-        }
-        return [cells[c] for c in self.columns]
+        return row_cells(p, self.view.ranks[index], place, self.columns, self.widths)
 
     def _place(self, p: Priority, group_label: str) -> str:
-        """楼栋单元房号; grouped by grid, the grid first."""
-        place = p.person.place
-        return f"{group_label}·{place}" if group_label and self.grouping == "grid" else place
+        return place_text(p, group_label if self.grouping == "grid" else "")
 
     @work(exclusive=True, group="rollcall-ahead", exit_on_error=False)
     async def read_ahead(self, view: View, start: int) -> None:
