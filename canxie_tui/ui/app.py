@@ -112,7 +112,7 @@ class CanxieApp(App[None]):
         self.theme = "textual-dark"
         from canxie_tui.ui.screens.dashboard import DashboardScreen
 
-        self._first_figures = self.prefetch(prefetch.dashboard_figures)
+        self._first_figures = prefetch.dashboard_figures(self.store)
 
         self._refresh_subtitle()
         self.push_screen(DashboardScreen())
@@ -334,16 +334,14 @@ class CanxieApp(App[None]):
         work in another thread reads and writes (a connection is one thread's)."""
         return prefetch.on_own_connection(self.store, fn, *args, **kwargs)
 
-    def prefetch(self, fn: Callable[[Store], T]) -> Future[T]:
-        """Start `fn(store)` now in a thread of its own, on its own connection: while
-        Textual builds the first screen (Python, holding the GIL), SQLite computes on
-        the other core, so the figures come soon after the first paint."""
-        return prefetch.prefetch(self.store, fn)
+    def first_figures(self) -> Future[Any] | None:
+        """The dashboard's figures started at start-up, until they are shown (then None:
+        later loads query anew)."""
+        return self._first_figures
 
-    def take_first_figures(self) -> Future[Any] | None:
-        """The dashboard's figures started at start-up (once; later loads query anew)."""
-        found, self._first_figures = self._first_figures, None
-        return found
+    def first_figures_shown(self, shown: Future[Any]) -> None:
+        if self._first_figures is shown:
+            self._first_figures = None
 
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `fn(store, *args, **kwargs)` in a worker thread on its own connection.
