@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import sys
 import threading
@@ -106,6 +107,7 @@ class CanxieApp(App[None]):
         self._upkeep_started = False
         self._upkeep_status = ""  # background work in progress, said in the header
         self._first_figures: Future[Any] | None = None
+        self._painted = asyncio.Event()  # the first frame is on screen
 
     # -- start-up ------------------------------------------------------------
     def on_mount(self) -> None:
@@ -130,6 +132,7 @@ class CanxieApp(App[None]):
             gc.freeze()  # what start-up made lives as long as the app: never scan it again
             gc.enable()
         self.startup_ms = (time.perf_counter() - self.started) * 1000
+        self._painted.set()
         self.log.info(f"started in {self.startup_ms:.0f} ms")
 
     def start_upkeep(self) -> None:
@@ -342,6 +345,10 @@ class CanxieApp(App[None]):
     def first_figures_shown(self, shown: Future[Any]) -> None:
         if self._first_figures is shown:
             self._first_figures = None
+
+    async def first_paint(self) -> None:
+        """Returns once the first frame is on screen."""
+        await self._painted.wait()
 
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `fn(store, *args, **kwargs)` in a worker thread on its own connection.

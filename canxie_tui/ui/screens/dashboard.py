@@ -272,6 +272,9 @@ class DashboardScreen(CanxieScreen[None]):
             # counting everything anew.
             data: Dashboard = await asyncio.shield(asyncio.wrap_future(first))
             self.canxie.first_figures_shown(first)
+            # The first frame never waits for them: figures that came before it (a small
+            # register) are shown in the next one.
+            await self.canxie.first_paint()
         else:
             from canxie_tui.store.dashboard import dashboard
 
