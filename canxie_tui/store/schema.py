@@ -676,19 +676,30 @@ _MASK_MEMBERS = (
     f"    UPDATE code_masks SET household_flags = ({_mask_sql('NEW.flags', 'flags')}) "
     "WHERE person_pk IN (SELECT pk FROM persons WHERE household_id = NEW.id);\n"
 )
-_MASK_TRIGGERS = (
-    f"CREATE TRIGGER code_masks_person_insert AFTER INSERT ON persons BEGIN\n"
-    f"{_mask_person('NEW')}END;\n",
-    "CREATE TRIGGER code_masks_person_update AFTER UPDATE OF pk, benefits, household_id "
-    "ON persons WHEN NEW.pk IS NOT OLD.pk OR NEW.benefits IS NOT OLD.benefits "
-    "OR NEW.household_id IS NOT OLD.household_id BEGIN\n"
-    f"    DELETE FROM code_masks WHERE person_pk = OLD.pk;\n{_mask_person('NEW')}END;\n",
-    "CREATE TRIGGER code_masks_person_delete AFTER DELETE ON persons BEGIN\n"
-    "    DELETE FROM code_masks WHERE person_pk = OLD.pk;\nEND;\n",
-    "CREATE TRIGGER code_masks_household_insert AFTER INSERT ON households "
-    f"WHEN NEW.flags <> '[]' BEGIN\n{_MASK_MEMBERS}END;\n",
-    "CREATE TRIGGER code_masks_household_update AFTER UPDATE OF id, flags ON households "
-    f"WHEN NEW.flags IS NOT OLD.flags OR NEW.id IS NOT OLD.id BEGIN\n{_MASK_MEMBERS}END;\n",
+
+
+def _row_triggers(
+    table: str, write: str, members: str, sources: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Triggers keeping `table`'s row of each person (`person_pk`) from every write:
+    `write` writes NEW's row anew (statements), when a person is added or any of
+    `sources` changes; `members` writes a household's flags onto its members'."""
+    return (
+        f"CREATE TRIGGER {table}_person_insert AFTER INSERT ON persons BEGIN\n{write}END;\n",
+        f"CREATE TRIGGER {table}_person_update AFTER UPDATE OF {', '.join(sources)} "
+        f"ON persons WHEN {' OR '.join(f'NEW.{c} IS NOT OLD.{c}' for c in sources)} BEGIN\n"
+        f"    DELETE FROM {table} WHERE person_pk = OLD.pk;\n{write}END;\n",
+        f"CREATE TRIGGER {table}_person_delete AFTER DELETE ON persons BEGIN\n"
+        f"    DELETE FROM {table} WHERE person_pk = OLD.pk;\nEND;\n",
+        f"CREATE TRIGGER {table}_household_insert AFTER INSERT ON households "
+        f"WHEN NEW.flags <> '[]' BEGIN\n{members}END;\n",
+        f"CREATE TRIGGER {table}_household_update AFTER UPDATE OF id, flags ON households "
+        f"WHEN NEW.flags IS NOT OLD.flags OR NEW.id IS NOT OLD.id BEGIN\n{members}END;\n",
+    )
+
+
+_MASK_TRIGGERS = _row_triggers(
+    "code_masks", _mask_person("NEW"), _MASK_MEMBERS, ("pk", "benefits", "household_id")
 )
 
 
@@ -758,18 +769,7 @@ _INPUT_MEMBERS = (
     f"    UPDATE rule_inputs SET household_flags = ({_mask_sql('NEW.flags', 'flags')}) "
     "WHERE person_pk IN (SELECT pk FROM persons WHERE household_id = NEW.id);\n"
 )
-_INPUT_TRIGGERS = (
-    f"CREATE TRIGGER rule_inputs_person_insert AFTER INSERT ON persons BEGIN\n{_INPUT_PERSON}END;\n",
-    f"CREATE TRIGGER rule_inputs_person_update AFTER UPDATE OF {', '.join(_INPUT_SOURCES)} "
-    f"ON persons WHEN {' OR '.join(f'NEW.{c} IS NOT OLD.{c}' for c in _INPUT_SOURCES)} BEGIN\n"
-    f"    DELETE FROM rule_inputs WHERE person_pk = OLD.pk;\n{_INPUT_PERSON}END;\n",
-    "CREATE TRIGGER rule_inputs_person_delete AFTER DELETE ON persons BEGIN\n"
-    "    DELETE FROM rule_inputs WHERE person_pk = OLD.pk;\nEND;\n",
-    "CREATE TRIGGER rule_inputs_household_insert AFTER INSERT ON households "
-    f"WHEN NEW.flags <> '[]' BEGIN\n{_INPUT_MEMBERS}END;\n",
-    "CREATE TRIGGER rule_inputs_household_update AFTER UPDATE OF id, flags ON households "
-    f"WHEN NEW.flags IS NOT OLD.flags OR NEW.id IS NOT OLD.id BEGIN\n{_INPUT_MEMBERS}END;\n",
-)
+_INPUT_TRIGGERS = _row_triggers("rule_inputs", _INPUT_PERSON, _INPUT_MEMBERS, _INPUT_SOURCES)
 
 
 @migrations(name="0010_rule_inputs")
