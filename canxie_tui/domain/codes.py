@@ -194,7 +194,7 @@ ROLL_CALL_STATUSES: Mapping[str, str] = {
 FOLLOWUP_STATUSES: Mapping[str, str] = {"open": "未完成", "closed": "已完成"}
 
 
-# Code lists kept as integer masks beside their JSON (the store's `code_masks`, for the
+# Code lists kept as integer masks beside their JSON (the store's `rule_inputs`, for the
 # indicators' and the 两项补贴 check's SQL): a code's bit is its place in its table
 # above, so these tables are append-only (a new code needs a migration that re-creates
 # the masks' triggers: schema.MASKED_CODES).

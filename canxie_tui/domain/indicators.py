@@ -10,9 +10,11 @@ Each rate is a `Rule`: who is eligible (the denominator) and who of them is
 covered (the numerator); the shortfall list is "eligible and not covered".  A
 rule is written twice on purpose, side by side in the same entry: as a Python
 predicate over one person's `PersonFacts` (the reference, read by `compute`) and
-as an SQL condition over `persons p JOIN code_masks m ON m.person_pk = p.pk` (what
-the store counts with, so a district's 30k people are never handed to Python one by
-one; `m` holds the person's benefits and household flags as masks, migration 0009).
+as an SQL condition over `rule_inputs m` (what the store counts with, so a
+district's 30k people are never handed to Python one by one; `m` holds what the rules
+read of a person: persons' columns of the same names, and the benefits
+and household flags as masks, migration 0010).  Person by person, it is joined to
+`persons p` on `m.person_pk = p.pk`.
 A test builds a register and checks both give the same people.
 
 The SQL uses these parameters (the store supplies them): :adult and :child (the
@@ -30,7 +32,7 @@ from typing import NamedTuple, overload
 
 from canxie_tui.domain import codes, subsidies
 from canxie_tui.domain.subsidies import CARE, LIVING, RECEIVING
-from canxie_tui.domain.survey import SCHOOL_SQL
+from canxie_tui.domain.survey import school_sql
 
 __all__ = [
     "INDICATORS",
@@ -142,7 +144,7 @@ EXTERNAL_NOTE = "由区残联统计"  # what a row the register cannot count say
 
 # -- the rules -------------------------------------------------------------------------
 def _benefit(*found: str) -> str:
-    """SQL: the person's benefits hold any of `found` (their mask in code_masks m)."""
+    """SQL: the person's benefits hold any of `found` (their mask in rule_inputs m)."""
     return codes.has_any_sql("m.benefits", codes.BENEFITS, *found)
 
 
@@ -161,9 +163,9 @@ _SEVERE = codes.SEVERE_LEVELS
 _INSURED = codes.INSURED_SCHEMES
 _ENROLLED = codes.ENROLLED_SCHOOL
 
-SEVERE_SQL = _one_of("p.level", _SEVERE)
-ADULT_SQL = "(p.birth_date <= :adult AND p.birth_date <> '')"  # 16 and over
-CHILD_SQL = "(p.birth_date > :adult AND p.birth_date <= :child)"  # 6 to 15
+SEVERE_SQL = _one_of("m.level", _SEVERE)
+ADULT_SQL = "(m.birth_date <= :adult AND m.birth_date <> '')"  # 16 and over
+CHILD_SQL = "(m.birth_date > :adult AND m.birth_date <= :child)"  # 6 to 15
 
 
 def _in_dibao(f: frozenset[str]) -> bool:
@@ -196,7 +198,7 @@ def _receiving_sql(kind: str) -> str:
     which reads every 享受 entry for each person (4 s instead of 0.1 s at 40k people)."""
     return (
         "EXISTS (SELECT 1 FROM subsidies s INDEXED BY idx_subsidies_person "
-        f"WHERE s.person_id = p.id AND s.kind = '{kind}' "
+        f"WHERE s.person_id = m.id AND s.kind = '{kind}' "
         f"AND s.state = '{RECEIVING}' AND s.from_month <= :month "
         "AND (s.to_month = '' OR s.to_month >= :month))"
     )
@@ -252,7 +254,7 @@ RULES: tuple[Rule, ...] = (
         lambda p, o: p.age is not None and p.age >= 16 and "in_school" not in p.benefits,
         lambda p: p.pension_scheme in _INSURED,
         f"({ADULT_SQL} AND NOT {_benefit('in_school')})",
-        _one_of("p.pension_scheme", _INSURED),
+        _one_of("m.pension_scheme", _INSURED),
     ),
     Rule(
         "medical",
@@ -260,7 +262,7 @@ RULES: tuple[Rule, ...] = (
         lambda p, o: True,
         lambda p: p.medical_scheme in _INSURED,
         "1",
-        _one_of("p.medical_scheme", _INSURED),
+        _one_of("m.medical_scheme", _INSURED),
     ),
     _need_rule("rehab", "专栏1（8）：有基本康复服务需求的", "rehab_needed", "rehab_received"),
     _need_rule("device", "专栏1（9）：有辅助器具适配需求的", "device_needed", "device_fitted"),
@@ -270,7 +272,7 @@ RULES: tuple[Rule, ...] = (
         lambda p, o: p.age is not None and 6 <= p.age <= 15,
         lambda p: p.school in _ENROLLED,  # the register's, else the survey's (domain.survey)
         CHILD_SQL,
-        _one_of(SCHOOL_SQL, _ENROLLED),
+        _one_of(school_sql("m"), _ENROLLED),
     ),
     Rule(
         "family_doctor",
@@ -283,16 +285,24 @@ RULES: tuple[Rule, ...] = (
 )
 RULES_BY_KEY: dict[str, Rule] = {rule.key: rule for rule in RULES}
 
-# 职业技能培训人数 (专栏1 (2)): the people trained this year; `trained` is read by the
-# store as this SQL (a training entry on the person, or 渝馨家园 技能培训 received).
-# The members who trained are found once (a few hundred members, each by index) rather
-# than looked for under every person of the register (30 -> 25 ms at 42k people).
-TRAINED_SQL = (
-    "(p.trained_on >= :year_start OR p.id IN (SELECT dm.person_id FROM daycare_members dm "
-    "WHERE EXISTS (SELECT 1 FROM attendance a WHERE a.member_id = dm.id "
-    "AND a.day >= :year_start AND a.day <= :today AND a.status = 'present' "
-    "AND instr(a.services, '\"training\"') > 0)))"
-)
+
+def trained_sql(person: str) -> str:
+    """职业技能培训人数 (专栏1 (2)): whether the person `person` (the alias of `persons`
+    or of the rule inputs: the same columns) trained this year, as the store reads
+    `trained`: a training entry on the person, or 渝馨家园 技能培训 received.
+
+    The members who trained are found once rather than looked for under every person
+    of the register (30 -> 25 ms at 42k people), each member's training days by the
+    index of 0010 whose condition the attendance's terms here repeat word for word."""
+    return (
+        f"({person}.trained_on >= :year_start OR {person}.id IN (SELECT dm.person_id "
+        "FROM daycare_members dm WHERE EXISTS (SELECT 1 FROM attendance a "
+        "WHERE a.member_id = dm.id AND a.day >= :year_start AND a.day <= :today "
+        "AND a.status = 'present' AND instr(a.services, '\"training\"') > 0)))"
+    )
+
+
+TRAINED_SQL = trained_sql("m")  # over the rule inputs, as the rules
 
 # 困难重度残疾人家庭无障碍改造覆盖率 (专栏1 (10)), counted in households: a 困难
 # household (低保/特困/低保边缘) with a 重度 member that needs the renovation

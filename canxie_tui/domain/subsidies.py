@@ -17,8 +17,8 @@ the rule set in force then (`in_force`).
 A register fact that ends eligibility (death, moving away, 注销, a certificate that
 expired) ends it from the month after the day it happened: that month is still
 paid (次月停发).  `refusal` is the rule in Python; `eligible_sql` is the same rule
-as an SQL condition over `persons p JOIN code_masks m ON m.person_pk = p.pk` (the
-person's benefits and household flags as masks, migration 0009) with the parameters
+as an SQL condition over `rule_inputs m` (what the rules read of a person, their
+benefits and household flags as masks: migration 0010) with the parameters
 :living_low_income, :care_extended (0/1, the rule set's extensions) and
 :month_first (the month's first day, ISO).  A test holds the two equal.
 """
@@ -332,12 +332,12 @@ def _flag(*found: str) -> str:
 
 
 _CERTIFIED_SQL = (
-    "(p.category IS NOT NULL AND (p.cert_valid_until = '' OR p.cert_valid_until >= :month_first) "
-    f"AND p.hukou = '{codes.HUKOU_CQ}')"
+    "(m.category IS NOT NULL AND (m.cert_valid_until = '' OR m.cert_valid_until >= :month_first) "
+    f"AND m.hukou = '{codes.HUKOU_CQ}')"
 )
-_SEVERE_SQL = f"p.level IN ({', '.join(str(v) for v in sorted(codes.SEVERE_LEVELS))})"
+_SEVERE_SQL = f"m.level IN ({', '.join(str(v) for v in sorted(codes.SEVERE_LEVELS))})"
 _EXTENDED_SQL = (
-    f"p.category IN ({', '.join(str(v) for v in sorted(codes.CARE_EXTENDED_CATEGORIES))})"
+    f"m.category IN ({', '.join(str(v) for v in sorted(codes.CARE_EXTENDED_CATEGORIES))})"
 )
 # The most selective terms first (SQLite tests them in order): a district's 30k
 # people are mostly not 重度 and mostly not in 低保.
@@ -347,7 +347,7 @@ _ELIGIBLE_SQL: Mapping[str, str] = {
         f"AND NOT {_flag('tekun')} AND {_CERTIFIED_SQL})"
     ),
     CARE: (
-        f"(({_SEVERE_SQL} OR (:care_extended AND p.level IS NOT NULL AND {_EXTENDED_SQL})) "
+        f"(({_SEVERE_SQL} OR (:care_extended AND m.level IS NOT NULL AND {_EXTENDED_SQL})) "
         f"AND {_CERTIFIED_SQL} AND NOT "
         f"{codes.has_any_sql('m.benefits', codes.BENEFITS, 'injury_care')})"
     ),

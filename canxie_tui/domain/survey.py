@@ -144,21 +144,23 @@ SCHOOL_FROM_ANSWER = {code: school for school, code in _SCHOOL_CODES.items()}
 # -- the indicators read the survey where the register has no fact --------------------------
 def school_of(register_school: str, in_school_answer: str | None) -> str:
     """就学情况 as the indicators count it: the register's, else the latest finished
-    survey's answer (codes.SCHOOL_STATUSES code, '' unknown).  `SCHOOL_SQL` is its twin."""
+    survey's answer (codes.SCHOOL_STATUSES code, '' unknown).  `school_sql` is its twin."""
     return register_school or SCHOOL_FROM_ANSWER.get(in_school_answer or "", "")
 
 
-# The SQL side of `school_of` for persons `p` (asked only of children, 6-15 on `:adult`
-# and `:child`, the indicators' parameters: nobody else's survey is read).
-SCHOOL_SQL = (
-    "(CASE WHEN p.school <> '' THEN p.school "
-    "WHEN p.birth_date > :adult AND p.birth_date <= :child THEN coalesce(("
-    "SELECT CASE json_extract(e.answers, '$.in_school') "
-    + " ".join(f"WHEN '{a}' THEN '{s}'" for a, s in SCHOOL_FROM_ANSWER.items())
-    + " ELSE '' END FROM survey_entries e JOIN survey_rounds r ON r.id = e.round_id "
-    "WHERE e.person_id = p.id AND e.status = 'done' ORDER BY r.year DESC LIMIT 1), '') "
-    "ELSE '' END)"
-)
+def school_sql(person: str) -> str:
+    """The SQL side of `school_of` for the person `person` (the alias of `persons`, or of
+    the rule inputs, which have the same columns), asked only of children (6-15 on
+    `:adult` and `:child`, the indicators' parameters: nobody else's survey is read)."""
+    return (
+        f"(CASE WHEN {person}.school <> '' THEN {person}.school "
+        f"WHEN {person}.birth_date > :adult AND {person}.birth_date <= :child THEN coalesce(("
+        "SELECT CASE json_extract(e.answers, '$.in_school') "
+        + " ".join(f"WHEN '{a}' THEN '{s}'" for a, s in SCHOOL_FROM_ANSWER.items())
+        + " ELSE '' END FROM survey_entries e JOIN survey_rounds r ON r.id = e.round_id "
+        f"WHERE e.person_id = {person}.id AND e.status = 'done' ORDER BY r.year DESC LIMIT 1), '') "
+        "ELSE '' END)"
+    )
 
 
 @dataclass(frozen=True)

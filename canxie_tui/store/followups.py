@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from canxie_tui.domain import validate
 from canxie_tui.domain.models import Followup
-from canxie_tui.store import records, tiers
+from canxie_tui.store import records
 from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import NotFoundError
 
@@ -56,6 +55,9 @@ def add_followup(
     source: str = "",
     source_id: str = "",
 ) -> Followup:
+    from canxie_tui.domain import validate
+    from canxie_tui.store import tiers
+
     clean = validate.clean_followup(what, due_date, store.today())
     with store.transaction():
         followup_id = records.insert(
@@ -80,6 +82,7 @@ def close_followup(store: Store, followup: Followup, outcome: str, closed: str) 
     """Close with what came of it; an urgent one no longer keeps the household weekly."""
     from canxie_tui.domain.dates import parse_day
     from canxie_tui.domain.errors import InputError
+    from canxie_tui.store import tiers
 
     if not outcome.strip():
         raise InputError("请写明跟进结果", "outcome")

@@ -109,18 +109,19 @@ class Check:
 
 # -- SQL ---------------------------------------------------------------------------------
 def covering(alias: str, kind: str) -> str:
-    """LEFT JOIN condition: `alias` is the history entry of `kind` covering :month."""
+    """Condition: `alias` is the history entry of `kind` covering :month (of `m`)."""
     return (
-        f"{alias}.person_id = p.id AND {alias}.kind = '{kind}' AND {alias}.from_month <= :month "
+        f"{alias}.person_id = m.id AND {alias}.kind = '{kind}' AND {alias}.from_month <= :month "
         f"AND ({alias}.to_month = '' OR {alias}.to_month >= :month)"
     )
 
 
 # Left the register before the month (`domain.subsidies.left_reason`): not still in it
-# then, nor leaving in it.
-_STAYED = "(p.status = 'active' OR p.status_date >= :month_first)"
+# then, nor leaving in it.  Read from the rule inputs `m`, as the rules: the counts
+# look a person up in `persons` by the id's index alone, never their wide row.
+_STAYED = "(m.status = 'active' OR m.status_date >= :month_first)"
 # In the register during the month (leaving in it keeps the month) and registered by its end.
-_IN_MONTH = f"{_STAYED} AND p.created_at < :next_first"
+_IN_MONTH = f"{_STAYED} AND m.created_at < :next_first"
 
 ROW_COLUMNS = (
     "p.id, p.household_id, p.name, p.id_number, p.category, p.level, p.hukou, h.flags, "
@@ -128,14 +129,14 @@ ROW_COLUMNS = (
     "substr(p.created_at, 1, 7), p.pk"
 )
 ROW_WIDTH = 15  # how many of a query's columns `_row` reads
-# The household of each candidate (after the rule, which reads the masks `m`).
+# The household of each candidate (after the rule, which reads the rule inputs `m`).
 _HOUSEHOLD = "CROSS JOIN households h ON h.id = p.household_id"
 
 
 def _parts(household: str) -> dict[str, str]:
     """The FROM and WHERE of each part of the check, each driven by what is small: the
     entries marked 享受 that month (to stop or restate, one part per subsidy); the
-    certified people the 护理补贴 rule admits (read from `persons` alone); and the
+    certified people the 护理补贴 rule admits (read from the rule inputs alone); and the
     members of 低保 (and, when extended, 低收入) households for the 生活补贴.  Those who
     may start are those with no 享受 / 申请中 / 暂停 entry covering the month.
     `household` joins each candidate's household (after the rule, which reads `m`)."""
@@ -151,12 +152,12 @@ def _parts(household: str) -> dict[str, str]:
         """Entries of `kind` marked 享受 that month where the rule finds `wrong`."""
         return (
             "FROM subsidies s CROSS JOIN persons p ON p.id = s.person_id "
-            f"CROSS JOIN code_masks m ON m.person_pk = p.pk {household} "
+            f"CROSS JOIN rule_inputs m ON m.person_pk = p.pk {household} "
             f"WHERE s.state = '{RECEIVING}' AND s.kind = '{kind}' AND s.from_month <= :month "
-            f"AND (s.to_month = '' OR s.to_month >= :month) AND p.category IS NOT NULL AND {wrong}"
+            f"AND (s.to_month = '' OR s.to_month >= :month) AND m.category IS NOT NULL AND {wrong}"
         )
 
-    # Driven by the masks (a narrow table read straight through): the few in 低保 (or
+    # Driven by the rule inputs (a narrow table read straight through): the few in 低保 (or
     # 低收入) households, then each of them by pk.
     poor = codes.has_any_sql(
         "m.household_flags", codes.HOUSEHOLD_FLAGS, "dibao", *codes.LOW_INCOME_FLAGS
@@ -164,18 +165,18 @@ def _parts(household: str) -> dict[str, str]:
     return {
         STOP + LIVING: receiving(LIVING, f"NOT ({_IN_MONTH} AND {eligible_sql(LIVING)})"),
         STOP + CARE: receiving(
-            CARE, f"(s.level IS NOT p.level OR NOT ({_IN_MONTH} AND {eligible_sql(CARE)}))"
+            CARE, f"(s.level IS NOT m.level OR NOT ({_IN_MONTH} AND {eligible_sql(CARE)}))"
         ),
-        # 护理补贴's rule reads `persons` alone: its people are found before any household.
+        # 护理补贴's rule reads the rule inputs alone: its people are found in that
+        # narrow table, then each by pk.
         START + CARE: (
-            "FROM persons p NOT INDEXED "
-            f"CROSS JOIN code_masks m ON m.person_pk = p.pk {household} "
-            f"WHERE p.category IS NOT NULL AND {eligible_sql(CARE)} AND {_IN_MONTH} "
+            f"FROM rule_inputs m CROSS JOIN persons p ON p.pk = m.person_pk {household} "
+            f"WHERE m.category IS NOT NULL AND {eligible_sql(CARE)} AND {_IN_MONTH} "
             f"AND {not_held(CARE)}"
         ),
         START + LIVING: (
-            f"FROM code_masks m CROSS JOIN persons p ON p.pk = m.person_pk {household} "
-            f"WHERE {poor} AND p.category IS NOT NULL "
+            f"FROM rule_inputs m CROSS JOIN persons p ON p.pk = m.person_pk {household} "
+            f"WHERE {poor} AND m.category IS NOT NULL "
             f"AND {eligible_sql(LIVING)} AND {_IN_MONTH} AND {not_held(LIVING)}"
         ),
     }
@@ -210,7 +211,7 @@ def _counts_sql() -> str:
     row handed to Python: the dashboard's count (a test holds it equal to `check`)."""
     parts = _parts("")
     care_stop = f"NOT ({_STAYED} AND {eligible_sql(CARE)})"
-    restated = f"s.level IS NOT NULL AND {_amount_sql('s.level')} <> {_amount_sql('p.level')}"
+    restated = f"s.level IS NOT NULL AND {_amount_sql('s.level')} <> {_amount_sql('m.level')}"
     lines = " UNION ALL ".join(
         (
             f"SELECT CASE WHEN NOT ({_STAYED} AND {eligible_sql(LIVING)}) THEN '{STOP}' END "

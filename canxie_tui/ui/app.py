@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import sys
 import threading
@@ -106,13 +107,14 @@ class CanxieApp(App[None]):
         self._upkeep_started = False
         self._upkeep_status = ""  # background work in progress, said in the header
         self._first_figures: Future[Any] | None = None
+        self._painted = asyncio.Event()  # the first frame is on screen
 
     # -- start-up ------------------------------------------------------------
     def on_mount(self) -> None:
         self.theme = "textual-dark"
         from canxie_tui.ui.screens.dashboard import DashboardScreen
 
-        self._first_figures = self.prefetch(prefetch.dashboard_figures)
+        self._first_figures = prefetch.dashboard_figures(self.store)
 
         self._refresh_subtitle()
         self.push_screen(DashboardScreen())
@@ -130,6 +132,7 @@ class CanxieApp(App[None]):
             gc.freeze()  # what start-up made lives as long as the app: never scan it again
             gc.enable()
         self.startup_ms = (time.perf_counter() - self.started) * 1000
+        self._painted.set()
         self.log.info(f"started in {self.startup_ms:.0f} ms")
 
     def start_upkeep(self) -> None:
@@ -334,16 +337,18 @@ class CanxieApp(App[None]):
         work in another thread reads and writes (a connection is one thread's)."""
         return prefetch.on_own_connection(self.store, fn, *args, **kwargs)
 
-    def prefetch(self, fn: Callable[[Store], T]) -> Future[T]:
-        """Start `fn(store)` now in a thread of its own, on its own connection: while
-        Textual builds the first screen (Python, holding the GIL), SQLite computes on
-        the other core, so the figures come soon after the first paint."""
-        return prefetch.prefetch(self.store, fn)
+    def first_figures(self) -> Future[Any] | None:
+        """The dashboard's figures started at start-up, until they are shown (then None:
+        later loads query anew)."""
+        return self._first_figures
 
-    def take_first_figures(self) -> Future[Any] | None:
-        """The dashboard's figures started at start-up (once; later loads query anew)."""
-        found, self._first_figures = self._first_figures, None
-        return found
+    def first_figures_shown(self, shown: Future[Any]) -> None:
+        if self._first_figures is shown:
+            self._first_figures = None
+
+    async def first_paint(self) -> None:
+        """Returns once the first frame is on screen."""
+        await self._painted.wait()
 
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `fn(store, *args, **kwargs)` in a worker thread on its own connection.

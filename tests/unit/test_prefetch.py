@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from pathlib import Path
 
@@ -38,4 +40,18 @@ def test_an_outcome_nobody_waits_for_any_more_is_dropped_quietly(
 
     counted = prefetch.prefetch(store, lambda own: int(own.scalar("SELECT count(*) FROM persons")))
     assert counted.result(10) == store.scalar("SELECT count(*) FROM persons") > 0
+    store.close()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a priority per thread is Linux's")
+def test_work_started_ahead_yields_to_the_screen(tmp_path: Path) -> None:
+    """The first figures' threads run a step below the UI thread, which builds the
+    first screen meanwhile (on two cores they delayed its paint)."""
+    store = build_register(tmp_path / "canxie.db")
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    theirs = prefetch.prefetch(
+        store, lambda own: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    )
+    assert theirs.result(10) == min(mine + prefetch.NICER, 19)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine
     store.close()

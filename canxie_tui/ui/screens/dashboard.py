@@ -265,16 +265,25 @@ class DashboardScreen(CanxieScreen[None]):
     @work(exclusive=True, group="dashboard", exit_on_error=False)
     @reported
     async def reload(self) -> None:
-        first = self.canxie.take_first_figures()
+        first = self.canxie.first_figures()
         if first is not None:  # started with the app (imported there, not here: no wait)
-            data: Dashboard = await asyncio.wrap_future(first)
+            # Shielded, and given up only once shown: a reload that replaces this one
+            # (exclusive) waits for the same figures instead of cancelling them and
+            # counting everything anew.
+            data: Dashboard = await asyncio.shield(asyncio.wrap_future(first))
+            self.canxie.first_figures_shown(first)
+            # The first frame never waits for them: figures that came before it (a small
+            # register) are shown in the next one.
+            await self.canxie.first_paint()
         else:
             from canxie_tui.store.dashboard import dashboard
 
             data = await self.canxie.db(dashboard)
         self.data = data
         self._render_data(data)
-        self.canxie.start_upkeep()  # today's backup and such, now that the figures are shown
+        # Today's backup and such once the figures are painted: started with the
+        # refresh that paints them, its threads slowed that paint.
+        self.call_after_refresh(self.canxie.start_upkeep)
 
     def _render_data(self, data: Dashboard) -> None:
         from canxie_tui.domain import codes

@@ -1,8 +1,9 @@
-"""The code masks (migration 0009) after every kind of write: each person's mask row
-holds exactly the codes of their benefits and of their household's flags, as the
-indicators' and the 两项补贴 check's SQL reads them.  Writes through the forms, plain
-SQL, a roster import, a district merge, a restored older backup and an upgrade of an
-existing database each leave every mask equal to its JSON list."""
+"""The rule inputs (migration 0010, after 0009's code masks) after every kind of write:
+each person's row holds exactly the codes of their benefits and of their household's
+flags as masks, whether they are in the register, and their own columns the rules read,
+as the indicators' and the 两项补贴 check's SQL reads them.  Writes through the forms,
+plain SQL, a roster import, a district merge, a survey adopted, a restored older backup
+and an upgrade of an existing database each leave every row equal to the register."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 from canxie_tui.domain import codes
 from canxie_tui.domain.indicators import INDICATORS, compute
 from canxie_tui.excel.roster import importer as roster
-from canxie_tui.store import backup, register, schema, session
+from canxie_tui.store import backup, register, schema, session, survey, survey_adopt
 from canxie_tui.store import indicators as store_indicators
 from canxie_tui.store.connection import Store
 from canxie_tui.store.district.apply import MergeCounts
@@ -23,7 +24,15 @@ from canxie_tui.store.district.content import CHILD_TABLES, RECORD_TABLES
 from canxie_tui.store.district.merge import Incoming, merge_rows
 from tests.conftest import SITE, TODAY, Make, fixed_clock, open_store
 from tests.unit.test_roster_import import HE, MA, SUN, fact_row, write_facts
+from tests.unit.test_survey import _complete
 from tests.unit.test_upgrade_path import V1
+
+# The persons columns the rules read, copied as they are.
+COPIED = (
+    "category", "level", "birth_date", "hukou", "cert_valid_until", "pension_scheme",
+    "medical_scheme", "school", "trained_on", "household_id", "status", "status_date",
+    "created_at",
+)  # fmt: skip
 
 
 def stored(store: Store) -> dict[str, tuple[int, int]]:
@@ -31,31 +40,46 @@ def stored(store: Store) -> dict[str, tuple[int, int]]:
     return {
         pid: (benefits, flags)
         for pid, benefits, flags in store.db.conn.execute(
-            "SELECT p.id, m.benefits, m.household_flags FROM code_masks m "
+            "SELECT p.id, m.benefits, m.household_flags FROM rule_inputs m "
             "JOIN persons p ON p.pk = m.person_pk"
         )
     }
 
 
-def from_lists(store: Store) -> dict[str, tuple[int, int]]:
-    """The same computed from the JSON lists themselves."""
+def inputs(store: Store) -> dict[str, tuple[object, ...]]:
+    """Every person's rule inputs as stored (masks, in the register, copied columns)."""
+    columns = ", ".join(f"m.{c}" for c in COPIED)
     return {
-        pid: (
-            codes.mask(codes.BENEFITS, json.loads(benefits)),
-            codes.mask(codes.HOUSEHOLD_FLAGS, json.loads(flags)),
+        pid: rest
+        for pid, *rest in store.db.conn.execute(
+            f"SELECT m.id, m.benefits, m.household_flags, m.registered, {columns} "
+            "FROM rule_inputs m"
         )
-        for pid, benefits, flags in store.db.conn.execute(
-            "SELECT p.id, p.benefits, h.flags FROM persons p "
-            "JOIN households h ON h.id = p.household_id"
+    }
+
+
+def from_register(store: Store) -> dict[str, tuple[object, ...]]:
+    """The same computed from the register itself (the JSON lists, the register rule)."""
+    columns = ", ".join(f"p.{c}" for c in COPIED)
+    return {
+        pid: [
+            codes.mask(codes.BENEFITS, json.loads(benefits)),
+            codes.mask(codes.HOUSEHOLD_FLAGS, json.loads(flags or "[]")),
+            int(status == "active" and rest[0] is not None and not held),
+            *rest,
+        ]
+        for pid, benefits, flags, status, held, *rest in store.db.conn.execute(
+            f"SELECT p.id, p.benefits, h.flags, p.status, p.held, {columns} FROM persons p "
+            "LEFT JOIN households h ON h.id = p.household_id"
         )
     }
 
 
 def assert_masks_match(store: Store) -> None:
-    assert store.scalar("SELECT count(*) FROM code_masks") == store.scalar(
+    assert store.scalar("SELECT count(*) FROM rule_inputs") == store.scalar(
         "SELECT count(*) FROM persons"
     )
-    assert stored(store) == from_lists(store)
+    assert inputs(store) == from_register(store)
 
 
 def test_the_bits_are_the_code_tables_in_order() -> None:
@@ -162,3 +186,77 @@ def test_an_upgraded_database_is_filled_by_the_migration(tmp_path: Path) -> None
         assert {spec.key for spec in INDICATORS} >= set(counted)
     finally:
         upgraded.close()
+
+
+def test_every_fact_the_rules_read_follows_the_register(store: Store, make: Make) -> None:
+    """Form edits and plain SQL to each column the rules read (level, birth date, 户籍,
+    certificate, insurance, school, training, leaving the register, held out), and the
+    counts over the rule inputs stay those of the Python rules over the register."""
+    home = make.household("建新东路1号", flags=["dibao"])
+    wang = make.person(home, "王芳", level=1, pension_scheme="resident")
+    child = make.person(home, "王小", birth=date(2016, 3, 1), level=3, school="regular")
+    li = make.person(make.household("建新东路2号"), "李四", level=4)
+    register.update_person(
+        store,
+        wang,
+        wang.form_values()
+        | {
+            "hukou": "outside",
+            "medical_scheme": "employee",
+            "trained_on": "2026-03-02",
+        },
+    )
+    register.update_person(store, child, child.form_values() | {"school": ""})
+    conn = store.db.conn
+    conn.execute(
+        "UPDATE persons SET status = 'deceased', status_date = '2026-10-01' WHERE id = ?", (li.id,)
+    )
+    conn.execute(
+        "UPDATE persons SET cert_valid_until = '2026-01-31', held = 1, level = 3 WHERE id = ?",
+        (wang.id,),
+    )
+    conn.execute(
+        "UPDATE persons SET birth_date = '2010-06-30', category = NULL WHERE id = ?", (child.id,)
+    )
+    conn.commit()
+    assert_masks_match(store)
+    assert inputs(store)[li.id][2] == 0  # left the register
+    conn.execute(
+        "UPDATE persons SET held = 0, category = 4 WHERE id IN (?, ?)", (wang.id, child.id)
+    )
+    conn.commit()
+    assert_masks_match(store)
+    counted = store_indicators.counts(store, TODAY)
+    options = store_indicators.options(store, TODAY)
+    for indicator in compute(store_indicators.person_facts(store, TODAY), options):
+        if indicator.key in counted:
+            got = counted[indicator.key]
+            assert (got.numerator, got.denominator) == (indicator.numerator, indicator.denominator)
+
+
+def test_a_survey_adopted_into_the_register_writes_the_inputs(store: Store, make: Make) -> None:
+    home = make.household()
+    person = make.person(home, "王芳", birth=date(1980, 1, 1))
+    survey.start_round(store, 2026, "2026-11-29")
+    entry = survey.entry_for_person(store, person.id)
+    answers = _complete(entry, {"medical": "1", "device": "1", "unsafe_house": "1", "needs": ["2"]})
+    done = survey.finish(store, entry, answers, "home", "2026-11-20")
+    survey_adopt.adopt(store, done, survey_adopt.proposed_changes(store, done))
+    assert_masks_match(store)
+    [row] = inputs(store).values()
+    assert row[0] == codes.mask(codes.BENEFITS, register.get_person(store, person.id).benefits)
+    assert row[1] & codes.bit(codes.HOUSEHOLD_FLAGS, "unsafe_house")
+
+
+def test_the_trained_this_year_are_found_by_their_training_days(store: Store) -> None:
+    """0010's index of 渝馨家园 training days serves the rule as written: were the
+    attendance's terms in `trained_sql` to drift from the index's, every member's
+    year would be read again (9 ms at district scale)."""
+    params = store_indicators._params(TODAY, store_indicators.options(store, TODAY))
+    plan = " ".join(
+        row[3]
+        for row in store.db.conn.execute(
+            f"EXPLAIN QUERY PLAN {store_indicators._counts_sql('1')}", params
+        )
+    )
+    assert "idx_attendance_training" in plan
