@@ -7,7 +7,7 @@ bare name several communities use is refused with the choices.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from canxie_tui.domain import places
 from canxie_tui.domain.errors import InputError
@@ -16,20 +16,36 @@ from canxie_tui.store.connection import Store
 
 
 def communities(store: Store) -> dict[str, str]:
-    """Community code -> name of the households ('' codes left out), in code order:
-    one pass of the (code, name) index, not of the table."""
-    found = store.db.conn.execute(
-        "SELECT division_code, max(division_name) FROM households "
-        "WHERE division_code != '' GROUP BY division_code ORDER BY division_code"
+    """Community code -> name of the households ('' codes left out), in code order: a
+    seek of the (code, name) index per community, not a pass over 25k households."""
+    found: dict[str, str] = {}
+    code = ""
+    while row := store.db.conn.execute(
+        "SELECT division_code, division_name FROM households "
+        "WHERE division_code > ? ORDER BY division_code LIMIT 1",
+        (code,),
+    ).fetchone():
+        code, found[row[0]] = row
+    return found
+
+
+def several(store: Store) -> bool:
+    """Whether the households are of more than one community: two seeks of the index."""
+    conn = store.db.conn
+    first = conn.execute(
+        "SELECT min(division_code) FROM households WHERE division_code != ''"
+    ).fetchone()[0]
+    return first is not None and bool(
+        conn.execute(
+            "SELECT 1 FROM households WHERE division_code > ? LIMIT 1", (first,)
+        ).fetchone()
     )
-    return {code: name for code, name in found}
 
 
 def names(store: Store) -> dict[str, str]:
     """Code -> name to show places with, empty where the database holds one community
     (its places are shown as they always were)."""
-    found = communities(store)
-    return found if len(found) > 1 else {}
+    return communities(store) if several(store) else {}
 
 
 def community_code(store: Store, typed: str, field: str) -> str:
@@ -43,11 +59,11 @@ def community_code(store: Store, typed: str, field: str) -> str:
 
 
 def resolve(
-    store: Store, typed: str, held: Iterable[tuple[str, str]], field: str
+    store: Store, typed: str, codes_of: Callable[[str], Iterable[str]], field: str
 ) -> tuple[str | None, str]:
     """(community code or None: any, name) of a grid or building as typed.
 
-    `held` lists the (community code, name) pairs the choice is among.  At one
+    `codes_of(name)`: the communities having a place of that name.  At one
     community the name stands alone (None).  At several, "社区·名称" names one
     community's; a bare name is that community's when only one has it, and refused
     with the choices when several do; a name nobody has is left to the caller.
@@ -59,7 +75,7 @@ def resolve(
         return None, name if community in (*ours, *ours.values()) else typed.strip()
     if community is not None:
         return community_code(store, community, field), name
-    codes = sorted({code for code, held_name in held if held_name == name})
+    codes = sorted(set(codes_of(name)))
     if len(codes) > 1:
         choices = [places.label(shown.get(c, ""), name) for c in codes]
         raise InputError(places.ambiguous(name, sorted(choices, key=natural_key)), field)

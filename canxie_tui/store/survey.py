@@ -8,6 +8,7 @@ writes them, every change through `store.records` (audited).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import groupby
@@ -180,48 +181,98 @@ class Progress:
         }
 
 
+# At a district a line per building is 6k groups of 30k entries, and each sum the
+# scan takes costs about as much as the grouping: the figures of a group come in two
+# packed sums, each figure in 20 bits (no place holds a million people).
+_BITS = 20
+_MASK = (1 << _BITS) - 1
+_DONE = (  # 入户, 见面, 电话 packed
+    "CASE WHEN status != 'done' THEN 0 "
+    + " ".join(f"WHEN method = '{m}' THEN {1 << (i * _BITS)}" for i, m in enumerate(rules.METHODS))
+    + " ELSE 0 END"
+)
+_OTHER = f"CASE status WHEN 'lost' THEN 1 WHEN 'draft' THEN {1 << _BITS} ELSE 0 END"  # 失访, 调查中
+
+
+def _figures(hukou: bool) -> str:
+    """SQL of 人户分离 elsewhere, the people counted (应调查), their methods packed, and
+    their 失访 and 调查中 packed (see `_unpack`)."""
+    if hukou:  # 人户分离 people surveyed at the 户籍 are listed, not counted
+        return (
+            f"sum(apart), sum(NOT apart), sum((NOT apart) * {_DONE}), sum((NOT apart) * {_OTHER})"
+        )
+    return f"0, count(*), sum({_DONE}), sum({_OTHER})"
+
+
+def _unpack(due: int, done: int, other: int) -> list[int]:
+    """`_FIELDS` from `_figures`' counted, methods and others."""
+    methods = [(done >> (i * _BITS)) & _MASK for i in range(len(rules.METHODS))]
+    return [due, *methods, other & _MASK, other >> _BITS]
+
+
+_FIELDS = ("due", *rules.METHODS, "lost", "draft")  # the figures `_unpack` gives
+
+
+def _counts(name: str, grid: str, community: str, figures: Iterable[int]) -> rules.Counts:
+    due, home, meet, phone, lost, draft = figures  # _FIELDS (METHODS: home, meet, phone)
+    return rules.Counts(name, grid, community, due, home, meet, phone, lost, draft)
+
+
 def progress(store: Store, round: Round) -> Progress:
     """应调查 / 已调查 (入户/见面/电话) / 失访 by grid and building (of each community where
-    the database holds several): one index scan."""
+    the database holds several): one index scan, and one of the 失访."""
     where = apart_place(store)
+    hukou = where == "hukou"
     shown = places.names(store)
-    groups = store.db.conn.execute(
-        "SELECT division_code, grid, building, apart, status, method, lost_reason, count(*) "
-        "FROM survey_entries WHERE round_id = ? "
-        "GROUP BY division_code, grid, building, apart, status, method, lost_reason",
+    conn = store.db.conn
+    groups = conn.execute(
+        f"SELECT division_code, grid, building, {_figures(hukou)} FROM survey_entries "
+        "INDEXED BY idx_survey_progress WHERE round_id = ? GROUP BY division_code, grid, building",
         (round.id,),
     ).fetchall()
-    total = rules.Counts(round.title)
+    # Each grid's buildings' figures (at one community a grid and a building are one
+    # place whatever codes their households carry); sums of columns, not per field.
+    by_grid: dict[tuple[str, str], dict[str, Sequence[int]]] = {}
+    for code, grid, building, _, *packed in groups:
+        figures = _unpack(*packed)
+        in_grid = by_grid.setdefault((code if shown else "", grid), {})
+        found = in_grid.get(building)
+        in_grid[building] = (
+            figures if found is None else [*map(sum, zip(found, figures, strict=True))]
+        )
     grids: dict[tuple[str, str], rules.Counts] = {}
     buildings: dict[tuple[str, str, str], rules.Counts] = {}
-    elsewhere = 0
-    for code, grid, building, apart, status, method, reason, n in groups:
-        counted = not (apart and where == "hukou")
-        elsewhere += 0 if counted else n
-        code = code if shown else ""  # one community: its places as they always were
-        community = shown.get(code, "")
-        grid_counts = grids.get((code, grid))
-        if grid_counts is None:
-            name = label(community, grid or rules.NO_GRID)
-            grid_counts = grids[(code, grid)] = rules.Counts(name, community=community)
-        place = buildings.setdefault(
-            (code, grid, building),
-            rules.Counts(building or rules.NO_BUILDING, grid_counts.name, community),
+    for key in sorted(by_grid, key=lambda k: (k[0], natural_key(k[1]))):
+        community = shown.get(key[0], "")
+        name = label(community, key[1] or rules.NO_GRID)
+        in_grid = by_grid[key]
+        grid = grids[key] = _counts(
+            name, "", community, map(sum, zip(*in_grid.values(), strict=True))
         )
-        for counts in (total, grid_counts, place):
-            rules.add(counts, status, method, reason, n, counted)
-    grid_keys = sorted(grids, key=lambda k: (k[0], natural_key(k[1])))
+        for building in sorted(in_grid, key=natural_key):
+            named = building or rules.NO_BUILDING
+            counts = _counts(named, grid.name, community, in_grid[building])
+            buildings[(*key, building)] = counts
+    sums = map(sum, zip(*([getattr(g, f) for f in _FIELDS] for g in grids.values()), strict=True))
+    total = _counts(round.title, "", "", sums if grids else [0] * len(_FIELDS))
+    lost = conn.execute(
+        "SELECT division_code, grid, building, lost_reason, count(*) FROM survey_entries "
+        "INDEXED BY idx_survey_progress WHERE round_id = ? AND status = 'lost'"
+        f"{' AND NOT apart' if hukou else ''} GROUP BY division_code, grid, building, lost_reason",
+        (round.id,),
+    )
+    for code, grid, building, reason, n in lost:
+        code = code if shown else ""
+        for counts in (total, grids[(code, grid)], buildings[(code, grid, building)]):
+            counts.lost_reasons[reason] = counts.lost_reasons.get(reason, 0) + n
     return Progress(
         round,
         where,
         total,
-        [grids[k] for k in grid_keys],
-        [
-            buildings[k]
-            for k in sorted(buildings, key=lambda k: (k[0], natural_key(k[1]), natural_key(k[2])))
-        ],
-        elsewhere,
-        {grids[k].name: (k[0] or None, k[1]) for k in grid_keys},
+        list(grids.values()),
+        list(buildings.values()),
+        sum(row[3] for row in groups),
+        {g.name: (code or None, grid) for (code, grid), g in grids.items()},
     )
 
 
@@ -230,7 +281,12 @@ def dashboard_line(store: Store) -> str | None:
     round = current_round(store)
     if round is None:
         return None
-    t = progress(store, round).total
+    figures = store.db.conn.execute(
+        f"SELECT {_figures(apart_place(store) == 'hukou')} FROM survey_entries "
+        "INDEXED BY idx_survey_progress WHERE round_id = ?",
+        (round.id,),
+    ).fetchone()
+    t = _counts(round.title, "", "", _unpack(*(n or 0 for n in figures[1:])))
     return f"基本状况调查 {t.surveyed + t.lost}/{t.due} 入户率 {rules.rate_text(t.home_rate)}"
 
 
@@ -269,14 +325,23 @@ def left_to_survey(
         params["community"] = community
     sql_where = " AND ".join(where)
     shown = places.names(store)
-    groups = store.db.conn.execute(
+    cursor = store.db.conn.execute(
         f"SELECT division_code, grid, building, count(*) FROM survey_entries e "
-        f"WHERE {sql_where} GROUP BY division_code, grid, building",
+        f"WHERE {sql_where} GROUP BY division_code, grid, building ORDER BY division_code",
         params,
-    ).fetchall()
-    # One community: a (grid, building) is one place, whatever codes its households carry.
-    groups.sort(key=lambda g: (g[0] if shown else "", natural_key(g[1]), natural_key(g[2])))
-    total = sum(g[3] for g in groups)
+    )
+    if shown:  # communities in code order: a page reads only the first communities' groups
+        groups: list[Any] = []
+        complete = True
+        for _, part in groupby(cursor, key=itemgetter(0)):
+            if sum(g[3] for g in groups) >= limit:
+                complete = False
+                break
+            groups += sorted(part, key=lambda g: (natural_key(g[1]), natural_key(g[2])))
+        total = sum(g[3] for g in groups) if complete else _count(store, sql_where, params)
+    else:  # one community: a (grid, building) is one place, whatever codes its households carry
+        groups = sorted(cursor, key=lambda g: (natural_key(g[1]), natural_key(g[2])))
+        total = sum(g[3] for g in groups)
     wanted: list[tuple[str, str, str]] = []  # the buildings the first `limit` rows lie in
     count = 0
     for group in groups:
@@ -284,7 +349,7 @@ def left_to_survey(
             break
         wanted.append(group[:3])
         count += group[3]
-    if len(wanted) < len(groups):  # a page: only its buildings
+    if len(wanted) < len(groups) or total > count:  # a page: only its buildings
         triples = ", ".join(f"(:c{i}, :g{i}, :b{i})" for i in range(len(wanted)))
         sql_where += (
             f" AND (e.division_code, e.grid, e.building) IN (VALUES {triples})"
@@ -315,6 +380,10 @@ def left_to_survey(
             row["community"] = shown.get(key[0], "")
     rows = [row for key in _merged(wanted, shown) for row in _part(parts, key, shown)]
     return rows[:limit], total
+
+
+def _count(store: Store, sql_where: str, params: dict[str, Any]) -> int:
+    return int(store.scalar(f"SELECT count(*) FROM survey_entries e WHERE {sql_where}", params))
 
 
 def _merged(wanted: list[tuple[str, str, str]], shown: dict[str, str]) -> list[Any]:

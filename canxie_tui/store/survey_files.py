@@ -6,7 +6,7 @@ The workbooks themselves are laid out in `excel.survey_sheets` (一览表) and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +113,10 @@ def _known(names: dict[str, str], held: set[tuple[str, str]]) -> str:
     return "、".join(dict.fromkeys(label(names.get(c, ""), n) for c, n in shown))
 
 
+def _codes(held: set[tuple[str, str]]) -> Callable[[str], list[str]]:
+    return lambda name: [code for code, held_name in held if held_name == name]
+
+
 def known_place(
     store: Store, round: survey.Round, grid: str | None, building: str | None
 ) -> tuple[str | None, str | None, str | None]:
@@ -127,7 +131,7 @@ def known_place(
     stored_grid = stored_building = None
     if grid is not None:
         grids = {(c if names else "", g or NO_GRID) for c, g, _ in held}
-        code, name = places.resolve(store, grid, grids, "grid")
+        code, name = places.resolve(store, grid, _codes(grids), "grid")
         if not any(n == name and code in (None, c) for c, n in grids):
             raise InputError(
                 f"{round.title}的名单里没有网格“{grid}”。已有网格：{_known(names, grids)}",
@@ -140,7 +144,7 @@ def known_place(
             for c, g, b in held
             if (stored_grid is None or g == stored_grid) and code in (None, c)
         }
-        building_code, name = places.resolve(store, building, inside, "building")
+        building_code, name = places.resolve(store, building, _codes(inside), "building")
         if building_code is not None and code not in (None, building_code):
             inside = set()  # a building of another community than the grid's
         code = code or building_code
