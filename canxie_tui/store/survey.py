@@ -8,7 +8,6 @@ writes them, every change through `store.records` (audited).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import groupby
@@ -196,7 +195,7 @@ _OTHER = f"CASE status WHEN 'lost' THEN 1 WHEN 'draft' THEN {1 << _BITS} ELSE 0 
 
 def _figures(hukou: bool) -> str:
     """SQL of 人户分离 elsewhere, the people counted (应调查), their methods packed, and
-    their 失访 and 调查中 packed (see `_unpack`)."""
+    their 失访 and 调查中 packed (see `_counts`)."""
     if hukou:  # 人户分离 people surveyed at the 户籍 are listed, not counted
         return (
             f"sum(apart), sum(NOT apart), sum((NOT apart) * {_DONE}), sum((NOT apart) * {_OTHER})"
@@ -204,17 +203,11 @@ def _figures(hukou: bool) -> str:
     return f"0, count(*), sum({_DONE}), sum({_OTHER})"
 
 
-def _unpack(due: int, done: int, other: int) -> list[int]:
-    """`_FIELDS` from `_figures`' counted, methods and others."""
-    methods = [(done >> (i * _BITS)) & _MASK for i in range(len(rules.METHODS))]
-    return [due, *methods, other & _MASK, other >> _BITS]
-
-
-_FIELDS = ("due", *rules.METHODS, "lost", "draft")  # the figures `_unpack` gives
-
-
-def _counts(name: str, grid: str, community: str, figures: Iterable[int]) -> rules.Counts:
-    due, home, meet, phone, lost, draft = figures  # _FIELDS (METHODS: home, meet, phone)
+def _counts(name: str, grid: str, community: str, due: int, done: int, other: int) -> rules.Counts:
+    """A line of progress from `_figures`' counted, methods packed and others packed
+    (packed figures add up as they are: a grid's or the round's sum stays packed)."""
+    home, meet, phone = (done >> (i * _BITS) & _MASK for i in range(len(rules.METHODS)))
+    lost, draft = other & _MASK, other >> _BITS
     return rules.Counts(name, grid, community, due, home, meet, phone, lost, draft)
 
 
@@ -230,31 +223,28 @@ def progress(store: Store, round: Round) -> Progress:
         "INDEXED BY idx_survey_progress WHERE round_id = ? GROUP BY division_code, grid, building",
         (round.id,),
     ).fetchall()
-    # Each grid's buildings' figures (at one community a grid and a building are one
-    # place whatever codes their households carry); sums of columns, not per field.
-    by_grid: dict[tuple[str, str], dict[str, Sequence[int]]] = {}
-    for code, grid, building, _, *packed in groups:
-        figures = _unpack(*packed)
+    # Each grid's buildings' packed figures (at one community a grid and a building are
+    # one place whatever codes their households carry).
+    by_grid: dict[tuple[str, str], dict[str, tuple[int, int, int]]] = {}
+    for code, grid, building, _, due, done, other in groups:
         in_grid = by_grid.setdefault((code if shown else "", grid), {})
-        found = in_grid.get(building)
-        in_grid[building] = (
-            figures if found is None else [*map(sum, zip(found, figures, strict=True))]
-        )
+        found = in_grid.get(building, (0, 0, 0))
+        in_grid[building] = (found[0] + due, found[1] + done, found[2] + other)
     grids: dict[tuple[str, str], rules.Counts] = {}
     buildings: dict[tuple[str, str, str], rules.Counts] = {}
+    round_sums = [0, 0, 0]
     for key in sorted(by_grid, key=lambda k: (k[0], natural_key(k[1]))):
         community = shown.get(key[0], "")
         name = label(community, key[1] or rules.NO_GRID)
         in_grid = by_grid[key]
-        grid = grids[key] = _counts(
-            name, "", community, map(sum, zip(*in_grid.values(), strict=True))
-        )
+        sums = [sum(column) for column in zip(*in_grid.values(), strict=True)]
+        round_sums = [a + b for a, b in zip(round_sums, sums, strict=True)]
+        grid = grids[key] = _counts(name, "", community, *sums)
         for building in sorted(in_grid, key=natural_key):
             named = building or rules.NO_BUILDING
-            counts = _counts(named, grid.name, community, in_grid[building])
+            counts = _counts(named, grid.name, community, *in_grid[building])
             buildings[(*key, building)] = counts
-    sums = map(sum, zip(*([getattr(g, f) for f in _FIELDS] for g in grids.values()), strict=True))
-    total = _counts(round.title, "", "", sums if grids else [0] * len(_FIELDS))
+    total = _counts(round.title, "", "", *round_sums)
     lost = conn.execute(
         "SELECT division_code, grid, building, lost_reason, count(*) FROM survey_entries "
         "INDEXED BY idx_survey_progress WHERE round_id = ? AND status = 'lost'"
@@ -286,7 +276,7 @@ def dashboard_line(store: Store) -> str | None:
         "INDEXED BY idx_survey_progress WHERE round_id = ?",
         (round.id,),
     ).fetchone()
-    t = _counts(round.title, "", "", _unpack(*(n or 0 for n in figures[1:])))
+    t = _counts(round.title, "", "", *(n or 0 for n in figures[1:]))
     return f"基本状况调查 {t.surveyed + t.lost}/{t.due} 入户率 {rules.rate_text(t.home_rate)}"
 
 
