@@ -4,13 +4,13 @@ Grids (网格) and buildings (楼栋) are named within a community: 第1网格 a
 in every community.  Where a database holds one community a place is named as
 stored; where it holds several, a place is named with its community,
 "建新东路社区·第1网格", and may be typed so (the separator · as a Chinese input
-method types it; ・ and / are read as it too).
+method types it; the Japanese ・ is read as it too).
 """
 
 from __future__ import annotations
 
 SEP = "·"
-_TYPED_SEPS = (SEP, "・", "/")
+_TYPED_SEPS = (SEP, "・")
 
 
 def label(community: str, name: str) -> str:

@@ -164,29 +164,15 @@ def _place(store: Store, f: DueFilters) -> tuple[str | None, str, str]:
     """(community code or None: any, grid, building) of the filters as typed."""
     code = None
     grid = building = ""
-    conn = store.db.conn
     if f.grid:
-        code, grid = places.resolve(store, f.grid, _codes(conn, "grid = ?", []), "grid")
+        code, grid = places.resolve(store, f.grid, places.holders(store, "h.grid = ?"), "grid")
     if f.building:
-        inside = "grid = ? AND " if grid else ""
-        in_grid = [grid] if grid else []
-        if code:
-            inside, in_grid = inside + "division_code = ? AND ", [*in_grid, code]
-        building_code, building = places.resolve(
-            store, f.building, _codes(conn, f"{inside}building = ?", in_grid), "building"
-        )
+        within = [("h.grid = ?", grid), ("h.division_code = ?", code)]
+        where = " AND ".join([w for w, v in within if v] + ["h.building = ?"])
+        held = places.holders(store, where, *(v for _, v in within if v))
+        building_code, building = places.resolve(store, f.building, held, "building")
         code = code or building_code
     return code, grid, building
-
-
-def _codes(conn: Any, where: str, params: list[str]) -> Any:
-    """The communities with households `where` (the name asked for last)."""
-    return lambda name: [
-        r[0]
-        for r in conn.execute(
-            f"SELECT DISTINCT division_code FROM households WHERE {where}", [*params, name]
-        )
-    ]
 
 
 def grids(store: Store) -> list[str]:

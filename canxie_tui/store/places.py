@@ -58,6 +58,18 @@ def community_code(store: Store, typed: str, field: str) -> str:
     raise InputError(f"没有社区“{typed}”。已有社区：{known}", field)
 
 
+def holders(store: Store, where: str, *params: str) -> Callable[[str], list[str]]:
+    """For `resolve`: name -> the communities with households `where` (over `h`, the name
+    its last parameter), e.g. holders(store, "h.building = ?")."""
+    conn = store.db.conn
+    return lambda name: [
+        r[0]
+        for r in conn.execute(
+            f"SELECT DISTINCT h.division_code FROM households h WHERE {where}", (*params, name)
+        )
+    ]
+
+
 def resolve(
     store: Store, typed: str, codes_of: Callable[[str], Iterable[str]], field: str
 ) -> tuple[str | None, str]:

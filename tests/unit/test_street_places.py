@@ -1,8 +1,9 @@
 """Grids and buildings at a street: each community's own (issue 17).
 
 Two communities with the same grid and building names (第1网格·8栋) in one database:
-the due list's grid list, its filters and its lines name each community's place,
-and a bare name both communities use is refused with the choices.
+the due list's grid list, its filters and its lines, and the emergency roll call's
+filter, its event scope and its groups name each community's place; a bare name
+both communities use is refused with the choices where it is asked for once.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import pytest
 
 from canxie_tui.domain.errors import InputError
-from canxie_tui.store import places
+from canxie_tui.domain.emergency import group
+from canxie_tui.store import emergency, places
 from canxie_tui.store.connection import Store
 from canxie_tui.store.duelist import DueFilters, due_list, grids
 from tests.conftest import TODAY, Make
@@ -67,3 +69,36 @@ def test_one_community_keeps_its_names(store: Store, make: Make) -> None:
     assert places.names(store) == {} and grids(store) == ["第1网格"]
     item = due_list(store, TODAY, DueFilters(grid="第1网格", building="8栋"))[0][0]
     assert (item.name, item.community, item.grid) == ("王芳", "", "第1网格")
+
+
+def _called(store: Store, query: str | None = None) -> list[str]:
+    event = emergency.current_event(store)
+    rows = emergency.roll_call(store, event, query=query, include_all=True).rows
+    return sorted(r.person.name for r in rows)
+
+
+def test_roll_call_filter_and_groups_name_one_communitys_place(street: Store) -> None:
+    emergency.start_event(street, "power")
+    assert _called(street) == ["丁四", "丙三", "甲一"]
+    assert _called(street, "建新西路社区·8栋") == ["丙三"]
+    assert _called(street, "建新东路社区·第1网格") == ["甲一"]
+    assert _called(street, "8栋") == ["丙三", "甲一"]  # the screen's live filter: both
+    with pytest.raises(InputError, match="如：建新东路社区·8栋、建新西路社区·8栋"):
+        emergency.check_query(street, "8栋2单元")  # the command line: refused
+    emergency.check_query(street, "9栋")  # one community has it
+    rows = emergency.roll_call(street, emergency.current_event(street), include_all=True).rows
+    assert [label for label, _ in group(rows)] == [
+        "建新东路社区·第1网格",
+        "建新东路社区·第2网格",
+        "建新西路社区·第1网格",
+    ]
+
+
+def test_an_event_scope_names_one_communitys_grid(street: Store) -> None:
+    with pytest.raises(InputError, match="“第1网格”在多个社区都有"):
+        emergency.start_event(street, "power", scope=["第1网格"])
+    assert emergency.current_event(street) is None
+    emergency.start_event(street, "power", scope=["建新西路社区·第1网格"])
+    assert _called(street) == ["丙三"]
+    emergency.start_event(street, "power", scope=["第2网格"])  # only the east has it
+    assert _called(street) == ["丁四"]

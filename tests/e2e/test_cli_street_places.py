@@ -1,9 +1,10 @@
-"""The survey at a street: 第1网格 and 8栋 of two communities are two places.
+"""At a street 第1网格 and 8栋 of two communities are two places (issue 17).
 
 One database holding two communities with the same grid and building names (a
-street install, or a district): progress lines, the left list, its CLI filters and
-the 一览表 name each community's place, and a bare name both use is refused with
-the choices.  A single community's names stay as they were (tests/unit/test_survey).
+street install, or a district): the survey's progress lines, left list, CLI filters
+and 一览表, and `canxie emergency list` and `canxie visits due`, name each
+community's place, and a bare name both use is refused with the choices (exit 2).
+A single community's names stay as they were (tests/unit/test_survey and others).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 from canxie_tui.domain.errors import InputError
-from canxie_tui.store import recode, survey, survey_files
+from canxie_tui.store import emergency, recode, survey, survey_files
 from canxie_tui.store.connection import Store
 from tests.conftest import Make
 from tests.e2e.conftest import run
@@ -76,8 +77,9 @@ def test_typed_places_name_one_community_or_are_refused(store: Store, make: Make
     round = _street(store, make)
     with pytest.raises(InputError) as refused:
         survey_files.known_place(store, round, "第1网格", None)
-    assert "“第1网格”在多个社区都有，请写明社区，如：建新东路社区·第1网格、建新西路社区·第1网格" in (
-        str(refused.value)
+    assert (
+        "“第1网格”在多个社区都有，请写明社区，如：建新东路社区·第1网格、建新西路社区·第1网格"
+        in (str(refused.value))
     )
     assert survey_files.known_place(store, round, "建新西路社区·第1网格", "8栋") == (
         WEST[0],
@@ -88,7 +90,9 @@ def test_typed_places_name_one_community_or_are_refused(store: Store, make: Make
     assert survey_files.known_place(store, round, "第2网格", None) == (EAST[0], "第2网格", None)
     with pytest.raises(InputError, match="“8栋”在多个社区都有"):
         survey_files.known_place(store, round, None, "8栋")
-    with pytest.raises(InputError, match="没有社区“观音桥社区”。已有社区：建新东路社区、建新西路社区"):
+    with pytest.raises(
+        InputError, match="没有社区“观音桥社区”。已有社区：建新东路社区、建新西路社区"
+    ):
         survey_files.known_place(store, round, "观音桥社区·第1网格", None)
 
 
@@ -119,3 +123,28 @@ def test_cli_left_and_sheet_at_a_street(
     text = "\n".join(str(c) for row in rows for c in row if c)
     assert "1. 丙三" in text and "甲一" not in text
     assert "一览表（建新西路社区·第1网格8栋）" in text
+
+
+def test_cli_emergency_list_and_visits_due_at_a_street(
+    store: Store, make: Make, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _street(store, make)
+    emergency.start_event(store, "power")
+    db = str(store.path)
+    store.close()
+    base = ("--db", db, "emergency", "list", "--all")
+    code, _, err = run(capsys, *base, "--query", "8栋")
+    assert (
+        code == 2
+        and "“8栋”在多个社区都有，请写明社区，如：建新东路社区·8栋、建新西路社区·8栋" in err
+    )
+    code, out, _ = run(capsys, *base, "--query", "建新西路社区·8栋")
+    assert code == 0 and "丙三" in out and "甲一" not in out and "建新西路社区·第1网格" in out
+    code, out, _ = run(capsys, *base, "--json")
+    rows = {r["name"]: r for r in json.loads(out)["results"]}
+    assert (rows["丙三"]["community"], rows["丙三"]["grid"]) == ("建新西路社区", "第1网格")
+    code, out, _ = run(capsys, "--db", db, "visits", "due", "--json")
+    due = {r["name"]: r for r in json.loads(out)["results"]}
+    assert due["丙三"]["community"] == "建新西路社区" and due["丙三"]["grid"] == "第1网格"
+    code, out, _ = run(capsys, "--db", db, "visits", "due")
+    assert "建新西路社区·第1网格" in out
