@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.emergency import group
+from canxie_tui.domain.errors import InputError
 from canxie_tui.store import emergency, places
 from canxie_tui.store.connection import Store
 from canxie_tui.store.duelist import DueFilters, due_list, grids
