@@ -28,16 +28,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from emergency import clock, open_district  # benchmarks/emergency.py: the district register
-from timing import p95, timed
+from timing import in_tree, p95, timed
 
 from canxie_tui.domain.natural import place_key
 from canxie_tui.store import survey
@@ -145,14 +142,10 @@ def bare_left(store: Store, round: survey.Round, *, everyone: bool = False) -> i
 
 def other_tree(db: Path, src: Path, runs: int) -> dict[str, dict[str, Any]]:
     """Per case of SCREEN_CASES, the milliseconds of `runs` loads in a process running
-    the code in `src` (with -P: the current folder never shadows it), and the ids."""
-    out = subprocess.run(
-        [sys.executable, "-P", "-c", _OTHER, str(db), clock().isoformat(), str(runs),
-         json.dumps(SCREEN_CASES)],
-        capture_output=True, text=True, check=True,
-        env=dict(os.environ) | {"PYTHONPATH": str(src)},
-    ).stdout  # fmt: skip
-    found: dict[str, dict[str, Any]] = json.loads(out.strip().splitlines()[-1])
+    the code in `src`, and the ids."""
+    found: dict[str, dict[str, Any]] = in_tree(
+        src, _OTHER, str(db), clock().isoformat(), str(runs), json.dumps(SCREEN_CASES)
+    )
     return found
 
 
