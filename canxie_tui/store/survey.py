@@ -317,7 +317,8 @@ def left_to_survey(
     shown = places.names(store)
     cursor = store.db.conn.execute(
         f"SELECT division_code, grid, building, count(*) FROM survey_entries e "
-        f"WHERE {sql_where} GROUP BY division_code, grid, building ORDER BY division_code",
+        f"WHERE {sql_where} GROUP BY division_code, grid, building "
+        "ORDER BY division_code, grid, building",
         params,
     )
     if shown:  # communities in code order: a page reads only the first communities' groups

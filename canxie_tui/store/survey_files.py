@@ -38,11 +38,12 @@ class SheetPerson:
     room: str
     answers: dict[str, Any]
     sources: dict[str, str]  # item key -> 档案 / 上年 / 已填
+    community: str = ""  # the community's name where the database holds several
 
 
 _PEOPLE = (
     "SELECT e.id, e.grid, e.building, h.unit, h.room, p.sex, p.id_number, p.cert_number, "
-    "p.category, p.level, p.phone FROM survey_entries e "
+    "p.category, p.level, p.phone, e.division_code FROM survey_entries e "
     "JOIN persons p ON p.id = e.person_id JOIN households h ON h.id = e.household_id "
 )
 
@@ -53,7 +54,8 @@ def _people(
     """The people `where` selects, by place; their answers pre-filled (the 一览表) or as
     saved (the results)."""
     rows = store.query(_PEOPLE + f"WHERE {where}", params)
-    rows.sort(key=place_key)
+    names = places.names(store)  # several communities: each one's places together
+    rows.sort(key=lambda r: (r["division_code"] if names else "", *place_key(r)))
     for row in rows:
         entry = survey.get_entry(store, row["id"])
         if prefill:
@@ -75,6 +77,7 @@ def _people(
             room=row["room"],
             answers=form.clean(entry.subject, answers),
             sources=sources,
+            community=names.get(row["division_code"], ""),
         )
 
 

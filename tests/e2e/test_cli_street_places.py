@@ -148,3 +148,30 @@ def test_cli_emergency_list_and_visits_due_at_a_street(
     assert due["丙三"]["community"] == "建新西路社区" and due["丙三"]["grid"] == "第1网格"
     code, out, _ = run(capsys, "--db", db, "visits", "due")
     assert "建新西路社区·第1网格" in out
+
+
+def test_results_workbook_names_each_communitys_grid(
+    store: Store, make: Make, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _street(store, make)
+    db = str(store.path)
+    store.close()
+    book = tmp_path / "results.xlsx"
+    code, _, err = run(capsys, "--db", db, "survey", "export", "--out", str(book))
+    assert code == 0, err
+    wb = load_workbook(book)
+    results = [r for r in wb["调查结果"].iter_rows(values_only=True) if isinstance(r[0], int)]
+    assert [(r[1], r[2], r[5]) for r in results] == [
+        ("建新东路社区·第1网格", "8栋", "乙二"),
+        ("建新东路社区·第1网格", "8栋", "甲一"),
+        ("建新东路社区·第2网格", "9栋", "丁四"),
+        ("建新西路社区·第1网格", "8栋", "丙三"),
+    ]
+    lines = [r[:3] for r in wb["进度"].iter_rows(values_only=True) if r[0] and r[1]]
+    assert [line[:2] for line in lines] == [
+        ("建新东路社区·第1网格", "8栋"),
+        ("建新东路社区·第2网格", "9栋"),
+        ("建新西路社区·第1网格", "8栋"),
+    ]
+    code, out, _ = run(capsys, "--db", db, "survey", "progress")
+    assert code == 0 and "建新西路社区·第1网格" in out
