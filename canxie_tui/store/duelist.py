@@ -91,7 +91,7 @@ def due_list(
     if f.tier:
         where.append("p.tier = ?")
         params.append(f.tier)
-    shown = places.names(store)
+    several = places.several(store)  # rows name their community
     code, grid, building = _place(store, f)
     for column, value in (("grid", grid), ("building", building), ("division_code", code)):
         if value:
@@ -104,7 +104,7 @@ def due_list(
     rows = store.query(
         "SELECT p.id, p.household_id, p.name, p.tier, p.tier_reason, p.next_due_date, "
         "p.last_visit_date, p.last_visit_method, p.phone, h.phone AS home_phone, h.building, "
-        f"h.unit, h.room, h.grid, h.address, h.division_code {base} ORDER BY {_ORDER} LIMIT ?",
+        f"h.unit, h.room, h.grid, h.address, h.division_name {base} ORDER BY {_ORDER} LIMIT ?",
         [*params, today.isoformat(), today.isoformat(), limit],
     )
     total = (
@@ -127,7 +127,7 @@ def due_list(
             grid=r["grid"],
             phone=r["phone"] or r["home_phone"],
             address=r["address"],
-            community=shown.get(r["division_code"], ""),
+            community=r["division_name"] if several else "",
         )
         for r in rows
     ]

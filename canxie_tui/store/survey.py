@@ -323,13 +323,15 @@ def left_to_survey(
     )
     if shown:  # communities in code order: a page reads only the first communities' groups
         groups: list[Any] = []
-        complete = True
+        read, complete = 0, True  # people in the groups read; every community read
         for _, part in groupby(cursor, key=itemgetter(0)):
-            if sum(g[3] for g in groups) >= limit:
+            if read >= limit:
                 complete = False
                 break
-            groups += sorted(part, key=lambda g: (natural_key(g[1]), natural_key(g[2])))
-        total = sum(g[3] for g in groups) if complete else _count(store, sql_where, params)
+            ordered = sorted(part, key=lambda g: (natural_key(g[1]), natural_key(g[2])))
+            groups += ordered
+            read += sum(g[3] for g in ordered)
+        total = read if complete else _count(store, sql_where, params)
     else:  # one community: a (grid, building) is one place, whatever codes its households carry
         groups = sorted(cursor, key=lambda g: (natural_key(g[1]), natural_key(g[2])))
         total = sum(g[3] for g in groups)
@@ -354,21 +356,21 @@ def left_to_survey(
     # planner takes otherwise reads every entry of the round in person-id order.
     cursor = store.db.conn.execute(
         "SELECT e.id, e.status, e.method, e.lost_reason, e.grid, e.building, e.apart, "
-        "h.unit, h.room, h.address, p.name, p.phone, p.category, p.level, e.division_code "
+        "h.unit, h.room, h.address, p.name, p.phone, p.category, p.level, "
+        "h.division_name AS community, e.division_code "
         "FROM survey_entries e JOIN persons p ON p.id = e.person_id "
         f"JOIN households h ON h.id = e.household_id WHERE {sql_where} "
         "ORDER BY e.division_code, e.grid, e.building",
         params,
     )
-    names = [d[0] for d in cursor.description][:-1]
+    # The columns named in the rows: "community" only where there are several.
+    names = [d[0] for d in cursor.description][: -1 if shown else -2]
     parts: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     # A building at a time as the index hands them over (sorted by unit, room, name, id):
     # cheaper than sorting, and holding, the whole list at once.
-    for key, part in groupby(cursor, key=itemgetter(14, 4, 5)):
+    for key, part in groupby(cursor, key=itemgetter(15, 4, 5)):
         ordered = sorted(part, key=lambda r: (natural_key(r[7]), natural_key(r[8]), r[10], r[0]))
-        found = parts[key] = [dict(zip(names, row, strict=False)) for row in ordered]
-        for row in found if shown else ():
-            row["community"] = shown.get(key[0], "")
+        parts[key] = [dict(zip(names, row, strict=False)) for row in ordered]
     rows = [row for key in _merged(wanted, shown) for row in _part(parts, key, shown)]
     return rows[:limit], total
 
