@@ -729,9 +729,9 @@ def survey_communities(db: Database) -> None:
     exist in every community, so progress and the left list group by community too).
 
     `survey_entries.division_code` is derived, like the grid it sits beside in the
-    progress index: triggers fill it from the household whatever inserts the entry
-    (a round's start, a merge) and move it with the household (a recode), so no
-    writer has to know.  The households' (code, name) index lists the communities
+    progress index: triggers fill it from the entry's household whatever inserts the
+    entry (a round's start, a merge) and move it with that household (a recode), so
+    no writer has to know.  The households' (code, name) index lists the communities
     without reading the table.
     """
     _run(
@@ -746,12 +746,6 @@ def survey_communities(db: Database) -> None:
     CREATE INDEX idx_survey_household ON survey_entries(household_id);
     CREATE INDEX idx_households_division ON households(division_code, division_name);
     CREATE TRIGGER survey_entries_division AFTER INSERT ON survey_entries BEGIN
-        UPDATE survey_entries SET division_code = coalesce(
-            (SELECT division_code FROM households WHERE id = NEW.household_id), '')
-        WHERE pk = NEW.pk;
-    END;
-    CREATE TRIGGER survey_entries_household AFTER UPDATE OF household_id ON survey_entries
-    WHEN NEW.household_id IS NOT OLD.household_id BEGIN
         UPDATE survey_entries SET division_code = coalesce(
             (SELECT division_code FROM households WHERE id = NEW.household_id), '')
         WHERE pk = NEW.pk;

@@ -96,12 +96,17 @@ def test_typed_places_name_one_community_or_are_refused(store: Store, make: Make
         survey_files.known_place(store, round, "观音桥社区·第1网格", None)
 
 
+def _closed_street(store: Store, make: Make) -> str:
+    """The street's database, closed for the command line."""
+    _street(store, make)
+    store.close()
+    return str(store.path)
+
+
 def test_cli_left_and_sheet_at_a_street(
     store: Store, make: Make, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _street(store, make)
-    db = str(store.path)
-    store.close()
+    db = _closed_street(store, make)
     code, _, err = run(capsys, "--db", db, "survey", "left", "--grid", "第1网格")
     assert code == 2 and "建新东路社区·第1网格、建新西路社区·第1网格" in err
     code, out, _ = run(capsys, "--db", db, "survey", "left", "--grid", "建新东路社区·第1网格")
@@ -153,9 +158,7 @@ def test_cli_emergency_list_and_visits_due_at_a_street(
 def test_results_workbook_names_each_communitys_grid(
     store: Store, make: Make, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _street(store, make)
-    db = str(store.path)
-    store.close()
+    db = _closed_street(store, make)
     book = tmp_path / "results.xlsx"
     code, _, err = run(capsys, "--db", db, "survey", "export", "--out", str(book))
     assert code == 0, err
