@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from canxie_tui.store import register, survey
 from canxie_tui.store.connection import Store
@@ -38,3 +38,13 @@ async def test_the_screen_names_and_filters_each_communitys_grid(
         table = app.screen.query_one("#rows", DataTable)
         rows = [table.get_row_at(i) for i in range(table.row_count)]
         assert [(str(r[0]), str(r[4])) for r in rows] == [(theirs, "西路甲")]
+
+        app.screen.query_one("#f-grid", Select).clear()
+        box = app.screen.query_one("#f-building", Input)
+        box.value = "建新西路社区·8栋"
+        box.focus()
+        await pilot.press("enter")  # the building box is submitted: the list again
+        await settle(pilot)
+        assert isinstance(app.screen, SurveyScreen)
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        assert [str(r[4]) for r in rows] == ["西路甲"]
