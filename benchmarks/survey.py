@@ -21,23 +21,20 @@ query of their rows (unsorted), and with --before: the same lists as before, non
 more than 10% slower (p50).  The machine may be shared: compare the ratios to the
 baseline of the same run.
 
-    python benchmarks/survey.py --dir .bench [--runs 30] [--before SRC]
+    python benchmarks/survey.py --dir .bench [--runs 30] [--before SRC [--before-db DB]]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from emergency import clock, open_district  # benchmarks/emergency.py: the district register
-from timing import p95, timed
+from timing import in_tree, p95, timed
 
 from canxie_tui.domain.natural import place_key
 from canxie_tui.store import survey
@@ -114,12 +111,17 @@ def naive_progress(store: Store, round: survey.Round) -> tuple[int, int, int]:
 
 
 def naive_left(
-    store: Store, round: survey.Round, grid: str | None = None, limit: int = survey.LIST_LIMIT
+    store: Store,
+    round: survey.Round,
+    place: survey.Place | None = None,
+    limit: int = survey.LIST_LIMIT,
 ) -> list[str]:
+    """Who is left, by community (code order, at a district), grid, building, unit, room."""
     rows = [r for r in naive_rows(store, round) if r["status"] in ("pending", "draft")]
-    if grid is not None:
-        rows = [r for r in rows if r["grid"] == grid]
-    rows.sort(key=lambda r: (*place_key(r), r["name"], r["id"]))
+    if place is not None:
+        code, grid = place
+        rows = [r for r in rows if r["grid"] == grid and code in (None, r["division_code"])]
+    rows.sort(key=lambda r: (r["division_code"], *place_key(r), r["name"], r["id"]))
     return [r["id"] for r in rows[:limit]]
 
 
@@ -140,40 +142,42 @@ def bare_left(store: Store, round: survey.Round, *, everyone: bool = False) -> i
 
 def other_tree(db: Path, src: Path, runs: int) -> dict[str, dict[str, Any]]:
     """Per case of SCREEN_CASES, the milliseconds of `runs` loads in a process running
-    the code in `src` (with -P: the current folder never shadows it), and the ids."""
-    out = subprocess.run(
-        [sys.executable, "-P", "-c", _OTHER, str(db), clock().isoformat(), str(runs),
-         json.dumps(SCREEN_CASES)],
-        capture_output=True, text=True, check=True,
-        env=dict(os.environ) | {"PYTHONPATH": str(src)},
-    ).stdout  # fmt: skip
-    found: dict[str, dict[str, Any]] = json.loads(out.strip().splitlines()[-1])
+    the code in `src`, and the ids."""
+    found: dict[str, dict[str, Any]] = in_tree(
+        src, _OTHER, str(db), clock().isoformat(), str(runs), json.dumps(SCREEN_CASES)
+    )
     return found
 
 
-def against_before(db: Path, before: Path, runs: int) -> list[str]:
+def against_before(db: Path, before: Path, runs: int, before_db: Path | None = None) -> list[str]:
     """The screen's lists by this tree and by `before`, each in processes of their own
-    on the same database, taking turns; returns the cases that failed (a list that
-    differs, or a load slower than before)."""
+    on the same database (`before_db`: its copy at the schema before, when this tree
+    upgraded it), taking turns; returns the cases that failed (a list that differs, or
+    a load slower than before).  At several communities this tree lists each
+    community's places apart (issue 17), so the lists hold the same people in another
+    order: whole lists are compared as sets, a first page by its length."""
     here = Path(__file__).resolve().parents[1]
     times: dict[tuple[str, str], list[float]] = {}
     ids: dict[tuple[str, str], list[str]] = {}
     for _ in range(2):
-        for tree, src in (("now", here), ("before", before)):
-            for name, found in other_tree(db, src, max(1, runs // 2)).items():
+        for tree, src, path in (("now", here, db), ("before", before, before_db or db)):
+            for name, found in other_tree(path, src, max(1, runs // 2)).items():
                 times.setdefault((tree, name), []).extend(found["ms"])
                 ids[(tree, name)] = found["ids"]
     print("\nthe screen's lists, this tree and --before, each in processes of their own:")
     print(f"{'case':<40}{'p50':>11}{'p95':>11}{'before p50':>13}{'before p95':>13}  before/now")
     failed = []
-    for name, _ in SCREEN_CASES:
+    for name, kwargs in SCREEN_CASES:
         new, old = times[("now", name)], times[("before", name)]
-        same = ids[("now", name)] == ids[("before", name)]
+        new_ids, old_ids = ids[("now", name)], ids[("before", name)]
+        whole = kwargs.get("limit") == SCREEN_LIMIT
+        same = sorted(new_ids) == sorted(old_ids) if whole else len(new_ids) == len(old_ids)
         faster = statistics.median(old) / statistics.median(new)
         print(
             f"{name:<40}{statistics.median(new):>9.2f}ms{p95(new):>9.2f}ms"
             f"{statistics.median(old):>11.2f}ms{p95(old):>11.2f}ms  {faster:>6.2f}x  "
-            f"{len(ids[('now', name)])} rows, {'same list' if same else 'LIST DIFFERS'}"
+            f"{len(new_ids)} rows, {'same people' if same else 'LIST DIFFERS'}"
+            f"{', same order' if new_ids == old_ids else ''}"
         )
         if not same or faster * BEFORE_SLACK < 1:
             failed.append(f"{name} against before")
@@ -185,6 +189,11 @@ def main() -> int:
     parser.add_argument("--dir", type=Path, help="cache folder for the district database")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--before", type=Path, help="the source tree before, measured too")
+    parser.add_argument(
+        "--before-db",
+        type=Path,
+        help="a copy of the database (with its round) at the schema the --before tree reads",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         store = open_district(args.dir or Path(tmp))
@@ -194,11 +203,15 @@ def main() -> int:
         if naive_progress(store, round) != (t.due, t.home, t.lost):
             print("FAIL: progress differs from the baseline's")
             return 1
-        grid = found.grids[len(found.grids) // 2].name
-        for g in (None, grid):
-            rows, _ = survey.left_to_survey(store, round, grid=g)
-            if [r["id"] for r in rows] != naive_left(store, round, g):
-                print(f"FAIL: the left list ({g or 'all'}) differs from the baseline's")
+        grid = found.grids[len(found.grids) // 2].name  # one community's at a district
+        code, stored = found.grid_places[grid]
+        for place in (None, (code, stored)):
+            kwargs = {"grid": stored, "community": code} if place else {}
+            rows, _ = survey.left_to_survey(store, round, **kwargs)
+            if [r["id"] for r in rows] != naive_left(store, round, place):
+                print(
+                    f"FAIL: the left list ({grid if place else 'all'}) differs from the baseline's"
+                )
                 return 1
         whole = [r["id"] for r in survey.left_to_survey(store, round, limit=SCREEN_LIMIT)[0]]
         if whole != naive_left(store, round, limit=SCREEN_LIMIT):
@@ -211,8 +224,9 @@ def main() -> int:
              lambda: naive_progress(store, round)),
             ("left, first page of the round", lambda: survey.left_to_survey(store, round),
              lambda: naive_left(store, round)),
-            (f"left, first page of {grid}", lambda: survey.left_to_survey(store, round, grid=grid),
-             lambda: naive_left(store, round, grid)),
+            (f"left, first page of {grid}",
+             lambda: survey.left_to_survey(store, round, grid=stored, community=code),
+             lambda: naive_left(store, round, (code, stored))),
             ("dashboard line", lambda: survey.dashboard_line(store),
              lambda: naive_progress(store, round)),
         ]  # fmt: skip
@@ -245,7 +259,7 @@ def main() -> int:
             )
         if args.before is not None:
             store.db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            failed += against_before(store.path, args.before, slow_runs)
+            failed += against_before(store.path, args.before, slow_runs, args.before_db)
         store.close()
     if failed:
         print(f"\nFAIL: {', '.join(failed)}")

@@ -12,14 +12,19 @@ connection in one run:
   every register person read into Python for the indicators, every visit of the
   month for the month's counts), and the indicators alone both ways.
 
-Goals: due list p95 <= 20 ms, whole dashboard p95 <= 100 ms, warm and cold.
+Goals: due list p95 <= 20 ms, whole dashboard p95 <= 100 ms, warm and cold.  With
+`--before SRC` (a source tree of the code before, e.g. /work/before7; `--before-db`:
+a copy of the database at the schema that tree reads) the due lists by this tree and
+by SRC, each in processes of their own, taking turns: the same people, none more
+than 10% slower (p50).
 
-    python benchmarks/visits.py --dir .bench [--runs 30]
+    python benchmarks/visits.py --dir .bench [--runs 30] [--before SRC [--before-db DB]]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import tempfile
 import time
@@ -28,7 +33,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from timing import p95, timed  # benchmarks/timing.py
+from timing import in_tree, p95, timed  # benchmarks/timing.py
 
 from canxie_tui.demo.builder import build_demo
 from canxie_tui.domain.indicators import Indicator, compute
@@ -121,6 +126,60 @@ def dashboard_before(store: Store) -> dashboard.Dashboard:
     )
 
 
+# The due-list cases of a run, timed in a process running the code of a given tree.
+_DUE_CASES = {"due list (7 days)": {}, "due list tier A": {"tier": "A"}}
+_DUE_CASES |= {"due list overdue": {"overdue_only": True}}
+_DUE_IN_TREE = """
+import json, sys, time
+from datetime import date
+from pathlib import Path
+from canxie_tui.store import duelist, session
+from canxie_tui.store.duelist import DueFilters
+store = session.open_store(Path(sys.argv[1]))
+found = {}
+for name, filters in json.loads(sys.argv[3]).items():
+    args = (store, date.fromisoformat(sys.argv[4]), DueFilters(**filters))
+    ids = [i.person_id for i in duelist.due_list(*args)[0]]
+    times = []
+    for _ in range(int(sys.argv[2])):
+        start = time.perf_counter()
+        duelist.due_list(*args)
+        times.append((time.perf_counter() - start) * 1000)
+    found[name] = {"ms": times, "ids": ids}
+print(json.dumps(found))
+"""
+BEFORE_SLACK = 1.1
+
+
+def against_before(db: Path, before: Path, before_db: Path, runs: int) -> bool:
+    """The due lists by this tree and by `before`, taking turns; True when each lists
+    the same people and none is more than BEFORE_SLACK slower (p50)."""
+    here = Path(__file__).resolve().parents[1]
+    times: dict[tuple[str, str], list[float]] = {}
+    ids: dict[tuple[str, str], list[str]] = {}
+    for _ in range(2):
+        for tree, src, path in (("now", here, db), ("before", before, before_db)):
+            cases = json.dumps(_DUE_CASES)
+            found = in_tree(src, _DUE_IN_TREE, str(path), str(runs), cases, TODAY.isoformat())
+            for name, result in found.items():
+                times.setdefault((tree, name), []).extend(result["ms"])
+                ids[(tree, name)] = result["ids"]
+    print("\nthe due lists, this tree and --before, each in processes of their own:")
+    print(f"{'case':<24}{'p50':>10}{'p95':>10}{'before p50':>12}{'before p95':>12}  before/now")
+    ok = True
+    for name in _DUE_CASES:
+        new, old = times[("now", name)], times[("before", name)]
+        same = ids[("now", name)] == ids[("before", name)]
+        faster = statistics.median(old) / statistics.median(new)
+        ok = ok and same and faster * BEFORE_SLACK >= 1
+        print(
+            f"{name:<24}{statistics.median(new):>8.2f}ms{p95(new):>8.2f}ms"
+            f"{statistics.median(old):>10.2f}ms{p95(old):>10.2f}ms  {faster:>6.2f}x  "
+            f"{'same list' if same else 'LIST DIFFERS'}"
+        )
+    return ok
+
+
 def same_figures(store: Store) -> None:
     """The new path shows what the old one showed: the numbers and who falls short."""
     indicators._cache.clear()
@@ -148,6 +207,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dir", type=Path, help="cache folder for the district database")
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--before", type=Path, help="the source tree before, measured too")
+    parser.add_argument("--before-db", type=Path, help="the database at the schema it reads")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         store = open_district(args.dir or Path(tmp))
@@ -213,6 +274,10 @@ def main() -> int:
             f"indicators (median): counted in SQL {new:.1f} ms, "
             f"every person in Python {old:.1f} ms ({old / new:.1f}x faster)"
         )
+        if args.before is not None:
+            store.db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            before_db = args.before_db or store.path
+            ok = against_before(store.path, args.before, before_db, args.runs) and ok
         print(
             "PASS" if ok else "FAIL",
             f": due list p95 <= {GOAL_DUE_MS:g} ms, "

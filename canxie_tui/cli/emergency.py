@@ -132,7 +132,8 @@ def _progress_json(progress: RollCallProgress) -> dict[str, Any]:
     }
 
 
-def _row_json(position: int, row: Priority) -> dict[str, Any]:
+def _row_json(position: int, row: Priority, *, several: bool = False) -> dict[str, Any]:
+    """A row of the list; "community" where it holds several communities' people."""
     p = row.person
     return {
         "rank": position,
@@ -147,6 +148,7 @@ def _row_json(position: int, row: Priority) -> dict[str, Any]:
         "place": p.place,
         "address": p.address,
         "grid": p.grid,
+        **({"community": p.division_name} if several else {}),
         "phone": p.phone,
         "contacts": p.contacts,
         "contact_advice": row.contact,
@@ -162,7 +164,8 @@ def _row_json(position: int, row: Priority) -> dict[str, Any]:
 # -- commands ----------------------------------------------------------------------------
 def cmd_list(args: argparse.Namespace) -> int:
     from canxie_tui.domain.emergency import kind_label
-    from canxie_tui.store import emergency
+    from canxie_tui.domain.places import label
+    from canxie_tui.store import emergency, places
 
     kind = _kind(args.kind)
     status = _status(args.status)
@@ -175,10 +178,13 @@ def cmd_list(args: argparse.Namespace) -> int:
         hypothetical = event is None
         if hypothetical and status not in (None, "pending"):
             fail("假设名单没有点名记录，不能按点名状态筛选", EXIT_USAGE)
+        with usage_errors():  # a bare building several communities have
+            emergency.check_query(store, args.query)
         call = emergency.roll_call(
             store, event, kind=kind, status=status, query=args.query, include_all=args.all
         )
         shown = list(enumerate(call.rows[: args.limit], start=1))  # rows are built when read
+        several = places.several(store)  # a street or district: grids named with communities
     event_kind = event.kind if event is not None else str(kind)
     if event is not None:
         title = f"{event.name}（{event.kind_label}）：{call.progress.text}"
@@ -187,7 +193,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     print_rows(
         shown,
         as_json=args.json,
-        to_json=lambda ranked: _row_json(*ranked),
+        to_json=lambda ranked: _row_json(*ranked, several=several),
         envelope={
             "event": None if event is None else _event_json(event),
             "kind": event_kind,
@@ -204,7 +210,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             "" if ranked[1].person.age is None else ranked[1].person.age,
             ranked[1].reasons_text,
             ranked[1].person.place,
-            ranked[1].person.grid,
+            label(ranked[1].person.division_name if several else "", ranked[1].person.grid),
             ranked[1].person.phone,
             ranked[1].contact,
             ranked[1].status_label + (f"：{ranked[1].note}" if ranked[1].note else ""),

@@ -4,6 +4,10 @@ canxie survey start --year 2026 [--date YYYY-MM-DD]
 canxie survey progress [--year Y] [--json]
 canxie survey left [--grid G] [--building B] [--year Y] [--json]
 canxie survey sheet --grid G [--building B] [--year Y] [--out PATH]
+
+At a street or district (many communities) a grid or building is named with its
+community, "建新东路社区·第1网格"; a bare name several communities use is refused
+with the choices.
 canxie survey export [--year Y] [--out PATH] [--full-ids]
 canxie survey merge FILE... [--json]          (district database)
 """
@@ -55,8 +59,8 @@ def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
 
     left = sub.add_parser("left", help="还没调查的人（按网格、楼栋、单元、房号）", parents=[common])
     _year(left)
-    left.add_argument("--grid", help="只看这个网格")
-    left.add_argument("--building", help="只看这个楼栋")
+    left.add_argument("--grid", help="只看这个网格（多个社区时写明社区，如 某某社区·第1网格）")
+    left.add_argument("--building", help="只看这个楼栋（多个社区时可写 某某社区·8栋）")
     add_json_flag(left)
     left.set_defaults(handler=cmd_left)
 
@@ -66,7 +70,9 @@ def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
         parents=[common],
     )
     _year(sheet)
-    sheet.add_argument("--grid", required=True, help="网格，如 第3网格")
+    sheet.add_argument(
+        "--grid", required=True, help="网格，如 第3网格（多个社区时写明社区：某某社区·第3网格）"
+    )
     sheet.add_argument("--building", help="只要这个楼栋")
     add_out_options(sheet, "输出文件（默认 exports/调查一览表_<网格>_<年度>.xlsx）")
     sheet.set_defaults(handler=cmd_sheet)
@@ -132,13 +138,17 @@ def cmd_progress(args: argparse.Namespace) -> int:
 
 
 def cmd_left(args: argparse.Namespace) -> int:
+    from canxie_tui.domain.places import label
     from canxie_tui.domain.survey import STATUSES
     from canxie_tui.store import survey, survey_files
 
     with opened_store(args) as store, usage_errors():
         round = survey.get_round(store, args.year)
-        survey_files.known_place(store, round, args.grid, args.building)  # refuses a typo
-        rows, total = survey.left_to_survey(store, round, grid=args.grid, building=args.building)
+        # refuses a typo, and a bare name several communities use
+        code, grid, building = survey_files.known_place(store, round, args.grid, args.building)
+        rows, total = survey.left_to_survey(
+            store, round, grid=grid, building=building, community=code
+        )
 
     place = (args.grid or "") + (args.building or "")
     empty = (
@@ -149,7 +159,8 @@ def cmd_left(args: argparse.Namespace) -> int:
 
     def to_json(row: dict[str, Any]) -> dict[str, Any]:
         keys = ("id", "status", "grid", "building", "unit", "room", "address", "name", "phone")
-        return {**{k: row[k] for k in keys}, "apart": bool(row["apart"])}
+        found = {**{k: row[k] for k in keys}, "apart": bool(row["apart"])}
+        return found | ({"community": row["community"]} if "community" in row else {})
 
     print_rows(
         rows,
@@ -160,7 +171,7 @@ def cmd_left(args: argparse.Namespace) -> int:
         + (f"（显示前 {len(rows)} 人）" if total > len(rows) else ""),
         headers=("网格", "楼栋", "单元", "房号", "姓名", "电话", "状态"),
         cells=lambda r: (
-            r["grid"],
+            label(r.get("community", ""), r["grid"]),
             r["building"],
             r["unit"],
             r["room"],

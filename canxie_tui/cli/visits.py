@@ -31,6 +31,7 @@ def add_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_visits_due(args: argparse.Namespace) -> int:
+    from canxie_tui.domain.places import label
     from canxie_tui.store.duelist import DueFilters, due_list
 
     with opened_store(args) as store:
@@ -41,7 +42,10 @@ def cmd_visits_due(args: argparse.Namespace) -> int:
     print_rows(
         items,
         as_json=args.json,
-        to_json=lambda i: {**asdict(i), "due_text": i.due_text},
+        to_json=lambda i: {
+            **{k: v for k, v in asdict(i).items() if k != "community" or v},
+            "due_text": i.due_text,
+        },
         envelope={"date": today.isoformat(), "total": total},
         title=f"{today.isoformat()} 到期走访：共 {total} 人",
         headers=("到期", "姓名", "级别", "原因", "上次走访", "楼栋", "网格", "电话"),
@@ -52,7 +56,7 @@ def cmd_visits_due(args: argparse.Namespace) -> int:
             i.tier_reason,
             i.last_visit_text,
             i.place,
-            i.grid,
+            label(i.community, i.grid),
             i.phone,
         ),
     )

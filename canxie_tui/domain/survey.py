@@ -59,6 +59,7 @@ class Counts:
 
     name: str = ""
     grid: str = ""  # a building's grid ('' for a grid's or the round's line)
+    community: str = ""  # the community's name where the database holds several
     due: int = 0  # 应调查
     home: int = 0
     meet: int = 0
@@ -91,6 +92,7 @@ class Counts:
         return {
             "name": self.name,
             **({"grid": self.grid} if self.grid else {}),
+            **({"community": self.community} if self.community else {}),
             "due": self.due,
             "surveyed": self.surveyed,
             "home": self.home,

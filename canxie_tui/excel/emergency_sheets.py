@@ -35,6 +35,7 @@ from canxie_tui.domain.emergency import (
     summarize,
 )
 from canxie_tui.domain.ids import mask_id, mask_ids_in_text
+from canxie_tui.domain.places import label as place_label
 from canxie_tui.excel.cells import column_letter, text_cell, text_width
 from canxie_tui.excel.errors import ExportError
 from canxie_tui.excel.files import atomic_save, exports_dir, safe_filename
@@ -427,13 +428,14 @@ def _people_sheet(
     for column, header in enumerate(headers, start=1):
         put(ws, 3, column, header)
     _style_header(ws, 3, columns)
+    several = len({r.person.division_name for r in rows}) > 1  # as `group` names grids
     for serial, item in enumerate(rows, start=1):
         p = item.person
         values: list[Any] = [
             serial,
             p.name,
             p.age if p.age is not None else "",
-            p.grid,
+            place_label(p.division_name if several else "", p.grid),
             p.place,
             item.reasons_text or p.disability,
             item.status_label,

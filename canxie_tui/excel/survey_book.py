@@ -25,6 +25,7 @@ from canxie_tui.domain import survey as rules
 from canxie_tui.domain import survey_form as form
 from canxie_tui.domain.ids import mask_id
 from canxie_tui.domain.models import Site
+from canxie_tui.domain.places import label
 from canxie_tui.excel.book import Book
 from canxie_tui.excel.errors import (
     ChecksumError,
@@ -141,7 +142,7 @@ def export_survey(
             results.append(
                 [
                     number,
-                    person.grid,
+                    label(person.community, person.grid),
                     person.building,
                     person.unit,
                     person.room,

@@ -13,11 +13,12 @@ from pathlib import Path
 
 from canxie_tui.domain import survey_form as form
 from canxie_tui.domain.ids import mask_id
+from canxie_tui.domain.places import label, split
 from canxie_tui.excel.book import Book
 from canxie_tui.excel.files import exports_dir, safe_filename
 from canxie_tui.excel.return_run import category_level
 from canxie_tui.excel.table import Column, Heading
-from canxie_tui.store import survey, survey_files
+from canxie_tui.store import places, survey, survey_files
 from canxie_tui.store.connection import Store
 from canxie_tui.store.site import get_site
 
@@ -43,10 +44,12 @@ def write_sheet(
     from canxie_tui.domain.errors import InputError
 
     round = survey.get_round(store, year)
-    stored_grid, building = survey_files.known_place(store, round, grid, building)
-    people = survey_files.sheet_people(store, round, stored_grid or "", building)
+    code, stored_grid, building = survey_files.known_place(store, round, grid, building)
+    people = survey_files.sheet_people(store, round, stored_grid or "", building, code)
     site = get_site(store)
-    place = grid + (building or "")
+    # Where the database holds several communities the sheet names the grid's.
+    community = places.names(store).get(code or "", "")
+    place = label(community, split(grid)[1]) + (building or "")
     path = (
         Path(out) if out else exports_dir() / f"调查一览表_{safe_filename(place)}_{round.year}.xlsx"
     )

@@ -12,6 +12,8 @@ from typing import Any
 
 from canxie_tui.domain import codes
 from canxie_tui.domain.natural import natural_key
+from canxie_tui.domain.places import label
+from canxie_tui.store import places
 from canxie_tui.store.connection import Store
 from canxie_tui.store.register_sql import in_register
 
@@ -33,6 +35,7 @@ class DueItem:
     grid: str
     phone: str
     address: str
+    community: str = ""  # the community's name where the database holds several
 
     @property
     def last_visit_text(self) -> str:
@@ -53,6 +56,9 @@ class DueItem:
 
 @dataclass(frozen=True)
 class DueFilters:
+    """`grid` and `building` as a user names them: at a street or district "社区·第1网格"
+    (`domain.places`), a bare name several communities use refused (InputError)."""
+
     tier: str | None = None
     grid: str | None = None
     building: str | None = None
@@ -85,20 +91,20 @@ def due_list(
     if f.tier:
         where.append("p.tier = ?")
         params.append(f.tier)
-    if f.grid:
-        where.append("h.grid = ?")
-        params.append(f.grid)
-    if f.building:
-        where.append("h.building = ?")
-        params.append(f.building)
+    several = places.several(store)  # rows name their community
+    code, grid, building = _place(store, f)
+    for column, value in (("grid", grid), ("building", building), ("division_code", code)):
+        if value:
+            where.append(f"h.{column} = ?")
+            params.append(value)
     clause = " AND ".join(where)
     base = f"FROM persons p JOIN households h ON h.id = p.household_id WHERE {clause}"
     # The count needs households only to filter by grid or building.
-    count_from = base if (f.grid or f.building) else f"FROM persons p WHERE {clause}"
+    count_from = base if (grid or building) else f"FROM persons p WHERE {clause}"
     rows = store.query(
         "SELECT p.id, p.household_id, p.name, p.tier, p.tier_reason, p.next_due_date, "
         "p.last_visit_date, p.last_visit_method, p.phone, h.phone AS home_phone, h.building, "
-        f"h.unit, h.room, h.grid, h.address {base} ORDER BY {_ORDER} LIMIT ?",
+        f"h.unit, h.room, h.grid, h.address, h.division_name {base} ORDER BY {_ORDER} LIMIT ?",
         [*params, today.isoformat(), today.isoformat(), limit],
     )
     total = (
@@ -121,6 +127,7 @@ def due_list(
             grid=r["grid"],
             phone=r["phone"] or r["home_phone"],
             address=r["address"],
+            community=r["division_name"] if several else "",
         )
         for r in rows
     ]
@@ -153,7 +160,30 @@ def due_counts(store: Store, today: date) -> dict[str, int]:
     return {"overdue": int(row[0]), "due_today": int(row[1])}
 
 
+def _place(store: Store, f: DueFilters) -> tuple[str | None, str, str]:
+    """(community code or None: any, grid, building) of the filters as typed."""
+    code = None
+    grid = building = ""
+    if f.grid:
+        code, grid = places.resolve(store, f.grid, places.holders(store, "h.grid = ?"), "grid")
+    if f.building:
+        within = [("h.grid = ?", grid), ("h.division_code = ?", code)]
+        where = " AND ".join([w for w, v in within if v] + ["h.building = ?"])
+        held = places.holders(store, where, *(v for _, v in within if v))
+        building_code, building = places.resolve(store, f.building, held, "building")
+        code = code or building_code
+    return code, grid, building
+
+
 def grids(store: Store) -> list[str]:
-    """The grids for the filter, in natural order (第二网格 before 第十网格)."""
-    found = store.db.conn.execute("SELECT DISTINCT grid FROM households WHERE grid != ''")
-    return sorted((r[0] for r in found), key=natural_key)
+    """The grids for the filter, in natural order (第二网格 before 第十网格); each community's
+    named with it ("建新东路社区·第1网格") where the database holds several."""
+    shown = places.names(store)
+    if not shown:
+        found = store.db.conn.execute("SELECT DISTINCT grid FROM households WHERE grid != ''")
+        return sorted((r[0] for r in found), key=natural_key)
+    pairs = store.db.conn.execute(
+        "SELECT DISTINCT division_code, grid FROM households WHERE grid != ''"
+    ).fetchall()
+    pairs.sort(key=lambda p: (p[0], natural_key(p[1])))
+    return [label(shown.get(code, ""), grid) for code, grid in pairs]

@@ -822,5 +822,41 @@ def rule_inputs(db: Database) -> None:
     )
 
 
+@migrations(name="0011_survey_communities")
+def survey_communities(db: Database) -> None:
+    """Each survey entry's community (issue 17: at a street or district 第1网格 and 8栋
+    exist in every community, so progress and the left list group by community too).
+
+    `survey_entries.division_code` is derived, like the grid it sits beside in the
+    progress index: triggers fill it from the entry's household whatever inserts the
+    entry (a round's start, a merge) and move it with that household (a recode), so
+    no writer has to know.  The households' (code, name) index lists the communities
+    without reading the table.
+    """
+    _run(
+        db,
+        """
+    ALTER TABLE survey_entries ADD COLUMN division_code TEXT NOT NULL DEFAULT '';
+    UPDATE survey_entries SET division_code = coalesce(
+        (SELECT h.division_code FROM households h WHERE h.id = survey_entries.household_id), '');
+    DROP INDEX idx_survey_progress;
+    CREATE INDEX idx_survey_progress ON survey_entries(
+        round_id, division_code, grid, building, apart, status, method, lost_reason);
+    CREATE INDEX idx_survey_household ON survey_entries(household_id);
+    CREATE INDEX idx_households_division ON households(division_code, division_name);
+    CREATE TRIGGER survey_entries_division AFTER INSERT ON survey_entries BEGIN
+        UPDATE survey_entries SET division_code = coalesce(
+            (SELECT division_code FROM households WHERE id = NEW.household_id), '')
+        WHERE pk = NEW.pk;
+    END;
+    CREATE TRIGGER households_division_survey AFTER UPDATE OF division_code ON households
+    WHEN NEW.division_code IS NOT OLD.division_code BEGIN
+        UPDATE survey_entries SET division_code = NEW.division_code
+        WHERE household_id = NEW.id;
+    END;
+    """,
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 MIGRATION_NAMES = tuple(m.name for m in migrations._migrations)

@@ -8,7 +8,7 @@ writes them, every change through `store.records` (audited).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import groupby
 from operator import itemgetter
@@ -19,7 +19,8 @@ from canxie_tui.domain import survey_form as form
 from canxie_tui.domain.dates import age_on_text, parse_day
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.natural import natural_key
-from canxie_tui.store import followups, records
+from canxie_tui.domain.places import label
+from canxie_tui.store import followups, places, records
 from canxie_tui.store.connection import Store, new_id
 from canxie_tui.store.errors import NotFoundError
 from canxie_tui.store.register_sql import in_register_at
@@ -148,6 +149,9 @@ def close_round(store: Store, year: int | None = None) -> Round:
 
 
 # -- progress ------------------------------------------------------------------------------
+Place = tuple[str | None, str]  # (community code or None: any, grid or building as stored)
+
+
 @dataclass
 class Progress:
     round: Round
@@ -156,6 +160,8 @@ class Progress:
     grids: list[rules.Counts]
     buildings: list[rules.Counts]  # each with its grid
     apart_elsewhere: int  # 人户分离, surveyed at the 户籍 (listed, not counted)
+    # A grid's name as shown ("建新东路社区·第1网格" at several communities) -> its place.
+    grid_places: dict[str, Place] = field(default_factory=dict)
 
     def lines(self) -> list[tuple[str, str, rules.Counts]]:
         """(网格, 楼栋, counts): the total, each grid, then each building."""
@@ -174,38 +180,89 @@ class Progress:
         }
 
 
+# At a district a line per building is 6k groups of 30k entries, and each sum the
+# scan takes costs about as much as the grouping: the figures of a group come in two
+# packed sums, each figure in 20 bits (no place holds a million people).
+_BITS = 20
+_MASK = (1 << _BITS) - 1
+_DONE = (  # 入户, 见面, 电话 packed
+    "CASE WHEN status != 'done' THEN 0 "
+    + " ".join(f"WHEN method = '{m}' THEN {1 << (i * _BITS)}" for i, m in enumerate(rules.METHODS))
+    + " ELSE 0 END"
+)
+_OTHER = f"CASE status WHEN 'lost' THEN 1 WHEN 'draft' THEN {1 << _BITS} ELSE 0 END"  # 失访, 调查中
+
+
+def _figures(hukou: bool) -> str:
+    """SQL of 人户分离 elsewhere, the people counted (应调查), their methods packed, and
+    their 失访 and 调查中 packed (see `_counts`)."""
+    if hukou:  # 人户分离 people surveyed at the 户籍 are listed, not counted
+        return (
+            f"sum(apart), sum(NOT apart), sum((NOT apart) * {_DONE}), sum((NOT apart) * {_OTHER})"
+        )
+    return f"0, count(*), sum({_DONE}), sum({_OTHER})"
+
+
+def _counts(name: str, grid: str, community: str, due: int, done: int, other: int) -> rules.Counts:
+    """A line of progress from `_figures`' counted, methods packed and others packed
+    (packed figures add up as they are: a grid's or the round's sum stays packed)."""
+    home, meet, phone = (done >> (i * _BITS) & _MASK for i in range(len(rules.METHODS)))
+    lost, draft = other & _MASK, other >> _BITS
+    return rules.Counts(name, grid, community, due, home, meet, phone, lost, draft)
+
+
 def progress(store: Store, round: Round) -> Progress:
-    """应调查 / 已调查 (入户/见面/电话) / 失访 by grid and building: one index scan."""
+    """应调查 / 已调查 (入户/见面/电话) / 失访 by grid and building (of each community where
+    the database holds several): one index scan, and one of the 失访."""
     where = apart_place(store)
-    groups = store.db.conn.execute(
-        "SELECT grid, building, apart, status, method, lost_reason, count(*) "
-        "FROM survey_entries WHERE round_id = ? "
-        "GROUP BY grid, building, apart, status, method, lost_reason",
+    hukou = where == "hukou"
+    shown = places.names(store)
+    conn = store.db.conn
+    groups = conn.execute(
+        f"SELECT division_code, grid, building, {_figures(hukou)} FROM survey_entries "
+        "INDEXED BY idx_survey_progress WHERE round_id = ? GROUP BY division_code, grid, building",
         (round.id,),
     ).fetchall()
-    total = rules.Counts(round.title)
-    grids: dict[str, rules.Counts] = {}
-    buildings: dict[tuple[str, str], rules.Counts] = {}
-    elsewhere = 0
-    for grid, building, apart, status, method, reason, n in groups:
-        counted = not (apart and where == "hukou")
-        elsewhere += 0 if counted else n
-        grid_counts = grids.setdefault(grid, rules.Counts(grid or rules.NO_GRID))
-        place = buildings.setdefault(
-            (grid, building), rules.Counts(building or rules.NO_BUILDING, grid_counts.name)
-        )
-        for counts in (total, grid_counts, place):
-            rules.add(counts, status, method, reason, n, counted)
+    # Each grid's buildings' packed figures (at one community a grid and a building are
+    # one place whatever codes their households carry).
+    by_grid: dict[tuple[str, str], dict[str, tuple[int, int, int]]] = {}
+    for code, grid, building, _, due, done, other in groups:
+        in_grid = by_grid.setdefault((code if shown else "", grid), {})
+        found = in_grid.get(building, (0, 0, 0))
+        in_grid[building] = (found[0] + due, found[1] + done, found[2] + other)
+    grids: dict[tuple[str, str], rules.Counts] = {}
+    buildings: dict[tuple[str, str, str], rules.Counts] = {}
+    round_sums = [0, 0, 0]
+    for key in sorted(by_grid, key=lambda k: (k[0], natural_key(k[1]))):
+        community = shown.get(key[0], "")
+        name = label(community, key[1] or rules.NO_GRID)
+        in_grid = by_grid[key]
+        sums = [sum(column) for column in zip(*in_grid.values(), strict=True)]
+        round_sums = [a + b for a, b in zip(round_sums, sums, strict=True)]
+        grid = grids[key] = _counts(name, "", community, *sums)
+        for building in sorted(in_grid, key=natural_key):
+            named = building or rules.NO_BUILDING
+            counts = _counts(named, grid.name, community, *in_grid[building])
+            buildings[(*key, building)] = counts
+    total = _counts(round.title, "", "", *round_sums)
+    lost = conn.execute(
+        "SELECT division_code, grid, building, lost_reason, count(*) FROM survey_entries "
+        "INDEXED BY idx_survey_progress WHERE round_id = ? AND status = 'lost'"
+        f"{' AND NOT apart' if hukou else ''} GROUP BY division_code, grid, building, lost_reason",
+        (round.id,),
+    )
+    for code, grid, building, reason, n in lost:
+        code = code if shown else ""
+        for counts in (total, grids[(code, grid)], buildings[(code, grid, building)]):
+            counts.lost_reasons[reason] = counts.lost_reasons.get(reason, 0) + n
     return Progress(
         round,
         where,
         total,
-        [grids[k] for k in sorted(grids, key=natural_key)],
-        [
-            buildings[k]
-            for k in sorted(buildings, key=lambda k: (natural_key(k[0]), natural_key(k[1])))
-        ],
-        elsewhere,
+        list(grids.values()),
+        list(buildings.values()),
+        sum(row[3] for row in groups),
+        {g.name: (code or None, grid) for (code, grid), g in grids.items()},
     )
 
 
@@ -214,7 +271,12 @@ def dashboard_line(store: Store) -> str | None:
     round = current_round(store)
     if round is None:
         return None
-    t = progress(store, round).total
+    figures = store.db.conn.execute(
+        f"SELECT {_figures(apart_place(store) == 'hukou')} FROM survey_entries "
+        "INDEXED BY idx_survey_progress WHERE round_id = ?",
+        (round.id,),
+    ).fetchone()
+    t = _counts(round.title, "", "", *(n or 0 for n in figures[1:]))
     return f"基本状况调查 {t.surveyed + t.lost}/{t.due} 入户率 {rules.rate_text(t.home_rate)}"
 
 
@@ -224,11 +286,14 @@ def left_to_survey(
     *,
     grid: str | None = None,
     building: str | None = None,
+    community: str | None = None,
     limit: int = LIST_LIMIT,
     everyone: bool = False,
 ) -> tuple[list[dict[str, Any]], int]:
     """Who is left (未调查 and 调查中; `everyone`: the whole list) in natural order of
-    grid, building, unit and room: (the first `limit` rows, how many in all).
+    grid, building, unit and room (of each community in code order where the database
+    holds several; `community`: one community's code): (the first `limit` rows, how
+    many in all).  Where it holds several each row names its community ("community").
 
     Counts per building come from the progress index; the buildings the first `limit`
     rows lie in (in natural order: 第2网格 before 第10网格) are then read in one query
@@ -241,52 +306,99 @@ def left_to_survey(
     params: dict[str, Any] = {"round": round.id}
     if apart_place(store) == "hukou":
         where.append("e.apart = 0")
-    if grid is not None:
-        where.append("e.grid = :grid")
-        params["grid"] = rules.place_value(grid)
-    if building is not None:
-        where.append("e.building = :building")
-        params["building"] = rules.place_value(building)
+    for column, value in (("grid", grid), ("building", building)):
+        if value is not None:
+            where.append(f"e.{column} = :{column}")
+            params[column] = rules.place_value(value)
+    if community is not None:
+        where.append("e.division_code = :community")
+        params["community"] = community
     sql_where = " AND ".join(where)
-    groups = store.db.conn.execute(
-        f"SELECT grid, building, count(*) FROM survey_entries e WHERE {sql_where} "
-        "GROUP BY grid, building",
+    shown = places.names(store)
+    cursor = store.db.conn.execute(
+        f"SELECT division_code, grid, building, count(*) FROM survey_entries e "
+        f"WHERE {sql_where} GROUP BY division_code, grid, building "
+        "ORDER BY division_code, grid, building",
         params,
-    ).fetchall()
-    groups.sort(key=lambda g: (natural_key(g[0]), natural_key(g[1])))
-    total = sum(g[2] for g in groups)
-    wanted: list[tuple[str, str]] = []  # the buildings the first `limit` rows lie in
+    )
+    if shown:  # communities in code order: a page reads only the first communities' groups
+        groups: list[Any] = []
+        read, complete = 0, True  # people in the groups read; every community read
+        for _, part in groupby(cursor, key=itemgetter(0)):
+            if read >= limit:
+                complete = False
+                break
+            ordered = sorted(part, key=lambda g: (natural_key(g[1]), natural_key(g[2])))
+            groups += ordered
+            read += sum(g[3] for g in ordered)
+        total = read if complete else _count(store, sql_where, params)
+    else:  # one community: a (grid, building) is one place, whatever codes its households carry
+        groups = sorted(cursor, key=lambda g: (natural_key(g[1]), natural_key(g[2])))
+        total = sum(g[3] for g in groups)
+    wanted: list[tuple[str, str, str]] = []  # the buildings the first `limit` rows lie in
     count = 0
-    for group_grid, group_building, size in groups:
+    for group in groups:
         if count >= limit:
             break
-        wanted.append((group_grid, group_building))
-        count += size
-    if len(wanted) < len(groups):  # a page: only its buildings
-        pairs = ", ".join(f"(:g{i}, :b{i})" for i in range(len(wanted)))
-        sql_where += f" AND (e.grid, e.building) IN (VALUES {pairs})" if wanted else " AND 0"
-        for i, (group_grid, group_building) in enumerate(wanted):
-            params |= {f"g{i}": group_grid, f"b{i}": group_building}
+        wanted.append(group[:3])
+        count += group[3]
+    if len(wanted) < len(groups) or total > count:  # a page: only its buildings
+        triples = ", ".join(f"(:c{i}, :g{i}, :b{i})" for i in range(len(wanted)))
+        sql_where += (
+            f" AND (e.division_code, e.grid, e.building) IN (VALUES {triples})"
+            if wanted
+            else " AND 0"
+        )
+        for i, (group_code, group_grid, group_building) in enumerate(wanted):
+            params |= {f"c{i}": group_code, f"g{i}": group_grid, f"b{i}": group_building}
     # Through the progress index (the order asks for it): it holds the status, so only
     # the rows listed are read, a building at a time; the (round, person) index the
     # planner takes otherwise reads every entry of the round in person-id order.
     cursor = store.db.conn.execute(
         "SELECT e.id, e.status, e.method, e.lost_reason, e.grid, e.building, e.apart, "
-        "h.unit, h.room, h.address, p.name, p.phone, p.category, p.level "
+        "h.unit, h.room, h.address, p.name, p.phone, p.category, p.level, "
+        "h.division_name AS community, e.division_code "
         "FROM survey_entries e JOIN persons p ON p.id = e.person_id "
         f"JOIN households h ON h.id = e.household_id WHERE {sql_where} "
-        "ORDER BY e.grid, e.building",
+        "ORDER BY e.division_code, e.grid, e.building",
         params,
     )
-    names = [d[0] for d in cursor.description]
-    parts: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    # The columns named in the rows: "community" only where there are several.
+    names = [d[0] for d in cursor.description][: -1 if shown else -2]
+    parts: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     # A building at a time as the index hands them over (sorted by unit, room, name, id):
     # cheaper than sorting, and holding, the whole list at once.
-    for key, part in groupby(cursor, key=itemgetter(4, 5)):
+    for key, part in groupby(cursor, key=itemgetter(15, 4, 5)):
         ordered = sorted(part, key=lambda r: (natural_key(r[7]), natural_key(r[8]), r[10], r[0]))
-        parts[key] = [dict(zip(names, row, strict=True)) for row in ordered]
-    rows = [row for key in wanted for row in parts.get(key, ())]
+        parts[key] = [dict(zip(names, row, strict=False)) for row in ordered]
+    rows = [row for key in _merged(wanted, shown) for row in _part(parts, key, shown)]
     return rows[:limit], total
+
+
+def _count(store: Store, sql_where: str, params: dict[str, Any]) -> int:
+    return int(store.scalar(f"SELECT count(*) FROM survey_entries e WHERE {sql_where}", params))
+
+
+def _merged(wanted: list[tuple[str, str, str]], shown: dict[str, str]) -> list[Any]:
+    """The places in list order: each (code, grid, building) where the database holds
+    several communities, else each (grid, building) once whatever its codes."""
+    if shown:
+        return list(wanted)
+    return list(dict.fromkeys((grid, building) for _, grid, building in wanted))
+
+
+def _part(parts: dict[tuple[str, str, str], list[dict[str, Any]]], key: Any, shown: Any) -> Any:
+    """One place's rows in order (at one community: its codes' rows taken together)."""
+    if shown:
+        return parts.get(key, ())
+    found = [rows for (_, grid, building), rows in parts.items() if (grid, building) == key]
+    if len(found) == 1:
+        return found[0]
+    merged = [row for rows in found for row in rows]
+    return sorted(
+        merged,
+        key=lambda r: (natural_key(r["unit"]), natural_key(r["room"]), r["name"], r["id"]),
+    )
 
 
 # -- one person's survey ----------------------------------------------------------------------

@@ -6,14 +6,16 @@ The workbooks themselves are laid out in `excel.survey_sheets` (一览表) and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from canxie_tui.domain import survey_form as form
+from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.natural import natural_key, place_key
+from canxie_tui.domain.places import label
 from canxie_tui.domain.survey import NO_BUILDING, NO_GRID, place_value
-from canxie_tui.store import survey
+from canxie_tui.store import places, survey
 from canxie_tui.store.connection import Store
 
 DATA_TABLES = ("survey_rounds", "survey_entries")
@@ -36,11 +38,12 @@ class SheetPerson:
     room: str
     answers: dict[str, Any]
     sources: dict[str, str]  # item key -> 档案 / 上年 / 已填
+    community: str = ""  # the community's name where the database holds several
 
 
 _PEOPLE = (
     "SELECT e.id, e.grid, e.building, h.unit, h.room, p.sex, p.id_number, p.cert_number, "
-    "p.category, p.level, p.phone FROM survey_entries e "
+    "p.category, p.level, p.phone, e.division_code FROM survey_entries e "
     "JOIN persons p ON p.id = e.person_id JOIN households h ON h.id = e.household_id "
 )
 
@@ -51,7 +54,8 @@ def _people(
     """The people `where` selects, by place; their answers pre-filled (the 一览表) or as
     saved (the results)."""
     rows = store.query(_PEOPLE + f"WHERE {where}", params)
-    rows.sort(key=place_key)
+    names = places.names(store)  # several communities: each one's places together
+    rows.sort(key=lambda r: (r["division_code"] if names else "", *place_key(r)))
     for row in rows:
         entry = survey.get_entry(store, row["id"])
         if prefill:
@@ -73,61 +77,87 @@ def _people(
             room=row["room"],
             answers=form.clean(entry.subject, answers),
             sources=sources,
+            community=names.get(row["division_code"], ""),
         )
 
 
 def sheet_people(
-    store: Store, round: survey.Round, grid: str, building: str | None = None
+    store: Store,
+    round: survey.Round,
+    grid: str,
+    building: str | None = None,
+    community: str | None = None,
 ) -> list[SheetPerson]:
-    """The people of a grid (or one building of it) still to survey, pre-filled."""
+    """The people of a grid (or one building of it; of one community's `community` code)
+    still to survey, pre-filled."""
     where = "e.round_id = :round AND e.grid = :grid AND e.status IN ('pending', 'draft')"
     params: dict[str, Any] = {"round": round.id, "grid": grid}
     if building is not None:
         where += " AND e.building = :building"
         params["building"] = building
+    if community is not None:
+        where += " AND e.division_code = :community"
+        params["community"] = community
     return list(_people(store, where, params, prefill=True))
 
 
-def grids(store: Store, round: survey.Round) -> list[str]:
-    """The round's grids as stored ('' for no grid), in natural order."""
+def _held(store: Store, round: survey.Round) -> list[tuple[str, str, str]]:
+    """The round's (community code, grid, building) as stored: the progress index alone."""
     found = store.db.conn.execute(
-        "SELECT DISTINCT grid FROM survey_entries WHERE round_id = ?", (round.id,)
+        "SELECT DISTINCT division_code, grid, building FROM survey_entries WHERE round_id = ?",
+        (round.id,),
     )
-    return sorted((r[0] for r in found), key=natural_key)
+    return [tuple(r) for r in found]
 
 
-def buildings(store: Store, round: survey.Round, grid: str | None) -> list[str]:
-    """The buildings of one grid of the round (None: of all its grids) as stored ('' for
-    none), in natural order."""
-    found = store.db.conn.execute(
-        "SELECT DISTINCT building FROM survey_entries WHERE round_id = ? "
-        "AND (? IS NULL OR grid = ?)",
-        (round.id, grid, grid),
-    )
-    return sorted((r[0] for r in found), key=natural_key)
+def _known(names: dict[str, str], held: set[tuple[str, str]]) -> str:
+    """The places of `held` ((code, name as shown)) as a user names them, in order."""
+    shown = sorted(held, key=lambda h: (h[0], natural_key(h[1])))
+    return "、".join(dict.fromkeys(label(names.get(c, ""), n) for c, n in shown))
+
+
+def _codes(held: set[tuple[str, str]]) -> Callable[[str], list[str]]:
+    return lambda name: [code for code, held_name in held if held_name == name]
 
 
 def known_place(
     store: Store, round: survey.Round, grid: str | None, building: str | None
-) -> tuple[str | None, str | None]:
-    """The grid and building as stored (None: not asked for), from the names typed; a
-    name not on the round's list is refused with the names that are (a typo would
-    otherwise read as a place where nobody is left)."""
-    from canxie_tui.domain.errors import InputError
-
-    stored_grid, stored_building = place_value(grid), place_value(building)
-    if stored_grid is not None:
-        known_grids = grids(store, round)
-        if stored_grid not in known_grids:
-            known = "、".join(g or NO_GRID for g in known_grids)
-            raise InputError(f"{round.title}的名单里没有网格“{grid}”。已有网格：{known}", "grid")
-    if stored_building is not None:
-        known_buildings = buildings(store, round, stored_grid)
-        if stored_building not in known_buildings:
-            known = "、".join(b or NO_BUILDING for b in known_buildings)
+) -> tuple[str | None, str | None, str | None]:
+    """The community code (None: any), grid and building as stored (None: not asked
+    for), from the names typed ("社区·第1网格" at a street or district); a name not on
+    the round's list is refused with the names that are (a typo would otherwise read
+    as a place where nobody is left), a bare name several communities use with the
+    choices."""
+    held = _held(store, round)
+    names = places.names(store)
+    code: str | None = None
+    stored_grid = stored_building = None
+    if grid is not None:
+        grids = {(c if names else "", g or NO_GRID) for c, g, _ in held}
+        code, name = places.resolve(store, grid, _codes(grids), "grid")
+        if not any(n == name and code in (None, c) for c, n in grids):
+            raise InputError(
+                f"{round.title}的名单里没有网格“{grid}”。已有网格：{_known(names, grids)}",
+                "grid",
+            )
+        stored_grid = place_value(name)
+    if building is not None:
+        inside = {
+            (c if names else "", b or NO_BUILDING)
+            for c, g, b in held
+            if (stored_grid is None or g == stored_grid) and code in (None, c)
+        }
+        building_code, name = places.resolve(store, building, _codes(inside), "building")
+        if building_code is not None and code not in (None, building_code):
+            inside = set()  # a building of another community than the grid's
+        code = code or building_code
+        if not any(n == name and code in (None, c) for c, n in inside):
             where = grid if grid is not None else f"{round.title}的名单"
-            raise InputError(f"{where}里没有楼栋“{building}”。已有楼栋：{known}", "building")
-    return stored_grid, stored_building
+            raise InputError(
+                f"{where}里没有楼栋“{building}”。已有楼栋：{_known(names, inside)}", "building"
+            )
+        stored_building = place_value(name)
+    return code, stored_grid, stored_building
 
 
 def result_people(store: Store, round: survey.Round) -> Iterator[SheetPerson]:

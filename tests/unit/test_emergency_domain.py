@@ -329,7 +329,7 @@ def test_group_by_grid() -> None:
         ],
         "other",
     )
-    assert [label for label, _ in group(two)] == ["北城天街社区 第1网格", "建新东路社区 第1网格"]
+    assert [label for label, _ in group(two)] == ["北城天街社区·第1网格", "建新东路社区·第1网格"]
     with pytest.raises(ValueError):
         group(rows, by="street")
 

@@ -9,6 +9,7 @@ from canxie_tui.domain.emergency.assessment import VERY_OLD, Assessment, assess
 from canxie_tui.domain.emergency.kinds import PENDING, weights_for
 from canxie_tui.domain.emergency.records import PersonRisk, Priority
 from canxie_tui.domain.natural import natural_key
+from canxie_tui.domain.places import label
 
 T = TypeVar("T")
 
@@ -128,8 +129,8 @@ def group_by(
     several = len({division for division, _ in groups}) > 1
     empty = "未分网格" if by == "grid" else "无楼栋"
 
-    def label(key: tuple[str, str]) -> str:
-        return " ".join(part for part in (key[0] if several else "", key[1] or empty) if part)
+    def name(key: tuple[str, str]) -> str:
+        return label(key[0] if several else "", key[1] or empty)
 
     ordered = sorted(groups, key=lambda k: (natural_key(k[0]), k[1] == "", natural_key(k[1])))
-    return [(label(key), groups[key]) for key in ordered]
+    return [(name(key), groups[key]) for key in ordered]

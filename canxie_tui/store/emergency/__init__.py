@@ -38,6 +38,7 @@ from canxie_tui.store.emergency.events import (
     start_event,
 )
 from canxie_tui.store.emergency.facts import load_facts
+from canxie_tui.store.emergency.filter import check_query
 from canxie_tui.store.emergency.paged import View, page, view
 from canxie_tui.store.emergency.priority import RollCall, priority_list, progress, roll_call
 from canxie_tui.store.emergency.rollcall import (
@@ -56,6 +57,7 @@ __all__ = [
     "NOTE_MAX",
     "RollCall",
     "View",
+    "check_query",
     "clear_cache",
     "close_event",
     "current_event",

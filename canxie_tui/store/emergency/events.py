@@ -19,7 +19,7 @@ from canxie_tui.domain.dates import parse_day
 from canxie_tui.domain.emergency import EmergencyEvent, EventSummary, RollCallProgress, kind_label
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.search_keys import normalize_query
-from canxie_tui.store import records
+from canxie_tui.store import places, records
 from canxie_tui.store.connection import Store
 from canxie_tui.store.emergency.filter import TOP
 from canxie_tui.store.emergency.priority import progress
@@ -86,9 +86,14 @@ def _when(value: datetime | str | None, store: Store, label: str, field: str) ->
     )
 
 
-def _clean_scope(scope: Iterable[str]) -> list[str]:
-    items = [" ".join(str(s).split()) for s in scope]
-    return list(dict.fromkeys(s for s in items if s))
+def _clean_scope(store: Store, scope: Iterable[str]) -> list[str]:
+    """The scope's items; at a street or district a grid or building several
+    communities have must be named with one ("建新东路社区·第1网格"): refused otherwise."""
+    items = list(dict.fromkeys(s for s in (" ".join(str(s).split()) for s in scope) if s))
+    held = places.holders(store, "? IN (h.grid, h.building)")
+    for item in items:
+        places.resolve(store, item, held, "scope")
+    return items
 
 
 # -- events -------------------------------------------------------------------------
@@ -170,7 +175,7 @@ def start_event(
                 "name": name,
                 "started_at": started,
                 "ended_at": "",
-                "scope": json.dumps(_clean_scope(scope), ensure_ascii=False),
+                "scope": json.dumps(_clean_scope(store, scope), ensure_ascii=False),
                 "is_current": 1,
             },
             action="启动急难事件",

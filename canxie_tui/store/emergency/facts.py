@@ -17,6 +17,7 @@ from typing import Any
 
 from canxie_tui.domain.dates import age_on_text
 from canxie_tui.domain.emergency import PersonRisk
+from canxie_tui.domain.places import split
 from canxie_tui.store.bulk import gc_paused
 from canxie_tui.store.connection import Store
 from canxie_tui.store.register_sql import in_register
@@ -29,13 +30,18 @@ _BARE_PLACE = re.compile(r"^\d+(栋|幢|号楼|单元)$")
 
 
 def scope_sql(scope: Sequence[str]) -> tuple[str, list[Any]]:
-    """A WHERE fragment over households `h`: grid or building equal, or address contains."""
+    """A WHERE fragment over households `h`: grid or building equal, or address contains;
+    a grid or building named with its community ("建新东路社区·第1网格") only there."""
     if not scope:
         return "", []
     marks = ",".join("?" for _ in scope)
     parts = [f"h.grid IN ({marks})", f"h.building IN ({marks})"]
     params: list[Any] = [*scope, *scope]
     for item in scope:
+        community, name = split(item)
+        if community is not None:
+            parts.append("(? IN (h.division_name, h.division_code) AND ? IN (h.grid, h.building))")
+            params += [community, name]
         if not _BARE_PLACE.match(item):
             parts.append("instr(h.address, ?) > 0")
             params.append(item)

@@ -1,14 +1,22 @@
-"""The roll call's text filter: a building, or anything the search index finds."""
+"""The roll call's text filter: a building, or anything the search index finds.
+
+At a street or district a place is named with its community, "建新东路社区·8栋" or
+"建新东路社区·第1网格" (`domain.places`): the filter keeps that community's people.
+The screen filters as the worker types, so a bare "8栋" there keeps every
+community's 8栋 (the list shows each one's community); the command line, asked
+once, refuses it with the choices (`check_query`)."""
 
 from __future__ import annotations
 
 import re
 
+from canxie_tui.domain.places import split
 from canxie_tui.domain.search_keys import normalize_query
+from canxie_tui.store import places
 from canxie_tui.store.connection import Store
 from canxie_tui.store.emergency.cache import Loaded
 
-__all__ = ["TOP", "narrow"]
+__all__ = ["TOP", "check_query", "narrow"]
 
 TOP = "\U0010ffff"  # sorts after any character: the upper bound of a prefix range
 _PLACE_QUERY = re.compile(r"^\d+(栋|幢|号楼)")
@@ -40,7 +48,15 @@ def _matching_pks(store: Store, q: str) -> set[int]:
 
 def narrow(store: Store, loaded: Loaded, pks: list[int], query: str) -> list[int]:
     """The people of `pks` a query finds.  A building ("3栋", "3栋2单元") is a place
-    prefix (3栋 is not 13栋); anything else goes through the search index."""
+    prefix (3栋 is not 13栋); anything else goes through the search index.  Named
+    with a community ("社区·3栋", "社区·第1网格"), only that community's people."""
+    community, rest = split(query)
+    if community is not None:
+        homes = loaded.homes(store)
+        pks = [pk for pk in pks if pk in homes and homes[pk][0] == community]
+        if any(homes[pk][1] == rest for pk in pks):  # one of its grids
+            return [pk for pk in pks if homes[pk][1] == rest]
+        query = rest
     q = normalize_query(query)
     if not q:
         return pks
@@ -49,3 +65,12 @@ def narrow(store: Store, loaded: Loaded, pks: list[int], query: str) -> list[int
         return [pk for pk in pks if places.get(pk, "").startswith(place)]
     found = _matching_pks(store, q)
     return [pk for pk in pks if pk in found]
+
+
+def check_query(store: Store, query: str | None) -> None:
+    """Refuse (InputError) a bare building several communities have, with the choices."""
+    match = _PLACE_QUERY.match(normalize_query(query or ""))
+    if match is None or split(query or "")[0] is not None:
+        return
+    held = places.holders(store, "h.building = ?")
+    places.resolve(store, match.group(0), held, "query")

@@ -13,6 +13,7 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Input, Select
 
+from canxie_tui.domain.places import label
 from canxie_tui.domain.tiers import TIER_LABELS
 from canxie_tui.store import duelist
 from canxie_tui.store.duelist import DueFilters, DueItem
@@ -79,7 +80,7 @@ class DueListScreen(ListScreen[DueItem]):
             fit(item.tier_reason.split(" →")[0], 18),
             item.last_visit_text,
             item.place,
-            item.grid,
+            label(item.community, item.grid),
             item.phone,
         )
 

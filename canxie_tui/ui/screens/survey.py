@@ -21,7 +21,8 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Select, Static
 
 from canxie_tui.domain import survey as rules
-from canxie_tui.store import survey
+from canxie_tui.domain.places import label
+from canxie_tui.store import survey, survey_files
 from canxie_tui.ui.errors import reported
 from canxie_tui.ui.errors import reporting as app_reporting
 from canxie_tui.ui.screens.listing import ListScreen
@@ -137,12 +138,20 @@ class SurveyScreen(ListScreen[Row]):
             self.query_one("#f-grid", Select).set_options((Text(g), g) for g in self.grid_names)
         grid = chosen(self.query_one("#f-grid", Select))
         head.update(progress_text(found, grid))
+        # A grid as shown ("社区·第1网格" at a street or district) is one community's, and
+        # so is a building typed within it or as "社区·8栋"; a bare one several
+        # communities have, or a typo, is told with the names there are.
+        code, stored_grid = found.grid_places.get(grid, (None, grid)) if grid else (None, None)
         building = self.query_one("#f-building", Input).value.strip() or None
+        if building is not None:
+            known = await self.canxie.db(survey_files.known_place, self.round, grid, building)
+            code, building = code or known[0], known[2]
         rows, total = await self.canxie.db(
             survey.left_to_survey,
             self.round,
-            grid=grid,
+            grid=stored_grid,
             building=building,
+            community=code,
             limit=100_000,
             everyone=self.everyone,
         )
@@ -155,7 +164,7 @@ class SurveyScreen(ListScreen[Row]):
 
     def cells(self, item: Row) -> Sequence[str]:
         return (
-            item["grid"],
+            label(item.get("community", ""), item["grid"]),
             item["building"],
             item["unit"],
             item["room"],
@@ -216,7 +225,9 @@ class SurveyScreen(ListScreen[Row]):
         from canxie_tui.excel.survey_sheets import write_sheet
 
         item = self.selected()
-        grid = chosen(self.query_one("#f-grid", Select)) or (item["grid"] if item else None)
+        grid = chosen(self.query_one("#f-grid", Select)) or (
+            label(item.get("community", ""), item["grid"] or rules.NO_GRID) if item else None
+        )
         if grid is None:
             return
         building = self.query_one("#f-building", Input).value.strip() or None
