@@ -72,7 +72,7 @@ def naive_due(store: Store) -> list[tuple[str, date]]:
 
 def python_indicators(store: Store) -> list[Indicator]:
     """The indicators as computed before: every register person read into Python."""
-    return compute(indicators.person_facts(store, TODAY))
+    return compute(indicators.person_facts(store, TODAY), indicators.options(store, TODAY))
 
 
 def python_month_stats(store: Store) -> dashboard.MonthStats:
