@@ -66,6 +66,15 @@ class DueFilters:
     within_days: int = 7
 
 
+@dataclass(frozen=True)
+class DuePage:
+    """The first `limit` of the due list, and how many it holds in all."""
+
+    items: list[DueItem]
+    total: int  # everyone the filters select
+    overdue: int  # of whom overdue (of the items only when not counted)
+
+
 def due_list(
     store: Store,
     today: date,
@@ -74,9 +83,23 @@ def due_list(
     limit: int = 200,
     count: bool = True,
 ) -> tuple[list[DueItem], int]:
-    """(items, total count): the overdue, then those due within `within_days` days
-    (today up to and including day 7), soonest first.  With `count` False the total
-    is not counted beyond the items (the dashboard names only the first few).
+    """(items, total count) of `due_page`."""
+    page = due_page(store, today, filters, limit=limit, count=count)
+    return page.items, page.total
+
+
+def due_page(
+    store: Store,
+    today: date,
+    filters: DueFilters | None = None,
+    *,
+    limit: int = 200,
+    count: bool = True,
+) -> DuePage:
+    """The overdue, then those due within `within_days` days (today up to and
+    including day 7), soonest first; the first `limit` of them and their counts.
+    With `count` False nothing is counted beyond the items (the dashboard names only
+    the first few).
 
     Among the overdue, people of a household with an open urgent follow-up come
     first, then tier A, then everyone else; each group most days overdue first.
@@ -107,11 +130,6 @@ def due_list(
         f"h.unit, h.room, h.grid, h.address, h.division_name {base} ORDER BY {_ORDER} LIMIT ?",
         [*params, today.isoformat(), today.isoformat(), limit],
     )
-    total = (
-        len(rows)
-        if len(rows) < limit or not count
-        else int(store.scalar(f"SELECT count(*) {count_from}", params))
-    )
     items = [
         DueItem(
             person_id=r["id"],
@@ -131,7 +149,13 @@ def due_list(
         )
         for r in rows
     ]
-    return items, total
+    if len(rows) < limit or not count:
+        return DuePage(items, len(items), sum(1 for i in items if i.overdue_days > 0))
+    total, overdue = store.db.conn.execute(
+        f"SELECT count(*), coalesce(sum(p.next_due_date < ?), 0) {count_from}",
+        [today.isoformat(), *params],
+    ).fetchone()
+    return DuePage(items, int(total), int(overdue))
 
 
 # Overdue before due soon; among the overdue an open urgent follow-up of the person

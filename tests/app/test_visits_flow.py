@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
 from textual.widgets import DataTable, Static
 
 from canxie_tui.store.connection import Store
@@ -12,6 +15,7 @@ from canxie_tui.ui.screens.household import HouseholdScreen
 from canxie_tui.ui.screens.shortfall import ShortfallScreen
 from canxie_tui.ui.screens.visit_form import VisitForm
 from tests.app.conftest import WANG_FANG_ID, open_search, settle, type_text
+from tests.conftest import Clock
 
 
 def first_column(screen: object, table_id: str) -> list[str]:
@@ -119,3 +123,19 @@ async def test_indicator_shortfall_reaches_household(app: CanxieApp) -> None:
         await settle(pilot)
         assert isinstance(app.screen, HouseholdScreen)
         assert "建新东路12号" in str(app.screen.query_one("#hh-info", Static).render())
+
+
+async def test_due_list_line_counts_the_overdue_beyond_the_rows_listed(
+    app: CanxieApp, register_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A month on, the two due today are both overdue; one row is listed.
+    register_store.clock = Clock(register_store.today() + timedelta(days=30))
+    monkeypatch.setattr(DueListScreen, "PAGE", 1)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, DueListScreen)
+        assert len(first_column(app.screen, "#rows")) == 1
+        line = str(app.screen.query_one("#count", Static).render())
+        assert "前 1 人，共 2 人，其中逾期 2 人" in line

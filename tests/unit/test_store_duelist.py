@@ -20,7 +20,7 @@ from canxie_tui.domain.models import Household, Person
 from canxie_tui.domain.tiers import DEFAULT_TIER_SETTINGS, TierSettings
 from canxie_tui.store import dashboard, followups, register, tiers
 from canxie_tui.store.connection import Store
-from canxie_tui.store.duelist import DueFilters, DueItem, due_counts, due_list, grids
+from canxie_tui.store.duelist import DueFilters, DueItem, due_counts, due_list, due_page, grids
 from tests.conftest import NOW, TODAY, Clock, Make, open_store
 
 REGISTERED = date(2026, 8, 1)
@@ -195,6 +195,14 @@ def test_total_counts_beyond_the_limit(store: Store, reg: Register) -> None:
     items, total = due_list(store, TODAY, limit=2)
     assert _names(items) == ["赵一", "郑七"]
     assert total == 7
+
+
+def test_overdue_counted_beyond_the_limit(store: Store, reg: Register) -> None:
+    # 赵一 and 郑七 are overdue, 钱二 due today: the page of one still counts both.
+    page = due_page(store, TODAY, limit=1)
+    assert _names(page.items) == ["赵一"]
+    assert (page.total, page.overdue) == (7, 2)
+    assert due_page(store, TODAY, DueFilters(grid="第二网格"), limit=1).overdue == 0
 
 
 def test_due_counts(store: Store, reg: Register) -> None:

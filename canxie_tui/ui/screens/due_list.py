@@ -30,6 +30,7 @@ class DueListScreen(ListScreen[DueItem]):
         Binding("o", "toggle_overdue", "只看逾期", id="overdue", tooltip="只看已逾期 / 看全部"),
     ]
     columns = ("到期", "姓名", "级别", "原因", "上次走访", "楼栋", "网格", "电话")
+    PAGE: ClassVar[int] = 200  # people listed; the line above counts them all
 
     def __init__(self) -> None:
         super().__init__()
@@ -66,11 +67,12 @@ class DueListScreen(ListScreen[DueItem]):
             self.grid_names = await self.canxie.db(duelist.grids)
             self.query_one("#f-grid", Select).set_options((Text(g), g) for g in self.grid_names)
         today = self.canxie.store.today()
-        items, total = await self.canxie.db(duelist.due_list, today, self._filters())
-        overdue = sum(1 for i in items if i.overdue_days > 0)
+        page = await self.canxie.db(duelist.due_page, today, self._filters(), limit=self.PAGE)
         scope = "只看已逾期" if self.overdue_only else "已逾期和7天内到期"
-        shown = f"前 {len(items)} 人，" if len(items) < total else ""
-        return items, f"{scope}：{shown}共 {total} 人，其中逾期 {overdue} 人（w 记走访，o 切换）"
+        shown = f"前 {len(page.items)} 人，" if len(page.items) < page.total else ""
+        return page.items, (
+            f"{scope}：{shown}共 {page.total} 人，其中逾期 {page.overdue} 人（w 记走访，o 切换）"
+        )
 
     def cells(self, item: DueItem) -> Sequence[str]:
         return (
