@@ -32,9 +32,13 @@ async def test_the_screen_names_and_filters_each_communitys_grid(
         await settle(pilot)
         assert isinstance(app.screen, SurveyScreen)
         head = str(app.screen.query_one("#survey-progress", Static).render())
-        assert f"{theirs} 0/1" in head and f"{ours['division_name']}·{ours['grid']}" in head
+        # Each community's done/due (each grid of every community would fill the screen).
+        assert "建新西路社区 0/1" in head and f"{ours['division_name']} 0/" in head
+        assert "网格" not in head.splitlines()[-1]
         app.screen.query_one("#f-grid", Select).value = theirs
         await settle(pilot)
+        head = str(app.screen.query_one("#survey-progress", Static).render())
+        assert f"{theirs}：8栋 0/1" in head
         table = app.screen.query_one("#rows", DataTable)
         rows = [table.get_row_at(i) for i in range(table.row_count)]
         assert [(str(r[0]), str(r[4])) for r in rows] == [(theirs, "西路甲")]

@@ -37,12 +37,23 @@ Row = dict[str, Any]
 
 def progress_text(found: survey.Progress, grid: str | None = None) -> Content:
     """Three lines: the round's counts, its two rates, then each grid's done/due (with a
-    grid chosen: each of its buildings')."""
+    grid chosen: each of its buildings'; at a street or district: each community's, as
+    its grids would fill the screen)."""
     t = found.total
     round = found.round
-    places = [b for b in found.buildings if b.grid == grid] if grid else found.grids
+    if grid:
+        places = [(b.name, b.surveyed + b.lost, b.due) for b in found.buildings if b.grid == grid]
+    elif any(g.community for g in found.grids):
+        communities: dict[str, list[int]] = {}
+        for g in found.grids:
+            done_due = communities.setdefault(g.community, [0, 0])
+            done_due[0] += g.surveyed + g.lost
+            done_due[1] += g.due
+        places = [(name, done, due) for name, (done, due) in communities.items()]
+    else:
+        places = [(g.name, g.surveyed + g.lost, g.due) for g in found.grids]
     grids = (f"{grid}：" if grid else "") + " · ".join(
-        f"{p.name} {p.surveyed + p.lost}/{p.due}" for p in places
+        f"{name} {done}/{due}" for name, done, due in places
     )
     apart = (
         f"　人户分离在户籍地调查 {found.apart_elsewhere} 人（不计入）"
