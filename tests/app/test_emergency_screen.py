@@ -89,3 +89,24 @@ def test_roll_call_screen_80x24(snap_compare, tmp_path: Path) -> None:  # type: 
     assert snap_compare(
         CanxieApp(store.path, store=store), terminal_size=(80, 24), run_before=run_before
     )
+
+
+async def test_event_area_example_names_the_community_at_a_street(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from canxie_tui.store import site
+
+    store = demo_store(tmp_path)
+    street = replace(site.get_site(store), community_code="", community_name="")
+    site.save_site(store, street)
+    app = CanxieApp(store.path, store=store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, EventForm)
+        shown = " ".join(str(s.render()) for s in form.query(Static))
+        assert "XX社区·第1网格" in shown and "如：第一网格" not in shown

@@ -30,7 +30,10 @@ class EventForm(FormScreen[EmergencyEvent]):
                 "scope",
                 "范围（可空=全部；网格或楼栋，用逗号分开）",
                 Input("", id="scope"),
-                "如：第一网格，3栋，5栋",
+                # A street's or district's grids and buildings are named within a community.
+                "如：第一网格，3栋，5栋"
+                if self.canxie.site.community_code
+                else "如：XX社区·第1网格，XX社区·3栋（写明社区）",
             ),
         ]
 
