@@ -67,6 +67,8 @@ def cmd_certificates(args: argparse.Namespace) -> int:
                     "phone": row["phone"],
                     "address": address_with_place(row["address"], place),
                     "grid": row["grid"],
+                    # at a street or district: the grid's community (第1网格 is in each)
+                    **({"community": row["community"]} if row["community"] else {}),
                 }
             )
     expired = sum(1 for r in rows if r["days_left"] < 0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from canxie_tui.store import places
 from canxie_tui.store.connection import Store
 from canxie_tui.store.register_sql import in_register
 
@@ -40,14 +41,16 @@ def expiring_count(store: Store, today: date, within_days: int = REMIND_DAYS) ->
 
 def expiring(store: Store, today: date, within_days: int = REMIND_DAYS) -> list[dict[str, Any]]:
     """The people whose certificate expires within `within_days` (expired first), with
-    where to find them and `days_left` (negative: expired that many days ago)."""
+    where to find them (`community`: at a street or district) and `days_left`
+    (negative: expired that many days ago)."""
     rows = store.query(
         "SELECT p.id, p.household_id, p.name, p.id_number, p.cert_number, p.category, p.level, "
-        "p.phone, p.cert_valid_until, h.address, h.building, h.unit, h.room, h.grid "
+        "p.phone, p.cert_valid_until, h.address, h.building, h.unit, h.room, h.grid, "
+        "h.division_name AS community "
         f"FROM persons p JOIN households h ON h.id = p.household_id WHERE {_WHERE} "
         "ORDER BY p.cert_valid_until, p.name",
         (_until(today, within_days),),
     )
     for row in rows:
         row["days_left"] = (date.fromisoformat(row["cert_valid_until"]) - today).days
-    return rows
+    return places.blank_single(store, rows)

@@ -40,9 +40,10 @@ from canxie_tui.domain.indicators import (
     barrier_homes,
     trained_sql,
 )
-from canxie_tui.domain.natural import place_key
+from canxie_tui.domain.natural import natural_key, place_key
 from canxie_tui.domain.subsidies import KINDS, RECEIVING, in_force
 from canxie_tui.domain.survey import school_sql
+from canxie_tui.store import places
 from canxie_tui.store.connection import Store
 from canxie_tui.store.register_sql import in_register
 
@@ -279,22 +280,25 @@ def indicators(store: Store, today: date) -> list[Indicator]:
 
 
 def shortfall(store: Store, key: str, today: date) -> tuple[Indicator, list[dict[str, Any]]]:
-    """One indicator and the people it counts as short, with where to find them."""
+    """One indicator and the people it counts as short, with where to find them
+    (`community`: the community's name at a street or district, else '')."""
     ids = shortfall_ids(store, key, today)
     indicator = next(i for i in indicators(store, today) if i.key == key)
     indicator = replace(indicator, shortfall=tuple(ids))
     rows = list(
         store.query_in(
             "SELECT p.id, p.household_id, p.name, p.sex, p.birth_date, p.category, p.level, "
-            "p.phone, h.address, h.building, h.unit, h.room, h.grid FROM persons p "
+            "p.phone, h.address, h.building, h.unit, h.room, h.grid, "
+            "h.division_name AS community FROM persons p "
             "JOIN households h ON h.id = p.household_id WHERE p.id IN ({marks})",
             ids,
         )
     )
-    rows.sort(key=_place_key)
+    places.blank_single(store, rows).sort(key=_place_key)  # one community: by grid alone
     return indicator, rows
 
 
 def _place_key(row: dict[str, Any]) -> tuple[object, ...]:
-    """Grid, building, unit, room in natural order (第二网格 before 第十网格), no grid last."""
-    return (row["grid"] == "", *place_key(row), row["name"])
+    """Grid, building, unit, room in natural order (第二网格 before 第十网格), no grid
+    last; at a street or district each community's grids together."""
+    return (row["grid"] == "", natural_key(row["community"]), *place_key(row), row["name"])

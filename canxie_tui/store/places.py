@@ -8,6 +8,7 @@ bare name several communities use is refused with the choices.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from canxie_tui.domain import places
 from canxie_tui.domain.errors import InputError
@@ -46,6 +47,15 @@ def names(store: Store) -> dict[str, str]:
     """Code -> name to show places with, empty where the database holds one community
     (its places are shown as they always were)."""
     return communities(store) if several(store) else {}
+
+
+def blank_single(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` read with `h.division_name AS community`, that name blanked where the
+    database holds one community (its grids are shown bare, as they always were)."""
+    if rows and not several(store):
+        for row in rows:
+            row["community"] = ""
+    return rows
 
 
 def community_code(store: Store, typed: str, field: str) -> str:

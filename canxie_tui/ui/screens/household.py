@@ -15,8 +15,9 @@ from textual.widgets import DataTable, Label, Static
 from canxie_tui.domain import codes
 from canxie_tui.domain.ids import mask_id
 from canxie_tui.domain.models import Household, Person, TimelineEntry, address_with_place
+from canxie_tui.domain.places import label
 from canxie_tui.domain.subsidies import Entry, latest
-from canxie_tui.store import followups, notes, register, subsidies, timeline, visits
+from canxie_tui.store import followups, notes, places, register, subsidies, timeline, visits
 from canxie_tui.store.certificates import REMIND_DAYS, expiry_text
 from canxie_tui.store.connection import Store
 from canxie_tui.ui.errors import reported
@@ -85,15 +86,18 @@ class HouseholdView:
     members: list[Person]
     timeline: list[TimelineEntry]
     subsidies: dict[str, list[Entry]] = field(default_factory=dict)  # person -> history
+    community: str = ""  # the household's community where the database holds several
 
 
 def load_view(store: Store, household_id: str) -> HouseholdView:
     members = register.members(store, household_id)
+    household = register.get_household(store, household_id)
     return HouseholdView(
-        register.get_household(store, household_id),
+        household,
         members,
         timeline.household_timeline(store, household_id),
         subsidies.histories(store, [p.id for p in members]),
+        household.division_name if places.several(store) else "",
     )
 
 
@@ -227,7 +231,7 @@ class HouseholdScreen(CanxieScreen[None]):
         self.sub_title = h.address
         lines = [
             f"住址：{address_with_place(h.address, h.place())}"
-            + (f"   网格：{h.grid}" if h.grid else ""),
+            + (f"   网格：{label(view.community, h.grid)}" if h.grid else ""),
             f"家庭情况：{h.flag_labels() or '无'}   户电话：{h.phone or '—'}",
             f"监护人：{_join(h.guardian_name, h.guardian_relation, h.guardian_phone)}   "
             f"紧急联系人：{_join(h.emergency_contact, h.emergency_phone)}",

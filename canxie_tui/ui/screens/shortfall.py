@@ -9,6 +9,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from canxie_tui.domain import codes
+from canxie_tui.domain.places import label
 from canxie_tui.store import indicators
 from canxie_tui.ui.screens.listing import PersonRowsScreen
 from canxie_tui.ui.widgets.text import fit
@@ -48,6 +49,6 @@ class ShortfallScreen(PersonRowsScreen):
             disability,
             item["phone"],
             "".join((item["building"], item["unit"], item["room"])),
-            item["grid"],
+            label(item["community"], item["grid"]),
             fit(item["address"], 24),
         )
