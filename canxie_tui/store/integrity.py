@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from canxie_tui.store import schema
-from canxie_tui.store.records import DERIVED, TABLE_LABELS
+from canxie_tui.store.records import TABLE_LABELS, derived
 
 OBJECT_LABELS = {"table": "表", "trigger": "触发器", "view": "视图", "index": "索引"}
 # A database built by `canxie demo` inserts its rows in bulk under one summary entry.
@@ -78,15 +78,16 @@ def _latest(conn: sqlite3.Connection, table: str) -> Iterator[tuple[str, str | N
         yield record_id, after
 
 
-def _differs(row: dict[str, object], after: str) -> tuple[str, ...]:
+def _differs(table: str, row: dict[str, object], after: str) -> tuple[str, ...]:
     try:
         state = json.loads(after)
     except ValueError:
         return ("after",)
     if not isinstance(state, dict):
         return ("after",)
+    skip = derived(table)
     return tuple(
-        k for k, v in row.items() if k != "pk" and k not in DERIVED and k in state and state[k] != v
+        k for k, v in row.items() if k != "pk" and k not in skip and k in state and state[k] != v
     )
 
 
@@ -117,7 +118,7 @@ def drifted_records(conn: sqlite3.Connection, *, limit: int = 1000) -> list[Drif
                 pending = next(entries, None)
                 if after is None:
                     found.append(Drift(table, rid, "unaudited"))
-                elif fields := _differs(row, after):
+                elif fields := _differs(table, row, after):
                     found.append(Drift(table, rid, "changed", fields))
             elif not demo:
                 found.append(Drift(table, rid, "unaudited"))

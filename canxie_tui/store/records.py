@@ -80,6 +80,20 @@ FIELD_LABELS = {
 _BOOKKEEPING = {"pk", "version", "created_at", "created_by", "updated_at", "updated_by"}
 # Columns the store derives (last visit, tier, due date): never an edit conflict.
 DERIVED = {"last_visit_date", "last_visit_method", "tier", "tier_reason", "next_due_date"}
+# Per table: a person's above, and a survey entry's community, which triggers keep
+# from its household (0011, also through a recode).  Never an edit, a drift from the
+# audit log, or a merge conflict.
+_DERIVED_OF: dict[str, frozenset[str]] = {
+    "persons": frozenset(DERIVED),
+    "survey_entries": frozenset({"division_code"}),
+}
+
+
+def derived(table: str) -> frozenset[str]:
+    """The columns of `table` the store derives from other rows (`_DERIVED_OF`)."""
+    return _DERIVED_OF.get(table, frozenset())
+
+
 GENESIS_HASH = "0" * 64
 
 # The audit action of a record entered by hand (a roster import or a merge says so).
@@ -386,7 +400,7 @@ def changed_since(store: Store, table: str, current: dict[str, Any], version: in
     if snapshot is None:
         return []
     old = json.loads(snapshot)
-    skip = _BOOKKEEPING | DERIVED
+    skip = _BOOKKEEPING | derived(table)
     return [k for k, v in current.items() if k not in skip and old.get(k) != v]
 
 

@@ -148,10 +148,10 @@ def known_place(
             if (stored_grid is None or g == stored_grid) and code in (None, c)
         }
         building_code, name = places.resolve(store, building, _codes(inside), "building")
-        if building_code is not None and code not in (None, building_code):
-            inside = set()  # a building of another community than the grid's
+        # A building of another community than the grid's is not in it either.
+        elsewhere = building_code is not None and code not in (None, building_code)
         code = code or building_code
-        if not any(n == name and code in (None, c) for c, n in inside):
+        if elsewhere or not any(n == name and code in (None, c) for c, n in inside):
             where = grid if grid is not None else f"{round.title}的名单"
             raise InputError(
                 f"{where}里没有楼栋“{building}”。已有楼栋：{_known(names, inside)}", "building"

@@ -16,8 +16,9 @@ import pytest
 from openpyxl import load_workbook
 
 from canxie_tui.domain.errors import InputError
-from canxie_tui.store import emergency, recode, survey, survey_files
+from canxie_tui.store import emergency, integrity, recode, survey, survey_files
 from canxie_tui.store.connection import Store
+from canxie_tui.store.district.content import content
 from tests.conftest import Make
 from tests.e2e.conftest import run
 
@@ -71,6 +72,11 @@ def test_a_household_recoded_takes_its_entries_along(store: Store, make: Make) -
     recode.recode(store, WEST[0], "500105006003", "新社区")
     grids = [g.name for g in survey.progress(store, round).grids]
     assert "新社区·第1网格" in grids and "建新西路社区·第1网格" not in grids
+    # The entry's community is derived, not an edit: the audit check finds nothing
+    # changed behind the log's back, and a merge compares the entry without it.
+    assert integrity.drifted_records(store.db.conn) == []
+    entry = store.query("SELECT * FROM survey_entries WHERE division_code = '500105006003'")[0]
+    assert "division_code" not in content("survey_entries", entry)
 
 
 def test_typed_places_name_one_community_or_are_refused(store: Store, make: Make) -> None:
@@ -86,6 +92,9 @@ def test_typed_places_name_one_community_or_are_refused(store: Store, make: Make
         "第1网格",
         "8栋",
     )
+    # A building of another community than the grid's: refused, naming the grid's.
+    with pytest.raises(InputError, match=r"第1网格里没有楼栋“建新东路社区·8栋”。已有楼栋：.+8栋"):
+        survey_files.known_place(store, round, "建新西路社区·第1网格", "建新东路社区·8栋")
     # A bare name only one community has is that community's.
     assert survey_files.known_place(store, round, "第2网格", None) == (EAST[0], "第2网格", None)
     with pytest.raises(InputError, match="“8栋”在多个社区都有"):

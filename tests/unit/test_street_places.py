@@ -86,6 +86,7 @@ def test_roll_call_filter_and_groups_name_one_communitys_place(street: Store) ->
     with pytest.raises(InputError, match="如：建新东路社区·8栋、建新西路社区·8栋"):
         emergency.check_query(street, "8栋2单元")  # the command line: refused
     emergency.check_query(street, "9栋")  # one community has it
+    assert _called(street, "500105006002·8栋") == ["丙三"]  # the community by its code
     rows = emergency.roll_call(street, emergency.current_event(street), include_all=True).rows
     assert [label for label, _ in group(rows)] == [
         "建新东路社区·第1网格",
@@ -102,3 +103,11 @@ def test_an_event_scope_names_one_communitys_grid(street: Store) -> None:
     assert _called(street) == ["丙三"]
     emergency.start_event(street, "power", scope=["第2网格"])  # only the east has it
     assert _called(street) == ["丁四"]
+
+
+def test_a_name_with_a_middle_dot_is_searched_whole(store: Store, make: Make) -> None:
+    home = make.household("建新东路1号", building="5栋", grid="第1网格")
+    make.person(home, "阿依古丽·买买提")
+    make.person(home, "王芳")
+    emergency.start_event(store, "power")
+    assert _called(store, "阿依古丽·买买提") == ["阿依古丽·买买提"]

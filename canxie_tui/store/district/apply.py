@@ -19,7 +19,6 @@ from canxie_tui.store import records, search, tiers
 from canxie_tui.store.connection import Store, new_id
 from canxie_tui.store.district.content import (
     CHILDREN,
-    DERIVED,
     LOCAL,
     Children,
     State,
@@ -269,8 +268,7 @@ class Writer:
     ) -> None:
         """The district's record `mine` takes the incoming `row` (and its children)."""
         values = {k: v for k, v in self._values(table, row).items() if k != "id"}
-        if table == "persons":
-            values = {k: v for k, v in values.items() if k not in DERIVED}
+        values = {k: v for k, v in values.items() if k not in records.derived(table)}
         assignments = ", ".join(f"{k} = ?" for k in values)
         try:
             self.conn.execute(

@@ -34,7 +34,6 @@ CHILDREN: dict[str, tuple[tuple[str, str, tuple[str, ...]], ...]] = {
     "notes": (("note_revisions", "note_id", ("revision",)),),
 }
 CHILD_TABLES: tuple[str, ...] = tuple(c for kids in CHILDREN.values() for c, _, _ in kids)
-DERIVED = frozenset(records.DERIVED)
 # A database's own numbering, and whether the district holds a person out of its
 # counts (store.district.identity): never compared, never taken from a return.
 LOCAL = frozenset({"pk", "held"})
@@ -46,8 +45,8 @@ State = tuple[int, str, str]
 
 
 def content(table: str, row: dict[str, Any]) -> dict[str, Any]:
-    """The columns of a row that a merge compares (a person's derived ones left out)."""
-    skip = LOCAL | DERIVED if table == "persons" else LOCAL
+    """The columns of a row that a merge compares (derived ones left out)."""
+    skip = LOCAL | records.derived(table)
     return {k: v for k, v in row.items() if k not in skip}
 
 

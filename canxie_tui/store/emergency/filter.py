@@ -51,7 +51,11 @@ def narrow(store: Store, loaded: Loaded, pks: list[int], query: str) -> list[int
     prefix (3栋 is not 13栋); anything else goes through the search index.  Named
     with a community ("社区·3栋", "社区·第1网格"), only that community's people."""
     community, rest = split(query)
-    if community is not None:
+    known = places.communities(store) if community is not None else {}
+    community = known.get(community or "", community)  # a code typed: its community's name
+    # A "·" not after one of the register's communities is part of what is searched
+    # (a name such as 阿依古丽·买买提).
+    if community is not None and community in known.values():
         homes = loaded.homes(store)
         pks = [pk for pk in pks if pk in homes and homes[pk][0] == community]
         if any(homes[pk][1] == rest for pk in pks):  # one of its grids
@@ -61,8 +65,8 @@ def narrow(store: Store, loaded: Loaded, pks: list[int], query: str) -> list[int
     if not q:
         return pks
     if _PLACE_QUERY.match(q):
-        place, places = q.replace(" ", ""), loaded.places(store)
-        return [pk for pk in pks if places.get(pk, "").startswith(place)]
+        place, where = q.replace(" ", ""), loaded.places(store)
+        return [pk for pk in pks if where.get(pk, "").startswith(place)]
     found = _matching_pks(store, q)
     return [pk for pk in pks if pk in found]
 

@@ -265,25 +265,41 @@ class DashboardScreen(CanxieScreen[None]):
     @work(exclusive=True, group="dashboard", exit_on_error=False)
     @reported
     async def reload(self) -> None:
-        first = self.canxie.first_figures()
-        if first is not None:  # started with the app (imported there, not here: no wait)
-            # Shielded, and given up only once shown: a reload that replaces this one
-            # (exclusive) waits for the same figures instead of cancelling them and
-            # counting everything anew.
-            data: Dashboard = await asyncio.shield(asyncio.wrap_future(first))
-            self.canxie.first_figures_shown(first)
-            # The first frame never waits for them: figures that came before it (a small
-            # register) are shown in the next one.
-            await self.canxie.first_paint()
-        else:
-            from canxie_tui.store.dashboard import dashboard
-
-            data = await self.canxie.db(dashboard)
+        try:
+            data = await self._figures()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.call_after_refresh(self.canxie.start_upkeep)  # today's backup all the same
+            raise
         self.data = data
         self._render_data(data)
         # Today's backup and such once the figures are painted: started with the
         # refresh that paints them, its threads slowed that paint.
         self.call_after_refresh(self.canxie.start_upkeep)
+
+    async def _figures(self) -> Dashboard:
+        first = self.canxie.first_figures()
+        if first is None:
+            from canxie_tui.store.dashboard import dashboard
+
+            return await self.canxie.db(dashboard)
+        # Started with the app (imported there, not here: no wait).  Shielded, and given
+        # up only once shown or failed: a reload that replaces this one (exclusive) waits
+        # for the same figures instead of cancelling them and counting all anew, and
+        # the reload after a failure counts anew.
+        try:
+            data: Dashboard = await asyncio.shield(asyncio.wrap_future(first))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.canxie.first_figures_shown(first)
+            raise
+        self.canxie.first_figures_shown(first)
+        # The first frame never waits for them: figures that came before it (a small
+        # register) are shown in the next one.
+        await self.canxie.first_paint()
+        return data
 
     def _render_data(self, data: Dashboard) -> None:
         from canxie_tui.domain import codes
