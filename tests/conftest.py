@@ -72,6 +72,11 @@ class Clock:
         return self.now
 
 
+# Two communities of one street with the same grid and building names (第1网格, 8栋).
+EAST = ("500105006001", "建新东路社区")
+WEST = ("500105006002", "建新西路社区")
+
+
 class Make:
     """Builders of valid test data; every ID number it hands out is unique."""
 
@@ -112,6 +117,11 @@ class Make:
 
     def household(self, address: str = "建新东路1号", **values: Any) -> Household:
         return register.add_household(self.store, {"address": address, **values})
+
+    def community_home(self, community: tuple[str, str], address: str, **values: Any) -> Household:
+        """A household of `community` (code, name): a street's or district's database."""
+        code, name = community
+        return self.household(address, division_code=code, division_name=name, **values)
 
     def person(
         self, household: Household | None = None, name: str = "王芳", **values: Any

@@ -58,9 +58,12 @@ def blank_single(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any
     return rows
 
 
-def community_code(store: Store, typed: str, field: str) -> str:
-    """The code of a community typed by name or code; InputError naming the known ones."""
-    found = communities(store)
+def community_code(
+    store: Store, typed: str, field: str, found: dict[str, str] | None = None
+) -> str:
+    """The code of a community typed by name or code; InputError naming the known ones.
+    `found`: `communities(store)` when the caller has it already."""
+    found = communities(store) if found is None else found
     for code, name in found.items():
         if typed in (code, name):
             return code
@@ -90,13 +93,13 @@ def resolve(
     community's; a bare name is that community's when only one has it, and refused
     with the choices when several do; a name nobody has is left to the caller.
     """
-    shown = names(store)
+    found = communities(store)  # read once: `names` and `community_code` would again
+    shown = found if len(found) > 1 else {}  # as `names`
     community, name = places.split(typed)
     if not shown:  # one community: its own name before the place is only read past
-        ours = communities(store)
-        return None, name if community in (*ours, *ours.values()) else typed.strip()
+        return None, name if community in (*found, *found.values()) else typed.strip()
     if community is not None:
-        return community_code(store, community, field), name
+        return community_code(store, community, field, found), name
     codes = sorted(set(codes_of(name)))
     if len(codes) > 1:
         choices = [places.label(shown.get(c, ""), name) for c in codes]

@@ -365,13 +365,23 @@ def left_to_survey(
     )
     # The columns named in the rows: "community" only where there are several.
     names = [d[0] for d in cursor.description][: -1 if shown else -2]
-    parts: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    # Each place's rows: (code, grid, building) where the database holds several
+    # communities, else (grid, building) whatever its codes (`_merged`).
+    parts: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    mixed: set[tuple[str, ...]] = set()  # places whose rows came under two codes
     # A building at a time as the index hands them over (sorted by unit, room, name, id):
     # cheaper than sorting, and holding, the whole list at once.
-    for key, part in groupby(cursor, key=itemgetter(15, 4, 5)):
+    for (code, grid, building), part in groupby(cursor, key=itemgetter(15, 4, 5)):
         ordered = sorted(part, key=lambda r: (natural_key(r[7]), natural_key(r[8]), r[10], r[0]))
-        parts[key] = [dict(zip(names, row, strict=False)) for row in ordered]
-    rows = [row for key in _merged(wanted, shown) for row in _part(parts, key, shown)]
+        place: tuple[str, ...] = (code, grid, building) if shown else (grid, building)
+        if place in parts:
+            mixed.add(place)
+        parts.setdefault(place, []).extend(dict(zip(names, row, strict=False)) for row in ordered)
+    for mixed_place in mixed:
+        parts[mixed_place].sort(
+            key=lambda r: (natural_key(r["unit"]), natural_key(r["room"]), r["name"], r["id"])
+        )
+    rows = [row for where in _merged(wanted, shown) for row in parts.get(where, ())]
     return rows[:limit], total
 
 
@@ -385,20 +395,6 @@ def _merged(wanted: list[tuple[str, str, str]], shown: dict[str, str]) -> list[A
     if shown:
         return list(wanted)
     return list(dict.fromkeys((grid, building) for _, grid, building in wanted))
-
-
-def _part(parts: dict[tuple[str, str, str], list[dict[str, Any]]], key: Any, shown: Any) -> Any:
-    """One place's rows in order (at one community: its codes' rows taken together)."""
-    if shown:
-        return parts.get(key, ())
-    found = [rows for (_, grid, building), rows in parts.items() if (grid, building) == key]
-    if len(found) == 1:
-        return found[0]
-    merged = [row for rows in found for row in rows]
-    return sorted(
-        merged,
-        key=lambda r: (natural_key(r["unit"]), natural_key(r["room"]), r["name"], r["id"]),
-    )
 
 
 # -- one person's survey ----------------------------------------------------------------------

@@ -12,7 +12,7 @@ from canxie_tui.store.connection import Store
 from canxie_tui.ui.app import CanxieApp
 from canxie_tui.ui.screens.emergency import EmergencyScreen
 from canxie_tui.ui.screens.event_form import EventForm
-from tests.app.conftest import NOW, open_store, settle, type_text
+from tests.app.conftest import NOW, open_store, press_for, settle, type_text
 
 
 def demo_store(tmp_path: Path) -> Store:
@@ -102,11 +102,7 @@ async def test_event_area_example_names_the_community_at_a_street(tmp_path: Path
     app = CanxieApp(store.path, store=store)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        await pilot.press("j")
-        await settle(pilot)
-        await pilot.press("e")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, EventForm)
+        await press_for(pilot, "j", EmergencyScreen)
+        form = await press_for(pilot, "e", EventForm)
         shown = " ".join(str(s.render()) for s in form.query(Static))
         assert "XX社区·第1网格" in shown and "如：第一网格" not in shown

@@ -16,12 +16,10 @@ from canxie_tui.ui.app import CanxieApp
 from canxie_tui.ui.screens.household import HouseholdScreen
 from tests.app.conftest import settle
 from tests.app.test_list_paging import open_shortfall
-from tests.conftest import TODAY, Make
+from tests.conftest import EAST, TODAY, WEST, Make
 from tests.conftest import open_store as open_site_store
 from tests.e2e.conftest import run
 
-EAST = ("500105006001", "建新东路社区")
-WEST = ("500105006002", "建新西路社区")
 EXPIRES = "2026-12-20"  # within the 90 days the certificates list reminds of
 
 
@@ -29,11 +27,9 @@ def _homes(store: Store, communities: tuple[tuple[str, str], ...]) -> list[House
     """Each community's 第1网格 8栋 household with one 二级 person, no 护理补贴."""
     make = Make(store)
     homes = []
-    for i, (code, name) in enumerate(communities):
-        home = make.household(
-            f"{name}8栋", grid="第1网格", building="8栋", room="101",
-            division_code=code, division_name=name,
-        )  # fmt: skip
+    for i, community in enumerate(communities):
+        address = f"{community[1]}8栋"
+        home = make.community_home(community, address, grid="第1网格", building="8栋", room="101")
         make.person(home, f"住户{i + 1}", level=2, cert_valid_until=EXPIRES)
         homes.append(home)
     return homes

@@ -19,24 +19,17 @@ from canxie_tui.domain.errors import InputError
 from canxie_tui.store import emergency, integrity, recode, survey, survey_files
 from canxie_tui.store.connection import Store
 from canxie_tui.store.district.content import content
-from tests.conftest import Make
+from tests.conftest import EAST, WEST, Make
 from tests.e2e.conftest import run
-
-EAST = ("500105006001", "建新东路社区")
-WEST = ("500105006002", "建新西路社区")
 
 
 def _street(store: Store, make: Make) -> survey.Round:
     """Two communities, each with 第1网格·8栋 (2 and 1 people) and the east with 第2网格."""
-    for (code, name), people in ((EAST, ("甲一", "乙二")), (WEST, ("丙三",))):
-        home = make.household(
-            f"{name}8号", grid="第1网格", building="8栋", division_code=code, division_name=name
-        )
+    for community, people in ((EAST, ("甲一", "乙二")), (WEST, ("丙三",))):
+        home = make.community_home(community, f"{community[1]}8号", grid="第1网格", building="8栋")
         for person in people:
             make.person(home, person)
-    other = make.household(
-        "建新东路9号", grid="第2网格", building="9栋", division_code=EAST[0], division_name=EAST[1]
-    )
+    other = make.community_home(EAST, "建新东路9号", grid="第2网格", building="9栋")
     make.person(other, "丁四")
     return survey.start_round(store, 2026, "2026-11-29")[0]
 

@@ -15,24 +15,19 @@ from canxie_tui.domain.errors import InputError
 from canxie_tui.store import emergency, places
 from canxie_tui.store.connection import Store
 from canxie_tui.store.duelist import DueFilters, due_list, grids
-from tests.conftest import TODAY, Make
-
-EAST = ("500105006001", "建新东路社区")
-WEST = ("500105006002", "建新西路社区")
+from tests.conftest import EAST, TODAY, WEST, Make
 
 
 @pytest.fixture
 def street(store: Store, make: Make) -> Store:
     """East: 甲一 (第1网格 8栋), 丁四 (第2网格 9栋); west: 丙三 (第1网格 8栋)."""
-    for (code, name), person, grid, building in (
+    for community, person, grid, building in (
         (EAST, "甲一", "第1网格", "8栋"),
         (EAST, "丁四", "第2网格", "9栋"),
         (WEST, "丙三", "第1网格", "8栋"),
     ):
-        home = make.household(
-            f"{name}{building}", grid=grid, building=building, room="101",
-            division_code=code, division_name=name,
-        )  # fmt: skip
+        address = f"{community[1]}{building}"
+        home = make.community_home(community, address, grid=grid, building=building, room="101")
         make.person(home, person)
     return store
 

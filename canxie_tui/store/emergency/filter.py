@@ -51,12 +51,13 @@ def narrow(store: Store, loaded: Loaded, pks: list[int], query: str) -> list[int
     prefix (3栋 is not 13栋); anything else goes through the search index.  Named
     with a community ("社区·3栋", "社区·第1网格"), only that community's people."""
     community, rest = split(query)
-    known = places.communities(store) if community is not None else {}
-    community = known.get(community or "", community)  # a code typed: its community's name
+    homes = loaded.homes(store) if community is not None else {}
+    if community is not None and community.isdigit():  # a code typed: its community's name
+        community = places.communities(store).get(community, community)
     # A "·" not after one of the register's communities is part of what is searched
-    # (a name such as 阿依古丽·买买提).
-    if community is not None and community in known.values():
-        homes = loaded.homes(store)
+    # (a name such as 阿依古丽·买买提); the names come from the list's own homes, kept
+    # while the register is unchanged (the screen filters at every keystroke).
+    if community is not None and any(home[0] == community for home in homes.values()):
         pks = [pk for pk in pks if pk in homes and homes[pk][0] == community]
         if any(homes[pk][1] == rest for pk in pks):  # one of its grids
             return [pk for pk in pks if homes[pk][1] == rest]

@@ -155,8 +155,10 @@ class SurveyScreen(ListScreen[Row]):
         code, stored_grid = found.grid_places.get(grid, (None, grid)) if grid else (None, None)
         building = self.query_one("#f-building", Input).value.strip() or None
         if building is not None:
-            known = await self.canxie.db(survey_files.known_place, self.round, grid, building)
-            code, building = code or known[0], known[2]
+            # The grid and building resolved together: one community for both.
+            code, stored_grid, building = await self.canxie.db(
+                survey_files.known_place, self.round, grid, building
+            )
         rows, total = await self.canxie.db(
             survey.left_to_survey,
             self.round,
