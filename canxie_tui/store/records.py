@@ -167,12 +167,29 @@ def _payload(prev_hash: str, fields: Sequence[Any], head: str = "") -> str:
 def _dump(row: dict[str, Any] | None) -> str | None:
     if row is None:
         return None
-    return _ROW_ENCODER.encode({k: v for k, v in row.items() if k != "pk"})
+    return row_json({k: v for k, v in row.items() if k != "pk"})
 
 
+def row_json(values: dict[str, Any]) -> str:
+    """A record's columns (but pk) as its audit entry holds them."""
+    return _ROW_ENCODER.encode(values)
+
+
+AUDIT_COLUMNS = (
+    "at",
+    "operator_id",
+    "operator_name",
+    "action",
+    "table_name",
+    "record_id",
+    "before",
+    "after",
+    "prev_hash",
+    "hash",
+)
 _AUDIT_INSERT = (
-    "INSERT INTO audit_log (at, operator_id, operator_name, action, table_name, "
-    "record_id, before, after, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO audit_log ({', '.join(AUDIT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in AUDIT_COLUMNS)})"
 )
 # (action, table, record id, before as JSON, after as JSON): one entry to chain.
 _Item = tuple[str, str, str, str | None, str | None]
@@ -185,7 +202,7 @@ def _chain(store: Store, at: str, items: Iterable[_Item]) -> None:
     transaction, with nothing else appending in between.
     """
     conn = store.db.conn
-    prev = _tail(conn)
+    prev = chain_tail(conn)
     who = (at, store.operator_id, store.operator_name)
     entries = []
     for item in items:
@@ -196,7 +213,8 @@ def _chain(store: Store, at: str, items: Iterable[_Item]) -> None:
     conn.executemany(_AUDIT_INSERT, entries)
 
 
-def _tail(conn: sqlite3.Connection) -> str:
+def chain_tail(conn: sqlite3.Connection) -> str:
+    """The hash of the audit log's last entry (the next entry's prev_hash)."""
     last = conn.execute("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     return str(last[0]) if last else GENESIS_HASH
 
@@ -204,25 +222,35 @@ def _tail(conn: sqlite3.Connection) -> str:
 def _chain_created(
     store: Store, at: str, action: str, table: str, stored: list[tuple[int, str, str]]
 ) -> None:
-    """`_chain` of the entries of records just inserted (`_stored`'s rows: no before):
-    the same rows, the hash payload's common part (time, operator, action, table)
-    encoded once rather than per entry."""
+    """`_chain` of the entries of records just inserted (`_stored`'s rows: no before)."""
+    conn = store.db.conn
+    entries, _ = created_entries(store, chain_tail(conn), at, action, table, stored)
+    conn.executemany(_AUDIT_INSERT, entries)
+
+
+def created_entries(
+    store: Store, prev: str, at: str, action: str, table: str, stored: list[tuple[int, str, str]]
+) -> tuple[list[tuple[Any, ...]], str]:
+    """The audit entries (`AUDIT_COLUMNS`' values) of records just inserted, chained
+    after the entry whose hash is `prev`, and the last entry's hash.
+
+    `stored`: (pk, id, the row as JSON) as `_stored` reads them.  The same entries as
+    `_chain` writes, the hash payload's common part (time, operator, action, table)
+    encoded once rather than per entry.
+    """
     common = (at, store.operator_id, store.operator_name, action, table)
     head = _items(common)
-    if head is None:
-        _chain(store, at, ((action, table, rid, None, after) for _, rid, after in stored))
-        return
-    head += ","
-    conn = store.db.conn
-    prev = _tail(conn)
-    sha256 = hashlib.sha256
+    shared = "" if head is None else head + ","
     entries = []
     for _, record_id, after in stored:
         rest = (record_id, None, after)
-        digest = sha256(_payload(prev, rest, head).encode("utf-8")).hexdigest()
+        if head is None:
+            digest = _fields_hash(prev, (*common, *rest))
+        else:
+            digest = hashlib.sha256(_payload(prev, rest, shared).encode("utf-8")).hexdigest()
         entries.append((*common, *rest, prev, digest))
         prev = digest
-    conn.executemany(_AUDIT_INSERT, entries)
+    return entries, prev
 
 
 def write_audit(
@@ -302,37 +330,59 @@ def insert_many(
     if not rows:
         return []
     now = now or store.now()
-    who = store.operator_name
-    stamp = (1, now, who, now, who)
-    keys = list(rows[0])
-    pick = itemgetter(*keys) if len(keys) > 1 else lambda row: (row[keys[0]],)
-    columns = [*keys, "version", "created_at", "created_by", "updated_at", "updated_by"]
+    columns, values = stamped(store, rows, now)
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
     if not savepoint and not store.db.conn.in_transaction:
         raise StoreError("insert_many(savepoint=False) 须在调用方的事务之内。")
     with store.transaction() if savepoint else nullcontext(store.db) as db:
         conn = db.conn
         last = conn.execute(f"SELECT coalesce(max(pk), 0) FROM {table}").fetchone()[0]
-        conn.executemany(sql, [(*pick(row), *stamp) for row in rows])
-        stored = _stored(conn, table, last)
+        conn.executemany(sql, values)
+        stored = stored_rows(conn, table, last)
         if len(stored) != len(rows):
-            raise StoreError("写入的记录数与预期不符，已全部撤销，数据库未做任何修改。")
+            raise StoreError(COUNT_MISMATCH)
         _chain_created(store, now, action, table, stored)
     return [pk for pk, _, _ in stored]
 
 
-def _stored(conn: sqlite3.Connection, table: str, last: int) -> list[tuple[int, str, str]]:
+COUNT_MISMATCH = "写入的记录数与预期不符，已全部撤销，数据库未做任何修改。"
+
+
+def stamped(
+    store: Store, rows: Sequence[dict[str, Any]], now: str
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """`insert_many`'s columns and each row's values, at version 1 created `now` by
+    the operator."""
+    stamp = (1, now, store.operator_name, now, store.operator_name)
+    keys = list(rows[0])
+    pick = itemgetter(*keys) if len(keys) > 1 else lambda row: (row[keys[0]],)
+    columns = [*keys, "version", "created_at", "created_by", "updated_at", "updated_by"]
+    return columns, [(*pick(row), *stamp) for row in rows]
+
+
+def stored_rows(
+    conn: sqlite3.Connection, table: str, last: int, *, at_once: bool = False
+) -> list[tuple[int, str, str]]:
     """(pk, id, the row as `_dump` writes it) of the rows after pk `last`, in pk order:
     the audit entry holds every column as stored (defaults too).
 
     SQLite writes the JSON (`_json_select`): the same text, without turning tens of
-    thousands of rows into Python dicts first.  A REAL value (which SQLite and
-    Python write differently) sends the rows through `_dump`.
+    thousands of rows into Python dicts first.  `at_once`: all in one row (one JSON
+    array), for the writer thread (`store.writer`: no GIL taken back per row).  A REAL
+    value (which SQLite and Python write differently) sends the rows through `_dump`.
     """
     columns = tuple(
         (name, kind) for _, name, kind, *_ in conn.execute(f"PRAGMA table_info({table})")
     )
-    rows = conn.execute(_json_select(table, columns), (last,)).fetchall()
+    select = _json_select(table, columns)
+    if at_once:
+        text = conn.execute(
+            f"SELECT json_group_array(json_array(pk, id, after, has_real)) FROM ({select})",
+            (last,),
+        ).fetchone()[0]
+        rows = sorted(tuple(row) for row in json.loads(text))
+    else:
+        rows = conn.execute(select, (last,)).fetchall()
     if not any(real for *_, real in rows):
         return [(pk, record_id, after) for pk, record_id, after, _ in rows]
     cursor = conn.execute(f"SELECT * FROM {table} WHERE pk > ? ORDER BY pk", (last,))
@@ -365,7 +415,7 @@ def _json_select(table: str, columns: tuple[tuple[str, str], ...]) -> str:
         if not any(text in kind.upper() for text in ("CHAR", "CLOB", "TEXT"))
     )
     return (
-        f"SELECT pk, id, printf('{{{shape}}}', {values}), {real or '0'} "
+        f"SELECT pk, id, printf('{{{shape}}}', {values}) AS after, {real or '0'} AS has_real "
         f"FROM {table} WHERE pk > ? ORDER BY pk"
     )
 

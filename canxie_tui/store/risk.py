@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from canxie_tui.store.register_sql import in_register
+from canxie_tui.store.writer import Writer, encode
 
 __all__ = ["MEMBER_HOUSEHOLD", "MEMBER_PERSON", "pending", "refresh", "refresh_all", "write_new"]
 
@@ -118,6 +119,23 @@ def write_new(conn: sqlite3.Connection, rows: Iterable[Any], certified: Mapping[
     conn.executemany("DELETE FROM risk_dirty WHERE household_id = ?", [(h,) for h in certified])
 
 
+def write_new_by(writer: Writer, rows: Iterable[Any], certified: Mapping[str, int]) -> None:
+    """`write_new` as statements of `writer` (`store.writer`): the profiles are
+    computed here, written on the writer's thread."""
+    values = _values(rows, certified)
+    values.sort()  # as `_insert`
+    writer.insert("risk_profile", PROFILE_COLUMNS, values)
+    if certified:
+        writer.submit(_clean, encode(list(certified)))
+
+
+def _clean(conn: sqlite3.Connection, households: str) -> None:
+    conn.execute(
+        "DELETE FROM risk_dirty WHERE household_id IN (SELECT value FROM json_each(?))",
+        (households,),
+    )
+
+
 def _write(conn: sqlite3.Connection, rows: Iterable[Any]) -> int:
     rows = list(rows)
     values = _values(rows, Counter(row[1] for row in rows))  # whole households are selected
@@ -167,7 +185,9 @@ def _values(rows: Iterable[Any], certified: Mapping[str, int]) -> list[tuple[Any
 def _insert(conn: sqlite3.Connection, values: list[tuple[Any, ...]]) -> None:
     values.sort()  # in the table's order: a large write appends rather than splits pages
     conn.executemany(
-        "INSERT INTO risk_profile (place_key, person_pk, household_id, profile, turns_80, "
-        "turns_90) VALUES (?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO risk_profile ({', '.join(PROFILE_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)",
         values,
     )
+
+
+PROFILE_COLUMNS = ("place_key", "person_pk", "household_id", "profile", "turns_80", "turns_90")

@@ -99,6 +99,23 @@ def index_new(store: Store, rows: Iterable[Mapping[str, Any]]) -> None:
     their household's fields (its phone as `home_phone`), as `index_people`
     selects them; a bulk insert that has those values at hand skips the query.
     """
+    terms, docs = new_terms(rows)
+    conn = store.db.conn
+    conn.executemany(
+        f"INSERT INTO search_terms ({', '.join(TERM_COLUMNS)}) VALUES (?, ?, ?)", terms
+    )
+    conn.executemany(f"INSERT INTO person_fts ({', '.join(DOC_COLUMNS)}) VALUES (?, ?)", docs)
+
+
+TERM_COLUMNS = ("person_pk", "term", "weak")
+DOC_COLUMNS = ("rowid", "doc")
+
+
+def new_terms(
+    rows: Iterable[Mapping[str, Any]],
+) -> tuple[list[tuple[int, str, int]], list[tuple[int, str]]]:
+    """`index_new`'s rows of search_terms (`TERM_COLUMNS`) and person_fts (`DOC_COLUMNS`),
+    for a caller writing them itself (a roster import, on `store.writer`)."""
     terms: list[tuple[int, str, int]] = []
     docs: list[tuple[int, str]] = []
     names: dict[str, tuple[frozenset[str], frozenset[str], str]] = {}  # names recur
@@ -119,9 +136,7 @@ def index_new(store: Store, rows: Iterable[Mapping[str, Any]]) -> None:
         place = "".join((row["building"], row["unit"], row["room"]))
         parts = [row["name"], keys, *(row[k] or "" for k in _DOC_FIELDS), place]
         docs.append((pk, normalize_query(_SEP.join(p for p in parts if p))))
-    conn = store.db.conn
-    conn.executemany("INSERT INTO search_terms (person_pk, term, weak) VALUES (?, ?, ?)", terms)
-    conn.executemany("INSERT INTO person_fts (rowid, doc) VALUES (?, ?)", docs)
+    return terms, docs
 
 
 def _name_terms(name: str) -> tuple[frozenset[str], frozenset[str], str]:

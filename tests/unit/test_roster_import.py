@@ -388,6 +388,7 @@ def test_crash_half_way_leaves_the_database_as_it_was(registered: Store, tmp_pat
     assert plan.counts["new"] == 23
     before = counts(store)
     chain = store.scalar("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+    schema = store.query("SELECT type, name, sql FROM sqlite_master ORDER BY name")
     roster_apply._CHUNK, chunk = 4, roster_apply._CHUNK
     try:
         with pytest.raises(RuntimeError, match="模拟故障"):
@@ -396,6 +397,8 @@ def test_crash_half_way_leaves_the_database_as_it_was(registered: Store, tmp_pat
         roster_apply._CHUNK = chunk
     assert counts(store) == before
     assert store.scalar("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1") == chain
+    # the indexes put off until after the rows (`bulk.defer_indexes`) are back too
+    assert store.query("SELECT type, name, sql FROM sqlite_master ORDER BY name") == schema
     assert roster.apply(store, plan).added == 23  # and the plan still applies afterwards
 
 

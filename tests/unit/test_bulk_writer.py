@@ -1,0 +1,139 @@
+"""The writer thread, records appended on it, and indexes built after a first load."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from canxie_tui.excel.roster import importer as roster
+from canxie_tui.store import records
+from canxie_tui.store.appender import Appender
+from canxie_tui.store.bulk import build_indexes, defer_indexes
+from canxie_tui.store.connection import Store
+from canxie_tui.store.writer import Writer, writing
+from tests.conftest import TODAY, Make
+from tests.unit.test_roster_import import _many, body_rows, write_roster
+
+TEXTS = ["", "普通", 'say "hi"', "back\\slash", "line\nbreak", "𠮷野家 😀", "tab\there", "'"]
+
+
+def _scratch(store: Store) -> sqlite3.Connection:
+    conn = store.db.conn
+    conn.execute("CREATE TEMP TABLE t (n INTEGER, text TEXT, other TEXT)")
+    return conn
+
+
+def test_writer_writes_in_order_and_texts_come_back_exactly(store: Store) -> None:
+    conn = _scratch(store)
+    rows = [(n, text, f"其他{n}") for n, text in enumerate(TEXTS)]
+    with writing(conn) as writer:
+        writer.insert("t", ("n", "text", "other"), rows[:4])
+        writer.insert("t", ("n", "text", "other"), rows[4:], long="text")  # sent as bytes
+    assert conn.execute("SELECT n, text, other FROM t ORDER BY rowid").fetchall() == rows
+    assert [type(v) for v in conn.execute("SELECT n, text FROM t LIMIT 1").fetchone()] == [int, str]
+
+
+def test_the_first_failure_stops_the_writer_and_is_raised_at_the_end(store: Store) -> None:
+    conn = _scratch(store)
+    with pytest.raises(sqlite3.OperationalError, match="no such table"), writing(conn) as writer:
+        writer.insert("t", ("n", "text", "other"), [(1, "a", "b")])
+        writer.insert("missing", ("n",), [(2,)])
+        writer.insert("t", ("n", "text", "other"), [(3, "c", "d")])  # never runs
+    assert conn.execute("SELECT n FROM t").fetchall() == [(1,)]
+
+
+def test_abort_drops_the_jobs_not_started(store: Store) -> None:
+    conn = _scratch(store)
+    started, go = threading.Event(), threading.Event()
+
+    def hold(conn: sqlite3.Connection) -> None:
+        started.set()
+        go.wait(5)
+
+    writer = Writer(conn)
+    writer.start()
+    writer.submit(hold)
+    writer.insert("t", ("n", "text", "other"), [(1, "a", "b")])
+    started.wait(5)
+    threading.Timer(0.2, go.set).start()  # after `abort` has said stop
+    writer.abort()
+    assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+
+
+def test_appended_records_hold_in_their_audit_json_the_row_as_stored(
+    store: Store, make: Make
+) -> None:
+    home = make.household()
+    rows = [
+        {
+            "id": records.new_id(),
+            "household_id": home.id,
+            "name": name,
+            "category": cat,
+            "phone": phone,
+        }
+        for name, cat, phone in (('王 "芳"', 3, "138"), ("李\\四", None, ""), ("𠮷", 1, "1"))
+    ]
+    odd = [{**rows[0], "id": records.new_id(), "phone": 13800000000}]  # a number for text
+    conn = store.db.conn
+    with store.transaction():
+        people = Appender(store, "persons", store.now())
+        last = conn.execute("SELECT coalesce(max(pk), 0) FROM persons").fetchone()[0]
+        with writing(conn) as writer:
+            computed = people.insert(writer, rows).result()  # here, in Python
+            read_back = people.insert(writer, odd).result()  # SQLite reads it back
+        stored = records.stored_rows(conn, "persons", last)
+    assert computed + read_back == stored
+    assert '"phone": "13800000000"' in read_back[0][2]  # as SQLite stored it: text
+    assert [pk for pk, _, _ in stored] == list(range(last + 1, last + 5))
+
+
+def _indexes(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    return conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"
+    ).fetchall()
+
+
+def test_indexes_are_deferred_only_for_a_table_that_more_than_doubles(
+    store: Store, make: Make
+) -> None:
+    make.person()
+    make.person()
+    conn = store.db.conn
+    before = _indexes(conn)
+    with store.transaction():
+        assert defer_indexes(conn, {"persons": 2}) == []  # holds as many as it gets
+        statements = defer_indexes(conn, {"persons": 3})
+        left = {name for name, _ in _indexes(conn)}
+        assert statements and not any(name.startswith("idx_persons") for name in left)
+        build_indexes(conn, statements)
+    assert _indexes(conn) == before
+
+
+def test_a_deferred_unique_index_still_refuses_duplicates(store: Store, make: Make) -> None:
+    person = make.person()
+    conn = store.db.conn
+    before = _indexes(conn)
+    with pytest.raises(sqlite3.IntegrityError), store.transaction():
+        statements = defer_indexes(conn, {"persons": 10})
+        conn.execute(
+            "INSERT INTO persons (id, household_id, name, id_number, created_at, updated_at) "
+            "SELECT ?, household_id, name, id_number, created_at, updated_at FROM persons",
+            (records.new_id(),),
+        )
+        build_indexes(conn, statements)
+    assert _indexes(conn) == before  # rolled back with the rest
+    assert conn.execute("SELECT count(*) FROM persons").fetchone()[0] == 1
+    assert person.id_number
+
+
+def test_a_roster_import_leaves_the_indexes_as_they_were(store: Store, tmp_path: Path) -> None:
+    before = _indexes(store.db.conn)
+    path = write_roster(tmp_path / "f.xlsx", [*body_rows(), *_many(9)])
+    result = roster.apply(store, roster.preview(store, roster.read_roster(path, today=TODAY)))
+    assert result.added > 9
+    assert _indexes(store.db.conn) == before
+    assert records.verify_audit_chain(store) == []
