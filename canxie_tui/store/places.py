@@ -165,7 +165,7 @@ def resolve(
     community's; a bare name is that community's when only one has it, and refused
     with the choices when several do; a name nobody has is left to the caller.
     """
-    found = read(store)  # once: `names` and `community_code` would read it again
+    found = read(store)  # once: `names` would read it again
     shown = found.shown
     community, name = places.split(typed)
     if not shown:  # one community: its own name before the place is only read past

@@ -106,8 +106,9 @@ class _Reader:
             flag_set = parsed[flags] = frozenset(json.loads(flags))
         age = age_on_text(row[4], self.today)
         person = (row[1], row[2], row[3], age, row[5], row[6], care_set, row[8], flag_set)
-        relabel = self.relabel
-        home = (*row[10:21], relabel.get(row[22], row[21])) if relabel else row[10:22]
+        relabel, home = self.relabel, row[10:22]
+        if relabel and row[22] in relabel:  # a few communities' people: built anew
+            home = (*row[10:21], relabel[row[22]])
         # what PersonRisk._make does, without the call around it
         return tuple.__new__(PersonRisk, (*person, certified, *home))
 
