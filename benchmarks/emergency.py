@@ -61,7 +61,7 @@ from canxie_tui.domain.emergency import (
     weights_for,
 )
 from canxie_tui.domain.models import Household, Person
-from canxie_tui.store import emergency, register, session
+from canxie_tui.store import emergency, places, register, session
 from canxie_tui.store.connection import Store
 
 TODAY = date(2026, 11, 27)
@@ -152,7 +152,7 @@ SELECT p.id, p.household_id, p.name, p.birth_date, p.category, p.level, p.care_f
        p.device_kind, h.flags, h.building, h.unit, h.room, h.grid,
        CASE WHEN p.phone != '' THEN p.phone ELSE h.phone END,
        h.guardian_name, h.guardian_relation, h.guardian_phone, h.emergency_contact,
-       h.emergency_phone, h.address, h.division_name
+       h.emergency_phone, h.address, h.division_name, h.division_code
 FROM persons p NOT INDEXED JOIN households h ON h.id = p.household_id
 WHERE p.status = 'active' AND p.category IS NOT NULL
 """
@@ -162,6 +162,7 @@ def before_list(store: Store, kind: str) -> list[Priority]:
     """The list as built before the cache was patched (load_facts, then rank)."""
     rows = store.db.conn.execute(_BEFORE_SQL).fetchall()
     certified = Counter(row[1] for row in rows)
+    relabel = places.relabelled(store)  # two communities of one name: listed apart
     parsed: dict[str, frozenset[str]] = {}
     month_day = f"{TODAY.month:02d}-{TODAY.day:02d}"
     facts = []
@@ -185,7 +186,8 @@ def before_list(store: Store, kind: str) -> list[Priority]:
                     row[7],
                     flag_set,
                     certified[row[1]],
-                    *row[9:],
+                    *row[9:20],
+                    relabel.get(row[21], row[20]),
                 )
             )
         )

@@ -46,11 +46,11 @@ def expiring(store: Store, today: date, within_days: int = REMIND_DAYS) -> list[
     rows = store.query(
         "SELECT p.id, p.household_id, p.name, p.id_number, p.cert_number, p.category, p.level, "
         "p.phone, p.cert_valid_until, h.address, h.building, h.unit, h.room, h.grid, "
-        "h.division_name AS community "
+        "h.division_code AS community "
         f"FROM persons p JOIN households h ON h.id = p.household_id WHERE {_WHERE} "
         "ORDER BY p.cert_valid_until, p.name",
         (_until(today, within_days),),
     )
     for row in rows:
         row["days_left"] = (date.fromisoformat(row["cert_valid_until"]) - today).days
-    return places.blank_single(store, rows)
+    return places.shown_communities(store, rows)

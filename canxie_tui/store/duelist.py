@@ -35,7 +35,7 @@ class DueItem:
     grid: str
     phone: str
     address: str
-    community: str = ""  # the community's name where the database holds several
+    community: str = ""  # the community's label where the database holds several
 
     @property
     def last_visit_text(self) -> str:
@@ -114,7 +114,7 @@ def due_page(
     if f.tier:
         where.append("p.tier = ?")
         params.append(f.tier)
-    several = places.several(store)  # rows name their community
+    shown = places.names(store)  # rows name their community where there are several
     code, grid, building = _place(store, f)
     for column, value in (("grid", grid), ("building", building), ("division_code", code)):
         if value:
@@ -127,7 +127,7 @@ def due_page(
     rows = store.query(
         "SELECT p.id, p.household_id, p.name, p.tier, p.tier_reason, p.next_due_date, "
         "p.last_visit_date, p.last_visit_method, p.phone, h.phone AS home_phone, h.building, "
-        f"h.unit, h.room, h.grid, h.address, h.division_name {base} ORDER BY {_ORDER} LIMIT ?",
+        f"h.unit, h.room, h.grid, h.address, h.division_code {base} ORDER BY {_ORDER} LIMIT ?",
         [*params, today.isoformat(), today.isoformat(), limit],
     )
     items = [
@@ -145,7 +145,7 @@ def due_page(
             grid=r["grid"],
             phone=r["phone"] or r["home_phone"],
             address=r["address"],
-            community=r["division_name"] if several else "",
+            community=shown.get(r["division_code"], ""),
         )
         for r in rows
     ]

@@ -281,7 +281,7 @@ def indicators(store: Store, today: date) -> list[Indicator]:
 
 def shortfall(store: Store, key: str, today: date) -> tuple[Indicator, list[dict[str, Any]]]:
     """One indicator and the people it counts as short, with where to find them
-    (`community`: the community's name at a street or district, else '')."""
+    (`community`: the community's label at a street or district, else '')."""
     ids = shortfall_ids(store, key, today)
     indicator = next(i for i in indicators(store, today) if i.key == key)
     indicator = replace(indicator, shortfall=tuple(ids))
@@ -289,12 +289,12 @@ def shortfall(store: Store, key: str, today: date) -> tuple[Indicator, list[dict
         store.query_in(
             "SELECT p.id, p.household_id, p.name, p.sex, p.birth_date, p.category, p.level, "
             "p.phone, h.address, h.building, h.unit, h.room, h.grid, "
-            "h.division_name AS community FROM persons p "
+            "h.division_code AS community FROM persons p "
             "JOIN households h ON h.id = p.household_id WHERE p.id IN ({marks})",
             ids,
         )
     )
-    places.blank_single(store, rows).sort(key=_place_key)  # one community: by grid alone
+    places.shown_communities(store, rows).sort(key=_place_key)  # one community: by grid alone
     return indicator, rows
 
 

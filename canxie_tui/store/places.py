@@ -2,18 +2,23 @@
 
 At one community a grid is named as stored; at a street or district (many
 communities, `domain.places`) a place is (community code, grid[, building]), and a
-bare name several communities use is refused with the choices.
+bare name several communities use is refused with the choices.  A community is
+shown by a label no other has (two 溉澜溪社区 of different streets told apart by
+street or code, `domain.places.distinct`) and typed by its code, its label or a
+name no other community has.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from canxie_tui.domain import places
 from canxie_tui.domain.errors import InputError
 from canxie_tui.domain.natural import natural_key
 from canxie_tui.store.connection import Store
+from canxie_tui.store.site import get_site
 
 
 def communities(store: Store) -> dict[str, str]:
@@ -30,6 +35,84 @@ def communities(store: Store) -> dict[str, str]:
     return found
 
 
+def _streets(store: Store) -> dict[str, str]:
+    """Street code -> name, of what the database knows: names given in recodes, the
+    streets the district's returns came from, the site's own street (small tables)."""
+    conn = store.db.conn
+    found = dict(
+        conn.execute(
+            "SELECT new_code, new_name FROM division_recodes "
+            "WHERE length(new_code) = 9 AND new_name != '' ORDER BY recorded_at"
+        ).fetchall()
+    )
+    found.update(
+        conn.execute(
+            "SELECT street_code, street_name FROM merge_sources "
+            "WHERE street_code != '' AND street_name != '' ORDER BY last_month"
+        ).fetchall()
+    )
+    site = get_site(store)
+    if site.street_code and site.street_name:
+        found[site.street_code] = site.street_name
+    return found
+
+
+@dataclass(frozen=True)
+class Communities:
+    """The database's communities as read once: code -> stored name, and code ->
+    the label each is shown by (its name where no other community has it)."""
+
+    names: dict[str, str]
+    labels: dict[str, str]
+
+    @property
+    def shown(self) -> dict[str, str]:
+        """The labels to show places with; empty at one community (shown bare)."""
+        return self.labels if len(self.labels) > 1 else {}
+
+    def named(self, typed: str) -> list[str]:
+        """The codes `typed` names: one for a code, a label or an unshared name."""
+        return places.named(self.labels, self.names, typed)
+
+    def code(self, typed: str, field: str) -> str:
+        """The one community `typed` names; InputError with the choices of a shared
+        name, or naming the known ones."""
+        codes = self.named(typed)
+        if len(codes) == 1:
+            return codes[0]
+        if codes:
+            choices = sorted((self.labels[c] for c in codes), key=natural_key)
+            raise InputError(places.ambiguous_community(typed.strip(), choices), field)
+        known = "、".join(self.labels.values()) or "（无）"
+        raise InputError(f"没有社区“{typed}”。已有社区：{known}", field)
+
+
+def labelled(store: Store, found: dict[str, str]) -> dict[str, str]:
+    """`found` (community code -> name) with each shared name made a label that tells
+    its communities apart (`domain.places.distinct`); the streets are read only then."""
+    if len(set(found.values())) == len(found):
+        return found
+    return places.distinct(found, _streets(store))
+
+
+def read(store: Store) -> Communities:
+    """The households' communities and their labels."""
+    found = communities(store)
+    return Communities(found, labelled(store, found))
+
+
+def labels(store: Store) -> dict[str, str]:
+    """Community code -> the label it is shown by (see `read`)."""
+    return read(store).labels
+
+
+def relabelled(store: Store) -> dict[str, str]:
+    """Code -> label of the communities whose name another shares: rows read with
+    their stored name take it (the rest are shown by name, as read)."""
+    found = read(store)
+    return {code: shown for code, shown in found.labels.items() if shown != found.names[code]}
+
+
 def several(store: Store) -> bool:
     """Whether the households are of more than one community: two seeks of the index."""
     conn = store.db.conn
@@ -44,31 +127,20 @@ def several(store: Store) -> bool:
 
 
 def names(store: Store) -> dict[str, str]:
-    """Code -> name to show places with, empty where the database holds one community
+    """Code -> label to show places with, empty where the database holds one community
     (its places are shown as they always were)."""
-    return communities(store) if several(store) else {}
+    return labels(store) if several(store) else {}
 
 
-def blank_single(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`rows` read with `h.division_name AS community`, that name blanked where the
-    database holds one community (its grids are shown bare, as they always were)."""
-    if rows and not several(store):
+def shown_communities(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` read with `h.division_code AS community`, that code turned into the
+    community's label, or blanked where the database holds one community (its grids
+    are shown bare, as they always were)."""
+    if rows:
+        shown = names(store)
         for row in rows:
-            row["community"] = ""
+            row["community"] = shown.get(row["community"], "")
     return rows
-
-
-def community_code(
-    store: Store, typed: str, field: str, found: dict[str, str] | None = None
-) -> str:
-    """The code of a community typed by name or code; InputError naming the known ones.
-    `found`: `communities(store)` when the caller has it already."""
-    found = communities(store) if found is None else found
-    for code, name in found.items():
-        if typed in (code, name):
-            return code
-    known = "、".join(found.values()) or "（无）"
-    raise InputError(f"没有社区“{typed}”。已有社区：{known}", field)
 
 
 def holders(store: Store, where: str, *params: str) -> Callable[[str], list[str]]:
@@ -93,13 +165,13 @@ def resolve(
     community's; a bare name is that community's when only one has it, and refused
     with the choices when several do; a name nobody has is left to the caller.
     """
-    found = communities(store)  # read once: `names` and `community_code` would again
-    shown = found if len(found) > 1 else {}  # as `names`
+    found = read(store)  # once: `names` would read it again
+    shown = found.shown
     community, name = places.split(typed)
     if not shown:  # one community: its own name before the place is only read past
-        return None, name if community in (*found, *found.values()) else typed.strip()
+        return None, name if community in (*found.names, *found.names.values()) else typed.strip()
     if community is not None:
-        return community_code(store, community, field, found), name
+        return found.code(community, field), name
     codes = sorted(set(codes_of(name)))
     if len(codes) > 1:
         choices = [places.label(shown.get(c, ""), name) for c in codes]

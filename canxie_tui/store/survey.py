@@ -357,13 +357,13 @@ def left_to_survey(
     cursor = store.db.conn.execute(
         "SELECT e.id, e.status, e.method, e.lost_reason, e.grid, e.building, e.apart, "
         "h.unit, h.room, h.address, p.name, p.phone, p.category, p.level, "
-        "h.division_name AS community, e.division_code "
+        "e.division_code AS community, e.division_code "
         "FROM survey_entries e JOIN persons p ON p.id = e.person_id "
         f"JOIN households h ON h.id = e.household_id WHERE {sql_where} "
         "ORDER BY e.division_code, e.grid, e.building",
         params,
     )
-    # The columns named in the rows: "community" only where there are several.
+    # The columns named in the rows: "community" (its label) only where there are several.
     names = [d[0] for d in cursor.description][: -1 if shown else -2]
     # Each place's rows: (code, grid, building) where the database holds several
     # communities, else (grid, building) whatever its codes (`_merged`).
@@ -376,7 +376,10 @@ def left_to_survey(
         place: tuple[str, ...] = (code, grid, building) if shown else (grid, building)
         if place in parts:
             mixed.add(place)
-        parts.setdefault(place, []).extend(dict(zip(names, row, strict=False)) for row in ordered)
+        labelled = {"community": shown.get(code, "")} if shown else {}
+        parts.setdefault(place, []).extend(
+            dict(zip(names, row, strict=False)) | labelled for row in ordered
+        )
     for mixed_place in mixed:
         parts[mixed_place].sort(
             key=lambda r: (natural_key(r["unit"]), natural_key(r["room"]), r["name"], r["id"])

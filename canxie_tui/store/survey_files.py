@@ -38,7 +38,7 @@ class SheetPerson:
     room: str
     answers: dict[str, Any]
     sources: dict[str, str]  # item key -> 档案 / 上年 / 已填
-    community: str = ""  # the community's name where the database holds several
+    community: str = ""  # the community's label where the database holds several
 
 
 _PEOPLE = (

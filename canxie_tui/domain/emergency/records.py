@@ -37,6 +37,8 @@ class PersonRisk(NamedTuple):
     emergency_contact: str = ""
     emergency_phone: str = ""
     address: str = ""
+    # The community's name; where another community shares it, the label telling
+    # them apart (the store's `places.labels`), so they are grouped apart.
     division_name: str = ""
 
     @property

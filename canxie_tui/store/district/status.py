@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from canxie_tui.store import places
 from canxie_tui.store.connection import Store
 
 __all__ = ["TWO_DATABASES", "MonthStatus", "month_status", "report_notes", "two_databases"]
@@ -19,7 +20,8 @@ TWO_DATABASES = "本月收到该社区两个不同数据库的月报"
 
 @dataclass(frozen=True)
 class MonthStatus:
-    """Per community code its name; who sent; two databases; held people."""
+    """Per community code its name (its label where another shares it); who sent; two
+    databases; held people."""
 
     names: dict[str, str]
     sent: set[str]
@@ -69,7 +71,7 @@ def month_status(store: Store, month: str) -> MonthStatus:
         for r in conn.execute("SELECT site_code FROM merge_sources WHERE last_month = ?", (month,))
     }
     held = int(store.scalar("SELECT count(*) FROM persons WHERE held = 1") or 0)
-    return MonthStatus(names, sent, two_databases(store, month), held)
+    return MonthStatus(places.labelled(store, names), sent, two_databases(store, month), held)
 
 
 def report_notes(store: Store, month: str) -> list[str]:

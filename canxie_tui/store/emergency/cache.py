@@ -41,7 +41,7 @@ from canxie_tui.domain.emergency import (
     profile_score,
 )
 from canxie_tui.domain.search_keys import normalize_query
-from canxie_tui.store import risk
+from canxie_tui.store import places, risk
 from canxie_tui.store.bulk import gc_paused
 from canxie_tui.store.connection import Store
 from canxie_tui.store.emergency.facts import read_by_pk, scope_sql
@@ -73,14 +73,14 @@ _KEPT = (
 )
 _PLACE_KEY_PK = itemgetter(0, 1)
 _HOMES = (
-    "SELECT r.person_pk, h.division_name, h.grid, h.building, h.building || h.unit || h.room"
+    "SELECT r.person_pk, h.division_code, h.grid, h.building, h.building || h.unit || h.room"
     " FROM risk_profile r JOIN households h ON h.id = r.household_id"
 )
 _NOTED_HOMES = (
-    "SELECT p.pk, h.division_name, h.grid, h.building, h.building || h.unit || h.room"
+    "SELECT p.pk, h.division_code, h.grid, h.building, h.building || h.unit || h.room"
     f" FROM persons p JOIN households h ON h.id = p.household_id WHERE h.id IN ({_NOTED})"
 )
-Home = tuple[str, str, str, str]  # community, grid, building, 楼栋单元房号
+Home = tuple[str, str, str, str]  # community code, grid, building, 楼栋单元房号
 
 
 class Ranked:
@@ -117,9 +117,17 @@ class Loaded:
     built: dict[tuple[str, int], Priority] = field(default_factory=dict)  # nobody checked
     _homes: dict[int, Home] | None = None
     _places: dict[int, str] | None = None
+    _communities: places.Communities | None = None
+
+    def communities(self, store: Store) -> places.Communities:
+        """The communities and their labels, read once while the register is unchanged
+        (the screen names its groups and filters by them at every keystroke)."""
+        if self._communities is None:
+            self._communities = places.read(store)
+        return self._communities
 
     def homes(self, store: Store) -> dict[int, Home]:
-        """pk -> community, grid, building and 楼栋单元 of everyone in the register
+        """pk -> community code, grid, building and 楼栋单元 of everyone in the register
         (the screen groups its list by them; the filter compares places)."""
         if self._homes is None:
             conn = store.db.conn
@@ -183,7 +191,7 @@ def _read(
 ) -> tuple[list[int], list[int]]:
     """pks and profiles with the age bits of `today`, in the order of place and name,
     then pk; those of `noted` households computed here (see the module's note)."""
-    where, params = scope_sql(scope)
+    where, params = scope_sql(store, scope)
     day, very_old = today.isoformat(), FACTOR_BITS["very_old"]
     ages = [day, very_old, day, very_old | OLDEST_BIT]
     conn = store.db.conn

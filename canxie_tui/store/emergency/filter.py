@@ -4,7 +4,8 @@ At a street or district a place is named with its community, "建新东路社区
 "建新东路社区·第1网格" (`domain.places`): the filter keeps that community's people.
 The screen filters as the worker types, so a bare "8栋" there keeps every
 community's 8栋 (the list shows each one's community); the command line, asked
-once, refuses it with the choices (`check_query`)."""
+once, refuses it with the choices (`check_query`), and so a community's name two
+communities share (the screen keeps both of theirs)."""
 
 from __future__ import annotations
 
@@ -49,16 +50,16 @@ def _matching_pks(store: Store, q: str) -> set[int]:
 def narrow(store: Store, loaded: Loaded, pks: list[int], query: str) -> list[int]:
     """The people of `pks` a query finds.  A building ("3栋", "3栋2单元") is a place
     prefix (3栋 is not 13栋); anything else goes through the search index.  Named
-    with a community ("社区·3栋", "社区·第1网格"), only that community's people."""
+    with a community ("社区·3栋", "社区·第1网格"; by name, label or code), only that
+    community's people (a name two communities share: both of theirs)."""
     community, rest = split(query)
-    homes = loaded.homes(store) if community is not None else {}
-    if community is not None and community.isdigit():  # a code typed: its community's name
-        community = places.communities(store).get(community, community)
     # A "·" not after one of the register's communities is part of what is searched
-    # (a name such as 阿依古丽·买买提); the names come from the list's own homes, kept
-    # while the register is unchanged (the screen filters at every keystroke).
-    if community is not None and any(home[0] == community for home in homes.values()):
-        pks = [pk for pk in pks if pk in homes and homes[pk][0] == community]
+    # (a name such as 阿依古丽·买买提); the communities are read once while the
+    # register is unchanged (the screen filters at every keystroke).
+    codes = set(loaded.communities(store).named(community)) if community is not None else set()
+    if codes:
+        homes = loaded.homes(store)
+        pks = [pk for pk in pks if pk in homes and homes[pk][0] in codes]
         if any(homes[pk][1] == rest for pk in pks):  # one of its grids
             return [pk for pk in pks if homes[pk][1] == rest]
         query = rest
@@ -73,9 +74,16 @@ def narrow(store: Store, loaded: Loaded, pks: list[int], query: str) -> list[int
 
 
 def check_query(store: Store, query: str | None) -> None:
-    """Refuse (InputError) a bare building several communities have, with the choices."""
+    """Refuse (InputError) a bare building several communities have, or a community's
+    name several share, with the choices."""
+    community, _ = split(query or "")
+    if community is not None:
+        found = places.read(store)
+        if len(found.named(community)) > 1:
+            found.code(community, "query")  # refused with the labels
+        return
     match = _PLACE_QUERY.match(normalize_query(query or ""))
-    if match is None or split(query or "")[0] is not None:
+    if match is None:
         return
     held = places.holders(store, "h.building = ?")
     places.resolve(store, match.group(0), held, "query")

@@ -58,8 +58,14 @@ def view(
     groups: Sequence[str] = ("",) * len(pks)
     if grouping:
         homes = found.loaded.homes(store)
+        shown = found.loaded.communities(store).shown  # by code, named by label
         nowhere = ("", "", "", "")  # left the register since it was ranked
-        grouped = group_by(range(len(pks)), lambda i: homes.get(pks[i], nowhere)[:3], grouping)
+
+        def home(i: int) -> tuple[str, str, str]:
+            code, grid, building, _ = homes.get(pks[i], nowhere)
+            return shown.get(code, ""), grid, building
+
+        grouped = group_by(range(len(pks)), home, grouping)
         order = [i for _, members in grouped for i in members]
         groups = [label for label, members in grouped for _ in members]
         ranks = [i + 1 for i in order]

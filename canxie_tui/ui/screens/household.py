@@ -97,7 +97,7 @@ def load_view(store: Store, household_id: str) -> HouseholdView:
         members,
         timeline.household_timeline(store, household_id),
         subsidies.histories(store, [p.id for p in members]),
-        household.division_name if places.several(store) else "",
+        places.names(store).get(household.division_code, ""),
     )
 
 
