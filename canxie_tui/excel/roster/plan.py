@@ -261,14 +261,14 @@ def _preview(store: Store, roster: RosterFile) -> ImportPlan:
     states: dict[int, dict[str, str]] = {}  # row -> the 两项补贴 states it gives
     matched = 0
     for chunk in spool.keyed(size=_CHUNK):
-        numbers = [number for _, number, _, _ in chunk]
+        numbers = [number for _, number, _ in chunk]
         stored = _rows_by(store, "persons", "id_number", numbers, _MATCH_COLUMNS)
-        rows = {r: spool.decode(r, n, values) for r, n, _, values in chunk if n in stored}
+        rows = spool.rows_of([r for r, n, _ in chunk if n in stored])
         found = {r: _person_diffs(stored[row.id_number], row) for r, row in rows.items()}
         differ = [row.id_number for r, row in rows.items() if found[r]]
         stored |= _rows_by(store, "persons", "id_number", differ, _WHOLE_PERSON)  # whole records
         marks: list[tuple[str, str, int]] = []
-        for line, _, hkey, _ in chunk:
+        for line, _, hkey in chunk:
             if line not in rows:
                 if not hkey:
                     reject(line, "address", "", "新增人员须填写现住址（该人不在库中）")

@@ -227,34 +227,34 @@ def _read_rows(
     # ID number -> the first row giving it: a few MB for a district's roster, held
     # while the sheet is read (the sheet itself is several times that) and no longer.
     claimed: dict[str, int] = {}
-    for number, cells in enumerate(rows, header_row + 1):
-        if progress is not None and number % 1000 == 0:
-            progress("读取花名册", number, max(estimate, number))
-        raw: dict[str, Any] = {}
-        width = len(cells)
-        for key, index in columns:
-            if index < width:
-                value = cells[index]
-                if value is not None and not (isinstance(value, str) and not value.strip()):
-                    raw[key] = value
-        if not raw:
-            roster.blank_rows += 1
-            continue
-        if set(raw) == {"name"} and all(
-            c is None or (isinstance(c, str) and not c.strip())
-            for i, c in enumerate(cells)
-            if i != found["name"]
-        ):
-            # A footer such as "制表人：" in the name column only.
-            roster.blank_rows += 1
-            continue
-        outcome = _clean_row(roster, number, raw, today, id_column, claimed)
-        if isinstance(outcome, Rejection):
-            roster.rejected.append(outcome)
-        else:
-            roster.spool.add(outcome)
-            roster.accepted += 1
-    roster.spool.flush()
+    with roster.spool.filling():  # accepted rows written meanwhile, on a thread
+        for number, cells in enumerate(rows, header_row + 1):
+            if progress is not None and number % 1000 == 0:
+                progress("读取花名册", number, max(estimate, number))
+            raw: dict[str, Any] = {}
+            width = len(cells)
+            for key, index in columns:
+                if index < width:
+                    value = cells[index]
+                    if value is not None and not (isinstance(value, str) and not value.strip()):
+                        raw[key] = value
+            if not raw:
+                roster.blank_rows += 1
+                continue
+            if set(raw) == {"name"} and all(
+                c is None or (isinstance(c, str) and not c.strip())
+                for i, c in enumerate(cells)
+                if i != found["name"]
+            ):
+                # A footer such as "制表人：" in the name column only.
+                roster.blank_rows += 1
+                continue
+            outcome = _clean_row(roster, number, raw, today, id_column, claimed)
+            if isinstance(outcome, Rejection):
+                roster.rejected.append(outcome)
+            else:
+                roster.spool.add(outcome)
+                roster.accepted += 1
     if progress is not None:
         progress("读取花名册", estimate, estimate)
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
+import marshal
 import sqlite3
 import tempfile
 import weakref
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -30,6 +31,7 @@ from canxie_tui.excel.roster.columns import (
     PERSON_FIELDS,
     address_key,
 )
+from canxie_tui.store.writer import Writer, writing
 
 __all__ = ["NEW_TARGET", "RosterRow", "Spool", "SpoolError", "household_key"]
 
@@ -86,12 +88,14 @@ CREATE INDEX rows_target ON rows(target, row);
 CREATE TABLE known (hkey TEXT PRIMARY KEY, household_id TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE new_households (
     target TEXT PRIMARY KEY,         -- 'new:' + hkey
-    household_values TEXT NOT NULL,  -- JSON: the first non-blank value of each field
-    columns TEXT NOT NULL DEFAULT '' -- apply: the new household's columns as inserted (JSON)
+    household_values BLOB NOT NULL,  -- the first non-blank value of each field (_pack)
+    columns BLOB NOT NULL DEFAULT '' -- apply: the new household's columns as inserted (_pack)
 ) WITHOUT ROWID;
 """
 NEW_TARGET = "new:"  # a rows.target for a household the import creates
-_JSON = json.JSONEncoder(ensure_ascii=False)
+# A household's values and columns, as the spool keeps them: Python's own format for
+# its own private file (a fifth of JSON's cost both ways; never read by anything else).
+_pack, _unpack = marshal.dumps, marshal.loads
 T = TypeVar("T")
 
 
@@ -150,6 +154,7 @@ class Spool:
         self.conn = sqlite3.connect("", check_same_thread=False)
         self.conn.executescript(_SPOOL_SCHEMA.format(value_columns=self.value_columns))
         self._pending: list[tuple[Any, ...]] = []
+        self._writer: Writer | None = None
         self._closer = weakref.finalize(self, self.conn.close)
 
     def close(self) -> None:
@@ -171,15 +176,32 @@ class Spool:
             self.flush()
 
     def flush(self) -> None:
-        width = 4 + len(self.person_columns) + len(self.household_columns)
-        marks = ", ".join("?" for _ in range(width))
+        columns = ("row", "id_number", "hkey", "certified", *self.person_columns)
+        columns += self.household_columns
+        if self._writer is not None:  # written on the writer's thread while rows are read
+            self._writer.insert("rows", columns, self._pending)
+            self._pending = []
+            return
         self.conn.executemany(
-            f"INSERT INTO rows (row, id_number, hkey, certified, {self.value_columns}) "
-            f"VALUES ({marks})",
+            f"INSERT INTO rows ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
             self._pending,
         )
         self._pending.clear()
         self.conn.commit()
+
+    @contextmanager
+    def filling(self) -> Iterator[None]:
+        """`add` for the block writes on a thread of its own (`store.writer`), while
+        the next rows are read and checked; all written when the block ends."""
+        try:
+            with writing(self.conn) as self._writer:
+                yield
+                self.flush()
+            self.conn.commit()
+        except sqlite3.Error as err:
+            raise _spool_failed(err) from err
+        finally:
+            self._writer = None
 
     def chunks(
         self, where: str = "1", params: Sequence[Any] = (), size: int = _FLUSH
@@ -192,19 +214,26 @@ class Spool:
         while batch := cursor.fetchmany(size):
             yield [self._decode(*values) for values in batch]
 
-    def keyed(self, size: int = _FLUSH) -> Iterator[list[tuple[int, str, str, tuple[Any, ...]]]]:
-        """(row, ID number, address key, values) of every spooled row in row order,
-        `size` at a time: what matching needs, the values decoded (`decode`) only for
-        rows that match someone (none in a first import)."""
-        cursor = self.conn.execute(
-            f"SELECT row, id_number, hkey, {self.value_columns} FROM rows ORDER BY row"
-        )
+    def keyed(self, size: int = _FLUSH) -> Iterator[list[tuple[int, str, str]]]:
+        """(row, ID number, address key) of every spooled row in row order, `size` at
+        a time: what matching needs; the values only for rows that match someone
+        (`rows_of`; none in a first import)."""
+        cursor = self.conn.execute("SELECT row, id_number, hkey FROM rows ORDER BY row")
         while batch := cursor.fetchmany(size):
-            yield [(row, number, hkey, tuple(values)) for row, number, hkey, *values in batch]
+            yield batch
 
-    def decode(self, row: int, number: str, values: tuple[Any, ...]) -> RosterRow:
-        """A row from `keyed` as read."""
-        return self._decode(row, number, *values)
+    def rows_of(self, rows: Sequence[int]) -> dict[int, RosterRow]:
+        """Some spooled rows, by row number."""
+        found: dict[int, RosterRow] = {}
+        for start in range(0, len(rows), _FLUSH):
+            chunk = list(rows[start : start + _FLUSH])
+            for values in self.conn.execute(
+                f"SELECT row, id_number, {self.value_columns} FROM rows "
+                f"WHERE row IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
+                found[values[0]] = self._decode(*values)
+        return found
 
     # -- what preview and apply keep here ----------------------------------------------
     def reset(self) -> None:
@@ -283,7 +312,7 @@ class Spool:
     def add_new_households(self, items: list[tuple[str, dict[str, str]]]) -> None:
         self.conn.executemany(
             "INSERT INTO new_households (target, household_values) VALUES (?, ?)",
-            [(target, _JSON.encode(values)) for target, values in items],
+            [(target, _pack(values)) for target, values in items],
         )
         self.conn.commit()
 
@@ -296,14 +325,14 @@ class Spool:
             "ORDER BY target LIMIT ?",
             (after, size),
         ).fetchall():
-            yield [(target, json.loads(values)) for target, values in batch]
+            yield [(target, _unpack(values)) for target, values in batch]
             after = batch[-1][0]
 
     def set_columns(self, items: list[tuple[str, dict[str, Any]]]) -> None:
         """(target, columns) of households just inserted, for their new members."""
         self.conn.executemany(
             "UPDATE new_households SET columns = ? WHERE target = ?",
-            [(_JSON.encode(columns), target) for target, columns in items],
+            [(_pack(columns), target) for target, columns in items],
         )
         self.conn.commit()
 
@@ -329,7 +358,7 @@ class Spool:
                 if columns:
                     house = houses.get(target)
                     if house is None:
-                        house = houses[target] = json.loads(columns)
+                        house = houses[target] = _unpack(columns)
                 out.append((self._decode(*values), target, house, certified))
             houses.clear()
             yield out
