@@ -24,7 +24,7 @@ from typing import Any
 from canxie_tui.store import records
 from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import StoreError
-from canxie_tui.store.writer import Job, Writer, encode, insert_sql
+from canxie_tui.store.writer import Job, Writer, statement
 
 __all__ = ["Appender"]
 
@@ -71,12 +71,12 @@ class Appender:
         columns, values = records.stamped(self.store, rows, self.now)
         first, self.next_pk = self.next_pk, self.next_pk + len(rows)
         pks = range(first, self.next_pk)
-        sql = insert_sql(self.table, ("pk", *columns))
-        text = encode([(pk, *row) for pk, row in zip(pks, values, strict=True)])
+        sent = [(pk, *row) for pk, row in zip(pks, values, strict=True)]
+        params = statement(self.table, ("pk", *columns), sent)
         afters = self._json(columns, values)
         if afters is None:
-            return writer.submit(_insert_stored, sql, text, self.table, first, len(rows))
-        writer.execute(sql, text)
+            return writer.submit(_insert_stored, params, self.table, first, len(rows))
+        writer.execute(*params)
         return Job.done(list(zip(pks, (row["id"] for row in rows), afters, strict=True)))
 
     def _json(self, columns: list[str], values: list[tuple[Any, ...]]) -> list[str] | None:
@@ -124,10 +124,11 @@ def _literal(value: Any) -> str:
 
 
 def _insert_stored(
-    conn: sqlite3.Connection, sql: str, text: str, table: str, first: int, count: int
+    conn: sqlite3.Connection, params: tuple[Any, ...], table: str, first: int, count: int
 ) -> list[tuple[int, str, str]]:
-    """On the writer: insert, then read the rows back in one row (`stored_rows`)."""
-    conn.execute(sql, (text,))
+    """On the writer: insert (`writer.statement`), then read the rows back in one row
+    (`records.stored_rows`)."""
+    conn.execute(params[0], params[1:])
     stored = records.stored_rows(conn, table, first - 1, at_once=True)
     if len(stored) != count:
         raise StoreError(records.COUNT_MISMATCH)

@@ -27,9 +27,10 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Job", "Writer", "encode", "insert_sql", "writing"]
+__all__ = ["Job", "Writer", "encode", "insert_sql", "statement", "writing"]
 
 T = TypeVar("T")
 # While a writer runs: how long a busy thread keeps the GIL from a thread that wants
@@ -40,17 +41,25 @@ _DEPTH = 8  # jobs queued ahead of the writer: memory stays bounded by a few bat
 encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 
-@functools.lru_cache(maxsize=32)
-def insert_sql(table: str, columns: tuple[str, ...], long: str = "") -> str:
-    """INSERT of `columns` from a JSON array of arrays (one parameter), in its order.
+_VALUE, _LONG, _SAME = "value", "long", "same"  # how `insert` sends a column
 
-    `long`: a column whose texts come as bytes in a second parameter, each row's as
-    (offset, length) in its place (`Writer.insert`).
+
+@functools.lru_cache(maxsize=64)
+def insert_sql(table: str, columns: tuple[str, ...], kinds: tuple[str, ...] = ()) -> str:
+    """INSERT of `columns` from a JSON array of arrays (parameter 1), in its order.
+
+    `kinds` (default: every column a value of the arrays): per column `_VALUE`, or
+    `_LONG`, a text that comes as bytes in parameter 2, each row's as (offset,
+    length) among its values, or `_SAME`, one value for every row, in the next
+    parameter (`Writer.insert`).
     """
     assert all(c.isidentifier() for c in (table, *columns)), (table, columns)
-    values, at = [], 0
-    for column in columns:
-        if column == long:
+    values, at, param = [], 0, 3 if _LONG in kinds else 2
+    for kind in kinds or (_VALUE,) * len(columns):
+        if kind == _SAME:
+            values.append(f"?{param}")
+            param += 1
+        elif kind == _LONG:
             values.append(f"CAST(substr(?2, value ->> {at}, value ->> {at + 1}) AS TEXT)")
             at += 2
         else:
@@ -90,8 +99,46 @@ class Job(Generic[T]):
         self._done.set()
 
 
-def _execute(conn: sqlite3.Connection, sql: str, *params: str | bytes) -> None:
+def _execute(conn: sqlite3.Connection, sql: str, *params: Any) -> None:
     conn.execute(sql, params)
+
+
+def statement(
+    table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], long: str = ""
+) -> tuple[Any, ...]:
+    """The INSERT of `rows` (values in `columns`' order, at least one row) as one
+    statement, and its parameters: JSON of the values, then the rest (`insert_sql`).
+
+    A column with one value in every row (a time stamp, the operator, a default) is
+    sent once.  `long`: a column of long texts (an audit entry's row as JSON), sent
+    as bytes beside the JSON rather than escaped into it (SQLite took a third longer
+    to read them back out: 0.36 against 0.25 s for 30k entries).
+    """
+    first = rows[0]
+    kinds = tuple(
+        _LONG
+        if name == long and all(row[i] is not None for row in rows)
+        else _SAME
+        if _same(rows, i)
+        else _VALUE
+        for i, name in enumerate(columns)
+    )
+    sent = [i for i, kind in enumerate(kinds) if kind != _SAME]
+    pick = itemgetter(*sent) if len(sent) > 1 else lambda row: tuple(row[i] for i in sent)
+    values = [pick(row) for row in rows]
+    same = [first[i] for i, kind in enumerate(kinds) if kind == _SAME]
+    sql = insert_sql(table, tuple(columns), kinds)
+    if _LONG in kinds:
+        values, texts = _apart(values, sent.index(kinds.index(_LONG)))
+        return (sql, encode(values), texts, *same)
+    return (sql, encode(values), *same)
+
+
+def _same(rows: Sequence[Sequence[Any]], at: int) -> bool:
+    """Whether every row has the same value at `at` (of the same type: 1 is not 1.0)."""
+    value = rows[0][at]
+    kind = type(value)
+    return all(row[at] == value and type(row[at]) is kind for row in rows)
 
 
 def _apart(rows: Sequence[Sequence[Any]], at: int) -> tuple[list[tuple[Any, ...]], bytes]:
@@ -128,27 +175,17 @@ class Writer:
         self._jobs.put((job, fn, args))
         return job
 
-    def execute(self, sql: str, *params: str | bytes) -> Job[None]:
-        """Queue one statement with its parameters (text or bytes: nothing to convert)."""
+    def execute(self, sql: str, *params: Any) -> Job[None]:
+        """Queue one statement with its parameters."""
         return self.submit(_execute, sql, *params)
 
     def insert(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], long: str = ""
     ) -> None:
-        """Queue an insert of `rows` (values in `columns`' order) as one statement.
-
-        `long`: a column of long texts (an audit entry's row as JSON), sent as bytes
-        beside the JSON rather than escaped into it (SQLite took a third longer to
-        read them back out: 0.36 against 0.25 s for 30k entries).
-        """
-        if not rows:
-            return
-        at = columns.index(long) if long else -1
-        if at < 0 or any(row[at] is None for row in rows):
-            self.execute(insert_sql(table, tuple(columns)), encode(rows))
-        else:
-            values, texts = _apart(rows, at)
-            self.execute(insert_sql(table, tuple(columns), long), encode(values), texts)
+        """Queue an insert of `rows` (values in `columns`' order) as one statement
+        (`statement`)."""
+        if rows:
+            self.execute(*statement(table, columns, rows, long))
 
     def close(self) -> None:
         """Wait for every queued job; raise the first error."""

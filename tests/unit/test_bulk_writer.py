@@ -36,6 +36,18 @@ def test_writer_writes_in_order_and_texts_come_back_exactly(store: Store) -> Non
     assert [type(v) for v in conn.execute("SELECT n, text FROM t LIMIT 1").fetchone()] == [int, str]
 
 
+def test_a_value_every_row_shares_is_stored_as_each_row_gives_it(store: Store) -> None:
+    conn = _scratch(store)
+    rows = [(1, "同", 1), (2, "同", 1.0), (3, "同", None)]  # 1 == 1.0, but not the same
+    with writing(conn) as writer:
+        writer.insert("t", ("n", "text", "other"), rows)
+    assert conn.execute("SELECT n, text, other FROM t ORDER BY n").fetchall() == [
+        (1, "同", "1"),
+        (2, "同", "1.0"),
+        (3, "同", None),
+    ]
+
+
 def test_the_first_failure_stops_the_writer_and_is_raised_at_the_end(store: Store) -> None:
     conn = _scratch(store)
     with pytest.raises(sqlite3.OperationalError, match="no such table"), writing(conn) as writer:
