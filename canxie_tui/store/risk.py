@@ -26,10 +26,12 @@ import json
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from canxie_tui.store.register_sql import in_register
-from canxie_tui.store.writer import Writer, encode
+
+if TYPE_CHECKING:  # only a roster import writes through one: not imported at each start
+    from canxie_tui.store.writer import Writer
 
 __all__ = ["MEMBER_HOUSEHOLD", "MEMBER_PERSON", "pending", "refresh", "refresh_all", "write_new"]
 
@@ -122,6 +124,8 @@ def write_new(conn: sqlite3.Connection, rows: Iterable[Any], certified: Mapping[
 def write_new_by(writer: Writer, rows: Iterable[Any], certified: Mapping[str, int]) -> None:
     """`write_new` as statements of `writer` (`store.writer`): the profiles are
     computed here, written on the writer's thread."""
+    from canxie_tui.store.writer import encode
+
     values = _values(rows, certified)
     values.sort()  # as `_insert`
     writer.insert("risk_profile", PROFILE_COLUMNS, values)
