@@ -14,7 +14,7 @@ from canxie_tui.store.connection import Store
 from canxie_tui.ui.app import CanxieApp
 from canxie_tui.ui.screens.emergency import EmergencyScreen
 from canxie_tui.ui.screens.survey import SurveyScreen
-from tests.app.conftest import settle
+from tests.app.conftest import press_for, settle
 from tests.conftest import Make, open_store
 from tests.e2e.conftest import run
 
@@ -40,10 +40,7 @@ async def test_the_roll_call_screen_groups_them_apart(district: Store) -> None:
     app = CanxieApp(district.path, store=district)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        await pilot.press("j")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, EmergencyScreen)
+        screen = await press_for(pilot, "j", EmergencyScreen)
         await pilot.press("g")  # grouped by grid
         await settle(pilot)
         table = screen.query_one("#rollcall", DataTable)
@@ -60,10 +57,8 @@ async def test_the_survey_screen_counts_them_apart(district: Store) -> None:
     app = CanxieApp(district.path, store=district)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        await pilot.press("v")
-        await settle(pilot)
-        assert isinstance(app.screen, SurveyScreen)
-        head = str(app.screen.query_one("#survey-progress", Static).render())
+        screen = await press_for(pilot, "v", SurveyScreen)
+        head = str(screen.query_one("#survey-progress", Static).render())
     assert "新华社区（500105005006） 0/1" in head and "新华社区（500105006011） 0/1" in head
 
 
