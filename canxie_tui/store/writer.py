@@ -30,12 +30,38 @@ from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Job", "Writer", "encode", "insert_sql", "statement", "writing"]
+__all__ = ["Job", "Writer", "encode", "statement", "writing"]
 
 T = TypeVar("T")
 # While a writer runs: how long a busy thread keeps the GIL from a thread that wants
 # it back (Python's default is 5 ms; the writer asks once per statement).
 _SWITCH_INTERVAL = 0.0002
+
+
+class _Switch:
+    """The interpreter's switch interval, short while any writer runs (writers may
+    overlap: the first one in shortens it, the last one out puts it back)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._writers = 0
+        self._saved = 0.0
+
+    def enter(self) -> None:
+        with self._lock:
+            if not self._writers:
+                self._saved = sys.getswitchinterval()
+                sys.setswitchinterval(min(self._saved, _SWITCH_INTERVAL))
+            self._writers += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._writers -= 1
+            if not self._writers:
+                sys.setswitchinterval(self._saved)
+
+
+_switch = _Switch()
 _DEPTH = 8  # jobs queued ahead of the writer: memory stays bounded by a few batches
 # Rows for `insert`'s one parameter (the C encoder; text as it is, not \u-escaped).
 encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
@@ -45,7 +71,7 @@ _VALUE, _LONG, _SAME = "value", "long", "same"  # how `insert` sends a column
 
 
 @functools.lru_cache(maxsize=64)
-def insert_sql(table: str, columns: tuple[str, ...], kinds: tuple[str, ...] = ()) -> str:
+def _insert_sql(table: str, columns: tuple[str, ...], kinds: tuple[str, ...] = ()) -> str:
     """INSERT of `columns` from a JSON array of arrays (parameter 1), in its order.
 
     `kinds` (default: every column a value of the arrays): per column `_VALUE`, or
@@ -107,7 +133,7 @@ def statement(
     table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], long: str = ""
 ) -> tuple[Any, ...]:
     """The INSERT of `rows` (values in `columns`' order, at least one row) as one
-    statement, and its parameters: JSON of the values, then the rest (`insert_sql`).
+    statement, and its parameters: JSON of the values, then the rest (`_insert_sql`).
 
     A column with one value in every row (a time stamp, the operator, a default) is
     sent once.  `long`: a column of long texts (an audit entry's row as JSON), sent
@@ -127,7 +153,7 @@ def statement(
     pick = itemgetter(*sent) if len(sent) > 1 else lambda row: tuple(row[i] for i in sent)
     values = [pick(row) for row in rows]
     same = [first[i] for i, kind in enumerate(kinds) if kind == _SAME]
-    sql = insert_sql(table, tuple(columns), kinds)
+    sql = _insert_sql(table, tuple(columns), kinds)
     if _LONG in kinds:
         values, texts = _apart(values, sent.index(kinds.index(_LONG)))
         return (sql, encode(values), texts, *same)
@@ -162,10 +188,9 @@ class Writer:
         self._error: BaseException | None = None
         self._stop = False
         self._thread = threading.Thread(target=self._work, name="canxie-writer", daemon=True)
-        self._switch = sys.getswitchinterval()
 
     def start(self) -> None:
-        sys.setswitchinterval(min(self._switch, _SWITCH_INTERVAL))
+        _switch.enter()
         self._thread.start()
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Job[T]:
@@ -198,10 +223,11 @@ class Writer:
         self._end()
 
     def _end(self) -> None:
-        if self._thread.is_alive():
-            self._jobs.put(None)
-            self._thread.join()
-        sys.setswitchinterval(self._switch)
+        if not self._thread.is_alive():
+            return
+        self._jobs.put(None)
+        self._thread.join()
+        _switch.leave()
 
     def _raise(self) -> None:
         if self._error is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 import threading
 from pathlib import Path
 
@@ -73,6 +74,21 @@ def test_abort_drops_the_jobs_not_started(store: Store) -> None:
     threading.Timer(0.2, go.set).start()  # after `abort` has said stop
     writer.abort()
     assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+
+
+def test_the_switch_interval_is_short_while_any_writer_runs(store: Store) -> None:
+    before = sys.getswitchinterval()
+    other = store.clone()
+    try:
+        first, second = Writer(store.db.conn), Writer(other.db.conn)
+        first.start()
+        second.start()
+        first.close()  # not in the order they started
+        assert sys.getswitchinterval() < before
+        second.close()
+    finally:
+        other.close()
+    assert sys.getswitchinterval() == before
 
 
 def test_appended_records_hold_in_their_audit_json_the_row_as_stored(
