@@ -70,7 +70,7 @@ from canxie_tui.domain.emergency import (
     weights_for,
 )
 from canxie_tui.domain.models import Household, Person
-from canxie_tui.store import emergency, places, register, session
+from canxie_tui.store import emergency, register, session
 from canxie_tui.store.connection import Store
 
 TODAY = date(2026, 11, 27)
@@ -169,6 +169,8 @@ WHERE p.status = 'active' AND p.category IS NOT NULL
 
 def before_list(store: Store, kind: str) -> list[Priority]:
     """The list as built before the cache was patched (load_facts, then rank)."""
+    from canxie_tui.store import places  # here: trees before it run the edit cases too
+
     rows = store.db.conn.execute(_BEFORE_SQL).fetchall()
     certified = Counter(row[1] for row in rows)
     relabel = places.relabelled(store)  # two communities of one name: listed apart
