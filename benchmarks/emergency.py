@@ -8,11 +8,19 @@ times, on one connection in one run, for each event kind:
 - warm: the list again (the screen's every refresh and mark): the kept ranking
   plus the event's checks, with and without a search ("3栋", "王");
 - after one register edit (a person's phone or care flags, a household's
-  flags: an audited write, untimed, which computes the household's stored risk
-  profiles), the list again: the profiles are read and ranked again;
+  flags: an audited write, untimed, committed as the screens commit it, which
+  stores the household's risk profiles with it), the list again: the profiles
+  are read and ranked again;
+- after a change whose profiles the list computes in memory (a read never
+  writes): another tool's committed write outside the store's transactions, and
+  an edit in a transaction still open;
 - with an event and 1,000 people already checked: the roll call, marking one
-  more, and an edit (edits and marks inside savepoints that are rolled back,
-  so the database is left as it was).
+  more, and an edit.
+The cases that edit commit their edits, marks and event, as a user's screens do, on
+a scratch copy of the database (SQLite's backup, deleted after): the kept database
+is left as it was.  (Edits inside one savepoint rolled back at the end, as these
+cases were once made, never commit: every read after them computed the profiles in
+memory, a path a user meets only after another tool's write.)
 Each list is read as a user sees it: its length and its first page of rows.
 
 Baselines measured in the same run, for 停电:
@@ -21,7 +29,8 @@ Baselines measured in the same run, for 停电:
   the same as the list's, and it is timed by turns with the cold list;
 - with `--before SRC` (a source tree of the code before, e.g. `git archive`
   unpacked): its first list in fresh processes too, on a copy of the database
-  made before this code migrated it (`before-<name>` in --dir);
+  made before this code migrated it (`before-<name>` in --dir), and the edit
+  cases, by this script in a process of that tree, on a scratch copy of it;
 - naive: one query per person for the person, the household and the
   household's certificate holders, then the same ranking.
 
@@ -45,7 +54,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from timing import p95, timed  # benchmarks/timing.py
+from timing import in_tree, p95, timed  # benchmarks/timing.py
 
 from canxie_tui.demo.builder import build_demo
 from canxie_tui.domain import codes
@@ -61,7 +70,7 @@ from canxie_tui.domain.emergency import (
     weights_for,
 )
 from canxie_tui.domain.models import Household, Person
-from canxie_tui.store import emergency, places, register, session
+from canxie_tui.store import emergency, register, session
 from canxie_tui.store.connection import Store
 
 TODAY = date(2026, 11, 27)
@@ -160,6 +169,8 @@ WHERE p.status = 'active' AND p.category IS NOT NULL
 
 def before_list(store: Store, kind: str) -> list[Priority]:
     """The list as built before the cache was patched (load_facts, then rank)."""
+    from canxie_tui.store import places  # here: trees before it run the edit cases too
+
     rows = store.db.conn.execute(_BEFORE_SQL).fetchall()
     certified = Counter(row[1] for row in rows)
     relabel = places.relabelled(store)  # two communities of one name: listed apart
@@ -295,6 +306,117 @@ def edits(store: Store) -> dict[str, Callable[[int], object]]:
     }
 
 
+def another_tools_edit(store: Store) -> Callable[[int], object]:
+    """A change of care flags written by another tool on a connection of its own,
+    committed outside the store's transactions: no audit entry, its household's
+    profile still to compute (the list computes it in memory, the next commit stores it)."""
+    import sqlite3
+    from contextlib import closing
+
+    person_id = store.scalar(
+        "SELECT id FROM persons WHERE status = 'active' AND category IS NOT NULL "
+        "LIMIT 1 OFFSET 20000"
+    )
+
+    def edit(n: int) -> object:
+        flags = '["bedridden"]' if n % 2 else '["powered_device"]'
+        with closing(sqlite3.connect(store.path)) as tool, tool:
+            return tool.execute(
+                "UPDATE persons SET care_flags = ? WHERE id = ?", (flags, person_id)
+            ).rowcount
+
+    return edit
+
+
+def scratch_copy(db: Path, directory: Path) -> Path:
+    """A copy of `db` (SQLite's backup: with what its WAL holds) for the cases that
+    commit their edits as the screens do; deleted after them, so the kept database
+    stays as it was."""
+    import sqlite3
+    from contextlib import closing
+
+    copy = directory / f"scratch-{db.name}"
+    with closing(sqlite3.connect(db)) as source, closing(sqlite3.connect(copy)) as target:
+        source.backup(target)
+    return copy
+
+
+Case = tuple[str, list[float], int]  # name, milliseconds, rows
+
+
+def edit_cases(db: Path | str, runs: int) -> tuple[list[Case], str]:
+    """The list after register edits, on `db` (a scratch copy: edits are committed).
+
+    Each edit is made as a user's screen makes it, committed by the store's own
+    transaction, which stores the household's profiles with it; then, as a user
+    meets it less often, a register change whose profiles the list computes in
+    memory (another tool's write, and an edit in a transaction still open, rolled
+    back).  Then an event with 1,000 people checked: the roll call, a mark, an edit;
+    and the event's progress line.
+    """
+    store = session.open_store(Path(db), clock=clock)
+    conn, slow_runs, found = store.db.conn, max(5, runs // 3), []
+
+    def case(name: str, edit: Callable[[int], object], read: Callable[[], int]) -> None:
+        times, rows = [], 0
+        for n in range(slow_runs * 3):
+            read()  # the list kept before the edit
+            edit(n)
+            start = time.perf_counter()
+            rows = read()
+            times.append((time.perf_counter() - start) * 1000)
+        found.append((name, times, rows))
+
+    def listing() -> int:
+        return len(page(emergency.priority_list(store, None, kind="power")))
+
+    made = edits(store)
+    for label, edit in made.items():
+        case(f"停电 after an edit of {label}", edit, listing)
+    case("停电 after another tool's edit (in memory)", another_tools_edit(store), listing)
+    conn.execute("SAVEPOINT bench")
+    try:
+        case("停电 after an edit, uncommitted (in memory)", made["a person's care flags"], listing)
+    finally:
+        conn.execute("ROLLBACK TO bench")
+        conn.execute("RELEASE bench")
+
+    event = emergency.start_event(store, "flood", "benchmark")
+    ranked = emergency.priority_list(store, event)
+    statuses = ("safe", "safe", "safe", "help", "moved", "unreachable")
+    with store.transaction():  # untimed setup: one commit
+        for i, row in enumerate(ranked[:1000]):
+            emergency.set_status(store, event, row.person.person_id, statuses[i % 6])
+
+    def with_checks() -> int:
+        call = emergency.roll_call(store, event)
+        page(call.rows)
+        return call.total
+
+    found.append(("汛期 event, 1000 checked, warm", timed(with_checks, runs), with_checks()))
+    mark_times = []
+    for row in ranked[1000 : 1000 + slow_runs * 3]:
+        start = time.perf_counter()
+        emergency.set_status(store, event, row.person.person_id, "safe")
+        with_checks()
+        mark_times.append((time.perf_counter() - start) * 1000)
+    found.append(("mark one + refresh list", mark_times, with_checks()))
+    case("汛期 event, after an edit", made["a person's care flags"], with_checks)
+    progress = emergency.progress(store, event).text
+    store.close()
+    return found, progress
+
+
+# The edit cases in a process of a source tree (this one, or `--before`'s): this
+# script's cases with that tree's package, alike for both; their figures as JSON.
+_EDITS = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from emergency import edit_cases
+print(json.dumps(edit_cases(sys.argv[2], int(sys.argv[3]))))
+"""
+
+
 # -- the run ---------------------------------------------------------------------------------
 def open_district(directory: Path) -> Store:
     """The district register: visits.py's full database if it is there, else our own."""
@@ -416,59 +538,26 @@ def main() -> int:
                 f"高温 warm, search “{query}”", timed(narrowed, args.runs), len(narrowed()), GOAL_MS
             )
 
-        conn = store.db.conn
-        conn.execute("SAVEPOINT bench")
+        here, copies = Path(__file__).parent, [scratch_copy(store.path, args.dir or Path(tmp))]
         try:
-            emergency.clear_cache()
-            for label, edit in edits(store).items():
-                times = []
-                for n in range(slow_runs * 3):
-                    emergency.priority_list(store, None, kind="power")
-                    edit(n)
-                    start = time.perf_counter()
-                    rows = len(page(emergency.priority_list(store, None, kind="power")))
-                    times.append((time.perf_counter() - start) * 1000)
-                report(f"停电 after an edit of {label}", times, rows, GOAL_MS)
-        finally:
-            conn.execute("ROLLBACK TO bench")
-            conn.execute("RELEASE bench")
-
-        conn.execute("SAVEPOINT bench")
-        try:
-            event = emergency.start_event(store, "flood", "benchmark")
-            ranked = emergency.priority_list(store, event)
-            statuses = ("safe", "safe", "safe", "help", "moved", "unreachable")
-            for i, row in enumerate(ranked[:1000]):
-                emergency.set_status(store, event, row.person.person_id, statuses[i % 6])
-            call = emergency.roll_call(store, event)
-
-            def with_checks() -> object:
-                return page(emergency.roll_call(store, event).rows)
-
-            report(
-                "汛期 event, 1000 checked, warm", timed(with_checks, args.runs), call.total, GOAL_MS
+            print("\nafter an edit (each tree in a process of its own, on a scratch copy):")
+            if args.before is not None and before_db is not None:
+                copies.append(scratch_copy(before_db, args.dir or Path(tmp)))
+                cases, _ = in_tree(args.before, _EDITS, str(here), str(copies[1]), str(args.runs))
+                for name, times, rows in cases:
+                    report(f"{name}, before", times, rows, None)
+            cases, progress = in_tree(
+                here.parent, _EDITS, str(here), str(copies[0]), str(args.runs)
             )
-            mark_times = []
-            for row in ranked[1000 : 1000 + slow_runs * 3]:
-                start = time.perf_counter()
-                emergency.set_status(store, event, row.person.person_id, "safe")
-                page(emergency.roll_call(store, event).rows)
-                mark_times.append((time.perf_counter() - start) * 1000)
-            report("mark one + refresh list", mark_times, call.total, GOAL_MS)
-            edit = edits(store)["a person's care flags"]
-            edit_times = []
-            for n in range(slow_runs * 3):
-                edit(n)
-                start = time.perf_counter()
-                page(emergency.roll_call(store, event).rows)
-                edit_times.append((time.perf_counter() - start) * 1000)
-            report("汛期 event, after an edit", edit_times, call.total, GOAL_MS)
-            print(f"\n  progress: {emergency.progress(store, event).text}\n")
+            for name, times, rows in cases:
+                report(name, times, rows, GOAL_MS)
+            print(f"\n  progress: {progress}")
         finally:
-            conn.execute("ROLLBACK TO bench")
-            conn.execute("RELEASE bench")
+            for copy in copies:
+                for path in (copy, *(copy.with_name(copy.name + end) for end in ("-wal", "-shm"))):
+                    path.unlink(missing_ok=True)
+        print()
 
-        del ranked, call
         emergency.clear_cache()
         report(naive, timed(lambda: naive_list(store, "power"), 3), listed, None)
 
