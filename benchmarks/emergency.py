@@ -127,8 +127,9 @@ def fresh(db: Path, what: str, runs: int, src: Path | None = None) -> tuple[list
 
 
 def before_copy(directory: Path | None) -> Path | None:
-    """The copy of the district database the code before reads (made once, before
-    this code migrates the database), or None when it cannot be made."""
+    """The copy of the district database the code before reads, made once before this
+    code opens (and may migrate) the database; None when there is none to copy.  A
+    tree older than the database's schema refuses its copy when it opens it."""
     if directory is None:
         return None
     db, copy = (
@@ -139,12 +140,8 @@ def before_copy(directory: Path | None) -> Path | None:
         import sqlite3
 
         conn = sqlite3.connect(db)
-        migrated = conn.execute(
-            "SELECT 1 FROM _sqlite_migrations WHERE name = '0008_risk_profile'"
-        ).fetchone()
-        if migrated is None:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            conn.execute("VACUUM INTO ?", (str(copy),))
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("VACUUM INTO ?", (str(copy),))
         conn.close()
     return copy if copy.exists() else None
 
@@ -471,7 +468,7 @@ def main() -> int:
         report("停电 bare fetch of the same rows, fresh", bare, fetched, None)
         if args.before is not None:
             if before_db is None:
-                print("FAIL: no database for --before (build --dir anew: it was migrated)")
+                print("FAIL: no database for --before (build it in --dir first)")
                 return 1
             old, listed_old = fresh(before_db, "list", slow_runs, args.before)
             report("停电 cold, fresh process, before", old, listed_old, None)
