@@ -68,11 +68,11 @@ def distinct(found: dict[str, str], streets: dict[str, str]) -> dict[str, str]:
 def named(labels: dict[str, str], found: dict[str, str], typed: str) -> list[str]:
     """The codes a community as typed names: its code, its label, or a name (every
     community of that name: more than one where the name is shared)."""
-    typed = _bracketed(typed.strip())
+    typed = _bracketed(typed.strip())  # brackets either width, on both sides
     for code, shown in labels.items():
-        if typed in (code, shown):
+        if typed in (code, _bracketed(shown)):
             return [code]
-    return [code for code, name in found.items() if name == typed]
+    return [code for code, name in found.items() if _bracketed(name) == typed]
 
 
 def ambiguous_community(name: str, choices: list[str]) -> str:

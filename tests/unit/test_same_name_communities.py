@@ -157,3 +157,10 @@ def test_the_shortfall_and_expiry_lists_show_them_apart(district: Store) -> None
 def test_the_returns_awaited_name_them_apart(district: Store) -> None:
     missing = [name for _, name in month_status(district, "2026-11").missing]
     assert missing == [BY_CODE[CUNTAN[0]], "建新西路社区", BY_CODE[GUANYIN[0]]]
+
+
+def test_a_stored_name_with_half_width_brackets_is_named_either_way() -> None:
+    found = {"500105006011": "花园村(一)社区", "500105006012": "建新东路社区"}
+    labels = domain_places.distinct(found, {})
+    for typed in ("花园村(一)社区", "花园村（一）社区", " 花园村(一)社区 "):
+        assert domain_places.named(labels, found, typed) == ["500105006011"]
