@@ -188,10 +188,19 @@ class Writer:
         self._error: BaseException | None = None
         self._stop = False
         self._thread = threading.Thread(target=self._work, name="canxie-writer", daemon=True)
+        # Set when the thread is done (not `Thread.join`, which an interruption can make
+        # return while the thread still runs: Python 3.11's bpo-45274 handling).
+        self._finished = threading.Event()
+        self._running = False
 
     def start(self) -> None:
         _switch.enter()
-        self._thread.start()
+        try:
+            self._thread.start()
+        except BaseException:
+            _switch.leave()
+            raise
+        self._running = True
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Job[T]:
         """Queue `fn(conn, *args)`; its result (or error) in the job."""
@@ -223,17 +232,31 @@ class Writer:
         self._end()
 
     def _end(self) -> None:
-        if not self._thread.is_alive():
+        if not self._running:
             return
-        self._jobs.put(None)
-        self._thread.join()
-        _switch.leave()
+        try:
+            self._jobs.put(None)
+            self._finished.wait()
+        except BaseException:  # interrupted (Ctrl+C): stop all the same, then say so
+            self._stop = True
+            self._jobs.put(None)
+            self._finished.wait()
+            raise
+        finally:
+            self._running = False
+            _switch.leave()
 
     def _raise(self) -> None:
         if self._error is not None:
             raise self._error
 
     def _work(self) -> None:
+        try:
+            self._take()
+        finally:
+            self._finished.set()
+
+    def _take(self) -> None:
         while (queued := self._jobs.get()) is not None:
             job, fn, args = queued
             if self._stop or self._error is not None:
@@ -254,7 +277,7 @@ def writing(conn: sqlite3.Connection) -> Iterator[Writer]:
     writer.start()
     try:
         yield writer
-    except BaseException:
+        writer.close()
+    except BaseException:  # also an interruption while `close` waits
         writer.abort()
         raise
-    writer.close()

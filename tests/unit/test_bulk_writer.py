@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import sys
 import threading
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from canxie_tui.domain import ids
+from canxie_tui.excel.roster import apply as roster_apply
 from canxie_tui.excel.roster import importer as roster
-from canxie_tui.store import records
+from canxie_tui.store import bulk, records
 from canxie_tui.store.appender import Appender
 from canxie_tui.store.bulk import build_indexes, defer_indexes
 from canxie_tui.store.connection import Store
 from canxie_tui.store.writer import Writer, writing
 from tests.conftest import TODAY, Make
-from tests.unit.test_roster_import import _many, body_rows, write_roster
+from tests.unit.test_roster_import import _many, body_rows, fact_row, write_facts, write_roster
 
 TEXTS = ["", "普通", 'say "hi"', "back\\slash", "line\nbreak", "𠮷野家 😀", "tab\there", "'"]
 
@@ -74,6 +78,37 @@ def test_abort_drops_the_jobs_not_started(store: Store) -> None:
     threading.Timer(0.2, go.set).start()  # after `abort` has said stop
     writer.abort()
     assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+
+
+def test_ctrl_c_while_waiting_for_the_writer_stops_it_before_the_rollback(
+    store: Store,
+) -> None:
+    conn = _scratch(store)
+    started, go = threading.Event(), threading.Event()
+
+    def hold(conn: sqlite3.Connection) -> None:
+        started.set()
+        go.wait(5)
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    before = sys.getswitchinterval()
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt), store.transaction(), writing(conn) as writer:
+            writer.insert("t", ("n", "text", "other"), [(1, "a", "b")])
+            writer.submit(hold)
+            writer.insert("t", ("n", "text", "other"), [(2, "c", "d")])  # never runs
+            started.wait(5)
+            signal.setitimer(signal.ITIMER_REAL, 0.1)  # Ctrl+C while the block's end waits
+            threading.Timer(0.4, go.set).start()
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    assert not conn.in_transaction  # rolled back after the writer stopped, not before
+    assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+    assert sys.getswitchinterval() == before
+    assert not any(t.name == "canxie-writer" for t in threading.enumerate())
 
 
 def test_the_switch_interval_is_short_while_any_writer_runs(store: Store) -> None:
@@ -165,3 +200,30 @@ def test_a_roster_import_leaves_the_indexes_as_they_were(store: Store, tmp_path:
     assert result.added > 9
     assert _indexes(store.db.conn) == before
     assert records.verify_audit_chain(store) == []
+
+
+def test_persons_keep_their_indexes_while_households_are_written(
+    store: Store, make: Make, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new household with flags finds its members by idx_persons_household (a trigger):
+    dropped before the households, that was a scan of every person per household."""
+    make.person()  # a register not empty: without the index, each scan reads it all
+    people = [
+        fact_row(f"低保{i}", ids.make_id("500105", date(1960, 1, 1 + i), 7), 2, 3,
+                 f"新村{i}号", poverty="低保")
+        for i in range(6)
+    ]  # fmt: skip
+    path = write_facts(tmp_path / "f.xlsx", people)
+    households_then: list[int] = []
+
+    def deferring(conn: sqlite3.Connection, adding: dict[str, int]) -> list[str]:
+        if "persons" in adding:
+            households_then.append(conn.execute("SELECT count(*) FROM households").fetchone()[0])
+        return bulk.defer_indexes(conn, adding)
+
+    monkeypatch.setattr(roster_apply, "defer_indexes", deferring)
+    plan = roster.preview(store, roster.read_roster(path, today=TODAY))
+    assert roster.apply(store, plan).added == 6
+    assert households_then == [1 + 6]  # the new households were in when they went
+    flagged = store.scalar("SELECT count(*) FROM rule_inputs WHERE household_flags != 0")
+    assert flagged == 6

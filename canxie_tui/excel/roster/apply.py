@@ -203,11 +203,12 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
     homes, members = Appender(store, "households", now), Appender(store, "persons", now)
     joining: list[int] = []  # new people of households in the register: indexed at the end
     # A first import fills near-empty tables: their indexes are built after the rows.
+    # Persons' only once the households are in: a new household's trigger
+    # (`rule_inputs_household_insert`) finds its members by idx_persons_household.
     rebuild = defer_indexes(
         store.db.conn,
         {
             "households": plan.new_households,
-            "persons": plan.new,
             "search_terms": plan.new * _TERMS_PER_PERSON,
             "audit_log": plan.new + plan.new_households,
         },
@@ -229,6 +230,7 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
             spool.set_columns(
                 [(target, house) for (target, _), house in zip(batch, houses, strict=True)]
             )
+        persons = writer.submit(defer_indexes, {"persons": plan.new})
         for chunk in spool.new_people(size=_CHUNK):
             rows, fresh, in_register = people.rows(chunk)
             pks = [pk for pk, _, _ in log.add(writer, members, rows)]
@@ -252,7 +254,7 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
                 in_register,
             )
             step(len(chunk))
-        if rebuild:
+        if rebuild := rebuild + persons.result():
             writer.submit(build_indexes, rebuild)
     search.index_people(store, joining)
     _start_states(store, people.stated)
