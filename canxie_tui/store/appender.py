@@ -24,7 +24,7 @@ from typing import Any
 from canxie_tui.store import records
 from canxie_tui.store.connection import Store
 from canxie_tui.store.errors import StoreError
-from canxie_tui.store.writer import Job, Writer, statement
+from canxie_tui.store.writer import Insert, Job, Writer, statement
 
 __all__ = ["Appender"]
 
@@ -72,11 +72,11 @@ class Appender:
         first, self.next_pk = self.next_pk, self.next_pk + len(rows)
         pks = range(first, self.next_pk)
         sent = [(pk, *row) for pk, row in zip(pks, values, strict=True)]
-        params = statement(self.table, ("pk", *columns), sent)
+        insert = statement(self.table, ("pk", *columns), sent)
         afters = self._json(columns, values)
         if afters is None:
-            return writer.submit(_insert_stored, params, self.table, first, len(rows))
-        writer.execute(*params)
+            return writer.submit(_insert_stored, insert, self.table, first, len(rows))
+        writer.submit(insert.run, *insert.args)
         return Job.done(list(zip(pks, (row["id"] for row in rows), afters, strict=True)))
 
     def _json(self, columns: list[str], values: list[tuple[Any, ...]]) -> list[str] | None:
@@ -124,11 +124,11 @@ def _literal(value: Any) -> str:
 
 
 def _insert_stored(
-    conn: sqlite3.Connection, params: tuple[Any, ...], table: str, first: int, count: int
+    conn: sqlite3.Connection, insert: Insert, table: str, first: int, count: int
 ) -> list[tuple[int, str, str]]:
     """On the writer: insert (`writer.statement`), then read the rows back in one row
     (`records.stored_rows`)."""
-    conn.execute(params[0], params[1:])
+    insert.run(conn, *insert.args)
     stored = records.stored_rows(conn, table, first - 1, at_once=True)
     if len(stored) != count:
         raise StoreError(records.COUNT_MISMATCH)

@@ -41,6 +41,20 @@ def test_writer_writes_in_order_and_texts_come_back_exactly(store: Store) -> Non
     assert [type(v) for v in conn.execute("SELECT n, text FROM t LIMIT 1").fetchone()] == [int, str]
 
 
+def test_values_json_would_not_carry_whole_are_stored_as_bound(store: Store) -> None:
+    conn = _scratch(store)
+    nul = [(1, "新人\x00甲", "x"), (2, "新村0号", "y")]  # calamine reads _x0000_ so
+    other = [(3, "b", b"\x01\x02"), (4, "n", float("nan"))]
+    with writing(conn) as writer:
+        writer.insert("t", ("n", "text", "other"), nul)  # json_each would cut it
+        writer.insert("t", ("n", "text", "other"), other)  # JSON has no bytes, no NaN
+    assert conn.execute("SELECT n, text, other FROM t ORDER BY n").fetchall() == [
+        *nul,
+        (3, "b", b"\x01\x02"),
+        (4, "n", None),  # as sqlite3 binds a NaN
+    ]
+
+
 def test_a_value_every_row_shares_is_stored_as_each_row_gives_it(store: Store) -> None:
     conn = _scratch(store)
     rows = [(1, "同", 1), (2, "同", 1.0), (3, "同", None)]  # 1 == 1.0, but not the same
@@ -138,7 +152,12 @@ def test_appended_records_hold_in_their_audit_json_the_row_as_stored(
             "category": cat,
             "phone": phone,
         }
-        for name, cat, phone in (('王 "芳"', 3, "138"), ("李\\四", None, ""), ("𠮷", 1, "1"))
+        for name, cat, phone in (
+            ('王 "芳"', 3, "138"),
+            ("李\\四", None, ""),
+            ("𠮷", 1, "1"),
+            ("新人\x00甲", 2, "2"),  # a NUL: inserted row by row, stored whole
+        )
     ]
     odd = [{**rows[0], "id": records.new_id(), "phone": 13800000000}]  # a number for text
     conn = store.db.conn
@@ -151,7 +170,10 @@ def test_appended_records_hold_in_their_audit_json_the_row_as_stored(
         stored = records.stored_rows(conn, "persons", last)
     assert computed + read_back == stored
     assert '"phone": "13800000000"' in read_back[0][2]  # as SQLite stored it: text
-    assert [pk for pk, _, _ in stored] == list(range(last + 1, last + 5))
+    assert [pk for pk, _, _ in stored] == list(range(last + 1, last + 6))
+    assert conn.execute("SELECT name FROM persons WHERE pk = ?", (last + 4,)).fetchone() == (
+        "新人\x00甲",
+    )
 
 
 def _indexes(conn: sqlite3.Connection) -> list[tuple[str, str]]:
