@@ -543,3 +543,28 @@ def test_an_uncommitted_edit_of_care_flags_is_listed_reading_everyone_once(
         conn.execute("RELEASE caller")
         emergency.clear_cache()
     assert in_memory < 1.2 * stored  # 1.1x; 2.0x when each stored row was joined and checked
+
+
+def test_many_households_to_compute_are_listed_as_the_reference(
+    store: Store, make: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many households still to compute (a bulk write by another tool): the list is
+    sorted once rather than searched per row, and ranks as the reference does."""
+    emergency.clear_cache()
+    built = build(store, make, households=60)
+    event = emergency.start_event(store, "power", "停电")
+    conn = store.db.conn
+    conn.execute("SAVEPOINT caller")
+    try:
+        for n in range(0, 40, 3):
+            edit_person(store, built.active(n), care_flags=["bedridden"])
+        assert conn.execute("SELECT count(*) FROM risk_dirty").fetchone()[0] > 3
+        for few in (0, 10_000):  # sorted once; searched per row
+            monkeypatch.setattr(cache, "_FEW", few)
+            emergency.clear_cache()
+            rows = [_row(r) for r in emergency.roll_call(store, event).rows]
+            assert rows == reference(store, "power")
+    finally:
+        conn.execute("ROLLBACK TO caller")
+        conn.execute("RELEASE caller")
+        emergency.clear_cache()
