@@ -218,8 +218,11 @@ def test_a_deferred_unique_index_still_refuses_duplicates(store: Store, make: Ma
 def test_a_roster_import_leaves_the_indexes_as_they_were(store: Store, tmp_path: Path) -> None:
     before = _indexes(store.db.conn)
     path = write_roster(tmp_path / "f.xlsx", [*body_rows(), *_many(9)])
-    result = roster.apply(store, roster.preview(store, roster.read_roster(path, today=TODAY)))
+    plan = roster.preview(store, roster.read_roster(path, today=TODAY))
+    said: list[tuple[str, int, int]] = []
+    result = roster.apply(store, plan, progress=lambda *step: said.append(step))
     assert result.added > 9
+    assert said[-1] == ("保存（建立索引）", result.added, result.added)  # the last second
     assert _indexes(store.db.conn) == before
     assert records.verify_audit_chain(store) == []
 

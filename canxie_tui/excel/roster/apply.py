@@ -144,13 +144,13 @@ def apply(
     total = plan.new + len(plan.changed) + len(plan.household_changes)
     done = 0
 
-    def step(count: int = 1) -> None:
+    def step(count: int = 1, label: str = "写入数据库") -> None:
         nonlocal done
         done += count
         if _fail_after is not None and done >= _fail_after:
             raise RuntimeError(f"模拟故障：写入{done}行后中断（测试用）")
         if progress is not None and (done % 500 < count or done == total):
-            progress("写入数据库", done, total)
+            progress(label, done, total)
 
     try:
         with gc_paused(), scratch.busy(store.path, "导入花名册"), store.transaction():
@@ -170,7 +170,7 @@ def apply(
     )
 
 
-def _apply_changes(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> int:
+def _apply_changes(store: Store, plan: ImportPlan, step: Callable[..., None]) -> int:
     from dataclasses import replace
 
     for change in plan.household_changes:
@@ -190,7 +190,7 @@ def _apply_changes(store: Store, plan: ImportPlan, step: Callable[[int], None]) 
     return len(plan.household_changes)
 
 
-def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> tuple[int, int]:
+def _apply_new(store: Store, plan: ImportPlan, step: Callable[..., None]) -> tuple[int, int]:
     if not plan.new:
         return 0, 0
     from canxie_tui.store.site import get_site
@@ -254,7 +254,10 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[[int], None]) -> t
                 in_register,
             )
             step(len(chunk))
-        if rebuild := rebuild + persons.result():
+        rebuild += persons.result()
+        # What is left: the writer's last batches, the indexes put off, the commit.
+        step(0, "保存（建立索引）" if rebuild else "保存")
+        if rebuild:
             writer.submit(build_indexes, rebuild)
     search.index_people(store, joining)
     _start_states(store, people.stated)
