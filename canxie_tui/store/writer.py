@@ -89,10 +89,11 @@ def _insert_sql(table: str, columns: tuple[str, ...], kinds: tuple[str, ...] = (
             values.append(f"?{param}")
             param += 1
         elif kind == _LONG:
-            values.append(f"CAST(substr(?2, value ->> {at}, value ->> {at + 1}) AS TEXT)")
+            start, length = f"json_extract(value, '$[{at}]')", f"json_extract(value, '$[{at + 1}]')"
+            values.append(f"CAST(substr(?2, {start}, {length}) AS TEXT)")
             at += 2
         else:
-            values.append(f"value ->> {at}")
+            values.append(f"json_extract(value, '$[{at}]')")  # not ->>: SQLite 3.38+ only
             at += 1
     return (
         f"INSERT INTO {table} ({', '.join(columns)}) "
@@ -174,7 +175,7 @@ def statement(
             params = (encode(values), *same)
     except (TypeError, ValueError):  # bytes, NaN, infinity: JSON cannot carry them
         return _row_by_row(table, columns, rows)
-    if "\\u0000" in params[0]:  # `->>` would cut a text at its NUL
+    if "\\u0000" in params[0]:  # json_extract would cut a text at its NUL
         return _row_by_row(table, columns, rows)
     return Insert(_execute, (sql, *params))
 
