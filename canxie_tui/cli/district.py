@@ -178,7 +178,7 @@ _SIDES = {"district": "保留区里的版本", "incoming": "采用月报的版�
 
 def cmd_district_conflicts(args: argparse.Namespace) -> int:
     from canxie_tui.store.district import conflicts
-    from canxie_tui.store.records import FIELD_LABELS, TABLE_LABELS
+    from canxie_tui.store.labels import FIELD_LABELS, TABLE_LABELS
 
     with opened_store(args) as store:
         found = conflicts.list_conflicts(store, status=None if args.all else "open")
@@ -231,7 +231,7 @@ def cmd_district_conflicts(args: argparse.Namespace) -> int:
 
 def cmd_district_resolve(args: argparse.Namespace) -> int:
     from canxie_tui.store.district import conflicts
-    from canxie_tui.store.records import TABLE_LABELS
+    from canxie_tui.store.labels import TABLE_LABELS
 
     if args.file:
         with opened_store(args) as store:

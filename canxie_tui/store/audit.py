@@ -14,7 +14,8 @@ from typing import Any
 
 from canxie_tui.domain.ids import mask_id, mask_ids_in_text
 from canxie_tui.store.connection import Store
-from canxie_tui.store.records import _BOOKKEEPING, FIELD_LABELS, TABLE_LABELS
+from canxie_tui.store.labels import FIELD_LABELS, TABLE_LABELS
+from canxie_tui.store.records import _BOOKKEEPING
 
 _MASKED = ("id_number", "cert_number")
 

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from canxie_tui.store import schema
-from canxie_tui.store.records import TABLE_LABELS, derived
+from canxie_tui.store.labels import TABLE_LABELS
+from canxie_tui.store.records import derived
 
 OBJECT_LABELS = {"table": "表", "trigger": "触发器", "view": "视图", "index": "索引"}
 # A database built by `canxie demo` inserts its rows in bulk under one summary entry.
@@ -43,7 +44,7 @@ class Drift:
     fields: tuple[str, ...] = ()
 
     def describe(self) -> str:
-        from canxie_tui.store.records import FIELD_LABELS
+        from canxie_tui.store.labels import FIELD_LABELS
 
         what = f"{TABLE_LABELS.get(self.table, self.table)} {self.record_id}"
         if self.kind == "changed":

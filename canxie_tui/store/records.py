@@ -24,59 +24,8 @@ from typing import Any, NamedTuple
 
 from canxie_tui.store.connection import Store, new_id
 from canxie_tui.store.errors import NotFoundError, StaleEditError, StoreError
+from canxie_tui.store.labels import FIELD_LABELS
 
-# Column names as a user knows them, for messages about what changed.
-# What each table is called wherever a user reads it (audit log, merge progress, conflicts).
-TABLE_LABELS = {
-    "operators": "操作员",
-    "households": "户",
-    "persons": "人员",
-    "subsidies": "两项补贴记录",
-    "daycare_members": "渝馨家园成员",
-    "daycare_closures": "渝馨家园闭馆日",
-    "visits": "走访记录",
-    "followups": "跟进事项",
-    "notes": "个案记录",
-    "attendance": "渝馨家园考勤",
-    "emergency_events": "急难事件",
-    "emergency_checks": "急难点名",
-    "survey_rounds": "基本状况调查年度",
-    "survey_entries": "基本状况调查",
-    "settings": "设置",
-    "database": "数据库",
-    "demo": "演示数据",
-}
-FIELD_LABELS = {
-    "name": "姓名",
-    "id_number": "身份证号",
-    "sex": "性别",
-    "birth_date": "出生日期",
-    "cert_number": "残疾人证号",
-    "category": "残疾类别",
-    "level": "残疾等级",
-    "relation": "与户主关系",
-    "phone": "电话",
-    "status": "状态",
-    "status_date": "状态日期",
-    "status_reason": "状态原因",
-    "care_flags": "照护情况",
-    "device_kind": "电动设备",
-    "benefits": "补贴与服务",
-    "school": "就学情况",
-    "address": "地址",
-    "building": "楼栋",
-    "unit": "单元",
-    "room": "房号",
-    "grid": "网格",
-    "flags": "家庭情况",
-    "guardian_name": "监护人",
-    "guardian_phone": "监护人电话",
-    "guardian_relation": "监护人关系",
-    "emergency_contact": "紧急联系人",
-    "emergency_phone": "紧急联系电话",
-    "note": "备注",
-    "body": "内容",
-}
 _BOOKKEEPING = {"pk", "version", "created_at", "created_by", "updated_at", "updated_by"}
 # Columns the store derives (last visit, tier, due date): never an edit conflict.
 DERIVED = {"last_visit_date", "last_visit_method", "tier", "tier_reason", "next_due_date"}

@@ -28,7 +28,7 @@ from canxie_tui.store.district.content import (
     full_record,
     to_json,
 )
-from canxie_tui.store.records import TABLE_LABELS
+from canxie_tui.store.labels import TABLE_LABELS
 
 _CHUNK = 500  # audit entries per append
 

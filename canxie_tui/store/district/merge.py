@@ -29,7 +29,7 @@ from canxie_tui.store.district.content import (
 from canxie_tui.store.district.identity import Identities, remap_rows
 from canxie_tui.store.district.ownership import screen
 from canxie_tui.store.errors import StoreError
-from canxie_tui.store.records import TABLE_LABELS
+from canxie_tui.store.labels import TABLE_LABELS
 
 Progress = Callable[[str, int, int], None]
 

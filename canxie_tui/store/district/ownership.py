@@ -29,7 +29,7 @@ from typing import Any
 from canxie_tui.domain.transit import is_street, site_word
 from canxie_tui.store.connection import Store
 from canxie_tui.store.district.content import CHILDREN, RECORD_TABLES
-from canxie_tui.store.records import TABLE_LABELS
+from canxie_tui.store.labels import TABLE_LABELS
 
 __all__ = ["Screened", "covers", "screen"]
 

@@ -159,7 +159,7 @@ class DistrictScreen(CanxieScreen[None]):
 
     def _show_conflicts(self) -> None:
         from canxie_tui.store.district.conflicts import record_name
-        from canxie_tui.store.records import TABLE_LABELS
+        from canxie_tui.store.labels import TABLE_LABELS
 
         table = self.query_one("#district-conflicts", DataTable)
         table.clear()
@@ -193,7 +193,7 @@ class DistrictScreen(CanxieScreen[None]):
     @on(DataTable.RowHighlighted, "#district-conflicts")
     def _show_detail(self) -> None:
         from canxie_tui.store.district.conflicts import CHILD_LABELS, conflict_changes, short_value
-        from canxie_tui.store.records import FIELD_LABELS
+        from canxie_tui.store.labels import FIELD_LABELS
 
         detail = self.query_one("#district-detail", Static)
         conflict = self._selected()
