@@ -89,8 +89,8 @@ class Appender:
         given = {name: i for i, name in enumerate(columns)}
         steps: list[tuple[str, int, type | None]] = []  # (text before, value's index, type)
         text = "{"
-        for name, kind, default in self.shape:
-            text += f'{", " if text != "{" or steps else ""}"{name}": '
+        for i, (name, kind, default) in enumerate(self.shape):
+            text += f'{", " if i else ""}"{name}": '
             if name in given:
                 steps.append((text, given[name], kind))
                 text = ""

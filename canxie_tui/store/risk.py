@@ -106,9 +106,10 @@ def refresh_all(conn: sqlite3.Connection) -> int:
     return refresh(conn)
 
 
-def write_new(conn: sqlite3.Connection, rows: Iterable[Any], certified: Mapping[str, int]) -> None:
+def write_new(writer: Writer, rows: Iterable[Any], certified: Mapping[str, int]) -> None:
     """Write the profiles of people who came in households new in this transaction,
-    from the values in hand, and take those households off `risk_dirty`.
+    from the values in hand, and take those households off `risk_dirty`: computed
+    here, written on `writer`'s thread (`store.writer`).
 
     For a bulk insert (a roster import) that knows every member of the households it
     creates: `certified` holds the households and how many of their members are in
@@ -117,13 +118,6 @@ def write_new(conn: sqlite3.Connection, rows: Iterable[Any], certified: Mapping[
     inside the transaction that inserted them, after their members: a member
     inserted later notes the household again, and `refresh` computes it whole.
     """
-    _insert(conn, _values(rows, certified))
-    conn.executemany("DELETE FROM risk_dirty WHERE household_id = ?", [(h,) for h in certified])
-
-
-def write_new_by(writer: Writer, rows: Iterable[Any], certified: Mapping[str, int]) -> None:
-    """`write_new` as statements of `writer` (`store.writer`): the profiles are
-    computed here, written on the writer's thread."""
     from canxie_tui.store.writer import encode
 
     values = _values(rows, certified)

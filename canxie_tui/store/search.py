@@ -89,18 +89,7 @@ def index_people(store: Store, person_pks: Iterable[int]) -> None:
             chunk=_INDEX_CHUNK,
         )
     }
-    index_new(store, [found[pk] for pk in pks if pk in found])
-
-
-def index_new(store: Store, rows: Iterable[Mapping[str, Any]]) -> None:
-    """Write the search terms and trigram documents of persons not indexed yet.
-
-    Each row holds the person's pk, name, id_number, cert_number and phone and
-    their household's fields (its phone as `home_phone`), as `index_people`
-    selects them; a bulk insert that has those values at hand skips the query.
-    """
-    terms, docs = new_terms(rows)
-    conn = store.db.conn
+    terms, docs = new_terms([found[pk] for pk in pks if pk in found])
     conn.executemany(
         f"INSERT INTO search_terms ({', '.join(TERM_COLUMNS)}) VALUES (?, ?, ?)", terms
     )
@@ -114,8 +103,13 @@ DOC_COLUMNS = ("rowid", "doc")
 def new_terms(
     rows: Iterable[Mapping[str, Any]],
 ) -> tuple[list[tuple[int, str, int]], list[tuple[int, str]]]:
-    """`index_new`'s rows of search_terms (`TERM_COLUMNS`) and person_fts (`DOC_COLUMNS`),
-    for a caller writing them itself (a roster import, on `store.writer`)."""
+    """The rows of search_terms (`TERM_COLUMNS`) and person_fts (`DOC_COLUMNS`) of persons
+    not indexed yet, for the caller to write (`index_people`; a roster import, on
+    `store.writer`, has the values at hand and skips the query).
+
+    Each row holds the person's pk, name, id_number, cert_number and phone and their
+    household's fields (its phone as `home_phone`), as `index_people` selects them.
+    """
     terms: list[tuple[int, str, int]] = []
     docs: list[tuple[int, str]] = []
     names: dict[str, tuple[frozenset[str], frozenset[str], str]] = {}  # names recur

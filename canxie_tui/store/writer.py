@@ -74,17 +74,16 @@ _VALUE, _LONG, _SAME = "value", "long", "same"  # how `insert` sends a column
 
 
 @functools.lru_cache(maxsize=64)
-def _insert_sql(table: str, columns: tuple[str, ...], kinds: tuple[str, ...] = ()) -> str:
+def _insert_sql(table: str, columns: tuple[str, ...], kinds: tuple[str, ...]) -> str:
     """INSERT of `columns` from a JSON array of arrays (parameter 1), in its order.
 
-    `kinds` (default: every column a value of the arrays): per column `_VALUE`, or
-    `_LONG`, a text that comes as bytes in parameter 2, each row's as (offset,
+    `kinds`: per column `_VALUE`, a value of the arrays, or `_LONG`, a text that comes as bytes in parameter 2, each row's as (offset,
     length) among its values, or `_SAME`, one value for every row, in the next
     parameter (`Writer.insert`).
     """
     assert all(c.isidentifier() for c in (table, *columns)), (table, columns)
     values, at, param = [], 0, 3 if _LONG in kinds else 2
-    for kind in kinds or (_VALUE,) * len(columns):
+    for kind in kinds:
         if kind == _SAME:
             values.append(f"?{param}")
             param += 1

@@ -9,7 +9,7 @@ New people take a bulk path (the per-row `register.add_person` costs a duplicate
 check, an audit lookup and a tier refresh per row): the same rows with one audit
 entry per record in the same hash chain, inside the import's transaction, their
 search terms, tiers and risk profiles computed from the rows in hand
-(`search.new_terms`, `tiers.derived`, `risk.write_new_by`); households in the
+(`search.new_terms`, `tiers.derived`, `risk.write_new`); households in the
 register that gain members are re-tiered at the end and re-profiled at the commit.
 
 SQLite writes on a thread of its own (`store.writer`), each batch as one statement,
@@ -244,7 +244,7 @@ def _apply_new(store: Store, plan: ImportPlan, step: Callable[..., None]) -> tup
             writer.insert("person_fts", search.DOC_COLUMNS, docs)
             joining += [pk for pk, _, house in zipped if not house]
             # Their risk profiles too (`store.risk`: what `refresh` would read back at commit).
-            risk.write_new_by(
+            risk.write_new(
                 writer,
                 [
                     (pk, *_RISK_PERSON(row), *_RISK_HOUSEHOLD(house))

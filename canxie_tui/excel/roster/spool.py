@@ -173,21 +173,13 @@ class Spool:
             )
         )
         if len(self._pending) >= _FLUSH:
-            self.flush()
+            self._flush()
 
-    def flush(self) -> None:
+    def _flush(self) -> None:
+        assert self._writer is not None, "Spool.add is for inside Spool.filling"
         columns = ("row", "id_number", "hkey", "certified", *self.person_columns)
-        columns += self.household_columns
-        if self._writer is not None:  # written on the writer's thread while rows are read
-            self._writer.insert("rows", columns, self._pending)
-            self._pending = []
-            return
-        self.conn.executemany(
-            f"INSERT INTO rows ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            self._pending,
-        )
-        self._pending.clear()
-        self.conn.commit()
+        self._writer.insert("rows", (*columns, *self.household_columns), self._pending)
+        self._pending = []
 
     @contextmanager
     def filling(self) -> Iterator[None]:
@@ -196,7 +188,7 @@ class Spool:
         try:
             with writing(self.conn) as self._writer:
                 yield
-                self.flush()
+                self._flush()
             self.conn.commit()
         except sqlite3.Error as err:
             raise _spool_failed(err) from err
